@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Runs the TypeScript sources directly through tsx's loader: no build step between clone and run.
+import { register } from "tsx/esm/api";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+register();
+const { main } = await import("../cli/main.ts");
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`consilium: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (process.env.CONSILIUM_DEBUG) console.error(err);
+  process.exitCode = 1;
+}

@@ -1,0 +1,132 @@
+import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import Table from "cli-table3";
+import { z } from "zod";
+import { CodecName } from "../../core/codec/index.ts";
+import { summariseRuns } from "../../core/report/summarise-runs.ts";
+import { Report, type RunReport, type Stat } from "../../core/schemas/report.ts";
+import { selectBackend, BackendName } from "../../gpu-runner/backend.ts";
+import { loadBuiltin, loadCsvDataset } from "../recipes.ts";
+import { simulateOnce } from "../simulate.ts";
+import { createTerminal } from "../terminal.ts";
+
+const num = z.coerce.number();
+const int = z.coerce.number().int();
+
+/** Every flag of `consilium simulate`, validated before anything runs. */
+export const SimulateFlags = z
+  .object({
+    dataset: z.enum(["heart-disease", "wdbc"]).optional(),
+    data: z.string().optional(),
+    label: z.string().optional(),
+    positive: z.string().optional(),
+    ignore: z.string().optional(),
+    sites: int.min(1).max(1000).default(4),
+    split: z.string().default("iid"),
+    "test-fraction": num.gt(0).lt(1).default(0.3),
+    model: z.string().optional(),
+    rounds: int.min(1).max(10000).optional(),
+    "local-epochs": int.min(1).max(1000).optional(),
+    "batch-size": int.min(1).max(65536).optional(),
+    lr: num.positive().max(10).optional(),
+    l2: num.nonnegative().max(10).optional(),
+    "head-epochs": int.min(0).max(10000).optional(),
+    strategy: z.string().optional(),
+    codec: CodecName.default("float32"),
+    "round-deadline": int.min(1).default(600),
+    seed: int.min(0).default(1),
+    seeds: int.min(1).max(100).default(1),
+    backend: z.enum(BackendName).optional(),
+    json: z.string().optional(),
+    "state-dir": z.string().optional(),
+    quiet: z.boolean().default(false),
+    verbose: z.boolean().default(false),
+  })
+  .refine((f) => (f.dataset === undefined) !== (f.data === undefined), { message: "give exactly one of --dataset NAME or --data FILE.csv" })
+  .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" });
+export type SimulateFlags = z.infer<typeof SimulateFlags>;
+
+const options = {
+  dataset: { type: "string" }, data: { type: "string" }, label: { type: "string" }, positive: { type: "string" }, ignore: { type: "string" },
+  sites: { type: "string" }, split: { type: "string" }, "test-fraction": { type: "string" }, model: { type: "string" }, rounds: { type: "string" },
+  "local-epochs": { type: "string" }, "batch-size": { type: "string" }, lr: { type: "string" }, l2: { type: "string" }, "head-epochs": { type: "string" },
+  strategy: { type: "string" }, codec: { type: "string" }, "round-deadline": { type: "string" }, seed: { type: "string" }, seeds: { type: "string" },
+  backend: { type: "string" }, json: { type: "string" }, "state-dir": { type: "string" }, quiet: { type: "boolean" }, verbose: { type: "boolean" },
+} as const;
+
+export function parseSimulateFlags(argv: string[]): SimulateFlags {
+  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  const parsed = SimulateFlags.safeParse(values);
+  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.length ? "--" + i.path.join(".") + ": " : ""}${i.message}`).join("\n"));
+  return parsed.data;
+}
+
+const fmt = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${s.mean.toFixed(3)} ± ${(s.sd ?? 0).toFixed(3)}` : s.mean.toFixed(3));
+
+export async function simulateCommand(argv: string[]): Promise<Report> {
+  const flags = parseSimulateFlags(argv);
+  const term = createTerminal({ quiet: flags.quiet, verbose: flags.verbose });
+  const backend = await selectBackend(flags.backend);
+  const partitionOpts = { sites: flags.sites, split: flags.split, testFraction: flags["test-fraction"], seed: flags.seed };
+  const data = flags.dataset
+    ? await loadBuiltin(flags.dataset, partitionOpts)
+    : await loadCsvDataset({ ...partitionOpts, file: flags.data ?? "", label: flags.label ?? "", positive: flags.positive, ignore: flags.ignore?.split(",").filter(Boolean) ?? [] });
+  const r = data.recipe;
+  const training = {
+    ...r.training,
+    ...(flags["local-epochs"] !== undefined && { localEpochs: flags["local-epochs"] }),
+    ...(flags["batch-size"] !== undefined && { batchSize: flags["batch-size"] }),
+    ...(flags.lr !== undefined && { learningRate: flags.lr }),
+    ...(flags.l2 !== undefined && { l2: flags.l2 }),
+    ...(flags["head-epochs"] !== undefined && { headEpochs: flags["head-epochs"] }),
+  };
+  const plan = {
+    sites: data.sites,
+    features: data.features,
+    model: flags.model ?? r.model,
+    training,
+    rounds: flags.rounds ?? r.rounds,
+    strategy: flags.strategy ?? r.strategy,
+    codec: flags.codec,
+    roundDeadlineSeconds: flags["round-deadline"],
+    stateDir: flags["state-dir"],
+  };
+  term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}, backend ${backend}`);
+  const runs: RunReport[] = [];
+  for (let k = 0; k < flags.seeds; k++) {
+    const seed = flags.seed + k;
+    if (flags.seeds > 1) term.line(`seed ${seed} (${k + 1}/${flags.seeds})`);
+    const done = new Map<number, number>();
+    runs.push(
+      await simulateOnce(plan, seed, {
+        logger: term.logger,
+        onEvent: (_site, e) => {
+          if (e.kind !== "trained") return;
+          done.set(e.round, (done.get(e.round) ?? 0) + 1);
+          term.roundProgress(e.round, plan.rounds, done.get(e.round) ?? 0, data.sites.length);
+        },
+      }),
+    );
+    term.finish();
+  }
+  const report = Report.parse(summariseRuns({ backend, dataset: data.name, model: plan.model, strategy: plan.strategy, codec: plan.codec, roundsPlanned: plan.rounds }, runs));
+  printReport(report, term.line);
+  if (flags.json) await writeFile(flags.json, JSON.stringify(report, null, 2));
+  return report;
+}
+
+function printReport(report: Report, line: (s: string) => void): void {
+  const n = report.seeds.length;
+  const table = new Table({ head: ["site", "train", "test", "global", "personalised", "local only", "centralized"], style: { head: [] } });
+  for (const s of report.sites) {
+    table.push([s.name, s.trainRows, s.testRows, fmt(s.accuracy.global, n), fmt(s.accuracy.personalized, n), fmt(s.accuracy.local, n), fmt(s.accuracy.centralized, n)]);
+  }
+  const m = report.meanSiteAccuracy;
+  table.push(["mean site accuracy", "", "", fmt(m.global, n), fmt(m.personalized, n), fmt(m.local, n), fmt(m.centralized, n)]);
+  line(table.toString());
+  const p = report.pooled;
+  for (const [name, v] of [["global", p.global], ["personalised", p.personalized], ["local only", p.local], ["centralized", p.centralized]] as const) {
+    line(`pooled ${name.padEnd(12)} accuracy ${fmt(v.accuracy, n)}  AUROC ${fmt(v.auroc, n)}  sensitivity ${fmt(v.sensitivity, n)}  specificity ${fmt(v.specificity, n)}`);
+  }
+  line(`federated/centralized mean site accuracy ${fmt(report.federatedToCentralized, n)}; bytes up ${fmt(report.bytes.up, n)}, down ${fmt(report.bytes.down, n)}; rejected inputs ${fmt(report.rejections, n)}; backend ${report.backend}; ${fmt(report.wallSeconds, n)} s per run`);
+}

@@ -1,0 +1,59 @@
+/**
+ * @module
+ * The coordinator as a long-running process: the Hono app over HTTP, a loop that plays the SQS
+ * trigger for aggregate jobs, and a timer that plays the deadline cron. Production runs the same
+ * three pieces as Lambda functions (see infra/).
+ */
+import type { AddressInfo } from "node:net";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { serve } from "@hono/node-server";
+import { createApp } from "../functions/app.ts";
+import type { CoordinatorDeps } from "../functions/deps.ts";
+import { handleJobMessage } from "../functions/jobs.ts";
+import { closeExpiredRounds } from "../functions/use-cases/close-expired-rounds.ts";
+import { receiveJobs } from "./embedded-stack.ts";
+
+export interface CoordinatorServerOptions {
+  readonly deps: CoordinatorDeps;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly port?: number;
+  readonly host?: string;
+  /** How often the deadline check runs. */
+  readonly cronMs?: number;
+}
+
+export interface CoordinatorServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startCoordinator(o: CoordinatorServerOptions): Promise<CoordinatorServer> {
+  const app = createApp(o.deps);
+  const host = o.host ?? "127.0.0.1";
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: o.port ?? 0, hostname: host }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  const controller = new AbortController();
+  const jobs = receiveJobs(o.sqs, o.queueUrl, async (body) => void (await handleJobMessage(o.deps, body)), {
+    signal: controller.signal,
+    waitTimeSeconds: 1,
+    retryDelaySeconds: 1,
+    logger: o.deps.logger,
+  });
+  const cron = setInterval(() => {
+    closeExpiredRounds(o.deps).catch((err: unknown) => {
+      if (!(err instanceof Error && "code" in err && err.code === "NO_FEDERATION")) o.deps.logger.error("deadline check failed", { err: String(err) });
+    });
+  }, o.cronMs ?? 1000);
+  return {
+    url: `http://${host}:${port}`,
+    async stop() {
+      clearInterval(cron);
+      controller.abort();
+      await jobs;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import { createServer } from "node:net";
+import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Logger } from "../functions/ports.ts";
+import { receiveJobs, startEmbeddedStack, type EmbeddedStack } from "./embedded-stack.ts";
+
+const MiB = 1024 * 1024;
+
+async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["All"] }));
+  return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+describe("startEmbeddedStack: storage", () => {
+  let stack: EmbeddedStack;
+  beforeAll(async () => {
+    stack = await startEmbeddedStack();
+  });
+  afterAll(() => stack.stop());
+
+  it("listens on loopback with the bucket, the queue and a redrive policy to its dead-letter queue", async () => {
+    const { Attributes = {} } = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queueUrl, AttributeNames: ["All"] }));
+    expect(stack.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack).toMatchObject({ region: "us-east-1", bucket: "consilium" });
+    expect(stack.queueUrl).toMatch(/\/consilium-jobs$/);
+    expect(stack.deadLetterQueueUrl).toMatch(/\/consilium-jobs-dlq$/);
+    expect(JSON.parse(Attributes.RedrivePolicy ?? "{}")).toEqual({ deadLetterTargetArn: "arn:aws:sqs:us-east-1:000000000000:consilium-jobs-dlq", maxReceiveCount: 3 });
+    expect(Attributes.VisibilityTimeout).toBe("300");
+  });
+
+  it("round-trips objects through the store, including a 12 MiB one", async () => {
+    // Prepare
+    const big = new Uint8Array(12 * MiB).fill(7);
+    // Execute
+    await stack.store.put("models/1/manifest.json", "{}");
+    await stack.store.put("models/1/weights.bin", big);
+    // Assert
+    expect(await stack.store.list("models/")).toEqual(["models/1/manifest.json", "models/1/weights.bin"]);
+    expect(Buffer.from((await stack.store.get("models/1/weights.bin")) ?? []).equals(big)).toBe(true);
+    await stack.store.delete("models/1/weights.bin");
+    expect(await stack.store.head("models/1/weights.bin")).toBeNull();
+  });
+
+  it("honours ifAbsent through the store (emulated: fauxqs ignores If-None-Match)", async () => {
+    const results = await Promise.all([1, 2, 3].map((i) => stack.store.put("rounds/1/round.json", `${i}`, { ifAbsent: true })));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it("accepts a presigned PUT and serves a presigned GET through plain fetch", async () => {
+    // Prepare
+    const body = new TextEncoder().encode("masked delta bytes");
+    const putUrl = await stack.store.presignPut("rounds/2/updates/site-a.bin", 60, body.length);
+    // Execute
+    const put = await fetch(putUrl, { method: "PUT", body });
+    const got = await fetch(await stack.store.presignGet("rounds/2/updates/site-a.bin", 60));
+    // Assert
+    expect(put.status).toBe(200);
+    expect(got.status).toBe(200);
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(body);
+  });
+
+  // Canary: pins fauxqs 1.9.2, which checks no signature. Real S3 answers 403 to all three.
+  it("does not enforce the signed Content-Length, the signature or the expiry (fauxqs)", async () => {
+    // Prepare
+    const url = await stack.store.presignPut("rounds/3/updates/site-b.bin", 60, 5);
+    const forged = url.replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${"0".repeat(64)}`);
+    const expired = url.replace(/X-Amz-Date=\w+/, "X-Amz-Date=20000101T000000Z");
+    // Execute
+    const statuses = await Promise.all([
+      fetch(url, { method: "PUT", body: "longer than five bytes" }),
+      fetch(forged, { method: "PUT", body: "12345" }),
+      fetch(expired, { method: "PUT", body: "12345" }),
+    ].map(async (response) => (await response).status));
+    // Assert
+    expect(statuses).toEqual([200, 200, 200]);
+  });
+});
+
+describe("receiveJobs", () => {
+  let stack: EmbeddedStack;
+  beforeAll(async () => {
+    stack = await startEmbeddedStack({ visibilityTimeoutSeconds: 1 });
+  });
+  afterAll(() => stack.stop());
+
+  it("hands each job to the handler and deletes it on success", async () => {
+    // Prepare
+    const controller = new AbortController();
+    const seen: Array<[string, string]> = [];
+    const loop = receiveJobs(stack.sqs, stack.queueUrl, async (body, id) => {
+      seen.push([body, id]);
+      if (seen.length === 2) controller.abort();
+    }, { signal: controller.signal });
+    // Execute
+    await stack.queue.send('{"type":"aggregate","round":1}');
+    await stack.queue.send('{"type":"aggregate","round":2}');
+    await loop;
+    // Assert
+    expect(seen.map(([body]) => body)).toEqual(['{"type":"aggregate","round":1}', '{"type":"aggregate","round":2}']);
+    expect(seen[0]?.[1]).toMatch(/\S/);
+    expect(await queueDepth(stack.sqs, stack.queueUrl)).toBe(0);
+  });
+
+  it("leaves a failed job for redelivery after the visibility timeout", async () => {
+    // Prepare
+    const controller = new AbortController();
+    const attempts: Array<{ id: string; at: number }> = [];
+    const loop = receiveJobs(stack.sqs, stack.queueUrl, async (_body, id) => {
+      attempts.push({ id, at: performance.now() });
+      if (attempts.length === 1) throw new Error("transient");
+      controller.abort();
+    }, { signal: controller.signal });
+    // Execute
+    await stack.queue.send("job");
+    await loop;
+    // Assert
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1]?.id).toBe(attempts[0]?.id);
+    expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThan(900);
+    expect(await queueDepth(stack.sqs, stack.queueUrl)).toBe(0);
+  });
+
+  it("moves a job that keeps failing to the dead-letter queue after maxReceiveCount receives", async () => {
+    // Prepare
+    const controller = new AbortController();
+    const warnings: string[] = [];
+    const logger: Logger = { info() {}, warn: (message) => warnings.push(message), error() {} };
+    let attempts = 0;
+    const loop = receiveJobs(stack.sqs, stack.queueUrl, async () => {
+      attempts++;
+      throw new Error("poison");
+    }, { signal: controller.signal, retryDelaySeconds: 0, logger });
+    // Execute
+    await stack.queue.send("poison job");
+    const dead = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.deadLetterQueueUrl, WaitTimeSeconds: 10 }));
+    controller.abort();
+    await loop;
+    // Assert
+    expect(dead.Messages?.map((message) => message.Body)).toEqual(["poison job"]);
+    expect(attempts).toBe(3);
+    expect(warnings).toEqual(Array(3).fill("job failed; left for redelivery"));
+  });
+
+  it("stops promptly on abort while long-polling an empty queue", async () => {
+    const controller = new AbortController();
+    const loop = receiveJobs(stack.sqs, stack.queueUrl, async () => {}, { signal: controller.signal, waitTimeSeconds: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    controller.abort();
+    await loop;
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+});
+
+describe("startEmbeddedStack: lifecycle", () => {
+  it("frees its port on stop, and stop is idempotent", async () => {
+    // Prepare
+    const stack = await startEmbeddedStack();
+    const port = Number(new URL(stack.endpoint).port);
+    // Execute
+    await stack.stop();
+    await stack.stop();
+    // Assert
+    expect(await canListen(port)).toBe(true);
+    const again = await startEmbeddedStack({ port });
+    expect(again.endpoint).toBe(`http://127.0.0.1:${port}`);
+    await again.stop();
+  });
+
+  it("rejects a port already in use", async () => {
+    const stack = await startEmbeddedStack();
+    await expect(startEmbeddedStack({ port: Number(new URL(stack.endpoint).port) })).rejects.toMatchObject({ code: "EADDRINUSE" });
+    await stack.stop();
+  });
+
+  it("reports requests to a given logger without query strings, and creates FIFO queues by name", async () => {
+    // Prepare
+    const lines: Array<Record<string, unknown> | undefined> = [];
+    const logger: Logger = { info: (_message, fields) => lines.push(fields), warn() {}, error() {} };
+    const stack = await startEmbeddedStack({ logger, bucket: "fed-a", queue: "jobs.fifo" });
+    // Execute
+    await fetch(await stack.store.presignPut("k", 60, 1), { method: "PUT", body: "x" });
+    await stack.queue.send("job", "dedupe-1");
+    await stack.queue.send("job", "dedupe-1");
+    await stack.stop();
+    // Assert
+    expect(stack.deadLetterQueueUrl).toMatch(/\/jobs-dlq\.fifo$/);
+    expect(lines).toContainEqual({ method: "PUT", path: "/fed-a/k", status: 200 });
+    expect(lines.every((fields) => !String(fields?.path).includes("?"))).toBe(true);
+  });
+});

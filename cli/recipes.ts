@@ -1,0 +1,75 @@
+import { seededRandom } from "../core/model/init-params.ts";
+import { labelOf } from "../core/preprocess/label.ts";
+import { columnIndex, type Table } from "../core/preprocess/table.ts";
+import type { FeatureSpec } from "../core/schemas/feature-spec.ts";
+import type { TrainingConfig } from "../core/schemas/federation.ts";
+import { heartDiseaseSpec, loadHeartDisease, loadWdbc, wdbcSpec, type SiteData } from "../gpu-runner/data/builtin-datasets.ts";
+import { inferFeatureSpec } from "../gpu-runner/data/infer-spec.ts";
+import { parseSplit, partition, subset, trainTestSplit } from "../gpu-runner/data/partition.ts";
+import { readCsv } from "../gpu-runner/data/read-csv.ts";
+
+/** Defaults that a dataset is run with unless flags say otherwise. */
+export interface Recipe {
+  readonly model: string;
+  readonly rounds: number;
+  readonly strategy: string;
+  readonly training: TrainingConfig;
+}
+
+export const defaultRecipe: Recipe = {
+  model: "logreg",
+  rounds: 20,
+  strategy: "fedavg",
+  training: { localEpochs: 5, batchSize: 16, learningRate: 0.05, l2: 0.001, headEpochs: 30, headL2: 0.01 },
+};
+
+export interface LoadedData {
+  readonly name: string;
+  readonly sites: SiteData[];
+  readonly features: FeatureSpec;
+  readonly recipe: Recipe;
+}
+
+export interface PartitionOptions {
+  readonly sites: number;
+  readonly split: string;
+  readonly testFraction: number;
+  readonly seed: number;
+}
+
+/** Spreads one table over simulated hospitals, each with its own stratified train/test split. */
+export function partitionTable(table: Table, features: FeatureSpec, o: PartitionOptions): SiteData[] {
+  const rng = seededRandom(o.seed);
+  const col = columnIndex(table, features.label.column);
+  const label = (row: readonly string[]) => String(labelOf(row[col] ?? "", features.label, features.missingTokens));
+  const groups = partition(table, parseSplit(o.split), o.sites, label, rng);
+  return groups.map((idx, k) => {
+    const { train, test } = trainTestSplit(idx, (i) => label(table.rows[i] ?? []), o.testFraction, rng);
+    return { name: `site-${String(k + 1).padStart(2, "0")}`, train: subset(table, train), test: subset(table, test) };
+  });
+}
+
+export async function loadBuiltin(name: string, o: PartitionOptions): Promise<LoadedData> {
+  if (name === "heart-disease") {
+    return { name, sites: await loadHeartDisease(), features: heartDiseaseSpec, recipe: defaultRecipe };
+  }
+  if (name === "wdbc") {
+    const table = await loadWdbc();
+    const features = wdbcSpec(table);
+    return { name, sites: partitionTable(table, features, o), features, recipe: defaultRecipe };
+  }
+  throw new Error(`unknown dataset "${name}" (known: heart-disease, wdbc)`);
+}
+
+export interface CsvOptions extends PartitionOptions {
+  readonly file: string;
+  readonly label: string;
+  readonly positive?: string;
+  readonly ignore: readonly string[];
+}
+
+export async function loadCsvDataset(o: CsvOptions): Promise<LoadedData> {
+  const table = await readCsv(o.file);
+  const features = inferFeatureSpec(table, { label: o.label, positive: o.positive, ignore: o.ignore });
+  return { name: o.file, sites: partitionTable(table, features, o), features, recipe: defaultRecipe };
+}

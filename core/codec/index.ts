@@ -1,0 +1,13 @@
+/**
+ * @module
+ * Update codecs: model deltas as checksummed binary containers (layout in `container.ts`), with
+ * a registry of codecs (`registry.ts`) that new codecs join by adding one file and one entry.
+ */
+export type { CodecOptions } from "./codec.ts";
+export { CodecName } from "./codec-name.ts";
+export { decodeUpdate } from "./decode-update.ts";
+export { decodeUpdateInto } from "./decode-update-into.ts";
+export { encodeUpdate } from "./encode-update.ts";
+export { encodedSize } from "./encoded-size.ts";
+export type { UpdateExpectations } from "./expect-update.ts";
+export { sha256Hex } from "./sha256-hex.ts";

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { ClinicalMetrics, clinicalMetrics } from "./clinical-metrics.ts";
+
+describe("clinicalMetrics", () => {
+  it("computes rates from the confusion counts and AUROC from the histogram", () => {
+    // Prepare: bin 0 is below 0.5, bin 1 at or above.
+    const counts = { n: 10, tp: 3, fp: 1, tn: 4, fn: 2, pos: [2, 3], neg: [4, 1] };
+
+    // Execute
+    const m = clinicalMetrics(counts);
+
+    // Assert
+    expect(m.n).toBe(10);
+    expect(m.prevalence).toBeCloseTo(0.5, 12);
+    expect(m.accuracy).toBeCloseTo(0.7, 12);
+    expect(m.sensitivity).toBeCloseTo(0.6, 12);
+    expect(m.specificity).toBeCloseTo(0.8, 12);
+    // U = 2·(0 + 4/2) + 3·(4 + 1/2) = 17.5 over 25 pairs.
+    expect(m.auroc).toBeCloseTo(0.7, 12);
+    expect(ClinicalMetrics.safeParse(m).success).toBe(true);
+  });
+
+  it("leaves sensitivity and AUROC undefined without positives", () => {
+    // Prepare
+    const counts = { n: 4, tp: 0, fp: 1, tn: 3, fn: 0, pos: [0, 0], neg: [3, 1] };
+
+    // Execute
+    const m = clinicalMetrics(counts);
+
+    // Assert
+    expect(m).toEqual({ n: 4, prevalence: 0, accuracy: 0.75, sensitivity: null, specificity: 0.75, auroc: null });
+  });
+
+  it("leaves every rate undefined for an empty dataset", () => {
+    // Prepare
+    const counts = { n: 0, tp: 0, fp: 0, tn: 0, fn: 0, pos: [0, 0], neg: [0, 0] };
+
+    // Execute
+    const m = clinicalMetrics(counts);
+
+    // Assert
+    expect(m).toEqual({ n: 0, prevalence: null, accuracy: null, sensitivity: null, specificity: null, auroc: null });
+  });
+
+  it("has a schema that rejects a rate outside [0, 1]", () => {
+    // Prepare
+    const report = { n: 4, prevalence: 1.5, accuracy: null, sensitivity: null, specificity: null, auroc: null };
+
+    // Execute
+    const result = ClinicalMetrics.safeParse(report);
+
+    // Assert
+    expect(result.error?.issues.map((i) => [i.path, i.message])).toEqual([
+      [["prevalence"], "Too big: expected number to be <=1"],
+    ]);
+  });
+});

@@ -1,0 +1,50 @@
+import type { FeatureSpec } from "../schemas/feature-spec.ts";
+import type { FeatureStats, SiteStats } from "../schemas/site-stats.ts";
+import { labelOf } from "./label.ts";
+import { canonicalLevel, columnIndex, isMissing, type Table } from "./table.ts";
+
+/**
+ * A site's contribution to the consortium's preprocessing: counts and moments of its labelled
+ * rows (Welford's online mean and M2), which merge exactly across sites.
+ */
+export function computeSiteStats(table: Table, spec: FeatureSpec): SiteStats {
+  const labelCol = columnIndex(table, spec.label.column);
+  const labelled = table.rows.filter((r) => labelOf(r[labelCol] ?? "", spec.label, spec.missingTokens) !== null);
+  const positives = labelled.filter((r) => labelOf(r[labelCol] ?? "", spec.label, spec.missingTokens) === 1).length;
+  const features: Record<string, FeatureStats> = {};
+  for (const f of spec.features) {
+    const col = columnIndex(table, f.column);
+    let missing = 0;
+    if (f.type === "numeric") {
+      let count = 0;
+      let mean = 0;
+      let m2 = 0;
+      for (const row of labelled) {
+        const raw = row[col] ?? "";
+        const x = Number(raw.trim());
+        if (isMissing(raw, spec.missingTokens, f.missing) || !Number.isFinite(x)) {
+          missing++;
+          continue;
+        }
+        count++;
+        const d = x - mean;
+        mean += d / count;
+        m2 += d * (x - mean);
+      }
+      features[f.name] = { kind: "numeric", count, mean, m2, missing };
+    } else {
+      const counts: Record<string, number> = {};
+      for (const row of labelled) {
+        const raw = row[col] ?? "";
+        if (isMissing(raw, spec.missingTokens, f.missing)) {
+          missing++;
+          continue;
+        }
+        const level = canonicalLevel(raw);
+        counts[level] = (counts[level] ?? 0) + 1;
+      }
+      features[f.name] = { kind: "categorical", counts, missing };
+    }
+  }
+  return { rows: labelled.length, positives, features };
+}

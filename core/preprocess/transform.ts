@@ -1,0 +1,43 @@
+import type { Preprocessing } from "../schemas/preprocessing.ts";
+import { labelOf } from "./label.ts";
+import { canonicalLevel, columnIndex, isMissing, type Table } from "./table.ts";
+
+export interface Dataset {
+  /** Row-major inputs, `rows × dim`. */
+  readonly x: Float32Array;
+  readonly y: Uint8Array;
+  readonly rows: number;
+  readonly dim: number;
+}
+
+/** Applies the consortium's preprocessing to a site's rows; rows without a label are dropped. */
+export function applyPreprocessing(table: Table, prep: Preprocessing): Dataset {
+  const labelCol = columnIndex(table, prep.label.column);
+  const kept: { row: readonly string[]; label: 0 | 1 }[] = [];
+  for (const row of table.rows) {
+    const label = labelOf(row[labelCol] ?? "", prep.label, prep.missingTokens);
+    if (label !== null) kept.push({ row, label });
+  }
+  const dim = prep.inputs.length;
+  const x = new Float32Array(kept.length * dim);
+  const y = new Uint8Array(kept.length);
+  const cols = prep.features.map((f) => columnIndex(table, f.column));
+  kept.forEach(({ row, label }, r) => {
+    y[r] = label;
+    let j = r * dim;
+    prep.features.forEach((f, k) => {
+      const raw = row[cols[k] ?? -1] ?? "";
+      const missing = isMissing(raw, prep.missingTokens, f.missing);
+      if (f.kind === "numeric") {
+        const v = Number(raw.trim());
+        const absent = missing || !Number.isFinite(v);
+        x[j++] = absent ? 0 : (v - f.mean) / f.sd;
+        if (f.missingIndicator) x[j++] = absent ? 1 : 0;
+      } else {
+        const level = missing ? f.impute : canonicalLevel(raw);
+        for (let l = 1; l < f.levels.length; l++) x[j++] = f.levels[l] === level ? 1 : 0;
+      }
+    });
+  });
+  return { x, y, rows: kept.length, dim };
+}

@@ -1,0 +1,75 @@
+import { clinicalMetrics, mergeCounts } from "../metrics/index.ts";
+import type { EvalCounts } from "../metrics/eval-counts.ts";
+import type { ClinicalMetrics } from "../metrics/clinical-metrics.ts";
+import type { RunReport } from "../schemas/report.ts";
+import type { FederationStatus } from "../schemas/status.ts";
+
+const pooledOf = (m: ClinicalMetrics) => ({ accuracy: m.accuracy, auroc: m.auroc, sensitivity: m.sensitivity, specificity: m.specificity });
+const mean = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length;
+};
+
+export interface RunInputs {
+  readonly seed: number;
+  readonly wallSeconds: number;
+  readonly status: FederationStatus;
+  /** The centralized baseline's counts on each site's test rows, by site id. */
+  readonly centralized: ReadonlyMap<string, EvalCounts>;
+}
+
+/**
+ * One run's report from the coordinator's status (counts only) and the centralized baseline. The
+ * AUROC after round r is that of model r, measured by the sites at the start of round r+1, or in
+ * the final evaluation for the last round.
+ */
+export function buildRunReport({ seed, wallSeconds, status, centralized }: RunInputs): RunReport {
+  const evals = status.evaluations;
+  const sites = status.sites.map((s) => {
+    const e = evals.find((x) => x.siteId === s.id);
+    const c = centralized.get(s.id);
+    return {
+      id: s.id,
+      name: s.name,
+      trainRows: e?.trainRows ?? 0,
+      testRows: e?.testRows ?? 0,
+      accuracy: {
+        global: e ? clinicalMetrics(e.global).accuracy : null,
+        personalized: e ? clinicalMetrics(e.personalized).accuracy : null,
+        local: e ? clinicalMetrics(e.local).accuracy : null,
+        centralized: c ? clinicalMetrics(c).accuracy : null,
+      },
+    };
+  });
+  const pool = (pick: (e: (typeof evals)[number]) => EvalCounts) => pooledOf(clinicalMetrics(mergeCounts(evals.map(pick))));
+  const empty = { accuracy: null, auroc: null, sensitivity: null, specificity: null };
+  const cCounts = [...centralized.values()];
+  const byBase = new Map(status.roundLog.map((r) => [r.baseVersion, r]));
+  const finalAuroc = evals.length > 0 ? clinicalMetrics(mergeCounts(evals.map((e) => e.global))).auroc : null;
+  const rounds = status.roundLog.map((r) => {
+    const produced = r.resultVersion;
+    const next = produced === undefined ? undefined : byBase.get(produced);
+    const auroc = produced === undefined ? null : next?.baseModel ? next.baseModel.auroc : produced === status.state.modelVersion ? finalAuroc : null;
+    return { round: r.round, status: r.status, sites: r.updates, auroc, bytesUp: r.bytesUp, bytesDown: r.bytesDown };
+  });
+  return {
+    seed,
+    wallSeconds,
+    sites,
+    meanSiteAccuracy: {
+      global: mean(sites.map((s) => s.accuracy.global)),
+      personalized: mean(sites.map((s) => s.accuracy.personalized)),
+      local: mean(sites.map((s) => s.accuracy.local)),
+      centralized: mean(sites.map((s) => s.accuracy.centralized)),
+    },
+    pooled: {
+      global: evals.length ? pool((e) => e.global) : empty,
+      personalized: evals.length ? pool((e) => e.personalized) : empty,
+      local: evals.length ? pool((e) => e.local) : empty,
+      centralized: cCounts.length ? pooledOf(clinicalMetrics(mergeCounts(cCounts))) : empty,
+    },
+    rounds,
+    bytes: { up: rounds.reduce((n, r) => n + r.bytesUp, 0), down: rounds.reduce((n, r) => n + r.bytesDown, 0) },
+    rejections: status.rejections.length,
+  };
+}

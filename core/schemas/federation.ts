@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { CodecName } from "../codec/index.ts";
+import { ModelSpec } from "../model/model-spec.ts";
+import { FeatureSpec } from "./feature-spec.ts";
+
+/** What a site does with the shared body in one round; sent to every site with its task. */
+export const TrainingConfig = z.object({
+  localEpochs: z.number().int().min(1).max(1000),
+  batchSize: z.number().int().min(1).max(65536),
+  learningRate: z.number().positive().max(10),
+  /** L2 penalty on kernels (weight decay) during local training. */
+  l2: z.number().nonnegative().max(10).default(0),
+  /** Epochs of personal-head fitting on top of the frozen global body. */
+  headEpochs: z.number().int().min(0).max(10000).default(50),
+  /** Pull of the personal head towards zero (towards the global output layer). */
+  headL2: z.number().nonnegative().max(100).default(0.01),
+});
+export type TrainingConfig = z.infer<typeof TrainingConfig>;
+
+/** The consortium's agreement: data model, model, schedule and aggregation. Written once. */
+export const FederationConfig = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  features: FeatureSpec,
+  model: ModelSpec,
+  training: TrainingConfig,
+  rounds: z.number().int().min(1).max(100000),
+  /** Sites whose statistics are needed before training starts, and whose updates close a round early. */
+  expectedSites: z.number().int().min(1).max(10000),
+  /** Updates that close a round before its deadline; defaults to expectedSites. */
+  quorum: z.number().int().min(1).max(10000).optional(),
+  /** A round past its deadline aggregates what it has (or is skipped when nothing arrived). */
+  roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600),
+  strategy: z.string().min(1),
+  codec: CodecName,
+  seed: z.number().int().nonnegative(),
+});
+export type FederationConfig = z.infer<typeof FederationConfig>;
+
+/** Where the federation stands; rewritten by the phase transitions only. */
+export const FederationState = z.object({
+  phase: z.enum(["stats", "training", "evaluating", "done"]),
+  round: z.number().int().nonnegative(),
+  /** The latest model version (the version a new round trains from). */
+  modelVersion: z.number().int().nonnegative(),
+  updatedAt: z.number(),
+});
+export type FederationState = z.infer<typeof FederationState>;
+
+export const SiteRecord = z.object({
+  id: z.string(),
+  name: z.string(),
+  tokenSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  enrolledAt: z.number(),
+});
+export type SiteRecord = z.infer<typeof SiteRecord>;
+
+export const EnrolRequest = z.object({ name: z.string().min(1).max(200) });
+export type EnrolRequest = z.infer<typeof EnrolRequest>;
+
+export const EnrolResponse = z.object({ siteId: z.string(), token: z.string() });
+export type EnrolResponse = z.infer<typeof EnrolResponse>;

@@ -1,0 +1,59 @@
+import { z } from "zod";
+
+const rate = z.number().min(0).max(1).nullable();
+
+const Pooled = z.object({ accuracy: rate, auroc: rate, sensitivity: rate, specificity: rate });
+
+/** One simulated federation, one seed: what `consilium simulate --json` records per run. */
+export const RunReport = z.object({
+  seed: z.number().int(),
+  wallSeconds: z.number().nonnegative(),
+  sites: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      trainRows: z.number().int(),
+      testRows: z.number().int(),
+      accuracy: z.object({ global: rate, personalized: rate, local: rate, centralized: rate }),
+    }),
+  ),
+  meanSiteAccuracy: z.object({ global: rate, personalized: rate, local: rate, centralized: rate }),
+  pooled: z.object({ global: Pooled, personalized: Pooled, local: Pooled, centralized: Pooled }),
+  /** Per round: pooled AUROC of the model the round produced, and the bytes it moved. */
+  rounds: z.array(z.object({ round: z.number().int(), status: z.string(), sites: z.number().int(), auroc: rate, bytesUp: z.number().int(), bytesDown: z.number().int() })),
+  bytes: z.object({ up: z.number().int(), down: z.number().int() }),
+  rejections: z.number().int(),
+});
+export type RunReport = z.infer<typeof RunReport>;
+
+/** Mean and standard deviation over seeds; `null` where no seed had a value. */
+export const Stat = z.object({ mean: z.number().nullable(), sd: z.number().nullable() });
+export type Stat = z.infer<typeof Stat>;
+
+const PooledStat = z.object({ accuracy: Stat, auroc: Stat, sensitivity: Stat, specificity: Stat });
+const Accuracies = z.object({ global: Stat, personalized: Stat, local: Stat, centralized: Stat });
+
+/**
+ * The `--json` report. Every figure is `{mean, sd}` over the seeds run (sd 0 for one seed), so
+ * scripts read the same keys whatever `--seeds` was; `runs` keeps each seed's plain numbers.
+ */
+export const Report = z.object({
+  consilium: z.literal(1),
+  backend: z.string(),
+  dataset: z.string(),
+  model: z.string(),
+  strategy: z.string(),
+  codec: z.string(),
+  roundsPlanned: z.number().int(),
+  seeds: z.array(z.number().int()),
+  sites: z.array(z.object({ id: z.string(), name: z.string(), trainRows: z.number().int(), testRows: z.number().int(), accuracy: Accuracies })),
+  meanSiteAccuracy: Accuracies,
+  federatedToCentralized: Stat,
+  pooled: z.object({ global: PooledStat, personalized: PooledStat, local: PooledStat, centralized: PooledStat }),
+  rounds: z.array(z.object({ round: z.number().int(), auroc: Stat, bytesUp: Stat, bytesDown: Stat })),
+  bytes: z.object({ up: Stat, down: Stat }),
+  wallSeconds: Stat,
+  rejections: Stat,
+  runs: z.array(RunReport),
+});
+export type Report = z.infer<typeof Report>;

@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { EvalCounts } from "../metrics/eval-counts.ts";
+
+export const RoundRecord = z.object({
+  round: z.number().int().positive(),
+  /** The model version sites train from in this round. */
+  baseVersion: z.number().int().nonnegative(),
+  status: z.enum(["open", "aggregating", "closed", "skipped"]),
+  openedAt: z.number(),
+  deadline: z.number(),
+  /** Sites whose updates went into the aggregate, fixed when aggregation starts (idempotency). */
+  included: z.array(z.string()).optional(),
+  rejected: z.array(z.object({ siteId: z.string(), code: z.string(), message: z.string() })).optional(),
+  /** The model version this round produced. */
+  resultVersion: z.number().int().nonnegative().optional(),
+  closedAt: z.number().optional(),
+  reason: z.string().optional(),
+});
+export type RoundRecord = z.infer<typeof RoundRecord>;
+
+/** A site's report that its update is in the store (the update bytes travel separately). */
+export const UpdateManifest = z.object({
+  round: z.number().int().positive(),
+  samples: z.number().int().positive(),
+  codec: z.string(),
+  byteLength: z.number().int().positive(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The round's base model on this site's held-out rows, before training. */
+  baseMetrics: EvalCounts.optional(),
+  trainLoss: z.number().nonnegative().optional(),
+  /** Bytes the site downloaded for this round (model). */
+  bytesDown: z.number().int().nonnegative().default(0),
+});
+export type UpdateManifest = z.infer<typeof UpdateManifest>;
+
+/** A stored update manifest: what the site sent plus what the coordinator verified. */
+export const StoredUpdate = UpdateManifest.extend({
+  siteId: z.string(),
+  receivedAt: z.number(),
+});
+export type StoredUpdate = z.infer<typeof StoredUpdate>;
+
+export const ModelManifest = z.object({
+  version: z.number().int().nonnegative(),
+  /** The round that produced it; 0 for the initial model. */
+  round: z.number().int().nonnegative(),
+  length: z.number().int().positive(),
+  byteLength: z.number().int().positive(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  strategy: z.string(),
+  sites: z.array(z.string()),
+  samples: z.number().int().nonnegative(),
+  createdAt: z.number(),
+});
+export type ModelManifest = z.infer<typeof ModelManifest>;
+
+/** The SQS message that asks for one round to be aggregated; safe to deliver twice. */
+export const AggregateJob = z.object({
+  kind: z.literal("aggregate"),
+  federation: z.string(),
+  round: z.number().int().positive(),
+});
+export type AggregateJob = z.infer<typeof AggregateJob>;
+
+export const Job = z.discriminatedUnion("kind", [AggregateJob]);
+export type Job = z.infer<typeof Job>;
+
+/** A rejected input, kept so that nothing a site sent is lost without a trace. */
+export const Rejection = z.object({
+  at: z.number(),
+  siteId: z.string().nullable(),
+  round: z.number().int().nullable(),
+  code: z.string(),
+  message: z.string(),
+});
+export type Rejection = z.infer<typeof Rejection>;

@@ -1,0 +1,31 @@
+import { z } from "zod";
+
+const count = z.number().int().nonnegative();
+
+/** Running moments of one numeric feature (count, mean, sum of squared deviations). */
+export const NumericStats = z.object({
+  kind: z.literal("numeric"),
+  count,
+  mean: z.number(),
+  m2: z.number().nonnegative(),
+  missing: count,
+});
+export type NumericStats = z.infer<typeof NumericStats>;
+
+export const CategoricalStats = z.object({
+  kind: z.literal("categorical"),
+  counts: z.record(z.string(), count),
+  missing: count,
+});
+export type CategoricalStats = z.infer<typeof CategoricalStats>;
+
+export const FeatureStats = z.discriminatedUnion("kind", [NumericStats, CategoricalStats]);
+export type FeatureStats = z.infer<typeof FeatureStats>;
+
+/** What a site tells the consortium about its training rows: sums, never records. */
+export const SiteStats = z.object({
+  rows: count,
+  positives: count,
+  features: z.record(z.string(), FeatureStats),
+});
+export type SiteStats = z.infer<typeof SiteStats>;

@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { Layout } from "../model/layout.ts";
+import { ModelSpec } from "../model/model-spec.ts";
+import { EvalCounts } from "../metrics/eval-counts.ts";
+import { FeatureSpec } from "./feature-spec.ts";
+import { TrainingConfig } from "./federation.ts";
+import { Preprocessing } from "./preprocessing.ts";
+
+const ModelRef = z.object({
+  version: z.number().int().nonnegative(),
+  url: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  byteLength: z.number().int().positive(),
+});
+export type ModelRef = z.infer<typeof ModelRef>;
+
+/** The answer to `GET /v1/task`: what this site should do next. */
+export const Task = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("wait"), retryAfterMs: z.number().int().positive(), reason: z.string() }),
+  z.object({ kind: z.literal("stats"), features: FeatureSpec }),
+  z.object({
+    kind: z.literal("train"),
+    round: z.number().int().positive(),
+    deadline: z.number(),
+    model: ModelRef,
+    spec: ModelSpec,
+    layout: Layout,
+    preprocessing: Preprocessing,
+    training: TrainingConfig,
+    codec: z.string(),
+    upload: z.object({ url: z.string().min(1), byteLength: z.number().int().positive() }),
+    seed: z.number().int().nonnegative(),
+  }),
+  z.object({
+    kind: z.literal("evaluate"),
+    model: ModelRef,
+    spec: ModelSpec,
+    layout: Layout,
+    preprocessing: Preprocessing,
+    training: TrainingConfig,
+    /** Rounds × local epochs: the local-only baseline trains for as long as the federation did. */
+    localOnlyEpochs: z.number().int().positive(),
+    seed: z.number().int().nonnegative(),
+  }),
+  z.object({ kind: z.literal("done"), modelVersion: z.number().int().nonnegative() }),
+]);
+export type Task = z.infer<typeof Task>;
+
+/** A site's closing report on the final model: counts only, on its own held-out rows. */
+export const SiteEvaluation = z.object({
+  modelVersion: z.number().int().nonnegative(),
+  trainRows: z.number().int().nonnegative(),
+  testRows: z.number().int().nonnegative(),
+  global: EvalCounts,
+  personalized: EvalCounts,
+  local: EvalCounts,
+});
+export type SiteEvaluation = z.infer<typeof SiteEvaluation>;
+
+export const StoredEvaluation = SiteEvaluation.extend({ siteId: z.string() });
+export type StoredEvaluation = z.infer<typeof StoredEvaluation>;

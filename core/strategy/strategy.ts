@@ -1,0 +1,39 @@
+/**
+ * @module
+ * The aggregation strategy interface. A strategy holds no hidden state: whatever it carries from
+ * one round to the next (server-optimizer moments, residuals, reputations) is a `StrategyState`
+ * value passed in and returned, which the coordinator stores between stateless invocations.
+ */
+
+/** Serialisable strategy state: named scalars and named float vectors. */
+export interface StrategyState {
+  readonly scalars: Readonly<Record<string, number>>;
+  readonly vectors: Readonly<Record<string, Float32Array>>;
+}
+
+export const emptyState: StrategyState = { scalars: {}, vectors: {} };
+
+/** One site's decoded contribution: the change it made to the shared body, and its weight. */
+export interface SiteUpdate {
+  readonly siteId: string;
+  readonly delta: Float32Array;
+  /** Usually the site's number of training samples. */
+  readonly weight: number;
+}
+
+export interface AggregateInput {
+  /** The shared body the round started from. */
+  readonly global: Float32Array;
+  readonly updates: readonly SiteUpdate[];
+}
+
+export type AggregateResult =
+  | { readonly kind: "model"; readonly model: Float32Array; readonly state: StrategyState }
+  | { readonly kind: "skip"; readonly reason: string; readonly state: StrategyState };
+
+export interface Strategy {
+  /** The spec this strategy was built from, e.g. `fedadam:0.03`. */
+  readonly spec: string;
+  init(dim: number): StrategyState;
+  aggregate(input: AggregateInput, state: StrategyState): AggregateResult;
+}

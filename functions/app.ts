@@ -1,0 +1,56 @@
+/**
+ * @module
+ * The coordinator as a Hono app. `createApp(deps)` is all a runtime needs: the Lambda handler, the
+ * one-machine server and the tests call it with their own store, queue and clock.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ConsiliumError } from "../core/errors.ts";
+import type { CoordinatorDeps } from "./deps.ts";
+import type { AppEnv } from "./env.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import { siteRoutes } from "./routes/site.ts";
+import { recordRejection } from "./use-cases/record-rejection.ts";
+
+/**
+ * @example
+ * const app = createApp({ store, queue, clock: systemClock, logger: silentLogger, adminToken });
+ * const res = await app.request("/v1/status", { headers: { authorization: `Bearer ${adminToken}` } });
+ */
+export function createApp(deps: CoordinatorDeps) {
+  const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    c.set("deps", deps);
+    await next();
+  });
+  app.use(
+    bodyLimit({
+      maxSize: deps.maxBodyBytes ?? 1024 * 1024,
+      onError: () => {
+        throw new ConsiliumError("BODY_TOO_LARGE", `request body exceeds ${deps.maxBodyBytes ?? 1024 * 1024} bytes`, 413);
+      },
+    }),
+  );
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/v1/admin", adminRoutes);
+  app.route("/v1", siteRoutes);
+  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.onError(async (err, c) => {
+    if (!(err instanceof ConsiliumError) || err.status >= 500) {
+      deps.logger.error("request failed", { path: c.req.path, err: err instanceof Error ? err.stack : String(err) });
+      const code = err instanceof ConsiliumError ? err.code : "INTERNAL";
+      return c.json({ error: { code, message: "internal error" } }, 500);
+    }
+    const round = Number(c.req.param("round") ?? Number.NaN);
+    await recordRejection(deps, {
+      siteId: c.get("site")?.id ?? null,
+      round: Number.isInteger(round) ? round : null,
+      code: err.code,
+      message: `${c.req.method} ${c.req.path}: ${err.message}`,
+    });
+    return c.json({ error: { code: err.code, message: err.message } }, err.status as 400);
+  });
+  return app;
+}
+
+export type CoordinatorApp = ReturnType<typeof createApp>;

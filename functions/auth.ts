@@ -1,0 +1,41 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { ConsiliumError } from "../core/errors.ts";
+import { SiteRecord } from "../core/schemas/federation.ts";
+import { keys } from "./keys.ts";
+import type { ObjectStore } from "./ports.ts";
+import { readJson } from "./repo.ts";
+
+export const sha256Text = (s: string): string => createHash("sha256").update(s).digest("hex");
+
+function equalSecret(a: string, b: string): boolean {
+  const x = Buffer.from(sha256Text(a));
+  const y = Buffer.from(sha256Text(b));
+  return timingSafeEqual(x, y);
+}
+
+function bearer(header: string | undefined): string {
+  const m = /^Bearer\s+(\S+)$/i.exec(header ?? "");
+  if (!m?.[1]) throw new ConsiliumError("UNAUTHENTICATED", "missing bearer token", 401);
+  return m[1];
+}
+
+export function requireAdmin(header: string | undefined, adminToken: string): void {
+  if (!equalSecret(bearer(header), adminToken)) throw new ConsiliumError("FORBIDDEN", "admin token required", 403);
+}
+
+/** A site credential is `cs_<siteId>_<secret>`; only the secret's hash is stored. */
+export function newSiteCredential(siteId: string): { token: string; tokenSha256: string } {
+  const token = `cs_${siteId}_${randomBytes(24).toString("base64url")}`;
+  return { token, tokenSha256: sha256Text(token) };
+}
+
+export async function authenticateSite(header: string | undefined, store: ObjectStore): Promise<SiteRecord> {
+  const token = bearer(header);
+  const m = /^cs_([a-z0-9-]+)_[A-Za-z0-9_-]+$/.exec(token);
+  if (!m?.[1]) throw new ConsiliumError("UNAUTHENTICATED", "malformed site credential", 401);
+  const site = await readJson(store, keys.site(m[1]), SiteRecord);
+  if (!site) throw new ConsiliumError("UNKNOWN_SITE", `site ${m[1]} is not enrolled`, 401);
+  const ok = timingSafeEqual(Buffer.from(sha256Text(token)), Buffer.from(site.tokenSha256));
+  if (!ok) throw new ConsiliumError("BAD_CREDENTIAL", "wrong credential for site", 401);
+  return site;
+}

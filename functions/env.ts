@@ -1,0 +1,7 @@
+import type { SiteRecord } from "../core/schemas/federation.ts";
+import type { CoordinatorDeps } from "./deps.ts";
+
+/** Hono context variables set by the auth middlewares. */
+export interface AppEnv {
+  Variables: { deps: CoordinatorDeps; site?: SiteRecord };
+}

@@ -1,0 +1,23 @@
+import { Hono } from "hono";
+import { EnrolRequest, FederationConfig } from "../../core/schemas/federation.ts";
+import { requireAdmin } from "../auth.ts";
+import type { AppEnv } from "../env.ts";
+import { parseBody } from "../http.ts";
+import { closeExpiredRounds } from "../use-cases/close-expired-rounds.ts";
+import { createFederation } from "../use-cases/create-federation.ts";
+import { enrolSite } from "../use-cases/enrol-site.ts";
+import { readStatus } from "../use-cases/read-status.ts";
+
+/** Administrator routes: every one needs the admin bearer token. */
+export const adminRoutes = new Hono<AppEnv>()
+  .use(async (c, next) => {
+    requireAdmin(c.req.header("authorization"), c.get("deps").adminToken);
+    await next();
+  })
+  .post("/federation", async (c) => c.json(await createFederation(c.get("deps"), await parseBody(c, FederationConfig)), 201))
+  .post("/sites", async (c) => {
+    const { name } = await parseBody(c, EnrolRequest);
+    return c.json(await enrolSite(c.get("deps"), name), 201);
+  })
+  .get("/status", async (c) => c.json(await readStatus(c.get("deps"))))
+  .post("/rounds/close-expired", async (c) => c.json(await closeExpiredRounds(c.get("deps"))));

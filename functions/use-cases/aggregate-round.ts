@@ -1,0 +1,79 @@
+import { ConsiliumError } from "../../core/errors.ts";
+import { modelLayout } from "../../core/model/layout.ts";
+import { Preprocessing } from "../../core/schemas/preprocessing.ts";
+import { RoundRecord, StoredUpdate, type AggregateJob } from "../../core/schemas/round.ts";
+import { createStrategy } from "../../core/strategy/create-strategy.ts";
+import { decodeState, encodeState } from "../../core/strategy/state-codec.ts";
+import type { SiteUpdate, StrategyState } from "../../core/strategy/strategy.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { mustReadJson, writeJson } from "../repo.ts";
+import { loadFederation } from "./load-federation.ts";
+import { loadModel, saveModel } from "./models.ts";
+import { advance } from "./open-round.ts";
+import { recordRejection } from "./record-rejection.ts";
+import { verifyUpdate } from "./verify-update.ts";
+
+export type AggregateOutcome = "aggregated" | "skipped" | "already-done";
+
+/**
+ * The aggregate job: fixes the round's set of updates, re-verifies each against its manifest,
+ * applies the strategy with its stored state, writes the next model and opens the next round.
+ * Delivering the same job twice yields the same model bytes: the update set is fixed once, the
+ * updates are taken in site order, and every write of a result is write-once.
+ */
+export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): Promise<AggregateOutcome> {
+  const { config } = await loadFederation(deps);
+  if (job.federation !== config.id) throw new ConsiliumError("WRONG_FEDERATION", `job for ${job.federation}, store holds ${config.id}`, 400);
+  let round = await mustReadJson(deps.store, keys.round(job.round), RoundRecord, "NO_ROUND", `round ${job.round}`);
+  if (round.status === "closed" || round.status === "skipped") return "already-done";
+  if (round.status === "open") {
+    const manifests = (await deps.store.list(keys.updatesPrefix(job.round))).filter((k) => k.endsWith(".json"));
+    const included = manifests.map((k) => k.slice(k.lastIndexOf("/") + 1, -".json".length)).sort();
+    round = { ...round, status: "aggregating", included };
+    await writeJson(deps.store, keys.round(job.round), round);
+  }
+  const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
+  const length = modelLayout(config.model, prep.inputs.length).bodySize;
+  const updates: SiteUpdate[] = [];
+  const rejected: NonNullable<RoundRecord["rejected"]> = [];
+  for (const siteId of round.included ?? []) {
+    try {
+      const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
+      const delta = await verifyUpdate(deps.store, job.round, siteId, { ...m, length, codec: config.codec });
+      updates.push({ siteId, delta, weight: m.samples });
+    } catch (err) {
+      const code = err instanceof ConsiliumError ? err.code : "INVALID_UPDATE";
+      const message = err instanceof Error ? err.message : String(err);
+      rejected.push({ siteId, code, message });
+      await recordRejection(deps, { siteId, round: job.round, code, message });
+    }
+  }
+  const strategy = createStrategy(config.strategy);
+  const global = await loadModel(deps, round.baseVersion);
+  const prevState = round.baseVersion > 0 ? await deps.store.get(keys.strategyState(round.baseVersion)) : null;
+  const state: StrategyState = prevState ? decodeState(prevState) : strategy.init(length);
+  const result = strategy.aggregate({ global, updates }, state);
+  const now = deps.clock.now();
+  if (result.kind === "skip") {
+    await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason: result.reason, closedAt: now } satisfies RoundRecord);
+    await advance(deps, config, job.round + 1, round.baseVersion);
+    return "skipped";
+  }
+  const samples = updates.reduce((n, u) => n + u.weight, 0);
+  await saveModel(deps, result.model, { version: job.round, round: job.round, strategy: strategy.spec, sites: updates.map((u) => u.siteId), samples });
+  await deps.store.put(keys.strategyState(job.round), encodeState(result.state), { ifAbsent: true });
+  await writeJson(deps.store, keys.audit(`round-${String(job.round).padStart(6, "0")}`), {
+    round: job.round,
+    baseVersion: round.baseVersion,
+    resultVersion: job.round,
+    strategy: strategy.spec,
+    included: updates.map((u) => ({ siteId: u.siteId, weight: u.weight })),
+    rejected,
+    at: now,
+  });
+  await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, resultVersion: job.round, closedAt: now } satisfies RoundRecord);
+  await advance(deps, config, job.round + 1, job.round);
+  deps.logger.info("round aggregated", { round: job.round, sites: updates.length, rejected: rejected.length });
+  return "aggregated";
+}

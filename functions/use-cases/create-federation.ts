@@ -1,0 +1,17 @@
+import { ConsiliumError } from "../../core/errors.ts";
+import { createStrategy } from "../../core/strategy/create-strategy.ts";
+import type { FederationConfig, FederationState } from "../../core/schemas/federation.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { writeJson } from "../repo.ts";
+
+/** Writes the consortium's agreement once; the federation starts by collecting statistics. */
+export async function createFederation(deps: CoordinatorDeps, config: FederationConfig): Promise<FederationState> {
+  createStrategy(config.strategy);
+  const created = await writeJson(deps.store, keys.federation, config, { ifAbsent: true });
+  if (!created) throw new ConsiliumError("FEDERATION_EXISTS", "a federation already exists in this store", 409);
+  const state: FederationState = { phase: "stats", round: 0, modelVersion: 0, updatedAt: deps.clock.now() };
+  await writeJson(deps.store, keys.state, state);
+  deps.logger.info("federation created", { id: config.id, strategy: config.strategy });
+  return state;
+}

@@ -1,0 +1,17 @@
+import { randomBytes } from "node:crypto";
+import type { EnrolResponse, SiteRecord } from "../../core/schemas/federation.ts";
+import { newSiteCredential } from "../auth.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { writeJson } from "../repo.ts";
+
+/** Gives a hospital its identity and credential; the credential is shown once, only its hash kept. */
+export async function enrolSite(deps: CoordinatorDeps, name: string): Promise<EnrolResponse> {
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 24) || "site";
+  const siteId = `${slug}-${randomBytes(3).toString("hex")}`;
+  const { token, tokenSha256 } = newSiteCredential(siteId);
+  const record: SiteRecord = { id: siteId, name, tokenSha256, enrolledAt: deps.clock.now() };
+  await writeJson(deps.store, keys.site(siteId), record, { ifAbsent: true });
+  deps.logger.info("site enrolled", { siteId, name });
+  return { siteId, token };
+}

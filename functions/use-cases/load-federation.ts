@@ -1,0 +1,19 @@
+import { ConsiliumError } from "../../core/errors.ts";
+import { FederationConfig, FederationState } from "../../core/schemas/federation.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { mustReadJson } from "../repo.ts";
+
+export async function loadFederation(deps: CoordinatorDeps): Promise<{ config: FederationConfig; state: FederationState }> {
+  const config = await mustReadJson(deps.store, keys.federation, FederationConfig, "NO_FEDERATION", "federation");
+  const state = await mustReadJson(deps.store, keys.state, FederationState, "NO_FEDERATION", "federation state");
+  return { config, state };
+}
+
+export function quorumOf(config: FederationConfig): number {
+  return config.quorum ?? config.expectedSites;
+}
+
+export function assertPhase(state: FederationState, phase: FederationState["phase"]): void {
+  if (state.phase !== phase) throw new ConsiliumError("WRONG_PHASE", `federation is in phase ${state.phase}, not ${phase}`, 409);
+}

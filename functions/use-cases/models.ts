@@ -1,0 +1,34 @@
+import { ConsiliumError } from "../../core/errors.ts";
+import { decodeUpdate, encodeUpdate, sha256Hex } from "../../core/codec/index.ts";
+import { ModelManifest } from "../../core/schemas/round.ts";
+import type { ModelRef } from "../../core/schemas/task.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { mustReadJson, writeJson } from "../repo.ts";
+
+/** Stores a model version (float32 container); rewriting the same version is a no-op. */
+export async function saveModel(
+  deps: CoordinatorDeps,
+  body: Float32Array,
+  meta: Omit<ModelManifest, "length" | "byteLength" | "sha256" | "createdAt">,
+): Promise<ModelManifest> {
+  const bytes = encodeUpdate(body, "float32");
+  const manifest: ModelManifest = { ...meta, length: body.length, byteLength: bytes.length, sha256: sha256Hex(bytes), createdAt: deps.clock.now() };
+  await deps.store.put(keys.modelWeights(meta.version), bytes, { ifAbsent: true, contentType: "application/octet-stream" });
+  await writeJson(deps.store, keys.modelManifest(meta.version), manifest, { ifAbsent: true });
+  return mustReadJson(deps.store, keys.modelManifest(meta.version), ModelManifest, "NO_MODEL", `model ${meta.version}`);
+}
+
+export async function loadModel(deps: CoordinatorDeps, version: number): Promise<Float32Array> {
+  const manifest = await mustReadJson(deps.store, keys.modelManifest(version), ModelManifest, "NO_MODEL", `model ${version}`);
+  const bytes = await deps.store.get(keys.modelWeights(version));
+  if (!bytes) throw new ConsiliumError("NO_MODEL", `model ${version} weights not found`, 404);
+  if (sha256Hex(bytes) !== manifest.sha256) throw new ConsiliumError("CORRUPT_STATE", `model ${version} weights do not match their manifest`, 500);
+  return decodeUpdate(bytes, { length: manifest.length }).values;
+}
+
+export async function modelRef(deps: CoordinatorDeps, version: number): Promise<ModelRef> {
+  const manifest = await mustReadJson(deps.store, keys.modelManifest(version), ModelManifest, "NO_MODEL", `model ${version}`);
+  const url = await deps.store.presignGet(keys.modelWeights(version), deps.urlTtlSeconds ?? 3600);
+  return { version, url, sha256: manifest.sha256, byteLength: manifest.byteLength };
+}

@@ -1,0 +1,44 @@
+import { encodedSize } from "../../core/codec/index.ts";
+import { modelLayout } from "../../core/model/layout.ts";
+import { Preprocessing } from "../../core/schemas/preprocessing.ts";
+import { RoundRecord } from "../../core/schemas/round.ts";
+import type { Task } from "../../core/schemas/task.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { mustReadJson } from "../repo.ts";
+import { loadFederation } from "./load-federation.ts";
+import { modelRef } from "./models.ts";
+
+/** What one site should do now, with presigned URLs scoped to it, its round and its size. */
+export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<Task> {
+  const { config, state } = await loadFederation(deps);
+  const wait = (reason: string): Task => ({ kind: "wait", retryAfterMs: deps.pollMs ?? 1000, reason });
+  if (state.phase === "stats") {
+    if ((await deps.store.head(keys.stats(siteId))) !== null) return wait("waiting for other sites' statistics");
+    return { kind: "stats", features: config.features };
+  }
+  if (state.phase === "done") return { kind: "done", modelVersion: state.modelVersion };
+  const preprocessing = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
+  const layout = modelLayout(config.model, preprocessing.inputs.length);
+  const common = { spec: config.model, layout, preprocessing, training: config.training };
+  if (state.phase === "evaluating") {
+    if ((await deps.store.head(keys.evaluation(siteId))) !== null) return { kind: "done", modelVersion: state.modelVersion };
+    const model = await modelRef(deps, state.modelVersion);
+    return { kind: "evaluate", model, ...common, localOnlyEpochs: config.rounds * config.training.localEpochs, seed: config.seed };
+  }
+  const round = await mustReadJson(deps.store, keys.round(state.round), RoundRecord, "NO_ROUND", `round ${state.round}`);
+  if (round.status !== "open") return wait(`round ${round.round} is ${round.status}`);
+  if ((await deps.store.head(keys.updateManifest(round.round, siteId))) !== null) return wait(`update for round ${round.round} received`);
+  const byteLength = encodedSize(layout.bodySize, config.codec);
+  const url = await deps.store.presignPut(keys.updateBin(round.round, siteId), deps.urlTtlSeconds ?? 3600, byteLength);
+  return {
+    kind: "train",
+    round: round.round,
+    deadline: round.deadline,
+    model: await modelRef(deps, round.baseVersion),
+    ...common,
+    codec: config.codec,
+    upload: { url, byteLength },
+    seed: config.seed * 100003 + round.round,
+  };
+}

@@ -1,0 +1,25 @@
+import type { FederationConfig, FederationState } from "../../core/schemas/federation.ts";
+import type { RoundRecord } from "../../core/schemas/round.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { writeJson } from "../repo.ts";
+
+/**
+ * Moves the federation past a finished round: opens round `next` training from `baseVersion`, or,
+ * once every planned round has run, asks the sites to evaluate the final model.
+ */
+export async function advance(deps: CoordinatorDeps, config: FederationConfig, next: number, baseVersion: number): Promise<FederationState> {
+  const now = deps.clock.now();
+  if (next > config.rounds) {
+    const state: FederationState = { phase: "evaluating", round: config.rounds, modelVersion: baseVersion, updatedAt: now };
+    await writeJson(deps.store, keys.state, state);
+    deps.logger.info("training finished; evaluating", { modelVersion: baseVersion });
+    return state;
+  }
+  const round: RoundRecord = { round: next, baseVersion, status: "open", openedAt: now, deadline: now + config.roundDeadlineSeconds * 1000 };
+  await writeJson(deps.store, keys.round(next), round, { ifAbsent: true });
+  const state: FederationState = { phase: "training", round: next, modelVersion: baseVersion, updatedAt: now };
+  await writeJson(deps.store, keys.state, state);
+  deps.logger.info("round opened", { round: next, baseVersion });
+  return state;
+}

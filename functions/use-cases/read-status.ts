@@ -1,0 +1,67 @@
+import { clinicalMetrics, mergeCounts } from "../../core/metrics/index.ts";
+import type { EvalCounts } from "../../core/metrics/eval-counts.ts";
+import { SiteRecord } from "../../core/schemas/federation.ts";
+import { Rejection, RoundRecord, StoredUpdate } from "../../core/schemas/round.ts";
+import type { FederationStatus, RoundStatus } from "../../core/schemas/status.ts";
+import { StoredEvaluation } from "../../core/schemas/task.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { readJson } from "../repo.ts";
+import { loadFederation } from "./load-federation.ts";
+
+const pooled = (counts: EvalCounts[]) => (counts.length === 0 ? null : clinicalMetrics(mergeCounts(counts)));
+
+async function readAll<T>(deps: CoordinatorDeps, list: string[], read: (k: string) => Promise<T | null>): Promise<T[]> {
+  const values: (T | null)[] = await Promise.all(list.map(read));
+  return values.filter((v): v is T => v !== null);
+}
+
+/** The federation as an administrator sees it, rebuilt from the store (metrics pooled from counts). */
+export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatus> {
+  const { config, state } = await loadFederation(deps);
+  const { store } = deps;
+  const sites = await readAll(deps, await store.list(keys.sites), (k) => readJson(store, k, SiteRecord));
+  const roundKeys = await store.list(keys.roundsPrefix);
+  const rounds = await readAll(deps, roundKeys.filter((k) => k.endsWith("/round.json")), (k) => readJson(store, k, RoundRecord));
+  const updates = await readAll(deps, roundKeys.filter((k) => k.includes("/updates/") && k.endsWith(".json")), (k) => readJson(store, k, StoredUpdate));
+  const stats = new Set((await store.list(keys.statsPrefix)).map((k) => k.slice(keys.statsPrefix.length, -".json".length)));
+  const evaluations = await readAll(deps, await store.list(keys.evaluationsPrefix), (k) => readJson(store, k, StoredEvaluation));
+  const rejections = await readAll(deps, await store.list(keys.rejectionsPrefix), (k) => readJson(store, k, Rejection));
+  const roundLog: RoundStatus[] = rounds.map((r) => {
+    const mine = updates.filter((u) => u.round === r.round);
+    return {
+      ...r,
+      updates: mine.length,
+      bytesUp: mine.reduce((n, u) => n + u.byteLength, 0),
+      bytesDown: mine.reduce((n, u) => n + u.bytesDown, 0),
+      baseModel: pooled(mine.flatMap((u) => (u.baseMetrics ? [u.baseMetrics] : []))),
+    };
+  });
+  const final =
+    evaluations.length === 0
+      ? null
+      : {
+          global: clinicalMetrics(mergeCounts(evaluations.map((e) => e.global))),
+          personalized: clinicalMetrics(mergeCounts(evaluations.map((e) => e.personalized))),
+          local: clinicalMetrics(mergeCounts(evaluations.map((e) => e.local))),
+          sites: evaluations.length,
+        };
+  return {
+    federation: config.id,
+    strategy: config.strategy,
+    codec: config.codec,
+    rounds: config.rounds,
+    state,
+    sites: sites.map((s) => ({
+      id: s.id,
+      name: s.name,
+      statsReported: stats.has(s.id),
+      updates: updates.filter((u) => u.siteId === s.id).length,
+      evaluated: evaluations.some((e) => e.siteId === s.id),
+    })),
+    roundLog,
+    rejections,
+    evaluations,
+    final,
+  };
+}

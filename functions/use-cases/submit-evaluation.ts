@@ -1,0 +1,25 @@
+import { ConsiliumError } from "../../core/errors.ts";
+import type { FederationState } from "../../core/schemas/federation.ts";
+import type { SiteEvaluation } from "../../core/schemas/task.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { writeJson } from "../repo.ts";
+import { assertPhase, loadFederation } from "./load-federation.ts";
+
+/** Takes a site's counts on the final model; when every expected site has reported, the federation is done. */
+export async function submitEvaluation(deps: CoordinatorDeps, siteId: string, evaluation: SiteEvaluation): Promise<void> {
+  const { config, state } = await loadFederation(deps);
+  assertPhase(state, "evaluating");
+  if (evaluation.modelVersion !== state.modelVersion) {
+    throw new ConsiliumError("STALE_MODEL", `evaluation is of model ${evaluation.modelVersion}, final model is ${state.modelVersion}`, 409);
+  }
+  if (!(await writeJson(deps.store, keys.evaluation(siteId), { siteId, ...evaluation }, { ifAbsent: true }))) {
+    throw new ConsiliumError("DUPLICATE_EVALUATION", `site ${siteId} already reported its evaluation`, 409);
+  }
+  const reported = await deps.store.list(keys.evaluationsPrefix);
+  if (reported.length >= config.expectedSites) {
+    const done: FederationState = { ...state, phase: "done", updatedAt: deps.clock.now() };
+    await writeJson(deps.store, keys.state, done);
+    deps.logger.info("federation done", { modelVersion: state.modelVersion });
+  }
+}

@@ -1,0 +1,39 @@
+import { ConsiliumError } from "../../core/errors.ts";
+import { encodedSize } from "../../core/codec/index.ts";
+import { modelLayout } from "../../core/model/layout.ts";
+import { Preprocessing } from "../../core/schemas/preprocessing.ts";
+import { RoundRecord, type StoredUpdate, type UpdateManifest } from "../../core/schemas/round.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { mustReadJson, writeJson } from "../repo.ts";
+import { loadFederation, quorumOf } from "./load-federation.ts";
+import { requestAggregation } from "./request-aggregation.ts";
+import { verifyUpdate } from "./verify-update.ts";
+
+/**
+ * Accepts a site's manifest for the update it uploaded: the update must belong to the open round,
+ * match the manifest byte for byte and decode to a finite vector of the body's length. When
+ * quorum is reached the round is queued for aggregation.
+ */
+export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round: number, manifest: UpdateManifest): Promise<{ queued: boolean }> {
+  if (manifest.round !== round) throw new ConsiliumError("ROUND_MISMATCH", `manifest is for round ${manifest.round}, path says ${round}`, 400);
+  const { config, state } = await loadFederation(deps);
+  const record = state.phase === "training" ? await mustReadJson(deps.store, keys.round(round), RoundRecord, "ROUND_CLOSED", `round ${round}`).catch(() => null) : null;
+  if (!record || record.status !== "open" || round !== state.round) {
+    throw new ConsiliumError("ROUND_CLOSED", `round ${round} is not open for updates`, 409);
+  }
+  if (manifest.codec !== config.codec) throw new ConsiliumError("CODEC_MISMATCH", `round uses codec ${config.codec}, update says ${manifest.codec}`, 422);
+  const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
+  const length = modelLayout(config.model, prep.inputs.length).bodySize;
+  const size = encodedSize(length, config.codec);
+  if (manifest.byteLength !== size) throw new ConsiliumError("SIZE_MISMATCH", `update must be ${size} bytes, manifest says ${manifest.byteLength}`, 422);
+  await verifyUpdate(deps.store, round, siteId, { ...manifest, length, codec: config.codec });
+  const stored: StoredUpdate = { ...manifest, siteId, receivedAt: deps.clock.now() };
+  if (!(await writeJson(deps.store, keys.updateManifest(round, siteId), stored, { ifAbsent: true }))) {
+    throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${round}`, 409);
+  }
+  const received = (await deps.store.list(keys.updatesPrefix(round))).filter((k) => k.endsWith(".json")).length;
+  if (received < quorumOf(config)) return { queued: false };
+  await requestAggregation(deps, config.id, round);
+  return { queued: true };
+}

@@ -1,0 +1,48 @@
+/**
+ * @module
+ * Picks the fastest TensorFlow.js backend present on this machine: tfjs-node-gpu (CUDA), then
+ * tfjs-node (native CPU), then WebAssembly with SIMD, then plain JavaScript. The native packages are
+ * optional dependencies: their install fails where libtensorflow cannot be downloaded.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+export const BackendName = ["tfjs-node-gpu", "tfjs-node", "wasm", "cpu"] as const;
+export type BackendName = (typeof BackendName)[number];
+
+const loaders: Record<BackendName, () => Promise<string>> = {
+  "tfjs-node-gpu": async () => (await importOptional("@tensorflow/tfjs-node-gpu"), "tensorflow"),
+  "tfjs-node": async () => (await importOptional("@tensorflow/tfjs-node"), "tensorflow"),
+  wasm: async () => (await import("@tensorflow/tfjs-backend-wasm"), "wasm"),
+  cpu: async () => (await import("@tensorflow/tfjs-backend-cpu"), "cpu"),
+};
+
+function importOptional(name: string): Promise<unknown> {
+  return import(name);
+}
+
+let chosen: BackendName | null = null;
+
+/**
+ * Initialises the first backend that loads, or exactly `prefer` when given, and says which ran.
+ * @example
+ * const backend = await selectBackend(); // "wasm" on a machine without libtensorflow
+ */
+export async function selectBackend(prefer?: BackendName): Promise<BackendName> {
+  if (chosen && (!prefer || prefer === chosen)) return chosen;
+  const order = prefer ? [prefer] : BackendName;
+  const failures: string[] = [];
+  for (const name of order) {
+    try {
+      const id = await loaders[name]();
+      if (await tf.setBackend(id)) {
+        await tf.ready();
+        chosen = name;
+        return name;
+      }
+      failures.push(`${name}: backend did not initialise`);
+    } catch (err) {
+      failures.push(`${name}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could start (${failures.join("; ")})`);
+}

@@ -1,0 +1,94 @@
+/**
+ * @module
+ * The site's view of the coordinator: every answer is parsed with its schema before use, since the
+ * coordinator's answers cross a trust boundary too.
+ */
+import { z } from "zod";
+import { sha256Hex } from "../core/codec/index.ts";
+import { ConsiliumError } from "../core/errors.ts";
+import type { UpdateManifest } from "../core/schemas/round.ts";
+import type { SiteStats } from "../core/schemas/site-stats.ts";
+import { Task, type ModelRef, type SiteEvaluation } from "../core/schemas/task.ts";
+
+const anyJson = z.unknown();
+
+export class CoordinatorClient {
+  /** Bytes fetched from and sent to the coordinator and the store, for the report. */
+  readonly traffic = { up: 0, down: 0 };
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    private readonly fetchFn: typeof fetch = fetch,
+  ) {}
+
+  private async call<T extends z.ZodType>(method: string, path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    let res: Response | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await this.fetchFn(new URL(path, this.baseUrl), {
+          method,
+          headers: { authorization: `Bearer ${this.token}`, ...(payload ? { "content-type": "application/json" } : {}) },
+          body: payload,
+        });
+        if (res.status < 500 || attempt >= 2) break;
+      } catch (err) {
+        if (attempt >= 2) throw new ConsiliumError("COORDINATOR_UNREACHABLE", `${method} ${path}: ${String(err)}`, 503);
+      }
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    }
+    if (!res) throw new ConsiliumError("COORDINATOR_UNREACHABLE", `${method} ${path}: no response`, 503);
+    const text = await res.text();
+    this.traffic.up += payload?.length ?? 0;
+    this.traffic.down += text.length;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ConsiliumError("BAD_COORDINATOR_ANSWER", `${method} ${path}: answer is not JSON (status ${res.status})`, 502);
+    }
+    if (!res.ok) {
+      const e = (json as { error?: { code?: unknown; message?: unknown } }).error;
+      throw new ConsiliumError(String(e?.code ?? "HTTP_" + res.status), String(e?.message ?? text), res.status);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new ConsiliumError("BAD_COORDINATOR_ANSWER", `${method} ${path}: ${parsed.error.message}`, 502);
+    return parsed.data;
+  }
+
+  task(): Promise<Task> {
+    return this.call("GET", "/v1/task", Task);
+  }
+
+  postStats(stats: SiteStats): Promise<unknown> {
+    return this.call("POST", "/v1/stats", anyJson, stats);
+  }
+
+  postUpdate(manifest: UpdateManifest): Promise<unknown> {
+    return this.call("POST", `/v1/rounds/${manifest.round}/updates`, anyJson, manifest);
+  }
+
+  postEvaluation(evaluation: SiteEvaluation): Promise<unknown> {
+    return this.call("POST", "/v1/evaluations", anyJson, evaluation);
+  }
+
+  /** Downloads a model through its presigned URL and checks it against the announced sha256. */
+  async download(ref: ModelRef): Promise<Uint8Array> {
+    const res = await this.fetchFn(ref.url);
+    if (!res.ok) throw new ConsiliumError("MODEL_DOWNLOAD_FAILED", `model ${ref.version}: HTTP ${res.status}`, 502);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    this.traffic.down += bytes.length;
+    if (bytes.length !== ref.byteLength || sha256Hex(bytes) !== ref.sha256) {
+      throw new ConsiliumError("MODEL_CORRUPT", `model ${ref.version} does not match its announced size and sha256`, 502);
+    }
+    return bytes;
+  }
+
+  /** Uploads an update straight to the store through the presigned URL. */
+  async upload(url: string, bytes: Uint8Array): Promise<void> {
+    const res = await this.fetchFn(url, { method: "PUT", body: bytes, headers: { "content-length": String(bytes.length), "content-type": "application/octet-stream" } });
+    if (!res.ok) throw new ConsiliumError("UPLOAD_FAILED", `upload failed: HTTP ${res.status} ${await res.text()}`, 502);
+    this.traffic.up += bytes.length;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * @module
+ * Local training: minibatch gradient descent on binary cross-entropy with an L2 penalty, over the
+ * shared body (federated rounds, local-only and centralized baselines) or over the personal head
+ * alone with the body frozen (personalisation, as in FedPer/FedRep).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+// tfjs-core ships forward kernels only; the umbrella package registers every gradient (shared
+// global registry), which the dist ESM of tfjs-core cannot do under Node's resolver.
+import "@tensorflow/tfjs";
+import type { Layout } from "../core/model/layout.ts";
+import type { Dataset } from "../core/preprocess/transform.ts";
+import { createVars, disposeVars, forward, readVars } from "./model.ts";
+
+export interface TrainOptions {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  /** L2 on the trained kernels (body) or on the whole head (head training). */
+  readonly l2: number;
+  readonly rng: () => number;
+}
+
+export interface TrainResult {
+  readonly params: Float32Array;
+  /** Mean loss over the last epoch. */
+  readonly loss: number;
+  readonly steps: number;
+}
+
+function shuffled(n: number, rng: () => number): Int32Array {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = idx[i] ?? 0;
+    idx[i] = idx[j] ?? 0;
+    idx[j] = t;
+  }
+  return idx;
+}
+
+function runEpochs(data: Dataset, opts: TrainOptions, trainable: tf.Variable[], loss: (xb: tf.Tensor2D, yb: tf.Tensor1D) => tf.Scalar): { loss: number; steps: number } {
+  const optimizer = tf.train.sgd(opts.learningRate);
+  const x = tf.tensor2d(data.x, [data.rows, data.dim]);
+  const y = tf.tensor1d(Float32Array.from(data.y));
+  let steps = 0;
+  let last = 0;
+  try {
+    for (let e = 0; e < opts.epochs; e++) {
+      const order = shuffled(data.rows, opts.rng);
+      const losses: tf.Scalar[] = [];
+      for (let start = 0; start < data.rows; start += opts.batchSize) {
+        const idx = tf.tensor1d(order.subarray(start, Math.min(data.rows, start + opts.batchSize)), "int32");
+        const l = optimizer.minimize(() => loss(tf.gather(x, idx) as tf.Tensor2D, tf.gather(y, idx) as tf.Tensor1D), true, trainable);
+        idx.dispose();
+        if (l) losses.push(l);
+        steps++;
+      }
+      if (e === opts.epochs - 1 && losses.length > 0) {
+        const mean = tf.tidy(() => tf.mean(tf.stack(losses)));
+        last = (mean.dataSync() as Float32Array)[0] ?? 0;
+        mean.dispose();
+      }
+      for (const l of losses) l.dispose();
+    }
+  } finally {
+    x.dispose();
+    y.dispose();
+    optimizer.dispose();
+  }
+  return { loss: last, steps };
+}
+
+const bce = (logits: tf.Tensor1D, y: tf.Tensor1D) => tf.losses.sigmoidCrossEntropy(y, logits);
+
+/** Trains the shared body (no personal head involved) and returns the new body. */
+export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opts: TrainOptions): TrainResult {
+  const vars = createVars(layout, body, null, { body: true, head: false });
+  const kernels = vars.body.filter((_, i) => i % 2 === 0);
+  try {
+    if (data.rows === 0 || opts.epochs === 0) return { params: Float32Array.from(body), loss: 0, steps: 0 };
+    const r = runEpochs(data, opts, vars.body, (xb, yb) => {
+      const penalty = kernels.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
+      return tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
+    });
+    return { params: readVars(vars.body, layout.bodySize), ...r };
+  } finally {
+    disposeVars(vars);
+  }
+}
+
+/** Fits the personal head on top of a frozen body, starting from `head` (zeros: the global model). */
+export function trainHead(layout: Layout, body: Float32Array, head: Float32Array, data: Dataset, opts: TrainOptions): TrainResult {
+  const vars = createVars(layout, body, head, { body: false, head: true });
+  try {
+    if (data.rows === 0 || opts.epochs === 0) return { params: Float32Array.from(head), loss: 0, steps: 0 };
+    const r = runEpochs(data, opts, vars.head, (xb, yb) => {
+      const penalty = vars.head.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
+      return tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
+    });
+    return { params: readVars(vars.head, layout.headSize), ...r };
+  } finally {
+    disposeVars(vars);
+  }
+}

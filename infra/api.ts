@@ -1,0 +1,12 @@
+import { adminToken } from "./secrets";
+import { jobs } from "./queue";
+import { bucket } from "./storage";
+
+// Routes only read/write small JSON and presign URLs; deltas go straight to S3, never through here.
+export const api = new sst.aws.Function("Api", {
+  handler: "functions/handlers/api.handler",
+  url: true,
+  link: [bucket, jobs, adminToken],
+  memory: "512 MB",
+  timeout: "30 seconds",
+});

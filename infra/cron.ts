@@ -1,0 +1,15 @@
+import { adminToken } from "./secrets";
+import { jobs } from "./queue";
+import { bucket } from "./storage";
+
+// Closes rounds past their deadline and enqueues their aggregate job; the timeout stays under
+// the one-minute period so ticks never overlap.
+export const closeRounds = new sst.aws.Cron("CloseRounds", {
+  schedule: "rate(1 minute)",
+  function: {
+    handler: "functions/handlers/cron.handler",
+    link: [bucket, jobs, adminToken],
+    memory: "256 MB",
+    timeout: "50 seconds",
+  },
+});

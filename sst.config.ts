@@ -1,0 +1,27 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+
+// Only wires infra/* together: each concern lives in its own file, imported lazily because
+// SST's globals ($app, sst.aws.*) exist only while run() executes.
+export default $config({
+  app(input) {
+    return {
+      name: "consilium",
+      home: "aws",
+      removal: input?.stage === "production" ? "retain" : "remove",
+      protect: input?.stage === "production",
+    };
+  },
+  async run() {
+    const storage = await import("./infra/storage");
+    const queue = await import("./infra/queue");
+    await import("./infra/secrets");
+    const api = await import("./infra/api");
+    await import("./infra/cron");
+    return {
+      api: api.api.url,
+      bucket: storage.bucket.name,
+      queue: queue.jobs.url,
+      deadLetterQueue: queue.jobsDlq.url,
+    };
+  },
+});
