@@ -18,9 +18,9 @@ export interface Recipe {
 
 export const defaultRecipe: Recipe = {
   model: "logreg",
-  rounds: 20,
+  rounds: 30,
   strategy: "fedavg",
-  training: { localEpochs: 5, batchSize: 16, learningRate: 0.05, l2: 0.001, headEpochs: 30, headL2: 0.01 },
+  training: { localEpochs: 1, localSteps: 10, lrSchedule: "cosine", batchSize: 16, learningRate: 0.1, l2: 0.01, headEpochs: 30, headL2: 0.01 },
 };
 
 export interface LoadedData {

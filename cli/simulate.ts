@@ -14,7 +14,7 @@ import { buildRunReport } from "../core/report/build-run-report.ts";
 import type { FeatureSpec } from "../core/schemas/feature-spec.ts";
 import type { EnrolResponse, FederationConfig, TrainingConfig } from "../core/schemas/federation.ts";
 import type { RunReport } from "../core/schemas/report.ts";
-import { systemClock } from "../functions/ports.ts";
+import { systemClock, type ObjectStore } from "../functions/ports.ts";
 import { trainCentralized } from "../gpu-runner/centralized.ts";
 import { CoordinatorClient } from "../gpu-runner/client.ts";
 import type { SiteData } from "../gpu-runner/data/builtin-datasets.ts";
@@ -39,6 +39,8 @@ export interface SimulationPlan {
 export interface SimulationHooks {
   readonly logger: Logger;
   readonly onEvent?: (siteIndex: number, event: RunnerEvent) => void;
+  /** Sees the coordinator's store after the run, before teardown (tests inspect what was stored). */
+  readonly onStack?: (store: ObjectStore) => Promise<void> | void;
 }
 
 /** Runs one seed of the plan end to end and reports it from the coordinator's own status. */
@@ -85,7 +87,8 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
       }),
     );
     const status = await admin.status();
-    const counts = trainCentralized({ sites: plan.sites, features: plan.features, model, training: plan.training, epochs: plan.rounds * plan.training.localEpochs, seed });
+    await hooks.onStack?.(stack.store);
+    const counts = trainCentralized({ sites: plan.sites, features: plan.features, model, training: plan.training, rounds: plan.rounds, seed });
     const centralized = new Map(enrolled.flatMap((e, i) => (counts[i] ? [[e.siteId, counts[i]] as const] : [])));
     return buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, centralized });
   } finally {

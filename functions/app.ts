@@ -41,7 +41,8 @@ export function createApp(deps: CoordinatorDeps) {
       const code = err instanceof ConsiliumError ? err.code : "INTERNAL";
       return c.json({ error: { code, message: "internal error" } }, 500);
     }
-    const round = Number(c.req.param("round") ?? Number.NaN);
+    // Errors from middleware (site auth, body limit) are thrown before the route binds its params.
+    const round = Number(c.req.param("round") ?? /^\/v1\/rounds\/([^/]+)\//.exec(c.req.path)?.[1] ?? Number.NaN);
     await recordRejection(deps, {
       siteId: c.get("site")?.id ?? null,
       round: Number.isInteger(round) ? round : null,

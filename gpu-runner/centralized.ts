@@ -1,7 +1,8 @@
 /**
  * @module
- * The centralized baseline: the same preprocessing, model, optimiser and number of epochs as the
- * federation, but with every site's training rows in one place. Only a simulation can run it.
+ * The centralized baseline: the same preprocessing, model, optimiser and schedule as the federation
+ * (as many samples processed in all), but with every site's training rows in one place. Only a
+ * simulation can run it.
  */
 import type { EvalCounts } from "../core/metrics/eval-counts.ts";
 import { countPredictions } from "../core/metrics/index.ts";
@@ -15,7 +16,7 @@ import type { FeatureSpec } from "../core/schemas/feature-spec.ts";
 import type { TrainingConfig } from "../core/schemas/federation.ts";
 import type { SiteData } from "./data/builtin-datasets.ts";
 import { scoreRows } from "./site-runner.ts";
-import { trainBody } from "./train.ts";
+import { trainRounds } from "./train-rounds.ts";
 
 function concat(parts: Dataset[]): Dataset {
   const dim = parts[0]?.dim ?? 0;
@@ -36,7 +37,7 @@ export interface CentralizedOptions {
   readonly features: FeatureSpec;
   readonly model: ModelSpec;
   readonly training: TrainingConfig;
-  readonly epochs: number;
+  readonly rounds: number;
   readonly seed: number;
 }
 
@@ -45,9 +46,8 @@ export function trainCentralized(o: CentralizedOptions): EvalCounts[] {
   const prep = mergeSiteStats(o.sites.map((s) => computeSiteStats(s.train, o.features)), o.features);
   const layout = modelLayout(o.model, prep.inputs.length);
   const train = concat(o.sites.map((s) => applyPreprocessing(s.train, prep)));
-  const t = o.training;
   const rng = seededRandom(o.seed ^ 0x5eed);
-  const body = trainBody(layout, initBody(layout, seededRandom(o.seed)), train, { epochs: o.epochs, batchSize: t.batchSize, learningRate: t.learningRate, l2: t.l2, rng }).params;
+  const body = trainRounds(layout, initBody(layout, seededRandom(o.seed)), train, o.training, o.rounds, rng, o.sites.length);
   return o.sites.map((s) => {
     const test = applyPreprocessing(s.test, prep);
     return countPredictions(scoreRows(layout, body, null, test), test.y);

@@ -19,6 +19,7 @@ import type { CoordinatorClient } from "./client.ts";
 import { createVars, disposeVars, predict } from "./model.ts";
 import { savePersonalModel } from "./site-state.ts";
 import { trainBody, trainHead } from "./train.ts";
+import { roundOptions, trainRounds } from "./train-rounds.ts";
 
 export type RunnerEvent =
   | { kind: "stats"; rows: number }
@@ -39,8 +40,13 @@ export interface SiteRunnerOptions {
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
 
 export function scoreRows(layout: Layout, body: Float32Array, head: Float32Array | null, data: Dataset): Float32Array {
@@ -82,8 +88,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
         const { train, test } = prepared(task.preprocessing);
         const baseMetrics = countPredictions(scoreRows(task.layout, base, null, test), test.y);
         const rng = seededRandom((task.seed ^ siteSeed) >>> 0);
-        const t = task.training;
-        const result = trainBody(task.layout, base, train, { epochs: t.localEpochs, batchSize: t.batchSize, learningRate: t.learningRate, l2: t.l2, rng });
+        const result = trainBody(task.layout, base, train, roundOptions(task.training, task.round, task.rounds, rng));
         const delta = new Float32Array(base.length);
         for (let i = 0; i < delta.length; i++) delta[i] = (result.params[i] ?? 0) - (base[i] ?? 0);
         const bytes = encodeUpdate(delta, CodecName.parse(task.codec));
@@ -107,7 +112,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
         const rng = seededRandom((task.seed ^ siteSeed) >>> 0);
         const head = trainHead(task.layout, body, new Float32Array(task.layout.headSize), train, { epochs: t.headEpochs, batchSize: t.batchSize, learningRate: t.learningRate, l2: t.headL2, rng }).params;
         const init = initBody(task.layout, seededRandom(task.seed));
-        const local = trainBody(task.layout, init, train, { epochs: task.localOnlyEpochs, batchSize: t.batchSize, learningRate: t.learningRate, l2: t.l2, rng }).params;
+        const local = trainRounds(task.layout, init, train, t, task.rounds, rng);
         evaluation = {
           modelVersion: task.model.version,
           trainRows: train.rows,

@@ -14,16 +14,18 @@ import { createVars, disposeVars, forward, readVars } from "./model.ts";
 
 export interface TrainOptions {
   readonly epochs: number;
+  /** Exactly this many minibatch steps (walking through reshuffled epochs) instead of `epochs`. */
+  readonly steps?: number;
   readonly batchSize: number;
   readonly learningRate: number;
-  /** L2 on the trained kernels (body) or on the whole head (head training). */
+  /** L2 on the trained kernels: the body's, or the head's (its bias stays free to re-calibrate). */
   readonly l2: number;
   readonly rng: () => number;
 }
 
 export interface TrainResult {
   readonly params: Float32Array;
-  /** Mean loss over the last epoch. */
+  /** Mean minibatch loss over the last epoch's worth of steps. */
   readonly loss: number;
   readonly steps: number;
 }
@@ -40,36 +42,39 @@ function shuffled(n: number, rng: () => number): Int32Array {
   return idx;
 }
 
-function runEpochs(data: Dataset, opts: TrainOptions, trainable: tf.Variable[], loss: (xb: tf.Tensor2D, yb: tf.Tensor1D) => tf.Scalar): { loss: number; steps: number } {
+function runSteps(data: Dataset, opts: TrainOptions, trainable: tf.Variable[], loss: (xb: tf.Tensor2D, yb: tf.Tensor1D) => tf.Scalar): { loss: number; steps: number } {
+  const perEpoch = Math.ceil(data.rows / opts.batchSize);
+  const total = opts.steps ?? perEpoch * opts.epochs;
   const optimizer = tf.train.sgd(opts.learningRate);
   const x = tf.tensor2d(data.x, [data.rows, data.dim]);
   const y = tf.tensor1d(Float32Array.from(data.y));
-  let steps = 0;
-  let last = 0;
+  const recent: tf.Scalar[] = [];
+  let order = shuffled(data.rows, opts.rng);
+  let at = 0;
   try {
-    for (let e = 0; e < opts.epochs; e++) {
-      const order = shuffled(data.rows, opts.rng);
-      const losses: tf.Scalar[] = [];
-      for (let start = 0; start < data.rows; start += opts.batchSize) {
-        const idx = tf.tensor1d(order.subarray(start, Math.min(data.rows, start + opts.batchSize)), "int32");
-        const l = optimizer.minimize(() => loss(tf.gather(x, idx) as tf.Tensor2D, tf.gather(y, idx) as tf.Tensor1D), true, trainable);
-        idx.dispose();
-        if (l) losses.push(l);
-        steps++;
+    for (let step = 0; step < total; step++) {
+      if (at >= data.rows) {
+        order = shuffled(data.rows, opts.rng);
+        at = 0;
       }
-      if (e === opts.epochs - 1 && losses.length > 0) {
-        const mean = tf.tidy(() => tf.mean(tf.stack(losses)));
-        last = (mean.dataSync() as Float32Array)[0] ?? 0;
-        mean.dispose();
-      }
-      for (const l of losses) l.dispose();
+      const idx = tf.tensor1d(order.subarray(at, Math.min(data.rows, at + opts.batchSize)), "int32");
+      at += opts.batchSize;
+      const l = optimizer.minimize(() => loss(tf.gather(x, idx) as tf.Tensor2D, tf.gather(y, idx) as tf.Tensor1D), true, trainable);
+      idx.dispose();
+      if (l) recent.push(l);
+      if (recent.length > perEpoch) recent.shift()?.dispose();
     }
+    if (recent.length === 0) return { loss: 0, steps: total };
+    const mean = tf.tidy(() => tf.mean(tf.stack(recent)));
+    const value = (mean.dataSync() as Float32Array)[0] ?? 0;
+    mean.dispose();
+    return { loss: value, steps: total };
   } finally {
+    for (const l of recent) l.dispose();
     x.dispose();
     y.dispose();
     optimizer.dispose();
   }
-  return { loss: last, steps };
 }
 
 const bce = (logits: tf.Tensor1D, y: tf.Tensor1D) => tf.losses.sigmoidCrossEntropy(y, logits);
@@ -79,8 +84,8 @@ export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opt
   const vars = createVars(layout, body, null, { body: true, head: false });
   const kernels = vars.body.filter((_, i) => i % 2 === 0);
   try {
-    if (data.rows === 0 || opts.epochs === 0) return { params: Float32Array.from(body), loss: 0, steps: 0 };
-    const r = runEpochs(data, opts, vars.body, (xb, yb) => {
+    if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(body), loss: 0, steps: 0 };
+    const r = runSteps(data, opts, vars.body, (xb, yb) => {
       const penalty = kernels.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
       return tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
     });
@@ -94,9 +99,9 @@ export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opt
 export function trainHead(layout: Layout, body: Float32Array, head: Float32Array, data: Dataset, opts: TrainOptions): TrainResult {
   const vars = createVars(layout, body, head, { body: false, head: true });
   try {
-    if (data.rows === 0 || opts.epochs === 0) return { params: Float32Array.from(head), loss: 0, steps: 0 };
-    const r = runEpochs(data, opts, vars.head, (xb, yb) => {
-      const penalty = vars.head.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
+    if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(head), loss: 0, steps: 0 };
+    const r = runSteps(data, opts, vars.head, (xb, yb) => {
+      const penalty = tf.sum(tf.square(vars.head[0] as tf.Variable));
       return tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
     });
     return { params: readVars(vars.head, layout.headSize), ...r };

@@ -27,10 +27,13 @@ export const SimulateFlags = z
     model: z.string().optional(),
     rounds: int.min(1).max(10000).optional(),
     "local-epochs": int.min(1).max(1000).optional(),
+    "local-steps": int.min(1).max(1_000_000).optional(),
+    "lr-schedule": z.enum(["constant", "cosine"]).optional(),
     "batch-size": int.min(1).max(65536).optional(),
     lr: num.positive().max(10).optional(),
     l2: num.nonnegative().max(10).optional(),
     "head-epochs": int.min(0).max(10000).optional(),
+    "head-l2": num.nonnegative().max(100).optional(),
     strategy: z.string().optional(),
     codec: CodecName.default("float32"),
     "round-deadline": int.min(1).default(600),
@@ -49,7 +52,7 @@ export type SimulateFlags = z.infer<typeof SimulateFlags>;
 const options = {
   dataset: { type: "string" }, data: { type: "string" }, label: { type: "string" }, positive: { type: "string" }, ignore: { type: "string" },
   sites: { type: "string" }, split: { type: "string" }, "test-fraction": { type: "string" }, model: { type: "string" }, rounds: { type: "string" },
-  "local-epochs": { type: "string" }, "batch-size": { type: "string" }, lr: { type: "string" }, l2: { type: "string" }, "head-epochs": { type: "string" },
+  "local-epochs": { type: "string" }, "local-steps": { type: "string" }, "lr-schedule": { type: "string" }, "batch-size": { type: "string" }, lr: { type: "string" }, l2: { type: "string" }, "head-epochs": { type: "string" }, "head-l2": { type: "string" },
   strategy: { type: "string" }, codec: { type: "string" }, "round-deadline": { type: "string" }, seed: { type: "string" }, seeds: { type: "string" },
   backend: { type: "string" }, json: { type: "string" }, "state-dir": { type: "string" }, quiet: { type: "boolean" }, verbose: { type: "boolean" },
 } as const;
@@ -74,11 +77,14 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
   const r = data.recipe;
   const training = {
     ...r.training,
-    ...(flags["local-epochs"] !== undefined && { localEpochs: flags["local-epochs"] }),
+    ...(flags["local-epochs"] !== undefined && { localEpochs: flags["local-epochs"], localSteps: undefined }),
+    ...(flags["local-steps"] !== undefined && { localSteps: flags["local-steps"] }),
+    ...(flags["lr-schedule"] !== undefined && { lrSchedule: flags["lr-schedule"] }),
     ...(flags["batch-size"] !== undefined && { batchSize: flags["batch-size"] }),
     ...(flags.lr !== undefined && { learningRate: flags.lr }),
     ...(flags.l2 !== undefined && { l2: flags.l2 }),
     ...(flags["head-epochs"] !== undefined && { headEpochs: flags["head-epochs"] }),
+    ...(flags["head-l2"] !== undefined && { headL2: flags["head-l2"] }),
   };
   const plan = {
     sites: data.sites,

@@ -10,6 +10,6 @@ export function labelOf(value: string, def: LabelDef, missingTokens: readonly st
     if (t === "" || !Number.isFinite(n)) return null;
     return n > def.positiveAbove ? 1 : 0;
   }
-  const positive = def.positive ?? [];
-  return positive.includes(t) || positive.includes(canonicalLevel(t)) ? 1 : 0;
+  const level = canonicalLevel(t);
+  return (def.positive ?? []).some((p) => canonicalLevel(p) === level) ? 1 : 0;
 }

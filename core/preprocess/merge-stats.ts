@@ -13,7 +13,8 @@ export function mergeMoments(a: NumericStats, b: NumericStats): NumericStats {
 }
 
 function mergeCategorical(list: CategoricalStats[]): CategoricalStats {
-  const counts: Record<string, number> = {};
+  // No prototype: a level called "constructor" or "toString" is a level, not an inherited method.
+  const counts: Record<string, number> = Object.create(null);
   let missing = 0;
   for (const s of list) {
     missing += s.missing;

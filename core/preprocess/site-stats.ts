@@ -1,7 +1,7 @@
 import type { FeatureSpec } from "../schemas/feature-spec.ts";
 import type { FeatureStats, SiteStats } from "../schemas/site-stats.ts";
 import { labelOf } from "./label.ts";
-import { canonicalLevel, columnIndex, isMissing, type Table } from "./table.ts";
+import { canonicalLevel, columnIndex, isMissing, numericValue, type Table } from "./table.ts";
 
 /**
  * A site's contribution to the consortium's preprocessing: counts and moments of its labelled
@@ -21,7 +21,7 @@ export function computeSiteStats(table: Table, spec: FeatureSpec): SiteStats {
       let m2 = 0;
       for (const row of labelled) {
         const raw = row[col] ?? "";
-        const x = Number(raw.trim());
+        const x = numericValue(raw);
         if (isMissing(raw, spec.missingTokens, f.missing) || !Number.isFinite(x)) {
           missing++;
           continue;
@@ -33,7 +33,8 @@ export function computeSiteStats(table: Table, spec: FeatureSpec): SiteStats {
       }
       features[f.name] = { kind: "numeric", count, mean, m2, missing };
     } else {
-      const counts: Record<string, number> = {};
+      // No prototype: a level called "constructor" or "toString" is a level, not an inherited method.
+      const counts: Record<string, number> = Object.create(null);
       for (const row of labelled) {
         const raw = row[col] ?? "";
         if (isMissing(raw, spec.missingTokens, f.missing)) {

@@ -18,9 +18,17 @@ export function canonicalLevel(value: string): string {
   return t !== "" && Number.isFinite(n) ? String(n) : t;
 }
 
+/** A numeric cell's value; NaN for a blank cell, which `Number` would read as 0. */
+export function numericValue(value: string): number {
+  const t = value.trim();
+  return t === "" ? Number.NaN : Number(t);
+}
+
+/** Per-feature values compare as levels, so a spec's "0" also catches "0.0" and the other way round. */
 export function isMissing(value: string, tokens: readonly string[], extra: readonly string[]): boolean {
   const t = value.trim();
   if (tokens.includes(t)) return true;
   if (extra.length === 0) return false;
-  return extra.includes(t) || extra.includes(canonicalLevel(t));
+  const level = canonicalLevel(t);
+  return extra.some((e) => canonicalLevel(e) === level);
 }

@@ -1,6 +1,6 @@
 import type { Preprocessing } from "../schemas/preprocessing.ts";
 import { labelOf } from "./label.ts";
-import { canonicalLevel, columnIndex, isMissing, type Table } from "./table.ts";
+import { canonicalLevel, columnIndex, isMissing, numericValue, type Table } from "./table.ts";
 
 export interface Dataset {
   /** Row-major inputs, `rows × dim`. */
@@ -29,7 +29,7 @@ export function applyPreprocessing(table: Table, prep: Preprocessing): Dataset {
       const raw = row[cols[k] ?? -1] ?? "";
       const missing = isMissing(raw, prep.missingTokens, f.missing);
       if (f.kind === "numeric") {
-        const v = Number(raw.trim());
+        const v = numericValue(raw);
         const absent = missing || !Number.isFinite(v);
         x[j++] = absent ? 0 : (v - f.mean) / f.sd;
         if (f.missingIndicator) x[j++] = absent ? 1 : 0;

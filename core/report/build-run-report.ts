@@ -44,12 +44,17 @@ export function buildRunReport({ seed, wallSeconds, status, centralized }: RunIn
   const pool = (pick: (e: (typeof evals)[number]) => EvalCounts) => pooledOf(clinicalMetrics(mergeCounts(evals.map(pick))));
   const empty = { accuracy: null, auroc: null, sensitivity: null, specificity: null };
   const cCounts = [...centralized.values()];
-  const byBase = new Map(status.roundLog.map((r) => [r.baseVersion, r]));
+  // A skipped round leaves the next one training from the same version: take the earliest
+  // round that measured a version, whatever order the log lists rounds in.
+  const measured = new Map<number, ClinicalMetrics>();
+  for (const r of [...status.roundLog].sort((a, b) => a.round - b.round)) {
+    if (r.baseModel && !measured.has(r.baseVersion)) measured.set(r.baseVersion, r.baseModel);
+  }
   const finalAuroc = evals.length > 0 ? clinicalMetrics(mergeCounts(evals.map((e) => e.global))).auroc : null;
   const rounds = status.roundLog.map((r) => {
     const produced = r.resultVersion;
-    const next = produced === undefined ? undefined : byBase.get(produced);
-    const auroc = produced === undefined ? null : next?.baseModel ? next.baseModel.auroc : produced === status.state.modelVersion ? finalAuroc : null;
+    const next = produced === undefined ? undefined : measured.get(produced);
+    const auroc = produced === undefined ? null : next ? next.auroc : produced === status.state.modelVersion ? finalAuroc : null;
     return { round: r.round, status: r.status, sites: r.updates, auroc, bytesUp: r.bytesUp, bytesDown: r.bytesDown };
   });
   return {

@@ -6,6 +6,14 @@ import { FeatureSpec } from "./feature-spec.ts";
 /** What a site does with the shared body in one round; sent to every site with its task. */
 export const TrainingConfig = z.object({
   localEpochs: z.number().int().min(1).max(1000),
+  /**
+   * Minibatch steps per round, the same at every site (overrides localEpochs). Equal steps keep
+   * FedAvg's fixed point on the pooled objective; equal epochs weight large sites twice (Wang et
+   * al. 2020, FedNova).
+   */
+  localSteps: z.number().int().min(1).max(1_000_000).optional(),
+  /** Cosine decay of the site learning rate over the planned rounds shrinks client drift to zero. */
+  lrSchedule: z.enum(["constant", "cosine"]).default("constant"),
   batchSize: z.number().int().min(1).max(65536),
   learningRate: z.number().positive().max(10),
   /** L2 penalty on kernels (weight decay) during local training. */

@@ -21,6 +21,8 @@ export const Task = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("train"),
     round: z.number().int().positive(),
+    /** Rounds planned in all, for the learning-rate schedule. */
+    rounds: z.number().int().positive(),
     deadline: z.number(),
     model: ModelRef,
     spec: ModelSpec,
@@ -38,8 +40,8 @@ export const Task = z.discriminatedUnion("kind", [
     layout: Layout,
     preprocessing: Preprocessing,
     training: TrainingConfig,
-    /** Rounds × local epochs: the local-only baseline trains for as long as the federation did. */
-    localOnlyEpochs: z.number().int().positive(),
+    /** The local-only baseline replays the federation's schedule, round by round, on this site alone. */
+    rounds: z.number().int().positive(),
     seed: z.number().int().nonnegative(),
   }),
   z.object({ kind: z.literal("done"), modelVersion: z.number().int().nonnegative() }),

@@ -9,11 +9,13 @@ export interface FedAdamOptions {
   readonly tau?: number;
 }
 
+const defaults = { lr: 0.05, beta1: 0.9, beta2: 0.99, tau: 1e-3 };
+
 /**
  * FedAdam (Reddi et al. 2021, "Adaptive Federated Optimization"): the weighted mean delta is a
  * pseudo-gradient for a server-side Adam step; moments live in the explicit state.
  */
-export function fedAdam({ lr = 0.05, beta1 = 0.9, beta2 = 0.99, tau = 1e-3 }: FedAdamOptions = {}): Strategy {
+export function fedAdam({ lr = defaults.lr, beta1 = defaults.beta1, beta2 = defaults.beta2, tau = defaults.tau }: FedAdamOptions = {}): Strategy {
   if (!(lr > 0 && lr <= 10)) throw new ConfigError(`fedadam learning rate must be in (0, 10], got ${lr}`);
   if (!(beta1 >= 0 && beta1 < 1)) throw new ConfigError(`fedadam beta1 must be in [0, 1), got ${beta1}`);
   if (!(beta2 >= 0 && beta2 < 1)) throw new ConfigError(`fedadam beta2 must be in [0, 1), got ${beta2}`);
@@ -22,8 +24,12 @@ export function fedAdam({ lr = 0.05, beta1 = 0.9, beta2 = 0.99, tau = 1e-3 }: Fe
     scalars: { t: 0 },
     vectors: { m: new Float32Array(dim), v: new Float32Array(dim) },
   });
+  // The spec names every non-default hyperparameter, so createStrategy(spec) rebuilds this strategy.
+  const args = [lr, beta1, beta2, tau];
+  const standard = [defaults.lr, defaults.beta1, defaults.beta2, defaults.tau];
+  while (args.length > 1 && args[args.length - 1] === standard[args.length - 1]) args.pop();
   return {
-    spec: `fedadam:${lr}`,
+    spec: `fedadam:${args.join(":")}`,
     init,
     aggregate({ global, updates }, state) {
       const reason = skipReason(updates);

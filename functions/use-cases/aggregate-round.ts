@@ -23,10 +23,14 @@ export type AggregateOutcome = "aggregated" | "skipped" | "already-done";
  * updates are taken in site order, and every write of a result is write-once.
  */
 export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): Promise<AggregateOutcome> {
-  const { config } = await loadFederation(deps);
+  const { config, state: federation } = await loadFederation(deps);
   if (job.federation !== config.id) throw new ConsiliumError("WRONG_FEDERATION", `job for ${job.federation}, store holds ${config.id}`, 400);
   let round = await mustReadJson(deps.store, keys.round(job.round), RoundRecord, "NO_ROUND", `round ${job.round}`);
-  if (round.status === "closed" || round.status === "skipped") return "already-done";
+  if (round.status === "closed" || round.status === "skipped") {
+    // A delivery that died between closing this round and opening the next must not stall the federation.
+    if (federation.phase === "training" && federation.round === job.round) await advance(deps, config, job.round + 1, round.resultVersion ?? round.baseVersion);
+    return "already-done";
+  }
   if (round.status === "open") {
     const manifests = (await deps.store.list(keys.updatesPrefix(job.round))).filter((k) => k.endsWith(".json"));
     const included = manifests.map((k) => k.slice(k.lastIndexOf("/") + 1, -".json".length)).sort();

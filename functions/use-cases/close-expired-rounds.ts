@@ -15,6 +15,11 @@ export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round
   const none = { round: state.round, action: "none" as const };
   if (state.phase !== "training") return none;
   const round = await readJson(deps.store, keys.round(state.round), RoundRecord);
+  // A close (here or in the aggregator) that died before opening the next round is finished on the next tick.
+  if (round && (round.status === "closed" || round.status === "skipped")) {
+    await advance(deps, config, round.round + 1, round.resultVersion ?? round.baseVersion);
+    return none;
+  }
   if (!round || round.status !== "open" || deps.clock.now() <= round.deadline) return none;
   const received = (await deps.store.list(keys.updatesPrefix(round.round))).filter((k) => k.endsWith(".json")).length;
   if (received > 0) {

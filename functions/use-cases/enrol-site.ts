@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { ConsiliumError } from "../../core/errors.ts";
 import type { EnrolResponse, SiteRecord } from "../../core/schemas/federation.ts";
 import { newSiteCredential } from "../auth.ts";
 import type { CoordinatorDeps } from "../deps.ts";
@@ -11,7 +12,10 @@ export async function enrolSite(deps: CoordinatorDeps, name: string): Promise<En
   const siteId = `${slug}-${randomBytes(3).toString("hex")}`;
   const { token, tokenSha256 } = newSiteCredential(siteId);
   const record: SiteRecord = { id: siteId, name, tokenSha256, enrolledAt: deps.clock.now() };
-  await writeJson(deps.store, keys.site(siteId), record, { ifAbsent: true });
+  // On an id collision the stored hash is another site's: this credential would never authenticate.
+  if (!(await writeJson(deps.store, keys.site(siteId), record, { ifAbsent: true }))) {
+    throw new ConsiliumError("SITE_ID_TAKEN", `site id ${siteId} is taken; enrol again`, 409);
+  }
   deps.logger.info("site enrolled", { siteId, name });
   return { siteId, token };
 }

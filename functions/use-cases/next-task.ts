@@ -24,7 +24,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
   if (state.phase === "evaluating") {
     if ((await deps.store.head(keys.evaluation(siteId))) !== null) return { kind: "done", modelVersion: state.modelVersion };
     const model = await modelRef(deps, state.modelVersion);
-    return { kind: "evaluate", model, ...common, localOnlyEpochs: config.rounds * config.training.localEpochs, seed: config.seed };
+    return { kind: "evaluate", model, ...common, rounds: config.rounds, seed: config.seed };
   }
   const round = await mustReadJson(deps.store, keys.round(state.round), RoundRecord, "NO_ROUND", `round ${state.round}`);
   if (round.status !== "open") return wait(`round ${round.round} is ${round.status}`);
@@ -34,6 +34,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
   return {
     kind: "train",
     round: round.round,
+    rounds: config.rounds,
     deadline: round.deadline,
     model: await modelRef(deps, round.baseVersion),
     ...common,

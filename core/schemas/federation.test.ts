@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { FederationConfig, TrainingConfig } from "./federation.ts";
+import { featureSpec, issuesOf, training } from "./testing.ts";
+
+const config = () => ({
+  id: "heart-2025",
+  features: featureSpec(),
+  model: { kind: "mlp", hidden: [16] },
+  training: training(),
+  rounds: 20,
+  expectedSites: 4,
+  quorum: 3,
+  roundDeadlineSeconds: 600,
+  strategy: "fedadam:0.05",
+  codec: "int8",
+  seed: 7,
+});
+
+describe("FederationConfig", () => {
+  it("parses a federation's agreement, keeping every field", () => {
+    // Execute and Assert
+    expect(FederationConfig.parse(config())).toMatchObject(config());
+  });
+
+  it("fills in training defaults: no weight decay, 50 head epochs, head L2 0.01", () => {
+    // Prepare
+    const { l2: _, headEpochs: __, headL2: ___, ...bare } = training();
+
+    // Execute
+    const parsed = TrainingConfig.parse(bare);
+
+    // Assert
+    expect(parsed).toMatchObject({ ...bare, l2: 0, headEpochs: 50, headL2: 0.01 });
+  });
+
+  it.each([
+    ["an id with capitals", { id: "Heart" }, [["id", "Invalid string: must match pattern /^[a-z0-9][a-z0-9-]{0,62}$/"]]],
+    ["an unknown codec", { codec: "gzip" }, [["codec", 'Invalid option: expected one of "float32"|"int8"']]],
+    ["zero rounds", { rounds: 0 }, [["rounds", "Too small: expected number to be >=1"]]],
+    ["an empty strategy", { strategy: "" }, [["strategy", "Too small: expected string to have >=1 characters"]]],
+    ["a fractional seed", { seed: 1.5 }, [["seed", "Invalid input: expected int, received number"]]],
+    ["a zero learning rate", { training: { ...training(), learningRate: 0 } }, [["training.learningRate", "Too small: expected number to be >0"]]],
+    ["an unknown model", { model: { kind: "cnn" } }, [["model.kind", "Invalid discriminator value. Expected 'logreg' | 'mlp'"]]],
+  ])("rejects %s", (_, patch, expected) => {
+    // Execute and Assert
+    expect(issuesOf(FederationConfig, { ...config(), ...patch })).toEqual(expected);
+  });
+
+  it("names a missing field", () => {
+    // Prepare
+    const { roundDeadlineSeconds: _, ...rest } = config();
+
+    // Execute and Assert
+    expect(issuesOf(FederationConfig, rest)).toEqual([["roundDeadlineSeconds", "Invalid input: expected number, received undefined"]]);
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { SiteStats } from "./site-stats.ts";
+import { issuesOf } from "./testing.ts";
+
+const stats = () => ({
+  rows: 120,
+  positives: 50,
+  features: {
+    age: { kind: "numeric", count: 118, mean: 54.2, m2: 9772.4, missing: 2 },
+    cp: { kind: "categorical", counts: { "1": 30, "2": 90 }, missing: 0 },
+  },
+});
+
+describe("SiteStats", () => {
+  it("parses a site's statistics", () => {
+    // Execute and Assert
+    expect(SiteStats.parse(stats())).toEqual(stats());
+  });
+
+  it.each([
+    ["a negative M2", { age: { ...stats().features.age, m2: -1 } }, [["features.age.m2", "Too small: expected number to be >=0"]]],
+    ["a fractional level count", { cp: { ...stats().features.cp, counts: { "1": 2.5 } } }, [["features.cp.counts.1", "Invalid input: expected int, received number"]]],
+    ["an unknown kind", { cp: { kind: "ordinal", counts: {}, missing: 0 } }, [["features.cp.kind", "Invalid discriminator value. Expected 'numeric' | 'categorical'"]]],
+  ])("rejects %s", (_, features, expected) => {
+    // Execute and Assert
+    expect(issuesOf(SiteStats, { ...stats(), features: { ...stats().features, ...features } })).toEqual(expected);
+  });
+
+  it("rejects a negative row count", () => {
+    // Execute and Assert
+    expect(issuesOf(SiteStats, { ...stats(), rows: -1 })).toEqual([["rows", "Too small: expected number to be >=0"]]);
+  });
+});

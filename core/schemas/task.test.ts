@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { SiteEvaluation, Task } from "./task.ts";
+import { counts, featureSpec, issuesOf, layout, modelRef, preprocessing, training } from "./testing.ts";
+
+const train = () => ({
+  kind: "train",
+  round: 2,
+  rounds: 20,
+  deadline: 1_700_000_000_000,
+  model: modelRef(),
+  spec: { kind: "mlp", hidden: [4] },
+  layout: layout(),
+  preprocessing: preprocessing(),
+  training: training(),
+  codec: "int8",
+  upload: { url: "https://store.example/rounds/2/a.bin", byteLength: 512 },
+  seed: 11,
+});
+
+const evaluate = () => ({
+  kind: "evaluate",
+  model: modelRef(),
+  spec: { kind: "logreg" },
+  layout: layout(),
+  preprocessing: preprocessing(),
+  training: training(),
+  rounds: 20,
+  seed: 11,
+});
+
+describe("Task", () => {
+  it.each([
+    ["wait", { kind: "wait", retryAfterMs: 500, reason: "round 2 is aggregating" }],
+    ["stats", { kind: "stats", features: featureSpec() }],
+    ["train", train()],
+    ["evaluate", evaluate()],
+    ["done", { kind: "done", modelVersion: 20 }],
+  ])("parses a %s task", (_, task) => {
+    // Execute and Assert
+    expect(Task.parse(task)).toMatchObject(task);
+  });
+
+  it.each([
+    ["an unknown kind", { kind: "sleep" }, [["kind", "Invalid discriminator value. Expected 'wait' | 'stats' | 'train' | 'evaluate' | 'done'"]]],
+    ["a wait of 0 ms", { kind: "wait", retryAfterMs: 0, reason: "x" }, [["retryAfterMs", "Too small: expected number to be >0"]]],
+    ["a stats task without features", { kind: "stats" }, [["features", "Invalid input: expected object, received undefined"]]],
+    ["a train task without an upload URL", { ...train(), upload: { url: "", byteLength: 512 } }, [["upload.url", "Too small: expected string to have >=1 characters"]]],
+    ["a train task with a model checksum of the wrong length", { ...train(), model: { ...modelRef(), sha256: "abc" } }, [["model.sha256", "Invalid string: must match pattern /^[0-9a-f]{64}$/"]]],
+    ["an evaluate task with zero rounds", { ...evaluate(), rounds: 0 }, [["rounds", "Too small: expected number to be >0"]]],
+    ["a done task with a negative version", { kind: "done", modelVersion: -1 }, [["modelVersion", "Too small: expected number to be >=0"]]],
+  ])("rejects %s", (_, task, expected) => {
+    // Execute and Assert
+    expect(issuesOf(Task, task)).toEqual(expected);
+  });
+});
+
+describe("SiteEvaluation", () => {
+  it("parses a site's closing counts", () => {
+    // Prepare
+    const evaluation = { modelVersion: 20, trainRows: 100, testRows: 3, global: counts(), personalized: counts(), local: counts() };
+
+    // Execute and Assert
+    expect(SiteEvaluation.parse(evaluation)).toEqual(evaluation);
+  });
+
+  it("rejects counts whose n disagrees with the confusion counts", () => {
+    // Prepare
+    const evaluation = { modelVersion: 20, trainRows: 100, testRows: 3, global: counts(), personalized: { ...counts(), n: 4 }, local: counts() };
+
+    // Execute and Assert
+    expect(issuesOf(SiteEvaluation, evaluation)).toEqual([["personalized.n", "n = 4 but tp + fp + tn + fn = 3"]]);
+  });
+});

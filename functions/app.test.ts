@@ -1,0 +1,199 @@
+import { describe, expect, it } from "vitest";
+import { encodedSize } from "../core/codec/index.ts";
+import { initBody, seededRandom } from "../core/model/init-params.ts";
+import { modelLayout } from "../core/model/layout.ts";
+import { FederationState } from "../core/schemas/federation.ts";
+import { ModelManifest } from "../core/schemas/round.ts";
+import { keys } from "./keys.ts";
+import { readJson } from "./repo.ts";
+import { handleJobMessage } from "./jobs.ts";
+import { ADMIN_TOKEN, BODY_SIZE, delta, ErrorBody, expectClose, fedAvgExpected, federationConfig, Harness, siteTables, T0, type TestSite } from "./testing.ts";
+
+/** Two-bin counts: `pos = [fn, tp]`, `neg = [tn, fp]`. */
+const counts = (tp: number, fn: number, tn: number, fp: number) => ({ n: tp + fn + tn + fp, tp, fp, tn, fn, pos: [fn, tp], neg: [tn, fp] });
+
+describe("createApp: a federation end to end through the API", () => {
+  it("collects every site's statistics, then stores model 0 and opens round 1", async () => {
+    // Prepare
+    const h = new Harness();
+    const created = await h.admin("POST", "/v1/admin/federation", federationConfig());
+    const sites: TestSite[] = [];
+    for (const [i, name] of ["St Mary's", "Royal Infirmary", "General Hospital"].entries()) {
+      sites.push(await h.enrol(name, siteTables[i]!));
+    }
+    // Execute
+    const tasks = await Promise.all(sites.map((s) => h.task(s)));
+    const first = await h.postStats(sites[0]!);
+    const waitTask = await h.task(sites[0]!);
+    const second = await h.postStats(sites[1]!);
+    const phaseBeforeLast = (await h.status()).state.phase;
+    const last = await h.postStats(sites[2]!);
+    // Assert
+    expect(created).toEqual({ status: 201, body: { phase: "stats", round: 0, modelVersion: 0, updatedAt: T0 } });
+    expect(sites[0]!.siteId).toMatch(/^st-mary-s-[0-9a-f]{6}$/);
+    expect(tasks.map((t) => t.kind)).toEqual(["stats", "stats", "stats"]);
+    expect(first).toEqual({ status: 202, body: { complete: false } });
+    expect(waitTask).toEqual({ kind: "wait", retryAfterMs: 1000, reason: "waiting for other sites' statistics" });
+    expect(second).toEqual({ status: 202, body: { complete: false } });
+    expect(phaseBeforeLast).toBe("stats");
+    expect(last).toEqual({ status: 202, body: { complete: true } });
+    expect(await readJson(h.deps.store, keys.state, FederationState)).toEqual({ phase: "training", round: 1, modelVersion: 0, updatedAt: T0 });
+    const manifest = await readJson(h.deps.store, keys.modelManifest(0), ModelManifest);
+    expect(manifest).toMatchObject({ version: 0, round: 0, length: BODY_SIZE, byteLength: encodedSize(BODY_SIZE, "float32"), sites: [], samples: 0 });
+    expect(await h.model(0)).toEqual(initBody(modelLayout({ kind: "mlp", hidden: [3] }, 2), seededRandom(7)));
+    expect(await h.round(1)).toEqual({ round: 1, baseVersion: 0, status: "open", openedAt: T0, deadline: T0 + 600_000 });
+  });
+
+  it("hands each site a train task whose upload URL is scoped to its site, the round and the exact size", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    // Execute
+    const task = await h.task(sites[1]!);
+    // Assert
+    if (task.kind !== "train") throw new Error(`expected a train task, got ${task.kind}`);
+    expect(task.round).toBe(1);
+    expect(task.deadline).toBe(T0 + 600_000);
+    expect(task.codec).toBe("float32");
+    expect(task.preprocessing.inputs).toEqual(["age", "sex=M"]);
+    expect(task.layout.bodySize).toBe(BODY_SIZE);
+    expect(task.upload.byteLength).toBe(encodedSize(BODY_SIZE, "float32"));
+    expect(h.deps.store.parsePresigned(task.upload.url)).toEqual({
+      op: "put",
+      key: keys.updateBin(1, sites[1]!.siteId),
+      contentLength: encodedSize(BODY_SIZE, "float32"),
+      expiresAt: T0 + 3_600_000,
+    });
+    expect(task.model.version).toBe(0);
+    expect(h.deps.store.parsePresigned(task.model.url)).toEqual({ op: "get", key: keys.modelWeights(0), expiresAt: T0 + 3_600_000 });
+  });
+
+  it("queues one aggregate job at quorum; the job writes model 1 = model 0 + the sample-weighted mean delta and opens round 2", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const parts = [
+      { delta: delta(1), samples: 3 },
+      { delta: delta(-2), samples: 2 },
+      { delta: delta(4), samples: 4 },
+    ];
+    const model0 = await h.model(0);
+    // Execute
+    const replies = [];
+    const queuedAfter = [];
+    for (const [i, site] of sites.entries()) {
+      replies.push(await h.submit(site, 1, parts[i]!.delta, parts[i]!.samples));
+      queuedAfter.push(h.deps.queue.messages.length);
+    }
+    const jobs = [...h.deps.queue.messages];
+    h.deps.clock.advance(5_000);
+    const outcomes = await h.runJobs();
+    // Assert
+    expect(replies.map((r) => r.body)).toEqual([{ queued: false }, { queued: false }, { queued: true }]);
+    expect(queuedAfter).toEqual([0, 0, 1]);
+    expect(jobs.map((j) => JSON.parse(j))).toEqual([{ kind: "aggregate", federation: "test-fed", round: 1 }]);
+    expect(outcomes).toEqual(["aggregated"]);
+    expectClose(await h.model(1), fedAvgExpected(model0, parts));
+    const ids = sites.map((s) => s.siteId).sort();
+    expect(await readJson(h.deps.store, keys.modelManifest(1), ModelManifest)).toMatchObject({ version: 1, round: 1, strategy: "fedavg", sites: ids, samples: 9 });
+    expect(await h.round(1)).toEqual({
+      round: 1, baseVersion: 0, status: "closed", openedAt: T0, deadline: T0 + 600_000, included: ids, rejected: [], resultVersion: 1, closedAt: T0 + 5_000,
+    });
+    expect(await h.round(2)).toEqual({ round: 2, baseVersion: 1, status: "open", openedAt: T0 + 5_000, deadline: T0 + 605_000 });
+    const next = await h.task(sites[0]!);
+    expect(next).toMatchObject({ kind: "train", round: 2, model: { version: 1 } });
+    const status = await h.status();
+    expect(status.state).toEqual({ phase: "training", round: 2, modelVersion: 1, updatedAt: T0 + 5_000 });
+    expect(status.roundLog.find((r) => r.round === 1)).toMatchObject({ updates: 3, bytesUp: 3 * encodedSize(BODY_SIZE, "float32") });
+    expect(status.rejections).toEqual([]);
+  });
+
+  it("answers a redelivered job with already-done and leaves every stored byte as it was", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    for (const [i, site] of sites.entries()) await h.submit(site, 1, delta(i + 1), 10 + i);
+    const [job] = h.deps.queue.messages;
+    await h.runJobs();
+    const before = new Map([...h.deps.store.objects].map(([k, v]) => [k, Buffer.from(v).toString("hex")]));
+    h.deps.clock.advance(60_000);
+    // Execute
+    const again = await handleJobMessage(h.deps, job!);
+    // Assert
+    expect(again).toBe("already-done");
+    const after = new Map([...h.deps.store.objects].map(([k, v]) => [k, Buffer.from(v).toString("hex")]));
+    expect(after).toEqual(before);
+    expect(h.deps.queue.messages).toEqual([]);
+  });
+
+  it("serves a stored model's manifest and download URL to a site", async () => {
+    // Prepare
+    const h = new Harness();
+    const [site] = await h.startTraining();
+    // Execute
+    const found = await h.request("GET", "/v1/models/0", { token: site!.token });
+    const missing = await h.request("GET", "/v1/models/9", { token: site!.token });
+    // Assert
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ manifest: { version: 0 }, version: 0, url: `memory://consilium/${keys.modelWeights(0)}?op=get&expires=${T0 + 3_600_000}` });
+    expect(missing).toEqual({ status: 404, body: { error: { code: "NO_MODEL", message: "model 9 not found" } } });
+  });
+
+  it("runs every planned round, then collects evaluations and pools their counts", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining({ rounds: 2 });
+    for (const round of [1, 2]) {
+      for (const [i, site] of sites.entries()) await h.submit(site, round, delta(i + round), 5);
+      await h.runJobs();
+    }
+    const evaluation = { modelVersion: 2, trainRows: 3, testRows: 4, global: counts(1, 1, 1, 1), personalized: counts(2, 0, 2, 0), local: counts(0, 2, 1, 1) };
+    // Execute
+    const task = await h.task(sites[0]!);
+    const post = (site: TestSite) => h.request("POST", "/v1/evaluations", { token: site.token, json: evaluation });
+    const first = await post(sites[0]!);
+    const duplicate = await post(sites[0]!);
+    const rest = [await post(sites[1]!), await post(sites[2]!)];
+    const late = await post(sites[0]!);
+    const status = await h.status();
+    // Assert
+    expect(task).toMatchObject({ kind: "evaluate", model: { version: 2 } });
+    expect([first, ...rest].map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(duplicate).toEqual({ status: 409, body: { error: { code: "DUPLICATE_EVALUATION", message: `site ${sites[0]!.siteId} already reported its evaluation` } } });
+    expect(ErrorBody.parse(late.body).error).toEqual({ code: "WRONG_PHASE", message: "federation is in phase done, not evaluating" });
+    expect(status.state.phase).toBe("done");
+    expect(status.final?.sites).toBe(3);
+    expect(status.final?.personalized.accuracy).toBe(1);
+    expect(await h.task(sites[1]!)).toEqual({ kind: "done", modelVersion: 2 });
+  });
+});
+
+describe("createApp: edges", () => {
+  it("answers /healthz without credentials", async () => {
+    const h = new Harness();
+    expect(await h.request("GET", "/healthz")).toEqual({ status: 200, body: { ok: true } });
+  });
+
+  it("answers an unknown route with a 404 error body and records nothing", async () => {
+    // Prepare
+    const h = new Harness();
+    // Execute
+    const res = await h.request("GET", "/v2/nothing", { token: ADMIN_TOKEN });
+    // Assert
+    expect(res).toEqual({ status: 404, body: { error: { code: "NOT_FOUND", message: "no route for GET /v2/nothing" } } });
+    expect(await h.deps.store.list("")).toEqual([]);
+  });
+
+  it("hides the details of an internal error behind a 500 and logs them", async () => {
+    // Prepare
+    const h = new Harness();
+    await h.createFederation();
+    await h.deps.store.put(keys.state, "{ not json");
+    // Execute
+    const res = await h.admin("GET", "/v1/admin/status");
+    // Assert
+    expect(res).toEqual({ status: 500, body: { error: { code: "CORRUPT_STATE", message: "internal error" } } });
+    expect(h.deps.logger.entries.filter((e) => e.level === "error").map((e) => e.message)).toEqual(["request failed"]);
+    expect(await h.rejections()).toEqual([]);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { S3ObjectStore } from "../adapters/s3-object-store.ts";
+import { SqsJobQueue } from "../adapters/sqs-job-queue.ts";
+import { depsFromEnv } from "./resources.ts";
+
+const linked = {
+  SST_RESOURCE_State: JSON.stringify({ name: "consilium-state-abc" }),
+  SST_RESOURCE_Jobs: JSON.stringify({ url: "https://sqs.eu-west-1.amazonaws.com/123456789012/consilium-jobs" }),
+  SST_RESOURCE_AdminToken: JSON.stringify({ value: "0123456789abcdef" }),
+};
+
+/** The message `depsFromEnv` throws for this environment, or `undefined` when it accepts it. */
+function problem(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    depsFromEnv(env);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+describe("depsFromEnv", () => {
+  it("builds S3/SQS-backed deps from the linked resources", () => {
+    // Execute
+    const deps = depsFromEnv({ ...linked, AWS_REGION: "eu-west-1" });
+    // Assert
+    expect(deps.store).toBeInstanceOf(S3ObjectStore);
+    expect(deps.queue).toBeInstanceOf(SqsJobQueue);
+    expect(deps.adminToken).toBe("0123456789abcdef");
+  });
+
+  it("leaves the admin token empty for a function the secret is not linked to", () => {
+    const { SST_RESOURCE_AdminToken: _, ...aggregator } = linked;
+    expect(depsFromEnv(aggregator).adminToken).toBe("");
+  });
+
+  it("names every missing variable", () => {
+    expect(problem({})).toBe(
+      "coordinator environment is invalid: SST_RESOURCE_State: Invalid input: expected string, received undefined; " +
+        "SST_RESOURCE_Jobs: Invalid input: expected string, received undefined",
+    );
+  });
+
+  it("names a variable that is not JSON", () => {
+    expect(problem({ ...linked, SST_RESOURCE_State: "consilium-state-abc" })).toBe("coordinator environment is invalid: SST_RESOURCE_State: not JSON");
+  });
+
+  it("names the field of a linked resource that is invalid", () => {
+    expect(problem({ ...linked, SST_RESOURCE_Jobs: JSON.stringify({ url: "consilium-jobs" }) })).toBe(
+      "coordinator environment is invalid: SST_RESOURCE_Jobs.url: Invalid URL",
+    );
+    expect(problem({ ...linked, SST_RESOURCE_State: JSON.stringify({ bucket: "x" }) })).toBe(
+      "coordinator environment is invalid: SST_RESOURCE_State.name: Invalid input: expected string, received undefined",
+    );
+  });
+
+  it("refuses an admin token shorter than 16 characters", () => {
+    expect(problem({ ...linked, SST_RESOURCE_AdminToken: JSON.stringify({ value: "short" }) })).toBe(
+      "coordinator environment is invalid: SST_RESOURCE_AdminToken.value: admin token must be at least 16 characters",
+    );
+  });
+});

@@ -1,0 +1,349 @@
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { encodeUpdate, encodedSize, sha256Hex } from "../../core/codec/index.ts";
+import type { Rejection } from "../../core/schemas/round.ts";
+import { keys } from "../keys.ts";
+import { BODY_SIZE, delta, Harness, testDeps, type Reply, type TestSite } from "../testing.ts";
+
+/** The coordinator's answer was the expected error, and nothing else. */
+function expectError(res: Reply, status: number, code: string, message: string): void {
+  expect(res).toEqual({ status, body: { error: { code, message } } });
+}
+
+/** The refusal is stored under `rejections/` and listed by the admin status. */
+async function expectRecorded(h: Harness, rejection: Omit<Rejection, "at">): Promise<void> {
+  const recorded = { at: h.deps.clock.now(), ...rejection };
+  expect(await h.rejections()).toEqual([recorded]);
+  expect((await h.status()).rejections).toEqual([recorded]);
+}
+
+/** Every site not yet accepted sends a valid update; the round must still aggregate all of them. */
+async function expectRoundGoesOn(h: Harness, sites: TestSite[], round: number, accepted: TestSite[] = []): Promise<void> {
+  expect(await h.finishRound(sites, round, accepted)).toEqual(["aggregated"]);
+  const record = await h.round(round);
+  expect(record?.status).toBe("closed");
+  expect(record?.included).toEqual(sites.map((s) => s.siteId).sort());
+  expect(record?.rejected).toEqual([]);
+  expect((await h.round(round + 1))?.status).toBe("open");
+}
+
+/** A float32 container whose value at `index` is NaN, sealed with a correct checksum. */
+function nanContainer(values: Float32Array, index: number): Uint8Array {
+  const bytes = encodeUpdate(values, "float32");
+  new DataView(bytes.buffer).setFloat32(16 + 4 * index, Number.NaN, true);
+  const end = bytes.length - 32;
+  bytes.set(createHash("sha256").update(bytes.subarray(0, end)).digest(), end);
+  return bytes;
+}
+
+const path = (round: number) => `/v1/rounds/${round}/updates`;
+
+describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and the round goes on", () => {
+  it("refuses a manifest that violates its schema with INVALID_BODY", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const [site] = sites;
+    // Execute
+    const res = await h.postUpdate(site!, 1, { round: 1, samples: 0, codec: "float32", byteLength: 100, sha256: "not-a-hash" });
+    // Assert
+    const message = "invalid request body: samples: Too small: expected number to be >0; sha256: Invalid string: must match pattern /^[0-9a-f]{64}$/";
+    expectError(res, 400, "INVALID_BODY", message);
+    await expectRecorded(h, { siteId: site!.siteId, round: 1, code: "INVALID_BODY", message: `POST ${path(1)}: ${message}` });
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a body that is not JSON with INVALID_JSON", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const [site] = sites;
+    // Execute
+    const res = await h.request("POST", path(1), { token: site!.token, raw: "round=1&samples=3", headers: { "content-type": "application/json" } });
+    // Assert
+    expectError(res, 400, "INVALID_JSON", "request body is not valid JSON");
+    await expectRecorded(h, { siteId: site!.siteId, round: 1, code: "INVALID_JSON", message: `POST ${path(1)}: request body is not valid JSON` });
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a delta of the wrong length with SIZE_MISMATCH before reading it", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const site = sites[1]!;
+    const manifest = await h.upload(site, 1, delta(1, BODY_SIZE - 1), 5);
+    // Execute
+    const res = await h.postUpdate(site, 1, manifest);
+    // Assert
+    const message = `update must be ${encodedSize(BODY_SIZE, "float32")} bytes, manifest says ${encodedSize(BODY_SIZE - 1, "float32")}`;
+    expectError(res, 422, "SIZE_MISMATCH", message);
+    await expectRecorded(h, { siteId: site.siteId, round: 1, code: "SIZE_MISMATCH", message: `POST ${path(1)}: ${message}` });
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses stored bytes whose size differs from an honest-looking manifest with SIZE_MISMATCH", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const site = sites[0]!;
+    const manifest = await h.upload(site, 1, delta(1, BODY_SIZE - 1), 5);
+    const size = encodedSize(BODY_SIZE, "float32");
+    // Execute
+    const res = await h.postUpdate(site, 1, { ...manifest, byteLength: size });
+    // Assert
+    const message = `update is ${size - 4} bytes, manifest says ${size}`;
+    expectError(res, 422, "SIZE_MISMATCH", message);
+    await expectRecorded(h, { siteId: site.siteId, round: 1, code: "SIZE_MISMATCH", message: `POST ${path(1)}: ${message}` });
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a container of the right size but the wrong element count with LENGTH_MISMATCH", async () => {
+    // Prepare: under int8, 9 values in chunks of 5 take as many bytes as 13 values in one chunk.
+    const h = new Harness();
+    const sites = await h.startTraining({ codec: "int8" });
+    const site = sites[2]!;
+    const bytes = encodeUpdate(delta(1, 9), "int8", { chunkSize: 5 });
+    await h.deps.store.put(keys.updateBin(1, site.siteId), bytes);
+    // Execute
+    const res = await h.postUpdate(site, 1, { round: 1, samples: 4, codec: "int8", byteLength: bytes.length, sha256: sha256Hex(bytes) });
+    // Assert
+    expect(bytes.length).toBe(encodedSize(BODY_SIZE, "int8"));
+    expectError(res, 422, "LENGTH_MISMATCH", "update has 9 values, expected 13");
+    await expectRecorded(h, { siteId: site.siteId, round: 1, code: "LENGTH_MISMATCH", message: `POST ${path(1)}: update has 9 values, expected 13` });
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a well-sealed delta holding NaN with NON_FINITE, and takes the site's corrected upload", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const site = sites[0]!;
+    const bytes = nanContainer(delta(1), 3);
+    await h.deps.store.put(keys.updateBin(1, site.siteId), bytes);
+    // Execute
+    const res = await h.postUpdate(site, 1, { round: 1, samples: 3, codec: "float32", byteLength: bytes.length, sha256: sha256Hex(bytes) });
+    const retryTask = await h.task(site);
+    // Assert
+    expectError(res, 422, "NON_FINITE", "update value at index 3 is NaN");
+    await expectRecorded(h, { siteId: site.siteId, round: 1, code: "NON_FINITE", message: `POST ${path(1)}: update value at index 3 is NaN` });
+    expect(retryTask.kind).toBe("train");
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses bytes that do not hash to the manifest's sha256 with CHECKSUM_MISMATCH", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const site = sites[1]!;
+    const manifest = await h.upload(site, 1, delta(1), 3);
+    // Execute
+    const res = await h.postUpdate(site, 1, { ...manifest, sha256: sha256Hex(encodeUpdate(delta(2), "float32")) });
+    // Assert
+    const message = "update bytes do not match the manifest's sha256";
+    expectError(res, 422, "CHECKSUM_MISMATCH", message);
+    await expectRecorded(h, { siteId: site.siteId, round: 1, code: "CHECKSUM_MISMATCH", message: `POST ${path(1)}: ${message}` });
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a container whose own checksum is broken with CHECKSUM_MISMATCH, even when the manifest hashes it", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const site = sites[1]!;
+    const bytes = encodeUpdate(delta(1), "float32");
+    bytes[20]! ^= 0x01;
+    await h.deps.store.put(keys.updateBin(1, site.siteId), bytes);
+    const end = bytes.length - 32;
+    const stored = Buffer.from(bytes.subarray(end)).toString("hex");
+    const actual = createHash("sha256").update(bytes.subarray(0, end)).digest("hex");
+    // Execute
+    const res = await h.postUpdate(site, 1, { round: 1, samples: 3, codec: "float32", byteLength: bytes.length, sha256: sha256Hex(bytes) });
+    // Assert
+    expectError(res, 422, "CHECKSUM_MISMATCH", `update checksum is ${stored}, but its contents hash to ${actual}`);
+    expect((await h.rejections()).map((r) => r.code)).toEqual(["CHECKSUM_MISMATCH"]);
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a credential naming a site that is not enrolled with UNKNOWN_SITE", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const manifest = await h.upload(sites[0]!, 1, delta(1), 3);
+    // Execute
+    const res = await h.request("POST", path(1), { token: "cs_ghost-ward_c2VjcmV0", json: manifest });
+    // Assert
+    expectError(res, 401, "UNKNOWN_SITE", "site ghost-ward is not enrolled");
+    await expectRecorded(h, { siteId: null, round: 1, code: "UNKNOWN_SITE", message: `POST ${path(1)}: site ghost-ward is not enrolled` });
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a wrong secret for an enrolled site with BAD_CREDENTIAL and does not attribute it to the site", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const site = sites[0]!;
+    const manifest = await h.upload(site, 1, delta(1), 3);
+    // Execute
+    const res = await h.request("POST", path(1), { token: `cs_${site.siteId}_bm90LXRoZS1zZWNyZXQ`, json: manifest });
+    // Assert
+    expectError(res, 401, "BAD_CREDENTIAL", "wrong credential for site");
+    await expectRecorded(h, { siteId: null, round: 1, code: "BAD_CREDENTIAL", message: `POST ${path(1)}: wrong credential for site` });
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses an update for a round that has closed with ROUND_CLOSED; the next round goes on", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    await expectRoundGoesOn(h, sites, 1);
+    const site = sites[2]!;
+    const late = await h.upload(site, 1, delta(9), 3);
+    // Execute
+    const res = await h.postUpdate(site, 1, late);
+    // Assert
+    expectError(res, 409, "ROUND_CLOSED", "round 1 is not open for updates");
+    await expectRecorded(h, { siteId: site.siteId, round: 1, code: "ROUND_CLOSED", message: `POST ${path(1)}: round 1 is not open for updates` });
+    await expectRoundGoesOn(h, sites, 2);
+  });
+
+  it("refuses an update for a round that has not opened yet with ROUND_CLOSED", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const manifest = await h.upload(sites[0]!, 2, delta(1), 3);
+    // Execute
+    const res = await h.postUpdate(sites[0]!, 2, manifest);
+    // Assert
+    expectError(res, 409, "ROUND_CLOSED", "round 2 is not open for updates");
+    expect((await h.rejections()).map((r) => [r.code, r.round])).toEqual([["ROUND_CLOSED", 2]]);
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a manifest whose round disagrees with the path with ROUND_MISMATCH", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const manifest = await h.upload(sites[0]!, 1, delta(1), 3);
+    // Execute
+    const res = await h.postUpdate(sites[0]!, 1, { ...manifest, round: 2 });
+    // Assert
+    expectError(res, 400, "ROUND_MISMATCH", "manifest is for round 2, path says 1");
+    expect((await h.rejections()).map((r) => r.code)).toEqual(["ROUND_MISMATCH"]);
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a body over maxBodyBytes with 413 BODY_TOO_LARGE, with or without a Content-Length", async () => {
+    // Prepare
+    const h = new Harness(testDeps({ maxBodyBytes: 2048 }));
+    const sites = await h.startTraining();
+    const site = sites[0]!;
+    const padded = JSON.stringify({ ...(await h.upload(site, 1, delta(1), 3)), note: "x".repeat(2048) });
+    // Execute
+    const streamed = await h.request("POST", path(1), { token: site.token, raw: padded, headers: { "content-type": "application/json" } });
+    const declared = await h.request("POST", path(1), {
+      token: site.token, raw: padded, headers: { "content-type": "application/json", "content-length": String(padded.length) },
+    });
+    // Assert
+    expectError(streamed, 413, "BODY_TOO_LARGE", "request body exceeds 2048 bytes");
+    expectError(declared, 413, "BODY_TOO_LARGE", "request body exceeds 2048 bytes");
+    const rejections = await h.rejections();
+    const recorded = { at: h.deps.clock.now(), siteId: null, round: 1, code: "BODY_TOO_LARGE", message: `POST ${path(1)}: request body exceeds 2048 bytes` };
+    expect(rejections).toEqual([recorded, recorded]);
+    expect((await h.status()).rejections).toEqual(rejections);
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a second update from the same site in a round with DUPLICATE_UPDATE", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const site = sites[0]!;
+    const manifest = await h.upload(site, 1, delta(1), 2);
+    await h.postUpdate(site, 1, manifest);
+    // Execute
+    const res = await h.postUpdate(site, 1, manifest);
+    // Assert
+    const message = `site ${site.siteId} already sent an update for round 1`;
+    expectError(res, 409, "DUPLICATE_UPDATE", message);
+    await expectRecorded(h, { siteId: site.siteId, round: 1, code: "DUPLICATE_UPDATE", message: `POST ${path(1)}: ${message}` });
+    await expectRoundGoesOn(h, sites, 1, [site]);
+  });
+
+  it("refuses a manifest for a codec the federation does not use with CODEC_MISMATCH", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const manifest = await h.upload(sites[0]!, 1, delta(1), 3);
+    // Execute
+    const res = await h.postUpdate(sites[0]!, 1, { ...manifest, codec: "int8" });
+    // Assert
+    expectError(res, 422, "CODEC_MISMATCH", "round uses codec float32, update says int8");
+    expect((await h.rejections()).map((r) => r.code)).toEqual(["CODEC_MISMATCH"]);
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a manifest for an update that was never uploaded with MISSING_UPDATE", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const bytes = encodeUpdate(delta(1), "float32");
+    // Execute
+    const res = await h.postUpdate(sites[1]!, 1, { round: 1, samples: 3, codec: "float32", byteLength: bytes.length, sha256: sha256Hex(bytes) });
+    // Assert
+    expectError(res, 422, "MISSING_UPDATE", `no update uploaded for site ${sites[1]!.siteId} in round 1`);
+    expect((await h.rejections()).map((r) => r.code)).toEqual(["MISSING_UPDATE"]);
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses a round that is not a number with INVALID_PARAM and records no round", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    // Execute
+    const res = await h.postUpdate(sites[0]!, Number.NaN, {});
+    // Assert
+    expectError(res, 400, "INVALID_PARAM", "round must be a non-negative integer");
+    await expectRecorded(h, { siteId: sites[0]!.siteId, round: null, code: "INVALID_PARAM", message: "POST /v1/rounds/NaN/updates: round must be a non-negative integer" });
+    await expectRoundGoesOn(h, sites, 1);
+  });
+});
+
+describe("site routes: statistics", () => {
+  it("refuses statistics that lack a feature with BAD_STATS and takes the corrected ones", async () => {
+    // Prepare
+    const h = new Harness();
+    await h.createFederation({ expectedSites: 1 });
+    const site = await h.enrol("St Mary's", { columns: ["age", "sex", "outcome"], rows: [["50", "M", "1"], ["40", "F", "0"]] });
+    const partial = { rows: 2, positives: 1, features: { age: { kind: "numeric", count: 2, mean: 45, m2: 50, missing: 0 } } };
+    // Execute
+    const res = await h.request("POST", "/v1/stats", { token: site.token, json: partial });
+    const retry = await h.postStats(site);
+    // Assert
+    expectError(res, 422, "BAD_STATS", 'statistics for feature "sex" are missing or not categorical');
+    expect(retry).toEqual({ status: 202, body: { complete: true } });
+  });
+
+  it("refuses a second report of statistics with DUPLICATE_STATS", async () => {
+    // Prepare
+    const h = new Harness();
+    await h.createFederation();
+    const site = await h.enrol("St Mary's", { columns: ["age", "sex", "outcome"], rows: [["50", "M", "1"]] });
+    await h.postStats(site);
+    const other = { age: { kind: "numeric", count: 1, mean: 60, m2: 0, missing: 0 }, sex: { kind: "categorical", counts: { F: 1 }, missing: 0 } };
+    // Execute
+    const res = await h.request("POST", "/v1/stats", { token: site.token, json: { rows: 1, positives: 0, features: other } });
+    // Assert
+    expectError(res, 409, "DUPLICATE_STATS", `site ${site.siteId} already reported statistics`);
+    expect((await h.status()).sites.map((s) => s.statsReported)).toEqual([true]);
+  });
+
+  it("refuses statistics once training has started with WRONG_PHASE", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    // Execute
+    const res = await h.request("POST", "/v1/stats", { token: sites[0]!.token, json: { rows: 0, positives: 0, features: {} } });
+    // Assert
+    expectError(res, 409, "WRONG_PHASE", "federation is in phase training, not stats");
+  });
+});

@@ -1,0 +1,185 @@
+import { describe, expect, it } from "vitest";
+import { ConsiliumError } from "../../core/errors.ts";
+import { encodeUpdate } from "../../core/codec/index.ts";
+import { FederationState } from "../../core/schemas/federation.ts";
+import { ModelManifest } from "../../core/schemas/round.ts";
+import { createStrategy } from "../../core/strategy/create-strategy.ts";
+import { keys } from "../keys.ts";
+import { readJson } from "../repo.ts";
+import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, T0, testDeps, type TestSite } from "../testing.ts";
+import { aggregateRound } from "./aggregate-round.ts";
+
+const job = (round: number, federation = "test-fed") => ({ kind: "aggregate" as const, federation, round });
+const hex = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(bytes).toString("hex") : null);
+
+/** Round 1 open, all three sites' valid updates accepted and the aggregate job queued (then dropped: tests run it). */
+async function roundWithUpdates(h: Harness, samples = [3, 2, 4]): Promise<{ sites: TestSite[]; parts: { delta: Float32Array; samples: number }[] }> {
+  const sites = await h.startTraining();
+  const parts = sites.map((_, i) => ({ delta: delta(i + 1), samples: samples[i]! }));
+  for (const [i, site] of sites.entries()) await h.submit(site, 1, parts[i]!.delta, parts[i]!.samples);
+  h.deps.queue.drain();
+  return { sites, parts };
+}
+
+describe("aggregateRound", () => {
+  it("rejects an update whose stored bytes were replaced after it was accepted, and aggregates the others", async () => {
+    // Prepare
+    const h = new Harness();
+    const { sites, parts } = await roundWithUpdates(h);
+    const [a, b, c] = sites as [TestSite, TestSite, TestSite];
+    await h.deps.store.put(keys.updateBin(1, a.siteId), encodeUpdate(delta(50), "float32"));
+    const model0 = await h.model(0);
+    h.deps.clock.advance(1_000);
+    // Execute
+    const outcome = await aggregateRound(h.deps, job(1));
+    // Assert
+    const message = "update bytes do not match the manifest's sha256";
+    expect(outcome).toBe("aggregated");
+    const round = await h.round(1);
+    expect(round?.status).toBe("closed");
+    expect(round?.included).toEqual([a, b, c].map((s) => s.siteId).sort());
+    expect(round?.rejected).toEqual([{ siteId: a.siteId, code: "CHECKSUM_MISMATCH", message }]);
+    expectClose(await h.model(1), fedAvgExpected(model0, parts.slice(1)));
+    expect(await readJson(h.deps.store, keys.modelManifest(1), ModelManifest)).toMatchObject({ sites: [b.siteId, c.siteId].sort(), samples: 6 });
+    expect(await h.rejections()).toEqual([{ at: T0 + 1_000, siteId: a.siteId, round: 1, code: "CHECKSUM_MISMATCH", message }]);
+    expect((await h.status()).rejections).toHaveLength(1);
+    expect((await h.round(2))?.status).toBe("open");
+  });
+
+  it("rejects an update whose bytes vanished before aggregation with MISSING_UPDATE", async () => {
+    // Prepare
+    const h = new Harness();
+    const { sites, parts } = await roundWithUpdates(h);
+    await h.deps.store.delete(keys.updateBin(1, sites[2]!.siteId));
+    const model0 = await h.model(0);
+    // Execute
+    const outcome = await aggregateRound(h.deps, job(1));
+    // Assert
+    expect(outcome).toBe("aggregated");
+    expect((await h.round(1))?.rejected).toEqual([
+      { siteId: sites[2]!.siteId, code: "MISSING_UPDATE", message: `no update uploaded for site ${sites[2]!.siteId} in round 1` },
+    ]);
+    expectClose(await h.model(1), fedAvgExpected(model0, parts.slice(0, 2)));
+  });
+
+  it("skips the round when no update survives re-verification, and trains on from the same model", async () => {
+    // Prepare
+    const h = new Harness();
+    const { sites } = await roundWithUpdates(h);
+    for (const site of sites) await h.deps.store.put(keys.updateBin(1, site.siteId), "tampered");
+    // Execute
+    const outcome = await aggregateRound(h.deps, job(1));
+    // Assert
+    expect(outcome).toBe("skipped");
+    const round = await h.round(1);
+    expect(round?.status).toBe("skipped");
+    expect(round?.reason).toBe("no valid updates");
+    expect(round?.rejected?.map((r) => r.code)).toEqual(["SIZE_MISMATCH", "SIZE_MISMATCH", "SIZE_MISMATCH"]);
+    expect(await h.deps.store.head(keys.modelWeights(1))).toBeNull();
+    expect((await h.round(2))?.baseVersion).toBe(0);
+    expect(await readJson(h.deps.store, keys.state, FederationState)).toMatchObject({ phase: "training", round: 2, modelVersion: 0 });
+  });
+
+  it("fixes the set of updates when it starts: an update accepted afterwards is not included", async () => {
+    // Prepare: quorum 2, so the job is queued while the third site is still training.
+    const h = new Harness();
+    const sites = await h.startTraining({ quorum: 2 });
+    await h.submit(sites[0]!, 1, delta(1), 1);
+    await h.submit(sites[1]!, 1, delta(2), 1);
+    // Execute
+    const outcome = await aggregateRound(h.deps, job(1));
+    const late = await h.postUpdate(sites[2]!, 1, await h.upload(sites[2]!, 1, delta(3), 1));
+    // Assert
+    expect(outcome).toBe("aggregated");
+    expect((await h.round(1))?.included).toEqual([sites[0]!.siteId, sites[1]!.siteId].sort());
+    expect(late.status).toBe(409);
+  });
+
+  it("finishes a job that died after writing the model, with the same model bytes", async () => {
+    // Prepare
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    await roundWithUpdates(h);
+    store.failNextPut((key) => key.startsWith("audit/"));
+    // Execute
+    const first = await aggregateRound(h.deps, job(1)).catch((error: unknown) => error);
+    const weightsAfterCrash = hex(await store.get(keys.modelWeights(1)));
+    const roundAfterCrash = await h.round(1);
+    h.deps.clock.advance(30_000);
+    const second = await aggregateRound(h.deps, job(1));
+    // Assert
+    expect(first).toEqual(new Error(`injected failure writing ${keys.audit("round-000001")}`));
+    expect(roundAfterCrash?.status).toBe("aggregating");
+    expect(second).toBe("aggregated");
+    expect(hex(await store.get(keys.modelWeights(1)))).toBe(weightsAfterCrash);
+    expect((await h.round(1))?.status).toBe("closed");
+    expect((await h.round(2))?.status).toBe("open");
+  });
+
+  it("opens the next round on redelivery when the job died between closing the round and opening the next", async () => {
+    // Prepare
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    const { sites } = await roundWithUpdates(h);
+    store.failNextPut((key) => key === keys.state);
+    const first = await aggregateRound(h.deps, job(1)).catch((error: unknown) => error);
+    // Execute
+    const second = await aggregateRound(h.deps, job(1));
+    // Assert
+    expect(first).toEqual(new Error(`injected failure writing ${keys.state}`));
+    expect(second).toBe("already-done");
+    expect(await readJson(h.deps.store, keys.state, FederationState)).toMatchObject({ phase: "training", round: 2, modelVersion: 1 });
+    expect(await h.task(sites[0]!)).toMatchObject({ kind: "train", round: 2, model: { version: 1 } });
+  });
+
+  it("leaves the federation where it is when a stale job for an old round is redelivered", async () => {
+    // Prepare
+    const h = new Harness();
+    const { sites } = await roundWithUpdates(h);
+    await aggregateRound(h.deps, job(1));
+    for (const [i, site] of sites.entries()) await h.submit(site, 2, delta(i), 1);
+    await h.runJobs();
+    const before = await readJson(h.deps.store, keys.state, FederationState);
+    // Execute
+    const outcome = await aggregateRound(h.deps, job(1));
+    // Assert
+    expect(outcome).toBe("already-done");
+    expect(before).toMatchObject({ round: 3, modelVersion: 2 });
+    expect(await readJson(h.deps.store, keys.state, FederationState)).toEqual(before);
+  });
+
+  it("carries a stateful strategy's state from one round to the next", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining({ strategy: "fedadam:0.1" });
+    const strategy = createStrategy("fedadam:0.1");
+    const model0 = await h.model(0);
+    // Execute
+    for (const round of [1, 2]) {
+      for (const [i, site] of sites.entries()) await h.submit(site, round, delta(i + round), 1 + i);
+      await h.runJobs();
+    }
+    // Assert
+    const updates = (round: number) => sites.map((s, i) => ({ siteId: s.siteId, delta: delta(i + round), weight: 1 + i })).sort((x, y) => (x.siteId < y.siteId ? -1 : 1));
+    const one = strategy.aggregate({ global: model0, updates: updates(1) }, strategy.init(model0.length));
+    if (one.kind !== "model") throw new Error("round 1 skipped");
+    const two = strategy.aggregate({ global: one.model, updates: updates(2) }, one.state);
+    if (two.kind !== "model") throw new Error("round 2 skipped");
+    expectClose(await h.model(1), one.model);
+    expectClose(await h.model(2), two.model);
+  });
+
+  it("refuses a job for another federation with WRONG_FEDERATION and one for an unknown round with NO_ROUND", async () => {
+    // Prepare
+    const h = new Harness();
+    await roundWithUpdates(h);
+    // Execute
+    const wrong = aggregateRound(h.deps, job(1, "other-fed"));
+    const unknown = aggregateRound(h.deps, job(9));
+    // Assert
+    await expect(wrong).rejects.toEqual(new ConsiliumError("WRONG_FEDERATION", "job for other-fed, store holds test-fed", 400));
+    await expect(wrong).rejects.toMatchObject({ code: "WRONG_FEDERATION" });
+    await expect(unknown).rejects.toMatchObject({ code: "NO_ROUND", message: "round 9 not found", status: 404 });
+    expect((await h.round(1))?.status).toBe("open");
+  });
+});

@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { FederationState } from "../../core/schemas/federation.ts";
+import { keys } from "../keys.ts";
+import { readJson } from "../repo.ts";
+import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, T0, testDeps } from "../testing.ts";
+import { closeExpiredRounds } from "./close-expired-rounds.ts";
+
+const DEADLINE = T0 + 600_000;
+
+describe("closeExpiredRounds", () => {
+  it("leaves a round alone up to and including its deadline", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    await h.submit(sites[0]!, 1, delta(1), 3);
+    h.deps.clock.ms = DEADLINE;
+    // Execute
+    const result = await closeExpiredRounds(h.deps);
+    // Assert
+    expect(result).toEqual({ round: 1, action: "none" });
+    expect(h.deps.queue.messages).toEqual([]);
+    expect((await h.round(1))?.status).toBe("open");
+  });
+
+  it("queues a round past its deadline with at least one update, which then aggregates what it has", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const model0 = await h.model(0);
+    await h.submit(sites[1]!, 1, delta(3), 7);
+    h.deps.clock.ms = DEADLINE + 1;
+    // Execute
+    const result = await closeExpiredRounds(h.deps);
+    const outcomes = await h.runJobs();
+    // Assert
+    expect(result).toEqual({ round: 1, action: "queued" });
+    expect(outcomes).toEqual(["aggregated"]);
+    expect((await h.round(1))?.included).toEqual([sites[1]!.siteId]);
+    expectClose(await h.model(1), fedAvgExpected(model0, [{ delta: delta(3), samples: 7 }]));
+    expect(await h.round(2)).toEqual({ round: 2, baseVersion: 1, status: "open", openedAt: DEADLINE + 1, deadline: DEADLINE + 1 + 600_000 });
+  });
+
+  it("skips a round past its deadline with no update and opens the next one from the same base model", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    h.deps.clock.ms = DEADLINE + 1;
+    // Execute
+    const result = await closeExpiredRounds(h.deps);
+    // Assert
+    expect(result).toEqual({ round: 1, action: "skipped" });
+    expect(h.deps.queue.messages).toEqual([]);
+    expect(await h.round(1)).toEqual({
+      round: 1, baseVersion: 0, status: "skipped", openedAt: T0, deadline: DEADLINE, reason: "deadline passed with no updates", closedAt: DEADLINE + 1,
+    });
+    expect(await h.round(2)).toEqual({ round: 2, baseVersion: 0, status: "open", openedAt: DEADLINE + 1, deadline: DEADLINE + 1 + 600_000 });
+    expect(await readJson(h.deps.store, keys.state, FederationState)).toEqual({ phase: "training", round: 2, modelVersion: 0, updatedAt: DEADLINE + 1 });
+    expect(await h.task(sites[0]!)).toMatchObject({ kind: "train", round: 2, model: { version: 0 } });
+  });
+
+  it("lets the round after a skipped one aggregate on top of the unchanged base model", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const model0 = await h.model(0);
+    h.deps.clock.ms = DEADLINE + 1;
+    await closeExpiredRounds(h.deps);
+    const parts = sites.map((_, i) => ({ delta: delta(i + 2), samples: 2 * i + 1 }));
+    // Execute
+    for (const [i, site] of sites.entries()) await h.submit(site, 2, parts[i]!.delta, parts[i]!.samples);
+    const outcomes = await h.runJobs();
+    // Assert
+    expect(outcomes).toEqual(["aggregated"]);
+    expect(await h.deps.store.head(keys.modelWeights(1))).toBeNull();
+    expectClose(await h.model(2), fedAvgExpected(model0, parts));
+    expect(await readJson(h.deps.store, keys.state, FederationState)).toMatchObject({ round: 3, modelVersion: 2 });
+  });
+
+  it("does nothing while statistics are being collected or once a round is aggregating", async () => {
+    // Prepare
+    const collecting = new Harness();
+    await collecting.createFederation();
+    collecting.deps.clock.advance(10 * 600_000);
+    const aggregating = new Harness();
+    const sites = await aggregating.startTraining();
+    for (const [i, site] of sites.entries()) await aggregating.submit(site, 1, delta(i), 1);
+    const round = (await aggregating.round(1))!;
+    await aggregating.deps.store.put(keys.round(1), JSON.stringify({ ...round, status: "aggregating" }));
+    aggregating.deps.clock.ms = DEADLINE + 1;
+    aggregating.deps.queue.drain();
+    // Execute
+    const inStats = await closeExpiredRounds(collecting.deps);
+    const inAggregation = await closeExpiredRounds(aggregating.deps);
+    // Assert
+    expect(inStats).toEqual({ round: 0, action: "none" });
+    expect(inAggregation).toEqual({ round: 1, action: "none" });
+    expect(aggregating.deps.queue.messages).toEqual([]);
+  });
+
+  it("opens the next round on the next tick when a skip died before opening it", async () => {
+    // Prepare
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    await h.startTraining();
+    h.deps.clock.ms = DEADLINE + 1;
+    store.failNextPut((key) => key === keys.state);
+    const first = await closeExpiredRounds(h.deps).catch((error: unknown) => error);
+    h.deps.clock.advance(60_000);
+    // Execute
+    const second = await closeExpiredRounds(h.deps);
+    // Assert
+    expect(first).toEqual(new Error(`injected failure writing ${keys.state}`));
+    expect(second).toEqual({ round: 1, action: "none" });
+    expect(await readJson(h.deps.store, keys.state, FederationState)).toMatchObject({ phase: "training", round: 2, modelVersion: 0 });
+    expect((await h.round(2))?.openedAt).toBe(DEADLINE + 1);
+  });
+
+  it("opens the next round from the round's result when an aggregation died before opening it", async () => {
+    // Prepare
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    const sites = await h.startTraining();
+    store.failNextPut((key) => key === keys.state);
+    const crashed = await h.finishRound(sites, 1).catch((error: unknown) => error);
+    // Execute
+    const result = await closeExpiredRounds(h.deps);
+    // Assert
+    expect(crashed).toEqual(new Error(`injected failure writing ${keys.state}`));
+    expect((await h.round(1))?.status).toBe("closed");
+    expect(result).toEqual({ round: 1, action: "none" });
+    expect(await readJson(h.deps.store, keys.state, FederationState)).toMatchObject({ phase: "training", round: 2, modelVersion: 1 });
+  });
+});
