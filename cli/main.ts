@@ -1,33 +1,86 @@
 /**
  * @module
- * The `consilium` command.
+ * The `consilium` command: dispatches to one command module, turns usage errors into exit code 2
+ * and SIGINT/SIGTERM into a clean stop of the long-running commands.
  */
+import { coordinatorCommand } from "./commands/coordinator-command.ts";
+import { enrolCommand } from "./commands/enrol-command.ts";
+import { exportCommand } from "./commands/export-command.ts";
+import { HelpRequested, processIo, UsageError, type CommandIo } from "./commands/flags.ts";
 import { simulateCommand } from "./commands/simulate-command.ts";
+import { siteCommand } from "./commands/site-command.ts";
 
 const USAGE = `usage: consilium <command> [flags]
 
 commands:
   simulate      run a whole federation on this machine (embedded S3/SQS, coordinator, one runner per site)
-  coordinator   serve the coordinator over HTTP
+  coordinator   serve the coordinator over HTTP until SIGINT/SIGTERM
+  enrol         enrol a site with a coordinator and print its credential as JSON
   site          run one hospital's runner against a coordinator
   site export   write a site's personalised model in TensorFlow.js format
 
-Run 'consilium <command> --help' for its flags; see README.md for the full reference.`;
+Run 'consilium <command> --help' for its flags.`;
 
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+/** Runs `run` with a signal that SIGINT or SIGTERM aborts; a second signal is left to node (exit). */
+async function untilSignal<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  process.once("SIGINT", abort);
+  process.once("SIGTERM", abort);
+  try {
+    return await run(controller.signal);
+  } finally {
+    process.off("SIGINT", abort);
+    process.off("SIGTERM", abort);
+  }
+}
+
+async function dispatch(command: string, rest: string[]): Promise<number> {
   switch (command) {
     case "simulate":
       await simulateCommand(rest);
       return 0;
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
+    case "coordinator":
+      await untilSignal(async (signal) => (await coordinatorCommand(rest, { signal })).closed);
+      return 0;
+    case "enrol":
+      await enrolCommand(rest);
+      return 0;
+    case "site": {
+      if (rest[0] === "export") {
+        await exportCommand(rest.slice(1));
+        return 0;
+      }
+      const result = await untilSignal((signal) => siteCommand(rest, { signal }).then((r) => ({ ...r, stopped: signal.aborted })));
+      return result.evaluation ? 0 : result.stopped ? 130 : 1;
+    }
     default:
-      process.stderr.write(`unknown command "${command}"\n${USAGE}\n`);
+      return -1;
+  }
+}
+
+/** Exit code: 0 done, 1 failed (thrown errors reach bin/consilium.mjs), 2 usage error, 130 stopped. */
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    io.out(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const name = command === "site" && rest[0] === "export" ? "site export" : command;
+  try {
+    const code = await dispatch(command, rest);
+    if (code >= 0) return code;
+    io.err(`consilium: unknown command "${command}"\n${USAGE}`);
+    return 2;
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      io.out(err.text);
+      return 0;
+    }
+    if (err instanceof UsageError) {
+      io.err(`consilium ${name}: ${err.message}`);
       return 2;
+    }
+    throw err;
   }
 }

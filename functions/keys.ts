@@ -15,6 +15,7 @@ export const keys = {
   roundsPrefix: "rounds/",
   modelWeights: (v: number) => `models/${pad(v)}/weights.bin`,
   modelManifest: (v: number) => `models/${pad(v)}/manifest.json`,
+  modelControl: (v: number) => `models/${pad(v)}/control.bin`,
   evaluation: (site: string) => `evaluations/${site}.json`,
   evaluationsPrefix: "evaluations/",
   audit: (seq: string) => `audit/${seq}.json`,

@@ -17,8 +17,9 @@ import type { Preprocessing } from "../core/schemas/preprocessing.ts";
 import type { SiteEvaluation, Task } from "../core/schemas/task.ts";
 import type { CoordinatorClient } from "./client.ts";
 import { createVars, disposeVars, predict } from "./model.ts";
-import { savePersonalModel } from "./site-state.ts";
-import { trainBody, trainHead } from "./train.ts";
+import { loadControl, saveControl, savePersonalModel } from "./site-state.ts";
+import { localRound, type Controls } from "./local-round.ts";
+import { trainHead } from "./train.ts";
 import { roundOptions, trainRounds } from "./train-rounds.ts";
 
 export type RunnerEvent =
@@ -70,6 +71,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
     return cache;
   };
   let evaluation: SiteEvaluation | null = null;
+  let siteControl: Float32Array | null = null;
   while (!signal?.aborted) {
     const task: Task = await client.task();
     if (task.kind === "done") return evaluation;
@@ -88,10 +90,20 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
         const { train, test } = prepared(task.preprocessing);
         const baseMetrics = countPredictions(scoreRows(task.layout, base, null, test), test.y);
         const rng = seededRandom((task.seed ^ siteSeed) >>> 0);
-        const result = trainBody(task.layout, base, train, roundOptions(task.training, task.round, task.rounds, rng));
-        const delta = new Float32Array(base.length);
-        for (let i = 0; i < delta.length; i++) delta[i] = (result.params[i] ?? 0) - (base[i] ?? 0);
-        const bytes = encodeUpdate(delta, CodecName.parse(task.codec));
+        const opts = roundOptions(task.training, task.round, task.rounds, rng);
+        const server = task.control ? decodeUpdate(await client.download(task.control), { length: base.length, codec: "float32" }).values : null;
+        let controls: Controls | null = null;
+        if (server) {
+          const site = siteControl?.length === base.length ? siteControl : ((options.stateDir ? await loadControl(options.stateDir, base.length) : null) ?? new Float32Array(base.length));
+          controls = { server, site };
+        }
+        const result = localRound(task.layout, base, train, opts, controls);
+        const update = result.update;
+        if (result.siteControl) {
+          siteControl = result.siteControl;
+          if (options.stateDir) await saveControl(options.stateDir, siteControl);
+        }
+        const bytes = encodeUpdate(update, CodecName.parse(task.codec));
         if (bytes.length !== task.upload.byteLength) throw new ConsiliumError("SIZE_MISMATCH", `encoded update is ${bytes.length} bytes, coordinator expects ${task.upload.byteLength}`, 400);
         await client.upload(task.upload.url, bytes);
         await client.postUpdate({
@@ -110,7 +122,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
         const { train, test } = prepared(task.preprocessing);
         const t = task.training;
         const rng = seededRandom((task.seed ^ siteSeed) >>> 0);
-        const head = trainHead(task.layout, body, new Float32Array(task.layout.headSize), train, { epochs: t.headEpochs, batchSize: t.batchSize, learningRate: t.learningRate, l2: t.headL2, rng }).params;
+        const head = trainHead(task.layout, body, new Float32Array(task.layout.headSize), train, { epochs: t.headEpochs, batchSize: t.batchSize, learningRate: t.headLearningRate ?? t.learningRate, l2: t.headL2, rng }).params;
         const init = initBody(task.layout, seededRandom(task.seed));
         const local = trainRounds(task.layout, init, train, t, task.rounds, rng);
         evaluation = {

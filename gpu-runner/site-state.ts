@@ -39,3 +39,20 @@ export async function loadPersonalModel(dir: string): Promise<PersonalModel> {
   const head = decodeUpdate(await readFile(join(dir, "personal-head.bin")), { length: meta.layout.headSize }).values;
   return { meta, body, head };
 }
+
+/** The site's SCAFFOLD control variate, kept across rounds and runner restarts. */
+export async function saveControl(dir: string, control: Float32Array): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "control.bin"), encodeUpdate(control, "float32"));
+}
+
+/** The saved control variate, or `null` when there is none of this length. */
+export async function loadControl(dir: string, length: number): Promise<Float32Array | null> {
+  const bytes = await readFile(join(dir, "control.bin")).catch(() => null);
+  if (!bytes) return null;
+  try {
+    return decodeUpdate(bytes, { length }).values;
+  } catch {
+    return null;
+  }
+}

@@ -21,6 +21,11 @@ export interface TrainOptions {
   /** L2 on the trained kernels: the body's, or the head's (its bias stays free to re-calibrate). */
   readonly l2: number;
   readonly rng: () => number;
+  /**
+   * A constant added to the body's gradient at every step (SCAFFOLD's `c - c_i`), realised as the
+   * linear loss term `<w, correction>` whose gradient it is.
+   */
+  readonly correction?: Float32Array;
 }
 
 export interface TrainResult {
@@ -42,7 +47,10 @@ function shuffled(n: number, rng: () => number): Int32Array {
   return idx;
 }
 
-function runSteps(data: Dataset, opts: TrainOptions, trainable: tf.Variable[], loss: (xb: tf.Tensor2D, yb: tf.Tensor1D) => tf.Scalar): { loss: number; steps: number } {
+/** What one step minimises, and the part of it reported as the training loss. */
+type StepLoss = (xb: tf.Tensor2D, yb: tf.Tensor1D) => { objective: tf.Scalar; reported: tf.Scalar };
+
+function runSteps(data: Dataset, opts: TrainOptions, trainable: tf.Variable[], loss: StepLoss): { loss: number; steps: number } {
   const perEpoch = Math.ceil(data.rows / opts.batchSize);
   const total = opts.steps ?? perEpoch * opts.epochs;
   const optimizer = tf.train.sgd(opts.learningRate);
@@ -59,9 +67,14 @@ function runSteps(data: Dataset, opts: TrainOptions, trainable: tf.Variable[], l
       }
       const idx = tf.tensor1d(order.subarray(at, Math.min(data.rows, at + opts.batchSize)), "int32");
       at += opts.batchSize;
-      const l = optimizer.minimize(() => loss(tf.gather(x, idx) as tf.Tensor2D, tf.gather(y, idx) as tf.Tensor1D), true, trainable);
+      let reported: tf.Scalar | null = null;
+      optimizer.minimize(() => {
+        const l = loss(tf.gather(x, idx) as tf.Tensor2D, tf.gather(y, idx) as tf.Tensor1D);
+        reported = tf.keep(tf.clone(l.reported));
+        return l.objective;
+      }, false, trainable);
       idx.dispose();
-      if (l) recent.push(l);
+      if (reported) recent.push(reported);
       if (recent.length > perEpoch) recent.shift()?.dispose();
     }
     if (recent.length === 0) return { loss: 0, steps: total };
@@ -83,15 +96,20 @@ const bce = (logits: tf.Tensor1D, y: tf.Tensor1D) => tf.losses.sigmoidCrossEntro
 export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opts: TrainOptions): TrainResult {
   const vars = createVars(layout, body, null, { body: true, head: false });
   const kernels = vars.body.filter((_, i) => i % 2 === 0);
+  const correction = opts.correction;
+  const corr = correction ? layout.body.map((s) => tf.tensor(correction.subarray(s.offset, s.offset + s.size), s.shape)) : [];
   try {
     if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(body), loss: 0, steps: 0 };
     const r = runSteps(data, opts, vars.body, (xb, yb) => {
       const penalty = kernels.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
-      return tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
+      const reported: tf.Scalar = tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
+      const objective = corr.reduce<tf.Scalar>((l, c, i) => tf.add(l, tf.sum(tf.mul(vars.body[i] as tf.Variable, c))) as tf.Scalar, reported);
+      return { objective, reported };
     });
     return { params: readVars(vars.body, layout.bodySize), ...r };
   } finally {
     disposeVars(vars);
+    for (const c of corr) c.dispose();
   }
 }
 
@@ -102,7 +120,8 @@ export function trainHead(layout: Layout, body: Float32Array, head: Float32Array
     if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(head), loss: 0, steps: 0 };
     const r = runSteps(data, opts, vars.head, (xb, yb) => {
       const penalty = tf.sum(tf.square(vars.head[0] as tf.Variable));
-      return tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
+      const objective: tf.Scalar = tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
+      return { objective, reported: objective };
     });
     return { params: readVars(vars.head, layout.headSize), ...r };
   } finally {

@@ -1,5 +1,4 @@
 import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import Table from "cli-table3";
 import { z } from "zod";
 import { CodecName } from "../../core/codec/index.ts";
@@ -9,6 +8,7 @@ import { selectBackend, BackendName } from "../../gpu-runner/backend.ts";
 import { loadBuiltin, loadCsvDataset } from "../recipes.ts";
 import { simulateOnce } from "../simulate.ts";
 import { createTerminal } from "../terminal.ts";
+import { parseFlags, type CommandSpec } from "./flags.ts";
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -34,6 +34,7 @@ export const SimulateFlags = z
     l2: num.nonnegative().max(10).optional(),
     "head-epochs": int.min(0).max(10000).optional(),
     "head-l2": num.nonnegative().max(100).optional(),
+    "head-lr": num.positive().max(10).optional(),
     strategy: z.string().optional(),
     codec: CodecName.default("float32"),
     "round-deadline": int.min(1).default(600),
@@ -49,19 +50,47 @@ export const SimulateFlags = z
   .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" });
 export type SimulateFlags = z.infer<typeof SimulateFlags>;
 
-const options = {
-  dataset: { type: "string" }, data: { type: "string" }, label: { type: "string" }, positive: { type: "string" }, ignore: { type: "string" },
-  sites: { type: "string" }, split: { type: "string" }, "test-fraction": { type: "string" }, model: { type: "string" }, rounds: { type: "string" },
-  "local-epochs": { type: "string" }, "local-steps": { type: "string" }, "lr-schedule": { type: "string" }, "batch-size": { type: "string" }, lr: { type: "string" }, l2: { type: "string" }, "head-epochs": { type: "string" }, "head-l2": { type: "string" },
-  strategy: { type: "string" }, codec: { type: "string" }, "round-deadline": { type: "string" }, seed: { type: "string" }, seeds: { type: "string" },
-  backend: { type: "string" }, json: { type: "string" }, "state-dir": { type: "string" }, quiet: { type: "boolean" }, verbose: { type: "boolean" },
-} as const;
+/** The flag table of `consilium simulate`: parsing, `--help` and the README reference. */
+export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
+  name: "simulate",
+  summary: "Runs a whole federation on this machine: embedded S3/SQS, the coordinator over HTTP and one runner per site.",
+  schema: SimulateFlags,
+  flags: {
+    dataset: { type: "string", value: "NAME", help: "a shipped dataset: heart-disease (4 real hospitals) or wdbc (spread over --sites)" },
+    data: { type: "string", value: "FILE.csv", help: "your own CSV instead, spread over --sites simulated sites (needs --label)" },
+    label: { type: "string", value: "COLUMN", help: "the outcome column of --data" },
+    positive: { type: "string", value: "VALUE", help: "the label value that means positive (default: numbers above 0, or the rarer of two values)" },
+    ignore: { type: "string", value: "COL,COL", help: "columns of --data to leave out" },
+    sites: { type: "string", value: "N", help: "simulated sites for wdbc and --data (default 4)" },
+    split: { type: "string", value: "SPLIT", help: "how rows are spread: iid, dirichlet:ALPHA or column:NAME (default iid)" },
+    "test-fraction": { type: "string", value: "F", help: "held-out share of each site's rows (default 0.3)" },
+    model: { type: "string", value: "MODEL", help: "logreg or mlp:H[,H...] (default: the dataset's recipe)" },
+    rounds: { type: "string", value: "N", help: "federated rounds (default: the recipe's)" },
+    "local-epochs": { type: "string", value: "N", help: "local epochs per round (replaces --local-steps)" },
+    "local-steps": { type: "string", value: "N", help: "local minibatch steps per round, equal at every site" },
+    "lr-schedule": { type: "string", value: "S", help: "constant or cosine" },
+    "batch-size": { type: "string", value: "N", help: "minibatch size" },
+    lr: { type: "string", value: "X", help: "site learning rate" },
+    l2: { type: "string", value: "X", help: "L2 penalty on kernels during local training" },
+    "head-epochs": { type: "string", value: "N", help: "epochs of personal-head fitting" },
+    "head-l2": { type: "string", value: "X", help: "pull of the personal head towards the global output layer" },
+    "head-lr": { type: "string", value: "X", help: "step size of personal-head fitting (default: --lr)" },
+    strategy: { type: "string", value: "SPEC", help: "aggregation strategy, e.g. fedavg or fedadam:0.05 (default: the recipe's)" },
+    codec: { type: "string", value: "NAME", help: "update codec: float32 or int8 (default float32)" },
+    "round-deadline": { type: "string", value: "SECONDS", help: "a round aggregates what it has after this long (default 600)" },
+    seed: { type: "string", value: "S", help: "seed of the split, initialisation and training (default 1)" },
+    seeds: { type: "string", value: "N", help: "repeat with seeds S..S+N-1 and report mean ± sd (default 1)" },
+    backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")} (default: the fastest that loads)` },
+    json: { type: "string", value: "FILE", help: "also write the report as JSON" },
+    "state-dir": { type: "string", value: "DIR", help: "keep each site's personal model under DIR/<site-id>" },
+    quiet: { type: "boolean", help: "print nothing but errors" },
+    verbose: { type: "boolean", help: "print the coordinator's and runners' info lines" },
+  },
+};
 
+/** @throws UsageError naming the first bad flag; HelpRequested for --help. */
 export function parseSimulateFlags(argv: string[]): SimulateFlags {
-  const { values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false });
-  const parsed = SimulateFlags.safeParse(values);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.length ? "--" + i.path.join(".") + ": " : ""}${i.message}`).join("\n"));
-  return parsed.data;
+  return parseFlags(simulateSpec, argv);
 }
 
 const fmt = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${s.mean.toFixed(3)} ± ${(s.sd ?? 0).toFixed(3)}` : s.mean.toFixed(3));
@@ -85,6 +114,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     ...(flags.l2 !== undefined && { l2: flags.l2 }),
     ...(flags["head-epochs"] !== undefined && { headEpochs: flags["head-epochs"] }),
     ...(flags["head-l2"] !== undefined && { headL2: flags["head-l2"] }),
+    ...(flags["head-lr"] !== undefined && { headLearningRate: flags["head-lr"] }),
   };
   const plan = {
     sites: data.sites,

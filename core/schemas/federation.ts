@@ -20,6 +20,8 @@ export const TrainingConfig = z.object({
   l2: z.number().nonnegative().max(10).default(0),
   /** Epochs of personal-head fitting on top of the frozen global body. */
   headEpochs: z.number().int().min(0).max(10000).default(50),
+  /** Step size of personal-head fitting; defaults to learningRate. Keep headL2 × rate below 2. */
+  headLearningRate: z.number().positive().max(10).optional(),
   /** Pull of the personal head towards zero (towards the global output layer). */
   headL2: z.number().nonnegative().max(100).default(0.01),
 });

@@ -50,6 +50,8 @@ export const ModelManifest = z.object({
   strategy: z.string(),
   sites: z.array(z.string()),
   samples: z.number().int().nonnegative(),
+  /** The server's control variate for this version (strategies with control variates only). */
+  control: z.object({ byteLength: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
   createdAt: z.number(),
 });
 export type ModelManifest = z.infer<typeof ModelManifest>;

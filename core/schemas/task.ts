@@ -25,6 +25,8 @@ export const Task = z.discriminatedUnion("kind", [
     rounds: z.number().int().positive(),
     deadline: z.number(),
     model: ModelRef,
+    /** The server's control variate (SCAFFOLD): the update then carries the site's control delta after the body delta. */
+    control: ModelRef.optional(),
     spec: ModelSpec,
     layout: Layout,
     preprocessing: Preprocessing,

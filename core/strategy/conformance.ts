@@ -60,7 +60,8 @@ function modelOf(result: AggregateResult): Float32Array {
   return result.model;
 }
 
-const update = (siteId: string, delta: Float32Array, weight: number): SiteUpdate => ({ siteId, delta, weight });
+// Every update carries a control delta too, so strategies with control variates (SCAFFOLD) run the same suite.
+const update = (siteId: string, delta: Float32Array, weight: number): SiteUpdate => ({ siteId, delta, weight, control: delta.map((v) => -0.5 * v) });
 
 /** Three rounds of varied updates, each round's deltas from its own seed. */
 const roundsOfUpdates = (dim: number): SiteUpdate[][] =>

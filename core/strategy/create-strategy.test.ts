@@ -17,7 +17,7 @@ describe("createStrategy", () => {
     const run = () => createStrategy("krum");
 
     // Assert
-    expect(run).toThrow('unknown strategy "krum" (known: fedavg, fedadam)');
+    expect(run).toThrow('unknown strategy "krum" (known: fedavg, fedadam, scaffold)');
   });
 
   it("gives its ConfigError the stable code INVALID_CONFIG and HTTP status 400", () => {

@@ -1,6 +1,7 @@
 import { ConfigError } from "../errors.ts";
 import { fedAdam } from "./fedadam.ts";
 import { fedAvg } from "./fedavg.ts";
+import { scaffold } from "./scaffold.ts";
 import type { Strategy } from "./strategy.ts";
 
 interface Entry {
@@ -13,6 +14,7 @@ interface Entry {
 const registry = new Map<string, Entry>([
   ["fedavg", { maxArgs: 1, make: ([lr]) => fedAvg(lr) }],
   ["fedadam", { maxArgs: 4, make: ([lr, beta1, beta2, tau]) => fedAdam({ lr, beta1, beta2, tau }) }],
+  ["scaffold", { maxArgs: 1, make: ([lr]) => scaffold(lr) }],
 ]);
 
 /** Builds a strategy from its spec, `name[:arg[:arg…]]`, e.g. `fedavg` or `fedadam:0.05`. */

@@ -21,6 +21,8 @@ const fedAdamConsensus = (lr: number, beta1: number, beta2: number, tau: number)
 const known: Record<string, ConformanceOptions> = {
   fedavg: { consensus: fedAvgConsensus(1) },
   "fedavg:0.5": { consensus: fedAvgConsensus(0.5) },
+  scaffold: { consensus: fedAvgConsensus(1) },
+  "scaffold:0.5": { consensus: fedAvgConsensus(0.5) },
   fedadam: { consensus: fedAdamConsensus(0.05, 0.9, 0.99, 1e-3) },
   "fedadam:0.2:0.5:0.9:0.01": { consensus: fedAdamConsensus(0.2, 0.5, 0.9, 0.01) },
 };

@@ -19,6 +19,8 @@ export interface SiteUpdate {
   readonly delta: Float32Array;
   /** Usually the site's number of training samples. */
   readonly weight: number;
+  /** The change of the site's control variate, for strategies with `controlVariates`. */
+  readonly control?: Float32Array;
 }
 
 export interface AggregateInput {
@@ -34,6 +36,11 @@ export type AggregateResult =
 export interface Strategy {
   /** The spec this strategy was built from, e.g. `fedadam:0.03`. */
   readonly spec: string;
+  /**
+   * Sites correct their local gradients with control variates and send the change of theirs with
+   * each update (SCAFFOLD); the server's control is the state vector `c`, sent with every task.
+   */
+  readonly controlVariates?: boolean;
   init(dim: number): StrategyState;
   aggregate(input: AggregateInput, state: StrategyState): AggregateResult;
 }

@@ -62,7 +62,7 @@ describe("admin routes: federation and sites", () => {
     // Execute
     const res = await h.admin("POST", "/v1/admin/federation", federationConfig({ strategy: "fedmagic" }));
     // Assert
-    expect(res).toEqual({ status: 400, body: { error: { code: "INVALID_CONFIG", message: 'unknown strategy "fedmagic" (known: fedavg, fedadam)' } } });
+    expect(res).toEqual({ status: 400, body: { error: { code: "INVALID_CONFIG", message: 'unknown strategy "fedmagic" (known: fedavg, fedadam, scaffold)' } } });
     expect((await h.deps.store.list("")).filter((k) => !k.startsWith("rejections/"))).toEqual([]);
   });
 

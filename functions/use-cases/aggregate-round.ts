@@ -3,6 +3,7 @@ import { modelLayout } from "../../core/model/layout.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord, StoredUpdate, type AggregateJob } from "../../core/schemas/round.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
+import { updateLength } from "../../core/strategy/update-length.ts";
 import { decodeState, encodeState } from "../../core/strategy/state-codec.ts";
 import type { SiteUpdate, StrategyState } from "../../core/strategy/strategy.ts";
 import type { CoordinatorDeps } from "../deps.ts";
@@ -38,14 +39,17 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     await writeJson(deps.store, keys.round(job.round), round);
   }
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
-  const length = modelLayout(config.model, prep.inputs.length).bodySize;
+  const strategy = createStrategy(config.strategy);
+  const bodySize = modelLayout(config.model, prep.inputs.length).bodySize;
+  const length = updateLength(strategy, bodySize);
   const updates: SiteUpdate[] = [];
   const rejected: NonNullable<RoundRecord["rejected"]> = [];
   for (const siteId of round.included ?? []) {
     try {
       const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
-      const delta = await verifyUpdate(deps.store, job.round, siteId, { ...m, length, codec: config.codec });
-      updates.push({ siteId, delta, weight: m.samples });
+      const values = await verifyUpdate(deps.store, job.round, siteId, { ...m, length, codec: config.codec });
+      const control = strategy.controlVariates ? values.subarray(bodySize) : undefined;
+      updates.push({ siteId, delta: values.subarray(0, bodySize), weight: m.samples, ...(control && { control }) });
     } catch (err) {
       const code = err instanceof ConsiliumError ? err.code : "INVALID_UPDATE";
       const message = err instanceof Error ? err.message : String(err);
@@ -53,10 +57,9 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
       await recordRejection(deps, { siteId, round: job.round, code, message });
     }
   }
-  const strategy = createStrategy(config.strategy);
   const global = await loadModel(deps, round.baseVersion);
   const prevState = round.baseVersion > 0 ? await deps.store.get(keys.strategyState(round.baseVersion)) : null;
-  const state: StrategyState = prevState ? decodeState(prevState) : strategy.init(length);
+  const state: StrategyState = prevState ? decodeState(prevState) : strategy.init(bodySize);
   const result = strategy.aggregate({ global, updates }, state);
   const now = deps.clock.now();
   if (result.kind === "skip") {
@@ -65,7 +68,8 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     return "skipped";
   }
   const samples = updates.reduce((n, u) => n + u.weight, 0);
-  await saveModel(deps, result.model, { version: job.round, round: job.round, strategy: strategy.spec, sites: updates.map((u) => u.siteId), samples });
+  const control = strategy.controlVariates ? result.state.vectors.c : undefined;
+  await saveModel(deps, result.model, { version: job.round, round: job.round, strategy: strategy.spec, sites: updates.map((u) => u.siteId), samples }, control);
   await deps.store.put(keys.strategyState(job.round), encodeState(result.state), { ifAbsent: true });
   await writeJson(deps.store, keys.audit(`round-${String(job.round).padStart(6, "0")}`), {
     round: job.round,

@@ -10,11 +10,21 @@ import { mustReadJson, writeJson } from "../repo.ts";
 export async function saveModel(
   deps: CoordinatorDeps,
   body: Float32Array,
-  meta: Omit<ModelManifest, "length" | "byteLength" | "sha256" | "createdAt">,
+  meta: Omit<ModelManifest, "length" | "byteLength" | "sha256" | "createdAt" | "control">,
+  control?: Float32Array,
 ): Promise<ModelManifest> {
   const bytes = encodeUpdate(body, "float32");
-  const manifest: ModelManifest = { ...meta, length: body.length, byteLength: bytes.length, sha256: sha256Hex(bytes), createdAt: deps.clock.now() };
+  const controlBytes = control ? encodeUpdate(control, "float32") : null;
+  const manifest: ModelManifest = {
+    ...meta,
+    length: body.length,
+    byteLength: bytes.length,
+    sha256: sha256Hex(bytes),
+    ...(controlBytes && { control: { byteLength: controlBytes.length, sha256: sha256Hex(controlBytes) } }),
+    createdAt: deps.clock.now(),
+  };
   await deps.store.put(keys.modelWeights(meta.version), bytes, { ifAbsent: true, contentType: "application/octet-stream" });
+  if (controlBytes) await deps.store.put(keys.modelControl(meta.version), controlBytes, { ifAbsent: true, contentType: "application/octet-stream" });
   await writeJson(deps.store, keys.modelManifest(meta.version), manifest, { ifAbsent: true });
   return mustReadJson(deps.store, keys.modelManifest(meta.version), ModelManifest, "NO_MODEL", `model ${meta.version}`);
 }
@@ -31,4 +41,12 @@ export async function modelRef(deps: CoordinatorDeps, version: number): Promise<
   const manifest = await mustReadJson(deps.store, keys.modelManifest(version), ModelManifest, "NO_MODEL", `model ${version}`);
   const url = await deps.store.presignGet(keys.modelWeights(version), deps.urlTtlSeconds ?? 3600);
   return { version, url, sha256: manifest.sha256, byteLength: manifest.byteLength };
+}
+
+/** The server control variate stored with a model version, when its strategy keeps one. */
+export async function controlRef(deps: CoordinatorDeps, version: number): Promise<ModelRef | undefined> {
+  const manifest = await mustReadJson(deps.store, keys.modelManifest(version), ModelManifest, "NO_MODEL", `model ${version}`);
+  if (!manifest.control) return undefined;
+  const url = await deps.store.presignGet(keys.modelControl(version), deps.urlTtlSeconds ?? 3600);
+  return { version, url, ...manifest.control };
 }

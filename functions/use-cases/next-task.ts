@@ -7,7 +7,9 @@ import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
-import { modelRef } from "./models.ts";
+import { controlRef, modelRef } from "./models.ts";
+import { createStrategy } from "../../core/strategy/create-strategy.ts";
+import { updateLength } from "../../core/strategy/update-length.ts";
 
 /** What one site should do now, with presigned URLs scoped to it, its round and its size. */
 export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<Task> {
@@ -29,7 +31,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
   const round = await mustReadJson(deps.store, keys.round(state.round), RoundRecord, "NO_ROUND", `round ${state.round}`);
   if (round.status !== "open") return wait(`round ${round.round} is ${round.status}`);
   if ((await deps.store.head(keys.updateManifest(round.round, siteId))) !== null) return wait(`update for round ${round.round} received`);
-  const byteLength = encodedSize(layout.bodySize, config.codec);
+  const byteLength = encodedSize(updateLength(createStrategy(config.strategy), layout.bodySize), config.codec);
   const url = await deps.store.presignPut(keys.updateBin(round.round, siteId), deps.urlTtlSeconds ?? 3600, byteLength);
   return {
     kind: "train",
@@ -37,6 +39,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     rounds: config.rounds,
     deadline: round.deadline,
     model: await modelRef(deps, round.baseVersion),
+    control: await controlRef(deps, round.baseVersion),
     ...common,
     codec: config.codec,
     upload: { url, byteLength },

@@ -1,5 +1,6 @@
 import { initBody, seededRandom } from "../../core/model/init-params.ts";
 import { modelLayout } from "../../core/model/layout.ts";
+import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import { mergeSiteStats } from "../../core/preprocess/merge-stats.ts";
 import { ConsiliumError } from "../../core/errors.ts";
 import { SiteStats } from "../../core/schemas/site-stats.ts";
@@ -29,7 +30,9 @@ export async function submitStats(deps: CoordinatorDeps, siteId: string, stats: 
   const prep = mergeSiteStats(all, config.features);
   if (!(await writeJson(deps.store, keys.preprocessing, prep, { ifAbsent: true }))) return { complete: true };
   const layout = modelLayout(config.model, prep.inputs.length);
-  await saveModel(deps, initBody(layout, seededRandom(config.seed)), { version: 0, round: 0, strategy: config.strategy, sites: [], samples: 0 });
+  const strategy = createStrategy(config.strategy);
+  const control = strategy.controlVariates ? strategy.init(layout.bodySize).vectors.c : undefined;
+  await saveModel(deps, initBody(layout, seededRandom(config.seed)), { version: 0, round: 0, strategy: strategy.spec, sites: [], samples: 0 }, control);
   await advance(deps, config, 1, 0);
   return { complete: true };
 }

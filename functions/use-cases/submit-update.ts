@@ -1,6 +1,8 @@
 import { ConsiliumError } from "../../core/errors.ts";
 import { encodedSize } from "../../core/codec/index.ts";
 import { modelLayout } from "../../core/model/layout.ts";
+import { createStrategy } from "../../core/strategy/create-strategy.ts";
+import { updateLength } from "../../core/strategy/update-length.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord, type StoredUpdate, type UpdateManifest } from "../../core/schemas/round.ts";
 import type { CoordinatorDeps } from "../deps.ts";
@@ -24,7 +26,7 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   }
   if (manifest.codec !== config.codec) throw new ConsiliumError("CODEC_MISMATCH", `round uses codec ${config.codec}, update says ${manifest.codec}`, 422);
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
-  const length = modelLayout(config.model, prep.inputs.length).bodySize;
+  const length = updateLength(createStrategy(config.strategy), modelLayout(config.model, prep.inputs.length).bodySize);
   const size = encodedSize(length, config.codec);
   if (manifest.byteLength !== size) throw new ConsiliumError("SIZE_MISMATCH", `update must be ${size} bytes, manifest says ${manifest.byteLength}`, 422);
   await verifyUpdate(deps.store, round, siteId, { ...manifest, length, codec: config.codec });

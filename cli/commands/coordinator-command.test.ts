@@ -1,0 +1,165 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { heartDiseaseSpec } from "../../gpu-runner/data/builtin-datasets.ts";
+import { parseModelSpec } from "../../core/model/model-spec.ts";
+import { AdminClient } from "../admin-client.ts";
+import { defaultRecipe } from "../recipes.ts";
+import { startEmbeddedStack, type EmbeddedStack } from "../embedded-stack.ts";
+import { coordinatorCommand, coordinatorSpec, federationFromDataset, federationFromFile } from "./coordinator-command.ts";
+import { memoryIo, parseFlags, UsageError } from "./flags.ts";
+
+const TOKEN = "an-admin-token-of-some-length";
+
+function usage(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    parseFlags(coordinatorSpec, argv, env);
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    throw err;
+  }
+  throw new Error("parsed");
+}
+
+describe("consilium coordinator: flags", () => {
+  it("defaults to loopback on port 8787", () => {
+    expect(parseFlags(coordinatorSpec, ["--dataset", "heart-disease"])).toEqual({ port: 8787, host: "127.0.0.1", dataset: "heart-disease", verbose: false });
+  });
+
+  it("takes every flag, and the admin token from the environment", () => {
+    // Execute
+    const flags = parseFlags(
+      coordinatorSpec,
+      ["--port", "0", "--host", "0.0.0.0", "--dataset", "wdbc", "--rounds", "5", "--sites", "3", "--s3-endpoint", "http://127.0.0.1:4566", "--bucket", "state", "--queue-url", "http://127.0.0.1:4566/000000000000/jobs", "--region", "eu-west-1", "--verbose"],
+      { CONSILIUM_ADMIN_TOKEN: TOKEN },
+    );
+    // Assert
+    expect(flags).toEqual({
+      port: 0, host: "0.0.0.0", dataset: "wdbc", rounds: 5, sites: 3, "s3-endpoint": "http://127.0.0.1:4566", bucket: "state",
+      "queue-url": "http://127.0.0.1:4566/000000000000/jobs", region: "eu-west-1", verbose: true, "admin-token": TOKEN,
+    });
+  });
+
+  it("refuses bad values and combinations with one line naming the flag", () => {
+    expect(usage(["--dataset", "heart-disease", "--port", "70000"])).toBe('--port: expected a whole number from 0 to 65535 (got "70000")');
+    expect(usage(["--dataset", "mnist"])).toBe('--dataset: expected one of heart-disease, wdbc (got "mnist")');
+    expect(usage(["--dataset", "wdbc", "--rounds", "0"])).toBe('--rounds: expected a whole number from 1 to 100000 (got "0")');
+    expect(usage(["--dataset", "wdbc", "--admin-token", "short"])).toBe("--admin-token: must be at least 16 characters");
+    expect(usage(["--dataset", "wdbc"], { CONSILIUM_ADMIN_TOKEN: "short" })).toBe("CONSILIUM_ADMIN_TOKEN: must be at least 16 characters");
+    expect(usage(["--dataset", "wdbc", "--s3-endpoint", "s3.local"])).toBe('--s3-endpoint: expected an http(s) URL such as http://127.0.0.1:8787 (got "s3.local")');
+    expect(usage([])).toBe("give --federation FILE.json or --dataset NAME: the embedded store starts empty");
+    expect(usage(["--dataset", "wdbc", "--federation", "f.json"])).toBe("give --federation FILE.json or --dataset NAME, not both");
+    expect(usage(["--federation", "f.json", "--sites", "3"])).toBe("--rounds and --sites go with --dataset; a --federation file sets its own");
+    expect(usage(["--dataset", "wdbc", "--bucket", "b"])).toBe("--s3-endpoint, --bucket and --queue-url go together");
+    expect(usage(["--dataset", "wdbc", "--region", "eu-west-1"])).toBe("--region goes with --s3-endpoint");
+    expect(usage(["--dataset", "wdbc", "--sites"])).toBe("--sites: needs a value");
+  });
+});
+
+describe("consilium coordinator: the federation it creates", () => {
+  let dir: string;
+  beforeAll(async () => void (dir = await mkdtemp(join(tmpdir(), "consilium-coordinator-"))));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("takes a dataset's recipe, with --rounds and --sites", async () => {
+    // Execute
+    const config = await federationFromDataset("heart-disease", { rounds: 2, sites: 2 });
+    // Assert
+    expect(config).toMatchObject({
+      id: "heart-disease", features: heartDiseaseSpec, model: parseModelSpec(defaultRecipe.model), training: defaultRecipe.training,
+      rounds: 2, expectedSites: 2, strategy: defaultRecipe.strategy, codec: "float32",
+    });
+    expect((await federationFromDataset("wdbc", {})).expectedSites).toBe(4);
+  });
+
+  it("reads a FederationConfig file and names the flag, the file and the field when it is wrong", async () => {
+    // Prepare
+    const good = await federationFromDataset("heart-disease", {});
+    const file = join(dir, "federation.json");
+    const bad = join(dir, "bad.json");
+    await writeFile(file, JSON.stringify({ ...good, id: "consortium" }));
+    await writeFile(bad, JSON.stringify({ ...good, rounds: 0 }));
+    // Execute / Assert
+    expect((await federationFromFile(file)).id).toBe("consortium");
+    await expect(federationFromFile(bad)).rejects.toThrow(`--federation: ${bad}: rounds: Too small: expected number to be >=1`);
+    await expect(federationFromFile(join(dir, "none.json"))).rejects.toThrow(UsageError);
+    await expect(federationFromFile(join(dir, "none.json"))).rejects.toThrow(/^--federation: cannot read .*none\.json: ENOENT/);
+  });
+});
+
+describe("consilium coordinator: serving", () => {
+  it("prints its URL and a generated admin token, serves, and stops cleanly when the signal aborts", async () => {
+    // Prepare
+    const io = memoryIo();
+    const controller = new AbortController();
+    // Execute
+    const c = await coordinatorCommand(["--dataset", "wdbc", "--port", "0", "--sites", "2"], { signal: controller.signal, io });
+    const status = await new AdminClient(c.url, c.adminToken).status();
+    controller.abort();
+    await c.closed;
+    // Assert
+    expect(c.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(io.errLines).toEqual([
+      expect.stringMatching(new RegExp(`^coordinator listening on ${c.url} \\(federation wdbc created; embedded store http://127\\.0\\.0\\.1:\\d+\\)$`)),
+      `admin token ${c.adminToken}`,
+    ]);
+    expect(c.adminToken.length).toBeGreaterThanOrEqual(32);
+    expect(status).toMatchObject({ federation: "wdbc", state: { phase: "stats" } });
+    await expect(fetch(c.url)).rejects.toThrow();
+  });
+});
+
+describe("consilium coordinator: its address", () => {
+  it("refuses a port in use and a host that is not this machine's, before starting anything", async () => {
+    // Prepare
+    const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: TOKEN });
+    const first = await coordinatorCommand(["--dataset", "wdbc", "--port", "0"], { io });
+    const port = new URL(first.url).port;
+    try {
+      // Execute / Assert
+      await expect(coordinatorCommand(["--dataset", "wdbc", "--port", port], { io })).rejects.toThrow(`--port: 127.0.0.1:${port} is already in use`);
+      await expect(coordinatorCommand(["--dataset", "wdbc", "--port", "0", "--host", "192.0.2.1"], { io })).rejects.toThrow("--host: 192.0.2.1 is not an address of this machine");
+    } finally {
+      await first.stop();
+    }
+  });
+});
+
+describe("consilium coordinator: on S3/SQS endpoints", () => {
+  let stack: EmbeddedStack;
+  const s3Flags = () => ["--port", "0", "--admin-token", TOKEN, "--s3-endpoint", stack.endpoint, "--bucket", stack.bucket, "--queue-url", stack.queueUrl, "--region", stack.region];
+  beforeAll(async () => {
+    stack = await startEmbeddedStack();
+    vi.stubEnv("AWS_ACCESS_KEY_ID", stack.credentials.accessKeyId);
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", stack.credentials.secretAccessKey);
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await stack.stop();
+  });
+
+  it("refuses an empty store without --dataset or --federation", async () => {
+    await expect(coordinatorCommand(s3Flags(), { io: memoryIo() })).rejects.toThrow("give --federation FILE.json or --dataset NAME: the store holds no federation yet");
+  });
+
+  it("creates the federation in the bucket once, then serves the one it finds", async () => {
+    // Execute
+    const io = memoryIo();
+    const first = await coordinatorCommand([...s3Flags(), "--dataset", "heart-disease", "--sites", "2"], { io });
+    await new AdminClient(first.url, TOKEN).enrol("Basel");
+    await first.stop();
+    const second = await coordinatorCommand([...s3Flags(), "--dataset", "wdbc"], { io });
+    const status = await new AdminClient(second.url, TOKEN).status();
+    await second.stop();
+    const third = await coordinatorCommand(s3Flags(), { io });
+    await third.stop();
+    // Assert
+    expect(first.created).toBe(true);
+    expect([second.created, second.federation, third.created, third.federation]).toEqual([false, "heart-disease", false, "heart-disease"]);
+    expect(status.sites.map((s) => s.name)).toEqual(["Basel"]);
+    expect(io.errLines[0]).toBe(`coordinator listening on ${first.url} (federation heart-disease created; s3 ${stack.endpoint} bucket consilium)`);
+    expect(io.errLines).toHaveLength(3);
+    expect(await stack.store.get("federation.json")).not.toBeNull();
+  });
+});

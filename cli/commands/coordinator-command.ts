@@ -1,0 +1,228 @@
+/**
+ * @module
+ * `consilium coordinator`: the coordinator as one long-running process, on the embedded
+ * S3/SQS-compatible server (loopback) or on real S3/SQS endpoints, until SIGINT/SIGTERM.
+ */
+import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { z } from "zod";
+import { ConsiliumError } from "../../core/errors.ts";
+import { parseModelSpec } from "../../core/model/model-spec.ts";
+import { FederationConfig } from "../../core/schemas/federation.ts";
+import { S3ObjectStore } from "../../functions/adapters/s3-object-store.ts";
+import { SqsJobQueue } from "../../functions/adapters/sqs-job-queue.ts";
+import type { CoordinatorDeps } from "../../functions/deps.ts";
+import { keys } from "../../functions/keys.ts";
+import { systemClock, type JobQueue, type ObjectStore } from "../../functions/ports.ts";
+import { readJson } from "../../functions/repo.ts";
+import { createFederation } from "../../functions/use-cases/create-federation.ts";
+import { startCoordinator, type CoordinatorServer } from "../coordinator-server.ts";
+import { startEmbeddedStack } from "../embedded-stack.ts";
+import { loadBuiltin } from "../recipes.ts";
+import { boolFlag, choiceFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
+
+const s3Flags = ["s3-endpoint", "bucket", "queue-url"] as const;
+
+export const CoordinatorFlags = z
+  .object({
+    port: intFlag(0, 65535).default(8787),
+    host: textFlag().default("127.0.0.1"),
+    "admin-token": textFlag().min(16, "must be at least 16 characters").optional(),
+    federation: textFlag().optional(),
+    dataset: choiceFlag(["heart-disease", "wdbc"]).optional(),
+    rounds: intFlag(1, 100000).optional(),
+    sites: intFlag(1, 10000).optional(),
+    "s3-endpoint": urlFlag().optional(),
+    bucket: textFlag().optional(),
+    "queue-url": urlFlag().optional(),
+    region: textFlag().optional(),
+    verbose: boolFlag(),
+  })
+  .refine((f) => f.federation === undefined || f.dataset === undefined, "give --federation FILE.json or --dataset NAME, not both")
+  .refine((f) => f.federation === undefined || (f.rounds === undefined && f.sites === undefined), "--rounds and --sites go with --dataset; a --federation file sets its own")
+  .refine((f) => s3Flags.every((k) => f[k] === undefined) || s3Flags.every((k) => f[k] !== undefined), "--s3-endpoint, --bucket and --queue-url go together")
+  .refine((f) => f["s3-endpoint"] !== undefined || f.region === undefined, "--region goes with --s3-endpoint")
+  .refine((f) => f["s3-endpoint"] !== undefined || f.federation !== undefined || f.dataset !== undefined, "give --federation FILE.json or --dataset NAME: the embedded store starts empty");
+export type CoordinatorFlags = z.infer<typeof CoordinatorFlags>;
+
+export const coordinatorSpec: CommandSpec<typeof CoordinatorFlags> = {
+  name: "coordinator",
+  summary: "Serves the coordinator over HTTP until SIGINT/SIGTERM, on an embedded S3/SQS server on loopback or on the S3/SQS endpoints given.",
+  schema: CoordinatorFlags,
+  flags: {
+    port: { type: "string", value: "N", help: "port to listen on; 0 picks a free one (default 8787)" },
+    host: { type: "string", value: "H", help: "address to bind (default 127.0.0.1)" },
+    "admin-token": { type: "string", value: "T", env: "CONSILIUM_ADMIN_TOKEN", secret: true, help: "administrator bearer token, at least 16 characters (default: generated and printed)" },
+    federation: { type: "string", value: "FILE.json", help: "create the federation from this FederationConfig" },
+    dataset: { type: "string", value: "NAME", help: "or create it from a shipped dataset's recipe: heart-disease or wdbc" },
+    rounds: { type: "string", value: "N", help: "with --dataset: federated rounds (default: the recipe's)" },
+    sites: { type: "string", value: "N", help: "with --dataset: sites expected before training starts (default 4)" },
+    "s3-endpoint": { type: "string", value: "URL", help: "keep state in this S3-compatible endpoint instead of the embedded store (with --bucket, --queue-url)" },
+    bucket: { type: "string", value: "B", help: "bucket for the coordinator's state" },
+    "queue-url": { type: "string", value: "URL", help: "SQS queue for aggregate jobs; its origin is the SQS endpoint" },
+    region: { type: "string", value: "R", help: "AWS region of the endpoints (default: the AWS SDK's, e.g. AWS_REGION)" },
+    verbose: { type: "boolean", help: "print the coordinator's info lines" },
+  },
+};
+
+export interface CoordinatorCommandOptions {
+  /** Aborting it shuts the coordinator down; the CLI wires it to SIGINT/SIGTERM. */
+  readonly signal?: AbortSignal;
+  readonly io?: CommandIo;
+  /** How long sites are told to wait between polls (default 1000 ms). */
+  readonly pollMs?: number;
+  /** How often round deadlines are checked (default 1000 ms). */
+  readonly cronMs?: number;
+}
+
+/** A running coordinator. `closed` settles once it has shut down. */
+export interface CoordinatorHandle {
+  readonly url: string;
+  readonly adminToken: string;
+  readonly federation: string;
+  /** False when the store already held a federation, which is then served as it is. */
+  readonly created: boolean;
+  readonly closed: Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Backing {
+  readonly store: ObjectStore;
+  readonly queue: JobQueue;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly describe: string;
+  stop(): Promise<void>;
+}
+
+async function s3Backing(endpoint: string, bucket: string, queueUrl: string, region: string | undefined): Promise<Backing> {
+  // Credentials come from the SDK's usual chain; an AWS queue URL's origin is its regional SQS endpoint.
+  const s3 = new S3Client({ endpoint, region, forcePathStyle: true });
+  const sqs = new SQSClient({ endpoint: new URL(queueUrl).origin, region });
+  const stop = async () => void (s3.destroy(), sqs.destroy());
+  if (!(await s3.config.region().catch(() => ""))) {
+    await stop();
+    throw new UsageError("--region: required (no region in AWS_REGION or the AWS config)");
+  }
+  const store = new S3ObjectStore({ client: s3, bucket });
+  return { store, queue: new SqsJobQueue({ client: sqs, queueUrl }), sqs, queueUrl, describe: `s3 ${endpoint} bucket ${bucket}`, stop };
+}
+
+async function embeddedBacking(): Promise<Backing> {
+  const stack = await startEmbeddedStack();
+  return { store: stack.store, queue: stack.queue, sqs: stack.sqs, queueUrl: stack.queueUrl, describe: `embedded store ${stack.endpoint}`, stop: stack.stop };
+}
+
+/**
+ * Binds and releases the address first: startCoordinator does not report a failed listen (the
+ * server's 'error' event goes unhandled), so this turns the usual causes into a usage error.
+ */
+async function checkAddress(host: string, port: number): Promise<void> {
+  const server = createServer();
+  const code = await new Promise<string | null>((resolve) => {
+    server.once("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? "ERROR"));
+    server.listen(port, host, () => server.close(() => resolve(null)));
+  });
+  if (code === "EADDRINUSE") throw new UsageError(`--port: ${host}:${port} is already in use`);
+  if (code === "EACCES") throw new UsageError(`--port: not allowed to listen on ${host}:${port}`);
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new UsageError(`--host: ${host} is not an address of this machine`);
+  if (code) throw new UsageError(`--host: cannot listen on ${host}:${port} (${code})`);
+}
+
+/** A FederationConfig file, parsed; its faults name the flag. */
+export async function federationFromFile(file: string): Promise<FederationConfig> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, "utf8"));
+  } catch (err) {
+    throw new UsageError(`--federation: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const parsed = FederationConfig.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new UsageError(`--federation: ${file}: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
+}
+
+/** The federation a shipped dataset's recipe describes; only its feature spec is taken from the data. */
+export async function federationFromDataset(dataset: string, o: { rounds?: number; sites?: number }): Promise<FederationConfig> {
+  const { features, recipe } = await loadBuiltin(dataset, { sites: 1, split: "iid", testFraction: 0.3, seed: 1 });
+  return FederationConfig.parse({
+    id: dataset,
+    features,
+    model: parseModelSpec(recipe.model),
+    training: recipe.training,
+    rounds: o.rounds ?? recipe.rounds,
+    expectedSites: o.sites ?? 4,
+    roundDeadlineSeconds: 600,
+    strategy: recipe.strategy,
+    codec: "float32",
+    seed: 1,
+  } satisfies FederationConfig);
+}
+
+/** Creates the federation unless the store holds one; answers the id served and whether it was created. */
+async function ensureFederation(deps: CoordinatorDeps, config: FederationConfig | null): Promise<{ id: string; created: boolean }> {
+  // Read first: some S3-compatible servers (fauxqs) ignore If-None-Match, which alone guards createFederation.
+  const existing = await readJson(deps.store, keys.federation, FederationConfig);
+  if (existing) return { id: existing.id, created: false };
+  if (!config) throw new UsageError("give --federation FILE.json or --dataset NAME: the store holds no federation yet");
+  try {
+    await createFederation(deps, config);
+    return { id: config.id, created: true };
+  } catch (err) {
+    if (!(err instanceof ConsiliumError && err.code === "FEDERATION_EXISTS")) throw err;
+    const winner = await readJson(deps.store, keys.federation, FederationConfig);
+    return { id: winner?.id ?? config.id, created: false };
+  }
+}
+
+/**
+ * Starts the coordinator and answers once it listens; it runs until `signal` aborts or `stop()`.
+ * @example
+ * const c = await coordinatorCommand(["--dataset", "heart-disease", "--port", "0"], { signal });
+ * await c.closed;
+ */
+export async function coordinatorCommand(argv: readonly string[], options: CoordinatorCommandOptions = {}): Promise<CoordinatorHandle> {
+  const io = options.io ?? processIo;
+  const flags = parseFlags(coordinatorSpec, argv, io.env);
+  const config = flags.federation
+    ? await federationFromFile(flags.federation)
+    : flags.dataset
+      ? await federationFromDataset(flags.dataset, { rounds: flags.rounds, sites: flags.sites })
+      : null;
+  const logger = ioLogger(io, flags.verbose);
+  const generated = flags["admin-token"] === undefined;
+  const adminToken = flags["admin-token"] ?? randomBytes(24).toString("base64url");
+  const [endpoint, bucket, queueUrl] = [flags["s3-endpoint"], flags.bucket, flags["queue-url"]];
+  await checkAddress(flags.host, flags.port);
+  const backing = endpoint && bucket && queueUrl ? await s3Backing(endpoint, bucket, queueUrl, flags.region) : await embeddedBacking();
+  let server: CoordinatorServer;
+  let federation: { id: string; created: boolean };
+  try {
+    const deps: CoordinatorDeps = { store: backing.store, queue: backing.queue, clock: systemClock, logger, adminToken, pollMs: options.pollMs };
+    federation = await ensureFederation(deps, config);
+    server = await startCoordinator({ deps, sqs: backing.sqs, queueUrl: backing.queueUrl, port: flags.port, host: flags.host, cronMs: options.cronMs });
+  } catch (err) {
+    await backing.stop();
+    throw err;
+  }
+  io.err(`coordinator listening on ${server.url} (federation ${federation.id} ${federation.created ? "created" : "already in the store"}; ${backing.describe})`);
+  if (generated) io.err(`admin token ${adminToken}`);
+  if (!endpoint && !/^(127\.|localhost$|::1$)/.test(flags.host)) {
+    logger.warn("the embedded store listens on loopback only: sites on other machines cannot fetch models; use --s3-endpoint");
+  }
+  let requested = (): void => undefined;
+  const closed = new Promise<void>((resolve) => void (requested = resolve)).then(() => stopping);
+  void closed.catch(() => undefined); // a failed shutdown rejects `closed` for whoever awaits it, and is no unhandled rejection
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    requested();
+    return (stopping ??= server.stop().finally(() => backing.stop()));
+  };
+  if (options.signal?.aborted) void stop().catch(() => undefined);
+  options.signal?.addEventListener("abort", () => void stop().catch(() => undefined), { once: true });
+  return { url: server.url, adminToken, federation: federation.id, created: federation.created, closed, stop };
+}

@@ -1,0 +1,41 @@
+/**
+ * @module
+ * `consilium enrol`: gives a hospital its site id and credential, printed once as JSON.
+ */
+import { z } from "zod";
+import type { EnrolResponse } from "../../core/schemas/federation.ts";
+import { AdminClient } from "../admin-client.ts";
+import { parseFlags, processIo, textFlag, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
+
+export const EnrolFlags = z.object({
+  coordinator: urlFlag(),
+  name: textFlag().max(200, "must be at most 200 characters"),
+  "admin-token": textFlag(),
+});
+export type EnrolFlags = z.infer<typeof EnrolFlags>;
+
+export const enrolSpec: CommandSpec<typeof EnrolFlags> = {
+  name: "enrol",
+  summary: "Enrols a site with the coordinator and prints {\"siteId\", \"token\"} as JSON on stdout; the token is shown only once.",
+  schema: EnrolFlags,
+  flags: {
+    coordinator: { type: "string", value: "URL", help: "the coordinator's URL" },
+    name: { type: "string", value: "NAME", help: "the hospital's name, as reports show it" },
+    "admin-token": { type: "string", value: "T", env: "CONSILIUM_ADMIN_TOKEN", secret: true, help: "administrator bearer token" },
+  },
+};
+
+/**
+ * @example
+ * const { siteId, token } = await enrolCommand(["--coordinator", url, "--name", "Zurich", "--admin-token", t]);
+ */
+export async function enrolCommand(argv: readonly string[], options: { readonly io?: CommandIo } = {}): Promise<EnrolResponse> {
+  const io = options.io ?? processIo;
+  const flags = parseFlags(enrolSpec, argv, io.env);
+  const enrolled = await new AdminClient(flags.coordinator, flags["admin-token"]).enrol(flags.name).catch((err: unknown) => {
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
+    throw new Error(err instanceof TypeError ? `cannot reach the coordinator at ${flags.coordinator}${cause}` : err instanceof Error ? err.message : String(err));
+  });
+  io.out(JSON.stringify(enrolled));
+  return enrolled;
+}

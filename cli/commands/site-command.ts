@@ -1,0 +1,160 @@
+/**
+ * @module
+ * `consilium site`: one hospital's runner against a coordinator, on this machine's own rows. Only
+ * statistics, body deltas and evaluation counts leave; the personal model stays in --state-dir.
+ */
+import { resolve } from "node:path";
+import { z } from "zod";
+import { ConsiliumError } from "../../core/errors.ts";
+import { clinicalMetrics, type ClinicalMetrics } from "../../core/metrics/index.ts";
+import { seededRandom } from "../../core/model/init-params.ts";
+import type { Table } from "../../core/preprocess/table.ts";
+import type { SiteEvaluation, Task } from "../../core/schemas/task.ts";
+import { BackendName, selectBackend } from "../../gpu-runner/backend.ts";
+import { CoordinatorClient } from "../../gpu-runner/client.ts";
+import { loadHeartDisease, type SiteData } from "../../gpu-runner/data/builtin-datasets.ts";
+import { subset, trainTestSplit } from "../../gpu-runner/data/partition.ts";
+import { readCsv } from "../../gpu-runner/data/read-csv.ts";
+import { runSite, type RunnerEvent } from "../../gpu-runner/site-runner.ts";
+import { defaultStateDir } from "./export-command.ts";
+import { boolFlag, choiceFlag, fractionFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
+
+/** The hospitals of the shipped heart-disease dataset, in `loadHeartDisease` order. */
+export const heartDiseaseSites = ["cleveland", "hungarian", "switzerland", "va"] as const;
+const datasetSites = ["heart-disease:cleveland", "heart-disease:hungarian", "heart-disease:switzerland", "heart-disease:va"] as const;
+
+/** The credential format of functions/auth.ts: `cs_<siteId>_<secret>`. */
+const SiteToken = textFlag().regex(/^cs_[a-z0-9-]+_[A-Za-z0-9_-]+$/, "expected a site credential cs_<siteId>_<secret>, as consilium enrol prints it");
+
+export const SiteFlags = z
+  .object({
+    coordinator: urlFlag(),
+    token: SiteToken,
+    data: textFlag().optional(),
+    test: textFlag().optional(),
+    "test-fraction": fractionFlag().optional(),
+    seed: intFlag(0, 2 ** 32 - 1).default(1),
+    "state-dir": textFlag().default(defaultStateDir),
+    backend: choiceFlag(BackendName).optional(),
+    "dataset-site": choiceFlag(datasetSites).optional(),
+    verbose: boolFlag(),
+  })
+  .refine((f) => (f.data === undefined) !== (f["dataset-site"] === undefined), "give exactly one of --data FILE.csv or --dataset-site NAME:SITE")
+  .refine((f) => f.test === undefined || f["test-fraction"] === undefined, "give --test FILE.csv or --test-fraction F, not both")
+  .refine((f) => f["dataset-site"] === undefined || (f.test === undefined && f["test-fraction"] === undefined), "--dataset-site brings its own test split; drop --test and --test-fraction");
+export type SiteFlags = z.infer<typeof SiteFlags>;
+
+export const siteSpec: CommandSpec<typeof SiteFlags> = {
+  name: "site",
+  summary: "Runs one hospital's runner against the coordinator until the federation is done, then prints its evaluation on its own test rows.",
+  schema: SiteFlags,
+  flags: {
+    coordinator: { type: "string", value: "URL", help: "the coordinator's URL" },
+    token: { type: "string", value: "T", env: "CONSILIUM_SITE_TOKEN", secret: true, help: "the site credential from consilium enrol (the site id is read from it)" },
+    data: { type: "string", value: "FILE.csv", help: "this site's rows (a header row; .csv.gz too)" },
+    test: { type: "string", value: "FILE.csv", help: "held-out rows for the evaluation (default: split off --data)" },
+    "test-fraction": { type: "string", value: "F", help: "without --test: share of --data held out, drawn uniformly at random by --seed (default 0.3)" },
+    seed: { type: "string", value: "S", help: "seed of the train/test split (default 1)" },
+    "state-dir": { type: "string", value: "DIR", help: `where the personal model is kept (default ${defaultStateDir})` },
+    backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")} (default: the fastest that loads)` },
+    "dataset-site": { type: "string", value: "NAME:SITE", help: `instead of --data, one hospital of a shipped dataset with its FLamby split: ${datasetSites.join(", ")}` },
+    verbose: { type: "boolean", help: "print the runner's info lines" },
+  },
+};
+
+export interface SiteCommandOptions {
+  /** Aborting it stops the runner after the step in hand; the CLI wires it to SIGINT/SIGTERM. */
+  readonly signal?: AbortSignal;
+  readonly io?: CommandIo;
+}
+
+export interface SiteResult {
+  readonly siteId: string;
+  readonly backend: BackendName;
+  /** Null when stopped, or when the federation finished without this site's evaluation. */
+  readonly evaluation: SiteEvaluation | null;
+}
+
+async function readTable(flag: string, file: string): Promise<Table> {
+  try {
+    return await readCsv(file);
+  } catch (err) {
+    throw new UsageError(`--${flag}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * The label column is only known once the coordinator sends its feature spec, so a split made
+ * before then cannot be stratified: rows are held out uniformly at random, the same ones for the
+ * same seed on every restart.
+ */
+export function splitRows(table: Table, testFraction: number, seed: number): { train: Table; test: Table } {
+  const { train, test } = trainTestSplit([...table.rows.keys()], () => "", testFraction, seededRandom(seed));
+  return { train: subset(table, train), test: subset(table, test) };
+}
+
+export async function loadSiteData(flags: SiteFlags): Promise<SiteData> {
+  const picked = flags["dataset-site"];
+  if (picked !== undefined) {
+    const index = heartDiseaseSites.indexOf(picked.slice("heart-disease:".length) as (typeof heartDiseaseSites)[number]);
+    const site = (await loadHeartDisease())[index];
+    if (!site) throw new Error(`${picked}: not in the shipped heart-disease data`);
+    return site;
+  }
+  const file = flags.data ?? "";
+  const table = await readTable("data", file);
+  if (flags.test !== undefined) return { name: file, train: table, test: await readTable("test", flags.test) };
+  const split = splitRows(table, flags["test-fraction"] ?? 0.3, flags.seed);
+  if (split.train.rows.length === 0 || split.test.rows.length === 0) throw new UsageError(`--data: ${file} has ${table.rows.length} rows, too few to hold some out`);
+  return { name: file, ...split };
+}
+
+const fmt = (v: number | null) => (v === null ? "—" : v.toFixed(3));
+const metricsLine = (name: string, m: ClinicalMetrics) =>
+  `  ${name.padEnd(13)} accuracy ${fmt(m.accuracy)}  AUROC ${fmt(m.auroc)}  sensitivity ${fmt(m.sensitivity)}  specificity ${fmt(m.specificity)}`;
+
+/** Progress on the error stream, one line per step; the evaluation goes to the output stream. */
+function reporter(io: CommandIo, rounds: () => number): (e: RunnerEvent) => void {
+  return (e) => {
+    if (e.kind === "stats") io.err(`sent feature statistics of ${e.rows} training rows`);
+    else if (e.kind === "trained") io.err(`round ${e.round}/${rounds() || "?"}: trained, loss ${e.loss.toFixed(4)}, ${e.bytesUp} bytes up`);
+    else if (e.kind === "skipped") io.err(`round ${e.round}: coordinator refused the step (${e.code}): ${e.message}`);
+    else {
+      const ev = e.evaluation;
+      io.out(`evaluation of model v${ev.modelVersion} on ${ev.testRows} test rows (trained on ${ev.trainRows}):`);
+      io.out(metricsLine("global", clinicalMetrics(ev.global)));
+      io.out(metricsLine("personalised", clinicalMetrics(ev.personalized)));
+      io.out(metricsLine("local only", clinicalMetrics(ev.local)));
+    }
+  };
+}
+
+/**
+ * Runs this site until the federation is done (or `signal` aborts).
+ * @example
+ * const { evaluation } = await siteCommand(["--coordinator", url, "--data", "rows.csv"], { signal });
+ */
+export async function siteCommand(argv: readonly string[], options: SiteCommandOptions = {}): Promise<SiteResult> {
+  const io = options.io ?? processIo;
+  const flags = parseFlags(siteSpec, argv, io.env);
+  const siteId = /^cs_([a-z0-9-]+)_/.exec(flags.token)?.[1] ?? "";
+  const data = await loadSiteData(flags);
+  const backend = await selectBackend(flags.backend);
+  const stateDir = resolve(flags["state-dir"]);
+  io.err(`site ${siteId}: ${data.train.rows.length} training and ${data.test.rows.length} test rows from ${data.name}; backend ${backend}; state in ${stateDir}`);
+  let rounds = 0;
+  // The round count arrives with the first training task; the runner's events do not carry it.
+  const client = new (class extends CoordinatorClient {
+    override async task(): Promise<Task> {
+      const task = await super.task();
+      if (task.kind === "train") rounds = task.rounds;
+      return task;
+    }
+  })(flags.coordinator, flags.token);
+  const evaluation = await runSite({ siteId, client, data, stateDir, logger: ioLogger(io, flags.verbose), signal: options.signal, onEvent: reporter(io, () => rounds) }).catch((err: unknown) => {
+    if (err instanceof ConsiliumError && err.code === "COORDINATOR_UNREACHABLE") throw new Error(`cannot reach the coordinator at ${flags.coordinator} (${err.message})`);
+    throw err;
+  });
+  if (evaluation === null && !options.signal?.aborted) io.err("the federation finished without an evaluation from this site");
+  return { siteId, backend, evaluation };
+}
