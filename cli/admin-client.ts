@@ -24,8 +24,8 @@ export class AdminClient {
     return this.call("POST", "/v1/admin/federation", z.unknown(), config);
   }
 
-  enrol(name: string): Promise<EnrolResponse> {
-    return this.call("POST", "/v1/admin/sites", EnrolResponse, { name });
+  enrol(name: string, id?: string): Promise<EnrolResponse> {
+    return this.call("POST", "/v1/admin/sites", EnrolResponse, { name, id });
   }
 
   status(): Promise<FederationStatus> {

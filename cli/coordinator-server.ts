@@ -31,8 +31,9 @@ export interface CoordinatorServer {
 export async function startCoordinator(o: CoordinatorServerOptions): Promise<CoordinatorServer> {
   const app = createApp(o.deps);
   const host = o.host ?? "127.0.0.1";
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: o.port ?? 0, hostname: host }, () => resolve(s));
+    s.once("error", reject);
   });
   const port = (server.address() as AddressInfo).port;
   const controller = new AbortController();
@@ -48,7 +49,7 @@ export async function startCoordinator(o: CoordinatorServerOptions): Promise<Coo
     });
   }, o.cronMs ?? 1000);
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     async stop() {
       clearInterval(cron);
       controller.abort();

@@ -22,6 +22,11 @@ import { runSite, type RunnerEvent } from "../gpu-runner/site-runner.ts";
 import { AdminClient } from "./admin-client.ts";
 import { startCoordinator } from "./coordinator-server.ts";
 import { startEmbeddedStack } from "./embedded-stack.ts";
+import { runSitesInWorkers } from "./runner-pool.ts";
+import { selectBackend } from "../gpu-runner/backend.ts";
+import type { Table } from "../core/preprocess/table.ts";
+
+const toPlain = (t: Table) => ({ columns: [...t.columns], rows: t.rows.map((r) => [...r]) });
 
 export interface SimulationPlan {
   readonly sites: readonly SiteData[];
@@ -34,6 +39,8 @@ export interface SimulationPlan {
   readonly roundDeadlineSeconds: number;
   /** Keep each site's personal head under this folder (`<dir>/<site-id>`); a temporary folder otherwise. */
   readonly stateDir?: string;
+  /** Worker threads that host the site runners (0 or absent: all in this thread). */
+  readonly workers?: number;
 }
 
 export interface SimulationHooks {
@@ -41,6 +48,35 @@ export interface SimulationHooks {
   readonly onEvent?: (siteIndex: number, event: RunnerEvent) => void;
   /** Sees the coordinator's store after the run, before teardown (tests inspect what was stored). */
   readonly onStack?: (store: ObjectStore) => Promise<void> | void;
+}
+
+interface EnrolledSite {
+  readonly index: number;
+  readonly siteId: string;
+  readonly token: string;
+  readonly stateDir: string;
+  readonly train: Table;
+  readonly test: Table;
+}
+
+/** Every runner in this thread, concurrently; the first failure stops the others. */
+function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks, controller: AbortController): Promise<unknown> {
+  return Promise.all(
+    sites.map((s) =>
+      runSite({
+        siteId: s.siteId,
+        client: new CoordinatorClient(url, s.token),
+        data: s,
+        stateDir: s.stateDir,
+        logger: hooks.logger,
+        signal: controller.signal,
+        onEvent: (e) => hooks.onEvent?.(s.index, e),
+      }).catch((err: unknown) => {
+        controller.abort();
+        throw err;
+      }),
+    ),
+  );
 }
 
 /** Runs one seed of the plan end to end and reports it from the coordinator's own status. */
@@ -68,24 +104,19 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
       seed,
     });
     const enrolled: EnrolResponse[] = [];
-    for (const site of plan.sites) enrolled.push(await admin.enrol(site.name));
-    await Promise.all(
-      plan.sites.map((site, i) => {
-        const { siteId, token } = enrolled[i] ?? { siteId: "", token: "" };
-        return runSite({
-          siteId,
-          client: new CoordinatorClient(coordinator.url, token),
-          data: site,
-          stateDir: join(stateRoot, siteId),
-          logger: hooks.logger,
-          signal: controller.signal,
-          onEvent: (e) => hooks.onEvent?.(i, e),
-        }).catch((err: unknown) => {
-          controller.abort();
-          throw err;
-        });
-      }),
-    );
+    // Fixed ids make a seed's run reproducible: a site's training randomness derives from its id.
+    for (const [i, site] of plan.sites.entries()) enrolled.push(await admin.enrol(site.name, `site-${String(i + 1).padStart(2, "0")}`));
+    const sites = plan.sites.map((site, index) => {
+      const { siteId, token } = enrolled[index] ?? { siteId: "", token: "" };
+      return { index, siteId, token, stateDir: join(stateRoot, siteId), train: site.train, test: site.test };
+    });
+    const workers = plan.workers ?? 0;
+    if (workers > 0) {
+      const plain = sites.map((s) => ({ ...s, train: toPlain(s.train), test: toPlain(s.test) }));
+      await runSitesInWorkers(plain, { coordinatorUrl: coordinator.url, backend: await selectBackend(), workers, logger: hooks.logger, onEvent: hooks.onEvent, signal: controller.signal });
+    } else {
+      await runSitesHere(sites, coordinator.url, hooks, controller);
+    }
     const status = await admin.status();
     await hooks.onStack?.(stack.store);
     const counts = trainCentralized({ sites: plan.sites, features: plan.features, model, training: plan.training, rounds: plan.rounds, seed });

@@ -97,7 +97,8 @@ describe("createApp: a federation end to end through the API", () => {
     const ids = sites.map((s) => s.siteId).sort();
     expect(await readJson(h.deps.store, keys.modelManifest(1), ModelManifest)).toMatchObject({ version: 1, round: 1, strategy: "fedavg", sites: ids, samples: 9 });
     expect(await h.round(1)).toEqual({
-      round: 1, baseVersion: 0, status: "closed", openedAt: T0, deadline: T0 + 600_000, included: ids, rejected: [], resultVersion: 1, closedAt: T0 + 5_000,
+      round: 1, baseVersion: 0, status: "closed", openedAt: T0, deadline: T0 + 600_000, aggregationStartedAt: T0 + 5_000, included: ids, rejected: [], resultVersion: 1,
+      closedAt: T0 + 5_000,
     });
     expect(await h.round(2)).toEqual({ round: 2, baseVersion: 1, status: "open", openedAt: T0 + 5_000, deadline: T0 + 605_000 });
     const next = await h.task(sites[0]!);

@@ -3,6 +3,8 @@ export const keys = {
   federation: "federation.json",
   state: "state.json",
   preprocessing: "preprocessing.json",
+  /** Why the statistics collected so far do not merge; outside `stats/` so that it is never counted as a site's. */
+  statsFailure: "stats-failure.json",
   site: (id: string) => `sites/${id}.json`,
   sites: "sites/",
   stats: (id: string) => `stats/${id}.json`,
@@ -11,6 +13,10 @@ export const keys = {
   updateBin: (r: number, site: string) => `rounds/${pad(r)}/updates/${site}.bin`,
   updateManifest: (r: number, site: string) => `rounds/${pad(r)}/updates/${site}.json`,
   updatesPrefix: (r: number) => `rounds/${pad(r)}/updates/`,
+  /** Write-once copy of the bytes verified on acceptance; named by content, so a retried acceptance never conflicts. */
+  acceptedBin: (r: number, site: string, sha256: string) => `rounds/${pad(r)}/accepted/${site}/${sha256}.bin`,
+  /** Write-once: the sites whose updates the round aggregates, whoever fixes the set first. */
+  includedSet: (r: number) => `rounds/${pad(r)}/included.json`,
   strategyState: (r: number) => `rounds/${pad(r)}/strategy-state.bin`,
   roundsPrefix: "rounds/",
   modelWeights: (v: number) => `models/${pad(v)}/weights.bin`,

@@ -49,16 +49,27 @@ export function recordingLogger(): Logger & { readonly entries: LogEntry[] } {
   return { entries, info: at("info"), warn: at("warn"), error: at("error") };
 }
 
-/** A store that fails chosen writes, to stand in for a Lambda that dies between two writes. */
+/**
+ * A store that fails chosen writes, to stand in for a Lambda that dies between two writes, or runs
+ * another request just before a chosen write, to replay an interleaving of two Lambdas.
+ */
 export class FlakyStore extends MemoryObjectStore {
   readonly #failures: ((key: string) => boolean)[] = [];
+  readonly #hooks: { matches: (key: string) => boolean; run: () => Promise<unknown> }[] = [];
 
   /** The next write whose key matches fails once, before anything is stored. */
   failNextPut(matches: (key: string) => boolean): void {
     this.#failures.push(matches);
   }
 
+  /** Before the next write whose key matches, `run` goes first and runs to its end (once). */
+  beforeNextPut(matches: (key: string) => boolean, run: () => Promise<unknown>): void {
+    this.#hooks.push({ matches, run });
+  }
+
   override async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<boolean> {
+    const h = this.#hooks.findIndex((hook) => hook.matches(key));
+    if (h >= 0) await this.#hooks.splice(h, 1)[0]!.run();
     const i = this.#failures.findIndex((matches) => matches(key));
     if (i >= 0) {
       this.#failures.splice(i, 1);
@@ -215,11 +226,17 @@ export class Harness {
     return this.request("POST", "/v1/stats", { token: site.token, json: computeSiteStats(site.table, task.features) });
   }
 
-  /** Creates the federation, enrols three hospitals and lets each report its statistics: round 1 is open. */
-  async startTraining(overrides: Partial<z.input<typeof FederationConfig>> = {}): Promise<TestSite[]> {
+  /** Creates the federation and enrols three hospitals, none of which has reported statistics yet. */
+  async enrolSites(overrides: Partial<z.input<typeof FederationConfig>> = {}): Promise<TestSite[]> {
     await this.createFederation(overrides);
     const sites: TestSite[] = [];
     for (const [i, name] of ["St Mary's", "Royal Infirmary", "General Hospital"].entries()) sites.push(await this.enrol(name, siteTables[i]!));
+    return sites;
+  }
+
+  /** Creates the federation, enrols three hospitals and lets each report its statistics: round 1 is open. */
+  async startTraining(overrides: Partial<z.input<typeof FederationConfig>> = {}): Promise<TestSite[]> {
+    const sites = await this.enrolSites(overrides);
     for (const site of sites) {
       const res = await this.postStats(site);
       if (res.status !== 202) throw new Error(`stats of ${site.siteId}: ${res.status} ${JSON.stringify(res.body)}`);

@@ -34,7 +34,10 @@ export class CoordinatorClient {
         });
         if (res.status < 500 || attempt >= 2) break;
       } catch (err) {
-        if (attempt >= 2) throw new ConsiliumError("COORDINATOR_UNREACHABLE", `${method} ${path}: ${String(err)}`, 503);
+        if (attempt >= 2) {
+          const cause = err instanceof Error && err.cause ? ` (${String(err.cause)})` : "";
+          throw new ConsiliumError("COORDINATOR_UNREACHABLE", `${method} ${new URL(path, this.baseUrl).href}: ${String(err)}${cause}`, 503);
+        }
       }
       await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
     }

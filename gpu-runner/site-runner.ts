@@ -24,7 +24,7 @@ import { roundOptions, trainRounds } from "./train-rounds.ts";
 
 export type RunnerEvent =
   | { kind: "stats"; rows: number }
-  | { kind: "trained"; round: number; loss: number; bytesUp: number; baseAuroc?: number }
+  | { kind: "trained"; round: number; rounds: number; loss: number; bytesUp: number }
   | { kind: "evaluated"; evaluation: SiteEvaluation }
   | { kind: "skipped"; round: number; code: string; message: string };
 
@@ -116,7 +116,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
           trainLoss: result.loss,
           bytesDown: client.traffic.down - before,
         });
-        options.onEvent?.({ kind: "trained", round: task.round, loss: result.loss, bytesUp: bytes.length });
+        options.onEvent?.({ kind: "trained", round: task.round, rounds: task.rounds, loss: result.loss, bytesUp: bytes.length });
       } else {
         const body = decodeUpdate(await client.download(task.model), { length: task.layout.bodySize, codec: "float32" }).values;
         const { train, test } = prepared(task.preprocessing);

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { writeFile } from "node:fs/promises";
 import Table from "cli-table3";
 import { z } from "zod";
@@ -43,6 +44,7 @@ export const SimulateFlags = z
     backend: z.enum(BackendName).optional(),
     json: z.string().optional(),
     "state-dir": z.string().optional(),
+    workers: int.min(0).max(64).default(availableParallelism()),
     quiet: z.boolean().default(false),
     verbose: z.boolean().default(false),
   })
@@ -75,7 +77,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "head-epochs": { type: "string", value: "N", help: "epochs of personal-head fitting" },
     "head-l2": { type: "string", value: "X", help: "pull of the personal head towards the global output layer" },
     "head-lr": { type: "string", value: "X", help: "step size of personal-head fitting (default: --lr)" },
-    strategy: { type: "string", value: "SPEC", help: "aggregation strategy, e.g. fedavg or fedadam:0.05 (default: the recipe's)" },
+    strategy: { type: "string", value: "SPEC", help: "aggregation strategy: fedavg[:SERVER_LR], fedadam[:LR[:B1[:B2[:TAU]]]] or scaffold[:SERVER_LR] (default: the recipe's, scaffold)" },
     codec: { type: "string", value: "NAME", help: "update codec: float32 or int8 (default float32)" },
     "round-deadline": { type: "string", value: "SECONDS", help: "a round aggregates what it has after this long (default 600)" },
     seed: { type: "string", value: "S", help: "seed of the split, initialisation and training (default 1)" },
@@ -83,6 +85,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")} (default: the fastest that loads)` },
     json: { type: "string", value: "FILE", help: "also write the report as JSON" },
     "state-dir": { type: "string", value: "DIR", help: "keep each site's personal model under DIR/<site-id>" },
+    workers: { type: "string", value: "N", help: "worker threads for the site runners; 0 runs them in the main thread (default: the number of cores)" },
     quiet: { type: "boolean", help: "print nothing but errors" },
     verbose: { type: "boolean", help: "print the coordinator's and runners' info lines" },
   },
@@ -99,10 +102,14 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
   const flags = parseSimulateFlags(argv);
   const term = createTerminal({ quiet: flags.quiet, verbose: flags.verbose });
   const backend = await selectBackend(flags.backend);
-  const partitionOpts = { sites: flags.sites, split: flags.split, testFraction: flags["test-fraction"], seed: flags.seed };
-  const data = flags.dataset
-    ? await loadBuiltin(flags.dataset, partitionOpts)
-    : await loadCsvDataset({ ...partitionOpts, file: flags.data ?? "", label: flags.label ?? "", positive: flags.positive, ignore: flags.ignore?.split(",").filter(Boolean) ?? [] });
+  // Each seed draws its own partition of a table over sites (heart-disease keeps its real hospitals).
+  const load = (seed: number) => {
+    const partitionOpts = { sites: flags.sites, split: flags.split, testFraction: flags["test-fraction"], seed };
+    return flags.dataset
+      ? loadBuiltin(flags.dataset, partitionOpts)
+      : loadCsvDataset({ ...partitionOpts, file: flags.data ?? "", label: flags.label ?? "", positive: flags.positive, ignore: flags.ignore?.split(",").filter(Boolean) ?? [] });
+  };
+  const data = await load(flags.seed);
   const r = data.recipe;
   const training = {
     ...r.training,
@@ -126,6 +133,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     codec: flags.codec,
     roundDeadlineSeconds: flags["round-deadline"],
     stateDir: flags["state-dir"],
+    workers: flags.workers,
   };
   term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}, backend ${backend}`);
   const runs: RunReport[] = [];
@@ -133,8 +141,9 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     const seed = flags.seed + k;
     if (flags.seeds > 1) term.line(`seed ${seed} (${k + 1}/${flags.seeds})`);
     const done = new Map<number, number>();
+    const sites = k === 0 ? data.sites : (await load(seed)).sites;
     runs.push(
-      await simulateOnce(plan, seed, {
+      await simulateOnce({ ...plan, sites }, seed, {
         logger: term.logger,
         onEvent: (_site, e) => {
           if (e.kind !== "trained") return;

@@ -101,7 +101,7 @@ describe("consilium site: its rows", () => {
   it("reports an unreachable coordinator", async () => {
     const io = memoryIo();
     const run = siteCommand(["--coordinator", "http://127.0.0.1:1", "--token", TOKEN, "--data", join(dir, "all.csv"), "--backend", "cpu", "--state-dir", join(dir, "state")], { io });
-    await expect(run).rejects.toThrow("cannot reach the coordinator at http://127.0.0.1:1 (GET /v1/task: TypeError: fetch failed)");
+    await expect(run).rejects.toThrow("cannot reach the coordinator at http://127.0.0.1:1 (GET http://127.0.0.1:1/v1/task: TypeError: fetch failed (Error: bad port))");
     expect(io.errLines[0]).toMatch(/^site zurich-0a1b2c: 14 training and 6 test rows from .*all\.csv; backend cpu; state in /);
   });
 });

@@ -64,7 +64,11 @@ export const SiteRecord = z.object({
 });
 export type SiteRecord = z.infer<typeof SiteRecord>;
 
-export const EnrolRequest = z.object({ name: z.string().min(1).max(200) });
+export const EnrolRequest = z.object({
+  name: z.string().min(1).max(200),
+  /** A chosen site id (reproducible simulations, stable names); a random suffix is added otherwise. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "site id must be lower-case letters, digits and dashes").optional(),
+});
 export type EnrolRequest = z.infer<typeof EnrolRequest>;
 
 export const EnrolResponse = z.object({ siteId: z.string(), token: z.string() });

@@ -10,6 +10,11 @@ export const RoundRecord = z.object({
   deadline: z.number(),
   /** Sites whose updates went into the aggregate, fixed when aggregation starts (idempotency). */
   included: z.array(z.string()).optional(),
+  /** When the round stopped taking updates; a round aggregating for too long gets its job re-queued. */
+  aggregationStartedAt: z.number().optional(),
+  /** Times the aggregate job was re-queued because the round stayed aggregating (e.g. its job was dead-lettered). */
+  requeues: z.number().int().nonnegative().optional(),
+  requeuedAt: z.number().optional(),
   rejected: z.array(z.object({ siteId: z.string(), code: z.string(), message: z.string() })).optional(),
   /** The model version this round produced. */
   resultVersion: z.number().int().nonnegative().optional(),

@@ -32,6 +32,8 @@ export const FederationStatus = z.object({
   sites: z.array(SiteStatus),
   roundLog: z.array(RoundStatus),
   rejections: z.array(Rejection),
+  /** Why the federation cannot leave its phase on its own (e.g. statistics that do not merge); null when nothing blocks it. */
+  blocked: Rejection.nullable().optional(),
   evaluations: z.array(StoredEvaluation),
   final: z
     .object({ global: ClinicalMetrics, personalized: ClinicalMetrics, local: ClinicalMetrics, sites: z.number().int() })

@@ -1,6 +1,7 @@
 /**
  * @module
- * Lambda entry for the minute cron: closes rounds whose deadline has passed.
+ * Lambda entry for the minute cron: closes rounds whose deadline has passed, re-queues rounds stuck
+ * aggregating and finishes a phase transition that a crash left half done.
  */
 import { closeExpiredRounds } from "../use-cases/close-expired-rounds.ts";
 import { lambdaDeps } from "./resources.ts";

@@ -16,8 +16,8 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .post("/federation", async (c) => c.json(await createFederation(c.get("deps"), await parseBody(c, FederationConfig)), 201))
   .post("/sites", async (c) => {
-    const { name } = await parseBody(c, EnrolRequest);
-    return c.json(await enrolSite(c.get("deps"), name), 201);
+    const { name, id } = await parseBody(c, EnrolRequest);
+    return c.json(await enrolSite(c.get("deps"), name, id), 201);
   })
   .get("/status", async (c) => c.json(await readStatus(c.get("deps"))))
   .post("/rounds/close-expired", async (c) => c.json(await closeExpiredRounds(c.get("deps"))));

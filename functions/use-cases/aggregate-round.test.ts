@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConsiliumError } from "../../core/errors.ts";
 import { encodeUpdate } from "../../core/codec/index.ts";
 import { FederationState } from "../../core/schemas/federation.ts";
-import { ModelManifest } from "../../core/schemas/round.ts";
+import { ModelManifest, StoredUpdate } from "../../core/schemas/round.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
@@ -21,13 +21,34 @@ async function roundWithUpdates(h: Harness, samples = [3, 2, 4]): Promise<{ site
   return { sites, parts };
 }
 
+/** Where the coordinator keeps the bytes it verified when it accepted the site's round-1 update. */
+async function acceptedKey(h: Harness, site: TestSite): Promise<string> {
+  const manifest = await readJson(h.deps.store, keys.updateManifest(1, site.siteId), StoredUpdate);
+  return keys.acceptedBin(1, site.siteId, manifest!.sha256);
+}
+
 describe("aggregateRound", () => {
-  it("rejects an update whose stored bytes were replaced after it was accepted, and aggregates the others", async () => {
+  it("aggregates the bytes verified at acceptance even when the site uploads other bytes afterwards", async () => {
+    // Prepare: the presigned PUT outlives the manifest's acceptance.
+    const h = new Harness();
+    const { sites, parts } = await roundWithUpdates(h);
+    await h.upload(sites[0]!, 1, delta(50), 3);
+    const model0 = await h.model(0);
+    // Execute
+    const outcome = await aggregateRound(h.deps, job(1));
+    // Assert
+    expect(outcome).toBe("aggregated");
+    expect((await h.round(1))?.rejected).toEqual([]);
+    expectClose(await h.model(1), fedAvgExpected(model0, parts));
+    expect(await h.rejections()).toEqual([]);
+  });
+
+  it("rejects an accepted copy that no longer matches its manifest with CHECKSUM_MISMATCH, and aggregates the others", async () => {
     // Prepare
     const h = new Harness();
     const { sites, parts } = await roundWithUpdates(h);
     const [a, b, c] = sites as [TestSite, TestSite, TestSite];
-    await h.deps.store.put(keys.updateBin(1, a.siteId), encodeUpdate(delta(50), "float32"));
+    await h.deps.store.put(await acceptedKey(h, a), encodeUpdate(delta(50), "float32"));
     const model0 = await h.model(0);
     h.deps.clock.advance(1_000);
     // Execute
@@ -46,18 +67,18 @@ describe("aggregateRound", () => {
     expect((await h.round(2))?.status).toBe("open");
   });
 
-  it("rejects an update whose bytes vanished before aggregation with MISSING_UPDATE", async () => {
+  it("rejects an update whose accepted copy vanished before aggregation with MISSING_UPDATE", async () => {
     // Prepare
     const h = new Harness();
     const { sites, parts } = await roundWithUpdates(h);
-    await h.deps.store.delete(keys.updateBin(1, sites[2]!.siteId));
+    await h.deps.store.delete(await acceptedKey(h, sites[2]!));
     const model0 = await h.model(0);
     // Execute
     const outcome = await aggregateRound(h.deps, job(1));
     // Assert
     expect(outcome).toBe("aggregated");
     expect((await h.round(1))?.rejected).toEqual([
-      { siteId: sites[2]!.siteId, code: "MISSING_UPDATE", message: `no update uploaded for site ${sites[2]!.siteId} in round 1` },
+      { siteId: sites[2]!.siteId, code: "MISSING_UPDATE", message: `the accepted copy of site ${sites[2]!.siteId}'s update for round 1 is missing` },
     ]);
     expectClose(await h.model(1), fedAvgExpected(model0, parts.slice(0, 2)));
   });
@@ -66,7 +87,7 @@ describe("aggregateRound", () => {
     // Prepare
     const h = new Harness();
     const { sites } = await roundWithUpdates(h);
-    for (const site of sites) await h.deps.store.put(keys.updateBin(1, site.siteId), "tampered");
+    for (const site of sites) await h.deps.store.put(await acceptedKey(h, site), "tampered");
     // Execute
     const outcome = await aggregateRound(h.deps, job(1));
     // Assert
@@ -95,16 +116,17 @@ describe("aggregateRound", () => {
     expect(late.status).toBe(409);
   });
 
-  it("finishes a job that died after writing the model, with the same model bytes", async () => {
+  it("finishes a job that died after writing the model, with the same model bytes, whatever the sites uploaded meanwhile", async () => {
     // Prepare
     const store = new FlakyStore();
     const h = new Harness(testDeps({ store }));
-    await roundWithUpdates(h);
+    const { sites } = await roundWithUpdates(h);
     store.failNextPut((key) => key.startsWith("audit/"));
     // Execute
     const first = await aggregateRound(h.deps, job(1)).catch((error: unknown) => error);
     const weightsAfterCrash = hex(await store.get(keys.modelWeights(1)));
     const roundAfterCrash = await h.round(1);
+    await h.upload(sites[1]!, 1, delta(-7), 2);
     h.deps.clock.advance(30_000);
     const second = await aggregateRound(h.deps, job(1));
     // Assert
@@ -113,6 +135,7 @@ describe("aggregateRound", () => {
     expect(second).toBe("aggregated");
     expect(hex(await store.get(keys.modelWeights(1)))).toBe(weightsAfterCrash);
     expect((await h.round(1))?.status).toBe("closed");
+    expect((await h.round(1))?.rejected).toEqual([]);
     expect((await h.round(2))?.status).toBe("open");
   });
 
@@ -146,6 +169,27 @@ describe("aggregateRound", () => {
     expect(outcome).toBe("already-done");
     expect(before).toMatchObject({ round: 3, modelVersion: 2 });
     expect(await readJson(h.deps.store, keys.state, FederationState)).toEqual(before);
+  });
+
+  it("leaves the federation where it is when a round it has moved past is aggregated again", async () => {
+    // Prepare: a re-queue raced the close of round 1 and put it back to aggregating; rounds 2 and 3 went on.
+    const h = new Harness();
+    const { sites } = await roundWithUpdates(h);
+    await aggregateRound(h.deps, job(1));
+    const closed = (await h.round(1))!;
+    await h.finishRound(sites, 2);
+    await h.deps.store.put(keys.round(1), JSON.stringify({ ...closed, status: "aggregating" }));
+    const before = await readJson(h.deps.store, keys.state, FederationState);
+    const weights = hex(await h.deps.store.get(keys.modelWeights(1)));
+    h.deps.clock.advance(60_000);
+    // Execute
+    const outcome = await aggregateRound(h.deps, job(1));
+    // Assert
+    expect(outcome).toBe("aggregated");
+    expect(before).toMatchObject({ phase: "training", round: 3, modelVersion: 2 });
+    expect(await readJson(h.deps.store, keys.state, FederationState)).toEqual(before);
+    expect(hex(await h.deps.store.get(keys.modelWeights(1)))).toBe(weights);
+    expect((await h.round(1))?.status).toBe("closed");
   });
 
   it("carries a stateful strategy's state from one round to the next", async () => {

@@ -11,6 +11,7 @@ import { keys } from "../keys.ts";
 import { mustReadJson, writeJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
 import { loadModel, saveModel } from "./models.ts";
+import { beginAggregation } from "./begin-aggregation.ts";
 import { advance } from "./open-round.ts";
 import { recordRejection } from "./record-rejection.ts";
 import { verifyUpdate } from "./verify-update.ts";
@@ -18,36 +19,37 @@ import { verifyUpdate } from "./verify-update.ts";
 export type AggregateOutcome = "aggregated" | "skipped" | "already-done";
 
 /**
- * The aggregate job: fixes the round's set of updates, re-verifies each against its manifest,
- * applies the strategy with its stored state, writes the next model and opens the next round.
+ * The aggregate job: fixes the round's set of updates, re-verifies the copy of each kept on
+ * acceptance against its manifest, applies the strategy with its stored state, writes the next
+ * model and opens the next round.
  * Delivering the same job twice yields the same model bytes: the update set is fixed once, the
  * updates are taken in site order, and every write of a result is write-once.
  */
 export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): Promise<AggregateOutcome> {
   const { config, state: federation } = await loadFederation(deps);
   if (job.federation !== config.id) throw new ConsiliumError("WRONG_FEDERATION", `job for ${job.federation}, store holds ${config.id}`, 400);
-  let round = await mustReadJson(deps.store, keys.round(job.round), RoundRecord, "NO_ROUND", `round ${job.round}`);
-  if (round.status === "closed" || round.status === "skipped") {
+  const stored = await mustReadJson(deps.store, keys.round(job.round), RoundRecord, "NO_ROUND", `round ${job.round}`);
+  // Only the federation's current round may move it on: a round aggregated again (its re-queue raced its close) must not rewind it.
+  const isCurrent = federation.phase === "training" && federation.round === job.round;
+  if (stored.status === "closed" || stored.status === "skipped") {
     // A delivery that died between closing this round and opening the next must not stall the federation.
-    if (federation.phase === "training" && federation.round === job.round) await advance(deps, config, job.round + 1, round.resultVersion ?? round.baseVersion);
+    if (isCurrent) await advance(deps, config, job.round + 1, stored.resultVersion ?? stored.baseVersion);
     return "already-done";
   }
-  if (round.status === "open") {
-    const manifests = (await deps.store.list(keys.updatesPrefix(job.round))).filter((k) => k.endsWith(".json"));
-    const included = manifests.map((k) => k.slice(k.lastIndexOf("/") + 1, -".json".length)).sort();
-    round = { ...round, status: "aggregating", included };
-    await writeJson(deps.store, keys.round(job.round), round);
-  }
+  const round = await beginAggregation(deps, stored);
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
   const strategy = createStrategy(config.strategy);
   const bodySize = modelLayout(config.model, prep.inputs.length).bodySize;
   const length = updateLength(strategy, bodySize);
   const updates: SiteUpdate[] = [];
   const rejected: NonNullable<RoundRecord["rejected"]> = [];
-  for (const siteId of round.included ?? []) {
+  for (const siteId of round.included) {
     try {
       const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
-      const values = await verifyUpdate(deps.store, job.round, siteId, { ...m, length, codec: config.codec });
+      // The copy taken on acceptance, not the upload key: the site's PUT URL may still be valid.
+      const key = keys.acceptedBin(job.round, siteId, m.sha256);
+      const missing = `the accepted copy of site ${siteId}'s update for round ${job.round} is missing`;
+      const { values } = await verifyUpdate(deps.store, key, { ...m, length, codec: config.codec }, missing);
       const control = strategy.controlVariates ? values.subarray(bodySize) : undefined;
       updates.push({ siteId, delta: values.subarray(0, bodySize), weight: m.samples, ...(control && { control }) });
     } catch (err) {
@@ -64,7 +66,7 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   const now = deps.clock.now();
   if (result.kind === "skip") {
     await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason: result.reason, closedAt: now } satisfies RoundRecord);
-    await advance(deps, config, job.round + 1, round.baseVersion);
+    if (isCurrent) await advance(deps, config, job.round + 1, round.baseVersion);
     return "skipped";
   }
   const samples = updates.reduce((n, u) => n + u.weight, 0);
@@ -81,7 +83,7 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     at: now,
   });
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, resultVersion: job.round, closedAt: now } satisfies RoundRecord);
-  await advance(deps, config, job.round + 1, job.round);
+  if (isCurrent) await advance(deps, config, job.round + 1, job.round);
   deps.logger.info("round aggregated", { round: job.round, sites: updates.length, rejected: rejected.length });
   return "aggregated";
 }

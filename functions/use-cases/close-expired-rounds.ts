@@ -2,31 +2,42 @@ import { RoundRecord } from "../../core/schemas/round.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { readJson, writeJson } from "../repo.ts";
+import { beginAggregation } from "./begin-aggregation.ts";
+import { completeStats } from "./complete-stats.ts";
 import { loadFederation } from "./load-federation.ts";
 import { advance } from "./open-round.ts";
 import { requestAggregation } from "./request-aggregation.ts";
+import { requeueStuckAggregation } from "./requeue-stuck-aggregation.ts";
+
+export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
 
 /**
- * The cron tick: a round past its deadline is aggregated with the updates it has, or skipped
- * (training goes on from the same model) when none arrived.
+ * The cron tick: finishes whatever a crash left half done, and closes a round past its deadline.
+ * Such a round stops taking updates at once and is then aggregated with the updates it has, or
+ * skipped (training goes on from the same model) when none arrived. A round stuck aggregating
+ * gets its job re-queued.
  */
-export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round: number; action: "none" | "queued" | "skipped" }> {
+export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round: number; action: TickAction }> {
   const { config, state } = await loadFederation(deps);
   const none = { round: state.round, action: "none" as const };
+  if (state.phase === "stats") return (await completeStats(deps, config)).kind === "complete" ? { round: 1, action: "opened" } : none;
   if (state.phase !== "training") return none;
   const round = await readJson(deps.store, keys.round(state.round), RoundRecord);
+  if (!round) return none;
   // A close (here or in the aggregator) that died before opening the next round is finished on the next tick.
-  if (round && (round.status === "closed" || round.status === "skipped")) {
+  if (round.status === "closed" || round.status === "skipped") {
     await advance(deps, config, round.round + 1, round.resultVersion ?? round.baseVersion);
     return none;
   }
-  if (!round || round.status !== "open" || deps.clock.now() <= round.deadline) return none;
-  const received = (await deps.store.list(keys.updatesPrefix(round.round))).filter((k) => k.endsWith(".json")).length;
-  if (received > 0) {
+  if (round.status === "aggregating") return (await requeueStuckAggregation(deps, config.id, round)) ? { round: round.round, action: "requeued" } : none;
+  if (deps.clock.now() <= round.deadline) return none;
+  // Closed through the aggregator's own steps, so that an update racing the deadline is either in the set or told it is late.
+  const closing = await beginAggregation(deps, round);
+  if (closing.included.length > 0) {
     await requestAggregation(deps, config.id, round.round);
     return { round: round.round, action: "queued" };
   }
-  await writeJson(deps.store, keys.round(round.round), { ...round, status: "skipped", reason: "deadline passed with no updates", closedAt: deps.clock.now() } satisfies RoundRecord);
+  await writeJson(deps.store, keys.round(round.round), { ...closing, status: "skipped", reason: "deadline passed with no updates", closedAt: deps.clock.now() } satisfies RoundRecord);
   await advance(deps, config, round.round + 1, round.baseVersion);
   return { round: round.round, action: "skipped" };
 }

@@ -7,14 +7,14 @@ import { keys } from "../keys.ts";
 import { writeJson } from "../repo.ts";
 
 /** Gives a hospital its identity and credential; the credential is shown once, only its hash kept. */
-export async function enrolSite(deps: CoordinatorDeps, name: string): Promise<EnrolResponse> {
+export async function enrolSite(deps: CoordinatorDeps, name: string, id?: string): Promise<EnrolResponse> {
   const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 24) || "site";
-  const siteId = `${slug}-${randomBytes(3).toString("hex")}`;
+  const siteId = id ?? `${slug}-${randomBytes(3).toString("hex")}`;
   const { token, tokenSha256 } = newSiteCredential(siteId);
   const record: SiteRecord = { id: siteId, name, tokenSha256, enrolledAt: deps.clock.now() };
   // On an id collision the stored hash is another site's: this credential would never authenticate.
   if (!(await writeJson(deps.store, keys.site(siteId), record, { ifAbsent: true }))) {
-    throw new ConsiliumError("SITE_ID_TAKEN", `site id ${siteId} is taken; enrol again`, 409);
+    throw new ConsiliumError("SITE_ID_TAKEN", `site id ${siteId} is taken; ${id ? "choose another" : "enrol again"}`, 409);
   }
   deps.logger.info("site enrolled", { siteId, name });
   return { siteId, token };

@@ -1,11 +1,13 @@
 import { encodedSize } from "../../core/codec/index.ts";
 import { modelLayout } from "../../core/model/layout.ts";
+import type { FederationConfig } from "../../core/schemas/federation.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord } from "../../core/schemas/round.ts";
 import type { Task } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson } from "../repo.ts";
+import { completeStats } from "./complete-stats.ts";
 import { loadFederation } from "./load-federation.ts";
 import { controlRef, modelRef } from "./models.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
@@ -13,11 +15,12 @@ import { updateLength } from "../../core/strategy/update-length.ts";
 
 /** What one site should do now, with presigned URLs scoped to it, its round and its size. */
 export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<Task> {
-  const { config, state } = await loadFederation(deps);
+  let { config, state } = await loadFederation(deps);
   const wait = (reason: string): Task => ({ kind: "wait", retryAfterMs: deps.pollMs ?? 1000, reason });
   if (state.phase === "stats") {
-    if ((await deps.store.head(keys.stats(siteId))) !== null) return wait("waiting for other sites' statistics");
-    return { kind: "stats", features: config.features };
+    const task = await statsPhaseTask(deps, config, siteId, wait);
+    if (task) return task;
+    ({ config, state } = await loadFederation(deps));
   }
   if (state.phase === "done") return { kind: "done", modelVersion: state.modelVersion };
   const preprocessing = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
@@ -30,6 +33,8 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
   }
   const round = await mustReadJson(deps.store, keys.round(state.round), RoundRecord, "NO_ROUND", `round ${state.round}`);
   if (round.status !== "open") return wait(`round ${round.round} is ${round.status}`);
+  // An update trained now would be refused with DEADLINE_PASSED: do not spend the site's compute on it.
+  if (deps.clock.now() > round.deadline) return wait(`round ${round.round} is past its deadline`);
   if ((await deps.store.head(keys.updateManifest(round.round, siteId))) !== null) return wait(`update for round ${round.round} received`);
   const byteLength = encodedSize(updateLength(createStrategy(config.strategy), layout.bodySize), config.codec);
   const url = await deps.store.presignPut(keys.updateBin(round.round, siteId), deps.urlTtlSeconds ?? 3600, byteLength);
@@ -45,4 +50,14 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     upload: { url, byteLength },
     seed: config.seed * 100003 + round.round,
   };
+}
+
+/** The task while statistics are collected, or `null` once this poll has finished the phase. */
+async function statsPhaseTask(deps: CoordinatorDeps, config: FederationConfig, siteId: string, wait: (reason: string) => Task): Promise<Task | null> {
+  // Polls also finish a transition that a crashed stats post left half done.
+  const progress = await completeStats(deps, config);
+  if (progress.kind === "complete") return null;
+  if ((await deps.store.head(keys.stats(siteId))) === null) return { kind: "stats", features: config.features };
+  if (progress.kind === "blocked") return wait(`${progress.failure.code}: ${progress.failure.message}`);
+  return wait("waiting for other sites' statistics");
 }

@@ -5,28 +5,40 @@ import { Rejection, RoundRecord, StoredUpdate } from "../../core/schemas/round.t
 import type { FederationStatus, RoundStatus } from "../../core/schemas/status.ts";
 import { StoredEvaluation } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
+import type { ObjectStore } from "../ports.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
 
 const pooled = (counts: EvalCounts[]) => (counts.length === 0 ? null : clinicalMetrics(mergeCounts(counts)));
 
-async function readAll<T>(deps: CoordinatorDeps, list: string[], read: (k: string) => Promise<T | null>): Promise<T[]> {
+async function readAll<T>(list: string[], read: (k: string) => Promise<T | null>): Promise<T[]> {
   const values: (T | null)[] = await Promise.all(list.map(read));
   return values.filter((v): v is T => v !== null);
+}
+
+/** By time, then by id (the key), so that the log reads the same whatever order the store lists in. */
+async function readRejections(store: ObjectStore): Promise<Rejection[]> {
+  const list = await store.list(keys.rejectionsPrefix);
+  const read = await readAll(list, async (k) => {
+    const r = await readJson(store, k, Rejection);
+    return r && { id: k, r };
+  });
+  return read.sort((a, b) => a.r.at - b.r.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((x) => x.r);
 }
 
 /** The federation as an administrator sees it, rebuilt from the store (metrics pooled from counts). */
 export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatus> {
   const { config, state } = await loadFederation(deps);
   const { store } = deps;
-  const sites = await readAll(deps, await store.list(keys.sites), (k) => readJson(store, k, SiteRecord));
+  const sites = await readAll(await store.list(keys.sites), (k) => readJson(store, k, SiteRecord));
   const roundKeys = await store.list(keys.roundsPrefix);
-  const rounds = await readAll(deps, roundKeys.filter((k) => k.endsWith("/round.json")), (k) => readJson(store, k, RoundRecord));
-  const updates = await readAll(deps, roundKeys.filter((k) => k.includes("/updates/") && k.endsWith(".json")), (k) => readJson(store, k, StoredUpdate));
+  const rounds = await readAll(roundKeys.filter((k) => k.endsWith("/round.json")), (k) => readJson(store, k, RoundRecord));
+  const updates = await readAll(roundKeys.filter((k) => k.includes("/updates/") && k.endsWith(".json")), (k) => readJson(store, k, StoredUpdate));
   const stats = new Set((await store.list(keys.statsPrefix)).map((k) => k.slice(keys.statsPrefix.length, -".json".length)));
-  const evaluations = await readAll(deps, await store.list(keys.evaluationsPrefix), (k) => readJson(store, k, StoredEvaluation));
-  const rejections = await readAll(deps, await store.list(keys.rejectionsPrefix), (k) => readJson(store, k, Rejection));
+  const evaluations = await readAll(await store.list(keys.evaluationsPrefix), (k) => readJson(store, k, StoredEvaluation));
+  const rejections = await readRejections(store);
+  const blocked = state.phase === "stats" ? await readJson(store, keys.statsFailure, Rejection) : null;
   const roundLog: RoundStatus[] = rounds.map((r) => {
     const mine = updates.filter((u) => u.round === r.round);
     return {
@@ -61,6 +73,7 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
     })),
     roundLog,
     rejections,
+    blocked,
     evaluations,
     final,
   };

@@ -8,14 +8,16 @@ import { RoundRecord, type StoredUpdate, type UpdateManifest } from "../../core/
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson, writeJson } from "../repo.ts";
+import { admitAfterWrite } from "./admit-after-write.ts";
 import { loadFederation, quorumOf } from "./load-federation.ts";
 import { requestAggregation } from "./request-aggregation.ts";
 import { verifyUpdate } from "./verify-update.ts";
 
 /**
  * Accepts a site's manifest for the update it uploaded: the update must belong to the open round,
- * match the manifest byte for byte and decode to a finite vector of the body's length. When
- * quorum is reached the round is queued for aggregation.
+ * arrive by its deadline, match the manifest byte for byte and decode to a finite vector of the
+ * body's length. The verified bytes are copied where the site's URL cannot reach. When quorum is
+ * reached the round is queued for aggregation.
  */
 export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round: number, manifest: UpdateManifest): Promise<{ queued: boolean }> {
   if (manifest.round !== round) throw new ConsiliumError("ROUND_MISMATCH", `manifest is for round ${manifest.round}, path says ${round}`, 400);
@@ -24,16 +26,23 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   if (!record || record.status !== "open" || round !== state.round) {
     throw new ConsiliumError("ROUND_CLOSED", `round ${round} is not open for updates`, 409);
   }
+  if (deps.clock.now() > record.deadline) {
+    throw new ConsiliumError("DEADLINE_PASSED", `round ${round} stopped taking updates at its deadline, ${new Date(record.deadline).toISOString()}`, 409);
+  }
   if (manifest.codec !== config.codec) throw new ConsiliumError("CODEC_MISMATCH", `round uses codec ${config.codec}, update says ${manifest.codec}`, 422);
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
   const length = updateLength(createStrategy(config.strategy), modelLayout(config.model, prep.inputs.length).bodySize);
   const size = encodedSize(length, config.codec);
   if (manifest.byteLength !== size) throw new ConsiliumError("SIZE_MISMATCH", `update must be ${size} bytes, manifest says ${manifest.byteLength}`, 422);
-  await verifyUpdate(deps.store, round, siteId, { ...manifest, length, codec: config.codec });
+  const expected = { ...manifest, length, codec: config.codec };
+  const { bytes } = await verifyUpdate(deps.store, keys.updateBin(round, siteId), expected, `no update uploaded for site ${siteId} in round ${round}`);
+  // The presigned PUT stays valid after this answer: the aggregator reads this copy, never the upload key.
+  await deps.store.put(keys.acceptedBin(round, siteId, manifest.sha256), bytes, { ifAbsent: true, contentType: "application/octet-stream" });
   const stored: StoredUpdate = { ...manifest, siteId, receivedAt: deps.clock.now() };
   if (!(await writeJson(deps.store, keys.updateManifest(round, siteId), stored, { ifAbsent: true }))) {
     throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${round}`, 409);
   }
+  if ((await admitAfterWrite(deps, round, siteId)) === "included") return { queued: true };
   const received = (await deps.store.list(keys.updatesPrefix(round))).filter((k) => k.endsWith(".json")).length;
   if (received < quorumOf(config)) return { queued: false };
   await requestAggregation(deps, config.id, round);

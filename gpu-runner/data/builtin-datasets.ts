@@ -17,7 +17,8 @@ export interface SiteData {
 export const datasetsDir = fileURLToPath(new URL("../../datasets/", import.meta.url));
 
 const HEART_COLUMNS = ["age", "sex", "cp", "trestbps", "chol", "fbs", "restecg", "thalach", "exang", "oldpeak", "slope", "ca", "thal", "num"];
-const HEART_CENTERS = [
+/** The four hospitals, as `[file key, name]`, in the order `loadHeartDisease` returns them. */
+export const HEART_CENTERS = [
   ["cleveland", "Cleveland Clinic Foundation"],
   ["hungarian", "Hungarian Institute of Cardiology"],
   ["switzerland", "University Hospitals Zurich and Basel"],

@@ -43,7 +43,7 @@ export function gamma(alpha: number, rng: () => number): number {
   }
 }
 
-/** Row indices per site. Every site gets at least two rows of the table. */
+/** Row indices per site. Every site gets at least two rows of the table (four under a Dirichlet split). */
 export function partition(table: Table, spec: SplitSpec, sites: number, labelOf: (row: readonly string[]) => string, rng: () => number): number[][] {
   const n = table.rows.length;
   if (spec.kind === "column") {
@@ -53,6 +53,8 @@ export function partition(table: Table, spec: SplitSpec, sites: number, labelOf:
     return [...groups.keys()].sort().map((k) => groups.get(k) ?? []);
   }
   if (sites < 1 || sites > n / 2) throw new Error(`cannot spread ${n} rows over ${sites} sites`);
+  // The top-up below needs four rows a site to exist, or it moves rows back and forth for ever.
+  if (spec.kind === "dirichlet" && n < 4 * sites) throw new Error(`cannot spread ${n} rows over ${sites} sites with a Dirichlet split (it needs 4 rows a site)`);
   const out: number[][] = Array.from({ length: sites }, () => []);
   if (spec.kind === "iid") {
     shuffle([...Array(n).keys()], rng).forEach((i, k) => out[k % sites]?.push(i));

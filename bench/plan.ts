@@ -1,0 +1,21 @@
+import { defaultRecipe, loadBuiltin } from "../cli/recipes.ts";
+import type { SimulationPlan } from "../cli/simulate.ts";
+
+/** The plan `npm start` runs, for a shipped dataset, with optional overrides. */
+export async function builtinPlan(dataset: "heart-disease" | "wdbc", seed: number, overrides: Partial<SimulationPlan> = {}, sites = 4, split = "iid"): Promise<SimulationPlan> {
+  const data = await loadBuiltin(dataset, { sites, split, testFraction: 0.3, seed });
+  const r = data.recipe ?? defaultRecipe;
+  return {
+    sites: data.sites,
+    features: data.features,
+    model: r.model,
+    training: r.training,
+    rounds: r.rounds,
+    strategy: r.strategy,
+    codec: "float32",
+    roundDeadlineSeconds: 600,
+    ...overrides,
+  };
+}
+
+export const quietLogger = { info() {}, warn() {}, error: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${m} ${JSON.stringify(f ?? {})}\n`) };

@@ -1,0 +1,30 @@
+/**
+ * @module
+ * What `npm start` costs: the whole heart-disease federation end to end (embedded S3/SQS,
+ * coordinator over HTTP, four runners, every round, baselines and evaluation), beside the
+ * centralized training of the same schedule on the same rows, measured alternately in one run.
+ */
+import { selectBackend } from "../gpu-runner/backend.ts";
+import { trainCentralized } from "../gpu-runner/centralized.ts";
+import { parseModelSpec } from "../core/model/model-spec.ts";
+import { simulateOnce } from "../cli/simulate.ts";
+import { builtinPlan, quietLogger } from "./plan.ts";
+
+const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+const backend = await selectBackend();
+const plan = await builtinPlan("heart-disease", 1);
+const fed: number[] = [];
+const cent: number[] = [];
+for (let i = 0; i < repeats; i++) {
+  let t = performance.now();
+  await simulateOnce(plan, 1 + i, { logger: quietLogger });
+  fed.push((performance.now() - t) / 1000);
+  t = performance.now();
+  trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed: 1 + i });
+  cent.push((performance.now() - t) / 1000);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const f = median(fed);
+const c = median(cent);
+process.stdout.write(`backend ${backend}; ${plan.rounds} rounds × ${plan.training.localSteps ?? plan.training.localEpochs} local steps; median of ${repeats}\n`);
+process.stdout.write(`| run | seconds |\n|---|---|\n| federated, end to end (npm start path) | ${f.toFixed(2)} |\n| centralized training, same schedule | ${c.toFixed(2)} |\n| ratio federated / centralized | ${(f / c).toFixed(1)}× |\n`);

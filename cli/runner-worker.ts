@@ -1,0 +1,50 @@
+/**
+ * @module
+ * A worker thread hosting some of a simulation's site runners, so that sites train on every core
+ * while the main thread serves the coordinator and the embedded store. It talks to the coordinator
+ * over HTTP exactly as a hospital's runner does.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { z } from "zod";
+import { BackendName, selectBackend } from "../gpu-runner/backend.ts";
+import { CoordinatorClient } from "../gpu-runner/client.ts";
+import { runSite } from "../gpu-runner/site-runner.ts";
+
+const TableData = z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())) });
+
+export const WorkerInput = z.object({
+  coordinatorUrl: z.string().url(),
+  backend: z.enum(BackendName),
+  sites: z.array(
+    z.object({ index: z.number().int(), siteId: z.string(), token: z.string(), stateDir: z.string(), train: TableData, test: TableData }),
+  ),
+});
+export type WorkerInput = z.infer<typeof WorkerInput>;
+
+const port = parentPort;
+if (port) {
+  const input = WorkerInput.parse(workerData);
+  const logger = {
+    info() {},
+    warn: (message: string, fields?: Record<string, unknown>) => port.postMessage({ kind: "log", level: "warn", message, fields }),
+    error: (message: string, fields?: Record<string, unknown>) => port.postMessage({ kind: "log", level: "error", message, fields }),
+  };
+  try {
+    await selectBackend(input.backend);
+    await Promise.all(
+      input.sites.map((s) =>
+        runSite({
+          siteId: s.siteId,
+          client: new CoordinatorClient(input.coordinatorUrl, s.token),
+          data: { train: s.train, test: s.test },
+          stateDir: s.stateDir,
+          logger,
+          onEvent: (event) => port.postMessage({ kind: "event", index: s.index, event }),
+        }),
+      ),
+    );
+    port.postMessage({ kind: "done" });
+  } catch (err) {
+    port.postMessage({ kind: "error", message: err instanceof Error ? err.message : String(err) });
+  }
+}

@@ -1,0 +1,48 @@
+import { initBody, seededRandom } from "../../core/model/init-params.ts";
+import { modelLayout } from "../../core/model/layout.ts";
+import { mergeSiteStats } from "../../core/preprocess/merge-stats.ts";
+import type { FederationConfig } from "../../core/schemas/federation.ts";
+import { Preprocessing } from "../../core/schemas/preprocessing.ts";
+import type { Rejection } from "../../core/schemas/round.ts";
+import { SiteStats } from "../../core/schemas/site-stats.ts";
+import { createStrategy } from "../../core/strategy/create-strategy.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { mustReadJson, writeJson } from "../repo.ts";
+import { loadFederation } from "./load-federation.ts";
+import { saveModel } from "./models.ts";
+import { advance } from "./open-round.ts";
+import { recordStatsFailure } from "./record-stats-failure.ts";
+
+export type StatsProgress = { readonly kind: "waiting" } | { readonly kind: "complete" } | { readonly kind: "blocked"; readonly failure: Rejection };
+
+/**
+ * Leaves the stats phase once every expected site has reported: fixes the consortium's
+ * preprocessing, stores model 0 and opens round 1. Each step is write-once or rewrites the same
+ * value, so a stats post, a task poll or the cron tick may run it again after a crash part-way.
+ * Statistics that cannot be merged block the phase (recorded, not thrown) until the set changes.
+ */
+export async function completeStats(deps: CoordinatorDeps, config: FederationConfig): Promise<StatsProgress> {
+  const reported = await deps.store.list(keys.statsPrefix);
+  if (reported.length < config.expectedSites) return { kind: "waiting" };
+  if ((await deps.store.head(keys.preprocessing)) === null) {
+    const all = await Promise.all(reported.map((k) => mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k)));
+    let merged: Preprocessing;
+    try {
+      merged = mergeSiteStats(all, config.features);
+    } catch (err) {
+      return { kind: "blocked", failure: await recordStatsFailure(deps, err instanceof Error ? err.message : String(err)) };
+    }
+    await writeJson(deps.store, keys.preprocessing, merged, { ifAbsent: true });
+    await deps.store.delete(keys.statsFailure);
+  }
+  // Two completers may race: both go on from whichever preprocessing was written first.
+  const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
+  const layout = modelLayout(config.model, prep.inputs.length);
+  const strategy = createStrategy(config.strategy);
+  const control = strategy.controlVariates ? strategy.init(layout.bodySize).vectors.c : undefined;
+  await saveModel(deps, initBody(layout, seededRandom(config.seed)), { version: 0, round: 0, strategy: strategy.spec, sites: [], samples: 0 }, control);
+  // A slow completer must not reopen round 1 over a federation that has moved on meanwhile.
+  if ((await loadFederation(deps)).state.phase === "stats") await advance(deps, config, 1, 0);
+  return { kind: "complete" };
+}

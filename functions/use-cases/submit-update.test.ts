@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../../core/codec/index.ts";
+import { keys } from "../keys.ts";
+import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, T0, testDeps, type TestSite } from "../testing.ts";
+import { aggregateRound } from "./aggregate-round.ts";
+
+const DEADLINE = T0 + 600_000;
+const job = { kind: "aggregate" as const, federation: "test-fed", round: 1 };
+
+/** Quorum 2: the first two sites' updates are accepted and the job is queued (then dropped: tests run it). */
+async function quorumReached(h: Harness): Promise<[TestSite, TestSite, TestSite]> {
+  const sites = await h.startTraining({ quorum: 2 });
+  await h.submit(sites[0]!, 1, delta(1), 3);
+  await h.submit(sites[1]!, 1, delta(2), 2);
+  h.deps.queue.drain();
+  return sites as [TestSite, TestSite, TestSite];
+}
+
+describe("submitUpdate: an update racing the start of aggregation", () => {
+  it("refuses with ROUND_CLOSED, records, and forgets an update whose manifest lands after the aggregation fixed its set", async () => {
+    // Prepare: the third site passed the open check; the whole aggregation runs before its manifest is written.
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    const [a, b, late] = await quorumReached(h);
+    const model0 = await h.model(0);
+    const manifest = await h.upload(late, 1, delta(3), 4);
+    store.beforeNextPut((key) => key === keys.updateManifest(1, late.siteId), () => aggregateRound(h.deps, job));
+    // Execute
+    const res = await h.postUpdate(late, 1, manifest);
+    // Assert
+    const message = `round 1 started aggregating before the update of site ${late.siteId} was recorded; it is not included`;
+    expect(res).toEqual({ status: 409, body: { error: { code: "ROUND_CLOSED", message } } });
+    expect(await h.rejections()).toEqual([{ at: T0, siteId: late.siteId, round: 1, code: "ROUND_CLOSED", message: `POST /v1/rounds/1/updates: ${message}` }]);
+    expect((await h.round(1))?.included).toEqual([a.siteId, b.siteId].sort());
+    expect(await store.head(keys.updateManifest(1, late.siteId))).toBeNull();
+    const updates = new Map((await h.status()).sites.map((s) => [s.id, s.updates]));
+    expect([a, b, late].map((s) => updates.get(s.siteId))).toEqual([1, 1, 0]);
+    expectClose(await h.model(1), fedAvgExpected(model0, [{ delta: delta(1), samples: 3 }, { delta: delta(2), samples: 2 }]));
+  });
+
+  it("includes, and answers 202 to, an update whose manifest lands after the round closed but before its set was fixed", async () => {
+    // Prepare: the aggregator shuts the round, then dies before fixing the set, while the third site's manifest is in flight.
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    const [a, b, c] = await quorumReached(h);
+    const model0 = await h.model(0);
+    const manifest = await h.upload(c, 1, delta(3), 4);
+    let crash: unknown = null;
+    store.beforeNextPut(
+      (key) => key === keys.updateManifest(1, c.siteId),
+      async () => {
+        store.failNextPut((key) => key === keys.includedSet(1));
+        crash = await aggregateRound(h.deps, job).catch((error: unknown) => error);
+      },
+    );
+    // Execute
+    const res = await h.postUpdate(c, 1, manifest);
+    const outcome = await aggregateRound(h.deps, job);
+    // Assert
+    expect(crash).toEqual(new Error(`injected failure writing ${keys.includedSet(1)}`));
+    expect(res).toEqual({ status: 202, body: { queued: true } });
+    expect(outcome).toBe("aggregated");
+    expect((await h.round(1))?.included).toEqual([a.siteId, b.siteId, c.siteId].sort());
+    expect(await h.rejections()).toEqual([]);
+    const parts = [{ delta: delta(1), samples: 3 }, { delta: delta(2), samples: 2 }, { delta: delta(3), samples: 4 }];
+    expectClose(await h.model(1), fedAvgExpected(model0, parts));
+  });
+});
+
+describe("submitUpdate: deadline", () => {
+  it("takes an update at the deadline and refuses one a millisecond later with DEADLINE_PASSED, recorded", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const onTime = await h.upload(sites[0]!, 1, delta(1), 3);
+    const late = await h.upload(sites[1]!, 1, delta(2), 3);
+    h.deps.clock.ms = DEADLINE;
+    // Execute
+    const accepted = await h.postUpdate(sites[0]!, 1, onTime);
+    h.deps.clock.ms = DEADLINE + 1;
+    const refused = await h.postUpdate(sites[1]!, 1, late);
+    // Assert
+    const message = "round 1 stopped taking updates at its deadline, 2023-11-14T22:23:20.000Z";
+    expect(accepted).toEqual({ status: 202, body: { queued: false } });
+    expect(refused).toEqual({ status: 409, body: { error: { code: "DEADLINE_PASSED", message } } });
+    expect(await h.rejections()).toEqual([{ at: DEADLINE + 1, siteId: sites[1]!.siteId, round: 1, code: "DEADLINE_PASSED", message: `POST /v1/rounds/1/updates: ${message}` }]);
+    expect(await h.deps.store.head(keys.updateManifest(1, sites[1]!.siteId))).toBeNull();
+  });
+});
+
+describe("submitUpdate: the accepted bytes", () => {
+  it("keeps a write-once copy of the bytes it verified, which a later upload to the presigned URL cannot change", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const manifest = await h.upload(sites[0]!, 1, delta(1), 3);
+    await h.postUpdate(sites[0]!, 1, manifest);
+    const accepted = await h.deps.store.get(keys.acceptedBin(1, sites[0]!.siteId, manifest.sha256));
+    // Execute
+    await h.upload(sites[0]!, 1, delta(40), 3);
+    // Assert
+    expect(accepted && sha256Hex(accepted)).toBe(manifest.sha256);
+    expect(await h.deps.store.get(keys.acceptedBin(1, sites[0]!.siteId, manifest.sha256))).toEqual(accepted);
+  });
+});

@@ -1,0 +1,181 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeUpdate, encodedSize, encodeUpdate, sha256Hex } from "../core/codec/index.ts";
+import { seededRandom } from "../core/model/init-params.ts";
+import { modelLayout } from "../core/model/layout.ts";
+import { mergeSiteStats } from "../core/preprocess/merge-stats.ts";
+import { computeSiteStats } from "../core/preprocess/site-stats.ts";
+import type { TrainingConfig } from "../core/schemas/federation.ts";
+import type { Task } from "../core/schemas/task.ts";
+import { syntheticSites, syntheticSpec } from "../test/fixtures/synthetic-sites.ts";
+import { selectBackend } from "./backend.ts";
+import { CoordinatorClient } from "./client.ts";
+import { runSite } from "./site-runner.ts";
+import { loadControl, loadPersonalModel, saveControl, savePersonalModel, type PersonalModel } from "./site-state.ts";
+
+const uniform = (n: number, seed: number, scale = 1) => {
+  const rng = seededRandom(seed);
+  return Float32Array.from({ length: n }, () => scale * (2 * rng() - 1));
+};
+
+const [site] = syntheticSites({ sites: 1, trainRows: 60, testRows: 30, seed: 3 });
+const data = site ?? { name: "", train: { columns: [], rows: [] }, test: { columns: [], rows: [] } };
+const preprocessing = mergeSiteStats([computeSiteStats(data.train, syntheticSpec)], syntheticSpec);
+const layout = modelLayout({ kind: "logreg" }, preprocessing.inputs.length);
+const n = layout.bodySize;
+const training: TrainingConfig = { localEpochs: 1, localSteps: 5, lrSchedule: "constant", batchSize: 8, learningRate: 0.1, l2: 0.01, headEpochs: 1, headL2: 0.01 };
+
+/**
+ * A coordinator and store behind one `fetch`: it hands out `tasks` in order (then `done`),
+ * serves the models and controls in `objects`, and keeps every uploaded update by round.
+ */
+function fakeCoordinator() {
+  const objects = new Map<string, Uint8Array>();
+  const uploads = new Map<number, Float32Array>();
+  const tasks: Task[] = [];
+  const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { "content-type": "application/json" } });
+  const fetchFn: typeof fetch = async (input, init) => {
+    const url = String(input);
+    if (url.endsWith("/v1/task")) return json(tasks.shift() ?? { kind: "done", modelVersion: 2 });
+    if (url.startsWith("http://store.test/updates/") && init?.method === "PUT") {
+      const round = Number(url.split("/").at(-1));
+      uploads.set(round, decodeUpdate(new Uint8Array(init.body as Uint8Array), { length: 2 * n }).values);
+      return new Response("", { status: 200 });
+    }
+    const stored = objects.get(url);
+    if (stored) return new Response(Buffer.from(stored), { status: 200 });
+    if (init?.method === "POST") return json({});
+    return new Response(JSON.stringify({ error: { code: "NOT_FOUND", message: url } }), { status: 404 });
+  };
+  return { client: new CoordinatorClient("http://coordinator.test/", "token", fetchFn), tasks, uploads, objects };
+}
+
+/** A SCAFFOLD training task from `body` with server control `control`, as the coordinator sends it. */
+function trainTask(objects: Map<string, Uint8Array>, round: number, body: Float32Array, control: Float32Array): Task {
+  const ref = (kind: string, values: Float32Array) => {
+    const bytes = encodeUpdate(values, "float32");
+    const url = `http://store.test/${kind}/${round - 1}`;
+    objects.set(url, bytes);
+    return { version: round - 1, url, sha256: sha256Hex(bytes), byteLength: bytes.length };
+  };
+  return {
+    kind: "train",
+    round,
+    rounds: 2,
+    deadline: Date.now() + 60_000,
+    model: ref("models", body),
+    control: ref("controls", control),
+    spec: { kind: "logreg" },
+    layout,
+    preprocessing,
+    training,
+    codec: "float32",
+    upload: { url: `http://store.test/updates/${round}`, byteLength: encodedSize(2 * n, "float32") },
+    seed: 7,
+  };
+}
+
+describe("site state", () => {
+  let root: string;
+  beforeAll(async () => {
+    await selectBackend("cpu");
+    root = await mkdtemp(join(tmpdir(), "consilium-site-state-"));
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it("saves and loads a control variate exactly", async () => {
+    // Prepare
+    const dir = join(root, "control");
+    const control = Float32Array.from([0, -1.5, 3.25e-7, 1e20, -0]);
+
+    // Execute
+    await saveControl(dir, uniform(5, 1));
+    await saveControl(dir, control);
+    const loaded = await loadControl(dir, 5);
+
+    // Assert
+    expect(loaded).toEqual(control);
+  });
+
+  it("loads no control when there is none of the asked length", async () => {
+    // Prepare
+    const dir = join(root, "control-length");
+    await saveControl(dir, uniform(5, 1));
+    const corrupt = join(root, "control-corrupt");
+    await saveControl(corrupt, uniform(5, 1));
+    await writeFile(join(corrupt, "control.bin"), "not an update container");
+
+    // Execute
+    const results = await Promise.all([loadControl(dir, 4), loadControl(dir, 6), loadControl(corrupt, 5), loadControl(join(root, "never-written"), 5)]);
+
+    // Assert
+    expect(results).toEqual([null, null, null, null]);
+  });
+
+  it("saves and loads the personal model exactly", async () => {
+    // Prepare
+    const dir = join(root, "personal");
+    const mlp = modelLayout({ kind: "mlp", hidden: [4] }, preprocessing.inputs.length);
+    const model: PersonalModel = {
+      meta: { modelVersion: 3, spec: { kind: "mlp", hidden: [4] }, layout: mlp, preprocessing, savedAt: "2025-01-01T00:00:00.000Z" },
+      body: uniform(mlp.bodySize, 2),
+      head: uniform(mlp.headSize, 3),
+    };
+
+    // Execute
+    await savePersonalModel(dir, model);
+    const loaded = await loadPersonalModel(dir);
+
+    // Assert
+    expect(loaded).toEqual(model);
+  });
+
+  it("refuses a personal model whose weights do not fit its layout", async () => {
+    // Prepare
+    const dir = join(root, "personal-short");
+    const model: PersonalModel = {
+      meta: { modelVersion: 1, spec: { kind: "logreg" }, layout, preprocessing, savedAt: "2025-01-01T00:00:00.000Z" },
+      body: uniform(n - 1, 2),
+      head: uniform(layout.headSize, 3),
+    };
+    await savePersonalModel(dir, model);
+
+    // Execute
+    const loaded = loadPersonalModel(dir);
+
+    // Assert
+    await expect(loaded).rejects.toThrow(`update has ${n - 1} values, expected ${n}`);
+  });
+
+  it("keeps the site's control across a runner restart", async () => {
+    // Prepare: one runner does rounds 1 and 2; another stops after round 1 and restarts for round 2.
+    const body1 = uniform(n, 4, 0.2);
+    const body2 = uniform(n, 5, 0.2);
+    const control1 = new Float32Array(n);
+    const control2 = uniform(n, 6, 0.1);
+    const run = async (rounds: number[], stateDir: string) => {
+      const fake = fakeCoordinator();
+      fake.tasks.push(...rounds.map((r) => trainTask(fake.objects, r, r === 1 ? body1 : body2, r === 1 ? control1 : control2)));
+      await runSite({ siteId: "site-a", client: fake.client, data, stateDir });
+      return fake.uploads;
+    };
+
+    // Execute
+    const both = await run([1, 2], join(root, "continuous"));
+    const beforeRestart = await run([1], join(root, "restarted"));
+    const saved = await loadControl(join(root, "restarted"), n);
+    const afterRestart = await run([2], join(root, "restarted"));
+    const forgetful = await run([2], join(root, "fresh"));
+
+    // Assert
+    const round1 = beforeRestart.get(1) ?? new Float32Array(0);
+    // Starting from a zero control, the saved control is the control delta sent in round 1.
+    expect(saved).toEqual(round1.slice(n));
+    expect(Math.max(...Array.from(round1.subarray(n), Math.abs))).toBeGreaterThan(1e-3);
+    expect(afterRestart.get(2)).toEqual(both.get(2));
+    // A runner without the saved control would have sent something else.
+    expect(forgetful.get(2)).not.toEqual(both.get(2));
+  });
+});
