@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defaultRecipe, loadBuiltin } from "../cli/recipes.ts";
 import type { SimulationPlan } from "../cli/simulate.ts";
 
@@ -14,6 +15,7 @@ export async function builtinPlan(dataset: "heart-disease" | "wdbc", seed: numbe
     strategy: r.strategy,
     codec: "float32",
     roundDeadlineSeconds: 600,
+    workers: availableParallelism(),
     ...overrides,
   };
 }

@@ -14,17 +14,29 @@ const repeats = Number(process.env.BENCH_REPEATS ?? 3);
 const backend = await selectBackend();
 const plan = await builtinPlan("heart-disease", 1);
 const fed: number[] = [];
+const oneThread: number[] = [];
 const cent: number[] = [];
 for (let i = 0; i < repeats; i++) {
   let t = performance.now();
   await simulateOnce(plan, 1 + i, { logger: quietLogger });
   fed.push((performance.now() - t) / 1000);
   t = performance.now();
+  await simulateOnce({ ...plan, workers: 0 }, 1 + i, { logger: quietLogger });
+  oneThread.push((performance.now() - t) / 1000);
+  t = performance.now();
   trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed: 1 + i });
   cent.push((performance.now() - t) / 1000);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-const f = median(fed);
-const c = median(cent);
-process.stdout.write(`backend ${backend}; ${plan.rounds} rounds × ${plan.training.localSteps ?? plan.training.localEpochs} local steps; median of ${repeats}\n`);
-process.stdout.write(`| run | seconds |\n|---|---|\n| federated, end to end (npm start path) | ${f.toFixed(2)} |\n| centralized training, same schedule | ${c.toFixed(2)} |\n| ratio federated / centralized | ${(f / c).toFixed(1)}× |\n`);
+const [f, o, c] = [median(fed), median(oneThread), median(cent)];
+process.stdout.write(`backend ${backend}; ${plan.rounds} rounds × ${plan.training.localSteps ?? plan.training.localEpochs} local steps; ${plan.workers} runner threads; median of ${repeats}\n\n`);
+process.stdout.write(
+  [
+    "| run | seconds | ratio to centralized |",
+    "|---|---|---|",
+    `| federated end to end, runners in ${plan.workers} worker threads (the \`npm start\` path) | ${f.toFixed(2)} | ${(f / c).toFixed(1)}× |`,
+    `| federated end to end, runners in the main thread | ${o.toFixed(2)} | ${(o / c).toFixed(1)}× |`,
+    `| centralized training of the same schedule on the same rows | ${c.toFixed(2)} | 1.0× |`,
+    "",
+  ].join("\n"),
+);

@@ -22,6 +22,7 @@ import { runSite, type RunnerEvent } from "../gpu-runner/site-runner.ts";
 import { AdminClient } from "./admin-client.ts";
 import { startCoordinator } from "./coordinator-server.ts";
 import { startEmbeddedStack } from "./embedded-stack.ts";
+import { withWriteOnceCache } from "../functions/adapters/write-once-cache.ts";
 import { runSitesInWorkers } from "./runner-pool.ts";
 import { selectBackend } from "../gpu-runner/backend.ts";
 import type { Table } from "../core/preprocess/table.ts";
@@ -84,7 +85,7 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
   const started = performance.now();
   const stack = await startEmbeddedStack();
   const adminToken = randomBytes(24).toString("base64url");
-  const deps = { store: stack.store, queue: stack.queue, clock: systemClock, logger: hooks.logger, adminToken, pollMs: 25 };
+  const deps = { store: withWriteOnceCache(stack.store), queue: stack.queue, clock: systemClock, logger: hooks.logger, adminToken, pollMs: 25 };
   const coordinator = await startCoordinator({ deps, sqs: stack.sqs, queueUrl: stack.queueUrl, cronMs: 500 });
   const stateRoot = plan.stateDir ?? (await mkdtemp(join(tmpdir(), "consilium-sites-")));
   const controller = new AbortController();

@@ -25,6 +25,19 @@ describe("localRound", () => {
     await selectBackend("cpu");
   });
 
+  it("with controls but no training rows, sends a zero update and keeps its control", () => {
+    // Prepare
+    const empty: Dataset = { x: new Float32Array(0), y: new Uint8Array(0), rows: 0, dim: 2 };
+    const controls: Controls = { server: uniform(n, 7), site: uniform(n, 8) };
+
+    // Execute
+    const round = localRound(layout, uniform(n, 1), empty, { epochs: 1, steps: 5, batchSize: 8, learningRate: 0.2, l2: 0, rng: seededRandom(1) }, controls);
+
+    // Assert
+    expect(Array.from(round.update)).toEqual(new Array(2 * n).fill(0));
+    expect(Array.from(round.siteControl ?? [])).toEqual(Array.from(controls.site));
+  });
+
   it("without controls, sends the trained body minus the base and keeps no control", () => {
     // Prepare
     const data = logisticRows(50, [1.5, -1], 0.2, 3);

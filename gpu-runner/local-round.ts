@@ -29,6 +29,8 @@ export function localRound(layout: Layout, base: Float32Array, data: Dataset, op
   const update = new Float32Array(controls ? 2 * n : n);
   for (let i = 0; i < n; i++) update[i] = (result.params[i] ?? 0) - (base[i] ?? 0);
   if (!controls) return { update, siteControl: null, loss: result.loss };
+  // No step taken (no rows): the site learnt nothing about its gradient, so its control stays.
+  if (result.steps === 0) return { update, siteControl: Float32Array.from(controls.site), loss: result.loss };
   const siteControl = new Float32Array(n);
   const scale = 1 / (Math.max(1, result.steps) * opts.learningRate);
   for (let i = 0; i < n; i++) {

@@ -3,6 +3,7 @@
  * `consilium coordinator`: the coordinator as one long-running process, on the embedded
  * S3/SQS-compatible server (loopback) or on real S3/SQS endpoints, until SIGINT/SIGTERM.
  */
+import { withWriteOnceCache } from "../../functions/adapters/write-once-cache.ts";
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -202,7 +203,7 @@ export async function coordinatorCommand(argv: readonly string[], options: Coord
   let server: CoordinatorServer;
   let federation: { id: string; created: boolean };
   try {
-    const deps: CoordinatorDeps = { store: backing.store, queue: backing.queue, clock: systemClock, logger, adminToken, pollMs: options.pollMs };
+    const deps: CoordinatorDeps = { store: withWriteOnceCache(backing.store), queue: backing.queue, clock: systemClock, logger, adminToken, pollMs: options.pollMs };
     federation = await ensureFederation(deps, config);
     server = await startCoordinator({ deps, sqs: backing.sqs, queueUrl: backing.queueUrl, port: flags.port, host: flags.host, cronMs: options.cronMs });
   } catch (err) {

@@ -1,5 +1,4 @@
-import { describe, expect, it } from "vitest";
-import { S3ObjectStore } from "../adapters/s3-object-store.ts";
+import { describe, expect, it, vi } from "vitest";
 import { SqsJobQueue } from "../adapters/sqs-job-queue.ts";
 import { depsFromEnv } from "./resources.ts";
 
@@ -20,11 +19,20 @@ function problem(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 describe("depsFromEnv", () => {
-  it("builds S3/SQS-backed deps from the linked resources", () => {
+  it("builds S3/SQS-backed deps from the linked resources", async () => {
+    // Prepare: presigning is local, it only needs some credentials and a region.
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "test");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "test");
+    vi.stubEnv("AWS_REGION", "eu-west-1");
+
     // Execute
     const deps = depsFromEnv({ ...linked, AWS_REGION: "eu-west-1" });
-    // Assert
-    expect(deps.store).toBeInstanceOf(S3ObjectStore);
+    const url = new URL(await deps.store.presignGet("models/000001/weights.bin", 60));
+    vi.unstubAllEnvs();
+
+    // Assert: the (cached) store addresses the linked bucket through S3
+    expect(`${url.host}${url.pathname}`).toContain("consilium-state-abc");
+    expect(url.pathname).toContain("models/000001/weights.bin");
     expect(deps.queue).toBeInstanceOf(SqsJobQueue);
     expect(deps.adminToken).toBe("0123456789abcdef");
   });

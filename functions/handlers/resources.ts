@@ -8,6 +8,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import { S3ObjectStore } from "../adapters/s3-object-store.ts";
 import { SqsJobQueue } from "../adapters/sqs-job-queue.ts";
+import { withWriteOnceCache } from "../adapters/write-once-cache.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { systemClock, type Logger } from "../ports.ts";
 
@@ -41,7 +42,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorDe
   }
   const e = parsed.data;
   return {
-    store: new S3ObjectStore({ client: new S3Client({}), bucket: e.SST_RESOURCE_State.name }),
+    // Write-once objects (models, accepted updates…) stay cached across warm invocations.
+    store: withWriteOnceCache(new S3ObjectStore({ client: new S3Client({}), bucket: e.SST_RESOURCE_State.name })),
     queue: new SqsJobQueue({ client: new SQSClient({}), queueUrl: e.SST_RESOURCE_Jobs.url }),
     clock: systemClock,
     logger: jsonLogger,

@@ -102,3 +102,16 @@ describe("inferFeatureSpec", () => {
     expect(infer).toThrow("no usable feature columns");
   });
 });
+
+describe("inferFeatureSpec with --positive", () => {
+  it("refuses a positive value the label column never takes", () => {
+    // Prepare
+    const table = { columns: ["x", "outcome"], rows: [["1", "yes"], ["2", "no"], ["3", "NA"]] };
+
+    // Execute
+    const run = () => inferFeatureSpec(table, { label: "outcome", positive: "Yes" });
+
+    // Assert
+    expect(run).toThrow('label "outcome" never takes the value "Yes" (values: yes, no)');
+  });
+});

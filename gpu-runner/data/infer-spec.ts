@@ -12,9 +12,16 @@ export interface InferOptions {
 }
 
 function labelDef(table: Table, options: InferOptions): LabelDef {
-  if (options.positive !== undefined) return { column: options.label, positive: [options.positive] };
   const col = columnIndex(table, options.label);
   const values = table.rows.map((r) => (r[col] ?? "").trim()).filter((v) => !MISSING.includes(v));
+  if (options.positive !== undefined) {
+    // A mistyped value would silently make every label negative.
+    if (!values.includes(options.positive)) {
+      const seen = [...new Set(values)];
+      throw new Error(`label "${options.label}" never takes the value "${options.positive}" (values: ${seen.slice(0, 5).join(", ")}${seen.length > 5 ? ", …" : ""})`);
+    }
+    return { column: options.label, positive: [options.positive] };
+  }
   if (values.every((v) => Number.isFinite(Number(v)))) return { column: options.label, positiveAbove: 0 };
   const counts = new Map<string, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);

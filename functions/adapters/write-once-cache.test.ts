@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { MemoryObjectStore } from "./memory-object-store.ts";
+import { isWriteOnce, withWriteOnceCache } from "./write-once-cache.ts";
+import type { ObjectStore } from "../ports.ts";
+
+function counting(store: ObjectStore): { store: ObjectStore; gets: string[] } {
+  const gets: string[] = [];
+  return { gets, store: { ...bind(store), get: (k) => (gets.push(k), store.get(k)) } };
+}
+
+function bind(s: ObjectStore): ObjectStore {
+  return {
+    get: (k) => s.get(k),
+    put: (k, b, o) => s.put(k, b, o),
+    head: (k) => s.head(k),
+    list: (p) => s.list(p),
+    delete: (k) => s.delete(k),
+    presignGet: (k, e) => s.presignGet(k, e),
+    presignPut: (k, e, l) => s.presignPut(k, e, l),
+  };
+}
+
+describe("withWriteOnceCache", () => {
+  it("knows which keys are written once", () => {
+    // Prepare
+    const once = ["federation.json", "preprocessing.json", "sites/a.json", "models/000003/weights.bin", "rounds/000002/included.json", `rounds/000002/accepted/a/${"ab".repeat(32)}.bin`];
+    const mutable = ["state.json", "rounds/000002/round.json", "rounds/000002/updates/a.bin", "rounds/000002/updates/a.json", "rejections/1-a.json", "stats-failure.json"];
+
+    // Execute
+    const verdicts = [...once, ...mutable].map(isWriteOnce);
+
+    // Assert
+    expect(verdicts).toEqual([...once.map(() => true), ...mutable.map(() => false)]);
+  });
+
+  it("reads a write-once object from the store only once", async () => {
+    // Prepare
+    const inner = counting(new MemoryObjectStore());
+    await inner.store.put("models/000001/weights.bin", new Uint8Array([1, 2, 3]));
+    const cached = withWriteOnceCache(inner.store);
+
+    // Execute
+    const first = await cached.get("models/000001/weights.bin");
+    const second = await cached.get("models/000001/weights.bin");
+
+    // Assert
+    expect([...(second ?? [])]).toEqual([1, 2, 3]);
+    expect(second).toBe(first);
+    expect(inner.gets).toEqual(["models/000001/weights.bin"]);
+  });
+
+  it("always reads mutable objects and absent ones from the store", async () => {
+    // Prepare
+    const inner = counting(new MemoryObjectStore());
+    const cached = withWriteOnceCache(inner.store);
+    await cached.put("state.json", "{}");
+
+    // Execute
+    await cached.get("state.json");
+    await cached.put("state.json", '{"phase":"done"}');
+    const state = await cached.get("state.json");
+    const absent = await cached.get("models/000009/manifest.json");
+    await inner.store.put("models/000009/manifest.json", "{}");
+    const later = await cached.get("models/000009/manifest.json");
+
+    // Assert
+    expect(new TextDecoder().decode(state ?? new Uint8Array())).toBe('{"phase":"done"}');
+    expect(absent).toBeNull();
+    expect(new TextDecoder().decode(later ?? new Uint8Array())).toBe("{}");
+    expect(inner.gets).toEqual(["state.json", "state.json", "models/000009/manifest.json", "models/000009/manifest.json"]);
+  });
+
+  it("evicts the oldest entries beyond its byte budget", async () => {
+    // Prepare
+    const inner = counting(new MemoryObjectStore());
+    for (const v of [1, 2, 3]) await inner.store.put(`models/00000${v}/weights.bin`, new Uint8Array(4).fill(v));
+    const cached = withWriteOnceCache(inner.store, 8);
+
+    // Execute
+    for (const v of [1, 2, 3]) await cached.get(`models/00000${v}/weights.bin`);
+    await cached.get("models/000003/weights.bin");
+    await cached.get("models/000001/weights.bin");
+
+    // Assert
+    expect(inner.gets).toEqual(["models/000001/weights.bin", "models/000002/weights.bin", "models/000003/weights.bin", "models/000001/weights.bin"]);
+  });
+});
