@@ -15,7 +15,7 @@ import { applyPreprocessing, type Dataset } from "../core/preprocess/transform.t
 import type { FeatureSpec } from "../core/schemas/feature-spec.ts";
 import type { TrainingConfig } from "../core/schemas/federation.ts";
 import type { SiteData } from "./data/builtin-datasets.ts";
-import { scoreRows } from "./site-runner.ts";
+import { scoreRows } from "./score-rows.ts";
 import { trainRounds } from "./train-rounds.ts";
 
 function concat(parts: Dataset[]): Dataset {

@@ -14,7 +14,7 @@ import { Preprocessing } from "../core/schemas/preprocessing.ts";
 import { syntheticSites, syntheticSpec } from "../test/fixtures/synthetic-sites.ts";
 import { selectBackend } from "./backend.ts";
 import { exportPersonalModel } from "./export-model.ts";
-import { scoreRows } from "./site-runner.ts";
+import { scoreRows } from "./score-rows.ts";
 import { savePersonalModel, type PersonalModel } from "./site-state.ts";
 import { trainBody, trainHead } from "./train.ts";
 

@@ -5,7 +5,7 @@ import { modelLayout } from "../core/model/layout.ts";
 import type { Dataset } from "../core/preprocess/transform.ts";
 import { descend, logregGradient, logregLoss, logisticRows, separableRows } from "../test/fixtures/logreg-reference.ts";
 import { selectBackend } from "./backend.ts";
-import { scoreRows } from "./site-runner.ts";
+import { scoreRows } from "./score-rows.ts";
 import { trainBody, trainHead } from "./train.ts";
 
 const close = (values: ArrayLike<number>, digits: number) => Array.from(values, (v) => expect.closeTo(v, digits));

@@ -96,6 +96,7 @@ export function parseSimulateFlags(argv: string[]): SimulateFlags {
   return parseFlags(simulateSpec, argv);
 }
 
+const whole = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${Math.round(s.mean)} ± ${Math.round(s.sd ?? 0)}` : String(Math.round(s.mean)));
 const fmt = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${s.mean.toFixed(3)} ± ${(s.sd ?? 0).toFixed(3)}` : s.mean.toFixed(3));
 
 export async function simulateCommand(argv: string[]): Promise<Report> {
@@ -155,14 +156,16 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     term.finish();
   }
   const report = Report.parse(summariseRuns({ backend, dataset: data.name, model: plan.model, strategy: plan.strategy, codec: plan.codec, roundsPlanned: plan.rounds }, runs));
-  printReport(report, term.line);
+  printReport(report, term.line, term.tty);
   if (flags.json) await writeFile(flags.json, JSON.stringify(report, null, 2));
   return report;
 }
 
-function printReport(report: Report, line: (s: string) => void): void {
+function printReport(report: Report, line: (s: string) => void, tty: boolean): void {
   const n = report.seeds.length;
-  const table = new Table({ head: ["site", "train", "test", "global", "personalised", "local only", "centralized"], style: { head: [] } });
+  // Grey borders on a terminal; plain characters when the output is a file or a pipe.
+  const style = tty ? { head: [] } : { head: [], border: [] };
+  const table = new Table({ head: ["site", "train", "test", "global", "personalised", "local only", "centralized"], style });
   for (const s of report.sites) {
     table.push([s.name, s.trainRows, s.testRows, fmt(s.accuracy.global, n), fmt(s.accuracy.personalized, n), fmt(s.accuracy.local, n), fmt(s.accuracy.centralized, n)]);
   }
@@ -173,5 +176,5 @@ function printReport(report: Report, line: (s: string) => void): void {
   for (const [name, v] of [["global", p.global], ["personalised", p.personalized], ["local only", p.local], ["centralized", p.centralized]] as const) {
     line(`pooled ${name.padEnd(12)} accuracy ${fmt(v.accuracy, n)}  AUROC ${fmt(v.auroc, n)}  sensitivity ${fmt(v.sensitivity, n)}  specificity ${fmt(v.specificity, n)}`);
   }
-  line(`federated/centralized mean site accuracy ${fmt(report.federatedToCentralized, n)}; bytes up ${fmt(report.bytes.up, n)}, down ${fmt(report.bytes.down, n)}; rejected inputs ${fmt(report.rejections, n)}; backend ${report.backend}; ${fmt(report.wallSeconds, n)} s per run`);
+  line(`federated/centralized mean site accuracy ${fmt(report.federatedToCentralized, n)}; bytes up ${whole(report.bytes.up, n)}, down ${whole(report.bytes.down, n)}; rejected inputs ${whole(report.rejections, n)}; backend ${report.backend}; ${fmt(report.wallSeconds, n)} s per run`);
 }

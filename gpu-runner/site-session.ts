@@ -1,0 +1,33 @@
+import { createHash } from "node:crypto";
+import type { Table } from "../core/preprocess/table.ts";
+import { applyPreprocessing, type Dataset } from "../core/preprocess/transform.ts";
+import type { Preprocessing } from "../core/schemas/preprocessing.ts";
+import type { CoordinatorClient } from "./client.ts";
+
+/** What a runner carries from one task to the next: its data, transformed once, and its control variate. */
+export interface SiteSession {
+  readonly siteId: string;
+  readonly client: CoordinatorClient;
+  readonly stateDir?: string;
+  /** Mixed into every task seed, so that sites draw different minibatches from one seed. */
+  readonly siteSeed: number;
+  /** The site's rows under the consortium's preprocessing (recomputed only if it changes). */
+  prepared(prep: Preprocessing): { train: Dataset; test: Dataset };
+  siteControl: Float32Array | null;
+}
+
+export function createSession(siteId: string, client: CoordinatorClient, data: { train: Table; test: Table }, stateDir?: string): SiteSession {
+  let cache: { key: string; train: Dataset; test: Dataset } | null = null;
+  return {
+    siteId,
+    client,
+    stateDir,
+    siteSeed: createHash("sha256").update(siteId).digest().readUInt32LE(0),
+    prepared(prep) {
+      const key = JSON.stringify(prep);
+      if (cache?.key !== key) cache = { key, train: applyPreprocessing(data.train, prep), test: applyPreprocessing(data.test, prep) };
+      return cache;
+    },
+    siteControl: null,
+  };
+}
