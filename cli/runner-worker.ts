@@ -8,6 +8,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { z } from "zod";
 import { BackendName, selectBackend } from "../gpu-runner/backend.ts";
 import { CoordinatorClient } from "../gpu-runner/client.ts";
+import { parseAttack } from "../gpu-runner/attack.ts";
 import { runSite } from "../gpu-runner/site-runner.ts";
 
 const TableData = z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())) });
@@ -16,7 +17,15 @@ export const WorkerInput = z.object({
   coordinatorUrl: z.string().url(),
   backend: z.enum(BackendName),
   sites: z.array(
-    z.object({ index: z.number().int(), siteId: z.string(), token: z.string(), stateDir: z.string(), train: TableData, test: TableData }),
+    z.object({
+      index: z.number().int(),
+      siteId: z.string(),
+      token: z.string(),
+      stateDir: z.string(),
+      train: TableData,
+      test: TableData,
+      attack: z.string().optional(),
+    }),
   ),
 });
 export type WorkerInput = z.infer<typeof WorkerInput>;
@@ -38,6 +47,7 @@ if (port) {
           client: new CoordinatorClient(input.coordinatorUrl, s.token),
           data: { train: s.train, test: s.test },
           stateDir: s.stateDir,
+          attack: s.attack === undefined ? undefined : parseAttack(s.attack),
           logger,
           onEvent: (event) => port.postMessage({ kind: "event", index: s.index, event }),
         }),

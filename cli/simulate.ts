@@ -22,6 +22,8 @@ import { runSite, type RunnerEvent } from "../gpu-runner/site-runner.ts";
 import { AdminClient } from "./admin-client.ts";
 import { startCoordinator } from "./coordinator-server.ts";
 import { startEmbeddedStack } from "./embedded-stack.ts";
+import { alieZ, parseAttack } from "../gpu-runner/attack.ts";
+import { seededRandom } from "../core/model/init-params.ts";
 import { withWriteOnceCache } from "../functions/adapters/write-once-cache.ts";
 import { runSitesInWorkers } from "./runner-pool.ts";
 import { selectBackend } from "../gpu-runner/backend.ts";
@@ -42,6 +44,8 @@ export interface SimulationPlan {
   readonly stateDir?: string;
   /** Worker threads that host the site runners (0 or absent: all in this thread). */
   readonly workers?: number;
+  /** The attack lab: this share of the sites, chosen by seed, sends poisoned updates. */
+  readonly attack?: AttackPlan;
 }
 
 export interface SimulationHooks {
@@ -58,6 +62,8 @@ interface EnrolledSite {
   readonly stateDir: string;
   readonly train: Table;
   readonly test: Table;
+  /** The attack spec this site runs, if the attack lab made it malicious. */
+  readonly attack?: string;
 }
 
 /** Every runner in this thread, concurrently; the first failure stops the others. */
@@ -69,6 +75,7 @@ function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks
         client: new CoordinatorClient(url, s.token),
         data: s,
         stateDir: s.stateDir,
+        attack: s.attack === undefined ? undefined : parseAttack(s.attack),
         logger: hooks.logger,
         signal: controller.signal,
         onEvent: (e) => hooks.onEvent?.(s.index, e),
@@ -78,6 +85,30 @@ function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks
       }),
     ),
   );
+}
+
+export interface AttackPlan {
+  /** An attack spec, see `parseAttack`. */
+  readonly spec: string;
+  /** Share of the sites that are malicious; at least one when above 0. */
+  readonly fraction: number;
+}
+
+/**
+ * Which sites are malicious (by index) and the attack each runs, drawn by seed. ALIE without an
+ * explicit z gets Baruch et al.'s z for this many sites and attackers.
+ */
+export function maliciousSites(sites: number, plan: AttackPlan, seed: number): Map<number, string> {
+  const attack = parseAttack(plan.spec);
+  const count = plan.fraction <= 0 ? 0 : Math.min(sites, Math.max(1, Math.round(plan.fraction * sites)));
+  const spec = attack.kind === "alie" && !plan.spec.includes(":") ? `alie:${alieZ(sites, count)}` : plan.spec;
+  const rng = seededRandom((seed ^ 0xa77ac) >>> 0);
+  const order = [...Array(sites).keys()];
+  for (let i = sites - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [order[i], order[j]] = [order[j] ?? 0, order[i] ?? 0];
+  }
+  return new Map(order.slice(0, count).map((i) => [i, spec]));
 }
 
 /** Runs one seed of the plan end to end and reports it from the coordinator's own status. */
@@ -107,9 +138,10 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
     const enrolled: EnrolResponse[] = [];
     // Fixed ids make a seed's run reproducible: a site's training randomness derives from its id.
     for (const [i, site] of plan.sites.entries()) enrolled.push(await admin.enrol(site.name, `site-${String(i + 1).padStart(2, "0")}`));
-    const sites = plan.sites.map((site, index) => {
+    const attacked = plan.attack ? maliciousSites(plan.sites.length, plan.attack, seed) : new Map<number, string>();
+    const sites: EnrolledSite[] = plan.sites.map((site, index) => {
       const { siteId, token } = enrolled[index] ?? { siteId: "", token: "" };
-      return { index, siteId, token, stateDir: join(stateRoot, siteId), train: site.train, test: site.test };
+      return { index, siteId, token, stateDir: join(stateRoot, siteId), train: site.train, test: site.test, attack: attacked.get(index) };
     });
     const workers = plan.workers ?? 0;
     if (workers > 0) {
@@ -122,7 +154,8 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
     await hooks.onStack?.(stack.store);
     const counts = trainCentralized({ sites: plan.sites, features: plan.features, model, training: plan.training, rounds: plan.rounds, seed });
     const centralized = new Map(enrolled.flatMap((e, i) => (counts[i] ? [[e.siteId, counts[i]] as const] : [])));
-    return buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, centralized });
+    const malicious = sites.filter((s) => s.attack !== undefined).map((s) => s.siteId);
+    return buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, centralized, malicious });
   } finally {
     controller.abort();
     await coordinator.stop();

@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from "../core/logger.ts";
 import { computeSiteStats } from "../core/preprocess/site-stats.ts";
 import type { Table } from "../core/preprocess/table.ts";
 import type { SiteEvaluation, Task } from "../core/schemas/task.ts";
+import type { Attack } from "./attack.ts";
 import type { CoordinatorClient } from "./client.ts";
 import { evaluateStep } from "./evaluate-step.ts";
 import { createSession } from "./site-session.ts";
@@ -28,6 +29,8 @@ export interface SiteRunnerOptions {
   readonly logger?: Logger;
   readonly onEvent?: (event: RunnerEvent) => void;
   readonly signal?: AbortSignal;
+  /** Simulation only: make this site malicious (the attack lab). */
+  readonly attack?: Attack;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -45,7 +48,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluation | null> {
   const { client, siteId, data, signal } = options;
   const logger = options.logger ?? silentLogger;
-  const session = createSession(siteId, client, data, options.stateDir);
+  const session = createSession(siteId, client, data, options.stateDir, options.attack);
   let evaluation: SiteEvaluation | null = null;
   while (!signal?.aborted) {
     const task: Task = await client.task();

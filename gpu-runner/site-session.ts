@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Table } from "../core/preprocess/table.ts";
 import { applyPreprocessing, type Dataset } from "../core/preprocess/transform.ts";
 import type { Preprocessing } from "../core/schemas/preprocessing.ts";
+import type { Attack } from "./attack.ts";
 import type { CoordinatorClient } from "./client.ts";
 
 /** What a runner carries from one task to the next: its data, transformed once, and its control variate. */
@@ -14,9 +15,11 @@ export interface SiteSession {
   /** The site's rows under the consortium's preprocessing (recomputed only if it changes). */
   prepared(prep: Preprocessing): { train: Dataset; test: Dataset };
   siteControl: Float32Array | null;
+  /** Simulation only: this site is malicious and sends poisoned updates. */
+  readonly attack?: Attack;
 }
 
-export function createSession(siteId: string, client: CoordinatorClient, data: { train: Table; test: Table }, stateDir?: string): SiteSession {
+export function createSession(siteId: string, client: CoordinatorClient, data: { train: Table; test: Table }, stateDir?: string, attack?: Attack): SiteSession {
   let cache: { key: string; train: Dataset; test: Dataset } | null = null;
   return {
     siteId,
@@ -29,5 +32,6 @@ export function createSession(siteId: string, client: CoordinatorClient, data: {
       return cache;
     },
     siteControl: null,
+    attack,
   };
 }

@@ -3,6 +3,8 @@ import { ConsiliumError } from "../core/errors.ts";
 import { countPredictions } from "../core/metrics/index.ts";
 import { seededRandom } from "../core/model/init-params.ts";
 import type { Task } from "../core/schemas/task.ts";
+import type { Dataset } from "../core/preprocess/transform.ts";
+import { poison, type Attack } from "./attack.ts";
 import { localRound, type Controls } from "./local-round.ts";
 import { scoreRows } from "./score-rows.ts";
 import type { SiteSession } from "./site-session.ts";
@@ -18,6 +20,32 @@ async function controlsFor(s: SiteSession, task: TrainTask, length: number): Pro
   return { server, site: saved ?? new Float32Array(length) };
 }
 
+/** Simulation only: a malicious site replaces the body part of its update (its control delta stays honest). */
+function poisonBody(attack: Attack, update: Float32Array, base: Float32Array, train: Dataset, task: TrainTask, rng: () => number): Float32Array {
+  const n = base.length;
+  const samples: Float32Array[] = [];
+  if (attack.kind === "alie") {
+    const opts = roundOptions(task.training, task.round, task.rounds, rng);
+    for (let k = 0; k < ALIE_SAMPLES; k++) samples.push(localRound(task.layout, base, bootstrap(train, rng), opts, null).update);
+  }
+  const out = Float32Array.from(update);
+  out.set(poison(attack, update.subarray(0, n), samples, rng), 0);
+  return out;
+}
+
+const ALIE_SAMPLES = 4;
+
+function bootstrap(d: Dataset, rng: () => number): Dataset {
+  const x = new Float32Array(d.x.length);
+  const y = new Uint8Array(d.rows);
+  for (let r = 0; r < d.rows; r++) {
+    const i = Math.floor(rng() * d.rows);
+    x.set(d.x.subarray(i * d.dim, (i + 1) * d.dim), r * d.dim);
+    y[r] = d.y[i] ?? 0;
+  }
+  return { x, y, rows: d.rows, dim: d.dim };
+}
+
 /**
  * One round at the site: download the base model, measure it on the held-out rows (counts only),
  * train, and send the encoded delta through the presigned URL, then its manifest.
@@ -27,13 +55,16 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
   const base = decodeUpdate(await s.client.download(task.model), { length: task.layout.bodySize, codec: "float32" }).values;
   const { train, test } = s.prepared(task.preprocessing);
   const baseMetrics = countPredictions(scoreRows(task.layout, base, null, test), test.y);
-  const opts = roundOptions(task.training, task.round, task.rounds, seededRandom((task.seed ^ s.siteSeed) >>> 0));
-  const result = localRound(task.layout, base, train, opts, await controlsFor(s, task, base.length));
+  const rng = seededRandom((task.seed ^ s.siteSeed) >>> 0);
+  const opts = roundOptions(task.training, task.round, task.rounds, rng);
+  const data = s.attack?.kind === "label-flip" ? { ...train, y: train.y.map((v) => 1 - v) } : train;
+  const result = localRound(task.layout, base, data, opts, await controlsFor(s, task, base.length));
   if (result.siteControl) {
     s.siteControl = result.siteControl;
     if (s.stateDir) await saveControl(s.stateDir, result.siteControl);
   }
-  const bytes = encodeUpdate(result.update, CodecName.parse(task.codec));
+  const update = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
+  const bytes = encodeUpdate(update, CodecName.parse(task.codec));
   if (bytes.length !== task.upload.byteLength) throw new ConsiliumError("SIZE_MISMATCH", `encoded update is ${bytes.length} bytes, coordinator expects ${task.upload.byteLength}`, 400);
   await s.client.upload(task.upload.url, bytes);
   await s.client.postUpdate({

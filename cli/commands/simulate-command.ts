@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { parseAttack } from "../../gpu-runner/attack.ts";
 import { writeFile } from "node:fs/promises";
 import Table from "cli-table3";
 import { z } from "zod";
@@ -45,11 +46,23 @@ export const SimulateFlags = z
     json: z.string().optional(),
     "state-dir": z.string().optional(),
     workers: int.min(0).max(64).default(availableParallelism()),
+    attack: z
+      .string()
+      .refine((s) => {
+        try {
+          return parseAttack(s) !== null;
+        } catch {
+          return false;
+        }
+      }, "expected sign-flip, scale:F, gaussian:SIGMA, label-flip, alie[:Z] or ipm[:EPSILON]")
+      .optional(),
+    malicious: num.min(0).lt(1).optional(),
     quiet: z.boolean().default(false),
     verbose: z.boolean().default(false),
   })
   .refine((f) => (f.dataset === undefined) !== (f.data === undefined), { message: "give exactly one of --dataset NAME or --data FILE.csv" })
-  .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" });
+  .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" })
+  .refine((f) => f.malicious === undefined || f.attack !== undefined, { message: "--malicious needs --attack SPEC" });
 export type SimulateFlags = z.infer<typeof SimulateFlags>;
 
 /** The flag table of `consilium simulate`: parsing, `--help` and the README reference. */
@@ -85,6 +98,8 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")} (default: the fastest that loads)` },
     json: { type: "string", value: "FILE", help: "also write the report as JSON" },
     "state-dir": { type: "string", value: "DIR", help: "keep each site's personal model under DIR/<site-id>" },
+    attack: { type: "string", value: "SPEC", help: "attack lab: malicious sites send sign-flip, scale:F, gaussian:SIGMA, label-flip, alie[:Z] or ipm[:EPSILON] updates" },
+    malicious: { type: "string", value: "FRACTION", help: "with --attack: share of sites that are malicious, chosen by seed (default 0.2, at least one)" },
     workers: { type: "string", value: "N", help: "worker threads for the site runners; 0 runs them in the main thread (default: the number of cores)" },
     quiet: { type: "boolean", help: "print nothing but errors" },
     verbose: { type: "boolean", help: "print the coordinator's and runners' info lines" },
@@ -135,6 +150,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     roundDeadlineSeconds: flags["round-deadline"],
     stateDir: flags["state-dir"],
     workers: flags.workers,
+    attack: flags.attack === undefined ? undefined : { spec: flags.attack, fraction: flags.malicious ?? 0.2 },
   };
   term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}, backend ${backend}`);
   const runs: RunReport[] = [];
@@ -176,5 +192,6 @@ function printReport(report: Report, line: (s: string) => void, tty: boolean): v
   for (const [name, v] of [["global", p.global], ["personalised", p.personalized], ["local only", p.local], ["centralized", p.centralized]] as const) {
     line(`pooled ${name.padEnd(12)} accuracy ${fmt(v.accuracy, n)}  AUROC ${fmt(v.auroc, n)}  sensitivity ${fmt(v.sensitivity, n)}  specificity ${fmt(v.specificity, n)}`);
   }
+  for (const r of report.runs) if (r.malicious.length > 0) line(`seed ${r.seed}: malicious sites ${r.malicious.join(", ")}`);
   line(`federated/centralized mean site accuracy ${fmt(report.federatedToCentralized, n)}; bytes up ${whole(report.bytes.up, n)}, down ${whole(report.bytes.down, n)}; rejected inputs ${whole(report.rejections, n)}; backend ${report.backend}; ${fmt(report.wallSeconds, n)} s per run`);
 }

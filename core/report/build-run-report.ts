@@ -16,6 +16,8 @@ export interface RunInputs {
   readonly status: FederationStatus;
   /** The centralized baseline's counts on each site's test rows, by site id. */
   readonly centralized: ReadonlyMap<string, EvalCounts>;
+  /** Site ids the attack lab made malicious. */
+  readonly malicious?: readonly string[];
 }
 
 /**
@@ -23,7 +25,7 @@ export interface RunInputs {
  * AUROC after round r is that of model r, measured by the sites at the start of round r+1, or in
  * the final evaluation for the last round.
  */
-export function buildRunReport({ seed, wallSeconds, status, centralized }: RunInputs): RunReport {
+export function buildRunReport({ seed, wallSeconds, status, centralized, malicious = [] }: RunInputs): RunReport {
   const evals = status.evaluations;
   const sites = status.sites.map((s) => {
     const e = evals.find((x) => x.siteId === s.id);
@@ -59,6 +61,7 @@ export function buildRunReport({ seed, wallSeconds, status, centralized }: RunIn
   });
   return {
     seed,
+    malicious: [...malicious],
     wallSeconds,
     sites,
     meanSiteAccuracy: {

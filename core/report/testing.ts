@@ -20,6 +20,7 @@ export function runReport(seed: number, patch: Partial<RunReport> = {}): RunRepo
   const acc = { global: 0.8, personalized: 0.85, local: 0.7, centralized: 0.9 };
   return {
     seed,
+    malicious: [],
     wallSeconds: 10,
     sites: [
       { id: "a-1", name: "Alpha", trainRows: 100, testRows: 20, accuracy: acc },

@@ -7,6 +7,8 @@ const Pooled = z.object({ accuracy: rate, auroc: rate, sensitivity: rate, specif
 /** One simulated federation, one seed: what `consilium simulate --json` records per run. */
 export const RunReport = z.object({
   seed: z.number().int(),
+  /** Sites the attack lab made malicious in this run (empty without --attack). */
+  malicious: z.array(z.string()).default([]),
   wallSeconds: z.number().nonnegative(),
   sites: z.array(
     z.object({
