@@ -2,11 +2,11 @@ import { Worker } from "node:worker_threads";
 import { z } from "zod";
 import type { Logger } from "../core/logger.ts";
 import type { BackendName } from "../gpu-runner/backend.ts";
-import type { RunnerEvent } from "../gpu-runner/site-runner.ts";
+import { RunnerEvent } from "../gpu-runner/site-runner.ts";
 import type { WorkerInput } from "./runner-worker.ts";
 
 const WorkerMessage = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("event"), index: z.number().int(), event: z.custom<RunnerEvent>((v) => typeof v === "object" && v !== null && "kind" in v) }),
+  z.object({ kind: z.literal("event"), index: z.number().int(), event: RunnerEvent }),
   z.object({ kind: z.literal("log"), level: z.enum(["warn", "error"]), message: z.string(), fields: z.record(z.string(), z.unknown()).optional() }),
   z.object({ kind: z.literal("done") }),
   z.object({ kind: z.literal("error"), message: z.string() }),

@@ -7,18 +7,22 @@ import { ConsiliumError } from "../core/errors.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import { computeSiteStats } from "../core/preprocess/site-stats.ts";
 import type { Table } from "../core/preprocess/table.ts";
-import type { SiteEvaluation, Task } from "../core/schemas/task.ts";
+import { z } from "zod";
+import { SiteEvaluation, type Task } from "../core/schemas/task.ts";
 import type { Attack } from "./attack.ts";
 import type { CoordinatorClient } from "./client.ts";
 import { evaluateStep } from "./evaluate-step.ts";
 import { createSession } from "./site-session.ts";
 import { trainStep } from "./train-step.ts";
 
-export type RunnerEvent =
-  | { kind: "stats"; rows: number }
-  | { kind: "trained"; round: number; rounds: number; loss: number; bytesUp: number }
-  | { kind: "evaluated"; evaluation: SiteEvaluation }
-  | { kind: "skipped"; round: number; code: string; message: string };
+/** What a runner tells whoever hosts it; crosses a worker-thread boundary, hence a schema. */
+export const RunnerEvent = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("stats"), rows: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal("trained"), round: z.number().int().positive(), rounds: z.number().int().positive(), loss: z.number(), bytesUp: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal("evaluated"), evaluation: SiteEvaluation }),
+  z.object({ kind: z.literal("skipped"), round: z.number().int().nonnegative(), code: z.string(), message: z.string() }),
+]);
+export type RunnerEvent = z.infer<typeof RunnerEvent>;
 
 export interface SiteRunnerOptions {
   readonly siteId: string;

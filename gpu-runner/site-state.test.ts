@@ -31,7 +31,7 @@ const training: TrainingConfig = { localEpochs: 1, localSteps: 5, lrSchedule: "c
  * A coordinator and store behind one `fetch`: it hands out `tasks` in order (then `done`),
  * serves the models and controls in `objects`, and keeps every uploaded update by round.
  */
-function fakeCoordinator() {
+function fakeCoordinator(refuse: ReadonlySet<number> = new Set()) {
   const objects = new Map<string, Uint8Array>();
   const uploads = new Map<number, Float32Array>();
   const tasks: Task[] = [];
@@ -46,6 +46,10 @@ function fakeCoordinator() {
     }
     const stored = objects.get(url);
     if (stored) return new Response(Buffer.from(stored), { status: 200 });
+    const refused = /\/v1\/rounds\/(\d+)\/updates$/.exec(url);
+    if (init?.method === "POST" && refused && refuse.has(Number(refused[1]))) {
+      return new Response(JSON.stringify({ error: { code: "DEADLINE_PASSED", message: "too late" } }), { status: 409 });
+    }
     if (init?.method === "POST") return json({});
     return new Response(JSON.stringify({ error: { code: "NOT_FOUND", message: url } }), { status: 404 });
   };
@@ -177,5 +181,24 @@ describe("site state", () => {
     expect(afterRestart.get(2)).toEqual(both.get(2));
     // A runner without the saved control would have sent something else.
     expect(forgetful.get(2)).not.toEqual(both.get(2));
+  });
+
+  it("keeps its control where it was when the coordinator refuses the update that carried the change", async () => {
+    // Prepare: round 2's update is refused (409), so the server never adds this site's control delta.
+    const body1 = uniform(n, 4, 0.2);
+    const body2 = uniform(n, 5, 0.2);
+    const control2 = uniform(n, 6, 0.1);
+    const fake = fakeCoordinator(new Set([2]));
+    fake.tasks.push(trainTask(fake.objects, 1, body1, new Float32Array(n)), trainTask(fake.objects, 2, body2, control2));
+    const dir = join(root, "refused");
+
+    // Execute
+    await runSite({ siteId: "site-a", client: fake.client, data, stateDir: dir });
+    const saved = await loadControl(dir, n);
+
+    // Assert: the control is round 1's, the last one the coordinator took.
+    const round1 = fake.uploads.get(1) ?? new Float32Array(0);
+    expect(fake.uploads.has(2)).toBe(true);
+    expect(saved).toEqual(round1.slice(n));
   });
 });

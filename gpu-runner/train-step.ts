@@ -16,6 +16,8 @@ type TrainTask = Extract<Task, { kind: "train" }>;
 async function controlsFor(s: SiteSession, task: TrainTask, length: number): Promise<Controls | null> {
   if (!task.control) return null;
   const server = decodeUpdate(await s.client.download(task.control), { length, codec: "float32" }).values;
+  // Before the first aggregate every control is zero: a saved one belongs to an earlier federation.
+  if (task.model.version === 0) return { server, site: new Float32Array(length) };
   const saved = s.siteControl?.length === length ? s.siteControl : s.stateDir ? await loadControl(s.stateDir, length) : null;
   return { server, site: saved ?? new Float32Array(length) };
 }
@@ -59,10 +61,6 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
   const opts = roundOptions(task.training, task.round, task.rounds, rng);
   const data = s.attack?.kind === "label-flip" ? { ...train, y: train.y.map((v) => 1 - v) } : train;
   const result = localRound(task.layout, base, data, opts, await controlsFor(s, task, base.length));
-  if (result.siteControl) {
-    s.siteControl = result.siteControl;
-    if (s.stateDir) await saveControl(s.stateDir, result.siteControl);
-  }
   const update = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
   const bytes = encodeUpdate(update, CodecName.parse(task.codec));
   if (bytes.length !== task.upload.byteLength) throw new ConsiliumError("SIZE_MISMATCH", `encoded update is ${bytes.length} bytes, coordinator expects ${task.upload.byteLength}`, 400);
@@ -77,5 +75,11 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
     trainLoss: result.loss,
     bytesDown: s.client.traffic.down - before,
   });
+  // The new control counts only once the coordinator has taken the update that carries its change:
+  // a refused update must leave the site's control where the server's average still has it.
+  if (result.siteControl) {
+    s.siteControl = result.siteControl;
+    if (s.stateDir) await saveControl(s.stateDir, result.siteControl);
+  }
   return { loss: result.loss, bytesUp: bytes.length };
 }

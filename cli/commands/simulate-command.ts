@@ -76,7 +76,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     label: { type: "string", value: "COLUMN", help: "the outcome column of --data" },
     positive: { type: "string", value: "VALUE", help: "the label value that means positive (default: numbers above 0, or the rarer of two values)" },
     ignore: { type: "string", value: "COL,COL", help: "columns of --data to leave out" },
-    sites: { type: "string", value: "N", help: "simulated sites for wdbc and --data (default 4)" },
+    sites: { type: "string", value: "N", help: "simulated sites for wdbc and --data (default 4; --split column:NAME makes one site per value instead)" },
     split: { type: "string", value: "SPLIT", help: "how rows are spread: iid, dirichlet:ALPHA or column:NAME (default iid)" },
     "test-fraction": { type: "string", value: "F", help: "held-out share of each site's rows (default 0.3)" },
     model: { type: "string", value: "MODEL", help: "logreg or mlp:H[,H...] (default: the dataset's recipe)" },
