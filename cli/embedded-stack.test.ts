@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
-import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import type { Logger } from "../functions/ports.ts";
 import { receiveJobs, startEmbeddedStack, type EmbeddedStack } from "./embedded-stack.ts";
 
@@ -9,6 +10,40 @@ const MiB = 1024 * 1024;
 async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["All"] }));
   return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+}
+
+/** fauxqs's read-only view of a queue (`GET /_fauxqs/queues/:name`): the jobs received and not yet deleted. */
+const QueueView = z.object({
+  messages: z.object({
+    ready: z.array(z.object({ messageId: z.string() })),
+    inflight: z.array(z.object({ receiptHandle: z.string(), message: z.object({ messageId: z.string() }) })),
+  }),
+});
+
+async function inspectQueue(stack: EmbeddedStack, name: string): Promise<z.infer<typeof QueueView>> {
+  const res = await fetch(`${stack.endpoint}/_fauxqs/queues/${name}`);
+  return QueueView.parse(await res.json());
+}
+
+/** A client of the stack that reports each command as it is sent and how it ended. */
+function watchedClient(stack: EmbeddedStack, events: string[], onSend: (command: string) => void = () => {}): SQSClient {
+  const client = new SQSClient({ endpoint: stack.endpoint, region: stack.region, credentials: stack.credentials });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const command = context.commandName ?? "command";
+      onSend(command);
+      try {
+        const result = await next(args);
+        events.push(`${command} answered`);
+        return result;
+      } catch (error) {
+        events.push(`${command} ${error instanceof Error ? error.name : "failed"}`);
+        throw error;
+      }
+    },
+    { step: "initialize", name: "watch" },
+  );
+  return client;
 }
 
 function canListen(port: number): Promise<boolean> {
@@ -86,8 +121,9 @@ describe("startEmbeddedStack: storage", () => {
 
 describe("receiveJobs", () => {
   let stack: EmbeddedStack;
+  // The default 5-minute visibility timeout: a failed job stays hidden until a test makes it visible.
   beforeAll(async () => {
-    stack = await startEmbeddedStack({ visibilityTimeoutSeconds: 1 });
+    stack = await startEmbeddedStack();
   });
   afterAll(() => stack.stop());
 
@@ -109,22 +145,33 @@ describe("receiveJobs", () => {
     expect(await queueDepth(stack.sqs, stack.queueUrl)).toBe(0);
   });
 
-  it("leaves a failed job for redelivery after the visibility timeout", async () => {
-    // Prepare
-    const controller = new AbortController();
-    const attempts: Array<{ id: string; at: number }> = [];
-    const loop = receiveJobs(stack.sqs, stack.queueUrl, async (_body, id) => {
-      attempts.push({ id, at: performance.now() });
-      if (attempts.length === 1) throw new Error("transient");
-      controller.abort();
-    }, { signal: controller.signal });
-    // Execute
+  it("leaves a failed job hidden until its visibility timeout ends, then hands it over again", async () => {
+    // Prepare: the first attempt fails and stops its loop.
+    const failing = new AbortController();
+    const attempts: string[] = [];
+    const first = receiveJobs(stack.sqs, stack.queueUrl, async (_body, id) => {
+      attempts.push(id);
+      failing.abort();
+      throw new Error("transient");
+    }, { signal: failing.signal });
     await stack.queue.send("job");
-    await loop;
+    await first;
+    // Execute
+    const whileHidden = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, WaitTimeSeconds: 0 }));
+    const { messages } = await inspectQueue(stack, "consilium-jobs");
+    // The timeout ends now rather than in five minutes: SQS's own step, taken by the test.
+    await stack.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: messages.inflight[0]?.receiptHandle, VisibilityTimeout: 0 }));
+    const succeeding = new AbortController();
+    await receiveJobs(stack.sqs, stack.queueUrl, async (_body, id) => {
+      attempts.push(id);
+      succeeding.abort();
+    }, { signal: succeeding.signal });
     // Assert
+    expect(whileHidden.Messages ?? []).toEqual([]);
+    expect(messages.ready).toEqual([]);
+    expect(messages.inflight.map((m) => m.message.messageId)).toEqual([attempts[0]]);
     expect(attempts).toHaveLength(2);
-    expect(attempts[1]?.id).toBe(attempts[0]?.id);
-    expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThan(900);
+    expect(attempts[1]).toBe(attempts[0]);
     expect(await queueDepth(stack.sqs, stack.queueUrl)).toBe(0);
   });
 
@@ -149,14 +196,23 @@ describe("receiveJobs", () => {
     expect(warnings).toEqual(Array(3).fill("job failed; left for redelivery"));
   });
 
-  it("stops promptly on abort while long-polling an empty queue", async () => {
+  it("cancels its long poll on abort instead of waiting it out", async () => {
+    // Prepare: a 20-second long poll on an empty queue, observed from the client's side.
     const controller = new AbortController();
-    const loop = receiveJobs(stack.sqs, stack.queueUrl, async () => {}, { signal: controller.signal, waitTimeSeconds: 20 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const started = performance.now();
+    const events: string[] = [];
+    let polling!: () => void;
+    const sent = new Promise<void>((resolve) => (polling = resolve));
+    const sqs = watchedClient(stack, events, (command) => command === "ReceiveMessageCommand" && polling());
+    const handled: string[] = [];
+    const loop = receiveJobs(sqs, stack.queueUrl, async (body) => void handled.push(body), { signal: controller.signal, waitTimeSeconds: 20 });
+    await sent;
+    // Execute
     controller.abort();
     await loop;
-    expect(performance.now() - started).toBeLessThan(500);
+    sqs.destroy();
+    // Assert: the one receive was cut short, not answered, and no other followed.
+    expect(events).toEqual(["ReceiveMessageCommand AbortError"]);
+    expect(handled).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodedSize } from "../core/codec/index.ts";
 import { initBody, seededRandom } from "../core/model/init-params.ts";
+import { DEFAULT_BINS } from "../core/metrics/index.ts";
 import { modelLayout } from "../core/model/layout.ts";
 import { FederationState } from "../core/schemas/federation.ts";
 import { ModelManifest } from "../core/schemas/round.ts";
@@ -9,8 +10,11 @@ import { readJson } from "./repo.ts";
 import { handleJobMessage } from "./jobs.ts";
 import { ADMIN_TOKEN, BODY_SIZE, delta, ErrorBody, expectClose, fedAvgExpected, federationConfig, Harness, siteTables, T0, type TestSite } from "./testing.ts";
 
-/** Two-bin counts: `pos = [fn, tp]`, `neg = [tn, fp]`. */
-const counts = (tp: number, fn: number, tn: number, fp: number) => ({ n: tp + fn + tn + fp, tp, fp, tn, fn, pos: [fn, tp], neg: [tn, fp] });
+/** Scores of 0 and 1 only, in the DEFAULT_BINS bins every site submits. */
+const counts = (tp: number, fn: number, tn: number, fp: number) => {
+  const histogram = (low: number, high: number) => Array.from({ length: DEFAULT_BINS }, (_, i) => (i === 0 ? low : i === DEFAULT_BINS - 1 ? high : 0));
+  return { n: tp + fn + tn + fp, tp, fp, tn, fn, pos: histogram(fn, tp), neg: histogram(tn, fp) };
+};
 
 describe("createApp: a federation end to end through the API", () => {
   it("collects every site's statistics, then stores model 0 and opens round 1", async () => {
@@ -113,7 +117,7 @@ describe("createApp: a federation end to end through the API", () => {
     // Prepare
     const h = new Harness();
     const sites = await h.startTraining();
-    for (const [i, site] of sites.entries()) await h.submit(site, 1, delta(i + 1), 10 + i);
+    for (const [i, site] of sites.entries()) await h.submit(site, 1, delta(i + 1), 1 + i);
     const [job] = h.deps.queue.messages;
     await h.runJobs();
     const before = new Map([...h.deps.store.objects].map(([k, v]) => [k, Buffer.from(v).toString("hex")]));
@@ -145,7 +149,7 @@ describe("createApp: a federation end to end through the API", () => {
     const h = new Harness();
     const sites = await h.startTraining({ rounds: 2 });
     for (const round of [1, 2]) {
-      for (const [i, site] of sites.entries()) await h.submit(site, round, delta(i + round), 5);
+      for (const [i, site] of sites.entries()) await h.submit(site, round, delta(i + round), 2);
       await h.runJobs();
     }
     const evaluation = { modelVersion: 2, trainRows: 3, testRows: 4, global: counts(1, 1, 1, 1), personalized: counts(2, 0, 2, 0), local: counts(0, 2, 1, 1) };

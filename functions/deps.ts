@@ -13,6 +13,6 @@ export interface CoordinatorDeps {
   readonly maxBodyBytes?: number;
   /** How long a site is told to wait before asking again. */
   readonly pollMs?: number;
-  /** How long a round may stay aggregating before the cron re-queues its job (default 10 minutes). */
+  /** How long a round may stay aggregating before the cron re-queues its job (default 2 hours, past SQS's own retries). */
   readonly aggregationGraceMs?: number;
 }

@@ -50,12 +50,28 @@ export function recordingLogger(): Logger & { readonly entries: LogEntry[] } {
 }
 
 /**
- * A store that fails chosen writes, to stand in for a Lambda that dies between two writes, or runs
- * another request just before a chosen write, to replay an interleaving of two Lambdas.
+ * A store that fails chosen writes, to stand in for a Lambda that dies between two writes, fails
+ * chosen reads, to stand in for a transient S3 or network error, or runs another request just
+ * before a chosen write, to replay an interleaving of two Lambdas.
  */
 export class FlakyStore extends MemoryObjectStore {
   readonly #failures: ((key: string) => boolean)[] = [];
+  readonly #readFailures: ((key: string) => boolean)[] = [];
   readonly #hooks: { matches: (key: string) => boolean; run: () => Promise<unknown> }[] = [];
+
+  /** The next read whose key matches fails once with a plain Error, as a dropped connection would. */
+  failNextGet(matches: (key: string) => boolean): void {
+    this.#readFailures.push(matches);
+  }
+
+  override async get(key: string): Promise<Uint8Array | null> {
+    const i = this.#readFailures.findIndex((matches) => matches(key));
+    if (i >= 0) {
+      this.#readFailures.splice(i, 1);
+      throw new Error(`injected failure reading ${key}`);
+    }
+    return super.get(key);
+  }
 
   /** The next write whose key matches fails once, before anything is stored. */
   failNextPut(matches: (key: string) => boolean): void {
@@ -262,9 +278,9 @@ export class Harness {
     return res;
   }
 
-  /** Every site not in `accepted` sends a valid update to `round`; then the queued jobs run. */
+  /** Every site not in `accepted` sends a valid update to `round`, weighing its training rows; then the queued jobs run. */
   async finishRound(sites: readonly TestSite[], round: number, accepted: readonly TestSite[] = []): Promise<AggregateOutcome[]> {
-    for (const [i, site] of sites.entries()) if (!accepted.includes(site)) await this.submit(site, round, delta(i + 1), 2 + i);
+    for (const [i, site] of sites.entries()) if (!accepted.includes(site)) await this.submit(site, round, delta(i + 1), site.table.rows.length);
     return this.runJobs();
   }
 

@@ -22,6 +22,16 @@ describe("FederationConfig", () => {
     expect(FederationConfig.parse(config())).toMatchObject(config());
   });
 
+  it("takes a bound on update values, and leaves it unset when absent (older agreements)", () => {
+    // Execute
+    const bounded = FederationConfig.parse({ ...config(), maxUpdateAbs: 100 });
+    const older = FederationConfig.parse(config());
+
+    // Assert
+    expect(bounded.maxUpdateAbs).toBe(100);
+    expect(older).not.toHaveProperty("maxUpdateAbs");
+  });
+
   it("fills in training defaults: no weight decay, 50 head epochs, head L2 0.01", () => {
     // Prepare
     const { l2: _, headEpochs: __, headL2: ___, ...bare } = training();
@@ -41,6 +51,7 @@ describe("FederationConfig", () => {
     ["a fractional seed", { seed: 1.5 }, [["seed", "Invalid input: expected int, received number"]]],
     ["a zero learning rate", { training: { ...training(), learningRate: 0 } }, [["training.learningRate", "Too small: expected number to be >0"]]],
     ["an unknown model", { model: { kind: "cnn" } }, [["model.kind", "Invalid discriminator value. Expected 'logreg' | 'mlp'"]]],
+    ["a zero bound on update values", { maxUpdateAbs: 0 }, [["maxUpdateAbs", "Too small: expected number to be >0"]]],
   ])("rejects %s", (_, patch, expected) => {
     // Execute and Assert
     expect(issuesOf(FederationConfig, { ...config(), ...patch })).toEqual(expected);

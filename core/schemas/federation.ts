@@ -27,6 +27,9 @@ export const TrainingConfig = z.object({
 });
 export type TrainingConfig = z.infer<typeof TrainingConfig>;
 
+/** The bound on update values when a federation's config sets none; deltas of a sane round are orders of magnitude below. */
+export const DEFAULT_MAX_UPDATE_ABS = 1e4;
+
 /** The consortium's agreement: data model, model, schedule and aggregation. Written once. */
 export const FederationConfig = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
@@ -43,6 +46,11 @@ export const FederationConfig = z.object({
   strategy: z.string().min(1),
   codec: CodecName,
   seed: z.number().int().nonnegative(),
+  /**
+   * Largest absolute value an update may hold (default DEFAULT_MAX_UPDATE_ABS). A finite but huge
+   * delta from one site would overflow the aggregate and stall every later round.
+   */
+  maxUpdateAbs: z.number().positive().optional(),
 });
 export type FederationConfig = z.infer<typeof FederationConfig>;
 

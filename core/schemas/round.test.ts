@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AggregateJob, Job, RoundRecord, UpdateManifest } from "./round.ts";
+import { AggregateJob, Job, RoundRecord, StoredUpdate, UpdateManifest } from "./round.ts";
 import { counts, issuesOf, sha } from "./testing.ts";
 
 const manifest = () => ({ round: 3, samples: 120, codec: "float32", byteLength: 4096, sha256: sha, baseMetrics: counts(), trainLoss: 0.41, bytesDown: 2048 });
@@ -23,9 +23,18 @@ describe("UpdateManifest", () => {
     ["an uppercase checksum", { sha256: "A".repeat(64) }, [["sha256", "Invalid string: must match pattern /^[0-9a-f]{64}$/"]]],
     ["a negative training loss", { trainLoss: -1 }, [["trainLoss", "Too small: expected number to be >=0"]]],
     ["base counts whose tp disagrees with the histogram", { baseMetrics: { ...counts(), tp: 0, fn: 1 } }, [["baseMetrics.tp", "tp = 0 disagrees with the pos histogram"]]],
+    ["base counts in another number of bins", { baseMetrics: counts(4) }, [["baseMetrics.pos", "histogram must have 1000 bins, got 4"]]],
   ])("rejects %s", (_, patch, expected) => {
     // Execute and Assert
     expect(issuesOf(UpdateManifest, { ...manifest(), ...patch })).toEqual(expected);
+  });
+
+  it("still reads back a stored manifest whose counts have another number of bins", () => {
+    // Prepare: accepted before every site had to bin alike.
+    const stored = { ...manifest(), baseMetrics: counts(4), siteId: "st-marys", receivedAt: 1 };
+
+    // Execute and Assert
+    expect(StoredUpdate.parse(stored)).toEqual(stored);
   });
 });
 

@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { EvalCounts } from "../metrics/eval-counts.ts";
+import { DEFAULT_BINS, EvalCounts } from "../metrics/eval-counts.ts";
+
+/**
+ * Counts as a site submits them: every site bins scores the same way, so that the coordinator can
+ * pool them. Stored counts are read back as plain `EvalCounts` (stores may predate this rule).
+ */
+export const SubmittedCounts = EvalCounts.superRefine((c, ctx) => {
+  if (c.pos.length !== DEFAULT_BINS) ctx.addIssue({ code: "custom", path: ["pos"], message: `histogram must have ${DEFAULT_BINS} bins, got ${c.pos.length}` });
+});
 
 export const RoundRecord = z.object({
   round: z.number().int().positive(),
@@ -31,7 +39,7 @@ export const UpdateManifest = z.object({
   byteLength: z.number().int().positive(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** The round's base model on this site's held-out rows, before training. */
-  baseMetrics: EvalCounts.optional(),
+  baseMetrics: SubmittedCounts.optional(),
   trainLoss: z.number().nonnegative().optional(),
   /** Bytes the site downloaded for this round (model). */
   bytesDown: z.number().int().nonnegative().default(0),
@@ -40,6 +48,7 @@ export type UpdateManifest = z.infer<typeof UpdateManifest>;
 
 /** A stored update manifest: what the site sent plus what the coordinator verified. */
 export const StoredUpdate = UpdateManifest.extend({
+  baseMetrics: EvalCounts.optional(),
   siteId: z.string(),
   receivedAt: z.number(),
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SiteEvaluation, Task } from "./task.ts";
+import { SiteEvaluation, StoredEvaluation, Task } from "./task.ts";
 import { counts, featureSpec, issuesOf, layout, modelRef, preprocessing, training } from "./testing.ts";
 
 const train = () => ({
@@ -69,5 +69,21 @@ describe("SiteEvaluation", () => {
 
     // Execute and Assert
     expect(issuesOf(SiteEvaluation, evaluation)).toEqual([["personalized.n", "n = 4 but tp + fp + tn + fn = 3"]]);
+  });
+
+  it("rejects counts in another number of bins, which could not be pooled with the other sites'", () => {
+    // Prepare
+    const evaluation = { modelVersion: 20, trainRows: 100, testRows: 3, global: counts(), personalized: counts(), local: counts(4) };
+
+    // Execute and Assert
+    expect(issuesOf(SiteEvaluation, evaluation)).toEqual([["local.pos", "histogram must have 1000 bins, got 4"]]);
+  });
+
+  it("still reads back a stored evaluation whose counts have another number of bins", () => {
+    // Prepare
+    const stored = { modelVersion: 20, trainRows: 100, testRows: 3, global: counts(4), personalized: counts(4), local: counts(4), siteId: "st-marys" };
+
+    // Execute and Assert
+    expect(StoredEvaluation.parse(stored)).toEqual(stored);
   });
 });

@@ -5,6 +5,7 @@ import { EvalCounts } from "../metrics/eval-counts.ts";
 import { FeatureSpec } from "./feature-spec.ts";
 import { TrainingConfig } from "./federation.ts";
 import { Preprocessing } from "./preprocessing.ts";
+import { SubmittedCounts } from "./round.ts";
 
 const ModelRef = z.object({
   version: z.number().int().nonnegative(),
@@ -55,11 +56,12 @@ export const SiteEvaluation = z.object({
   modelVersion: z.number().int().nonnegative(),
   trainRows: z.number().int().nonnegative(),
   testRows: z.number().int().nonnegative(),
-  global: EvalCounts,
-  personalized: EvalCounts,
-  local: EvalCounts,
+  global: SubmittedCounts,
+  personalized: SubmittedCounts,
+  local: SubmittedCounts,
 });
 export type SiteEvaluation = z.infer<typeof SiteEvaluation>;
 
-export const StoredEvaluation = SiteEvaluation.extend({ siteId: z.string() });
+/** Read back leniently: an evaluation stored before bins were fixed must not break the status. */
+export const StoredEvaluation = SiteEvaluation.extend({ global: EvalCounts, personalized: EvalCounts, local: EvalCounts, siteId: z.string() });
 export type StoredEvaluation = z.infer<typeof StoredEvaluation>;

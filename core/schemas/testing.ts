@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 import { countPredictions } from "../metrics/count-predictions.ts";
-import type { EvalCounts } from "../metrics/eval-counts.ts";
+import { DEFAULT_BINS, type EvalCounts } from "../metrics/eval-counts.ts";
 import { modelLayout } from "../model/layout.ts";
 import type { FeatureSpec } from "./feature-spec.ts";
 import type { Preprocessing } from "./preprocessing.ts";
@@ -18,8 +18,8 @@ export function issuesOf(schema: z.ZodType, value: unknown): [string, string][] 
 
 export const sha = "a".repeat(64);
 
-/** Two negatives (0.2, 0.6) and one positive (0.8) in 4 bins. */
-export const counts = (): EvalCounts => countPredictions(new Float64Array([0.2, 0.8, 0.6]), new Uint8Array([0, 1, 0]), 4);
+/** Two negatives (0.2, 0.6) and one positive (0.8), in `bins` bins (as sites submit them by default). */
+export const counts = (bins = DEFAULT_BINS): EvalCounts => countPredictions(new Float64Array([0.2, 0.8, 0.6]), new Uint8Array([0, 1, 0]), bins);
 
 export const featureSpec = (): FeatureSpec => ({
   features: [

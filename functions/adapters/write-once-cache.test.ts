@@ -84,4 +84,64 @@ describe("withWriteOnceCache", () => {
     // Assert
     expect(inner.gets).toEqual(["models/000001/weights.bin", "models/000002/weights.bin", "models/000003/weights.bin", "models/000001/weights.bin"]);
   });
+
+  it("shares one store read among concurrent misses on a key, and counts its bytes once", async () => {
+    // Prepare: a budget of two 4-byte objects.
+    const inner = counting(new MemoryObjectStore());
+    for (const v of [1, 2]) await inner.store.put(`models/00000${v}/weights.bin`, new Uint8Array(4).fill(v));
+    const cached = withWriteOnceCache(inner.store, 8);
+
+    // Execute
+    const concurrent = await Promise.all([1, 2, 3].map(() => cached.get("models/000001/weights.bin")));
+    await cached.get("models/000002/weights.bin");
+    await cached.get("models/000001/weights.bin");
+    await cached.get("models/000002/weights.bin");
+
+    // Assert: both objects still fit, so neither is read again.
+    expect(concurrent.map((v) => [...(v ?? [])])).toEqual([[1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1]]);
+    expect(inner.gets).toEqual(["models/000001/weights.bin", "models/000002/weights.bin"]);
+  });
+
+  it("lets every concurrent miss see a failed read, and reads again on the next miss", async () => {
+    // Prepare
+    const inner = new MemoryObjectStore();
+    await inner.put("models/000001/weights.bin", new Uint8Array([1]));
+    let failures = 1;
+    const gets: string[] = [];
+    const flaky: ObjectStore = {
+      ...bind(inner),
+      get: async (k) => {
+        gets.push(k);
+        if (failures-- > 0) throw new Error("connection reset");
+        return inner.get(k);
+      },
+    };
+    const cached = withWriteOnceCache(flaky);
+
+    // Execute
+    const concurrent = await Promise.allSettled([1, 2].map(() => cached.get("models/000001/weights.bin")));
+    const later = await cached.get("models/000001/weights.bin");
+
+    // Assert
+    expect(concurrent.map((r) => (r.status === "rejected" ? String(r.reason) : "fulfilled"))).toEqual(["Error: connection reset", "Error: connection reset"]);
+    expect([...(later ?? [])]).toEqual([1]);
+    expect(gets).toEqual(["models/000001/weights.bin", "models/000001/weights.bin"]);
+  });
+
+  it("frees a deleted object's bytes from its budget", async () => {
+    // Prepare
+    const inner = counting(new MemoryObjectStore());
+    for (const v of [1, 2, 3]) await inner.store.put(`models/00000${v}/weights.bin`, new Uint8Array(4).fill(v));
+    const cached = withWriteOnceCache(inner.store, 8);
+    await cached.get("models/000001/weights.bin");
+    await cached.get("models/000002/weights.bin");
+
+    // Execute
+    await cached.delete("models/000001/weights.bin");
+    await cached.get("models/000003/weights.bin");
+    await cached.get("models/000002/weights.bin");
+
+    // Assert: 2 and 3 fit once 1's bytes are gone.
+    expect(inner.gets).toEqual(["models/000001/weights.bin", "models/000002/weights.bin", "models/000003/weights.bin"]);
+  });
 });

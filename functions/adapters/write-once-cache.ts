@@ -22,14 +22,16 @@ export const isWriteOnce = (key: string): boolean => WRITE_ONCE.some((re) => re.
 /**
  * Wraps a store so that reads of write-once keys are served from memory after the first, up to
  * `maxBytes` (oldest first out). Absent objects are never cached: they may be written later.
+ * Concurrent misses on one key share one read, so its bytes are fetched and counted once.
  * @example
  * const store = withWriteOnceCache(new S3ObjectStore({ client, bucket }));
  */
 export function withWriteOnceCache(store: ObjectStore, maxBytes = 256 * 1024 * 1024): ObjectStore {
   const cache = new Map<string, Uint8Array>();
+  const reading = new Map<string, Promise<Uint8Array | null>>();
   let bytes = 0;
   const remember = (key: string, value: Uint8Array) => {
-    if (value.length > maxBytes) return;
+    if (value.length > maxBytes || cache.has(key)) return;
     cache.set(key, value);
     bytes += value.length;
     for (const [k, v] of cache) {
@@ -39,12 +41,26 @@ export function withWriteOnceCache(store: ObjectStore, maxBytes = 256 * 1024 * 1
     }
   };
   return {
-    async get(key) {
+    get(key) {
       const hit = cache.get(key);
-      if (hit) return hit;
-      const value = await store.get(key);
-      if (value !== null && isWriteOnce(key)) remember(key, value);
-      return value;
+      if (hit) return Promise.resolve(hit);
+      if (!isWriteOnce(key)) return store.get(key);
+      const pending = reading.get(key);
+      if (pending) return pending;
+      const settle = (): boolean => reading.get(key) === read && reading.delete(key);
+      const read = store.get(key).then(
+        (value) => {
+          // A delete while the read was in flight wins: what was read may no longer be there.
+          if (settle() && value !== null) remember(key, value);
+          return value;
+        },
+        (err: unknown) => {
+          settle();
+          throw err;
+        },
+      );
+      reading.set(key, read);
+      return read;
     },
     async head(key) {
       return cache.get(key)?.length ?? store.head(key);
@@ -52,7 +68,9 @@ export function withWriteOnceCache(store: ObjectStore, maxBytes = 256 * 1024 * 1
     put: (key, body, options) => store.put(key, body, options),
     list: (prefix) => store.list(prefix),
     delete: (key) => {
-      cache.delete(key);
+      const held = cache.get(key);
+      if (held && cache.delete(key)) bytes -= held.length;
+      reading.delete(key);
       return store.delete(key);
     },
     presignGet: (key, expires) => store.presignGet(key, expires),

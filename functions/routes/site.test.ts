@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { encodeUpdate, encodedSize, sha256Hex } from "../../core/codec/index.ts";
+import { countPredictions } from "../../core/metrics/index.ts";
 import type { Rejection } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
-import { BODY_SIZE, delta, Harness, testDeps, type Reply, type TestSite } from "../testing.ts";
+import { BODY_SIZE, delta, Harness, siteTables, testDeps, type Reply, type TestSite } from "../testing.ts";
 
 /** The coordinator's answer was the expected error, and nothing else. */
 function expectError(res: Reply, status: number, code: string, message: string): void {
@@ -38,6 +39,13 @@ function nanContainer(values: Float32Array, index: number): Uint8Array {
 
 const path = (round: number) => `/v1/rounds/${round}/updates`;
 
+/** Consistent statistics of two rows (ages 50 and 40, one of each sex, one positive). */
+const twoRows = () => ({
+  rows: 2,
+  positives: 1,
+  features: { age: { kind: "numeric", count: 2, mean: 45, m2: 50, missing: 0 }, sex: { kind: "categorical", counts: { F: 1, M: 1 }, missing: 0 } },
+});
+
 describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and the round goes on", () => {
   it("refuses a manifest that violates its schema with INVALID_BODY", async () => {
     // Prepare
@@ -71,7 +79,7 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     const h = new Harness();
     const sites = await h.startTraining();
     const site = sites[1]!;
-    const manifest = await h.upload(site, 1, delta(1, BODY_SIZE - 1), 5);
+    const manifest = await h.upload(site, 1, delta(1, BODY_SIZE - 1), 2);
     // Execute
     const res = await h.postUpdate(site, 1, manifest);
     // Assert
@@ -86,7 +94,7 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     const h = new Harness();
     const sites = await h.startTraining();
     const site = sites[0]!;
-    const manifest = await h.upload(site, 1, delta(1, BODY_SIZE - 1), 5);
+    const manifest = await h.upload(site, 1, delta(1, BODY_SIZE - 1), 3);
     const size = encodedSize(BODY_SIZE, "float32");
     // Execute
     const res = await h.postUpdate(site, 1, { ...manifest, byteLength: size });
@@ -135,7 +143,7 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     const h = new Harness();
     const sites = await h.startTraining();
     const site = sites[1]!;
-    const manifest = await h.upload(site, 1, delta(1), 3);
+    const manifest = await h.upload(site, 1, delta(1), 2);
     // Execute
     const res = await h.postUpdate(site, 1, { ...manifest, sha256: sha256Hex(encodeUpdate(delta(2), "float32")) });
     // Assert
@@ -157,7 +165,7 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     const stored = Buffer.from(bytes.subarray(end)).toString("hex");
     const actual = createHash("sha256").update(bytes.subarray(0, end)).digest("hex");
     // Execute
-    const res = await h.postUpdate(site, 1, { round: 1, samples: 3, codec: "float32", byteLength: bytes.length, sha256: sha256Hex(bytes) });
+    const res = await h.postUpdate(site, 1, { round: 1, samples: 2, codec: "float32", byteLength: bytes.length, sha256: sha256Hex(bytes) });
     // Assert
     expectError(res, 422, "CHECKSUM_MISMATCH", `update checksum is ${stored}, but its contents hash to ${actual}`);
     expect((await h.rejections()).map((r) => r.code)).toEqual(["CHECKSUM_MISMATCH"]);
@@ -288,10 +296,81 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     const sites = await h.startTraining();
     const bytes = encodeUpdate(delta(1), "float32");
     // Execute
-    const res = await h.postUpdate(sites[1]!, 1, { round: 1, samples: 3, codec: "float32", byteLength: bytes.length, sha256: sha256Hex(bytes) });
+    const res = await h.postUpdate(sites[1]!, 1, { round: 1, samples: 2, codec: "float32", byteLength: bytes.length, sha256: sha256Hex(bytes) });
     // Assert
     expectError(res, 422, "MISSING_UPDATE", `no update uploaded for site ${sites[1]!.siteId} in round 1`);
     expect((await h.rejections()).map((r) => r.code)).toEqual(["MISSING_UPDATE"]);
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("refuses an update holding a value beyond the default bound with UPDATE_OUT_OF_RANGE, naming its magnitude", async () => {
+    // Prepare: finite, but large enough to overflow any aggregate it enters.
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const site = sites[0]!;
+    const manifest = await h.upload(site, 1, new Float32Array(BODY_SIZE).fill(-3e38), 3);
+    // Execute
+    const res = await h.postUpdate(site, 1, manifest);
+    // Assert
+    const message = "update holds a value of magnitude 3e+38, above the federation's bound of 10000";
+    expectError(res, 422, "UPDATE_OUT_OF_RANGE", message);
+    await expectRecorded(h, { siteId: site.siteId, round: 1, code: "UPDATE_OUT_OF_RANGE", message: `POST ${path(1)}: ${message}` });
+    expect(await h.deps.store.head(keys.updateManifest(1, site.siteId))).toBeNull();
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("holds updates to the bound the federation agreed on (maxUpdateAbs)", async () => {
+    // Prepare: delta(1) reaches 0.08 in magnitude.
+    const h = new Harness();
+    const sites = await h.startTraining({ maxUpdateAbs: 0.05 });
+    const site = sites[2]!;
+    const manifest = await h.upload(site, 1, delta(1), 4);
+    // Execute
+    const res = await h.postUpdate(site, 1, manifest);
+    // Assert
+    expectError(res, 422, "UPDATE_OUT_OF_RANGE", "update holds a value of magnitude 0.08, above the federation's bound of 0.05");
+  });
+
+  it("refuses an update weighing more samples than the site's training rows with SAMPLES_MISMATCH", async () => {
+    // Prepare: the second hospital reported 2 training rows.
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const site = sites[1]!;
+    const manifest = await h.upload(site, 1, delta(1), 3);
+    // Execute
+    const res = await h.postUpdate(site, 1, manifest);
+    // Assert
+    const message = `update weighs 3 samples, but site ${site.siteId} reported 2 training rows`;
+    expectError(res, 422, "SAMPLES_MISMATCH", message);
+    await expectRecorded(h, { siteId: site.siteId, round: 1, code: "SAMPLES_MISMATCH", message: `POST ${path(1)}: ${message}` });
+    await expectRoundGoesOn(h, sites, 1);
+  });
+
+  it("takes any weight from a site that joined after the statistics phase, which reported no rows", async () => {
+    // Prepare
+    const h = new Harness();
+    await h.startTraining({ quorum: 4 });
+    const late = await h.enrol("Cottage Hospital", siteTables[0]!);
+    const manifest = await h.upload(late, 1, delta(1), 1_000);
+    // Execute
+    const res = await h.postUpdate(late, 1, manifest);
+    // Assert
+    expect(res).toEqual({ status: 202, body: { queued: false } });
+  });
+
+  it("refuses base counts in another number of bins with INVALID_BODY, as they could not be pooled", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const site = sites[0]!;
+    const baseMetrics = countPredictions(new Float64Array([0.2, 0.8]), new Uint8Array([0, 1]), 4);
+    const manifest = { ...(await h.upload(site, 1, delta(1), 3)), baseMetrics };
+    // Execute
+    const res = await h.postUpdate(site, 1, manifest);
+    // Assert
+    const message = "invalid request body: baseMetrics.pos: histogram must have 1000 bins, got 4";
+    expectError(res, 400, "INVALID_BODY", message);
+    await expectRecorded(h, { siteId: site.siteId, round: 1, code: "INVALID_BODY", message: `POST ${path(1)}: ${message}` });
     await expectRoundGoesOn(h, sites, 1);
   });
 
@@ -323,6 +402,47 @@ describe("site routes: statistics", () => {
     expect(retry).toEqual({ status: 202, body: { complete: true } });
   });
 
+  it.each([
+    ["more positives than rows", { ...twoRows(), positives: 3 }, "3 positives but only 2 rows"],
+    [
+      "a numeric feature that does not account for every row",
+      { ...twoRows(), features: { ...twoRows().features, age: { kind: "numeric", count: 1, mean: 50, m2: 0, missing: 0 } } },
+      'feature "age" counts 1 values and 0 missing, not the 2 rows',
+    ],
+    [
+      "a categorical feature that does not account for every row",
+      { ...twoRows(), features: { ...twoRows().features, sex: { kind: "categorical", counts: { M: 1, F: 3 }, missing: 0 } } },
+      'feature "sex" counts 4 values and 0 missing, not the 2 rows',
+    ],
+    [
+      "a categorical feature with more than 1000 levels",
+      {
+        rows: 1001,
+        positives: 1,
+        features: {
+          age: { kind: "numeric", count: 1001, mean: 50, m2: 0, missing: 0 },
+          sex: { kind: "categorical", counts: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`L${i}`, 1])), missing: 0 },
+        },
+      },
+      'feature "sex" has 1001 levels, more than 1000',
+    ],
+  ])("refuses statistics with %s with BAD_STATS, records and does not store them", async (_, stats, problem) => {
+    // Prepare
+    const h = new Harness();
+    await h.createFederation({ expectedSites: 1 });
+    const site = await h.enrol("St Mary's", { columns: ["age", "sex", "outcome"], rows: [["50", "M", "1"], ["40", "F", "0"]] });
+    // Execute
+    const res = await h.request("POST", "/v1/stats", { token: site.token, json: stats });
+    const stored = await h.deps.store.head(keys.stats(site.siteId));
+    const retry = await h.postStats(site);
+    // Assert
+    const message = `statistics are inconsistent: ${problem}`;
+    expectError(res, 422, "BAD_STATS", message);
+    expect((await h.rejections()).map((r) => [r.code, r.siteId, r.message])).toEqual([["BAD_STATS", site.siteId, `POST /v1/stats: ${message}`]]);
+    expect(stored).toBeNull();
+    expect(retry).toEqual({ status: 202, body: { complete: true } });
+  });
+
   it("refuses a second report of statistics with DUPLICATE_STATS", async () => {
     // Prepare
     const h = new Harness();
@@ -345,5 +465,30 @@ describe("site routes: statistics", () => {
     const res = await h.request("POST", "/v1/stats", { token: sites[0]!.token, json: { rows: 0, positives: 0, features: {} } });
     // Assert
     expectError(res, 409, "WRONG_PHASE", "federation is in phase training, not stats");
+  });
+});
+
+describe("site routes: evaluations", () => {
+  it("refuses counts in another number of bins with INVALID_BODY, records them, and takes the corrected ones", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining({ rounds: 1, expectedSites: 3 });
+    await h.finishRound(sites, 1);
+    const site = sites[0]!;
+    const scores = new Float64Array([0.2, 0.8]);
+    const labels = new Uint8Array([0, 1]);
+    const evaluation = (bins?: number) => {
+      const counts = countPredictions(scores, labels, bins);
+      return { modelVersion: 1, trainRows: 3, testRows: 2, global: counts, personalized: counts, local: counts };
+    };
+    // Execute
+    const res = await h.request("POST", "/v1/evaluations", { token: site.token, json: evaluation(4) });
+    const retry = await h.request("POST", "/v1/evaluations", { token: site.token, json: evaluation() });
+    // Assert
+    const message = "invalid request body: global.pos: histogram must have 1000 bins, got 4; personalized.pos: histogram must have 1000 bins, got 4; local.pos: histogram must have 1000 bins, got 4";
+    expectError(res, 400, "INVALID_BODY", message);
+    expect((await h.rejections()).map((r) => [r.code, r.siteId, r.message])).toEqual([["INVALID_BODY", site.siteId, `POST /v1/evaluations: ${message}`]]);
+    expect(retry).toEqual({ status: 202, body: { accepted: true } });
+    expect((await h.status()).final?.sites).toBe(1);
   });
 });

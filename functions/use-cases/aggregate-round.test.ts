@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ConsiliumError } from "../../core/errors.ts";
-import { encodeUpdate } from "../../core/codec/index.ts";
+import { encodeUpdate, sha256Hex } from "../../core/codec/index.ts";
 import { FederationState } from "../../core/schemas/federation.ts";
-import { ModelManifest, StoredUpdate } from "../../core/schemas/round.ts";
+import { ModelManifest, StoredUpdate, type RoundRecord } from "../../core/schemas/round.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import { keys } from "../keys.ts";
-import { readJson } from "../repo.ts";
-import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, T0, testDeps, type TestSite } from "../testing.ts";
+import { readJson, writeJson } from "../repo.ts";
+import { BODY_SIZE, delta, expectClose, fedAvgExpected, FlakyStore, Harness, T0, testDeps, type TestSite } from "../testing.ts";
 import { aggregateRound } from "./aggregate-round.ts";
 
 const job = (round: number, federation = "test-fed") => ({ kind: "aggregate" as const, federation, round });
@@ -225,5 +225,102 @@ describe("aggregateRound", () => {
     await expect(wrong).rejects.toMatchObject({ code: "WRONG_FEDERATION" });
     await expect(unknown).rejects.toMatchObject({ code: "NO_ROUND", message: "round 9 not found", status: 404 });
     expect((await h.round(1))?.status).toBe("open");
+  });
+
+  it("fails the job on a transient read error of an accepted update, and the retried job aggregates every site", async () => {
+    // Prepare
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    const { sites, parts } = await roundWithUpdates(h);
+    const model0 = await h.model(0);
+    const key = await acceptedKey(h, sites[1]!);
+    store.failNextGet((k) => k === key);
+    // Execute
+    const first = await aggregateRound(h.deps, job(1)).catch((error: unknown) => error);
+    const afterFailure = await h.round(1);
+    const modelAfterFailure = await store.head(keys.modelWeights(1));
+    const retried = await aggregateRound(h.deps, job(1));
+    // Assert
+    expect(first).toEqual(new Error(`injected failure reading ${key}`));
+    expect(afterFailure?.status).toBe("aggregating");
+    expect(modelAfterFailure).toBeNull();
+    expect(retried).toBe("aggregated");
+    expect((await h.round(1))?.rejected).toEqual([]);
+    expect(await h.rejections()).toEqual([]);
+    expectClose(await h.model(1), fedAvgExpected(model0, parts));
+  });
+
+  it("rejects an accepted update beyond the federation's bound with UPDATE_OUT_OF_RANGE, and aggregates the others", async () => {
+    // Prepare: the first site's update was accepted by a coordinator that did not check the bound.
+    const h = new Harness();
+    const { sites, parts } = await roundWithUpdates(h);
+    const a = sites[0]!;
+    const bytes = encodeUpdate(new Float32Array(BODY_SIZE).fill(3e38), "float32");
+    const manifest = (await readJson(h.deps.store, keys.updateManifest(1, a.siteId), StoredUpdate))!;
+    await h.deps.store.put(keys.acceptedBin(1, a.siteId, sha256Hex(bytes)), bytes);
+    await writeJson(h.deps.store, keys.updateManifest(1, a.siteId), { ...manifest, sha256: sha256Hex(bytes) });
+    const model0 = await h.model(0);
+    // Execute
+    const outcome = await aggregateRound(h.deps, job(1));
+    // Assert
+    const message = "update holds a value of magnitude 3e+38, above the federation's bound of 10000";
+    expect(outcome).toBe("aggregated");
+    expect((await h.round(1))?.rejected).toEqual([{ siteId: a.siteId, code: "UPDATE_OUT_OF_RANGE", message }]);
+    expect(await h.rejections()).toEqual([{ at: T0, siteId: a.siteId, round: 1, code: "UPDATE_OUT_OF_RANGE", message }]);
+    expectClose(await h.model(1), fedAvgExpected(model0, parts.slice(1)));
+  });
+
+  it("skips a round whose aggregate is not finite, records why, and trains on from the same model", async () => {
+    // Prepare: updates within a (loose) bound that the server step of 10 pushes past float32.
+    const h = new Harness();
+    const sites = await h.startTraining({ strategy: "fedavg:10", maxUpdateAbs: 1e38 });
+    for (const site of sites) await h.submit(site, 1, new Float32Array(BODY_SIZE).fill(1e38), 1);
+    // Execute
+    const outcomes = await h.runJobs();
+    const redelivered = await aggregateRound(h.deps, job(1));
+    // Assert
+    const message = "round 1: aggregate is not finite (strategy fedavg:10); skipped, training goes on from model 0";
+    expect(outcomes).toEqual(["skipped"]);
+    expect(redelivered).toBe("already-done");
+    expect(await h.round(1)).toMatchObject({ status: "skipped", reason: "aggregate is not finite", rejected: [] } satisfies Partial<RoundRecord>);
+    expect(await h.rejections()).toEqual([{ at: T0, siteId: null, round: 1, code: "AGGREGATE_NOT_FINITE", message }]);
+    expect(await h.deps.store.head(keys.modelWeights(1))).toBeNull();
+    expect(await h.round(2)).toMatchObject({ status: "open", baseVersion: 0 });
+    expect(await h.task(sites[0]!)).toMatchObject({ kind: "train", round: 2, model: { version: 0 } });
+  });
+
+  it("fails the job with CORRUPT_STATE when a stateful strategy's stored state is missing, rather than starting it afresh", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining({ strategy: "fedadam:0.1" });
+    await h.finishRound(sites, 1);
+    await h.deps.store.delete(keys.strategyState(1));
+    for (const [i, site] of sites.entries()) await h.submit(site, 2, delta(i + 2), 1);
+    h.deps.queue.drain();
+    // Execute
+    const outcome = aggregateRound(h.deps, job(2));
+    // Assert
+    const message = `strategy state ${keys.strategyState(1)} of model 1 is missing; fedadam:0.1 cannot go on without it`;
+    await expect(outcome).rejects.toEqual(new ConsiliumError("CORRUPT_STATE", message, 500));
+    await expect(outcome).rejects.toMatchObject({ code: "CORRUPT_STATE", status: 500 });
+    expect((await h.round(2))?.status).toBe("aggregating");
+    expect(await h.deps.store.head(keys.modelWeights(2))).toBeNull();
+  });
+
+  it("goes on from an empty state when a strategy that keeps none (FedAvg) lacks its stored state", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    await h.finishRound(sites, 1);
+    await h.deps.store.delete(keys.strategyState(1));
+    const model1 = await h.model(1);
+    const parts = sites.map((s, i) => ({ delta: delta(i + 2), samples: s.table.rows.length }));
+    for (const [i, site] of sites.entries()) await h.submit(site, 2, parts[i]!.delta, parts[i]!.samples);
+    h.deps.queue.drain();
+    // Execute
+    const outcome = await aggregateRound(h.deps, job(2));
+    // Assert
+    expect(outcome).toBe("aggregated");
+    expectClose(await h.model(2), fedAvgExpected(model1, parts));
   });
 });

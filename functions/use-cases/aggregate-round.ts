@@ -4,12 +4,13 @@ import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord, StoredUpdate, type AggregateJob } from "../../core/schemas/round.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import { updateLength } from "../../core/strategy/update-length.ts";
-import { decodeState, encodeState } from "../../core/strategy/state-codec.ts";
-import type { SiteUpdate, StrategyState } from "../../core/strategy/strategy.ts";
+import { encodeState } from "../../core/strategy/state-codec.ts";
+import type { SiteUpdate } from "../../core/strategy/strategy.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson, writeJson } from "../repo.ts";
-import { loadFederation } from "./load-federation.ts";
+import { loadFederation, maxUpdateAbsOf } from "./load-federation.ts";
+import { loadStrategyState } from "./load-strategy-state.ts";
 import { loadModel, saveModel } from "./models.ts";
 import { beginAggregation } from "./begin-aggregation.ts";
 import { advance } from "./open-round.ts";
@@ -18,10 +19,14 @@ import { verifyUpdate } from "./verify-update.ts";
 
 export type AggregateOutcome = "aggregated" | "skipped" | "already-done";
 
+/** Why a round whose strategy produced Inf or NaN is skipped; the next round trains from the same base. */
+export const NOT_FINITE = "aggregate is not finite";
+
 /**
  * The aggregate job: fixes the round's set of updates, re-verifies the copy of each kept on
  * acceptance against its manifest, applies the strategy with its stored state, writes the next
- * model and opens the next round.
+ * model and opens the next round. A bad update is rejected and recorded; a failure to read one
+ * (a transient S3 error) fails the job, which SQS retries, so no site is dropped for it.
  * Delivering the same job twice yields the same model bytes: the update set is fixed once, the
  * updates are taken in site order, and every write of a result is write-once.
  */
@@ -49,25 +54,30 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
       // The copy taken on acceptance, not the upload key: the site's PUT URL may still be valid.
       const key = keys.acceptedBin(job.round, siteId, m.sha256);
       const missing = `the accepted copy of site ${siteId}'s update for round ${job.round} is missing`;
-      const { values } = await verifyUpdate(deps.store, key, { ...m, length, codec: config.codec }, missing);
+      const { values } = await verifyUpdate(deps.store, key, { ...m, length, codec: config.codec, maxAbs: maxUpdateAbsOf(config) }, missing);
       const control = strategy.controlVariates ? values.subarray(bodySize) : undefined;
       updates.push({ siteId, delta: values.subarray(0, bodySize), weight: m.samples, ...(control && { control }) });
     } catch (err) {
-      const code = err instanceof ConsiliumError ? err.code : "INVALID_UPDATE";
-      const message = err instanceof Error ? err.message : String(err);
-      rejected.push({ siteId, code, message });
-      await recordRejection(deps, { siteId, round: job.round, code, message });
+      if (!(err instanceof ConsiliumError) || err.status < 400 || err.status >= 500) throw err;
+      rejected.push({ siteId, code: err.code, message: err.message });
+      await recordRejection(deps, { siteId, round: job.round, code: err.code, message: err.message });
     }
   }
   const global = await loadModel(deps, round.baseVersion);
-  const prevState = round.baseVersion > 0 ? await deps.store.get(keys.strategyState(round.baseVersion)) : null;
-  const state: StrategyState = prevState ? decodeState(prevState) : strategy.init(bodySize);
+  const state = await loadStrategyState(deps, strategy, round.baseVersion, bodySize);
   const result = strategy.aggregate({ global, updates }, state);
   const now = deps.clock.now();
-  if (result.kind === "skip") {
-    await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason: result.reason, closedAt: now } satisfies RoundRecord);
+  const skip = async (reason: string): Promise<AggregateOutcome> => {
+    await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason, closedAt: now } satisfies RoundRecord);
     if (isCurrent) await advance(deps, config, job.round + 1, round.baseVersion);
     return "skipped";
+  };
+  if (result.kind === "skip") return skip(result.reason);
+  // saveModel refuses a non-finite model (or control): failing the job would fail every redelivery alike and jam the federation.
+  if (![result.model, ...Object.values(result.state.vectors)].every((v) => v.every(Number.isFinite))) {
+    const message = `round ${job.round}: ${NOT_FINITE} (strategy ${strategy.spec}); skipped, training goes on from model ${round.baseVersion}`;
+    await recordRejection(deps, { siteId: null, round: job.round, code: "AGGREGATE_NOT_FINITE", message });
+    return skip(NOT_FINITE);
   }
   const samples = updates.reduce((n, u) => n + u.weight, 0);
   const control = strategy.controlVariates ? result.state.vectors.c : undefined;

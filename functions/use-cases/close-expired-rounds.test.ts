@@ -8,7 +8,7 @@ import { closeExpiredRounds } from "./close-expired-rounds.ts";
 
 const DEADLINE = T0 + 600_000;
 /** The default grace period of a round in aggregation. */
-const GRACE = 600_000;
+const GRACE = 2 * 60 * 60_000;
 const job = (round: number) => ({ kind: "aggregate", federation: "test-fed", round });
 
 describe("closeExpiredRounds", () => {
@@ -31,7 +31,7 @@ describe("closeExpiredRounds", () => {
     const h = new Harness();
     const sites = await h.startTraining();
     const model0 = await h.model(0);
-    await h.submit(sites[1]!, 1, delta(3), 7);
+    await h.submit(sites[1]!, 1, delta(3), 2);
     h.deps.clock.ms = DEADLINE + 1;
     // Execute
     const result = await closeExpiredRounds(h.deps);
@@ -40,7 +40,7 @@ describe("closeExpiredRounds", () => {
     expect(result).toEqual({ round: 1, action: "queued" });
     expect(outcomes).toEqual(["aggregated"]);
     expect((await h.round(1))?.included).toEqual([sites[1]!.siteId]);
-    expectClose(await h.model(1), fedAvgExpected(model0, [{ delta: delta(3), samples: 7 }]));
+    expectClose(await h.model(1), fedAvgExpected(model0, [{ delta: delta(3), samples: 2 }]));
     expect(await h.round(2)).toEqual({ round: 2, baseVersion: 1, status: "open", openedAt: DEADLINE + 1, deadline: DEADLINE + 1 + 600_000 });
   });
 
@@ -70,7 +70,7 @@ describe("closeExpiredRounds", () => {
     const model0 = await h.model(0);
     h.deps.clock.ms = DEADLINE + 1;
     await closeExpiredRounds(h.deps);
-    const parts = sites.map((_, i) => ({ delta: delta(i + 2), samples: 2 * i + 1 }));
+    const parts = sites.map((_, i) => ({ delta: delta(i + 2), samples: i + 1 }));
     // Execute
     for (const [i, site] of sites.entries()) await h.submit(site, 2, parts[i]!.delta, parts[i]!.samples);
     const outcomes = await h.runJobs();
@@ -100,6 +100,23 @@ describe("closeExpiredRounds", () => {
     expect(inStats).toEqual({ round: 0, action: "none" });
     expect(inAggregation).toEqual({ round: 1, action: "none" });
     expect(aggregating.deps.queue.messages).toEqual([]);
+  });
+
+  it("does not re-queue a round whose job SQS may still be redelivering (3 receives of 30 minutes, infra/queue.ts)", async () => {
+    // Prepare: the job's first delivery died; SQS retries it for up to 90 minutes before dead-lettering it.
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    const sites = await h.startTraining();
+    store.failNextPut((key) => key.startsWith("audit/"));
+    await h.finishRound(sites, 1).catch(() => undefined);
+    h.deps.clock.ms = T0 + 3 * 30 * 60_000 + 1;
+    // Execute
+    const result = await closeExpiredRounds(h.deps);
+    // Assert
+    expect(result).toEqual({ round: 1, action: "none" });
+    expect(h.deps.queue.messages).toEqual([]);
+    expect(await h.round(1)).toMatchObject({ status: "aggregating", aggregationStartedAt: T0 });
+    expect(await h.round(1)).not.toHaveProperty("requeues");
   });
 
   it("opens the next round on the next tick when a skip died before opening it", async () => {

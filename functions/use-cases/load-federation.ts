@@ -1,5 +1,5 @@
 import { ConsiliumError } from "../../core/errors.ts";
-import { FederationConfig, FederationState } from "../../core/schemas/federation.ts";
+import { DEFAULT_MAX_UPDATE_ABS, FederationConfig, FederationState } from "../../core/schemas/federation.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson } from "../repo.ts";
@@ -12,6 +12,11 @@ export async function loadFederation(deps: CoordinatorDeps): Promise<{ config: F
 
 export function quorumOf(config: FederationConfig): number {
   return config.quorum ?? config.expectedSites;
+}
+
+/** Agreements written before the bound existed get the default one. */
+export function maxUpdateAbsOf(config: FederationConfig): number {
+  return config.maxUpdateAbs ?? DEFAULT_MAX_UPDATE_ABS;
 }
 
 export function assertPhase(state: FederationState, phase: FederationState["phase"]): void {

@@ -1,4 +1,4 @@
-import { clinicalMetrics, mergeCounts } from "../../core/metrics/index.ts";
+import { clinicalMetrics, DEFAULT_BINS, mergeCounts } from "../../core/metrics/index.ts";
 import type { EvalCounts } from "../../core/metrics/eval-counts.ts";
 import { SiteRecord } from "../../core/schemas/federation.ts";
 import { Rejection, RoundRecord, StoredUpdate } from "../../core/schemas/round.ts";
@@ -10,7 +10,13 @@ import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
 
-const pooled = (counts: EvalCounts[]) => (counts.length === 0 ? null : clinicalMetrics(mergeCounts(counts)));
+/** Sites submit DEFAULT_BINS bins; counts stored before that rule cannot be pooled and are left out. */
+const poolable = (c: EvalCounts): boolean => c.pos.length === DEFAULT_BINS && c.neg.length === DEFAULT_BINS;
+
+const pooled = (counts: EvalCounts[]) => {
+  const usable = counts.filter(poolable);
+  return usable.length === 0 ? null : clinicalMetrics(mergeCounts(usable));
+};
 
 async function readAll<T>(list: string[], read: (k: string) => Promise<T | null>): Promise<T[]> {
   const values: (T | null)[] = await Promise.all(list.map(read));
@@ -49,14 +55,15 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
       baseModel: pooled(mine.flatMap((u) => (u.baseMetrics ? [u.baseMetrics] : []))),
     };
   });
+  const pooledEvaluations = evaluations.filter((e) => poolable(e.global) && poolable(e.personalized) && poolable(e.local));
   const final =
-    evaluations.length === 0
+    pooledEvaluations.length === 0
       ? null
       : {
-          global: clinicalMetrics(mergeCounts(evaluations.map((e) => e.global))),
-          personalized: clinicalMetrics(mergeCounts(evaluations.map((e) => e.personalized))),
-          local: clinicalMetrics(mergeCounts(evaluations.map((e) => e.local))),
-          sites: evaluations.length,
+          global: clinicalMetrics(mergeCounts(pooledEvaluations.map((e) => e.global))),
+          personalized: clinicalMetrics(mergeCounts(pooledEvaluations.map((e) => e.personalized))),
+          local: clinicalMetrics(mergeCounts(pooledEvaluations.map((e) => e.local))),
+          sites: pooledEvaluations.length,
         };
   return {
     federation: config.id,

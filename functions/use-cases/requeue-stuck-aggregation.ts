@@ -4,12 +4,17 @@ import { keys } from "../keys.ts";
 import { writeJson } from "../repo.ts";
 import { requestAggregation } from "./request-aggregation.ts";
 
-/** Longer than an aggregation with SQS's retries normally takes; deps may shorten or lengthen it. */
-export const DEFAULT_AGGREGATION_GRACE_MS = 10 * 60_000;
+/**
+ * Longer than SQS can keep redelivering the job (infra/queue.ts: 3 receives, each hidden for a
+ * 30-minute visibility timeout, so up to 90 minutes before the dead-letter queue): a shorter grace
+ * re-queues jobs SQS is still retrying. Deps may shorten or lengthen it.
+ */
+export const DEFAULT_AGGREGATION_GRACE_MS = 2 * 60 * 60_000;
 
 /**
  * Re-queues the aggregate job of a round that has been aggregating for longer than the grace
- * period (its job died, or went to the dead-letter queue), counting the re-queue in the round.
+ * period (its job was lost, or exhausted its retries and went to the dead-letter queue), counting
+ * the re-queue in the round.
  * The grace period starts again at each re-queue. Returns whether it re-queued.
  */
 export async function requeueStuckAggregation(deps: CoordinatorDeps, federation: string, round: RoundRecord): Promise<boolean> {

@@ -103,3 +103,35 @@ describe("submitUpdate: the accepted bytes", () => {
     expect(await h.deps.store.get(keys.acceptedBin(1, sites[0]!.siteId, manifest.sha256))).toEqual(accepted);
   });
 });
+
+describe("submitUpdate: the round's record", () => {
+  it("answers a transient failure to read the round with 500, not ROUND_CLOSED, and takes the site's retry", async () => {
+    // Prepare
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    const sites = await h.startTraining();
+    const manifest = await h.upload(sites[0]!, 1, delta(1), 3);
+    store.failNextGet((key) => key === keys.round(1));
+    // Execute
+    const failed = await h.postUpdate(sites[0]!, 1, manifest);
+    const retry = await h.postUpdate(sites[0]!, 1, manifest);
+    // Assert
+    expect(failed).toEqual({ status: 500, body: { error: { code: "INTERNAL", message: "internal error" } } });
+    expect(retry).toEqual({ status: 202, body: { queued: false } });
+    expect(await h.rejections()).toEqual([]);
+  });
+
+  it("answers a corrupt round record with 500 CORRUPT_STATE, not ROUND_CLOSED, and keeps nothing", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const manifest = await h.upload(sites[0]!, 1, delta(1), 3);
+    await h.deps.store.put(keys.round(1), "{ not json");
+    // Execute
+    const res = await h.postUpdate(sites[0]!, 1, manifest);
+    // Assert
+    expect(res).toEqual({ status: 500, body: { error: { code: "CORRUPT_STATE", message: "internal error" } } });
+    expect(await h.deps.store.head(keys.updateManifest(1, sites[0]!.siteId))).toBeNull();
+    expect(h.deps.logger.entries.filter((e) => e.level === "error").map((e) => e.message)).toEqual(["request failed"]);
+  });
+});

@@ -5,24 +5,27 @@ import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import { updateLength } from "../../core/strategy/update-length.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord, type StoredUpdate, type UpdateManifest } from "../../core/schemas/round.ts";
+import { SiteStats } from "../../core/schemas/site-stats.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
-import { mustReadJson, writeJson } from "../repo.ts";
+import { mustReadJson, readJson, writeJson } from "../repo.ts";
 import { admitAfterWrite } from "./admit-after-write.ts";
-import { loadFederation, quorumOf } from "./load-federation.ts";
+import { loadFederation, maxUpdateAbsOf, quorumOf } from "./load-federation.ts";
 import { requestAggregation } from "./request-aggregation.ts";
 import { verifyUpdate } from "./verify-update.ts";
 
 /**
  * Accepts a site's manifest for the update it uploaded: the update must belong to the open round,
- * arrive by its deadline, match the manifest byte for byte and decode to a finite vector of the
- * body's length. The verified bytes are copied where the site's URL cannot reach. When quorum is
- * reached the round is queued for aggregation.
+ * arrive by its deadline, weigh no more samples than the site has training rows, match the manifest
+ * byte for byte and decode to a vector of the body's length within the federation's bound. The
+ * verified bytes are copied where the site's URL cannot reach. When quorum is reached the round is
+ * queued for aggregation.
  */
 export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round: number, manifest: UpdateManifest): Promise<{ queued: boolean }> {
   if (manifest.round !== round) throw new ConsiliumError("ROUND_MISMATCH", `manifest is for round ${manifest.round}, path says ${round}`, 400);
   const { config, state } = await loadFederation(deps);
-  const record = state.phase === "training" ? await mustReadJson(deps.store, keys.round(round), RoundRecord, "ROUND_CLOSED", `round ${round}`).catch(() => null) : null;
+  // Only a round that does not exist is closed: corrupt state or a failed read is the coordinator's error, not the site's.
+  const record = state.phase === "training" ? await readJson(deps.store, keys.round(round), RoundRecord) : null;
   if (!record || record.status !== "open" || round !== state.round) {
     throw new ConsiliumError("ROUND_CLOSED", `round ${round} is not open for updates`, 409);
   }
@@ -30,11 +33,16 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
     throw new ConsiliumError("DEADLINE_PASSED", `round ${round} stopped taking updates at its deadline, ${new Date(record.deadline).toISOString()}`, 409);
   }
   if (manifest.codec !== config.codec) throw new ConsiliumError("CODEC_MISMATCH", `round uses codec ${config.codec}, update says ${manifest.codec}`, 422);
+  const stats = await readJson(deps.store, keys.stats(siteId), SiteStats);
+  // A site enrolled after the statistics phase never reported rows, so its weight has no cap.
+  if (stats && manifest.samples > stats.rows) {
+    throw new ConsiliumError("SAMPLES_MISMATCH", `update weighs ${manifest.samples} samples, but site ${siteId} reported ${stats.rows} training rows`, 422);
+  }
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
   const length = updateLength(createStrategy(config.strategy), modelLayout(config.model, prep.inputs.length).bodySize);
   const size = encodedSize(length, config.codec);
   if (manifest.byteLength !== size) throw new ConsiliumError("SIZE_MISMATCH", `update must be ${size} bytes, manifest says ${manifest.byteLength}`, 422);
-  const expected = { ...manifest, length, codec: config.codec };
+  const expected = { ...manifest, length, codec: config.codec, maxAbs: maxUpdateAbsOf(config) };
   const { bytes } = await verifyUpdate(deps.store, keys.updateBin(round, siteId), expected, `no update uploaded for site ${siteId} in round ${round}`);
   // The presigned PUT stays valid after this answer: the aggregator reads this copy, never the upload key.
   await deps.store.put(keys.acceptedBin(round, siteId, manifest.sha256), bytes, { ifAbsent: true, contentType: "application/octet-stream" });
