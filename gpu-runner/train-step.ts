@@ -56,6 +56,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
   const before = s.client.traffic.down;
   const base = decodeUpdate(await s.client.download(task.model), { length: task.layout.bodySize, codec: "float32" }).values;
   const { train, test } = s.prepared(task.preprocessing);
+  if (train.rows === 0) throw new ConsiliumError("NO_TRAINING_ROWS", "this site has no labelled training rows to train on", 400);
   const baseMetrics = countPredictions(scoreRows(task.layout, base, null, test), test.y);
   const rng = seededRandom((task.seed ^ s.siteSeed) >>> 0);
   const opts = roundOptions(task.training, task.round, task.rounds, rng);
@@ -67,7 +68,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
   await s.client.upload(task.upload.url, bytes);
   await s.client.postUpdate({
     round: task.round,
-    samples: Math.max(1, train.rows),
+    samples: train.rows,
     codec: task.codec,
     byteLength: bytes.length,
     sha256: sha256Hex(bytes),

@@ -1,8 +1,8 @@
 /**
  * @module
  * Properties every aggregation strategy must have, registered as vitest tests by
- * `strategyConformance`. `strategies.conformance.test.ts` runs it for every name in the registry,
- * so a new strategy is held to it by joining `createStrategy` and nothing else.
+ * `strategyConformance`. `strategies.conformance.test.ts` runs it for every stage in the registry
+ * and for compositions of them, so a new stage is held to it by joining `createStrategy`.
  */
 import { describe, expect, it } from "vitest";
 import { createStrategy } from "./create-strategy.ts";

@@ -3,6 +3,7 @@
  * The aggregation strategy interface. A strategy holds no hidden state: whatever it carries from
  * one round to the next (server-optimizer moments, residuals, reputations) is a `StrategyState`
  * value passed in and returned, which the coordinator stores between stateless invocations.
+ * `createStrategy` builds strategies as pipelines of stages (`stage.ts`, `pipeline.ts`).
  */
 
 /** Serialisable strategy state: named scalars and named float vectors. */

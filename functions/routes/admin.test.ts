@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { delta, federationConfig, Harness, T0 } from "../testing.ts";
+import { strategyNames } from "../../core/strategy/create-strategy.ts";
 
 const DEADLINE = T0 + 600_000;
 
@@ -62,7 +63,7 @@ describe("admin routes: federation and sites", () => {
     // Execute
     const res = await h.admin("POST", "/v1/admin/federation", federationConfig({ strategy: "fedmagic" }));
     // Assert
-    expect(res).toEqual({ status: 400, body: { error: { code: "INVALID_CONFIG", message: 'unknown strategy "fedmagic" (known: fedavg, fedadam, scaffold)' } } });
+    expect(res).toEqual({ status: 400, body: { error: { code: "INVALID_CONFIG", message: `unknown strategy "fedmagic" (known: ${strategyNames().join(", ")})` } } });
     expect((await h.deps.store.list("")).filter((k) => !k.startsWith("rejections/"))).toEqual([]);
   });
 

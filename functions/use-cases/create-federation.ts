@@ -6,8 +6,9 @@ import { keys } from "../keys.ts";
 import { writeJson } from "../repo.ts";
 
 /** Writes the consortium's agreement once; the federation starts by collecting statistics. */
-export async function createFederation(deps: CoordinatorDeps, config: FederationConfig): Promise<FederationState> {
-  createStrategy(config.strategy);
+export async function createFederation(deps: CoordinatorDeps, requested: FederationConfig): Promise<FederationState> {
+  // The canonical spec is stored, so that a named configuration (`robust`) cannot change under a running federation.
+  const config = { ...requested, strategy: createStrategy(requested.strategy).spec };
   const created = await writeJson(deps.store, keys.federation, config, { ifAbsent: true });
   if (!created) throw new ConsiliumError("FEDERATION_EXISTS", "a federation already exists in this store", 409);
   const state: FederationState = { phase: "stats", round: 0, modelVersion: 0, updatedAt: deps.clock.now() };
