@@ -56,4 +56,18 @@ describe("an attacked federation over HTTP and the embedded S3/SQS server", () =
     expect(clean.pooled.global.auroc ?? 0).toBeGreaterThan(0.8);
     expect(attacked.pooled.global.auroc ?? 1).toBeLessThan((clean.pooled.global.auroc ?? 0) - 0.2);
   });
+
+  it("keeps the model when the federation aggregates with the recommended robust strategy", async () => {
+    // Prepare
+    await selectBackend("wasm");
+    const attack = { spec: "scale:-20", fraction: 0.2 };
+
+    // Execute
+    const clean = await simulateOnce({ ...plan, strategy: "robust" }, 2, { logger: silentLogger });
+    const attacked = await simulateOnce({ ...plan, strategy: "robust", attack }, 2, { logger: silentLogger });
+
+    // Assert
+    expect(attacked.malicious).toHaveLength(1);
+    expect(attacked.pooled.global.auroc ?? 0).toBeGreaterThan((clean.pooled.global.auroc ?? 1) - 0.03);
+  });
 });

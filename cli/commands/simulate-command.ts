@@ -90,7 +90,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "head-epochs": { type: "string", value: "N", help: "epochs of personal-head fitting" },
     "head-l2": { type: "string", value: "X", help: "pull of the personal head towards the global output layer" },
     "head-lr": { type: "string", value: "X", help: "step size of personal-head fitting (default: --lr)" },
-    strategy: { type: "string", value: "SPEC", help: "aggregation strategy: fedavg[:SERVER_LR], fedadam[:LR[:B1[:B2[:TAU]]]] or scaffold[:SERVER_LR] (default: the recipe's, scaffold)" },
+    strategy: { type: "string", value: "SPEC", help: "aggregation pipeline, e.g. fedavg, fedadam:0.05, scaffold, robust, clip:2,trimmed-mean:0.2,fedadam (see README; default: the recipe's, scaffold)" },
     codec: { type: "string", value: "NAME", help: "update codec: float32 or int8 (default float32)" },
     "round-deadline": { type: "string", value: "SECONDS", help: "a round aggregates what it has after this long (default 600)" },
     seed: { type: "string", value: "S", help: "seed of the split, initialisation and training (default 1)" },
