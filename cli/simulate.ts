@@ -10,11 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "../core/logger.ts";
 import { parseModelSpec } from "../core/model/model-spec.ts";
+import type { Table } from "../core/preprocess/table.ts";
 import { buildRunReport } from "../core/report/build-run-report.ts";
 import type { FeatureSpec } from "../core/schemas/feature-spec.ts";
 import type { EnrolResponse, FederationConfig, TrainingConfig } from "../core/schemas/federation.ts";
 import type { RunReport } from "../core/schemas/report.ts";
+import { withWriteOnceCache } from "../functions/adapters/write-once-cache.ts";
 import { systemClock, type ObjectStore } from "../functions/ports.ts";
+import { maliciousSites, parseAttack, type AttackPlan } from "../gpu-runner/attack.ts";
+import { selectBackend } from "../gpu-runner/backend.ts";
 import { trainCentralized } from "../gpu-runner/centralized.ts";
 import { CoordinatorClient } from "../gpu-runner/client.ts";
 import type { SiteData } from "../gpu-runner/data/builtin-datasets.ts";
@@ -22,12 +26,7 @@ import { runSite, type RunnerEvent } from "../gpu-runner/site-runner.ts";
 import { AdminClient } from "./admin-client.ts";
 import { startCoordinator } from "./coordinator-server.ts";
 import { startEmbeddedStack } from "./embedded-stack.ts";
-import { alieZ, parseAttack } from "../gpu-runner/attack.ts";
-import { seededRandom } from "../core/model/init-params.ts";
-import { withWriteOnceCache } from "../functions/adapters/write-once-cache.ts";
 import { runSitesInWorkers } from "./runner-pool.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
-import type { Table } from "../core/preprocess/table.ts";
 
 const toPlain = (t: Table) => ({ columns: [...t.columns], rows: t.rows.map((r) => [...r]) });
 
@@ -85,30 +84,6 @@ function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks
       }),
     ),
   );
-}
-
-export interface AttackPlan {
-  /** An attack spec, see `parseAttack`. */
-  readonly spec: string;
-  /** Share of the sites that are malicious; at least one when above 0. */
-  readonly fraction: number;
-}
-
-/**
- * Which sites are malicious (by index) and the attack each runs, drawn by seed. ALIE without an
- * explicit z gets Baruch et al.'s z for this many sites and attackers.
- */
-export function maliciousSites(sites: number, plan: AttackPlan, seed: number): Map<number, string> {
-  const attack = parseAttack(plan.spec);
-  const count = plan.fraction <= 0 ? 0 : Math.min(sites, Math.max(1, Math.round(plan.fraction * sites)));
-  const spec = attack.kind === "alie" && !plan.spec.includes(":") ? `alie:${alieZ(sites, count)}` : plan.spec;
-  const rng = seededRandom((seed ^ 0xa77ac) >>> 0);
-  const order = [...Array(sites).keys()];
-  for (let i = sites - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [order[i], order[j]] = [order[j] ?? 0, order[i] ?? 0];
-  }
-  return new Map(order.slice(0, count).map((i) => [i, spec]));
 }
 
 /** Runs one seed of the plan end to end and reports it from the coordinator's own status. */

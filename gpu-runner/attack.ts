@@ -4,6 +4,7 @@
  * robust aggregation in simulation. Never wired into `consilium site`.
  */
 import { ConfigError } from "../core/errors.ts";
+import { seededRandom } from "../core/model/init-params.ts";
 
 export type Attack =
   | { readonly kind: "sign-flip" }
@@ -104,4 +105,28 @@ export function inverseNormal(p: number): number {
   const q = p - 0.5;
   const r = q * q;
   return ((((((a1 * r + a2) * r + a3) * r + a4) * r + a5) * r + a6) * q) / (((((b1 * r + b2) * r + b3) * r + b4) * r + b5) * r + 1);
+}
+
+export interface AttackPlan {
+  /** An attack spec, see `parseAttack`. */
+  readonly spec: string;
+  /** Share of the sites that are malicious; at least one when above 0. */
+  readonly fraction: number;
+}
+
+/**
+ * Which sites are malicious (by index) and the attack each runs, drawn by seed. ALIE without an
+ * explicit z gets Baruch et al.'s z for this many sites and attackers.
+ */
+export function maliciousSites(sites: number, plan: AttackPlan, seed: number): Map<number, string> {
+  const attack = parseAttack(plan.spec);
+  const count = plan.fraction <= 0 ? 0 : Math.min(sites, Math.max(1, Math.round(plan.fraction * sites)));
+  const spec = attack.kind === "alie" && !plan.spec.includes(":") ? `alie:${alieZ(sites, count)}` : plan.spec;
+  const rng = seededRandom((seed ^ 0xa77ac) >>> 0);
+  const order = [...Array(sites).keys()];
+  for (let i = sites - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [order[i], order[j]] = [order[j] ?? 0, order[i] ?? 0];
+  }
+  return new Map(order.slice(0, count).map((i) => [i, spec]));
 }

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../core/logger.ts";
-import { maliciousSites, simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
-import { inverseNormal } from "../gpu-runner/attack.ts";
+import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
+import { inverseNormal, maliciousSites } from "../gpu-runner/attack.ts";
 import { selectBackend } from "../gpu-runner/backend.ts";
 import { syntheticSites, syntheticSpec } from "./fixtures/synthetic-sites.ts";
 
