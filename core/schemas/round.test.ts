@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AggregateJob, Job, RoundRecord, StoredUpdate, UpdateManifest } from "./round.ts";
+import { AggregateJob, AuditRecord, Job, RoundRecord, StoredUpdate, UpdateManifest } from "./round.ts";
 import { counts, issuesOf, sha } from "./testing.ts";
 
 const manifest = () => ({ round: 3, samples: 120, codec: "float32", byteLength: 4096, sha256: sha, baseMetrics: counts(), trainLoss: 0.41, bytesDown: 2048 });
@@ -72,5 +72,21 @@ describe("RoundRecord", () => {
     expect(issuesOf(RoundRecord, { round: 1, baseVersion: 0, status: "done", openedAt: 0, deadline: 1 })).toEqual([
       ["status", 'Invalid option: expected one of "open"|"aggregating"|"closed"|"skipped"'],
     ]);
+  });
+});
+
+describe("AuditRecord", () => {
+  it("accepts what the aggregator writes and refuses a negative weight", () => {
+    // Prepare
+    const record = { round: 2, baseVersion: 1, resultVersion: 2, strategy: "fedavg", included: [{ siteId: "a", weight: 10 }], rejected: [], at: 5 };
+
+    // Execute
+    const ok = AuditRecord.safeParse(record);
+    const bad = AuditRecord.safeParse({ ...record, included: [{ siteId: "a", weight: -1 }] });
+
+    // Assert
+    expect(ok.success).toBe(true);
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(["included", 0, "weight"]);
   });
 });

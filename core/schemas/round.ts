@@ -90,3 +90,15 @@ export const Rejection = z.object({
   message: z.string(),
 });
 export type Rejection = z.infer<typeof Rejection>;
+
+/** One round's audit record (`audit/round-{r}.json`): what went into the model and what did not. */
+export const AuditRecord = z.object({
+  round: z.number().int().positive(),
+  baseVersion: z.number().int().nonnegative(),
+  resultVersion: z.number().int().nonnegative(),
+  strategy: z.string(),
+  included: z.array(z.object({ siteId: z.string(), weight: z.number().nonnegative() })),
+  rejected: z.array(z.object({ siteId: z.string(), code: z.string(), message: z.string() })),
+  at: z.number(),
+});
+export type AuditRecord = z.infer<typeof AuditRecord>;

@@ -1,7 +1,7 @@
 import { ConsiliumError } from "../../core/errors.ts";
 import { modelLayout } from "../../core/model/layout.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
-import { RoundRecord, StoredUpdate, type AggregateJob } from "../../core/schemas/round.ts";
+import { RoundRecord, StoredUpdate, type AggregateJob, type AuditRecord } from "../../core/schemas/round.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import { updateLength } from "../../core/strategy/update-length.ts";
 import { encodeState } from "../../core/strategy/state-codec.ts";
@@ -91,7 +91,7 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     included: updates.map((u) => ({ siteId: u.siteId, weight: u.weight })),
     rejected,
     at: now,
-  });
+  } satisfies AuditRecord);
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, resultVersion: job.round, closedAt: now } satisfies RoundRecord);
   if (isCurrent) await advance(deps, config, job.round + 1, job.round);
   deps.logger.info("round aggregated", { round: job.round, sites: updates.length, rejected: rejected.length });
