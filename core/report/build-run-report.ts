@@ -57,11 +57,15 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
     const produced = r.resultVersion;
     const next = produced === undefined ? undefined : measured.get(produced);
     const auroc = produced === undefined ? null : next ? next.auroc : produced === status.state.modelVersion ? finalAuroc : null;
-    return { round: r.round, status: r.status, sites: r.updates, auroc, bytesUp: r.bytesUp, bytesDown: r.bytesDown };
+    const scores = r.scores && Object.fromEntries(r.scores.map((x) => [x.siteId, { distance: x.distance, agreement: x.agreement, action: x.action }]));
+    return { round: r.round, status: r.status, sites: r.updates, auroc, bytesUp: r.bytesUp, bytesDown: r.bytesDown, ...(scores && { scores }) };
   });
+  const scored = status.roundLog.flatMap((r) => r.scores ?? []);
+  const quarantined = [...new Set(scored.filter((x) => x.action === "quarantine").map((x) => x.siteId))].sort();
   return {
     seed,
     malicious: [...malicious],
+    ...(scored.length > 0 && { quarantined }),
     wallSeconds,
     sites,
     meanSiteAccuracy: {

@@ -51,6 +51,11 @@ export const FederationConfig = z.object({
    * delta from one site would overflow the aggregate and stall every later round.
    */
   maxUpdateAbs: z.number().positive().optional(),
+  /**
+   * Contribution scoring (`core/scoring`): each round scores every update, keeps a reputation per
+   * site, down-weights doubtful sites and quarantines repeat offenders. Off when absent.
+   */
+  scoring: z.object({ enabled: z.boolean() }).optional(),
 });
 export type FederationConfig = z.infer<typeof FederationConfig>;
 

@@ -9,6 +9,8 @@ export const RunReport = z.object({
   seed: z.number().int(),
   /** Sites the attack lab made malicious in this run (empty without --attack). */
   malicious: z.array(z.string()).default([]),
+  /** With contribution scoring: sites quarantined in any round of this run. */
+  quarantined: z.array(z.string()).optional(),
   wallSeconds: z.number().nonnegative(),
   sites: z.array(
     z.object({
@@ -22,7 +24,18 @@ export const RunReport = z.object({
   meanSiteAccuracy: z.object({ global: rate, personalized: rate, local: rate, centralized: rate }),
   pooled: z.object({ global: Pooled, personalized: Pooled, local: Pooled, centralized: Pooled }),
   /** Per round: pooled AUROC of the model the round produced, and the bytes it moved. */
-  rounds: z.array(z.object({ round: z.number().int(), status: z.string(), sites: z.number().int(), auroc: rate, bytesUp: z.number().int(), bytesDown: z.number().int() })),
+  rounds: z.array(
+    z.object({
+      round: z.number().int(),
+      status: z.string(),
+      sites: z.number().int(),
+      auroc: rate,
+      bytesUp: z.number().int(),
+      bytesDown: z.number().int(),
+      /** With contribution scoring: each scored site's scores and the action they led to, by site id. */
+      scores: z.record(z.string(), z.object({ distance: z.number(), agreement: z.number(), action: z.enum(["keep", "down-weight", "quarantine"]) })).optional(),
+    }),
+  ),
   bytes: z.object({ up: z.number().int(), down: z.number().int() }),
   rejections: z.number().int(),
 });

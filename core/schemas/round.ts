@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DEFAULT_BINS, EvalCounts } from "../metrics/eval-counts.ts";
+import { ScoringDecision } from "../scoring/scoring-policy.ts";
 
 /**
  * Counts as a site submits them: every site bins scores the same way, so that the coordinator can
@@ -99,6 +100,8 @@ export const AuditRecord = z.object({
   strategy: z.string(),
   included: z.array(z.object({ siteId: z.string(), weight: z.number().nonnegative() })),
   rejected: z.array(z.object({ siteId: z.string(), code: z.string(), message: z.string() })),
+  /** With contribution scoring: the sites left out in quarantine, and every decision with its reason. */
+  scoring: z.object({ excluded: z.array(z.string()), decisions: z.array(ScoringDecision) }).optional(),
   at: z.number(),
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { ClinicalMetrics } from "../metrics/clinical-metrics.ts";
+import { SiteScore } from "../scoring/score-updates.ts";
+import { ScoringDecision } from "../scoring/scoring-policy.ts";
 import { FederationState } from "./federation.ts";
 import { Rejection, RoundRecord } from "./round.ts";
 import { StoredEvaluation } from "./task.ts";
@@ -10,6 +12,8 @@ export const RoundStatus = RoundRecord.extend({
   bytesDown: z.number().int().nonnegative(),
   /** Pooled metrics of the round's base model on every reporting site's held-out rows. */
   baseModel: ClinicalMetrics.nullable(),
+  /** With contribution scoring: each scored site's scores and the decision they led to. */
+  scores: z.array(SiteScore.extend(ScoringDecision.pick({ action: true, factor: true, reason: true }).shape)).optional(),
 });
 export type RoundStatus = z.infer<typeof RoundStatus>;
 
@@ -19,6 +23,10 @@ export const SiteStatus = z.object({
   statsReported: z.boolean(),
   updates: z.number().int().nonnegative(),
   evaluated: z.boolean(),
+  /** With contribution scoring, after the latest scored round: the site's reputation, the last round of its quarantine (0 for none), and whether that quarantine covers the current round. */
+  reputation: z.number().min(0).max(1).optional(),
+  quarantinedUntil: z.number().int().nonnegative().optional(),
+  quarantined: z.boolean().optional(),
 });
 export type SiteStatus = z.infer<typeof SiteStatus>;
 

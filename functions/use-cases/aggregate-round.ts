@@ -2,6 +2,7 @@ import { ConsiliumError } from "../../core/errors.ts";
 import { modelLayout } from "../../core/model/layout.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord, StoredUpdate, type AggregateJob, type AuditRecord } from "../../core/schemas/round.ts";
+import { applyReputation } from "../../core/scoring/reputation.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import { updateLength } from "../../core/strategy/update-length.ts";
 import { encodeState } from "../../core/strategy/state-codec.ts";
@@ -15,6 +16,7 @@ import { loadModel, saveModel } from "./models.ts";
 import { beginAggregation } from "./begin-aggregation.ts";
 import { advance } from "./open-round.ts";
 import { recordRejection } from "./record-rejection.ts";
+import { loadReputation, scoreRound } from "./score-round.ts";
 import { verifyUpdate } from "./verify-update.ts";
 
 export type AggregateOutcome = "aggregated" | "skipped" | "already-done";
@@ -65,7 +67,10 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   }
   const global = await loadModel(deps, round.baseVersion);
   const state = await loadStrategyState(deps, strategy, round.baseVersion, bodySize);
-  const result = strategy.aggregate({ global, updates }, state);
+  // Contribution scoring leaves quarantined sites out and scales down-weighted sites' weights.
+  const reputation = config.scoring?.enabled ? await loadReputation(deps, round.baseVersion) : null;
+  const { kept, excluded } = reputation ? applyReputation(reputation, updates, job.round) : { kept: updates, excluded: [] };
+  const result = strategy.aggregate({ global, updates: kept }, state);
   const now = deps.clock.now();
   const skip = async (reason: string): Promise<AggregateOutcome> => {
     await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason, closedAt: now } satisfies RoundRecord);
@@ -79,21 +84,24 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     await recordRejection(deps, { siteId: null, round: job.round, code: "AGGREGATE_NOT_FINITE", message });
     return skip(NOT_FINITE);
   }
-  const samples = updates.reduce((n, u) => n + u.weight, 0);
+  const used = updates.filter((u) => !excluded.includes(u.siteId));
+  const samples = used.reduce((n, u) => n + u.weight, 0);
   const control = strategy.controlVariates ? result.state.vectors.c : undefined;
-  await saveModel(deps, result.model, { version: job.round, round: job.round, strategy: strategy.spec, sites: updates.map((u) => u.siteId), samples }, control);
+  await saveModel(deps, result.model, { version: job.round, round: job.round, strategy: strategy.spec, sites: used.map((u) => u.siteId), samples }, control);
   await deps.store.put(keys.strategyState(job.round), encodeState(result.state), { ifAbsent: true });
+  const scored = reputation && (await scoreRound(deps, job.round, reputation, updates, excluded, result.model, global));
   await writeJson(deps.store, keys.audit(`round-${String(job.round).padStart(6, "0")}`), {
     round: job.round,
     baseVersion: round.baseVersion,
     resultVersion: job.round,
     strategy: strategy.spec,
-    included: updates.map((u) => ({ siteId: u.siteId, weight: u.weight })),
+    included: kept.map((u) => ({ siteId: u.siteId, weight: u.weight })),
     rejected,
+    ...(scored && { scoring: { excluded: scored.excluded, decisions: scored.decisions } }),
     at: now,
   } satisfies AuditRecord);
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, resultVersion: job.round, closedAt: now } satisfies RoundRecord);
   if (isCurrent) await advance(deps, config, job.round + 1, job.round);
-  deps.logger.info("round aggregated", { round: job.round, sites: updates.length, rejected: rejected.length });
+  deps.logger.info("round aggregated", { round: job.round, sites: kept.length, rejected: rejected.length, ...(scored && { quarantined: excluded.length }) });
   return "aggregated";
 }

@@ -1,3 +1,4 @@
+import { Reputation, RoundScores, siteReputation } from "../../core/scoring/index.ts";
 import { clinicalMetrics, DEFAULT_BINS, mergeCounts } from "../../core/metrics/index.ts";
 import type { EvalCounts } from "../../core/metrics/eval-counts.ts";
 import { SiteRecord } from "../../core/schemas/federation.ts";
@@ -33,6 +34,12 @@ async function readRejections(store: ObjectStore): Promise<Rejection[]> {
   return read.sort((a, b) => a.r.at - b.r.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((x) => x.r);
 }
 
+const standing = (r: { reputation: number; quarantinedUntil: number }, round: number) => ({
+  reputation: r.reputation,
+  quarantinedUntil: r.quarantinedUntil,
+  quarantined: round <= r.quarantinedUntil,
+});
+
 /** The federation as an administrator sees it, rebuilt from the store (metrics pooled from counts). */
 export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatus> {
   const { config, state } = await loadFederation(deps);
@@ -45,14 +52,25 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
   const evaluations = await readAll(await store.list(keys.evaluationsPrefix), (k) => readJson(store, k, StoredEvaluation));
   const rejections = await readRejections(store);
   const blocked = state.phase === "stats" ? await readJson(store, keys.statsFailure, Rejection) : null;
+  const scored = await readAll(roundKeys.filter((k) => k.endsWith("/scores.json")), (k) => readJson(store, k, RoundScores));
+  // Keys are zero-padded: the last one listed is the latest round's.
+  const latestReputation = roundKeys.filter((k) => k.endsWith("/reputation.json")).sort().at(-1);
+  const reputation = latestReputation === undefined ? null : await readJson(store, latestReputation, Reputation);
   const roundLog: RoundStatus[] = rounds.map((r) => {
     const mine = updates.filter((u) => u.round === r.round);
+    const roundScores = scored.find((s) => s.round === r.round);
     return {
       ...r,
       updates: mine.length,
       bytesUp: mine.reduce((n, u) => n + u.byteLength, 0),
       bytesDown: mine.reduce((n, u) => n + u.bytesDown, 0),
       baseModel: pooled(mine.flatMap((u) => (u.baseMetrics ? [u.baseMetrics] : []))),
+      ...(roundScores && {
+        scores: roundScores.scores.map((score) => {
+          const d = roundScores.decisions.find((x) => x.siteId === score.siteId);
+          return { ...score, action: d?.action ?? "keep", factor: d?.factor ?? 1, reason: d?.reason ?? "" };
+        }),
+      }),
     };
   });
   const pooledEvaluations = evaluations.filter((e) => poolable(e.global) && poolable(e.personalized) && poolable(e.local));
@@ -77,6 +95,7 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
       statsReported: stats.has(s.id),
       updates: updates.filter((u) => u.siteId === s.id).length,
       evaluated: evaluations.some((e) => e.siteId === s.id),
+      ...(reputation && standing(siteReputation(reputation, s.id), state.round)),
     })),
     roundLog,
     rejections,

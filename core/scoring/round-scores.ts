@@ -1,0 +1,13 @@
+import { z } from "zod";
+import { ScoringDecision } from "./scoring-policy.ts";
+import { SiteScore } from "./score-updates.ts";
+
+/** `rounds/{r}/scores.json`: every verified update's scores and the decision each led to. */
+export const RoundScores = z.object({
+  round: z.number().int().positive(),
+  /** Sites in quarantine this round: scored, but left out of the aggregate. */
+  excluded: z.array(z.string()),
+  scores: z.array(SiteScore),
+  decisions: z.array(ScoringDecision),
+});
+export type RoundScores = z.infer<typeof RoundScores>;
