@@ -29,12 +29,17 @@ export function newSiteCredential(siteId: string): { token: string; tokenSha256:
   return { token, tokenSha256: sha256Text(token) };
 }
 
+/** The site id a credential names, or `null` when it is not a site credential. */
+export function siteIdOfCredential(token: string): string | null {
+  return /^cs_([a-z0-9-]+)_[A-Za-z0-9_-]+$/.exec(token)?.[1] ?? null;
+}
+
 export async function authenticateSite(header: string | undefined, store: ObjectStore): Promise<SiteRecord> {
   const token = bearer(header);
-  const m = /^cs_([a-z0-9-]+)_[A-Za-z0-9_-]+$/.exec(token);
-  if (!m?.[1]) throw new ConsiliumError("UNAUTHENTICATED", "malformed site credential", 401);
-  const site = await readJson(store, keys.site(m[1]), SiteRecord);
-  if (!site) throw new ConsiliumError("UNKNOWN_SITE", `site ${m[1]} is not enrolled`, 401);
+  const siteId = siteIdOfCredential(token);
+  if (!siteId) throw new ConsiliumError("UNAUTHENTICATED", "malformed site credential", 401);
+  const site = await readJson(store, keys.site(siteId), SiteRecord);
+  if (!site) throw new ConsiliumError("UNKNOWN_SITE", `site ${siteId} is not enrolled`, 401);
   const ok = timingSafeEqual(Buffer.from(sha256Text(token)), Buffer.from(site.tokenSha256));
   if (!ok) throw new ConsiliumError("BAD_CREDENTIAL", "wrong credential for site", 401);
   return site;

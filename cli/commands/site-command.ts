@@ -3,6 +3,7 @@
  * `consilium site`: one hospital's runner against a coordinator, on this machine's own rows. Only
  * statistics, body deltas and evaluation counts leave; the personal model stays in --state-dir.
  */
+import { siteIdOfCredential } from "../../functions/auth.ts";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { ConsiliumError } from "../../core/errors.ts";
@@ -23,8 +24,7 @@ import { boolFlag, choiceFlag, fractionFlag, intFlag, ioLogger, parseFlags, proc
 export const heartDiseaseSites = ["cleveland", "hungarian", "switzerland", "va"] as const;
 const datasetSites = ["heart-disease:cleveland", "heart-disease:hungarian", "heart-disease:switzerland", "heart-disease:va"] as const;
 
-/** The credential format of functions/auth.ts: `cs_<siteId>_<secret>`. */
-const SiteToken = textFlag().regex(/^cs_[a-z0-9-]+_[A-Za-z0-9_-]+$/, "expected a site credential cs_<siteId>_<secret>, as consilium enrol prints it");
+const SiteToken = textFlag().refine((t) => siteIdOfCredential(t) !== null, "expected a site credential cs_<siteId>_<secret>, as consilium enrol prints it");
 
 export const SiteFlags = z
   .object({
@@ -137,7 +137,7 @@ function reporter(io: CommandIo, rounds: () => number): (e: RunnerEvent) => void
 export async function siteCommand(argv: readonly string[], options: SiteCommandOptions = {}): Promise<SiteResult> {
   const io = options.io ?? processIo;
   const flags = parseFlags(siteSpec, argv, io.env);
-  const siteId = /^cs_([a-z0-9-]+)_/.exec(flags.token)?.[1] ?? "";
+  const siteId = siteIdOfCredential(flags.token) ?? "";
   const data = await loadSiteData(flags);
   const backend = await selectBackend(flags.backend);
   const stateDir = resolve(flags["state-dir"]);

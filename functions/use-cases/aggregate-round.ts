@@ -1,10 +1,8 @@
 import { ConsiliumError } from "../../core/errors.ts";
-import { modelLayout } from "../../core/model/layout.ts";
+import { updateShape } from "./update-shape.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord, StoredUpdate, type AggregateJob, type AuditRecord } from "../../core/schemas/round.ts";
 import { applyReputation } from "../../core/scoring/reputation.ts";
-import { createStrategy } from "../../core/strategy/create-strategy.ts";
-import { updateLength } from "../../core/strategy/update-length.ts";
 import { encodeState } from "../../core/strategy/state-codec.ts";
 import type { SiteUpdate } from "../../core/strategy/strategy.ts";
 import type { CoordinatorDeps } from "../deps.ts";
@@ -45,9 +43,8 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   }
   const round = await beginAggregation(deps, stored);
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
-  const strategy = createStrategy(config.strategy);
-  const bodySize = modelLayout(config.model, prep.inputs.length).bodySize;
-  const length = updateLength(strategy, bodySize);
+  const { strategy, layout, length } = updateShape(config, prep);
+  const bodySize = layout.bodySize;
   const updates: SiteUpdate[] = [];
   const rejected: NonNullable<RoundRecord["rejected"]> = [];
   for (const siteId of round.included) {

@@ -1,4 +1,4 @@
-import { encodedSize } from "../../core/codec/index.ts";
+import { updateShape } from "./update-shape.ts";
 import { modelLayout } from "../../core/model/layout.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
@@ -10,8 +10,6 @@ import { mustReadJson } from "../repo.ts";
 import { completeStats } from "./complete-stats.ts";
 import { loadFederation } from "./load-federation.ts";
 import { controlRef, modelRef } from "./models.ts";
-import { createStrategy } from "../../core/strategy/create-strategy.ts";
-import { updateLength } from "../../core/strategy/update-length.ts";
 
 /** What one site should do now, with presigned URLs scoped to it, its round and its size. */
 export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<Task> {
@@ -36,7 +34,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
   // An update trained now would be refused with DEADLINE_PASSED: do not spend the site's compute on it.
   if (deps.clock.now() > round.deadline) return wait(`round ${round.round} is past its deadline`);
   if ((await deps.store.head(keys.updateManifest(round.round, siteId))) !== null) return wait(`update for round ${round.round} received`);
-  const byteLength = encodedSize(updateLength(createStrategy(config.strategy), layout.bodySize), config.codec);
+  const { byteLength } = updateShape(config, preprocessing);
   const url = await deps.store.presignPut(keys.updateBin(round.round, siteId), deps.urlTtlSeconds ?? 3600, byteLength);
   return {
     kind: "train",

@@ -1,8 +1,5 @@
 import { ConsiliumError } from "../../core/errors.ts";
-import { encodedSize } from "../../core/codec/index.ts";
-import { modelLayout } from "../../core/model/layout.ts";
-import { createStrategy } from "../../core/strategy/create-strategy.ts";
-import { updateLength } from "../../core/strategy/update-length.ts";
+import { updateShape } from "./update-shape.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord, type StoredUpdate, type UpdateManifest } from "../../core/schemas/round.ts";
 import { SiteStats } from "../../core/schemas/site-stats.ts";
@@ -39,8 +36,7 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
     throw new ConsiliumError("SAMPLES_MISMATCH", `update weighs ${manifest.samples} samples, but site ${siteId} reported ${stats.rows} training rows`, 422);
   }
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
-  const length = updateLength(createStrategy(config.strategy), modelLayout(config.model, prep.inputs.length).bodySize);
-  const size = encodedSize(length, config.codec);
+  const { length, byteLength: size } = updateShape(config, prep);
   if (manifest.byteLength !== size) throw new ConsiliumError("SIZE_MISMATCH", `update must be ${size} bytes, manifest says ${manifest.byteLength}`, 422);
   const expected = { ...manifest, length, codec: config.codec, maxAbs: maxUpdateAbsOf(config) };
   const { bytes } = await verifyUpdate(deps.store, keys.updateBin(round, siteId), expected, `no update uploaded for site ${siteId} in round ${round}`);

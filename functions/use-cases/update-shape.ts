@@ -1,0 +1,24 @@
+import { encodedSize } from "../../core/codec/index.ts";
+import { modelLayout, type Layout } from "../../core/model/layout.ts";
+import type { FederationConfig } from "../../core/schemas/federation.ts";
+import type { Preprocessing } from "../../core/schemas/preprocessing.ts";
+import { createStrategy } from "../../core/strategy/create-strategy.ts";
+import type { Strategy } from "../../core/strategy/strategy.ts";
+import { updateLength } from "../../core/strategy/update-length.ts";
+
+export interface UpdateShape {
+  readonly strategy: Strategy;
+  readonly layout: Layout;
+  /** Values in one site update (the body delta, then the control delta for SCAFFOLD). */
+  readonly length: number;
+  /** Bytes of one encoded update under the federation's codec. */
+  readonly byteLength: number;
+}
+
+/** What one site update must look like, from the federation's model, preprocessing, strategy and codec. */
+export function updateShape(config: FederationConfig, prep: Preprocessing): UpdateShape {
+  const strategy = createStrategy(config.strategy);
+  const layout = modelLayout(config.model, prep.inputs.length);
+  const length = updateLength(strategy, layout.bodySize);
+  return { strategy, layout, length, byteLength: encodedSize(length, config.codec) };
+}
