@@ -9,9 +9,17 @@ import { localRound, type Controls } from "./local-round.ts";
 import { scoreRows } from "./score-rows.ts";
 import type { SiteSession } from "./site-session.ts";
 import { loadControl, saveControl } from "./site-state.ts";
+import type { TrainOptions } from "./train.ts";
 import { roundOptions } from "./train-rounds.ts";
 
 type TrainTask = Extract<Task, { kind: "train" }>;
+
+/** The round's options plus FedProx's pull towards `base`, the global body the round started from. */
+export function siteOptions(task: TrainTask, base: Float32Array, rng: () => number): TrainOptions {
+  const opts = roundOptions(task.training, task.round, task.rounds, rng);
+  const mu = task.training.proximalMu ?? 0;
+  return mu > 0 ? { ...opts, proximal: { mu, anchor: base } } : opts;
+}
 
 async function controlsFor(s: SiteSession, task: TrainTask, length: number): Promise<Controls | null> {
   if (!task.control) return null;
@@ -27,7 +35,7 @@ function poisonBody(attack: Attack, update: Float32Array, base: Float32Array, tr
   const n = base.length;
   const samples: Float32Array[] = [];
   if (attack.kind === "alie") {
-    const opts = roundOptions(task.training, task.round, task.rounds, rng);
+    const opts = siteOptions(task, base, rng);
     for (let k = 0; k < ALIE_SAMPLES; k++) samples.push(localRound(task.layout, base, bootstrap(train, rng), opts, null).update);
   }
   const out = Float32Array.from(update);
@@ -59,7 +67,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
   if (train.rows === 0) throw new ConsiliumError("NO_TRAINING_ROWS", "this site has no labelled training rows to train on", 400);
   const baseMetrics = countPredictions(scoreRows(task.layout, base, null, test), test.y);
   const rng = seededRandom((task.seed ^ s.siteSeed) >>> 0);
-  const opts = roundOptions(task.training, task.round, task.rounds, rng);
+  const opts = siteOptions(task, base, rng);
   const data = s.attack?.kind === "label-flip" ? { ...train, y: train.y.map((v) => 1 - v) } : train;
   const result = localRound(task.layout, base, data, opts, await controlsFor(s, task, base.length));
   const update = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;

@@ -127,6 +127,83 @@ describe("trainBody", () => {
     expect(Array.from(result.params)).toEqual(close([0.5 - 5 * 0.2 * 0.3, -1 + 5 * 0.2 * 0.2, 2 - 5 * 0.2 * 0.1, 0], 6));
   });
 
+  it("adds the proximal pull −lr · mu · (w − anchor) to one step of every parameter, on top of the correction", () => {
+    // Prepare: the same seed draws the same minibatch, so the data gradient cancels in the difference.
+    const layout = modelLayout({ kind: "mlp", hidden: [3] }, 2);
+    const data = separableRows(40, 4);
+    const start = initBody(layout, seededRandom(2));
+    start.set(uniform(4, 8), layout.bodySize - 4);
+    const anchor = uniform(layout.bodySize, 5);
+    const correction = uniform(layout.bodySize, 6);
+    const lr = 0.1;
+    const mu = 2;
+    const opts = { epochs: 1, steps: 1, batchSize: 16, learningRate: lr, l2: 0 };
+
+    // Execute
+    const plain = trainBody(layout, start, data, { ...opts, rng: seededRandom(1) });
+    const pulled = trainBody(layout, start, data, { ...opts, rng: seededRandom(1), proximal: { mu, anchor } });
+    const both = trainBody(layout, start, data, { ...opts, rng: seededRandom(1), correction, proximal: { mu, anchor } });
+
+    // Assert
+    const pull = start.map((w, i) => -lr * mu * (w - (anchor[i] ?? 0)));
+    expect(Array.from(pulled.params.map((v, i) => v - (plain.params[i] ?? 0)))).toEqual(close(pull, 5));
+    expect(Array.from(both.params.map((v, i) => v - (plain.params[i] ?? 0)))).toEqual(close(pull.map((p, i) => p - lr * (correction[i] ?? 0)), 5));
+    // The proximal term steers the step but is not part of the reported data loss.
+    expect(pulled.loss).toBeCloseTo(plain.loss, 6);
+  });
+
+  it("matches full-batch gradient descent on the proximal objective step for step", () => {
+    // Prepare: the anchor is fixed for the whole call, not the current iterate.
+    const layout = modelLayout({ kind: "logreg" }, 3);
+    const data = logisticRows(30, [1, -2, 0.5], 0.3, 7);
+    const start = uniform(layout.bodySize, 3, 0.5);
+    const anchor = uniform(layout.bodySize, 4);
+    const mu = 0.7;
+    const gradient = (w: Float64Array) => logregGradient(w, data, 0.1).map((g, i) => g + mu * ((w[i] ?? 0) - (anchor[i] ?? 0)));
+
+    // Execute
+    const result = trainBody(layout, start, data, { epochs: 1, steps: 12, batchSize: 30, learningRate: 0.3, l2: 0.1, rng: seededRandom(1), proximal: { mu, anchor } });
+
+    // Assert
+    expect(Array.from(result.params)).toEqual(close(descend(start, gradient, 12, 0.3).params, 5));
+  });
+
+  it("keeps the body near the anchor with a large mu: the drift shrinks by about 1 / (K · lr · mu)", () => {
+    // Prepare: lr · mu = 0.5 keeps the pull stable; K · lr · mu = 100.
+    const layout = modelLayout({ kind: "mlp", hidden: [4] }, 2);
+    const data = separableRows(64, 5);
+    const start = initBody(layout, seededRandom(3));
+    const opts = { epochs: 1, steps: 200, batchSize: 16, learningRate: 0.005, l2: 0 };
+    const distance = (w: Float32Array) => Math.hypot(...w.map((v, i) => v - (start[i] ?? 0)));
+
+    // Execute
+    const free = trainBody(layout, start, data, { ...opts, rng: seededRandom(1) });
+    const pulled = trainBody(layout, start, data, { ...opts, rng: seededRandom(1), proximal: { mu: 100, anchor: start } });
+
+    // Assert
+    expect(distance(free.params)).toBeGreaterThan(0.05);
+    expect(distance(pulled.params)).toBeGreaterThan(0);
+    expect(distance(pulled.params) / distance(free.params)).toBeGreaterThan(0.005);
+    expect(distance(pulled.params) / distance(free.params)).toBeLessThan(0.02);
+  });
+
+  it("trains exactly as without the term when mu is 0", () => {
+    // Prepare
+    const layout = modelLayout({ kind: "mlp", hidden: [3] }, 2);
+    const data = separableRows(50, 6);
+    const start = initBody(layout, seededRandom(4));
+    const opts = { epochs: 3, batchSize: 8, learningRate: 0.2, l2: 0.01 };
+
+    // Execute
+    const absent = trainBody(layout, start, data, { ...opts, rng: seededRandom(1) });
+    const zero = trainBody(layout, start, data, { ...opts, rng: seededRandom(1), proximal: { mu: 0, anchor: uniform(layout.bodySize, 7) } });
+
+    // Assert
+    expect(new Uint8Array(zero.params.buffer)).toEqual(new Uint8Array(absent.params.buffer));
+    expect(zero.loss).toBe(absent.loss);
+    expect(zero.steps).toBe(absent.steps);
+  });
+
   it("matches full-batch gradient descent on logistic regression step for step", () => {
     // Prepare
     const layout = modelLayout({ kind: "logreg" }, 3);
@@ -225,6 +302,8 @@ describe("training releases its tensors", () => {
     const afterBody = tf.memory().numTensors;
     trainBody(layout, body, data, { ...opts, steps: 13, rng: seededRandom(1), correction: uniform(layout.bodySize, 2) });
     trainBody(layout, body, empty, { ...opts, rng: seededRandom(1), correction: uniform(layout.bodySize, 2) });
+    trainBody(layout, body, data, { ...opts, steps: 5, rng: seededRandom(1), correction: uniform(layout.bodySize, 2), proximal: { mu: 0.5, anchor: body } });
+    trainBody(layout, body, empty, { ...opts, rng: seededRandom(1), proximal: { mu: 0.5, anchor: body } });
     const afterCorrected = tf.memory().numTensors;
     const fitted = trainHead(layout, trained.params, head, data, { ...opts, rng: seededRandom(1) });
     const afterHead = tf.memory().numTensors;

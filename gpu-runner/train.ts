@@ -26,6 +26,11 @@ export interface TrainOptions {
    * linear loss term `<w, correction>` whose gradient it is.
    */
   readonly correction?: Float32Array;
+  /**
+   * FedProx (Li et al. 2020): adds `mu/2 · ‖w − anchor‖²` over the whole body to what is minimised
+   * (not to the reported loss), `anchor` being the global body the round started from.
+   */
+  readonly proximal?: { readonly mu: number; readonly anchor: Float32Array };
 }
 
 export interface TrainResult {
@@ -98,18 +103,26 @@ export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opt
   const kernels = vars.body.filter((_, i) => i % 2 === 0);
   const correction = opts.correction;
   const corr = correction ? layout.body.map((s) => tf.tensor(correction.subarray(s.offset, s.offset + s.size), s.shape)) : [];
+  const mu = opts.proximal?.mu ?? 0;
+  const anchor = opts.proximal && mu > 0 ? opts.proximal.anchor : null;
+  const anchors = anchor ? layout.body.map((s) => tf.tensor(anchor.subarray(s.offset, s.offset + s.size), s.shape)) : [];
   try {
     if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(body), loss: 0, steps: 0 };
     const r = runSteps(data, opts, vars.body, (xb, yb) => {
       const penalty = kernels.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
       const reported: tf.Scalar = tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
-      const objective = corr.reduce<tf.Scalar>((l, c, i) => tf.add(l, tf.sum(tf.mul(vars.body[i] as tf.Variable, c))) as tf.Scalar, reported);
+      const corrected = corr.reduce<tf.Scalar>((l, c, i) => tf.add(l, tf.sum(tf.mul(vars.body[i] as tf.Variable, c))) as tf.Scalar, reported);
+      const objective = anchors.reduce<tf.Scalar>(
+        (l, a, i) => tf.add(l, tf.mul(mu / 2, tf.sum(tf.square(tf.sub(vars.body[i] as tf.Variable, a))))) as tf.Scalar,
+        corrected,
+      );
       return { objective, reported };
     });
     return { params: readVars(vars.body, layout.bodySize), ...r };
   } finally {
     disposeVars(vars);
     for (const c of corr) c.dispose();
+    for (const a of anchors) a.dispose();
   }
 }
 

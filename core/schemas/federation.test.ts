@@ -43,6 +43,18 @@ describe("FederationConfig", () => {
     expect(parsed).toMatchObject({ ...bare, l2: 0, headEpochs: 50, headL2: 0.01 });
   });
 
+  it("takes FedProx's mu, and leaves it unset when absent (proximal term off)", () => {
+    // Execute
+    const pulled = TrainingConfig.parse({ ...training(), proximalMu: 0.01 });
+    const off = TrainingConfig.parse({ ...training(), proximalMu: 0 });
+    const older = TrainingConfig.parse(training());
+
+    // Assert
+    expect(pulled.proximalMu).toBe(0.01);
+    expect(off.proximalMu).toBe(0);
+    expect(older).not.toHaveProperty("proximalMu");
+  });
+
   it.each([
     ["an id with capitals", { id: "Heart" }, [["id", "Invalid string: must match pattern /^[a-z0-9][a-z0-9-]{0,62}$/"]]],
     ["an unknown codec", { codec: "gzip" }, [["codec", 'Invalid option: expected one of "float32"|"int8"']]],
@@ -52,6 +64,8 @@ describe("FederationConfig", () => {
     ["a zero learning rate", { training: { ...training(), learningRate: 0 } }, [["training.learningRate", "Too small: expected number to be >0"]]],
     ["an unknown model", { model: { kind: "cnn" } }, [["model.kind", "Invalid discriminator value. Expected 'logreg' | 'mlp'"]]],
     ["a zero bound on update values", { maxUpdateAbs: 0 }, [["maxUpdateAbs", "Too small: expected number to be >0"]]],
+    ["a negative proximal mu", { training: { ...training(), proximalMu: -0.1 } }, [["training.proximalMu", "Too small: expected number to be >=0"]]],
+    ["a proximal mu above 100", { training: { ...training(), proximalMu: 101 } }, [["training.proximalMu", "Too big: expected number to be <=100"]]],
   ])("rejects %s", (_, patch, expected) => {
     // Execute and Assert
     expect(issuesOf(FederationConfig, { ...config(), ...patch })).toEqual(expected);

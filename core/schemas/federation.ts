@@ -24,6 +24,11 @@ export const TrainingConfig = z.object({
   headLearningRate: z.number().positive().max(10).optional(),
   /** Pull of the personal head towards zero (towards the global output layer). */
   headL2: z.number().nonnegative().max(100).default(0.01),
+  /**
+   * FedProx's μ (Li et al. 2020): each site's local objective adds μ/2·‖w − w_global‖² over the
+   * shared body, pulling it towards the body the round started from. Absent or 0: off.
+   */
+  proximalMu: z.number().nonnegative().max(100).optional(),
 });
 export type TrainingConfig = z.infer<typeof TrainingConfig>;
 
