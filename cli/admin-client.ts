@@ -28,6 +28,11 @@ export class AdminClient {
     return this.call("POST", "/v1/admin/sites", EnrolResponse, { name, id });
   }
 
+  /** Stores the coordinator-held validation set of contribution scoring. */
+  putValidation(set: { columns: readonly string[]; rows: readonly (readonly string[])[] }): Promise<{ rows: number }> {
+    return this.call("PUT", "/v1/admin/validation", z.object({ rows: z.number().int() }), set);
+  }
+
   status(): Promise<FederationStatus> {
     return this.call("GET", "/v1/admin/status", FederationStatus);
   }

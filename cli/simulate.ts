@@ -45,6 +45,10 @@ export interface SimulationPlan {
   readonly workers?: number;
   /** The attack lab: this share of the sites, chosen by seed, sends poisoned updates. */
   readonly attack?: AttackPlan;
+  /** Contribution scoring in the coordinator (off when absent). */
+  readonly scoring?: FederationConfig["scoring"];
+  /** The coordinator-held validation rows for validation-based scoring (see holdOutValidation). */
+  readonly validation?: Table;
 }
 
 export interface SimulationHooks {
@@ -109,7 +113,9 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
       strategy: plan.strategy,
       codec: plan.codec,
       seed,
+      ...(plan.scoring && { scoring: plan.scoring }),
     });
+    if (plan.validation) await admin.putValidation(toPlain(plan.validation));
     const enrolled: EnrolResponse[] = [];
     // Fixed ids make a seed's run reproducible: a site's training randomness derives from its id.
     for (const [i, site] of plan.sites.entries()) enrolled.push(await admin.enrol(site.name, `site-${String(i + 1).padStart(2, "0")}`));

@@ -3,6 +3,8 @@ export const keys = {
   federation: "federation.json",
   state: "state.json",
   preprocessing: "preprocessing.json",
+  /** The coordinator-held validation rows of contribution scoring (raw cells, the federation's columns). */
+  validation: "validation.json",
   /** Why the statistics collected so far do not merge; outside `stats/` so that it is never counted as a site's. */
   statsFailure: "stats-failure.json",
   site: (id: string) => `sites/${id}.json`,

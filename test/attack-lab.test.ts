@@ -8,6 +8,7 @@ import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import { inverseNormal, maliciousSites } from "../gpu-runner/attack.ts";
 import { selectBackend } from "../gpu-runner/backend.ts";
 import { syntheticSites, syntheticSpec } from "./fixtures/synthetic-sites.ts";
+import { holdOutValidation } from "../cli/validation-split.ts";
 
 const plan: SimulationPlan = {
   sites: syntheticSites({ sites: 5, trainRows: 120, testRows: 60, seed: 21 }),
@@ -69,5 +70,25 @@ describe("an attacked federation over HTTP and the embedded S3/SQS server", () =
     // Assert
     expect(attacked.malicious).toHaveLength(1);
     expect(attacked.pooled.global.auroc ?? 0).toBeGreaterThan((clean.pooled.global.auroc ?? 1) - 0.03);
+  });
+
+  it("with scoring and a validation set, quarantines the sign-flipping site in round 1, and no site in the clean run", async () => {
+    // Prepare
+    await selectBackend("wasm");
+    const { sites, validation } = holdOutValidation(plan.sites, 0.1, 2);
+    const scored: SimulationPlan = { ...plan, sites, validation, strategy: "robust", scoring: { enabled: true } };
+
+    // Execute
+    const clean = await simulateOnce(scored, 2, { logger: silentLogger });
+    const attacked = await simulateOnce({ ...scored, attack: { spec: "sign-flip", fraction: 0.2 } }, 2, { logger: silentLogger });
+
+    // Assert
+    expect(clean.quarantined).toEqual([]);
+    expect(attacked.malicious).toHaveLength(1);
+    expect(attacked.quarantined).toEqual(attacked.malicious);
+    expect(attacked.firstQuarantined).toEqual({ [attacked.malicious[0]!]: 1 });
+    const round1 = attacked.rounds[0]?.scores ?? {};
+    expect(Object.keys(round1).sort()).toEqual(attacked.sites.map((s) => s.id).sort());
+    expect(Object.values(round1).every((x) => x.gain !== undefined)).toBe(true);
   });
 });

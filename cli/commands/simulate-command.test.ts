@@ -35,3 +35,22 @@ describe("parseSimulateFlags --prox-mu", () => {
     expect(helpText(simulateSpec)).toMatch(/\n {2}--prox-mu MU +FedProx: proximal pull of local training towards the round's global body \(default 0, off\)\n/);
   });
 });
+
+describe("parseSimulateFlags --scoring and --validation", () => {
+  it("turns scoring on and takes the validation share", () => {
+    // Execute
+    const on = parseSimulateFlags(["--dataset", "wdbc", "--scoring", "--validation", "0.1"]);
+    const off = parseSimulateFlags(["--dataset", "wdbc"]);
+
+    // Assert
+    expect(on.scoring).toBe(true);
+    expect(on.validation).toBe(0.1);
+    expect(off.scoring).toBe(false);
+    expect(off.validation).toBeUndefined();
+  });
+
+  it("refuses a validation set without scoring, and a share outside (0, 1)", () => {
+    expect(usage(["--dataset", "wdbc", "--validation", "0.1"])).toMatch(/--validation needs --scoring/);
+    expect(usage(["--dataset", "wdbc", "--scoring", "--validation", "1"])).toBe('--validation: Too big: expected number to be <1 (got "1")');
+  });
+});

@@ -9,6 +9,7 @@ import { Report, type RunReport, type Stat } from "../../core/schemas/report.ts"
 import { selectBackend, BackendName } from "../../gpu-runner/backend.ts";
 import { loadBuiltin, loadCsvDataset } from "../recipes.ts";
 import { simulateOnce } from "../simulate.ts";
+import { holdOutValidation } from "../validation-split.ts";
 import { createTerminal } from "../terminal.ts";
 import { parseFlags, type CommandSpec } from "./flags.ts";
 
@@ -58,12 +59,15 @@ export const SimulateFlags = z
       }, "expected sign-flip, scale:F, gaussian:SIGMA, label-flip, alie[:Z] or ipm[:EPSILON]")
       .optional(),
     malicious: num.min(0).lt(1).optional(),
+    scoring: z.boolean().default(false),
+    validation: num.gt(0).lt(1).optional(),
     quiet: z.boolean().default(false),
     verbose: z.boolean().default(false),
   })
   .refine((f) => (f.dataset === undefined) !== (f.data === undefined), { message: "give exactly one of --dataset NAME or --data FILE.csv" })
   .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" })
-  .refine((f) => f.malicious === undefined || f.attack !== undefined, { message: "--malicious needs --attack SPEC" });
+  .refine((f) => f.malicious === undefined || f.attack !== undefined, { message: "--malicious needs --attack SPEC" })
+  .refine((f) => f.validation === undefined || f.scoring, { message: "--validation needs --scoring" });
 export type SimulateFlags = z.infer<typeof SimulateFlags>;
 
 /** The flag table of `consilium simulate`: parsing, `--help` and the README reference. */
@@ -102,6 +106,8 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "state-dir": { type: "string", value: "DIR", help: "keep each site's personal model under DIR/<site-id>" },
     attack: { type: "string", value: "SPEC", help: "attack lab: malicious sites send sign-flip, scale:F, gaussian:SIGMA, label-flip, alie[:Z] or ipm[:EPSILON] updates" },
     malicious: { type: "string", value: "FRACTION", help: "with --attack: share of sites that are malicious, chosen by seed (default 0.2, at least one)" },
+    scoring: { type: "boolean", help: "contribution scoring: score every update, keep a reputation per site, down-weight or quarantine offenders (see README)" },
+    validation: { type: "string", value: "FRACTION", help: "with --scoring: hold this share of each site's training rows at the coordinator as the validation set of validation-based scoring (simulation only)" },
     workers: { type: "string", value: "N", help: "worker threads for the site runners; 0 runs them in the main thread (default: the number of cores)" },
     quiet: { type: "boolean", help: "print nothing but errors" },
     verbose: { type: "boolean", help: "print the coordinator's and runners' info lines" },
@@ -154,6 +160,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     stateDir: flags["state-dir"],
     workers: flags.workers,
     attack: flags.attack === undefined ? undefined : { spec: flags.attack, fraction: flags.malicious ?? 0.2 },
+    scoring: flags.scoring ? { enabled: true } : undefined,
   };
   term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}, backend ${backend}`);
   const runs: RunReport[] = [];
@@ -161,9 +168,10 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     const seed = flags.seed + k;
     if (flags.seeds > 1) term.line(`seed ${seed} (${k + 1}/${flags.seeds})`);
     const done = new Map<number, number>();
-    const sites = k === 0 ? data.sites : (await load(seed)).sites;
+    const all = k === 0 ? data.sites : (await load(seed)).sites;
+    const { sites, validation } = flags.validation === undefined ? { sites: all, validation: undefined } : holdOutValidation(all, flags.validation, seed);
     runs.push(
-      await simulateOnce({ ...plan, sites }, seed, {
+      await simulateOnce({ ...plan, sites, validation }, seed, {
         logger: term.logger,
         onEvent: (_site, e) => {
           if (e.kind !== "trained") return;
@@ -195,6 +203,9 @@ function printReport(report: Report, line: (s: string) => void, tty: boolean): v
   for (const [name, v] of [["global", p.global], ["personalised", p.personalized], ["local only", p.local], ["centralized", p.centralized]] as const) {
     line(`pooled ${name.padEnd(12)} accuracy ${fmt(v.accuracy, n)}  AUROC ${fmt(v.auroc, n)}  sensitivity ${fmt(v.sensitivity, n)}  specificity ${fmt(v.specificity, n)}`);
   }
-  for (const r of report.runs) if (r.malicious.length > 0) line(`seed ${r.seed}: malicious sites ${r.malicious.join(", ")}`);
+  for (const r of report.runs) {
+    if (r.malicious.length > 0) line(`seed ${r.seed}: malicious sites ${r.malicious.join(", ")}`);
+    if (r.quarantined) line(`seed ${r.seed}: quarantined ${r.quarantined.length === 0 ? "none" : r.quarantined.map((id) => `${id} (from round ${r.firstQuarantined?.[id] ?? "?"})`).join(", ")}`);
+  }
   line(`federated/centralized mean site accuracy ${fmt(report.federatedToCentralized, n)}; bytes up ${whole(report.bytes.up, n)}, down ${whole(report.bytes.down, n)}; rejected inputs ${whole(report.rejections, n)}; backend ${report.backend}; ${fmt(report.wallSeconds, n)} s per run`);
 }

@@ -3,10 +3,13 @@ import { RunReport } from "../schemas/report.ts";
 import { FederationStatus } from "../schemas/status.ts";
 import { buildRunReport } from "./build-run-report.ts";
 
-const score = (siteId: string, distance: number, agreement: number, action: "keep" | "down-weight" | "quarantine") => ({
+const score = (siteId: string, distance: number, agreement: number, action: "keep" | "down-weight" | "quarantine", gain?: number) => ({
   siteId,
   distance,
   agreement,
+  alignment: agreement,
+  norm: distance,
+  ...(gain !== undefined && { gain }),
   action,
   factor: action === "keep" ? 1 : action === "quarantine" ? 0 : 0.5,
   reason: "test",
@@ -47,7 +50,7 @@ describe("buildRunReport with contribution scores", () => {
     // Prepare
     const s = status([
       [score("a", 1, 0.9, "keep"), score("b", 9.1, -0.8, "down-weight")],
-      [score("a", 0.8, 0.95, "keep"), score("b", 8, -0.9, "quarantine")],
+      [score("a", 0.8, 0.95, "keep"), score("b", 8, -0.9, "quarantine", -0.1)],
     ]);
 
     // Execute
@@ -55,7 +58,11 @@ describe("buildRunReport with contribution scores", () => {
 
     // Assert
     expect(report.quarantined).toEqual(["b"]);
-    expect(report.rounds[1]?.scores).toEqual({ a: { distance: 0.8, agreement: 0.95, action: "keep" }, b: { distance: 8, agreement: -0.9, action: "quarantine" } });
+    expect(report.firstQuarantined).toEqual({ b: 2 });
+    expect(report.rounds[1]?.scores).toEqual({
+      a: { distance: 0.8, agreement: 0.95, alignment: 0.95, norm: 0.8, action: "keep" },
+      b: { distance: 8, agreement: -0.9, alignment: -0.9, norm: 8, gain: -0.1, action: "quarantine" },
+    });
   });
 
   it("leaves both out when the status holds no scores", () => {

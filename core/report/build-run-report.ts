@@ -57,15 +57,19 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
     const produced = r.resultVersion;
     const next = produced === undefined ? undefined : measured.get(produced);
     const auroc = produced === undefined ? null : next ? next.auroc : produced === status.state.modelVersion ? finalAuroc : null;
-    const scores = r.scores && Object.fromEntries(r.scores.map((x) => [x.siteId, { distance: x.distance, agreement: x.agreement, action: x.action }]));
+    const scores = r.scores && Object.fromEntries(r.scores.map((x) => [x.siteId, { distance: x.distance, agreement: x.agreement, alignment: x.alignment, norm: x.norm, ...(x.gain !== undefined && { gain: x.gain }), action: x.action }]));
     return { round: r.round, status: r.status, sites: r.updates, auroc, bytesUp: r.bytesUp, bytesDown: r.bytesDown, ...(scores && { scores }) };
   });
   const scored = status.roundLog.flatMap((r) => r.scores ?? []);
-  const quarantined = [...new Set(scored.filter((x) => x.action === "quarantine").map((x) => x.siteId))].sort();
+  const firstQuarantined: Record<string, number> = {};
+  for (const r of [...status.roundLog].sort((a, b) => a.round - b.round)) {
+    for (const x of r.scores ?? []) if (x.action === "quarantine") firstQuarantined[x.siteId] ??= r.round;
+  }
+  const quarantined = Object.keys(firstQuarantined).sort();
   return {
     seed,
     malicious: [...malicious],
-    ...(scored.length > 0 && { quarantined }),
+    ...(scored.length > 0 && { quarantined, firstQuarantined }),
     wallSeconds,
     sites,
     meanSiteAccuracy: {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CodecName } from "../codec/index.ts";
 import { ModelSpec } from "../model/model-spec.ts";
+import { ScoringOptions } from "../scoring/scoring-policy.ts";
 import { FeatureSpec } from "./feature-spec.ts";
 
 /** What a site does with the shared body in one round; sent to every site with its task. */
@@ -58,9 +59,10 @@ export const FederationConfig = z.object({
   maxUpdateAbs: z.number().positive().optional(),
   /**
    * Contribution scoring (`core/scoring`): each round scores every update, keeps a reputation per
-   * site, down-weights doubtful sites and quarantines repeat offenders. Off when absent.
+   * site, down-weights doubtful sites and quarantines offenders, with the policy's thresholds
+   * (defaults filled in). Off when absent.
    */
-  scoring: z.object({ enabled: z.boolean() }).optional(),
+  scoring: z.object({ enabled: z.boolean() }).extend(ScoringOptions.partial().shape).optional(),
 });
 export type FederationConfig = z.infer<typeof FederationConfig>;
 

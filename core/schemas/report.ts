@@ -11,6 +11,8 @@ export const RunReport = z.object({
   malicious: z.array(z.string()).default([]),
   /** With contribution scoring: sites quarantined in any round of this run. */
   quarantined: z.array(z.string()).optional(),
+  /** With contribution scoring: the first round each quarantined site was quarantined in, by site id. */
+  firstQuarantined: z.record(z.string(), z.number().int().positive()).optional(),
   wallSeconds: z.number().nonnegative(),
   sites: z.array(
     z.object({
@@ -33,7 +35,12 @@ export const RunReport = z.object({
       bytesUp: z.number().int(),
       bytesDown: z.number().int(),
       /** With contribution scoring: each scored site's scores and the action they led to, by site id. */
-      scores: z.record(z.string(), z.object({ distance: z.number(), agreement: z.number(), action: z.enum(["keep", "down-weight", "quarantine"]) })).optional(),
+      scores: z
+        .record(
+          z.string(),
+          z.object({ distance: z.number(), agreement: z.number(), alignment: z.number(), norm: z.number(), gain: z.number().optional(), action: z.enum(["keep", "down-weight", "quarantine"]) }),
+        )
+        .optional(),
     }),
   ),
   bytes: z.object({ up: z.number().int(), down: z.number().int() }),

@@ -18,6 +18,11 @@ export const Reputation = z.object({
   /** The round whose scores this state includes; 0 before any. */
   round: z.number().int().nonnegative(),
   sites: z.record(z.string(), SiteReputation),
+  /**
+   * The first round whose cohort was incoherent: from then on honest updates of a non-IID
+   * federation point apart, and direction no longer tells an attacker from an unusual hospital.
+   */
+  directionClosedAt: z.number().int().positive().optional(),
 });
 export type Reputation = z.infer<typeof Reputation>;
 

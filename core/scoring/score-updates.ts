@@ -1,8 +1,15 @@
 /**
  * @module
- * Validation-free contribution scores: how far each site's delta lies from the robust centre of
- * the round, and whether it points the way the aggregate went (cf. Fung et al. 2020, FoolsGold;
- * Cao et al. 2021, FLTrust, for cosine agreement against a trusted direction).
+ * Validation-free contribution scores: how each site's delta compares with the robust centre of the
+ * round's trusted cohort (the sites not in quarantine) in direction and in size, and whether it
+ * points the way the aggregate went (cf. Fung et al. 2020, FoolsGold; Cao et al. 2021, FLTrust, for
+ * cosine agreement against a trusted direction).
+ *
+ * Direction only means something in a round whose honest updates agree with each other: after the
+ * first rounds of a non-IID federation every honest site pulls towards its own optimum and their
+ * pairwise cosines turn negative (the deltas nearly cancel at the fixed point). The round's
+ * `coherence`, the median alignment of the trusted cohort with its own centre, says how far the
+ * direction scores of that round can be trusted; the policy reads them only when it is high.
  */
 import { z } from "zod";
 import { l2Norm } from "../strategy/l2.ts";
@@ -11,12 +18,28 @@ import type { SiteUpdate } from "../strategy/strategy.ts";
 
 export const SiteScore = z.object({
   siteId: z.string(),
-  /** ‖δᵢ − m‖ over the median across sites of ‖δⱼ − m‖, m the coordinate-wise median of the deltas. */
+  /** ‖δᵢ − m‖ over the median across the cohort of ‖δⱼ − m‖, m the cohort's coordinate-wise median. */
   distance: z.number().nonnegative(),
   /** Cosine of δᵢ and the aggregate delta; 0 when either is zero. */
   agreement: z.number().min(-1).max(1),
+  /** Cosine of δᵢ and the cohort's coordinate-wise median m; 0 when either is zero. */
+  alignment: z.number().min(-1).max(1),
+  /** ‖δᵢ‖ over the median of the cohort's norms. */
+  norm: z.number().nonnegative(),
+  /** With a coordinator-held validation set: the update's marginal gain (see marginalGains). */
+  gain: z.number().optional(),
 });
 export type SiteScore = z.infer<typeof SiteScore>;
+
+/** Fewer trusted sites than this and a round has no meaningful centre to measure coherence against. */
+export const MIN_COHORT = 3;
+
+export const RoundScoring = z.object({
+  /** Median alignment of the trusted cohort; null with fewer than MIN_COHORT trusted sites. */
+  coherence: z.number().min(-1).max(1).nullable(),
+  scores: z.array(SiteScore),
+});
+export type RoundScoring = z.infer<typeof RoundScoring>;
 
 /**
  * Below this share of ‖m‖ a spread of distances is rounding noise: the median distance is floored
@@ -47,18 +70,29 @@ function medianOf(xs: readonly number[]): number {
 }
 
 /**
- * Scores each update against the round's other updates and its aggregate delta (model − global).
- * Every delta must have the aggregate's length; weights play no part, so that a site cannot buy
- * itself a better score by claiming more samples.
+ * Scores each update against the round's trusted cohort (every site not in `excluded`; all of them
+ * when none is trusted) and against the aggregate delta (model − global). Every delta must have the
+ * aggregate's length; weights play no part, so that a site cannot buy itself a better score by
+ * claiming more samples.
  *
  * @example
- * scoreUpdates([{ siteId: "a", delta, weight: 3 }, …], aggregate) // [{ siteId: "a", distance: 0.8, agreement: 0.97 }, …]
+ * scoreUpdates([{ siteId: "a", delta, weight: 3 }, …], aggregate, ["q"]) // { coherence: 0.8, scores: [{ siteId: "a", alignment: 0.9, norm: 1.1, … }, …] }
  */
-export function scoreUpdates(updates: readonly SiteUpdate[], aggregate: Float32Array): SiteScore[] {
-  if (updates.length === 0) return [];
-  const deltas = updates.map((u) => u.delta);
-  const centre = weightedMedianOf(deltas, new Float64Array(deltas.length).fill(1), new Float32Array(aggregate.length));
-  const distances = deltas.map((d) => distanceTo(d, centre));
-  const scale = Math.max(medianOf(distances), RELATIVE_FLOOR * l2Norm(centre), Number.MIN_VALUE);
-  return updates.map((u, i) => ({ siteId: u.siteId, distance: distances[i]! / scale, agreement: cosine(u.delta, aggregate) }));
+export function scoreUpdates(updates: readonly SiteUpdate[], aggregate: Float32Array, excluded: readonly string[] = []): RoundScoring {
+  if (updates.length === 0) return { coherence: null, scores: [] };
+  const trusted = updates.filter((u) => !excluded.includes(u.siteId));
+  const cohort = (trusted.length > 0 ? trusted : updates).map((u) => u.delta);
+  const centre = weightedMedianOf(cohort, new Float64Array(cohort.length).fill(1), new Float32Array(aggregate.length));
+  const floor = Math.max(RELATIVE_FLOOR * l2Norm(centre), Number.MIN_VALUE);
+  const distanceScale = Math.max(medianOf(cohort.map((d) => distanceTo(d, centre))), floor);
+  const normScale = Math.max(medianOf(cohort.map((d) => l2Norm(d))), floor);
+  const scores = updates.map((u) => ({
+    siteId: u.siteId,
+    distance: distanceTo(u.delta, centre) / distanceScale,
+    agreement: cosine(u.delta, aggregate),
+    alignment: cosine(u.delta, centre),
+    norm: l2Norm(u.delta) / normScale,
+  }));
+  const cohortAlignment = scores.filter((s) => !excluded.includes(s.siteId) || trusted.length === 0).map((s) => s.alignment);
+  return { coherence: cohortAlignment.length >= MIN_COHORT ? medianOf(cohortAlignment) : null, scores };
 }

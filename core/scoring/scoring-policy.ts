@@ -2,25 +2,42 @@
  * @module
  * Keep, down-weight or quarantine: turns one round's scores and the sites' reputations into the
  * next reputations and a decision per site, each with the numbers that led to it.
+ *
+ * Calibrated on real non-IID federations (heart-disease's four hospitals, wdbc over ten Dirichlet
+ * sites; see README "Contribution scoring"): honest updates agree in the first round (cohort
+ * coherence 0.75–0.8) and stop agreeing once each site pulls to its own optimum (0.1–0.45), while
+ * an honest site with unusual patients (Switzerland, 98 % positive) drifts to 5× the median norm
+ * over 20 rounds. So a site is judged on direction and moderate size only in coherent rounds of
+ * the opening window (until the first incoherent round: after it, an attacker readmitted from
+ * quarantine plus an unusual honest site can look like a coherent majority against another honest
+ * one), on gross size and on its validation gain in any round; a round that says nothing leaves
+ * reputations alone: looking honest in an uninformative round is not evidence of honesty.
  */
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { siteReputation, type Reputation, type SiteReputation } from "./reputation.ts";
-import type { SiteScore } from "./score-updates.ts";
+import type { RoundScoring } from "./score-updates.ts";
 
 export const ScoringOptions = z.object({
-  /** An update further than this many times the median distance from the centre looks dishonest. */
-  maxDistance: z.number().positive().default(4),
-  /** An update whose cosine with the aggregate is below this looks dishonest. */
-  minAgreement: z.number().min(-1).max(1).default(-0.2),
+  /** A round whose cohort coherence is at least this is informative: direction and moderate size count. */
+  minCoherence: z.number().min(-1).max(1).default(0.5),
+  /** In an informative round, an update whose alignment is this far below the coherence looks dishonest. */
+  maxMisalignment: z.number().positive().max(2).default(0.5),
+  /** In an informative round, an update above this many times the cohort's median norm looks dishonest. */
+  maxNorm: z.number().gt(1).default(4),
+  /** In any round, an update above this many times the cohort's median norm looks dishonest. */
+  hardMaxNorm: z.number().gt(1).default(25),
+  /** With a validation set, an update whose marginal gain is below this (−0.02: the model is 2 % better without it) looks dishonest, in any round. */
+  minGain: z.number().max(0).default(-0.02),
   /** Weight of the previous reputation in the moving average (reputation ← ema·old + (1 − ema)·honest). */
   ema: z.number().min(0).lt(1).default(0.5),
-  /** A reputation below this quarantines the site. */
-  quarantineBelow: z.number().min(0).max(1).default(0.5),
+  /** A reputation below this quarantines the site (with the defaults, one flag from a clean record). */
+  quarantineBelow: z.number().min(0).max(1).default(0.6),
   /** Rounds a quarantined site is left out of the aggregate. */
-  quarantineRounds: z.number().int().min(1).max(10000).default(3),
+  quarantineRounds: z.number().int().min(1).max(10000).default(5),
 });
 export type ScoringOptions = z.infer<typeof ScoringOptions>;
+export type ScoringOptionsInput = z.input<typeof ScoringOptions>;
 
 export const ScoringDecision = z.object({
   siteId: z.string(),
@@ -35,37 +52,56 @@ export type ScoringDecision = z.infer<typeof ScoringDecision>;
 export interface ScoringPolicy {
   readonly options: ScoringOptions;
   /** Folds round `round`'s scores into `state`; sites without a score this round keep their standing. */
-  decide(state: Reputation, round: number, scores: readonly SiteScore[]): { state: Reputation; decisions: ScoringDecision[] };
+  decide(state: Reputation, round: number, scoring: RoundScoring): { state: Reputation; decisions: ScoringDecision[] };
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 1e4 ? x.toExponential(1) : String(Math.round(x * 100) / 100));
 
 /**
- * A scoring policy with validated hyperparameters (defaults: flag beyond distance 4 or below
- * agreement −0.2, EMA 0.5, quarantine for 3 rounds below reputation 0.5).
+ * A scoring policy with validated hyperparameters (defaults: informative rounds from coherence 0.5;
+ * flag alignment 0.5 below the coherence or a norm above 4× the median there, and above 25× in any
+ * round; EMA 0.5; quarantine for 5 rounds below reputation 0.6).
  *
  * @example
- * const { state, decisions } = createScoringPolicy().decide(previous, 4, scoreUpdates(updates, aggregate));
+ * const { state, decisions } = createScoringPolicy().decide(previous, 4, scoreUpdates(updates, aggregate, excluded));
  */
-export function createScoringPolicy(input: z.input<typeof ScoringOptions> = {}): ScoringPolicy {
+export function createScoringPolicy(input: ScoringOptionsInput = {}): ScoringPolicy {
   const parsed = ScoringOptions.safeParse(input);
   if (!parsed.success) throw new ConfigError(`scoring: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   const options = parsed.data;
   return {
     options,
-    decide(state, round, scores) {
+    decide(state, round, { coherence, scores }) {
+      const open = state.directionClosedAt === undefined;
+      const coherent = open && coherence !== null && coherence >= options.minCoherence;
+      const directionClosedAt = state.directionClosedAt ?? (coherence !== null && !coherent ? round : undefined);
       const sites: Record<string, SiteReputation> = { ...state.sites };
       const decisions = scores.map((score) => {
         const before = siteReputation(state, score.siteId);
+        // A measured validation gain is evidence in any round; direction and moderate size only in a coherent one.
+        const informative = coherent || score.gain !== undefined;
         const flags = [
-          ...(score.distance > options.maxDistance ? [`distance ${fmt(score.distance)}× the median`] : []),
-          ...(score.agreement < options.minAgreement ? [`agreement ${fmt(score.agreement)} with the aggregate`] : []),
+          ...(coherent && score.alignment < coherence - options.maxMisalignment
+            ? [`alignment ${fmt(score.alignment)} with the cohort (coherence ${fmt(coherence)})`]
+            : []),
+          ...((coherent && score.norm > options.maxNorm) || score.norm > options.hardMaxNorm ? [`norm ${fmt(score.norm)}× the cohort's median`] : []),
+          ...(score.gain !== undefined && score.gain < options.minGain ? [`validation loss ${fmt(-100 * score.gain)} % lower without it`] : []),
         ];
-        const reputation = options.ema * before.reputation + (1 - options.ema) * (flags.length === 0 ? 1 : 0);
-        const seen = flags.length === 0 ? `scores within bounds in round ${round}` : `${flags.join(", ")} in round ${round}`;
+        const reputation =
+          flags.length > 0 ? options.ema * before.reputation : informative ? options.ema * before.reputation + (1 - options.ema) : before.reputation;
+        const seen =
+          flags.length > 0
+            ? `${flags.join(", ")} in round ${round}`
+            : coherent
+              ? `scores within bounds in round ${round} (coherence ${fmt(coherence)})`
+              : informative
+                ? `validation gain ${fmt(100 * (score.gain ?? 0))} % within bounds in round ${round}`
+              : open
+                ? `round ${round} uninformative (coherence ${coherence === null ? "unknown" : fmt(coherence)} < ${options.minCoherence}), norm within bounds`
+                : `round ${round}: direction uninformative since round ${directionClosedAt}, norm within bounds`;
         let next: SiteReputation;
         let decision: ScoringDecision;
-        if (reputation < options.quarantineBelow) {
+        if (reputation < options.quarantineBelow && flags.length > 0) {
           next = { reputation, quarantinedUntil: round + options.quarantineRounds };
           decision = { siteId: score.siteId, action: "quarantine", factor: 0, reason: `${seen}; reputation ${fmt(reputation)} < ${options.quarantineBelow}: quarantined until round ${next.quarantinedUntil}` };
         } else if (before.quarantinedUntil > round) {
@@ -81,7 +117,7 @@ export function createScoringPolicy(input: z.input<typeof ScoringOptions> = {}):
         sites[score.siteId] = next;
         return decision;
       });
-      return { state: { round, sites }, decisions };
+      return { state: { round, sites, ...(directionClosedAt !== undefined && { directionClosedAt }) }, decisions };
     },
   };
 }

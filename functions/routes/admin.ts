@@ -7,6 +7,7 @@ import { closeExpiredRounds } from "../use-cases/close-expired-rounds.ts";
 import { createFederation } from "../use-cases/create-federation.ts";
 import { enrolSite } from "../use-cases/enrol-site.ts";
 import { readStatus } from "../use-cases/read-status.ts";
+import { putValidationSet, ValidationSet } from "../use-cases/validation-set.ts";
 
 /** Administrator routes: every one needs the admin bearer token. */
 export const adminRoutes = new Hono<AppEnv>()
@@ -20,4 +21,5 @@ export const adminRoutes = new Hono<AppEnv>()
     return c.json(await enrolSite(c.get("deps"), name, id), 201);
   })
   .get("/status", async (c) => c.json(await readStatus(c.get("deps"))))
+  .put("/validation", async (c) => c.json(await putValidationSet(c.get("deps"), await parseBody(c, ValidationSet))))
   .post("/rounds/close-expired", async (c) => c.json(await closeExpiredRounds(c.get("deps"))));

@@ -86,7 +86,20 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   const control = strategy.controlVariates ? result.state.vectors.c : undefined;
   await saveModel(deps, result.model, { version: job.round, round: job.round, strategy: strategy.spec, sites: used.map((u) => u.siteId), samples }, control);
   await deps.store.put(keys.strategyState(job.round), encodeState(result.state), { ifAbsent: true });
-  const scored = reputation && (await scoreRound(deps, job.round, reputation, updates, excluded, result.model, global));
+  const scored = reputation && (await scoreRound(deps, {
+      round: job.round,
+      reputation,
+      updates,
+      kept,
+      excluded,
+      strategy,
+      state,
+      global,
+      model: result.model,
+      layout,
+      prep,
+      options: config.scoring,
+    }));
   await writeJson(deps.store, keys.audit(`round-${String(job.round).padStart(6, "0")}`), {
     round: job.round,
     baseVersion: round.baseVersion,

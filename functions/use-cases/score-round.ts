@@ -1,9 +1,14 @@
 import { ConsiliumError } from "../../core/errors.ts";
-import { createScoringPolicy, initialReputation, Reputation, RoundScores, scoreUpdates } from "../../core/scoring/index.ts";
-import type { SiteUpdate } from "../../core/strategy/strategy.ts";
+import { createScoringPolicy, siteReputation, type ScoringOptionsInput, initialReputation, Reputation, RoundScores, scoreUpdates } from "../../core/scoring/index.ts";
+import type { Layout } from "../../core/model/layout.ts";
+import { validationLoss } from "../../core/model/validation-loss.ts";
+import type { Preprocessing } from "../../core/schemas/preprocessing.ts";
+import { marginalGains } from "../../core/scoring/validation-gain.ts";
+import type { SiteUpdate, Strategy, StrategyState } from "../../core/strategy/strategy.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { readJson, writeJson } from "../repo.ts";
+import { loadValidationData } from "./validation-set.ts";
 
 /** Beside the round's record: write-once, so a redelivered job finds what the first delivery wrote. */
 export const scoringKeys = {
@@ -24,24 +29,52 @@ export async function loadReputation(deps: CoordinatorDeps, baseVersion: number)
   return state;
 }
 
+/** What the aggregate job hands over to scoring: the round as aggregated. */
+export interface ScoredRound {
+  readonly round: number;
+  readonly reputation: Reputation;
+  /** Every verified update, quarantined sites' included. */
+  readonly updates: readonly SiteUpdate[];
+  /** The updates in the aggregate with the weights used, and the sites left out. */
+  readonly kept: readonly SiteUpdate[];
+  readonly excluded: readonly string[];
+  readonly strategy: Strategy;
+  readonly state: StrategyState;
+  readonly global: Float32Array;
+  readonly model: Float32Array;
+  readonly layout: Layout;
+  readonly prep: Preprocessing;
+  /** The federation's policy thresholds. */
+  readonly options?: ScoringOptionsInput;
+}
+
 /**
- * Scores every verified update of `round` against the aggregate delta (model − global), folds the
- * scores into the reputations and writes both, write-once.
+ * Scores every verified update of the round against its trusted cohort and its aggregate delta
+ * (model − global) and, when the coordinator holds a validation set, by its marginal gain on it;
+ * folds the scores into the reputations with the federation's policy and writes both, write-once.
  */
-export async function scoreRound(
-  deps: CoordinatorDeps,
-  round: number,
-  reputation: Reputation,
-  updates: readonly SiteUpdate[],
-  excluded: readonly string[],
-  model: Float32Array,
-  global: Float32Array,
-): Promise<RoundScores> {
-  const aggregate = Float32Array.from(model, (x, i) => x - global[i]!);
-  const scores = scoreUpdates(updates, aggregate);
-  const { state, decisions } = createScoringPolicy().decide(reputation, round, scores);
-  const record: RoundScores = { round, excluded: [...excluded], scores, decisions };
-  await writeJson(deps.store, scoringKeys.scores(round), record, { ifAbsent: true });
-  await writeJson(deps.store, scoringKeys.reputation(round), state, { ifAbsent: true });
+export async function scoreRound(deps: CoordinatorDeps, r: ScoredRound): Promise<RoundScores> {
+  const aggregate = Float32Array.from(r.model, (x, i) => x - r.global[i]!);
+  const policy = createScoringPolicy(r.options);
+  // Sites in quarantine, or readmitted on probation, are scored but do not define the centre.
+  const untrusted = r.updates.filter((u) => r.excluded.includes(u.siteId) || siteReputation(r.reputation, u.siteId).reputation < policy.options.quarantineBelow);
+  const scoring = scoreUpdates(r.updates, aggregate, untrusted.map((u) => u.siteId));
+  const validation = await loadValidationData(deps, r.prep);
+  if (validation) {
+    const gains = marginalGains({
+      strategy: r.strategy,
+      state: r.state,
+      global: r.global,
+      kept: r.kept,
+      excluded: r.updates.filter((u) => r.excluded.includes(u.siteId)),
+      model: r.model,
+      loss: (body) => validationLoss(r.layout, body, validation),
+    });
+    scoring.scores = scoring.scores.map((s) => (gains.has(s.siteId) ? { ...s, gain: gains.get(s.siteId) } : s));
+  }
+  const { state, decisions } = policy.decide(r.reputation, r.round, scoring);
+  const record: RoundScores = { round: r.round, excluded: [...r.excluded], coherence: scoring.coherence, scores: scoring.scores, decisions };
+  await writeJson(deps.store, scoringKeys.scores(r.round), record, { ifAbsent: true });
+  await writeJson(deps.store, scoringKeys.reputation(r.round), state, { ifAbsent: true });
   return record;
 }
