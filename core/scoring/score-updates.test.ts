@@ -39,25 +39,30 @@ describe("scoreUpdates", () => {
   });
 
   it("takes the centre, the scales and the coherence from the trusted cohort only", () => {
-    // Prepare: three honest sites along +x, a quarantined one far along −x.
-    const updates = [site("a", [1, 0], 1), site("b", [1, 0.1], 1), site("c", [1, -0.1], 1), site("q", [-50, 0], 1)];
+    // Prepare: four honest sites along +x, a quarantined one far along −x.
+    const updates = [site("a", [1, 0], 1), site("b", [1, 0.1], 1), site("c", [1, -0.1], 1), site("e", [1, 0], 1), site("q", [-50, 0], 1)];
 
     // Execute
     const { coherence, scores } = scoreUpdates(updates, Float32Array.of(1, 0), ["q"]);
 
-    // Assert: centre [1, 0], median norm ≈ 1.005; q is scored against it but does not move it.
+    // Assert: centre [1, 0], median norm (1 + √1.01) / 2; q is scored against it but does not move it.
     const q = scores.find((s) => s.siteId === "q")!;
-    expectClose([q.alignment, q.norm], [-1, 50 / Math.hypot(1, 0.1)], 1e-6);
+    expectClose([q.alignment, q.norm], [-1, 50 / ((1 + Math.hypot(1, 0.1)) / 2)], 1e-6);
     expect(coherence).toBeGreaterThan(0.99);
   });
 
-  it("has no coherence with fewer than three trusted sites", () => {
+  it("has no coherence with fewer than four trusted sites", () => {
+    // Prepare
+    const four = ["a", "b", "c", "d"].map((id) => site(id, [1, 2], 1));
+
     // Execute
-    const { coherence, scores } = scoreUpdates([site("a", [1, 2], 1), site("b", [1, 2], 1), site("c", [1, 2], 1)], Float32Array.of(1, 2), ["c"]);
+    const withFour = scoreUpdates(four, Float32Array.of(1, 2));
+    const withThree = scoreUpdates(four, Float32Array.of(1, 2), ["d"]);
 
     // Assert
-    expect(coherence).toBeNull();
-    expect(scores).toHaveLength(3);
+    expect(withFour.coherence).toBeCloseTo(1, 12);
+    expect(withThree.coherence).toBeNull();
+    expect(withThree.scores).toHaveLength(4);
   });
 
   it("gives agreement 0 against a zero aggregate and scores nothing for no updates", () => {
