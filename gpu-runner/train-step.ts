@@ -45,6 +45,9 @@ function poisonBody(attack: Attack, update: Float32Array, base: Float32Array, tr
 
 const ALIE_SAMPLES = 4;
 
+/** Mixed into the training seed for the codec's rounding stream. */
+const ROUNDING_SEED = 0x5eedc0de;
+
 function bootstrap(d: Dataset, rng: () => number): Dataset {
   const x = new Float32Array(d.x.length);
   const y = new Uint8Array(d.rows);
@@ -71,7 +74,10 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
   const data = s.attack?.kind === "label-flip" ? { ...train, y: train.y.map((v) => 1 - v) } : train;
   const result = localRound(task.layout, base, data, opts, await controlsFor(s, task, base.length));
   const update = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
-  const bytes = encodeUpdate(update, CodecName.parse(task.codec));
+  // Stochastic rounding (int8, int4) draws from its own stream, so training's draws stay as they
+  // were, and from the task's seeds, so the same task always encodes to the same bytes.
+  const rounding = seededRandom((task.seed ^ s.siteSeed ^ ROUNDING_SEED) >>> 0);
+  const bytes = encodeUpdate(update, CodecName.parse(task.codec), { rng: rounding });
   if (bytes.length !== task.upload.byteLength) throw new ConsiliumError("SIZE_MISMATCH", `encoded update is ${bytes.length} bytes, coordinator expects ${task.upload.byteLength}`, 400);
   await s.client.upload(task.upload.url, bytes);
   await s.client.postUpdate({

@@ -97,7 +97,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "head-l2": { type: "string", value: "X", help: "pull of the personal head towards the global output layer" },
     "head-lr": { type: "string", value: "X", help: "step size of personal-head fitting (default: --lr)" },
     strategy: { type: "string", value: "SPEC", help: "aggregation pipeline, e.g. fedavg, fedadam:0.05, scaffold, robust, clip:2,trimmed-mean:0.2,fedadam (see README; default: the recipe's, scaffold)" },
-    codec: { type: "string", value: "NAME", help: "update codec: float32 or int8 (default float32)" },
+    codec: { type: "string", value: "NAME", help: "update codec: float32, float16, int8 or int4 (default float32)" },
     "round-deadline": { type: "string", value: "SECONDS", help: "a round aggregates what it has after this long (default 600)" },
     seed: { type: "string", value: "S", help: "seed of the split, initialisation and training (default 1)" },
     seeds: { type: "string", value: "N", help: "repeat with seeds S..S+N-1 and report mean ± sd (default 1)" },

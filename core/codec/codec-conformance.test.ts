@@ -3,6 +3,7 @@
  * and is tested here without further work; its accuracy gets its own `<codec>.test.ts`.
  */
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../model/init-params.ts";
 import { CodecName } from "./codec-name.ts";
 import { decodeUpdate } from "./decode-update.ts";
 import { decodeUpdateInto } from "./decode-update-into.ts";
@@ -63,9 +64,22 @@ describe.each(CodecName.options)("codec %s", (codec) => {
     expect(second).toEqual(first);
   });
 
-  it("accumulates into out exactly as decode followed by axpy", () => {
+  it("encodes the same bytes from the same seeded rng, so a retried stochastic upload is byte-identical", () => {
     // Prepare
-    const bytes = encodeUpdate(seededValues(1000, 3, 2), codec, { chunkSize: 100 });
+    const values = seededValues(600, 13, 5);
+
+    // Execute
+    const first = encodeUpdate(values, codec, { rng: seededRandom(7) });
+    const second = encodeUpdate(values.slice(), codec, { rng: seededRandom(7) });
+
+    // Assert
+    expect(second).toEqual(first);
+    expect(decodeUpdate(second, { length: 600, codec }).values.every(Number.isFinite)).toBe(true);
+  });
+
+  it.each([{}, { rng: seededRandom(9) }])("accumulates into out exactly as decode followed by axpy (%o)", (options) => {
+    // Prepare
+    const bytes = encodeUpdate(seededValues(1000, 3, 2), codec, { chunkSize: 100, ...options });
     const expected = seededValues(1000, 5);
     const actual = expected.slice();
 

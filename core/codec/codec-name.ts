@@ -5,7 +5,7 @@ import { z } from "zod";
  * container stores the codec's numeric wire id instead.
  *
  * @example
- * const codec = CodecName.parse(round.codec); // "float32" | "int8"
+ * const codec = CodecName.parse(round.codec); // "float32" | "float16" | "int8" | "int4"
  */
-export const CodecName = z.enum(["float32", "int8"]);
+export const CodecName = z.enum(["float32", "float16", "int8", "int4"]);
 export type CodecName = z.infer<typeof CodecName>;

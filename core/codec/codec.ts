@@ -6,8 +6,13 @@
  */
 
 export interface CodecOptions {
-  /** Values per quantisation chunk, for chunked codecs (int8). Ignored by float32. */
+  /** Values per quantisation chunk, for chunked codecs (int8, int4). Ignored by float32 and float16. */
   readonly chunkSize?: number;
+  /**
+   * Uniform draws in [0, 1) for stochastic rounding (int8, int4); without one they round to
+   * nearest. Seed it so that re-encoding the same delta gives the same bytes.
+   */
+  readonly rng?: () => number;
 }
 
 export interface Codec {
@@ -18,8 +23,11 @@ export interface Codec {
   /** Why `param` is not valid for this codec, or `undefined` when it is. */
   checkParam(param: number): string | undefined;
   payloadBytes(length: number, param: number): number;
-  /** Writes the payload for finite `values` into `payload`, which is zero-filled. */
-  encode(values: Float32Array, param: number, payload: DataView): void;
+  /**
+   * Writes the payload for finite `values` into `payload`, which is zero-filled. Quantising
+   * codecs round stochastically with `rng` when given; the others ignore it.
+   */
+  encode(values: Float32Array, param: number, payload: DataView, rng: (() => number) | undefined): void;
   /**
    * Why the payload would decode to a non-finite value, or `undefined`. It runs before
    * `decode`/`accumulate` so that a bad update never leaves an aggregate half-written.

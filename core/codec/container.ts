@@ -6,10 +6,10 @@
  * offset  size  field
  *      0     4  magic "CNSL" (0x43 0x4e 0x53 0x4c)
  *      4     1  format version, u8 = 1
- *      5     1  codec id, u8 (float32 = 1, int8 = 2; see the codec modules)
+ *      5     1  codec id, u8 (float32 1, int8 2, float16 3, int4 4; see the codec modules)
  *      6     2  reserved, u16 = 0
  *      8     4  element count, u32: length of the decoded float vector
- *     12     4  codec parameter, u32 (int8: chunk size; float32: 0)
+ *     12     4  codec parameter, u32 (int8, int4: chunk size; float32, float16: 0)
  *     16     P  payload, P = codec.payloadBytes(count, parameter)
  *   16+P    32  SHA-256 of bytes [0, 16+P)
  * ```

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../model/init-params.ts";
 import { decodeUpdate } from "./decode-update.ts";
 import { decodeUpdateInto } from "./decode-update-into.ts";
 import { encodeUpdate } from "./encode-update.ts";
@@ -12,6 +13,8 @@ describe("decodeUpdateInto", () => {
       { bytes: encodeUpdate(seededValues(length, 1), "float32"), weight: 0.5 },
       { bytes: encodeUpdate(seededValues(length, 2), "int8"), weight: 0.3 },
       { bytes: encodeUpdate(seededValues(length, 3, 10), "int8", { chunkSize: 64 }), weight: 0.2 },
+      { bytes: encodeUpdate(seededValues(length, 6, 3), "float16"), weight: 0.15 },
+      { bytes: encodeUpdate(seededValues(length, 7, 3), "int4", { chunkSize: 33, rng: seededRandom(8) }), weight: 0.1 },
     ];
     const expected = seededValues(length, 4);
     const actual = expected.slice();
@@ -21,7 +24,7 @@ describe("decodeUpdateInto", () => {
     const codecs = updates.map(({ bytes, weight }) => decodeUpdateInto(bytes, actual, weight));
 
     // Assert
-    expect(codecs).toEqual(["float32", "int8", "int8"]);
+    expect(codecs).toEqual(["float32", "int8", "int8", "float16", "int4"]);
     expect(actual).toEqual(expected);
   });
 
@@ -34,6 +37,16 @@ describe("decodeUpdateInto", () => {
     [
       "int8",
       sealed("434e534c" + "01020000" + "03000000" + "02000000" + "0000803f" + "7f7f" + "0000c07f" + "7f"),
+      "update chunk 1 has scale NaN",
+    ],
+    [
+      "float16",
+      sealed("434e534c" + "01030000" + "03000000" + "00000000" + "003c" + "003c" + "007c"),
+      "update value at index 2 is Infinity",
+    ],
+    [
+      "int4",
+      sealed("434e534c" + "01040000" + "03000000" + "02000000" + "0000803f" + "77" + "0000c07f" + "07"),
       "update chunk 1 has scale NaN",
     ],
   ])("leaves out untouched when a %s update is rejected late", (_codec, bytes, message) => {

@@ -8,11 +8,12 @@ import { codecs, resolveParam } from "./registry.ts";
  * Encodes a model delta into an update container (layout in `container.ts`).
  *
  * Throws `UpdateFormatError("NON_FINITE")` when a value is NaN or ±Infinity, and `ConfigError`
- * for an invalid option. The output depends only on the arguments, so a retried upload is
- * byte-identical.
+ * for an invalid option. The output depends only on the arguments (and, with `options.rng`, on
+ * that stream's seed), so a retried upload is byte-identical.
  *
  * @example
  * const bytes = encodeUpdate(delta, "int8", { chunkSize: 256 });
+ * const unbiased = encodeUpdate(delta, "int4", { rng: seededRandom(seed) });
  */
 export function encodeUpdate(values: Float32Array, codec: CodecName, options: CodecOptions = {}): Uint8Array {
   const param = resolveParam(codec, options);
@@ -21,5 +22,5 @@ export function encodeUpdate(values: Float32Array, codec: CodecName, options: Co
       throw new UpdateFormatError("NON_FINITE", `value at index ${i} is ${values[i]}, only finite values can be encoded`);
     }
   }
-  return writeContainer(codec, values.length, param, (payload) => codecs[codec].encode(values, param, payload));
+  return writeContainer(codec, values.length, param, (payload) => codecs[codec].encode(values, param, payload, options.rng));
 }

@@ -5,16 +5,44 @@ import { failure } from "./testing.ts";
 describe("encodedSize", () => {
   it.each([
     [1000, "float32", {}, 16 + 4000 + 32],
+    [1000, "float16", {}, 16 + 2000 + 32],
     [1000, "int8", {}, 16 + 4 * 4 + 1000 + 32],
     [1000, "int8", { chunkSize: 100 }, 16 + 10 * 4 + 1000 + 32],
+    // 7 chunks of 128 (64 code bytes each) and a last one of 104 (52 code bytes).
+    [1000, "int4", {}, 16 + 8 * 4 + 500 + 32],
+    // 10 chunks of 100 (50 code bytes each) and a last one of 1 (1 byte, its high nibble padding).
+    [1001, "int4", { chunkSize: 100 }, 16 + 11 * 4 + 501 + 32],
+    // 142 odd chunks of 7 take 4 code bytes each, a padding nibble included; the last 6 take 3.
+    [1000, "int4", { chunkSize: 7 }, 16 + 143 * 4 + 142 * 4 + 3 + 32],
     [0, "int8", {}, 48],
+    [0, "int4", {}, 48],
+    [0, "float16", {}, 48],
     [2 ** 32 - 1, "float32", {}, 16 + 4 * (2 ** 32 - 1) + 32],
+    [2 ** 32 - 1, "float16", {}, 16 + 2 * (2 ** 32 - 1) + 32],
+    // 2^25 chunks of 128, the last one short by a value (its last byte half padding).
+    [2 ** 32 - 1, "int4", {}, 16 + 4 * 2 ** 25 + 2 ** 31 + 32],
   ] as const)("sizes %i values as %s %o at %i bytes", (length, codec, options, bytes) => {
     // Execute
     const size = encodedSize(length, codec, options);
 
     // Assert
     expect(size).toBe(bytes);
+  });
+
+  it.each([
+    // Per value: 4.25 bits (4 + 32 / 128) at the default chunk, 7.53×; 4.5 bits at 64 would be 7.11×.
+    ["int4", {}, 7.5],
+    ["int4", { chunkSize: 64 }, 7.1],
+    // 8 + 32 / 256 = 8.125 bits, 3.94.
+    ["int8", { chunkSize: 256 }, 3.9],
+    // 16 bits, 2 less the 48 bytes of header and checksum.
+    ["float16", {}, 1.99],
+  ] as const)("makes 1M values as %s %o at least %f times smaller than float32", (codec, options, ratio) => {
+    // Execute
+    const measured = encodedSize(1_000_000, "float32") / encodedSize(1_000_000, codec, options);
+
+    // Assert
+    expect(measured).toBeGreaterThanOrEqual(ratio);
   });
 
   it.each([-1, 1.5, 2 ** 32])("rejects a length of %s", (length) => {

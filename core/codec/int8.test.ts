@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../model/init-params.ts";
 import { decodeUpdate } from "./decode-update.ts";
 import { encodeUpdate } from "./encode-update.ts";
 import { encodedSize } from "./encoded-size.ts";
-import { failure, sealed, seededValues, toHex } from "./testing.ts";
+import { chunkRoundedTowardsZero, failure, roundingBias, sealed, seededValues, toHex } from "./testing.ts";
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -12,9 +13,12 @@ function scales(bytes: Uint8Array, length: number, chunkSize: number): number[] 
   return Array.from({ length: Math.ceil(length / chunkSize) }, (_, c) => view.getFloat32(16 + c * (4 + chunkSize), true));
 }
 
-/** Largest |decoded - value| / (scale / 2) over the vector; at most 1 up to float32 rounding. */
-function worstErrorInHalfScales(values: Float32Array, chunkSize: number): number {
-  const bytes = encodeUpdate(values, "int8", { chunkSize });
+/**
+ * Largest |decoded - value| / (scale / 2) over the vector, up to float32 rounding: at most 1 to
+ * nearest, under 2 with stochastic rounding (`rng`).
+ */
+function worstErrorInHalfScales(values: Float32Array, chunkSize: number, rng?: () => number): number {
+  const bytes = encodeUpdate(values, "int8", { chunkSize, rng });
   const decoded = decodeUpdate(bytes).values;
   const chunkScales = scales(bytes, values.length, chunkSize);
   let worst = 0;
@@ -72,6 +76,44 @@ describe("int8 codec", () => {
 
     // Assert
     expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it.each([1, 7, 256])("keeps every error under one scale when rounding stochastically (chunk size %i)", (chunkSize) => {
+    // Prepare
+    const values = seededValues(1000, chunkSize, 3);
+
+    // Execute
+    const worst = worstErrorInHalfScales(values, chunkSize, seededRandom(chunkSize));
+
+    // Assert
+    expect(worst).toBeLessThan(2);
+  });
+
+  it("rounds stochastically without bias, which round-to-nearest does not", () => {
+    // Prepare: a chunk of 128 and 2,000 encodings. A correct encoder has some |z| above 5 with
+    // probability 128 × 5.7e-7 ≈ 7e-5 and the summed |z| above 4 with probability 6e-5.
+    const values = chunkRoundedTowardsZero(128, 127, 3.7e-4);
+
+    // Execute
+    const stochastic = roundingBias(values, "int8", 2000, seededRandom(1));
+    const nearest = roundingBias(values, "int8", 2000, undefined);
+
+    // Assert
+    expect(stochastic.worst).toBeLessThanOrEqual(5);
+    expect(stochastic.overall).toBeLessThanOrEqual(4);
+    expect(nearest.overall).toBeGreaterThan(4);
+  });
+
+  it("clamps a stochastic round-up past code 127 at the edge of the float32 range instead of wrapping to -128", () => {
+    // Prepare: float32's largest value is 127.0000008 of the capped scale; draws of 0 round it up.
+    const values = new Float32Array([FLOAT32_MAX, -FLOAT32_MAX]);
+
+    // Execute
+    const bytes = encodeUpdate(values, "int8", { chunkSize: 2, rng: () => 0 });
+
+    // Assert
+    expect(toHex(bytes.subarray(16, 22))).toBe("0302017c" + "7f81");
+    expect(Array.from(decodeUpdate(bytes).values)).toEqual([3.4028232635611926e38, -3.4028232635611926e38]);
   });
 
   it("keeps the bound for magnitudes at both ends of the float32 range", () => {

@@ -1,4 +1,6 @@
+import { absmaxScale } from "./absmax-scale.ts";
 import type { Codec } from "./codec.ts";
+import { stochasticRound } from "./stochastic-round.ts";
 
 /**
  * Block-wise absmax int8 quantisation (Dettmers et al., "8-bit Optimizers via Block-wise
@@ -10,6 +12,9 @@ import type { Codec } from "./codec.ts";
  * A chunk decodes to `scale * code` as soon as its `4 + chunkSize` bytes have arrived, so
  * encoder and decoder stream chunk by chunk. The last chunk may be short. An all-zero chunk has
  * scale 0.
+ *
+ * With an `rng`, codes are rounded stochastically instead (`stochastic-round.ts`, one draw per
+ * value of every non-zero chunk): unbiased, at up to a whole scale of error instead of half.
  */
 export const int8: Codec = {
   id: 2,
@@ -23,7 +28,7 @@ export const int8: Codec = {
 
   payloadBytes: (length, chunkSize) => length + 4 * Math.ceil(length / chunkSize),
 
-  encode(values, chunkSize, payload) {
+  encode(values, chunkSize, payload, rng) {
     for (let start = 0, at = 0; start < values.length; start += chunkSize) {
       const end = Math.min(start + chunkSize, values.length);
       let maxAbs = 0;
@@ -37,7 +42,8 @@ export const int8: Codec = {
       }
       for (let i = start; i < end; i++, at++) {
         const value = values[i]!;
-        const code = Math.round(Math.abs(value) / scale);
+        const magnitude = Math.abs(value) / scale;
+        const code = rng === undefined ? Math.round(magnitude) : stochasticRound(magnitude, 127, rng);
         payload.setInt8(at, value < 0 ? -code : code);
       }
     }
@@ -81,29 +87,5 @@ export const int8: Codec = {
   },
 };
 
-const bits = new Float32Array(1);
-const word = new Uint32Array(bits.buffer);
-
-/** The next float32 after a non-negative finite float32 `x`, towards +∞ (`step` 1) or 0 (-1). */
-function nextFloat32(x: number, step: 1 | -1): number {
-  bits[0] = x;
-  word[0] = word[0]! + step;
-  return bits[0]!;
-}
-
-/** Largest scale whose code 127 still decodes to a finite float32. */
-const MAX_SCALE = (() => {
-  let scale = Math.fround(3.4028234663852886e38 / 127);
-  while (!Number.isFinite(Math.fround(scale * 127))) scale = nextFloat32(scale, -1);
-  return scale;
-})();
-
 /** `maxAbs / 127` rounded up to float32, then capped so that code 127 decodes finite. */
-function scaleFor(maxAbs: number): number {
-  let scale = Math.fround(maxAbs / 127);
-  // Rounding down is harmless for normal scales but, for subnormal ones, can leave so few bits
-  // that the largest code lands far past 127. scale * 127 is exact in a double.
-  if (scale * 127 < maxAbs) scale = nextFloat32(scale, 1);
-  // The cap still maps float32's largest value to 127.0000008 scales, i.e. code 127.
-  return Math.min(scale, MAX_SCALE);
-}
+const scaleFor = absmaxScale(127);

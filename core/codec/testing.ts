@@ -1,8 +1,11 @@
 /**
  * @module
- * Helpers for the codec tests: hex conversion, hand-crafted containers and reproducible vectors.
+ * Helpers for the codec tests: hex conversion, hand-crafted containers, reproducible vectors and
+ * a measure of rounding bias.
  */
 import { createHash } from "node:crypto";
+import { decodeUpdate } from "./decode-update.ts";
+import { encodeUpdate } from "./encode-update.ts";
 
 export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -53,4 +56,59 @@ export function failure(run: () => unknown): { name: string; code?: string; mess
       : { name: error.name, message: error.message };
   }
   return undefined;
+}
+
+/**
+ * One chunk whose codes all sit a fraction in [0.05, 0.45) above an integer, signs alternating:
+ * round-to-nearest takes every one towards zero, a bias stochastic rounding must not have.
+ */
+export function chunkRoundedTowardsZero(length: number, maxCode: number, unit: number): Float32Array {
+  const jitter = seededValues(length, 17);
+  return Float32Array.from({ length }, (_, i) => {
+    const magnitude = i === 0 ? maxCode : (i % maxCode) + 0.25 + 0.2 * jitter[i]!;
+    return (i % 2 === 0 ? 1 : -1) * magnitude * unit;
+  });
+}
+
+/**
+ * How far the mean of `trials` encodings of one chunk (`values`, encoded with chunk size
+ * `values.length`) lies from `values`, in standard errors of stochastic rounding. With scale `s`
+ * and `q = |value| / s`, one decoding is `s * (floor(q) + B)` with B ~ Bernoulli(p), p = q -
+ * floor(q), so the mean of N decodings has standard error `s * sqrt(p (1 - p) / N)`. Errors are
+ * signed away from zero, the direction a rounding bias takes, after an allowance of half a
+ * float32 ulp per decoded value. `worst` is the largest |z| of one value; `overall` is the z of
+ * their sum (the values round independently, so variances add), which catches a bias too small
+ * to show in any single value. `rng` undefined measures round-to-nearest the same way.
+ */
+export function roundingBias(
+  values: Float32Array,
+  codec: "int8" | "int4",
+  trials: number,
+  rng: (() => number) | undefined,
+): { worst: number; overall: number } {
+  const sums = new Float64Array(values.length);
+  let scale = 0;
+  for (let t = 0; t < trials; t++) {
+    const bytes = encodeUpdate(values, codec, { chunkSize: values.length, rng });
+    scale = new DataView(bytes.buffer, bytes.byteOffset).getFloat32(16, true);
+    decodeUpdate(bytes).values.forEach((value, i) => (sums[i]! += value));
+  }
+  let worst = 0;
+  let errorSum = 0;
+  let allowanceSum = 0;
+  let variance = 0;
+  values.forEach((value, i) => {
+    const q = Math.abs(value) / scale;
+    const p = q - Math.floor(q);
+    const standardError = scale * Math.sqrt((p * (1 - p)) / trials);
+    const error = Math.sign(value) * (sums[i]! / trials - value);
+    const allowance = (Math.abs(value) + scale) * 2 ** -24;
+    const excess = Math.max(0, Math.abs(error) - allowance);
+    worst = Math.max(worst, excess === 0 ? 0 : excess / standardError);
+    errorSum += error;
+    allowanceSum += allowance;
+    variance += standardError ** 2;
+  });
+  const overallExcess = Math.max(0, Math.abs(errorSum) - allowanceSum);
+  return { worst, overall: overallExcess === 0 ? 0 : overallExcess / Math.sqrt(variance) };
 }
