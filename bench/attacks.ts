@@ -14,6 +14,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import type { RunReport } from "../core/schemas/report.ts";
+import { maliciousSites } from "../gpu-runner/attack.ts";
 import { selectBackend } from "../gpu-runner/backend.ts";
 import { builtinPlan, quietLogger } from "./plan.ts";
 
@@ -47,6 +48,23 @@ async function cell(d: (typeof DATASETS)[number], overrides: Partial<SimulationP
   return { auroc: runs.map((r) => r.pooled.global.auroc ?? Number.NaN), runs };
 }
 
+/**
+ * The best any defence can do: the attackers' training rows withheld (each keeps one row, so its
+ * sample weight is negligible), every site's test rows still evaluated. Attackers are drawn by
+ * seed alone, whatever the attack.
+ */
+async function withheld(d: (typeof DATASETS)[number]): Promise<Cell> {
+  const runs: RunReport[] = [];
+  for (const seed of d.seeds.slice(0, take)) {
+    const plan = await builtinPlan(d.dataset, seed, { strategy: "robust" }, d.sites, d.split);
+    const attackers = maliciousSites(d.sites, { spec: "sign-flip", fraction: d.fraction }, seed);
+    const sites = plan.sites.map((s, i) => (attackers.has(i) ? { ...s, train: { columns: s.train.columns, rows: s.train.rows.slice(0, 1) } } : s));
+    runs.push(await simulateOnce({ ...plan, sites }, seed, { logger: quietLogger }));
+    process.stderr.write(`${d.dataset} withheld seed ${seed}: AUROC ${runs.at(-1)!.pooled.global.auroc?.toFixed(4)} (attackers ${[...attackers.keys()]})\n`);
+  }
+  return { auroc: runs.map((r) => r.pooled.global.auroc ?? Number.NaN), runs };
+}
+
 const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 /** Micro-averaged over seeds: quarantined by round BY_ROUND against the malicious sites. */
@@ -68,19 +86,22 @@ const f2 = (x: number | null) => (x === null ? "—" : x.toFixed(2));
 
 const results: Record<string, unknown> = {};
 let out = `backend ${backend}; seeds ${datasets.map((d) => `${d.dataset} ${d.seeds.slice(0, take).join(", ")}`).join("; ")}; robust = \`--strategy robust --scoring\`; pooled AUROC of the final global model, mean over seeds\n\n`;
-out += "| dataset | attack | FedAvg AUROC | robust AUROC | robust − clean robust | quarantine precision by round 5 | recall by round 5 |\n|---|---|---|---|---|---|---|\n";
+out += "| dataset | attack | FedAvg AUROC | robust AUROC | robust − clean robust | robust − attackers' rows withheld | quarantine precision by round 5 | recall by round 5 |\n|---|---|---|---|---|---|---|---|\n";
 for (const d of datasets) {
   const cleanFedavg = await cell(d, FEDAVG);
   const cleanRobust = await cell(d, ROBUST);
   const cleanQuarantined = cleanRobust.runs.flatMap((r) => r.quarantined ?? []);
+  const oracle = await withheld(d);
   const base = mean(cleanRobust.auroc);
-  out += `| ${d.label} | none (clean) | ${f3(mean(cleanFedavg.auroc))} | ${f3(base)} | — | quarantined: ${cleanQuarantined.length === 0 ? "none" : cleanQuarantined.join(", ")} | — |\n`;
-  results[`${d.dataset}/clean`] = { fedavg: cleanFedavg.auroc, robust: cleanRobust.auroc, quarantined: cleanRobust.runs.map((r) => r.quarantined ?? []) };
+  const floor = mean(oracle.auroc);
+  out += `| ${d.label} | none (clean) | ${f3(mean(cleanFedavg.auroc))} | ${f3(base)} | — | withheld: ${f3(floor)} | quarantined: ${cleanQuarantined.length === 0 ? "none" : cleanQuarantined.join(", ")} | — |\n`;
+  results[`${d.dataset}/clean`] = { fedavg: cleanFedavg.auroc, robust: cleanRobust.auroc, withheld: oracle.auroc, quarantined: cleanRobust.runs.map((r) => r.quarantined ?? []) };
   for (const attack of attacks) {
     const fedavg = await cell(d, FEDAVG, attack);
     const robust = await cell(d, ROBUST, attack);
     const det = detection(robust.runs);
-    out += `| ${d.label} | ${attack} | ${f3(mean(fedavg.auroc))} | ${f3(mean(robust.auroc))} | ${(mean(robust.auroc) - base >= 0 ? "+" : "") + f3(mean(robust.auroc) - base)} | ${f2(det.precision)} | ${f2(det.recall)} |\n`;
+    const signed = (x: number) => (x >= 0 ? "+" : "") + f3(x);
+    out += `| ${d.label} | ${attack} | ${f3(mean(fedavg.auroc))} | ${f3(mean(robust.auroc))} | ${signed(mean(robust.auroc) - base)} | ${signed(mean(robust.auroc) - floor)} | ${f2(det.precision)} | ${f2(det.recall)} |\n`;
     results[`${d.dataset}/${attack}`] = {
       fedavg: fedavg.auroc,
       robust: robust.auroc,
