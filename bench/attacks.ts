@@ -31,6 +31,7 @@ const FEDAVG: Partial<SimulationPlan> = { strategy: "fedavg" };
 const BY_ROUND = 5;
 
 const backend = await selectBackend();
+const failures: string[] = [];
 
 interface Cell {
   readonly auroc: number[];
@@ -41,7 +42,14 @@ async function cell(d: (typeof DATASETS)[number], overrides: Partial<SimulationP
   const runs: RunReport[] = [];
   for (const seed of d.seeds.slice(0, take)) {
     const plan = await builtinPlan(d.dataset, seed, { ...overrides, ...(attack && { attack: { spec: attack, fraction: d.fraction } }) }, d.sites, d.split);
-    runs.push(await simulateOnce(plan, seed, { logger: quietLogger }));
+    try {
+      runs.push(await simulateOnce(plan, seed, { logger: quietLogger }));
+    } catch (err) {
+      // One failed run must not lose the rest of the table: it is reported and counts as no value.
+      process.stderr.write(`${d.dataset} ${overrides.strategy} ${attack ?? "clean"} seed ${seed}: FAILED ${err instanceof Error ? err.message : String(err)}\n`);
+      failures.push(`${d.dataset} ${overrides.strategy} ${attack ?? "clean"} seed ${seed}`);
+      continue;
+    }
     const r = runs.at(-1)!;
     process.stderr.write(`${d.dataset} ${overrides.strategy} ${attack ?? "clean"} seed ${seed}: AUROC ${r.pooled.global.auroc?.toFixed(4)} malicious [${r.malicious}] quarantined [${r.quarantined ?? "-"}] ${JSON.stringify(r.firstQuarantined ?? {})}\n`);
   }
@@ -111,6 +119,7 @@ for (const d of datasets) {
     };
   }
 }
+if (failures.length > 0) out += `\nFailed runs (left out of the means): ${failures.join("; ")}\n`;
 process.stdout.write(out);
 await mkdir("bench/results", { recursive: true });
 const suffix = process.env.BENCH_ONLY ? `-${process.env.BENCH_ONLY}` : "";

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_MAX_UPDATE_ABS } from "../core/schemas/federation.ts";
 import { seededRandom } from "../core/model/init-params.ts";
 import { alieZ, inverseNormal, parseAttack, poison } from "./attack.ts";
 
@@ -28,6 +29,18 @@ describe("parseAttack", () => {
 });
 
 describe("poison", () => {
+  it("keeps every value within the coordinator's default bound, so the update is accepted", () => {
+    // Prepare
+    const big = Float32Array.of(5000, -3000, 1);
+
+    // Execute
+    const out = poison({ kind: "scale", factor: -10 }, big, [], seededRandom(1));
+
+    // Assert
+    expect(Array.from(out)).toEqual([-Math.fround(1e4 * (1 - 1e-6)), Math.fround(1e4 * (1 - 1e-6)), -10]);
+    expect(out.every((x) => Math.abs(x) < DEFAULT_MAX_UPDATE_ABS)).toBe(true);
+  });
+
   it("flips, scales and shrinks the honest update as asked", () => {
     const rng = seededRandom(1);
     expect(Array.from(poison({ kind: "sign-flip" }, honest, [], rng))).toEqual([-1, 2, -0.5]);

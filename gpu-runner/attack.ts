@@ -5,6 +5,7 @@
  */
 import { ConfigError } from "../core/errors.ts";
 import { seededRandom } from "../core/model/init-params.ts";
+import { DEFAULT_MAX_UPDATE_ABS } from "../core/schemas/federation.ts";
 
 export type Attack =
   | { readonly kind: "sign-flip" }
@@ -52,8 +53,19 @@ function normal(rng: () => number): number {
 /**
  * The update a malicious site sends, from its honest update and (for ALIE) a few honest updates
  * trained on bootstrap resamples of its own rows, which stand in for the benign distribution.
+ * Every value stays within the coordinator's default bound on update magnitudes: an attacker who
+ * knows the published bound sends the most it lets through, rather than an update it refuses.
  */
 export function poison(attack: Attack, honest: Float32Array, samples: readonly Float32Array[], rng: () => number): Float32Array {
+  const out = poisonUnbounded(attack, honest, samples, rng);
+  for (let i = 0; i < out.length; i++) out[i] = Math.max(-ATTACK_BOUND, Math.min(ATTACK_BOUND, out[i]!));
+  return out;
+}
+
+/** Just inside DEFAULT_MAX_UPDATE_ABS, which the coordinator refuses values above. */
+const ATTACK_BOUND = Math.fround(DEFAULT_MAX_UPDATE_ABS * (1 - 1e-6));
+
+function poisonUnbounded(attack: Attack, honest: Float32Array, samples: readonly Float32Array[], rng: () => number): Float32Array {
   const out = new Float32Array(honest.length);
   switch (attack.kind) {
     case "sign-flip":
