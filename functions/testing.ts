@@ -5,13 +5,14 @@
  * administrator and as each site through `createApp(deps).request`, in-process.
  */
 import { z } from "zod";
-import { encodeUpdate, sha256Hex, type CodecName } from "../core/codec/index.ts";
+import { CodecSpec, encodeUpdate, sha256Hex, sharedSeed, type CodecOptions } from "../core/codec/index.ts";
 import { computeSiteStats } from "../core/preprocess/site-stats.ts";
 import type { Table } from "../core/preprocess/table.ts";
 import { EnrolResponse, FederationConfig } from "../core/schemas/federation.ts";
 import { Rejection, RoundRecord, type UpdateManifest } from "../core/schemas/round.ts";
 import { FederationStatus } from "../core/schemas/status.ts";
 import { Task } from "../core/schemas/task.ts";
+import { taskSeed } from "../core/schemas/task-seed.ts";
 import { MemoryJobQueue } from "./adapters/memory-job-queue.ts";
 import { MemoryObjectStore } from "./adapters/memory-object-store.ts";
 import { createApp } from "./app.ts";
@@ -193,8 +194,10 @@ export interface RequestOptions {
 /** The coordinator app over test deps, spoken to as the administrator and as sites. */
 export class Harness {
   readonly app: ReturnType<typeof createApp>;
-  /** The federation's codec, which `upload` uses unless told otherwise. */
-  codec: CodecName = "float32";
+  /** The federation's codec spec, which `upload` uses unless told otherwise. */
+  codec = "float32";
+  /** The federation's seed, from which `upload` draws a seeded codec's round seed. */
+  seed = 0;
 
   constructor(readonly deps: TestDeps = testDeps()) {
     this.app = createApp(deps);
@@ -222,6 +225,7 @@ export class Harness {
     const res = await this.admin("POST", "/v1/admin/federation", config);
     if (res.status !== 201) throw new Error(`create federation: ${res.status} ${JSON.stringify(res.body)}`);
     this.codec = config.codec;
+    this.seed = config.seed;
   }
 
   async enrol(name: string, table: Table): Promise<TestSite> {
@@ -260,9 +264,20 @@ export class Harness {
     return sites;
   }
 
-  /** Writes an encoded update where the site's presigned PUT would, and returns its manifest. */
-  async upload(site: TestSite, round: number, values: Float32Array, samples: number, codec: CodecName = this.codec): Promise<z.input<typeof UpdateManifest>> {
-    const bytes = encodeUpdate(values, codec);
+  /**
+   * Writes an encoded update where the site's presigned PUT would, and returns its manifest. It
+   * encodes as a site would, with the round's shared seed, unless `options` says otherwise.
+   */
+  async upload(
+    site: TestSite,
+    round: number,
+    values: Float32Array,
+    samples: number,
+    codec: string = this.codec,
+    options: CodecOptions = {},
+  ): Promise<z.input<typeof UpdateManifest>> {
+    const { name, ...spec } = CodecSpec.parse(codec);
+    const bytes = encodeUpdate(values, name, { ...spec, seed: sharedSeed(taskSeed(this.seed, round)), ...options });
     await this.deps.store.put(keys.updateBin(round, site.siteId), bytes);
     return { round, samples, codec, byteLength: bytes.length, sha256: sha256Hex(bytes) };
   }

@@ -4,8 +4,12 @@ import { applyPreprocessing, type Dataset } from "../core/preprocess/transform.t
 import type { Preprocessing } from "../core/schemas/preprocessing.ts";
 import type { Attack } from "./attack.ts";
 import type { CoordinatorClient } from "./client.ts";
+import type { Residual } from "./site-state.ts";
 
-/** What a runner carries from one task to the next: its data, transformed once, and its control variate. */
+/**
+ * What a runner carries from one task to the next: its data, transformed once, its control
+ * variate and its error-feedback residual (both also saved under `stateDir` when there is one).
+ */
 export interface SiteSession {
   readonly siteId: string;
   readonly client: CoordinatorClient;
@@ -15,6 +19,7 @@ export interface SiteSession {
   /** The site's rows under the consortium's preprocessing (recomputed only if it changes). */
   prepared(prep: Preprocessing): { train: Dataset; test: Dataset };
   siteControl: Float32Array | null;
+  residual: Residual | null;
   /** Simulation only: this site is malicious and sends poisoned updates. */
   readonly attack?: Attack;
 }
@@ -32,6 +37,7 @@ export function createSession(siteId: string, client: CoordinatorClient, data: {
       return cache;
     },
     siteControl: null,
+    residual: null,
     attack,
   };
 }

@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeUpdate, encodedSize, encodeUpdate, sha256Hex } from "../core/codec/index.ts";
+import { CodecSpec, decodeUpdate, encodedSize, encodeUpdate, sha256Hex } from "../core/codec/index.ts";
 import { seededRandom } from "../core/model/init-params.ts";
 import { modelLayout } from "../core/model/layout.ts";
 import { mergeSiteStats } from "../core/preprocess/merge-stats.ts";
@@ -13,7 +13,17 @@ import { syntheticSites, syntheticSpec } from "../test/fixtures/synthetic-sites.
 import { selectBackend } from "./backend.ts";
 import { CoordinatorClient } from "./client.ts";
 import { runSite } from "./site-runner.ts";
-import { loadControl, loadPersonalModel, saveControl, savePersonalModel, type PersonalModel } from "./site-state.ts";
+import {
+  loadControl,
+  loadPersonalModel,
+  loadResidual,
+  residualFits,
+  saveControl,
+  savePersonalModel,
+  saveResidual,
+  type PersonalModel,
+  type ResidualMeta,
+} from "./site-state.ts";
 
 const uniform = (n: number, seed: number, scale = 1) => {
   const rng = seededRandom(seed);
@@ -29,9 +39,10 @@ const training: TrainingConfig = { localEpochs: 1, localSteps: 5, lrSchedule: "c
 
 /**
  * A coordinator and store behind one `fetch`: it hands out `tasks` in order (then `done`),
- * serves the models and controls in `objects`, and keeps every uploaded update by round.
+ * serves the models and controls in `objects`, and keeps every uploaded update (of `length`
+ * values) by round.
  */
-function fakeCoordinator(refuse: ReadonlySet<number> = new Set()) {
+function fakeCoordinator(refuse: ReadonlySet<number> = new Set(), length = 2 * n) {
   const objects = new Map<string, Uint8Array>();
   const uploads = new Map<number, Float32Array>();
   const tasks: Task[] = [];
@@ -41,7 +52,7 @@ function fakeCoordinator(refuse: ReadonlySet<number> = new Set()) {
     if (url.endsWith("/v1/task")) return json(tasks.shift() ?? { kind: "done", modelVersion: 2 });
     if (url.startsWith("http://store.test/updates/") && init?.method === "PUT") {
       const round = Number(url.split("/").at(-1));
-      uploads.set(round, decodeUpdate(new Uint8Array(init.body as Uint8Array), { length: 2 * n }).values);
+      uploads.set(round, decodeUpdate(new Uint8Array(init.body as Uint8Array), { length }).values);
       return new Response("", { status: 200 });
     }
     const stored = objects.get(url);
@@ -56,8 +67,11 @@ function fakeCoordinator(refuse: ReadonlySet<number> = new Set()) {
   return { client: new CoordinatorClient("http://coordinator.test/", "token", fetchFn), tasks, uploads, objects };
 }
 
-/** A SCAFFOLD training task from `body` with server control `control`, as the coordinator sends it. */
-function trainTask(objects: Map<string, Uint8Array>, round: number, body: Float32Array, control: Float32Array): Task {
+/**
+ * A training task from `body`, as the coordinator sends it: SCAFFOLD with server control
+ * `control` when there is one (the update then holds 2n values), else n values under `codec`.
+ */
+function trainTask(objects: Map<string, Uint8Array>, round: number, body: Float32Array, control: Float32Array | null, codec = "float32", federation = "fed-a"): Task {
   const ref = (kind: string, values: Float32Array) => {
     const bytes = encodeUpdate(values, "float32");
     const url = `http://store.test/${kind}/${round - 1}`;
@@ -70,16 +84,32 @@ function trainTask(objects: Map<string, Uint8Array>, round: number, body: Float3
     rounds: 2,
     deadline: Date.now() + 60_000,
     model: ref("models", body),
-    control: ref("controls", control),
+    ...(control && { control: ref("controls", control) }),
     spec: { kind: "logreg" },
     layout,
     preprocessing,
     training,
-    codec: "float32",
-    upload: { url: `http://store.test/updates/${round}`, byteLength: encodedSize(2 * n, "float32") },
+    codec,
+    federation,
+    upload: { url: `http://store.test/updates/${round}`, byteLength: uploadSize(control ? 2 * n : n, codec) },
     seed: 7,
   };
 }
+
+function uploadSize(length: number, codec: string): number {
+  const { name, ...options } = CodecSpec.parse(codec);
+  return encodedSize(length, name, options);
+}
+
+/** Runs a fresh runner (a restart) over body-only rounds under `codec`, with `stateDir`; returns its uploads. */
+async function runRounds(rounds: number[], stateDir: string, codec: string, refuse: ReadonlySet<number> = new Set()): Promise<Map<number, Float32Array>> {
+  const fake = fakeCoordinator(refuse, n);
+  fake.tasks.push(...rounds.map((r) => trainTask(fake.objects, r, uniform(n, 10 + r, 0.2), null, codec)));
+  await runSite({ siteId: "site-a", client: fake.client, data, stateDir });
+  return fake.uploads;
+}
+
+const residualMeta = (patch: Partial<ResidualMeta> = {}): ResidualMeta => ({ federation: "fed-a", codec: "topk:0.25+int8", round: 1, length: n, ...patch });
 
 describe("site state", () => {
   let root: string;
@@ -200,5 +230,112 @@ describe("site state", () => {
     const round1 = fake.uploads.get(1) ?? new Float32Array(0);
     expect(fake.uploads.has(2)).toBe(true);
     expect(saved).toEqual(round1.slice(n));
+  });
+
+  it("saves and loads an error-feedback residual exactly, replacing the file whole", async () => {
+    // Prepare
+    const dir = join(root, "residual");
+    const residual = { meta: residualMeta({ round: 4 }), values: Float32Array.from([0, -1.5, 3.25e-7, 1e20, -0, ...uniform(n - 5, 1)]) };
+
+    // Execute
+    await saveResidual(dir, { meta: residualMeta(), values: uniform(n, 2) });
+    await saveResidual(dir, residual);
+    const loaded = await loadResidual(dir);
+    const files = await readdir(dir);
+
+    // Assert
+    expect(loaded).toEqual(residual);
+    expect(files).toEqual(["residual.bin"]);
+  });
+
+  it("loads no residual when there is none or it cannot be read back whole", async () => {
+    // Prepare
+    const corrupt = join(root, "residual-corrupt");
+    await saveResidual(corrupt, { meta: residualMeta(), values: uniform(n, 1) });
+    const truncated = join(root, "residual-truncated");
+    await saveResidual(truncated, { meta: residualMeta(), values: uniform(n, 1) });
+    const whole = await readFile(join(truncated, "residual.bin"));
+    await writeFile(join(truncated, "residual.bin"), whole.subarray(0, whole.length - 1));
+    await writeFile(join(corrupt, "residual.bin"), "not json\nnot an update container");
+
+    // Execute
+    const results = await Promise.all([loadResidual(corrupt), loadResidual(truncated), loadResidual(join(root, "never-written"))]);
+
+    // Assert
+    expect(results).toEqual([null, null, null]);
+  });
+
+  it.each([
+    ["fits a later round of the same federation, codec and length", {}, 2, true],
+    ["not another federation's", { federation: "fed-b" }, 2, false],
+    ["not a federation's from a coordinator that sent no id", { federation: null }, 2, false],
+    ["not another codec's", { codec: "topk:0.1+int8" }, 2, false],
+    ["not another length's", { length: n + 1 }, 2, false],
+    ["not the same round's (a rerun)", {}, 1, false],
+  ] as const)("a saved residual %s", (_name, patch, round, fits) => {
+    // Execute
+    const result = residualFits(residualMeta(patch), residualMeta({ round }));
+
+    // Assert
+    expect(result).toBe(fits);
+  });
+
+  it("keeps the top-k residual across a runner restart, as what the round's update dropped", async () => {
+    // Prepare: the float32 run uploads the exact delta, which the top-k run compresses.
+    const codec = "topk:0.25+int8";
+
+    // Execute
+    const both = await runRounds([1, 2], join(root, "ef-continuous"), codec);
+    const exact = await runRounds([1], join(root, "ef-exact"), "float32");
+    const beforeRestart = await runRounds([1], join(root, "ef-restarted"), codec);
+    const saved = await loadResidual(join(root, "ef-restarted"));
+    const afterRestart = await runRounds([2], join(root, "ef-restarted"), codec);
+    await runRounds([2], join(root, "ef-fresh"), codec);
+    const [continuous, restarted, fresh] = await Promise.all(["ef-continuous", "ef-restarted", "ef-fresh"].map((d) => loadResidual(join(root, d))));
+
+    // Assert
+    const sent = beforeRestart.get(1) ?? new Float32Array(0);
+    const delta = exact.get(1) ?? new Float32Array(0);
+    expect(saved?.meta).toEqual(residualMeta());
+    expect(saved?.values).toEqual(delta.map((d, i) => d - sent[i]!));
+    expect(sent.filter((v) => v !== 0).length).toBeLessThanOrEqual(Math.ceil(0.25 * n));
+    expect(afterRestart.get(2)).toEqual(both.get(2));
+    expect(restarted).toEqual(continuous);
+    expect(continuous?.meta.round).toBe(2);
+    // A runner without the saved residual would carry only round 2's drop into round 3.
+    expect(fresh?.values).not.toEqual(continuous?.values);
+  });
+
+  it.each([
+    ["another federation", residualMeta({ federation: "fed-b" })],
+    ["another codec", residualMeta({ codec: "topk:0.5+int8" })],
+    ["a later round (an earlier run under the same id)", residualMeta({ round: 9 })],
+  ])("discards a residual saved for %s instead of adding it", async (_name, meta) => {
+    // Prepare
+    const dir = join(root, `ef-stale-${meta.federation}-${meta.codec}-${meta.round}`);
+    await saveResidual(dir, { meta, values: uniform(n, 3) });
+
+    const freshDir = join(root, `ef-none-${meta.federation}-${meta.codec}-${meta.round}`);
+
+    // Execute
+    const stale = await runRounds([2], dir, "topk:0.25+int8");
+    const fresh = await runRounds([2], freshDir, "topk:0.25+int8");
+
+    // Assert: the same upload and the same residual after it as a runner that never had one.
+    expect(stale.get(2)).toEqual(fresh.get(2));
+    expect(await loadResidual(dir)).toEqual(await loadResidual(freshDir));
+  });
+
+  it("keeps its residual where it was when the coordinator refuses the update", async () => {
+    // Prepare
+    const dir = join(root, "ef-refused");
+
+    // Execute
+    const uploads = await runRounds([1, 2], dir, "topk:0.25+int8", new Set([2]));
+    const saved = await loadResidual(dir);
+
+    // Assert: round 2 was uploaded, then refused; the residual is round 1's.
+    expect(uploads.has(2)).toBe(true);
+    expect(saved?.meta.round).toBe(1);
   });
 });

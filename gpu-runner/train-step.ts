@@ -1,4 +1,4 @@
-import { CodecName, decodeUpdate, encodeUpdate, sha256Hex } from "../core/codec/index.ts";
+import { CodecSpec, decodeUpdate, encodeUpdate, encodeWithFeedback, sha256Hex, sharedSeed, usesErrorFeedback } from "../core/codec/index.ts";
 import { ConsiliumError } from "../core/errors.ts";
 import { countPredictions } from "../core/metrics/index.ts";
 import { seededRandom } from "../core/model/init-params.ts";
@@ -8,7 +8,7 @@ import { poison, type Attack } from "./attack.ts";
 import { localRound, type Controls } from "./local-round.ts";
 import { scoreRows } from "./score-rows.ts";
 import type { SiteSession } from "./site-session.ts";
-import { loadControl, saveControl } from "./site-state.ts";
+import { loadControl, loadResidual, residualFits, saveControl, saveResidual, type Residual, type ResidualMeta } from "./site-state.ts";
 import type { TrainOptions } from "./train.ts";
 import { roundOptions } from "./train-rounds.ts";
 
@@ -28,6 +28,30 @@ async function controlsFor(s: SiteSession, task: TrainTask, length: number): Pro
   if (task.model.version === 0) return { server, site: new Float32Array(length) };
   const saved = s.siteControl?.length === length ? s.siteControl : s.stateDir ? await loadControl(s.stateDir, length) : null;
   return { server, site: saved ?? new Float32Array(length) };
+}
+
+/** The residual saved from an earlier accepted update, if it may be added to this one. */
+async function residualFor(s: SiteSession, next: ResidualMeta): Promise<Float32Array | null> {
+  const saved = s.residual ?? (s.stateDir ? await loadResidual(s.stateDir) : null);
+  return saved && residualFits(saved.meta, next) ? saved.values : null;
+}
+
+/**
+ * Encodes the update under the task's codec spec. For codecs that take error feedback (top-k), it
+ * first adds what compression dropped from the last accepted update and returns the new residual,
+ * which counts only once the coordinator has accepted these bytes.
+ */
+async function encodeForTask(s: SiteSession, task: TrainTask, update: Float32Array): Promise<{ bytes: Uint8Array; residual: Residual | null }> {
+  const { name, ...options } = CodecSpec.parse(task.codec);
+  // Stochastic rounding (int8, int4) draws from its own stream, so training's draws stay as they
+  // were, and from the task's seeds, so the same task always encodes to the same bytes. Rand-k
+  // draws its coordinates from the round's seed, the same at every site.
+  const rounding = seededRandom((task.seed ^ s.siteSeed ^ ROUNDING_SEED) >>> 0);
+  const encode = (values: Float32Array) => encodeUpdate(values, name, { ...options, rng: rounding, seed: sharedSeed(task.seed) });
+  if (!usesErrorFeedback(name)) return { bytes: encode(update), residual: null };
+  const meta: ResidualMeta = { federation: task.federation ?? null, codec: task.codec, round: task.round, length: update.length };
+  const { bytes, residual } = encodeWithFeedback(update, await residualFor(s, meta), encode);
+  return { bytes, residual: { meta, values: residual } };
 }
 
 /** Simulation only: a malicious site replaces the body part of its update (its control delta stays honest). */
@@ -74,10 +98,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
   const data = s.attack?.kind === "label-flip" ? { ...train, y: train.y.map((v) => 1 - v) } : train;
   const result = localRound(task.layout, base, data, opts, await controlsFor(s, task, base.length));
   const update = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
-  // Stochastic rounding (int8, int4) draws from its own stream, so training's draws stay as they
-  // were, and from the task's seeds, so the same task always encodes to the same bytes.
-  const rounding = seededRandom((task.seed ^ s.siteSeed ^ ROUNDING_SEED) >>> 0);
-  const bytes = encodeUpdate(update, CodecName.parse(task.codec), { rng: rounding });
+  const { bytes, residual } = await encodeForTask(s, task, update);
   if (bytes.length !== task.upload.byteLength) throw new ConsiliumError("SIZE_MISMATCH", `encoded update is ${bytes.length} bytes, coordinator expects ${task.upload.byteLength}`, 400);
   await s.client.upload(task.upload.url, bytes);
   await s.client.postUpdate({
@@ -95,6 +116,11 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
   if (result.siteControl) {
     s.siteControl = result.siteControl;
     if (s.stateDir) await saveControl(s.stateDir, result.siteControl);
+  }
+  // Likewise the residual: a refused update sent nothing, so the last accepted one's residual stands.
+  if (residual) {
+    s.residual = residual;
+    if (s.stateDir) await saveResidual(s.stateDir, residual);
   }
   return { loss: result.loss, bytesUp: bytes.length };
 }

@@ -54,3 +54,19 @@ describe("parseSimulateFlags --scoring and --validation", () => {
     expect(usage(["--dataset", "wdbc", "--scoring", "--validation", "1"])).toBe('--validation: Too big: expected number to be <1 (got "1")');
   });
 });
+
+describe("parseSimulateFlags --codec", () => {
+  it("takes plain codec names and sparse codec specs, spelled canonically", () => {
+    // Execute
+    const parsed = ["float32", "int8", "int4:64", "topk:0.1+int8", "randk:.1+int8"].map((codec) => parseSimulateFlags(["--dataset", "wdbc", "--codec", codec]).codec);
+    const bare = parseSimulateFlags(["--dataset", "wdbc"]).codec;
+
+    // Assert
+    expect(parsed).toEqual(["float32", "int8", "int4:64", "topk:0.1+int8", "randk:0.1+int8"]);
+    expect(bare).toBe("float32");
+  });
+
+  it("names the flag and the spec it refused", () => {
+    expect(usage(["--dataset", "wdbc", "--codec", "topk:2+int8"])).toBe('--codec: codec "topk:2+int8": the fraction must be a number in (0, 1], got "2"');
+  });
+});

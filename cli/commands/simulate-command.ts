@@ -3,7 +3,7 @@ import { parseAttack } from "../../gpu-runner/attack.ts";
 import { writeFile } from "node:fs/promises";
 import Table from "cli-table3";
 import { z } from "zod";
-import { CodecName } from "../../core/codec/index.ts";
+import { CodecSpecText } from "../../core/codec/index.ts";
 import { summariseRuns } from "../../core/report/summarise-runs.ts";
 import { Report, type RunReport, type Stat } from "../../core/schemas/report.ts";
 import { selectBackend, BackendName } from "../../gpu-runner/backend.ts";
@@ -40,7 +40,7 @@ export const SimulateFlags = z
     "head-l2": num.nonnegative().max(100).optional(),
     "head-lr": num.positive().max(10).optional(),
     strategy: z.string().optional(),
-    codec: CodecName.default("float32"),
+    codec: CodecSpecText.default("float32"),
     "round-deadline": int.min(1).default(600),
     seed: int.min(0).default(1),
     seeds: int.min(1).max(100).default(1),
@@ -97,7 +97,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "head-l2": { type: "string", value: "X", help: "pull of the personal head towards the global output layer" },
     "head-lr": { type: "string", value: "X", help: "step size of personal-head fitting (default: --lr)" },
     strategy: { type: "string", value: "SPEC", help: "aggregation pipeline, e.g. fedavg, fedadam:0.05, scaffold, robust, clip:2,trimmed-mean:0.2,fedadam (see README; default: the recipe's, scaffold)" },
-    codec: { type: "string", value: "NAME", help: "update codec: float32, float16, int8 or int4 (default float32)" },
+    codec: { type: "string", value: "SPEC", help: "update codec: float32, float16, int8[:CHUNK], int4[:CHUNK], topk:FRACTION+int8, topk:FRACTION+float16 or randk:FRACTION+int8 (default float32)" },
     "round-deadline": { type: "string", value: "SECONDS", help: "a round aggregates what it has after this long (default 600)" },
     seed: { type: "string", value: "S", help: "seed of the split, initialisation and training (default 1)" },
     seeds: { type: "string", value: "N", help: "repeat with seeds S..S+N-1 and report mean ± sd (default 1)" },

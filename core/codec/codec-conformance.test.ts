@@ -12,9 +12,12 @@ import { encodedSize } from "./encoded-size.ts";
 import { codecNameById, codecs } from "./registry.ts";
 import { axpy, seededValues } from "./testing.ts";
 
-const shapes = [0, 1, 255, 256, 257, 1000].flatMap((length) => [
+// Dense codecs ignore `fraction` and `seed`; sparse codecs ignore `chunkSize`.
+const shapes = [0, 1, 255, 256, 257, 1000, 1500].flatMap((length) => [
   { length, options: {} },
   { length, options: { chunkSize: 7 } },
+  { length, options: { fraction: 0.37, seed: 5 } },
+  { length, options: { fraction: 1, seed: 2 ** 32 - 1 } },
 ]);
 
 describe("codec registry", () => {
@@ -79,7 +82,7 @@ describe.each(CodecName.options)("codec %s", (codec) => {
 
   it.each([{}, { rng: seededRandom(9) }])("accumulates into out exactly as decode followed by axpy (%o)", (options) => {
     // Prepare
-    const bytes = encodeUpdate(seededValues(1000, 3, 2), codec, { chunkSize: 100, ...options });
+    const bytes = encodeUpdate(seededValues(1000, 3, 2), codec, { chunkSize: 100, fraction: 0.3, ...options });
     const expected = seededValues(1000, 5);
     const actual = expected.slice();
 

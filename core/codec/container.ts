@@ -6,10 +6,12 @@
  * offset  size  field
  *      0     4  magic "CNSL" (0x43 0x4e 0x53 0x4c)
  *      4     1  format version, u8 = 1
- *      5     1  codec id, u8 (float32 1, int8 2, float16 3, int4 4; see the codec modules)
+ *      5     1  codec id, u8 (float32 1, int8 2, float16 3, int4 4, topk-int8 5, randk-int8 6,
+ *                topk-float16 7; see the codec modules)
  *      6     2  reserved, u16 = 0
  *      8     4  element count, u32: length of the decoded float vector
- *     12     4  codec parameter, u32 (int8, int4: chunk size; float32, float16: 0)
+ *     12     4  codec parameter, u32 (int8, int4: chunk size; sparse codecs: values kept;
+ *                float32, float16: 0)
  *     16     P  payload, P = codec.payloadBytes(count, parameter)
  *   16+P    32  SHA-256 of bytes [0, 16+P)
  * ```
@@ -19,7 +21,8 @@
  * hashing or allocating anything.
  */
 import { createHash } from "node:crypto";
-import { ConfigError, UpdateFormatError } from "../errors.ts";
+import { UpdateFormatError } from "../errors.ts";
+import { checkLength } from "./check-length.ts";
 import type { Codec } from "./codec.ts";
 import type { CodecName } from "./codec-name.ts";
 import { codecNameById, codecs, knownCodecIds } from "./registry.ts";
@@ -28,7 +31,6 @@ export const HEADER_BYTES = 16;
 export const CHECKSUM_BYTES = 32;
 export const FORMAT_VERSION = 1;
 const MAGIC = [0x43, 0x4e, 0x53, 0x4c];
-const MAX_LENGTH = 0xffffffff;
 
 /** A container whose structure and checksum have been verified. */
 export interface Container {
@@ -40,9 +42,7 @@ export interface Container {
 }
 
 export function containerBytes(codec: CodecName, length: number, param: number): number {
-  if (!Number.isInteger(length) || length < 0 || length > MAX_LENGTH) {
-    throw new ConfigError(`an update holds 0 to ${MAX_LENGTH} values, got ${length}`);
-  }
+  checkLength(length);
   return HEADER_BYTES + codecs[codec].payloadBytes(length, param) + CHECKSUM_BYTES;
 }
 
@@ -87,7 +87,7 @@ export function openContainer(bytes: Uint8Array): Container {
   const codec = codecs[name];
   const length = view.getUint32(8, true);
   const param = view.getUint32(12, true);
-  const problem = codec.checkParam(param);
+  const problem = codec.checkParam(param, length);
   if (problem !== undefined) fail("BAD_HEADER", `update header is invalid: ${problem}`);
 
   const expectedBytes = containerBytes(name, length, param);

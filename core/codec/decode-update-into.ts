@@ -19,11 +19,11 @@ export function decodeUpdateInto(
   bytes: Uint8Array,
   out: Float32Array,
   weight: number,
-  expected: { readonly codec?: CodecName } = {},
+  expected: { readonly codec?: CodecName; readonly seed?: number } = {},
 ): CodecName {
   if (!Number.isFinite(weight)) throw new ConfigError(`weight must be a finite number, got ${weight}`);
   const container = openContainer(bytes);
-  expectUpdate(container, { length: out.length, codec: expected.codec });
+  expectUpdate(container, { ...expected, length: out.length });
   container.codec.accumulate(container.payload, container.length, container.param, out, weight);
   return container.name;
 }

@@ -4,10 +4,10 @@ import { expectUpdate, type UpdateExpectations } from "./expect-update.ts";
 
 /**
  * Decodes an update container, checking its structure, checksum, the caller's expectations and
- * that every value is finite. Throws `UpdateFormatError` with one of the codes `TRUNCATED`,
- * `BAD_MAGIC`, `UNSUPPORTED_VERSION`, `UNKNOWN_CODEC`, `BAD_HEADER`, `SIZE_MISMATCH`,
- * `CHECKSUM_MISMATCH`, `LENGTH_MISMATCH`, `CODEC_MISMATCH`, `NON_FINITE`, in that order of
- * checking.
+ * that the payload is well formed and every value finite. Throws `UpdateFormatError` with one of
+ * the codes `TRUNCATED`, `BAD_MAGIC`, `UNSUPPORTED_VERSION`, `UNKNOWN_CODEC`, `BAD_HEADER`,
+ * `SIZE_MISMATCH`, `CHECKSUM_MISMATCH`, `LENGTH_MISMATCH`, `CODEC_MISMATCH`, `SEED_MISMATCH`,
+ * `BAD_INDICES`, `NON_FINITE`, in that order of checking.
  *
  * @example
  * const { values } = decodeUpdate(bytes, { length: model.length, codec: round.codec });

@@ -11,5 +11,5 @@ import { resolveParam } from "./registry.ts";
  * const url = await store.presignPut(key, 900, encodedSize(model.length, round.codec));
  */
 export function encodedSize(length: number, codec: CodecName, options: CodecOptions = {}): number {
-  return containerBytes(codec, length, resolveParam(codec, options));
+  return containerBytes(codec, length, resolveParam(codec, options, length));
 }

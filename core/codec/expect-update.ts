@@ -7,9 +7,14 @@ export interface UpdateExpectations {
   readonly length?: number;
   /** Codec the update must use. */
   readonly codec?: CodecName;
+  /**
+   * The round's shared seed (`sharedSeed`), which a seeded codec (randk-*) must have drawn its
+   * coordinates from. Codecs without a seed ignore it, so a caller may always pass the round's.
+   */
+  readonly seed?: number;
 }
 
-/** Checks an opened container against what the round asked for, then that it decodes finite. */
+/** Checks an opened container against what the round asked for, then that its payload is well formed and finite. */
 export function expectUpdate(container: Container, expected: UpdateExpectations): void {
   const { name, codec, length, param, payload } = container;
   if (expected.length !== undefined && length !== expected.length) {
@@ -18,6 +23,10 @@ export function expectUpdate(container: Container, expected: UpdateExpectations)
   if (expected.codec !== undefined && name !== expected.codec) {
     throw new UpdateFormatError("CODEC_MISMATCH", `update uses codec ${name}, expected ${expected.codec}`);
   }
+  const seed = codec.seed?.(payload);
+  if (expected.seed !== undefined && seed !== undefined && seed !== expected.seed) {
+    throw new UpdateFormatError("SEED_MISMATCH", `update draws its coordinates from seed ${seed}, the round's seed is ${expected.seed}`);
+  }
   const problem = codec.checkPayload(payload, length, param);
-  if (problem !== undefined) throw new UpdateFormatError("NON_FINITE", problem);
+  if (problem !== undefined) throw new UpdateFormatError(problem.code, problem.message);
 }

@@ -1,4 +1,4 @@
-import type { Codec } from "./codec.ts";
+import { nonFinite, type Codec } from "./codec.ts";
 
 /**
  * Half precision: IEEE 754 binary16 (IEEE 754-2008), little-endian, one value after another,
@@ -31,7 +31,7 @@ export const float16: Codec = {
     for (let i = 0; i < length; i++) {
       const half = payload.getUint16(2 * i, true);
       // An all-ones exponent is Infinity or NaN; nothing else can decode non-finite.
-      if ((half & 0x7c00) === 0x7c00) return `update value at index ${i} is ${halves()[half]}`;
+      if ((half & 0x7c00) === 0x7c00) return nonFinite(`update value at index ${i} is ${halves()[half]}`);
     }
     return undefined;
   },

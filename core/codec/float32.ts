@@ -1,4 +1,4 @@
-import type { Codec } from "./codec.ts";
+import { nonFinite, type Codec } from "./codec.ts";
 
 /**
  * Uncompressed codec: IEEE 754 binary32, little-endian, one value after another. Exact, and the
@@ -20,7 +20,7 @@ export const float32: Codec = {
   checkPayload(payload, length) {
     for (let i = 0; i < length; i++) {
       const value = payload.getFloat32(4 * i, true);
-      if (!Number.isFinite(value)) return `update value at index ${i} is ${value}`;
+      if (!Number.isFinite(value)) return nonFinite(`update value at index ${i} is ${value}`);
     }
     return undefined;
   },

@@ -1,5 +1,5 @@
 import { absmaxScale } from "./absmax-scale.ts";
-import type { Codec } from "./codec.ts";
+import { nonFinite, type Codec } from "./codec.ts";
 import { stochasticRound } from "./stochastic-round.ts";
 
 /**
@@ -36,7 +36,7 @@ export const int4: Codec = {
     return full * recordBytes(chunkSize) + (rest === 0 ? 0 : recordBytes(rest));
   },
 
-  encode(values, chunkSize, payload, rng) {
+  encode(values, chunkSize, payload, { rng }) {
     for (let start = 0, at = 0; start < values.length; start += chunkSize) {
       const end = Math.min(start + chunkSize, values.length);
       let maxAbs = 0;
@@ -59,7 +59,7 @@ export const int4: Codec = {
     const stride = recordBytes(chunkSize);
     for (let start = 0, at = 0; start < length; start += chunkSize, at += stride) {
       const scale = payload.getFloat32(at, true);
-      if (!Number.isFinite(scale)) return `update chunk ${start / chunkSize} has scale ${scale}`;
+      if (!Number.isFinite(scale)) return nonFinite(`update chunk ${start / chunkSize} has scale ${scale}`);
       // Code -8 (never written, but representable) has the largest magnitude. Only scales near
       // float32's range can overflow; scan their codes, skip everyone else's.
       if (Number.isFinite(Math.fround(scale * 8))) continue;
@@ -69,7 +69,7 @@ export const int4: Codec = {
         const code = signed((i - start) % 2 === 0 ? byte & 0xf : byte >>> 4);
         const value = Math.fround(scale * code);
         if (!Number.isFinite(value)) {
-          return `update value at index ${i} decodes to ${value} (scale ${scale} × code ${code})`;
+          return nonFinite(`update value at index ${i} decodes to ${value} (scale ${scale} × code ${code})`);
         }
       }
     }

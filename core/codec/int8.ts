@@ -1,5 +1,5 @@
 import { absmaxScale } from "./absmax-scale.ts";
-import type { Codec } from "./codec.ts";
+import { nonFinite, type Codec } from "./codec.ts";
 import { stochasticRound } from "./stochastic-round.ts";
 
 /**
@@ -28,7 +28,7 @@ export const int8: Codec = {
 
   payloadBytes: (length, chunkSize) => length + 4 * Math.ceil(length / chunkSize),
 
-  encode(values, chunkSize, payload, rng) {
+  encode(values, chunkSize, payload, { rng }) {
     for (let start = 0, at = 0; start < values.length; start += chunkSize) {
       const end = Math.min(start + chunkSize, values.length);
       let maxAbs = 0;
@@ -52,7 +52,7 @@ export const int8: Codec = {
   checkPayload(payload, length, chunkSize) {
     for (let start = 0, at = 0; start < length; start += chunkSize, at += 4 + chunkSize) {
       const scale = payload.getFloat32(at, true);
-      if (!Number.isFinite(scale)) return `update chunk ${start / chunkSize} has scale ${scale}`;
+      if (!Number.isFinite(scale)) return nonFinite(`update chunk ${start / chunkSize} has scale ${scale}`);
       // Only scales near float32's range can overflow; scan their codes, skip everyone else's.
       if (Number.isFinite(Math.fround(scale * 128))) continue;
       const end = Math.min(start + chunkSize, length);
@@ -60,7 +60,7 @@ export const int8: Codec = {
         const code = payload.getInt8(at + 4 + i - start);
         const value = Math.fround(scale * code);
         if (!Number.isFinite(value)) {
-          return `update value at index ${i} decodes to ${value} (scale ${scale} × code ${code})`;
+          return nonFinite(`update value at index ${i} decodes to ${value} (scale ${scale} × code ${code})`);
         }
       }
     }

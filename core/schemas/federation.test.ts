@@ -22,6 +22,19 @@ describe("FederationConfig", () => {
     expect(FederationConfig.parse(config())).toMatchObject(config());
   });
 
+  it.each([
+    ["int8", "int8"],
+    ["float32", "float32"],
+    ["topk:0.1+int8", "topk:0.1+int8"],
+    ["randk:.05+int8", "randk:0.05+int8"],
+  ])("takes codec spec %s, spelled %s", (codec, spelled) => {
+    // Execute
+    const parsed = FederationConfig.parse({ ...config(), codec });
+
+    // Assert
+    expect(parsed.codec).toBe(spelled);
+  });
+
   it("takes a bound on update values, and leaves it unset when absent (older agreements)", () => {
     // Execute
     const bounded = FederationConfig.parse({ ...config(), maxUpdateAbs: 100 });
@@ -57,7 +70,12 @@ describe("FederationConfig", () => {
 
   it.each([
     ["an id with capitals", { id: "Heart" }, [["id", "Invalid string: must match pattern /^[a-z0-9][a-z0-9-]{0,62}$/"]]],
-    ["an unknown codec", { codec: "gzip" }, [["codec", 'Invalid option: expected one of "float32"|"int8"']]],
+    [
+      "an unknown codec",
+      { codec: "gzip" },
+      [["codec", 'unknown codec "gzip": expected float32, float16, int8[:CHUNK], int4[:CHUNK], topk:FRACTION+int8, topk:FRACTION+float16 or randk:FRACTION+int8']],
+    ],
+    ["a sparse codec that keeps nothing", { codec: "topk:0+int8" }, [["codec", 'codec "topk:0+int8": the fraction must be a number in (0, 1], got "0"']]],
     ["zero rounds", { rounds: 0 }, [["rounds", "Too small: expected number to be >=1"]]],
     ["an empty strategy", { strategy: "" }, [["strategy", "Too small: expected string to have >=1 characters"]]],
     ["a fractional seed", { seed: 1.5 }, [["seed", "Invalid input: expected int, received number"]]],

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CodecName } from "../codec/index.ts";
+import { CodecSpecText } from "../codec/index.ts";
 import { ModelSpec } from "../model/model-spec.ts";
 import { ScoringOptions } from "../scoring/scoring-policy.ts";
 import { FeatureSpec } from "./feature-spec.ts";
@@ -50,7 +50,8 @@ export const FederationConfig = z.object({
   /** A round past its deadline aggregates what it has (or is skipped when nothing arrived). */
   roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600),
   strategy: z.string().min(1),
-  codec: CodecName,
+  /** How sites encode their updates: a codec spec (`CodecSpec`), e.g. "float32", "int8" or "topk:0.1+int8". */
+  codec: CodecSpecText,
   seed: z.number().int().nonnegative(),
   /**
    * Largest absolute value an update may hold (default DEFAULT_MAX_UPDATE_ABS). A finite but huge

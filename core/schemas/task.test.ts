@@ -33,6 +33,7 @@ describe("Task", () => {
     ["wait", { kind: "wait", retryAfterMs: 500, reason: "round 2 is aggregating" }],
     ["stats", { kind: "stats", features: featureSpec() }],
     ["train", train()],
+    ["sparse train", { ...train(), codec: "topk:0.1+int8", federation: "heart-2025" }],
     ["evaluate", evaluate()],
     ["done", { kind: "done", modelVersion: 20 }],
   ])("parses a %s task", (_, task) => {
@@ -44,6 +45,7 @@ describe("Task", () => {
     ["an unknown kind", { kind: "sleep" }, [["kind", "Invalid discriminator value. Expected 'wait' | 'stats' | 'train' | 'evaluate' | 'done'"]]],
     ["a wait of 0 ms", { kind: "wait", retryAfterMs: 0, reason: "x" }, [["retryAfterMs", "Too small: expected number to be >0"]]],
     ["a stats task without features", { kind: "stats" }, [["features", "Invalid input: expected object, received undefined"]]],
+    ["a train task with an unknown codec spec", { ...train(), codec: "topk:0.1+int2" }, [["codec", 'codec "topk:0.1+int2": topk takes int8 or float16 values, not "int2"']]],
     ["a train task without an upload URL", { ...train(), upload: { url: "", byteLength: 512 } }, [["upload.url", "Too small: expected string to have >=1 characters"]]],
     ["a train task with a model checksum of the wrong length", { ...train(), model: { ...modelRef(), sha256: "abc" } }, [["model.sha256", "Invalid string: must match pattern /^[0-9a-f]{64}$/"]]],
     ["an evaluate task with zero rounds", { ...evaluate(), rounds: 0 }, [["rounds", "Too small: expected number to be >0"]]],

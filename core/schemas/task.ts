@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CodecSpecText } from "../codec/index.ts";
 import { Layout } from "../model/layout.ts";
 import { ModelSpec } from "../model/model-spec.ts";
 import { EvalCounts } from "../metrics/eval-counts.ts";
@@ -32,8 +33,15 @@ export const Task = z.discriminatedUnion("kind", [
     layout: Layout,
     preprocessing: Preprocessing,
     training: TrainingConfig,
-    codec: z.string(),
+    /** The federation's codec spec (`CodecSpec`). */
+    codec: CodecSpecText,
+    /**
+     * The federation's id, so that state a site keeps across rounds (its error-feedback residual)
+     * is never carried into another federation. Absent from older coordinators.
+     */
+    federation: z.string().optional(),
     upload: z.object({ url: z.string().min(1), byteLength: z.number().int().positive() }),
+    /** `taskSeed(federation seed, round)`; the round's rand-k seed is `sharedSeed(seed)`. */
     seed: z.number().int().nonnegative(),
   }),
   z.object({

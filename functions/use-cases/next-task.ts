@@ -3,6 +3,7 @@ import { modelLayout } from "../../core/model/layout.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord } from "../../core/schemas/round.ts";
+import { taskSeed } from "../../core/schemas/task-seed.ts";
 import type { Task } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
@@ -45,8 +46,9 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     control: await controlRef(deps, round.baseVersion),
     ...common,
     codec: config.codec,
+    federation: config.id,
     upload: { url, byteLength },
-    seed: config.seed * 100003 + round.round,
+    seed: taskSeed(config.seed, round.round),
   };
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../core/codec/index.ts";
+import { decodeUpdate, encodedSize, sha256Hex, sharedSeed } from "../../core/codec/index.ts";
+import { taskSeed } from "../../core/schemas/task-seed.ts";
 import { keys } from "../keys.ts";
-import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, T0, testDeps, type TestSite } from "../testing.ts";
+import { BODY_SIZE, delta, expectClose, fedAvgExpected, FlakyStore, Harness, T0, testDeps, type TestSite } from "../testing.ts";
 import { aggregateRound } from "./aggregate-round.ts";
 
 const DEADLINE = T0 + 600_000;
@@ -133,5 +134,77 @@ describe("submitUpdate: the round's record", () => {
     expect(res).toEqual({ status: 500, body: { error: { code: "CORRUPT_STATE", message: "internal error" } } });
     expect(await h.deps.store.head(keys.updateManifest(1, sites[0]!.siteId))).toBeNull();
     expect(h.deps.logger.entries.filter((e) => e.level === "error").map((e) => e.message)).toEqual(["request failed"]);
+  });
+});
+
+describe("submitUpdate: sparse codecs", () => {
+  it("presigns and accepts a top-k update of the size its spec implies, and aggregates what it decodes to", async () => {
+    // Prepare: 13 values at fraction 0.25 keep 4.
+    const h = new Harness();
+    const sites = await h.startTraining({ codec: "topk:0.25+int8" });
+    const task = await h.task(sites[0]!);
+    const model0 = await h.model(0);
+    const manifests = await Promise.all(sites.map((site, i) => h.upload(site, 1, delta(i + 1), site.table.rows.length)));
+
+    // Execute
+    const replies = [];
+    for (const [i, site] of sites.entries()) replies.push(await h.postUpdate(site, 1, manifests[i]));
+    await h.runJobs();
+
+    // Assert
+    const size = encodedSize(BODY_SIZE, "topk-int8", { fraction: 0.25 });
+    expect(task.kind === "train" && task.upload.byteLength).toBe(size);
+    expect(manifests.map((m) => m.byteLength)).toEqual([size, size, size]);
+    expect(replies.map((r) => r.status)).toEqual([202, 202, 202]);
+    const sent = await Promise.all(sites.map(async (site, i) => decodeUpdate((await h.deps.store.get(keys.acceptedBin(1, site.siteId, manifests[i]!.sha256)))!).values));
+    expect(sent.map((values) => values.filter((v) => v !== 0).length)).toEqual([4, 4, 4]);
+    expectClose(await h.model(1), fedAvgExpected(model0, sent.map((values, i) => ({ delta: values, samples: sites[i]!.table.rows.length }))));
+  });
+
+  it("refuses a top-k update that keeps another share of the values with SIZE_MISMATCH", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining({ codec: "topk:0.25+int8" });
+    const manifest = await h.upload(sites[0]!, 1, delta(1), 3, "topk:0.5+int8");
+
+    // Execute
+    const res = await h.postUpdate(sites[0]!, 1, { ...manifest, codec: "topk:0.25+int8" });
+
+    // Assert
+    const message = `update must be ${encodedSize(BODY_SIZE, "topk-int8", { fraction: 0.25 })} bytes, manifest says ${encodedSize(BODY_SIZE, "topk-int8", { fraction: 0.5 })}`;
+    expect(res).toEqual({ status: 422, body: { error: { code: "SIZE_MISMATCH", message } } });
+  });
+
+  it("accepts a rand-k update drawn from the round's seed, which a site derives from its task", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining({ codec: "randk:0.25+int8", seed: 11 });
+    const task = await h.task(sites[0]!);
+    const seed = task.kind === "train" ? sharedSeed(task.seed) : -1;
+    const manifest = await h.upload(sites[0]!, 1, delta(1), 3, "randk:0.25+int8", { seed });
+
+    // Execute
+    const res = await h.postUpdate(sites[0]!, 1, manifest);
+
+    // Assert
+    expect(seed).toBe(sharedSeed(taskSeed(11, 1)));
+    expect(res).toEqual({ status: 202, body: { queued: false } });
+  });
+
+  it("refuses a rand-k update of the right size drawn from another seed with SEED_MISMATCH, recorded", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining({ codec: "randk:0.25+int8", seed: 11 });
+    const round = sharedSeed(taskSeed(11, 1));
+    const manifest = await h.upload(sites[0]!, 1, delta(1), 3, "randk:0.25+int8", { seed: 12345 });
+
+    // Execute
+    const res = await h.postUpdate(sites[0]!, 1, manifest);
+
+    // Assert
+    const message = `update draws its coordinates from seed 12345, the round's seed is ${round}`;
+    expect(manifest.byteLength).toBe(encodedSize(BODY_SIZE, "randk-int8", { fraction: 0.25 }));
+    expect(res).toEqual({ status: 422, body: { error: { code: "SEED_MISMATCH", message } } });
+    expect(await h.rejections()).toEqual([{ at: T0, siteId: sites[0]!.siteId, round: 1, code: "SEED_MISMATCH", message: `POST /v1/rounds/1/updates: ${message}` }]);
   });
 });

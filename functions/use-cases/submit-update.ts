@@ -1,8 +1,10 @@
+import { sharedSeed } from "../../core/codec/index.ts";
 import { ConsiliumError } from "../../core/errors.ts";
 import { updateShape } from "./update-shape.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord, type StoredUpdate, type UpdateManifest } from "../../core/schemas/round.ts";
 import { SiteStats } from "../../core/schemas/site-stats.ts";
+import { taskSeed } from "../../core/schemas/task-seed.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson, readJson, writeJson } from "../repo.ts";
@@ -14,7 +16,8 @@ import { verifyUpdate } from "./verify-update.ts";
 /**
  * Accepts a site's manifest for the update it uploaded: the update must belong to the open round,
  * arrive by its deadline, weigh no more samples than the site has training rows, match the manifest
- * byte for byte and decode to a vector of the body's length within the federation's bound. The
+ * byte for byte, use the federation's codec (drawn from the round's seed, for rand-k) and decode
+ * to a vector of the body's length within the federation's bound. The
  * verified bytes are copied where the site's URL cannot reach. When quorum is reached the round is
  * queued for aggregation.
  */
@@ -38,7 +41,9 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
   const { length, byteLength: size } = updateShape(config, prep);
   if (manifest.byteLength !== size) throw new ConsiliumError("SIZE_MISMATCH", `update must be ${size} bytes, manifest says ${manifest.byteLength}`, 422);
-  const expected = { ...manifest, length, codec: config.codec, maxAbs: maxUpdateAbsOf(config) };
+  // Every site draws a seeded codec's coordinates from the round's seed; other codecs ignore it.
+  const seed = sharedSeed(taskSeed(config.seed, round));
+  const expected = { ...manifest, length, codec: config.codec, seed, maxAbs: maxUpdateAbsOf(config) };
   const { bytes } = await verifyUpdate(deps.store, keys.updateBin(round, siteId), expected, `no update uploaded for site ${siteId} in round ${round}`);
   // The presigned PUT stays valid after this answer: the aggregator reads this copy, never the upload key.
   await deps.store.put(keys.acceptedBin(round, siteId, manifest.sha256), bytes, { ifAbsent: true, contentType: "application/octet-stream" });

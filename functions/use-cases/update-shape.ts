@@ -1,4 +1,4 @@
-import { encodedSize } from "../../core/codec/index.ts";
+import { CodecSpec, encodedSize } from "../../core/codec/index.ts";
 import { modelLayout, type Layout } from "../../core/model/layout.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
 import type { Preprocessing } from "../../core/schemas/preprocessing.ts";
@@ -11,6 +11,8 @@ export interface UpdateShape {
   readonly layout: Layout;
   /** Values in one site update (the body delta, then the control delta for SCAFFOLD). */
   readonly length: number;
+  /** The federation's codec spec, parsed. */
+  readonly codec: CodecSpec;
   /** Bytes of one encoded update under the federation's codec. */
   readonly byteLength: number;
 }
@@ -20,5 +22,7 @@ export function updateShape(config: FederationConfig, prep: Preprocessing): Upda
   const strategy = createStrategy(config.strategy);
   const layout = modelLayout(config.model, prep.inputs.length);
   const length = updateLength(strategy, layout.bodySize);
-  return { strategy, layout, length, byteLength: encodedSize(length, config.codec) };
+  const codec = CodecSpec.parse(config.codec);
+  const { name, ...options } = codec;
+  return { strategy, layout, length, codec, byteLength: encodedSize(length, name, options) };
 }
