@@ -7,7 +7,7 @@ export const RoundScores = z.object({
   round: z.number().int().positive(),
   /** Sites in quarantine this round: scored, but left out of the aggregate. */
   excluded: z.array(z.string()),
-  /** Median alignment of the trusted cohort with its centre (see scoreUpdates); null below four trusted sites. */
+  /** The alignment with its centre that at least half the trusted cohort reaches (see scoreUpdates); null below four trusted sites. */
   coherence: z.number().min(-1).max(1).nullable(),
   scores: z.array(SiteScore),
   decisions: z.array(ScoringDecision),

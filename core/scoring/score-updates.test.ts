@@ -51,6 +51,19 @@ describe("scoreUpdates", () => {
     expect(coherence).toBeGreaterThan(0.99);
   });
 
+  it("takes as coherence the alignment at least half the cohort reaches, which one outlier cannot drag down", () => {
+    // Prepare: centre [0.4, 0.05]; alignments ≈ 0.995, 1.000, −0.073, −0.995, whose plain median is 0.46.
+    const updates = [site("a", [1, 0], 1), site("b", [1, 0.1], 1), site("c", [-0.2, 1], 1), site("d", [-10, 0], 1)];
+
+    // Execute
+    const { coherence, scores } = scoreUpdates(updates, Float32Array.of(0, 0));
+
+    // Assert
+    const alignment = (id: string) => scores.find((x) => x.siteId === id)!.alignment;
+    expect(coherence).toBe(alignment("a"));
+    expectClose([coherence!], [0.4 / Math.hypot(0.4, 0.05)], 1e-6);
+  });
+
   it("has no coherence with fewer than four trusted sites", () => {
     // Prepare
     const four = ["a", "b", "c", "d"].map((id) => site(id, [1, 2], 1));
