@@ -102,6 +102,24 @@ describe("startEmbeddedStack: storage", () => {
     expect(new Uint8Array(await got.arrayBuffer())).toEqual(body);
   });
 
+  it("completes a multipart upload of part PUTs sent through plain fetch, which write-once writes then respect", async () => {
+    // Prepare: 11 MiB + 1 byte, past what fauxqs takes in one request, in two 8 MiB-or-less parts.
+    const body = new Uint8Array(11 * MiB + 1).fill(3);
+    const { uploadId, parts } = await stack.store.presignMultipart("rounds/4/updates/site-c.bin", 60, body.length, 8 * MiB);
+    const etags = [];
+    for (const { partNumber, url } of parts) {
+      const res = await fetch(url, { method: "PUT", body: body.subarray((partNumber - 1) * 8 * MiB, partNumber * 8 * MiB) });
+      etags.push({ partNumber, etag: res.headers.get("etag") ?? "" });
+    }
+    // Execute
+    await stack.store.completeMultipart("rounds/4/updates/site-c.bin", uploadId, etags);
+    const overwrite = await stack.store.put("rounds/4/updates/site-c.bin", "x", { ifAbsent: true });
+    // Assert
+    expect(etags.map((p) => p.etag)).toEqual([expect.stringMatching(/^"[0-9a-f]{32}"$/), expect.stringMatching(/^"[0-9a-f]{32}"$/)]);
+    expect(overwrite).toBe(false);
+    expect(Buffer.from((await stack.store.get("rounds/4/updates/site-c.bin")) ?? []).equals(body)).toBe(true);
+  });
+
   // Canary: pins fauxqs 1.9.2, which checks no signature. Real S3 answers 403 to all three.
   it("does not enforce the signed Content-Length, the signature or the expiry (fauxqs)", async () => {
     // Prepare

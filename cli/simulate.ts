@@ -49,6 +49,8 @@ export interface SimulationPlan {
   readonly scoring?: FederationConfig["scoring"];
   /** The coordinator-held validation rows for validation-based scoring (see holdOutValidation). */
   readonly validation?: Table;
+  /** Updates above this many bytes go up as multipart uploads (the coordinator's default, 8 MiB, when absent). */
+  readonly multipartThresholdBytes?: number;
 }
 
 export interface SimulationHooks {
@@ -95,7 +97,10 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
   const started = performance.now();
   const stack = await startEmbeddedStack();
   const adminToken = randomBytes(24).toString("base64url");
-  const deps = { store: withWriteOnceCache(stack.store), queue: stack.queue, clock: systemClock, logger: hooks.logger, adminToken, pollMs: 25 };
+  const deps = {
+    store: withWriteOnceCache(stack.store), queue: stack.queue, clock: systemClock, logger: hooks.logger, adminToken, pollMs: 25,
+    multipartThresholdBytes: plan.multipartThresholdBytes,
+  };
   const coordinator = await startCoordinator({ deps, sqs: stack.sqs, queueUrl: stack.queueUrl, cronMs: 500 });
   const stateRoot = plan.stateDir ?? (await mkdtemp(join(tmpdir(), "consilium-sites-")));
   const controller = new AbortController();

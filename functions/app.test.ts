@@ -62,6 +62,7 @@ describe("createApp: a federation end to end through the API", () => {
     expect(task.preprocessing.inputs).toEqual(["age", "sex=M"]);
     expect(task.layout.bodySize).toBe(BODY_SIZE);
     expect(task.upload.byteLength).toBe(encodedSize(BODY_SIZE, "float32"));
+    if (task.upload.kind !== "single") throw new Error(`expected a single upload, got ${task.upload.kind}`);
     expect(h.deps.store.parsePresigned(task.upload.url)).toEqual({
       op: "put",
       key: keys.updateBin(1, sites[1]!.siteId),

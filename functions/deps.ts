@@ -9,6 +9,10 @@ export interface CoordinatorDeps {
   readonly adminToken: string;
   /** Lifetime of presigned URLs handed to sites. */
   readonly urlTtlSeconds?: number;
+  /** Updates larger than this go up as a multipart upload (default 8 MiB; S3 takes at most 5 GiB in one PUT). */
+  readonly multipartThresholdBytes?: number;
+  /** Part size of those uploads (default 8 MiB, at least the store's smallest part: 5 MiB on S3). */
+  readonly uploadPartBytes?: number;
   /** Largest JSON body any route accepts. */
   readonly maxBodyBytes?: number;
   /** How long a site is told to wait before asking again. */

@@ -103,10 +103,11 @@ export type TestDeps = CoordinatorDeps & {
   readonly logger: ReturnType<typeof recordingLogger>;
 };
 
-export function testDeps(options: { maxBodyBytes?: number; store?: MemoryObjectStore } = {}): TestDeps {
+/** `minPartBytes` goes to the memory store made when none is given (multipart tests with parts of a few bytes). */
+export function testDeps(options: { maxBodyBytes?: number; store?: MemoryObjectStore; minPartBytes?: number } = {}): TestDeps {
   const clock = new ManualClock();
   return {
-    store: options.store ?? new MemoryObjectStore({ clock }),
+    store: options.store ?? new MemoryObjectStore({ clock, minPartBytes: options.minPartBytes }),
     queue: new MemoryJobQueue(),
     clock,
     logger: recordingLogger(),

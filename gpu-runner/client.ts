@@ -9,6 +9,7 @@ import { ConsiliumError } from "../core/errors.ts";
 import type { UpdateManifest } from "../core/schemas/round.ts";
 import type { SiteStats } from "../core/schemas/site-stats.ts";
 import { Task, type ModelRef, type SiteEvaluation } from "../core/schemas/task.ts";
+import type { MultipartUpload, UploadedPart, UploadTarget } from "../core/schemas/upload.ts";
 
 const anyJson = z.unknown();
 
@@ -88,10 +89,39 @@ export class CoordinatorClient {
     return bytes;
   }
 
+  /** Sends an update as its task says; answers what the manifest adds for a multipart upload (nothing otherwise). */
+  async sendUpdate(upload: UploadTarget, bytes: Uint8Array): Promise<Pick<UpdateManifest, "uploadId" | "parts">> {
+    if (upload.kind === "single") {
+      await this.upload(upload.url, bytes);
+      return {};
+    }
+    return { uploadId: upload.uploadId, parts: await this.uploadParts(upload, bytes) };
+  }
+
   /** Uploads an update straight to the store through the presigned URL. */
   async upload(url: string, bytes: Uint8Array): Promise<void> {
     const res = await this.fetchFn(url, { method: "PUT", body: bytes, headers: { "content-length": String(bytes.length), "content-type": "application/octet-stream" } });
     if (!res.ok) throw new ConsiliumError("UPLOAD_FAILED", `upload failed: HTTP ${res.status} ${await res.text()}`, 502);
     this.traffic.up += bytes.length;
+  }
+
+  /**
+   * Uploads an update part by part through the task's presigned part URLs, one at a time so that
+   * only one part is in flight, and answers each part's ETag for the manifest.
+   */
+  async uploadParts(upload: MultipartUpload, bytes: Uint8Array): Promise<UploadedPart[]> {
+    const parts: UploadedPart[] = [];
+    for (const { partNumber, url } of upload.parts) {
+      const start = (partNumber - 1) * upload.partBytes;
+      const body = bytes.subarray(start, Math.min(start + upload.partBytes, bytes.length));
+      const res = await this.fetchFn(url, { method: "PUT", body, headers: { "content-length": String(body.length) } });
+      if (!res.ok) throw new ConsiliumError("UPLOAD_FAILED", `upload of part ${partNumber} failed: HTTP ${res.status} ${await res.text()}`, 502);
+      const etag = res.headers.get("etag");
+      // In a browser the bucket's CORS rules must expose ETag; without it the upload cannot be completed.
+      if (!etag) throw new ConsiliumError("UPLOAD_FAILED", `the store answered part ${partNumber} without an ETag`, 502);
+      this.traffic.up += body.length;
+      parts.push({ partNumber, etag });
+    }
+    return parts;
   }
 }

@@ -91,7 +91,7 @@ function trainTask(objects: Map<string, Uint8Array>, round: number, body: Float3
     training,
     codec,
     federation,
-    upload: { url: `http://store.test/updates/${round}`, byteLength: uploadSize(control ? 2 * n : n, codec) },
+    upload: { kind: "single", url: `http://store.test/updates/${round}`, byteLength: uploadSize(control ? 2 * n : n, codec) },
     seed: 7,
   };
 }

@@ -85,7 +85,7 @@ function bootstrap(d: Dataset, rng: () => number): Dataset {
 
 /**
  * One round at the site: download the base model, measure it on the held-out rows (counts only),
- * train, and send the encoded delta through the presigned URL, then its manifest.
+ * train, and send the encoded delta through the presigned URL (or part URLs), then its manifest.
  */
 export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss: number; bytesUp: number }> {
   const before = s.client.traffic.down;
@@ -100,7 +100,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
   const update = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
   const { bytes, residual } = await encodeForTask(s, task, update);
   if (bytes.length !== task.upload.byteLength) throw new ConsiliumError("SIZE_MISMATCH", `encoded update is ${bytes.length} bytes, coordinator expects ${task.upload.byteLength}`, 400);
-  await s.client.upload(task.upload.url, bytes);
+  const multipart = await s.client.sendUpdate(task.upload, bytes);
   await s.client.postUpdate({
     round: task.round,
     samples: train.rows,
@@ -110,6 +110,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
     baseMetrics,
     trainLoss: result.loss,
     bytesDown: s.client.traffic.down - before,
+    ...multipart,
   });
   // The new control counts only once the coordinator has taken the update that carries its change:
   // a refused update must leave the site's control where the server's average still has it.

@@ -18,8 +18,17 @@ describe("UpdateManifest", () => {
     expect(UpdateManifest.parse(bare)).toEqual({ ...bare, bytesDown: 0 });
   });
 
+  it("parses a multipart upload's id and part list, left for the coordinator to check against the task", () => {
+    // Prepare: out of order, which only the task's part count can judge (see partList).
+    const multipart = { ...manifest(), uploadId: "u-1", parts: [{ partNumber: 2, etag: '"b"' }, { partNumber: 1, etag: '"a"' }] };
+
+    // Execute and Assert
+    expect(UpdateManifest.parse(multipart)).toEqual(multipart);
+  });
+
   it.each([
     ["zero samples", { samples: 0 }, [["samples", "Too small: expected number to be >0"]]],
+    ["a part without an ETag", { uploadId: "u-1", parts: [{ partNumber: 1 }] }, [["parts.0.etag", "Invalid input: expected string, received undefined"]]],
     ["an uppercase checksum", { sha256: "A".repeat(64) }, [["sha256", "Invalid string: must match pattern /^[0-9a-f]{64}$/"]]],
     ["a negative training loss", { trainLoss: -1 }, [["trainLoss", "Too small: expected number to be >=0"]]],
     ["base counts whose tp disagrees with the histogram", { baseMetrics: { ...counts(), tp: 0, fn: 1 } }, [["baseMetrics.tp", "tp = 0 disagrees with the pos histogram"]]],

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DEFAULT_BINS, EvalCounts } from "../metrics/eval-counts.ts";
 import { ScoringDecision } from "../scoring/scoring-policy.ts";
+import { MAX_PARTS, UploadedPart } from "./upload.ts";
 
 /**
  * Counts as a site submits them: every site bins scores the same way, so that the coordinator can
@@ -44,6 +45,13 @@ export const UpdateManifest = z.object({
   trainLoss: z.number().nonnegative().optional(),
   /** Bytes the site downloaded for this round (model). */
   bytesDown: z.number().int().nonnegative().default(0),
+  /** A multipart upload (the task's `upload.kind`): its id, from the task. */
+  uploadId: z.string().min(1).optional(),
+  /**
+   * A multipart upload: every part's ETag, for the coordinator to complete the upload. Checked
+   * against the task's part count with `partList`, so that a wrong list is a 422, not a 400.
+   */
+  parts: z.array(UploadedPart).max(MAX_PARTS).optional(),
 });
 export type UpdateManifest = z.infer<typeof UpdateManifest>;
 

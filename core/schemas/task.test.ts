@@ -34,6 +34,7 @@ describe("Task", () => {
     ["stats", { kind: "stats", features: featureSpec() }],
     ["train", train()],
     ["sparse train", { ...train(), codec: "topk:0.1+int8", federation: "heart-2025" }],
+    ["train by multipart upload", { ...train(), upload: { kind: "multipart", uploadId: "u-1", partBytes: 256, parts: [{ partNumber: 1, url: "https://store.example/a?partNumber=1" }, { partNumber: 2, url: "https://store.example/a?partNumber=2" }], byteLength: 512 } }],
     ["evaluate", evaluate()],
     ["done", { kind: "done", modelVersion: 20 }],
   ])("parses a %s task", (_, task) => {

@@ -7,6 +7,7 @@ import { FeatureSpec } from "./feature-spec.ts";
 import { TrainingConfig } from "./federation.ts";
 import { Preprocessing } from "./preprocessing.ts";
 import { SubmittedCounts } from "./round.ts";
+import { UploadTarget } from "./upload.ts";
 
 const ModelRef = z.object({
   version: z.number().int().nonnegative(),
@@ -40,7 +41,8 @@ export const Task = z.discriminatedUnion("kind", [
      * is never carried into another federation. Absent from older coordinators.
      */
     federation: z.string().optional(),
-    upload: z.object({ url: z.string().min(1), byteLength: z.number().int().positive() }),
+    /** Where the encoded update goes: one presigned PUT, or a multipart upload above the coordinator's threshold. */
+    upload: UploadTarget,
     /** `taskSeed(federation seed, round)`; the round's rand-k seed is `sharedSeed(seed)`. */
     seed: z.number().int().nonnegative(),
   }),

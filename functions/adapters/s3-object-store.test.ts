@@ -2,7 +2,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client, S3ServiceException } f
 import { buildApp } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../core/errors.ts";
-import type { ObjectStore } from "../ports.ts";
+import { MultipartUploadError, type ObjectStore } from "../ports.ts";
 import { MemoryObjectStore } from "./memory-object-store.ts";
 import { S3ObjectStore } from "./s3-object-store.ts";
 
@@ -33,8 +33,29 @@ async function freshBucket(): Promise<string> {
 
 const text = (bytes: Uint8Array | null): string | null => (bytes === null ? null : new TextDecoder().decode(bytes));
 
+/** PUTs `body` to a presigned URL of the store, as a site would, and answers the ETag. */
+type PutWithUrl<S> = (store: S, url: string, body: Uint8Array) => Promise<string>;
+
+/** Bytes that differ from part to part, so that a part in the wrong place shows. */
+function patterned(length: number): Uint8Array {
+  const body = new Uint8Array(length);
+  for (let i = 0; i < length; i += 4096) body[i] = (i / 4096) % 251;
+  return body;
+}
+
 /** The ObjectStore contract: the in-memory fake must behave as the S3 adapter does. */
-function objectStoreContract(name: string, makeStore: () => Promise<ObjectStore>): void {
+function objectStoreContract<S extends ObjectStore>(name: string, makeStore: () => Promise<S>, putWithUrl: PutWithUrl<S>): void {
+  /** Begins an upload of `body` in 5 MiB parts and PUTs every part; answers the id and the part list. */
+  async function uploadParts(store: S, key: string, body: Uint8Array) {
+    const { uploadId, parts } = await store.presignMultipart(key, 60, body.length, 5 * MiB);
+    const etags = [];
+    for (const { partNumber, url } of parts) {
+      etags.push({ partNumber, etag: await putWithUrl(store, url, body.subarray((partNumber - 1) * 5 * MiB, partNumber * 5 * MiB)) });
+    }
+    return { uploadId, parts: etags };
+  }
+  const refusal = (promise: Promise<unknown>) => promise.then(() => "completed", (error: unknown) => (error instanceof MultipartUploadError ? error.reason : String(error)));
+
   describe(`ObjectStore contract: ${name}`, () => {
     it("round-trips put, get, head, list and delete", async () => {
       // Prepare
@@ -84,6 +105,47 @@ function objectStoreContract(name: string, makeStore: () => Promise<ObjectStore>
       expect(text(await store.get("audit/1.json"))).toBe(`writer ${results.indexOf(true)}`);
     });
 
+    it("completes a multipart upload of presigned part PUTs, byte for byte, and shows nothing before", async () => {
+      // Prepare
+      const store = await makeStore();
+      const body = patterned(12 * MiB + 7);
+      const { uploadId, parts } = await uploadParts(store, "rounds/1/updates/a.bin", body);
+      const before = await store.head("rounds/1/updates/a.bin");
+      // Execute
+      await store.completeMultipart("rounds/1/updates/a.bin", uploadId, parts);
+      // Assert
+      expect(before).toBeNull();
+      expect(parts.map((p) => p.partNumber)).toEqual([1, 2, 3]);
+      expect(parts.every((p) => /^"[0-9a-f]{32}"$/.test(p.etag))).toBe(true);
+      expect(await store.head("rounds/1/updates/a.bin")).toBe(body.length);
+      expect(Buffer.from((await store.get("rounds/1/updates/a.bin")) ?? []).equals(body)).toBe(true);
+    });
+
+    it("refuses part lists that do not complete the upload, for S3's reasons, and keeps it open until one does", async () => {
+      // Prepare
+      const store = await makeStore();
+      const { uploadId, parts } = await uploadParts(store, "k.bin", patterned(5 * MiB + 1));
+      const [first, second] = [parts[0]!, parts[1]!];
+      // Execute
+      const reasons = [
+        await refusal(store.completeMultipart("k.bin", uploadId, [second, first])),
+        await refusal(store.completeMultipart("k.bin", uploadId, [first, { ...second, etag: first.etag }])),
+        await refusal(store.completeMultipart("k.bin", "no-such-upload", parts)),
+        await refusal(store.completeMultipart("k.bin", uploadId, parts)),
+        await refusal(store.completeMultipart("k.bin", uploadId, parts)),
+      ];
+      // Assert
+      expect(reasons).toEqual(["InvalidPartOrder", "InvalidPart", "NoSuchUpload", "completed", "NoSuchUpload"]);
+      expect(await store.head("k.bin")).toBe(5 * MiB + 1);
+    });
+
+    it("checks a multipart upload against S3's limits before beginning it", async () => {
+      const store = await makeStore();
+      await expect(store.presignMultipart("k", 60, 6 * MiB, MiB)).rejects.toThrow(`partBytes must be an integer from ${5 * MiB} to ${5 * 1024 ** 3}, got ${MiB}`);
+      await expect(store.presignMultipart("k", 60, 10_001 * 5 * MiB, 5 * MiB)).rejects.toThrow(`${10_001 * 5 * MiB} bytes in ${5 * MiB}-byte parts take 10001 parts, more than S3's 10000`);
+      await expect(store.presignMultipart("k", 60, 0, 5 * MiB)).rejects.toThrow("contentLength must be a positive integer, got 0");
+    });
+
     it("keeps stored bytes independent of the caller's buffer", async () => {
       const store = await makeStore();
       const body = new Uint8Array([1, 2, 3]);
@@ -96,8 +158,15 @@ function objectStoreContract(name: string, makeStore: () => Promise<ObjectStore>
   });
 }
 
-objectStoreContract("S3ObjectStore on fauxqs", async () => new S3ObjectStore({ client: s3, bucket: await freshBucket(), emulateIfNoneMatch: true }));
-objectStoreContract("MemoryObjectStore", async () => new MemoryObjectStore());
+/** A site's PUT: plain fetch, the ETag from the response header. */
+async function fetchPut(_store: unknown, url: string, body: Uint8Array): Promise<string> {
+  const res = await fetch(url, { method: "PUT", body });
+  if (!res.ok) throw new Error(`PUT answered ${res.status}: ${await res.text()}`);
+  return res.headers.get("etag") ?? "";
+}
+
+objectStoreContract("S3ObjectStore on fauxqs", async () => new S3ObjectStore({ client: s3, bucket: await freshBucket(), emulateIfNoneMatch: true }), fetchPut);
+objectStoreContract("MemoryObjectStore", async () => new MemoryObjectStore(), (store, url, body) => store.putWithUrl(url, body));
 
 describe("S3ObjectStore", () => {
   it("pages through ListObjectsV2 and strips its own prefix", async () => {
@@ -172,6 +241,22 @@ describe("S3ObjectStore", () => {
     expect(url.searchParams.get("X-Amz-Expires")).toBe("300");
     expect([...url.searchParams.keys()].filter((name) => /checksum/i.test(name))).toEqual([]);
     await expect(store.presignPut("k", 60, -1)).rejects.toThrow("contentLength must be a non-negative integer, got -1");
+  });
+
+  it("presigns each part's PUT with its Content-Length signed and no empty-body checksum", async () => {
+    // Prepare
+    const bucket = await freshBucket();
+    const store = new S3ObjectStore({ client: s3, bucket, prefix: "p" });
+    // Execute
+    const { uploadId, parts } = await store.presignMultipart("rounds/1/updates/site-a.bin", 300, 11 * MiB, 5 * MiB);
+    // Assert
+    const urls = parts.map((p) => new URL(p.url));
+    expect(parts.map((p) => p.partNumber)).toEqual([1, 2, 3]);
+    expect(urls.map((u) => [u.pathname, u.searchParams.get("partNumber"), u.searchParams.get("uploadId")])).toEqual(
+      [1, 2, 3].map((n) => [`/${bucket}/p/rounds/1/updates/site-a.bin`, String(n), uploadId]),
+    );
+    expect(urls.map((u) => u.searchParams.get("X-Amz-SignedHeaders"))).toEqual(["content-length;host", "content-length;host", "content-length;host"]);
+    expect(urls.flatMap((u) => [...u.searchParams.keys()].filter((name) => /checksum/i.test(name)))).toEqual([]);
   });
 
   it("validates part size at construction", () => {

@@ -9,9 +9,14 @@ import {
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { ConfigError } from "../../core/errors.ts";
-import type { ObjectStore, PutOptions } from "../ports.ts";
+import type { UploadedPart } from "../../core/schemas/upload.ts";
+import { MultipartUploadError, type MultipartRefusal, type ObjectStore, type PresignedMultipart, type PutOptions } from "../ports.ts";
+import { partSizes } from "./part-sizes.ts";
 
 const MiB = 1024 * 1024;
+/** S3 refuses to complete an upload whose parts, but for the last, are smaller. */
+const MIN_PART_BYTES = 5 * MiB;
+const REFUSALS: ReadonlySet<string> = new Set<MultipartRefusal>(["NoSuchUpload", "InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML"]);
 
 /** Where and how `S3ObjectStore` writes. */
 export interface S3ObjectStoreOptions {
@@ -47,7 +52,7 @@ export class S3ObjectStore implements ObjectStore {
 
   constructor(options: S3ObjectStoreOptions) {
     const { prefix = "", partSizeBytes = 8 * MiB, multipartThresholdBytes = 8 * MiB } = options;
-    if (!(partSizeBytes >= 5 * MiB)) throw new ConfigError(`partSizeBytes must be at least ${5 * MiB}, got ${partSizeBytes}`);
+    if (!(partSizeBytes >= MIN_PART_BYTES)) throw new ConfigError(`partSizeBytes must be at least ${MIN_PART_BYTES}, got ${partSizeBytes}`);
     if (!(multipartThresholdBytes >= 0)) throw new ConfigError(`multipartThresholdBytes must be >= 0, got ${multipartThresholdBytes}`);
     this.#client = options.client;
     this.#bucket = options.bucket;
@@ -63,8 +68,7 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<boolean> {
     const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
     if (!this.#options.emulateIfNoneMatch) return this.#write(key, bytes, options);
-    return withKeyLock(`${this.#bucket}/${this.#prefix}${key}`, async () =>
-      options.ifAbsent && (await this.head(key)) !== null ? false : this.#write(key, bytes, options));
+    return this.#locked(key, async () => (options.ifAbsent && (await this.head(key)) !== null ? false : this.#write(key, bytes, options)));
   }
 
   async head(key: string): Promise<number | null> {
@@ -95,17 +99,41 @@ export class S3ObjectStore implements ObjectStore {
   async presignPut(key: string, expiresSeconds: number, contentLength: number): Promise<string> {
     if (!Number.isSafeInteger(contentLength) || contentLength < 0) throw new RangeError(`contentLength must be a non-negative integer, got ${contentLength}`);
     const command = new PutObjectCommand({ ...this.#at(key), ContentLength: contentLength });
-    // The SDK's default checksum would sign the CRC32 of an empty body into the URL, and S3 would reject every real upload.
-    command.middlewareStack.add((next) => async (args) => {
-      const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
-      for (const name of Object.keys(headers)) if (/^x-amz-(checksum-|sdk-checksum-algorithm$)/i.test(name)) delete headers[name];
-      return next(args);
-    }, { step: "build", priority: "low", name: "consiliumDropPresignChecksum" });
+    command.middlewareStack.add(dropChecksumHeaders, DROP_CHECKSUM_HEADERS);
     return getSignedUrl(this.#client, command, { expiresIn: expiresSeconds });
+  }
+
+  async presignMultipart(key: string, expiresSeconds: number, contentLength: number, partBytes: number): Promise<PresignedMultipart> {
+    const sizes = partSizes(contentLength, partBytes, MIN_PART_BYTES);
+    // No checksum algorithm: the holder's part PUTs carry none, and S3 would refuse parts without the one declared here.
+    const { UploadId } = await this.#client.send(new CreateMultipartUploadCommand({ ...this.#at(key), ContentType: "application/octet-stream" }));
+    if (UploadId === undefined) throw new Error(`CreateMultipartUpload for ${key} returned no UploadId`);
+    const parts = await Promise.all(sizes.map(async (ContentLength, i) => {
+      const command = new UploadPartCommand({ ...this.#at(key), UploadId, PartNumber: i + 1, ContentLength });
+      command.middlewareStack.add(dropChecksumHeaders, DROP_CHECKSUM_HEADERS);
+      return { partNumber: i + 1, url: await getSignedUrl(this.#client, command, { expiresIn: expiresSeconds }) };
+    }));
+    return { uploadId: UploadId, parts };
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: readonly UploadedPart[]): Promise<void> {
+    const Parts = parts.map(({ partNumber, etag }) => ({ PartNumber: partNumber, ETag: etag }));
+    const complete = async (): Promise<void> => {
+      await this.#client.send(new CompleteMultipartUploadCommand({ ...this.#at(key), UploadId: uploadId, MultipartUpload: { Parts } })).catch((error: unknown) => {
+        if (error instanceof S3ServiceException && REFUSALS.has(error.name)) throw new MultipartUploadError(error.name as MultipartRefusal, error.message);
+        throw error;
+      });
+    };
+    // Completing writes the key: under emulation it must not land between another writer's HEAD and PUT.
+    return this.#options.emulateIfNoneMatch ? this.#locked(key, complete) : complete();
   }
 
   #at(key: string): { Bucket: string; Key: string } {
     return { Bucket: this.#bucket, Key: this.#prefix + key };
+  }
+
+  #locked<T>(key: string, task: () => Promise<T>): Promise<T> {
+    return withKeyLock(`${this.#bucket}/${this.#prefix}${key}`, task);
   }
 
   async #write(key: string, Body: Uint8Array, options: PutOptions, attempt = 1): Promise<boolean> {
@@ -144,6 +172,16 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 }
+
+/** For presigned PUTs: the SDK's default checksum would sign the CRC32 of an empty body into the URL, and S3 would reject every real upload. */
+function dropChecksumHeaders<A extends { request: unknown }, R>(next: (args: A) => Promise<R>): (args: A) => Promise<R> {
+  return async (args) => {
+    const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+    for (const name of Object.keys(headers)) if (/^x-amz-(checksum-|sdk-checksum-algorithm$)/i.test(name)) delete headers[name];
+    return next(args);
+  };
+}
+const DROP_CHECKSUM_HEADERS = { step: "build", priority: "low", name: "consiliumDropPresignChecksum" } as const;
 
 function isS3Error(error: unknown, ...names: string[]): boolean {
   return error instanceof S3ServiceException && names.includes(error.name);

@@ -17,6 +17,8 @@ function bind(s: ObjectStore): ObjectStore {
     delete: (k) => s.delete(k),
     presignGet: (k, e) => s.presignGet(k, e),
     presignPut: (k, e, l) => s.presignPut(k, e, l),
+    presignMultipart: (k, e, l, p) => s.presignMultipart(k, e, l, p),
+    completeMultipart: (k, u, p) => s.completeMultipart(k, u, p),
   };
 }
 
@@ -143,5 +145,22 @@ describe("withWriteOnceCache", () => {
 
     // Assert: 2 and 3 fit once 1's bytes are gone.
     expect(inner.gets).toEqual(["models/000001/weights.bin", "models/000002/weights.bin", "models/000003/weights.bin"]);
+  });
+
+  it("forgets a cached object that a completed multipart upload replaces", async () => {
+    // Prepare
+    const inner = new MemoryObjectStore({ minPartBytes: 1 });
+    const cached = withWriteOnceCache(inner);
+    await inner.put("models/000001/weights.bin", new Uint8Array([1]));
+    await cached.get("models/000001/weights.bin");
+    const { uploadId, parts } = await cached.presignMultipart("models/000001/weights.bin", 60, 2, 1);
+    const etags = [];
+    for (const p of parts) etags.push({ partNumber: p.partNumber, etag: await inner.putWithUrl(p.url, new Uint8Array([2])) });
+
+    // Execute
+    await cached.completeMultipart("models/000001/weights.bin", uploadId, etags);
+
+    // Assert
+    expect(await cached.get("models/000001/weights.bin")).toEqual(new Uint8Array([2, 2]));
   });
 });

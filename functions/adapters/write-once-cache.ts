@@ -40,6 +40,11 @@ export function withWriteOnceCache(store: ObjectStore, maxBytes = 256 * 1024 * 1
       bytes -= v.length;
     }
   };
+  const forget = (key: string) => {
+    const held = cache.get(key);
+    if (held && cache.delete(key)) bytes -= held.length;
+    reading.delete(key);
+  };
   return {
     get(key) {
       const hit = cache.get(key);
@@ -68,12 +73,16 @@ export function withWriteOnceCache(store: ObjectStore, maxBytes = 256 * 1024 * 1
     put: (key, body, options) => store.put(key, body, options),
     list: (prefix) => store.list(prefix),
     delete: (key) => {
-      const held = cache.get(key);
-      if (held && cache.delete(key)) bytes -= held.length;
-      reading.delete(key);
+      forget(key);
       return store.delete(key);
     },
     presignGet: (key, expires) => store.presignGet(key, expires),
     presignPut: (key, expires, length) => store.presignPut(key, expires, length),
+    presignMultipart: (key, expires, length, partBytes) => store.presignMultipart(key, expires, length, partBytes),
+    // Completing replaces the object, so a cached copy of the key would go stale.
+    completeMultipart: async (key, uploadId, parts) => {
+      await store.completeMultipart(key, uploadId, parts);
+      forget(key);
+    },
   };
 }

@@ -11,6 +11,7 @@ import { mustReadJson } from "../repo.ts";
 import { completeStats } from "./complete-stats.ts";
 import { loadFederation } from "./load-federation.ts";
 import { controlRef, modelRef } from "./models.ts";
+import { presignUpload } from "./upload-plan.ts";
 
 /** What one site should do now, with presigned URLs scoped to it, its round and its size. */
 export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<Task> {
@@ -36,7 +37,8 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
   if (deps.clock.now() > round.deadline) return wait(`round ${round.round} is past its deadline`);
   if ((await deps.store.head(keys.updateManifest(round.round, siteId))) !== null) return wait(`update for round ${round.round} received`);
   const { byteLength } = updateShape(config, preprocessing);
-  const url = await deps.store.presignPut(keys.updateBin(round.round, siteId), deps.urlTtlSeconds ?? 3600, byteLength);
+  // Each poll begins a new multipart upload; S3 keeps the parts of one never completed until a lifecycle rule aborts it.
+  const upload = await presignUpload(deps, keys.updateBin(round.round, siteId), byteLength);
   return {
     kind: "train",
     round: round.round,
@@ -47,7 +49,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     ...common,
     codec: config.codec,
     federation: config.id,
-    upload: { url, byteLength },
+    upload,
     seed: taskSeed(config.seed, round.round),
   };
 }

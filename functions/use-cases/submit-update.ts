@@ -9,17 +9,18 @@ import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson, readJson, writeJson } from "../repo.ts";
 import { admitAfterWrite } from "./admit-after-write.ts";
+import { completeUpload } from "./complete-upload.ts";
 import { loadFederation, maxUpdateAbsOf, quorumOf } from "./load-federation.ts";
 import { requestAggregation } from "./request-aggregation.ts";
 import { verifyUpdate } from "./verify-update.ts";
 
 /**
- * Accepts a site's manifest for the update it uploaded: the update must belong to the open round,
- * arrive by its deadline, weigh no more samples than the site has training rows, match the manifest
- * byte for byte, use the federation's codec (drawn from the round's seed, for rand-k) and decode
- * to a vector of the body's length within the federation's bound. The
- * verified bytes are copied where the site's URL cannot reach. When quorum is reached the round is
- * queued for aggregation.
+ * Accepts a site's manifest for the update it uploaded, completing a multipart upload from the
+ * manifest's part list first: the update must belong to the open round, arrive by its deadline,
+ * weigh no more samples than the site has training rows, match the manifest byte for byte, use
+ * the federation's codec (drawn from the round's seed, for rand-k) and decode to a vector of the
+ * body's length within the federation's bound. The verified bytes are copied where the site's URL
+ * cannot reach. When quorum is reached the round is queued for aggregation.
  */
 export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round: number, manifest: UpdateManifest): Promise<{ queued: boolean }> {
   if (manifest.round !== round) throw new ConsiliumError("ROUND_MISMATCH", `manifest is for round ${manifest.round}, path says ${round}`, 400);
@@ -44,10 +45,13 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   // Every site draws a seeded codec's coordinates from the round's seed; other codecs ignore it.
   const seed = sharedSeed(taskSeed(config.seed, round));
   const expected = { ...manifest, length, codec: config.codec, seed, maxAbs: maxUpdateAbsOf(config) };
+  await completeUpload(deps, keys.updateBin(round, siteId), size, manifest);
   const { bytes } = await verifyUpdate(deps.store, keys.updateBin(round, siteId), expected, `no update uploaded for site ${siteId} in round ${round}`);
   // The presigned PUT stays valid after this answer: the aggregator reads this copy, never the upload key.
   await deps.store.put(keys.acceptedBin(round, siteId, manifest.sha256), bytes, { ifAbsent: true, contentType: "application/octet-stream" });
-  const stored: StoredUpdate = { ...manifest, siteId, receivedAt: deps.clock.now() };
+  // The part list served its purpose once the upload was complete.
+  const { uploadId: _uploadId, parts: _parts, ...report } = manifest;
+  const stored: StoredUpdate = { ...report, siteId, receivedAt: deps.clock.now() };
   if (!(await writeJson(deps.store, keys.updateManifest(round, siteId), stored, { ifAbsent: true }))) {
     throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${round}`, 409);
   }
