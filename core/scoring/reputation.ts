@@ -23,6 +23,8 @@ export const Reputation = z.object({
    * federation point apart, and direction no longer tells an attacker from an unusual hospital.
    */
   directionClosedAt: z.number().int().positive().optional(),
+  /** The coherence of the first coherent round, which later rounds are held to. */
+  openingCoherence: z.number().min(-1).max(1).optional(),
 });
 export type Reputation = z.infer<typeof Reputation>;
 

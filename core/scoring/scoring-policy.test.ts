@@ -22,13 +22,14 @@ describe("createScoringPolicy", () => {
     ]);
     expect([2, 6, 7].map((r) => weightFactor(first.state, "x", r))).toEqual([0, 0, 0.5]);
     expect(later.decisions).toEqual([
-      { siteId: "x", action: "down-weight", factor: 0.5, reason: "round 7 uninformative (coherence 0.2 < 0.5), norm within bounds; reputation 0.5: weight × 0.5" },
-      { siteId: "h", action: "keep", factor: 1, reason: "round 7 uninformative (coherence 0.2 < 0.5), norm within bounds; reputation 1" },
+      { siteId: "x", action: "down-weight", factor: 0.5, reason: "round 7 uninformative (coherence 0.2 below 0.64), norm within bounds; reputation 0.5: weight × 0.5" },
+      { siteId: "h", action: "keep", factor: 1, reason: "round 7 uninformative (coherence 0.2 below 0.64), norm within bounds; reputation 1" },
     ]);
     expect(Reputation.parse(JSON.parse(JSON.stringify(later.state)))).toEqual({
       round: 7,
       sites: { x: { reputation: 0.5, quarantinedUntil: 6 }, h: { reputation: 1, quarantinedUntil: 0 } },
       directionClosedAt: 7,
+      openingCoherence: 0.8,
     });
   });
 
@@ -45,6 +46,22 @@ describe("createScoringPolicy", () => {
     expect(round(0.5, score("a", 0.9, 4))).toBe("keep");
     expect(round(0.5, score("a", 0.9, 4.01))).toBe("quarantine");
     expect(round(0.1, score("a", 0.9, 25.1))).toBe("quarantine");
+  });
+
+  it("holds later rounds to the opening round's coherence", () => {
+    // Prepare: round 1 opens at 0.8; round 2 at 0.6 is above minCoherence but below 0.8 × 0.8.
+    const policy = createScoringPolicy();
+    const first = policy.decide(initialReputation, 1, { coherence: 0.8, scores: [score("h", 0.9)] });
+
+    // Execute
+    const second = policy.decide(first.state, 2, { coherence: 0.6, scores: [score("h", 0.05)] });
+    const lenient = createScoringPolicy({ keepCoherence: 0.5 }).decide(first.state, 2, { coherence: 0.6, scores: [score("h", 0.05)] });
+
+    // Assert
+    expect(first.state.openingCoherence).toBe(0.8);
+    expect(second.decisions[0]?.action).toBe("keep");
+    expect(second.state.directionClosedAt).toBe(2);
+    expect(lenient.decisions[0]?.action).toBe("quarantine");
   });
 
   it("stops reading direction after the first incoherent round", () => {

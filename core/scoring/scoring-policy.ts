@@ -21,6 +21,12 @@ import type { RoundScoring } from "./score-updates.ts";
 export const ScoringOptions = z.object({
   /** A round whose cohort coherence is at least this is informative: direction and moderate size count. */
   minCoherence: z.number().min(-1).max(1).default(0.5),
+  /**
+   * A later round is coherent only at this share of the opening round's coherence or more: the
+   * window is the stretch where the cohort agrees as it did at the start (on wdbc a second round
+   * scored 0.51 after an opening 0.80, with honest sites pointing apart).
+   */
+  keepCoherence: z.number().min(0).max(1).default(0.8),
   /** In an informative round, an update whose alignment is this far below the coherence looks dishonest. */
   maxMisalignment: z.number().positive().max(2).default(0.5),
   /** In an informative round, an update above this many times the cohort's median norm looks dishonest. */
@@ -73,8 +79,10 @@ export function createScoringPolicy(input: ScoringOptionsInput = {}): ScoringPol
     options,
     decide(state, round, { coherence, scores }) {
       const open = state.directionClosedAt === undefined;
-      const coherent = open && coherence !== null && coherence >= options.minCoherence;
+      const opening = state.openingCoherence;
+      const coherent = open && coherence !== null && coherence >= options.minCoherence && (opening === undefined || coherence >= options.keepCoherence * opening);
       const directionClosedAt = state.directionClosedAt ?? (coherence !== null && !coherent ? round : undefined);
+      const openingCoherence = opening ?? (coherent ? coherence : undefined);
       const sites: Record<string, SiteReputation> = { ...state.sites };
       const decisions = scores.map((score) => {
         const before = siteReputation(state, score.siteId);
@@ -97,7 +105,7 @@ export function createScoringPolicy(input: ScoringOptionsInput = {}): ScoringPol
               : informative
                 ? `validation gain ${fmt(100 * (score.gain ?? 0))} % within bounds in round ${round}`
               : open
-                ? `round ${round} uninformative (coherence ${coherence === null ? "unknown" : fmt(coherence)} < ${options.minCoherence}), norm within bounds`
+                ? `round ${round} uninformative (coherence ${coherence === null ? "unknown" : fmt(coherence)} below ${fmt(Math.max(options.minCoherence, options.keepCoherence * (opening ?? 0)))}), norm within bounds`
                 : `round ${round}: direction uninformative since round ${directionClosedAt}, norm within bounds`;
         let next: SiteReputation;
         let decision: ScoringDecision;
@@ -117,7 +125,10 @@ export function createScoringPolicy(input: ScoringOptionsInput = {}): ScoringPol
         sites[score.siteId] = next;
         return decision;
       });
-      return { state: { round, sites, ...(directionClosedAt !== undefined && { directionClosedAt }) }, decisions };
+      return {
+        state: { round, sites, ...(directionClosedAt !== undefined && { directionClosedAt }), ...(openingCoherence !== undefined && { openingCoherence }) },
+        decisions,
+      };
     },
   };
 }
