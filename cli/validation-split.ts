@@ -1,4 +1,4 @@
-import { seededRandom } from "../core/model/init-params.ts";
+import { seededRandom, shuffle } from "../core/model/init-params.ts";
 import type { Table } from "../core/preprocess/table.ts";
 import type { SiteData } from "../gpu-runner/data/builtin-datasets.ts";
 
@@ -20,11 +20,7 @@ export function holdOutValidation(sites: readonly SiteData[], fraction: number, 
     const { train } = site;
     if (train.columns.join("\u0000") !== columns.join("\u0000")) throw new RangeError(`site ${site.name} has other columns than the first site`);
     const take = train.rows.length < 2 ? 0 : Math.max(1, Math.round(fraction * train.rows.length));
-    const order = train.rows.map((_, i) => i);
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
+    const order = shuffle(train.rows.map((_, i) => i), rng);
     const held = new Set(order.slice(0, take));
     for (const i of held) rows.push(train.rows[i]!);
     return { ...site, train: { columns: train.columns, rows: train.rows.filter((_, i) => !held.has(i)) } };

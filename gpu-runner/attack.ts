@@ -4,7 +4,7 @@
  * robust aggregation in simulation. Never wired into `consilium site`.
  */
 import { ConfigError } from "../core/errors.ts";
-import { seededRandom } from "../core/model/init-params.ts";
+import { seededRandom, shuffle, standardNormal } from "../core/model/init-params.ts";
 import { DEFAULT_MAX_UPDATE_ABS } from "../core/schemas/federation.ts";
 
 export type Attack =
@@ -46,9 +46,6 @@ export function parseAttack(text: string): Attack {
   }
 }
 
-function normal(rng: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-}
 
 /**
  * The update a malicious site sends, from its honest update and (for ALIE) a few honest updates
@@ -75,7 +72,7 @@ function poisonUnbounded(attack: Attack, honest: Float32Array, samples: readonly
       for (let i = 0; i < out.length; i++) out[i] = attack.factor * (honest[i] ?? 0);
       return out;
     case "gaussian":
-      for (let i = 0; i < out.length; i++) out[i] = attack.sigma * normal(rng);
+      for (let i = 0; i < out.length; i++) out[i] = attack.sigma * standardNormal(rng);
       return out;
     case "label-flip":
       return Float32Array.from(honest);
@@ -135,10 +132,6 @@ export function maliciousSites(sites: number, plan: AttackPlan, seed: number): M
   const count = plan.fraction <= 0 ? 0 : Math.min(sites, Math.max(1, Math.round(plan.fraction * sites)));
   const spec = attack.kind === "alie" && !plan.spec.includes(":") ? `alie:${alieZ(sites, count)}` : plan.spec;
   const rng = seededRandom((seed ^ 0xa77ac) >>> 0);
-  const order = [...Array(sites).keys()];
-  for (let i = sites - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [order[i], order[j]] = [order[j] ?? 0, order[i] ?? 0];
-  }
+  const order = shuffle([...Array(sites).keys()], rng);
   return new Map(order.slice(0, count).map((i) => [i, spec]));
 }

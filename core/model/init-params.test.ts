@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { initBody, seededRandom } from "./init-params.ts";
+import { initBody, seededRandom, shuffle, standardNormal } from "./init-params.ts";
 import { modelLayout } from "./layout.ts";
 
 const segment = (body: Float32Array, layout: ReturnType<typeof modelLayout>, name: string) => {
@@ -71,5 +71,33 @@ describe("initBody", () => {
 
     // Assert
     expect(Array.from(body)).toEqual([0, 0, 0, 0, 0]);
+  });
+});
+
+describe("shuffle and standardNormal", () => {
+  it("shuffles into a permutation fixed by the seed", () => {
+    // Execute
+    const a = shuffle([...Array(50).keys()], seededRandom(3));
+    const b = shuffle([...Array(50).keys()], seededRandom(3));
+
+    // Assert
+    expect(a).toEqual(b);
+    expect([...a].sort((x, y) => x - y)).toEqual([...Array(50).keys()]);
+    expect(a).not.toEqual([...Array(50).keys()]);
+  });
+
+  it("draws normals with mean 0 and variance 1 within four standard errors", () => {
+    // Prepare
+    const rng = seededRandom(5);
+    const n = 20_000;
+
+    // Execute
+    const xs = Array.from({ length: n }, () => standardNormal(rng));
+
+    // Assert: the mean's standard error is 1/√n; the variance's is √(2/n).
+    const mean = xs.reduce((s, x) => s + x, 0) / n;
+    const variance = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1);
+    expect(Math.abs(mean)).toBeLessThan(4 / Math.sqrt(n));
+    expect(Math.abs(variance - 1)).toBeLessThan(4 * Math.sqrt(2 / n));
   });
 });

@@ -13,6 +13,30 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
+ * Shuffles `xs` in place (Fisher–Yates, one draw per position from the end) and returns it.
+ *
+ * @example
+ * shuffle([...Array(10).keys()], seededRandom(7)); // the site order for seed 7
+ */
+export function shuffle<T>(xs: T[], rng: () => number): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
+  }
+  return xs;
+}
+
+/**
+ * One standard normal draw (Box–Muller, two uniforms).
+ *
+ * @example
+ * const noise = sigma * standardNormal(rng);
+ */
+export function standardNormal(rng: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+}
+
+/**
  * Initial shared body: Glorot-uniform hidden kernels (Glorot & Bengio 2010), zero biases, and a
  * zero output layer so the first model predicts the base rate 0.5 whatever the seed.
  */

@@ -5,6 +5,7 @@
  */
 import type { Table } from "../../core/preprocess/table.ts";
 import { columnIndex } from "../../core/preprocess/table.ts";
+import { shuffle, standardNormal } from "../../core/model/init-params.ts";
 
 export type SplitSpec = { kind: "iid" } | { kind: "dirichlet"; alpha: number } | { kind: "column"; column: string };
 
@@ -17,18 +18,6 @@ export function parseSplit(text: string): SplitSpec {
   throw new Error(`unknown split "${text}" (expected iid, dirichlet:ALPHA or column:NAME)`);
 }
 
-function shuffle<T>(xs: T[], rng: () => number): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
-  }
-  return xs;
-}
-
-function normal(rng: () => number): number {
-  const u = 1 - rng();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
-}
 
 /** Marsaglia & Tsang (2000) gamma variate, with the alpha < 1 boost. */
 export function gamma(alpha: number, rng: () => number): number {
@@ -36,7 +25,7 @@ export function gamma(alpha: number, rng: () => number): number {
   const d = alpha - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {
-    const z = normal(rng);
+    const z = standardNormal(rng);
     const v = Math.pow(1 + c * z, 3);
     if (v <= 0) continue;
     if (Math.log(1 - rng()) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
