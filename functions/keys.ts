@@ -20,6 +20,9 @@ export const keys = {
   /** Write-once: the sites whose updates the round aggregates, whoever fixes the set first. */
   includedSet: (r: number) => `rounds/${pad(r)}/included.json`,
   strategyState: (r: number) => `rounds/${pad(r)}/strategy-state.bin`,
+  /** Contribution scoring, write-once: every update's scores and decision, and the reputations after the round. */
+  roundScores: (r: number) => `rounds/${pad(r)}/scores.json`,
+  reputation: (r: number) => `rounds/${pad(r)}/reputation.json`,
   roundsPrefix: "rounds/",
   modelWeights: (v: number) => `models/${pad(v)}/weights.bin`,
   modelManifest: (v: number) => `models/${pad(v)}/manifest.json`,

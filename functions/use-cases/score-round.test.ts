@@ -6,7 +6,6 @@ import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, siteTables, testDeps, type TestSite } from "../testing.ts";
 import { aggregateRound } from "./aggregate-round.ts";
-import { scoringKeys } from "./score-round.ts";
 
 const audit = (h: Harness, r: number) => readJson(h.deps.store, keys.audit(`round-${String(r).padStart(6, "0")}`), AuditRecord);
 
@@ -43,7 +42,7 @@ describe("contribution scoring in the coordinator", () => {
     for (let r = 1; r <= 5; r++) await playRound(h, sites, r, attacker, rng);
 
     // Assert
-    const rounds = await Promise.all([1, 2, 3, 4, 5].map((r) => readJson(h.deps.store, scoringKeys.scores(r), RoundScores)));
+    const rounds = await Promise.all([1, 2, 3, 4, 5].map((r) => readJson(h.deps.store, keys.roundScores(r), RoundScores)));
     const actionsOf = (id: string) => rounds.map((s) => s!.decisions.find((d) => d.siteId === id)!.action);
     expect(actionsOf(attacker.siteId)).toEqual(["quarantine", "quarantine", "quarantine", "quarantine", "quarantine"]);
     for (const r of rounds) expect(r!.coherence).toBeGreaterThan(0.95);
@@ -57,7 +56,7 @@ describe("contribution scoring in the coordinator", () => {
     const decisions = (await audit(h, first))?.scoring?.decisions ?? [];
     expect(decisions.map((d) => d.siteId).sort()).toEqual(sites.map((s) => s.siteId).sort());
     expect(decisions.find((d) => d.siteId === attacker.siteId)?.reason).toMatch(new RegExp(`in round ${first}; reputation 0\\.5 < 0\\.6: quarantined until round ${first + 5}$`));
-    const reputation = await readJson(h.deps.store, scoringKeys.reputation(5), Reputation);
+    const reputation = await readJson(h.deps.store, keys.reputation(5), Reputation);
     expect(reputation?.sites[attacker.siteId]?.quarantinedUntil).toBeGreaterThanOrEqual(6);
   });
 
@@ -130,7 +129,7 @@ describe("contribution scoring in the coordinator", () => {
     h.deps.queue.drain();
     store.failNextPut((k) => k === keys.audit("round-000001"));
     await aggregateRound(h.deps, { kind: "aggregate", federation: "test-fed", round: 1 }).catch(() => undefined);
-    const scores = await store.get(scoringKeys.scores(1));
+    const scores = await store.get(keys.roundScores(1));
     expect(scores).not.toBeNull();
 
     // Execute
@@ -138,7 +137,7 @@ describe("contribution scoring in the coordinator", () => {
 
     // Assert
     expect(outcome).toBe("aggregated");
-    expect(await store.get(scoringKeys.scores(1))).toEqual(scores);
+    expect(await store.get(keys.roundScores(1))).toEqual(scores);
     expect((await audit(h, 1))?.scoring?.decisions).toHaveLength(5);
   });
 });

@@ -1,5 +1,5 @@
 import { ConsiliumError } from "../../core/errors.ts";
-import { createScoringPolicy, siteReputation, type ScoringOptionsInput, initialReputation, Reputation, RoundScores, scoreUpdates } from "../../core/scoring/index.ts";
+import { createScoringPolicy, initialReputation, Reputation, RoundScores, scoreUpdates, siteReputation, type ScoringOptionsInput } from "../../core/scoring/index.ts";
 import type { Layout } from "../../core/model/layout.ts";
 import { validationLoss } from "../../core/model/validation-loss.ts";
 import type { Preprocessing } from "../../core/schemas/preprocessing.ts";
@@ -10,12 +10,6 @@ import { keys } from "../keys.ts";
 import { readJson, writeJson } from "../repo.ts";
 import { loadValidationData } from "./validation-set.ts";
 
-/** Beside the round's record: write-once, so a redelivered job finds what the first delivery wrote. */
-export const scoringKeys = {
-  reputation: (r: number) => keys.round(r).replace(/round\.json$/, "reputation.json"),
-  scores: (r: number) => keys.round(r).replace(/round\.json$/, "scores.json"),
-};
-
 /**
  * The reputations that came with model `baseVersion`, written by the round that produced it. Model
  * 0 starts everyone fresh; a missing state later is corrupt, not a fresh start, which would let a
@@ -23,7 +17,7 @@ export const scoringKeys = {
  */
 export async function loadReputation(deps: CoordinatorDeps, baseVersion: number): Promise<Reputation> {
   if (baseVersion === 0) return initialReputation;
-  const key = scoringKeys.reputation(baseVersion);
+  const key = keys.reputation(baseVersion);
   const state = await readJson(deps.store, key, Reputation);
   if (state === null) throw new ConsiliumError("CORRUPT_STATE", `reputation ${key} of model ${baseVersion} is missing`, 500);
   return state;
@@ -74,7 +68,7 @@ export async function scoreRound(deps: CoordinatorDeps, r: ScoredRound): Promise
   }
   const { state, decisions } = policy.decide(r.reputation, r.round, scoring);
   const record: RoundScores = { round: r.round, excluded: [...r.excluded], coherence: scoring.coherence, scores: scoring.scores, decisions };
-  await writeJson(deps.store, scoringKeys.scores(r.round), record, { ifAbsent: true });
-  await writeJson(deps.store, scoringKeys.reputation(r.round), state, { ifAbsent: true });
+  await writeJson(deps.store, keys.roundScores(r.round), record, { ifAbsent: true });
+  await writeJson(deps.store, keys.reputation(r.round), state, { ifAbsent: true });
   return record;
 }

@@ -8,7 +8,6 @@ import { RoundScores } from "../../core/scoring/index.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { delta, ErrorBody, Harness, siteTables, type TestSite } from "../testing.ts";
-import { scoringKeys } from "./score-round.ts";
 
 const pooled = { columns: siteTables[0]!.columns, rows: siteTables.flatMap((t) => t.rows) };
 
@@ -71,7 +70,7 @@ describe("validation-based contribution scoring", () => {
     await h.runJobs();
 
     // Assert: the gains equal leave-one-out FedAvg losses computed here from scratch.
-    const scores = await readJson(h.deps.store, scoringKeys.scores(1), RoundScores);
+    const scores = await readJson(h.deps.store, keys.roundScores(1), RoundScores);
     const prep = (await readJson(h.deps.store, keys.preprocessing, Preprocessing))!;
     const data = applyPreprocessing(pooled, prep);
     const layout = modelLayout({ kind: "mlp", hidden: [3] }, data.dim);
@@ -102,7 +101,7 @@ describe("validation-based contribution scoring", () => {
     await h.runJobs();
 
     // Assert
-    const scores = await readJson(h.deps.store, scoringKeys.scores(1), RoundScores);
+    const scores = await readJson(h.deps.store, keys.roundScores(1), RoundScores);
     expect(scores?.scores).toHaveLength(4);
     expect(scores?.scores.every((s) => s.gain === undefined)).toBe(true);
   });
