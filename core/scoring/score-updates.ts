@@ -12,6 +12,7 @@
  * direction scores of that round can be trusted; the policy reads them only when it is high.
  */
 import { z } from "zod";
+import { countMedian } from "../strategy/count-median.ts";
 import { l2Norm } from "../strategy/l2.ts";
 import { weightedMedianOf } from "../strategy/median.ts";
 import type { SiteUpdate } from "../strategy/strategy.ts";
@@ -78,11 +79,6 @@ function upperMedianOf(xs: readonly number[]): number {
   return s[(s.length - 1) >> 1]!;
 }
 
-function medianOf(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /**
  * Scores each update against the round's trusted cohort (every site not in `excluded`; all of them
@@ -99,8 +95,8 @@ export function scoreUpdates(updates: readonly SiteUpdate[], aggregate: Float32A
   const cohort = (trusted.length > 0 ? trusted : updates).map((u) => u.delta);
   const centre = weightedMedianOf(cohort, new Float64Array(cohort.length).fill(1), new Float32Array(aggregate.length));
   const floor = Math.max(RELATIVE_FLOOR * l2Norm(centre), Number.MIN_VALUE);
-  const distanceScale = Math.max(medianOf(cohort.map((d) => distanceTo(d, centre))), floor);
-  const normScale = Math.max(medianOf(cohort.map((d) => l2Norm(d))), floor);
+  const distanceScale = Math.max(countMedian(cohort.map((d) => distanceTo(d, centre))), floor);
+  const normScale = Math.max(countMedian(cohort.map((d) => l2Norm(d))), floor);
   const scores = updates.map((u) => ({
     siteId: u.siteId,
     distance: distanceTo(u.delta, centre) / distanceScale,
