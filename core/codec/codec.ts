@@ -42,6 +42,15 @@ export interface Codec {
    * coordinates would otherwise never reach the model.
    */
   readonly errorFeedback?: boolean;
+  /**
+   * For a codec whose payload can be read in pieces (the dense ones): the number of values a
+   * piece must be a multiple of (the chunk size; 1 for float32 and float16). The values
+   * `[a, a + n)` with `a` such a multiple then take `payloadBytes(n, param)` bytes from offset
+   * `payloadBytes(a, param)`, and those bytes are a payload of `n` values in their own right, so
+   * an aggregator can check, decode and sum an update piece by piece as it streams in. Absent
+   * for codecs that must be read whole (sparse ones, whose coordinates come first).
+   */
+  pieceUnit?(param: number): number;
   /** The header's codec parameter for these options and `length` values (e.g. the chunk size). */
   param(options: CodecOptions, length: number): number;
   /** Why `param` is not valid for `length` values of this codec, or `undefined` when it is. */
@@ -59,6 +68,11 @@ export interface Codec {
   checkPayload(payload: DataView, length: number, param: number): PayloadProblem | undefined;
   /** The shared seed a seeded codec's payload was drawn from; absent for codecs without one. */
   seed?(payload: DataView): number;
+  /**
+   * The largest magnitude the payload decodes to, without writing the decoded vector: how an
+   * aggregator that reads a codec whole (no `pieceUnit`) checks the federation's value bound.
+   */
+  largest?(payload: DataView, length: number, param: number): number;
   /** Writes the decoded values into `out` (which has exactly `length` elements). */
   decode(payload: DataView, length: number, param: number, out: Float32Array): void;
   /** `out[i] += weight * value[i]`, giving the same float32 results as `decode` then axpy. */

@@ -66,12 +66,25 @@ export function writeContainer(
   return bytes;
 }
 
-/** Verifies everything but the values themselves; throws `UpdateFormatError`. */
-export function openContainer(bytes: Uint8Array): Container {
-  if (bytes.length < HEADER_BYTES + CHECKSUM_BYTES) {
+/** What an update's 16-byte header says: its codec, value count and codec parameter. */
+export interface Header {
+  readonly name: CodecName;
+  readonly codec: Codec;
+  readonly length: number;
+  readonly param: number;
+  /** The container's whole size, which follows from the header. */
+  readonly byteLength: number;
+}
+
+/**
+ * Parses and checks the first `HEADER_BYTES` of an update (magic, version, codec, reserved field,
+ * parameter); throws `UpdateFormatError`. A streaming reader calls it before the rest arrives.
+ */
+export function readHeader(bytes: Uint8Array): Header {
+  if (bytes.length < HEADER_BYTES) {
     fail("TRUNCATED", `update has ${bytes.length} bytes, fewer than the ${HEADER_BYTES + CHECKSUM_BYTES} of a header and checksum`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   if (MAGIC.some((byte, i) => bytes[i] !== byte)) {
     fail("BAD_MAGIC", `update starts with 0x${hex(bytes.subarray(0, 4))}, not the magic "CNSL"`);
   }
@@ -89,10 +102,17 @@ export function openContainer(bytes: Uint8Array): Container {
   const param = view.getUint32(12, true);
   const problem = codec.checkParam(param, length);
   if (problem !== undefined) fail("BAD_HEADER", `update header is invalid: ${problem}`);
+  return { name, codec, length, param, byteLength: containerBytes(name, length, param) };
+}
 
-  const expectedBytes = containerBytes(name, length, param);
-  if (bytes.length !== expectedBytes) {
-    fail("SIZE_MISMATCH", `update has ${bytes.length} bytes, its header implies ${expectedBytes}`);
+/** Verifies everything but the values themselves; throws `UpdateFormatError`. */
+export function openContainer(bytes: Uint8Array): Container {
+  if (bytes.length < HEADER_BYTES + CHECKSUM_BYTES) {
+    fail("TRUNCATED", `update has ${bytes.length} bytes, fewer than the ${HEADER_BYTES + CHECKSUM_BYTES} of a header and checksum`);
+  }
+  const { name, codec, length, param, byteLength } = readHeader(bytes);
+  if (bytes.length !== byteLength) {
+    fail("SIZE_MISMATCH", `update has ${bytes.length} bytes, its header implies ${byteLength}`);
   }
   const end = bytes.length - CHECKSUM_BYTES;
   const stored = bytes.subarray(end);
@@ -108,6 +128,6 @@ function fail(code: string, message: string): never {
   throw new UpdateFormatError(code, message);
 }
 
-function hex(bytes: Uint8Array): string {
+export function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

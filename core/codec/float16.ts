@@ -21,6 +21,8 @@ export const float16: Codec = {
 
   checkParam: (param) => (param === 0 ? undefined : `float16 takes no codec parameter, got ${param}`),
 
+  pieceUnit: () => 1,
+
   payloadBytes: (length) => 2 * length,
 
   encode(values, _param, payload) {

@@ -11,6 +11,8 @@ export const float32: Codec = {
 
   checkParam: (param) => (param === 0 ? undefined : `float32 takes no codec parameter, got ${param}`),
 
+  pieceUnit: () => 1,
+
   payloadBytes: (length) => 4 * length,
 
   encode(values, _param, payload) {

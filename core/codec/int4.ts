@@ -30,6 +30,8 @@ export const int4: Codec = {
       ? undefined
       : `int4 chunk size must be an integer from 1 to 4294967295, got ${param}`,
 
+  pieceUnit: (chunkSize) => chunkSize,
+
   payloadBytes(length, chunkSize) {
     const full = Math.floor(length / chunkSize);
     const rest = length - full * chunkSize;

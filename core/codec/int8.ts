@@ -26,6 +26,8 @@ export const int8: Codec = {
       ? undefined
       : `int8 chunk size must be an integer from 1 to 4294967295, got ${param}`,
 
+  pieceUnit: (chunkSize) => chunkSize,
+
   payloadBytes: (length, chunkSize) => length + 4 * Math.ceil(length / chunkSize),
 
   encode(values, chunkSize, payload, { rng }) {

@@ -83,6 +83,12 @@ export function sparseCodec(spec: {
 
     ...(support.seed && { seed: support.seed }),
 
+    largest(payload, length, k) {
+      let m = 0;
+      for (const v of kept(payload, length, k).decoded) m = Math.max(m, Math.abs(v));
+      return m;
+    },
+
     decode(payload, length, k, out) {
       const { indices, decoded } = kept(payload, length, k);
       out.fill(0);
