@@ -15,6 +15,11 @@ export interface PutOptions {
 export interface ObjectStore {
   /** The object's bytes, or `null` when there is no object under the key. */
   get(key: string): Promise<Uint8Array | null>;
+  /**
+   * The object's bytes as a stream of chunks, read as they are consumed (an S3 response body),
+   * or `null` when there is no object under the key. Stopping the iteration early releases it.
+   */
+  getStream(key: string): Promise<AsyncIterable<Uint8Array> | null>;
   /** Writes the object; with `ifAbsent`, returns `false` instead of overwriting. */
   put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<boolean>;
   /** Size in bytes, or `null` when absent. */

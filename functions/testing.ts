@@ -74,6 +74,15 @@ export class FlakyStore extends MemoryObjectStore {
     return super.get(key);
   }
 
+  override async getStream(key: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const i = this.#readFailures.findIndex((matches) => matches(key));
+    if (i >= 0) {
+      this.#readFailures.splice(i, 1);
+      throw new Error(`injected failure reading ${key}`);
+    }
+    return super.getStream(key);
+  }
+
   /** The next write whose key matches fails once, before anything is stored. */
   failNextPut(matches: (key: string) => boolean): void {
     this.#failures.push(matches);

@@ -107,3 +107,40 @@ describe("pipeline", () => {
     expect(result.state).toBe(state);
   });
 });
+
+describe("fromMean", () => {
+  const global = Float32Array.from([0.5, -1, 2, 0]);
+  const updates: SiteUpdate[] = [
+    { ...site("a", [1, 2, 3, 4], 3), control: Float32Array.from([0.1, 0, -0.1, 1]) },
+    { ...site("b", [-2, 0, 1, 1], 1), control: Float32Array.from([0.3, 0.2, 0, -1]) },
+    { ...site("c", [0, 4, -1, 2], 2), control: Float32Array.from([0, 0, 0.5, 0]) },
+  ];
+  const total = 6;
+  const meanOf = (pick: (u: SiteUpdate) => Float32Array) =>
+    weightedMeanOf(updates.map(pick), updates.map((u) => u.weight), new Float32Array(4));
+
+  it.each(["fedavg", "fedavg:0.5", "sgd:2", "fedadam:0.1", "fedyogi:0.1", "fedadagrad:0.1", "scaffold", "scaffold:0.5"])(
+    "%s finishes from the weighted mean as aggregate does from the updates, over two rounds",
+    (spec) => {
+      const strategy = createStrategy(spec);
+      expect(strategy.fromMean).toBeDefined();
+      const mean: SiteUpdate = { siteId: "mean", weight: total, delta: meanOf((u) => u.delta), control: meanOf((u) => u.control!) };
+      let viaUpdates = strategy.init(4);
+      let viaMean = strategy.init(4);
+      for (let r = 0; r < 2; r++) {
+        const a = strategy.aggregate({ global, updates }, viaUpdates);
+        const b = strategy.fromMean!(global, mean, viaMean);
+        expectClose(modelOf(b), modelOf(a), 1e-6);
+        for (const [k, v] of Object.entries(a.state.vectors)) expectClose(b.state.vectors[k]!, v, 1e-6);
+        expect(b.state.scalars).toEqual(a.state.scalars);
+        viaUpdates = a.state;
+        viaMean = b.state;
+      }
+    },
+  );
+
+  it.each(["median", "trimmed-mean:0.2", "geomed", "krum:1", "centered-clip:1", "clip:1", "clip-median:3,fedadam", "robust"])(
+    "%s has none: it needs every update",
+    (spec) => expect(createStrategy(spec).fromMean).toBeUndefined(),
+  );
+});

@@ -1,5 +1,5 @@
 import type { Aggregator, ServerStep, UpdateTransform } from "./stage.ts";
-import type { Strategy, StrategyState } from "./strategy.ts";
+import type { AggregateResult, SiteUpdate, Strategy, StrategyState } from "./strategy.ts";
 import { skipReason } from "./weighted-mean.ts";
 
 export interface PipelineStages {
@@ -44,8 +44,16 @@ const rootOf = (state: StrategyState): StrategyState => ({
  */
 export function pipeline({ transforms, aggregator, server }: PipelineStages): Strategy {
   const spec = [...transforms.map((t) => t.spec), aggregator.spec, server.spec].filter((s) => s !== "").join(",");
+  const linear = transforms.length === 0 && aggregator.name === "mean";
   return {
     spec,
+    ...(linear && {
+      fromMean(global: Float32Array, mean: SiteUpdate, state: StrategyState): AggregateResult {
+        // The mean as the round's one update of weight 1: a step that averages controls (SCAFFOLD) gets them back unchanged.
+        const stepped = server.step(global, mean.delta, rootOf(state), [{ ...mean, weight: 1 }]);
+        return { kind: "model", model: stepped.model, state: joined(stepped.state, scoped(state, `${aggregator.name}.`), aggregator.name) };
+      },
+    }),
     ...(server.controlVariates && { controlVariates: true }),
     init: (dim) => joined(server.init(dim), aggregator.init(dim), aggregator.name),
     aggregate({ global, updates }, state) {

@@ -44,4 +44,10 @@ export interface Strategy {
   readonly controlVariates?: boolean;
   init(dim: number): StrategyState;
   aggregate(input: AggregateInput, state: StrategyState): AggregateResult;
+  /**
+   * Present when the strategy is the sample-weighted mean followed by a server step (FedAvg,
+   * the server optimizers, SCAFFOLD): it finishes the round from that mean, taken elsewhere
+   * (streamed, `core/sum`), as `aggregate` would from the updates. `mean.weight` is ignored.
+   */
+  readonly fromMean?: (global: Float32Array, mean: SiteUpdate, state: StrategyState) => AggregateResult;
 }

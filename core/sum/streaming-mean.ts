@@ -192,6 +192,7 @@ async function sumInPieces(group: readonly UpdateSource[], total: number, arena:
   try {
     for (const r of settled) if (r.status === "rejected") throw r.reason;
     const scratch = plan.name === "int8" ? undefined : new Float32Array(plan.pieceValues);
+    const weights = group.map((s) => s.weight / total);
     for (let start = 0; start < plan.length; start += plan.pieceValues) {
       const n = Math.min(plan.pieceValues, plan.length - start);
       const bytes = plan.codec.payloadBytes(n, plan.param);
@@ -214,19 +215,19 @@ async function sumInPieces(group: readonly UpdateSource[], total: number, arena:
         const payload = new DataView(slot.buffer, slot.byteOffset, bytes);
         const problem = plan.codec.checkPayload(payload, n, plan.param);
         if (problem !== undefined) throw new Rejected(source, new UpdateFormatError(problem.code, `${problem.message} (in the values from ${start})`));
-        const weight = source.weight / total;
         if (scratch === undefined) {
           const largest = int8Largest(payload, n, plan.param, plan.maxAbs);
           if (largest > plan.maxAbs) throw new Rejected(source, outOfRange(largest, plan.maxAbs));
-          arena.accumulateInt8(i, n, plan.param, start, weight);
         } else {
           const values = scratch.subarray(0, n);
           plan.codec.decode(payload, n, plan.param, values);
           const largest = maxAbs(values);
           if (largest > plan.maxAbs) throw new Rejected(source, outOfRange(largest, plan.maxAbs));
-          addScaled(values, arena.sum, start, weight);
+          addScaled(values, arena.sum, start, weights[i]!);
         }
       }
+      // Every piece of the group checked: int8 pieces go through the kernel together, sites in order.
+      if (scratch === undefined) arena.accumulateInt8Sites(0, weights, n, plan.param, start);
     }
     for (let i = 0; i < group.length; i++) await finish(group[i]!, opened[i]!);
   } finally {

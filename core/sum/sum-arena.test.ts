@@ -29,6 +29,21 @@ describe("the int8 kernel", () => {
     }
   });
 
+  it("adds many sites in slot order, eight a call, as the reference does one site after another", () => {
+    const length = 1000;
+    const chunkSize = 64;
+    const sites = 19;
+    const payloads = Array.from({ length: sites }, (_, s) => payloadOf(encodeUpdate(seededValues(length, 500 + s, 1 + s), "int8", { chunkSize })));
+    const weights = payloads.map((_, s) => 1 / (s + 2));
+    const arena = new SumArena(length, sites + 1, payloads[0]!.length);
+    payloads.forEach((p, s) => arena.slot(s + 1).set(p));
+    arena.sum.fill(0.5);
+    arena.accumulateInt8Sites(1, weights, length, chunkSize, 0);
+    const expected = new Float32Array(length).fill(0.5);
+    payloads.forEach((p, s) => accumulateInt8Reference(p, length, chunkSize, expected, 0, weights[s]!));
+    expect(Buffer.from(arena.sum.slice().buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+  });
+
   it("adds weight × decoded value into the given range, to float32 rounding", () => {
     const values = seededValues(5000, 9, 2);
     const bytes = encodeUpdate(values, "int8", { chunkSize: 256 });
@@ -48,6 +63,8 @@ describe("the int8 kernel", () => {
     const arena = new SumArena(10, 1, 16);
     expect(() => arena.accumulateInt8(0, 10, 8, 1, 1)).toThrow(RangeError);
     expect(() => arena.accumulateInt8(1, 1, 8, 0, 1)).toThrow(RangeError);
+    // 8 values of chunk 8 take 12 bytes: from byte 5 they overrun the 16-byte slot.
+    expect(() => arena.accumulateInt8(0, 8, 8, 0, 1, 5)).toThrow(RangeError);
     expect(() => new SumArena(600_000_000, 1, 16)).toThrow(/above the/);
   });
 });

@@ -54,6 +54,11 @@ export class MemoryObjectStore implements ObjectStore {
     return this.objects.get(key)?.slice() ?? null;
   }
 
+  async getStream(key: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const bytes = this.objects.get(key);
+    return bytes === undefined ? null : chunksOf(bytes, STREAM_CHUNK_BYTES);
+  }
+
   async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<boolean> {
     if (options.ifAbsent && this.objects.has(key)) return false;
     this.objects.set(key, typeof body === "string" ? new TextEncoder().encode(body) : body.slice());
@@ -155,4 +160,12 @@ export class MemoryObjectStore implements ObjectStore {
     const path = key.split("/").map(encodeURIComponent).join("/");
     return `memory://${this.bucket}/${path}?${query}&expires=${this.#clock.now() + expiresSeconds * 1000}`;
   }
+}
+
+/** The size of the chunks a memory store streams an object in, about an HTTP response's. */
+const STREAM_CHUNK_BYTES = 64 * 1024;
+
+async function* chunksOf(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  // Stored objects are never written in place (a put stores a copy), so views are safe to hand out.
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }

@@ -65,6 +65,13 @@ export class S3ObjectStore implements ObjectStore {
     return out === null ? null : ((await out.Body?.transformToByteArray()) ?? new Uint8Array());
   }
 
+  async getStream(key: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const out = await orNull(this.#client.send(new GetObjectCommand(this.#at(key))));
+    if (out === null) return null;
+    // In Node the body is a Readable: iterating it pulls from the socket as the reader goes.
+    return (out.Body as AsyncIterable<Uint8Array> | undefined) ?? emptyStream();
+  }
+
   async put(key: string, body: Uint8Array | string, options: PutOptions = {}): Promise<boolean> {
     const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
     if (!this.#options.emulateIfNoneMatch) return this.#write(key, bytes, options);
@@ -203,3 +210,5 @@ async function withKeyLock<T>(id: string, task: () => Promise<T>): Promise<T> {
   keyLocks.set(id, settled);
   return run.finally(() => keyLocks.get(id) === settled && keyLocks.delete(id));
 }
+
+async function* emptyStream(): AsyncGenerator<Uint8Array> {}

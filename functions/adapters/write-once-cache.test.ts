@@ -11,6 +11,7 @@ function counting(store: ObjectStore): { store: ObjectStore; gets: string[] } {
 function bind(s: ObjectStore): ObjectStore {
   return {
     get: (k) => s.get(k),
+    getStream: (k) => s.getStream(k),
     put: (k, b, o) => s.put(k, b, o),
     head: (k) => s.head(k),
     list: (p) => s.list(p),

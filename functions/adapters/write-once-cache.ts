@@ -67,6 +67,11 @@ export function withWriteOnceCache(store: ObjectStore, maxBytes = 256 * 1024 * 1
       reading.set(key, read);
       return read;
     },
+    async getStream(key) {
+      // Streams are for objects too large to hold, so they are served from the cache but never fill it.
+      const hit = cache.get(key);
+      return hit ? (async function* () { yield hit; })() : store.getStream(key);
+    },
     async head(key) {
       return cache.get(key)?.length ?? store.head(key);
     },

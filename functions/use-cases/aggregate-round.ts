@@ -4,7 +4,11 @@ import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord, StoredUpdate, type AggregateJob, type AuditRecord } from "../../core/schemas/round.ts";
 import { applyReputation } from "../../core/scoring/reputation.ts";
 import { encodeState } from "../../core/strategy/state-codec.ts";
-import type { SiteUpdate } from "../../core/strategy/strategy.ts";
+import type { AggregateResult, SiteUpdate, Strategy, StrategyState } from "../../core/strategy/strategy.ts";
+import { CodecSpec } from "../../core/codec/index.ts";
+import type { FederationConfig } from "../../core/schemas/federation.ts";
+import type { Reputation } from "../../core/scoring/index.ts";
+import { streamingMean, type UpdateSource } from "../../core/sum/streaming-mean.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson, writeJson } from "../repo.ts";
@@ -44,30 +48,15 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   const round = await beginAggregation(deps, stored);
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
   const { strategy, layout, length } = updateShape(config, prep);
-  const bodySize = layout.bodySize;
-  const updates: SiteUpdate[] = [];
   const rejected: NonNullable<RoundRecord["rejected"]> = [];
-  for (const siteId of round.included) {
-    try {
-      const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
-      // The copy taken on acceptance, not the upload key: the site's PUT URL may still be valid.
-      const key = keys.acceptedBin(job.round, siteId, m.sha256);
-      const missing = `the accepted copy of site ${siteId}'s update for round ${job.round} is missing`;
-      const { values } = await verifyUpdate(deps.store, key, { ...m, length, codec: config.codec, maxAbs: maxUpdateAbsOf(config) }, missing);
-      const control = strategy.controlVariates ? values.subarray(bodySize) : undefined;
-      updates.push({ siteId, delta: values.subarray(0, bodySize), weight: m.samples, ...(control && { control }) });
-    } catch (err) {
-      if (!(err instanceof ConsiliumError) || err.status < 400 || err.status >= 500) throw err;
-      rejected.push({ siteId, code: err.code, message: err.message });
-      await recordRejection(deps, { siteId, round: job.round, code: err.code, message: err.message });
-    }
-  }
-  const global = await loadModel(deps, round.baseVersion);
-  const state = await loadStrategyState(deps, strategy, round.baseVersion, bodySize);
-  // Contribution scoring leaves quarantined sites out and scales down-weighted sites' weights.
-  const reputation = config.scoring?.enabled ? await loadReputation(deps, round.baseVersion) : null;
-  const { kept, excluded } = reputation ? applyReputation(reputation, updates, job.round) : { kept: updates, excluded: [] };
-  const result = strategy.aggregate({ global, updates: kept }, state);
+  const reject = async (siteId: string, err: ConsiliumError) => {
+    rejected.push({ siteId, code: err.code, message: err.message });
+    await recordRejection(deps, { siteId, round: job.round, code: err.code, message: err.message });
+  };
+  const ctx = { deps, job, included: round.included, baseVersion: round.baseVersion, config, strategy, bodySize: layout.bodySize, length, reject };
+  // Contribution scoring compares every update with the others, so it needs them all decoded at once.
+  const streamed = strategy.fromMean !== undefined && !config.scoring?.enabled;
+  const { result, kept, excluded, samples, state, global, scoring } = streamed ? await streamedRound(ctx) : await decodedRound(ctx);
   const now = deps.clock.now();
   const skip = async (reason: string): Promise<AggregateOutcome> => {
     await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason, closedAt: now } satisfies RoundRecord);
@@ -81,16 +70,15 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     await recordRejection(deps, { siteId: null, round: job.round, code: "AGGREGATE_NOT_FINITE", message });
     return skip(NOT_FINITE);
   }
-  const used = updates.filter((u) => !excluded.includes(u.siteId));
-  const samples = used.reduce((n, u) => n + u.weight, 0);
+  const used = kept.filter((u) => !excluded.includes(u.siteId));
   const control = strategy.controlVariates ? result.state.vectors.c : undefined;
   await saveModel(deps, result.model, { version: job.round, round: job.round, strategy: strategy.spec, sites: used.map((u) => u.siteId), samples }, control);
   await deps.store.put(keys.strategyState(job.round), encodeState(result.state), { ifAbsent: true });
-  const scored = reputation && (await scoreRound(deps, {
+  const scored = scoring && (await scoreRound(deps, {
       round: job.round,
-      reputation,
-      updates,
-      kept,
+      reputation: scoring.reputation,
+      updates: scoring.updates,
+      kept: scoring.kept,
       excluded,
       strategy,
       state,
@@ -114,4 +102,109 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   if (isCurrent) await advance(deps, config, job.round + 1, job.round);
   deps.logger.info("round aggregated", { round: job.round, sites: kept.length, rejected: rejected.length, ...(scored && { quarantined: excluded.length }) });
   return "aggregated";
+}
+
+interface RoundContext {
+  readonly deps: CoordinatorDeps;
+  readonly job: AggregateJob;
+  readonly included: readonly string[];
+  readonly baseVersion: number;
+  readonly config: FederationConfig;
+  readonly strategy: Strategy;
+  readonly bodySize: number;
+  readonly length: number;
+  reject(siteId: string, err: ConsiliumError): Promise<void>;
+}
+
+interface Aggregated {
+  readonly result: AggregateResult;
+  /** The sites aggregated and their weights (samples, scaled by reputation when scoring is on). */
+  readonly kept: readonly { readonly siteId: string; readonly weight: number }[];
+  /** Sites in quarantine, left out. */
+  readonly excluded: readonly string[];
+  /** Training rows behind the aggregate: the samples of the sites not left out. */
+  readonly samples: number;
+  readonly state: StrategyState;
+  readonly global: Float32Array;
+  /** What contribution scoring reads, when it is on: every decoded update and those aggregated. */
+  readonly scoring?: { readonly reputation: Reputation; readonly updates: SiteUpdate[]; readonly kept: SiteUpdate[] };
+}
+
+/** A 4xx `ConsiliumError` is the site's fault and rejects its update; anything else fails the job, which SQS retries. */
+function isRejection(err: unknown): err is ConsiliumError {
+  return err instanceof ConsiliumError && err.status >= 400 && err.status < 500;
+}
+
+/**
+ * Decodes every update, then applies the strategy: what robust aggregators (median, geomed…) and
+ * contribution scoring need, at the cost of one float32 copy of the model per site.
+ */
+async function decodedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject }: RoundContext): Promise<Aggregated> {
+  const updates: SiteUpdate[] = [];
+  for (const siteId of included) {
+    try {
+      const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
+      // The copy taken on acceptance, not the upload key: the site's PUT URL may still be valid.
+      const key = keys.acceptedBin(job.round, siteId, m.sha256);
+      const { values } = await verifyUpdate(deps.store, key, { ...m, length, codec: config.codec, maxAbs: maxUpdateAbsOf(config) }, missingMessage(siteId, job.round));
+      const control = strategy.controlVariates ? values.subarray(bodySize) : undefined;
+      updates.push({ siteId, delta: values.subarray(0, bodySize), weight: m.samples, ...(control && { control }) });
+    } catch (err) {
+      if (!isRejection(err)) throw err;
+      await reject(siteId, err);
+    }
+  }
+  const global = await loadModel(deps, baseVersion);
+  const state = await loadStrategyState(deps, strategy, baseVersion, bodySize);
+  // Contribution scoring leaves quarantined sites out and scales down-weighted sites' weights.
+  const reputation = config.scoring?.enabled ? await loadReputation(deps, baseVersion) : null;
+  const { kept, excluded } = reputation ? applyReputation(reputation, updates, job.round) : { kept: updates, excluded: [] };
+  const result = strategy.aggregate({ global, updates: kept }, state);
+  const samples = updates.filter((u) => !excluded.includes(u.siteId)).reduce((n, u) => n + u.weight, 0);
+  return { result, kept, excluded, samples, state, global, ...(reputation && { scoring: { reputation, updates, kept } }) };
+}
+
+/**
+ * Streams every update into its sample-weighted mean (`streamingMean`), then lets the strategy
+ * finish from the mean: for strategies that are the mean and a server step. It holds the sum and
+ * one piece per site read side by side instead of every site's float32 copy (see the README's
+ * memory bound); a bad update is rejected as on the decoded path.
+ */
+async function streamedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject }: RoundContext): Promise<Aggregated> {
+  const sources: UpdateSource[] = [];
+  for (const siteId of included) {
+    try {
+      const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
+      const key = keys.acceptedBin(job.round, siteId, m.sha256);
+      sources.push({
+        id: siteId,
+        weight: m.samples,
+        sha256: m.sha256,
+        open: async () => (await deps.store.getStream(key)) ?? fail(new ConsiliumError("MISSING_UPDATE", missingMessage(siteId, job.round), 422)),
+      });
+    } catch (err) {
+      if (!isRejection(err)) throw err;
+      await reject(siteId, err);
+    }
+  }
+  const streamed = await streamingMean(sources, { length, codec: CodecSpec.parse(config.codec), maxAbs: maxUpdateAbsOf(config) });
+  for (const { source, error } of streamed.rejected) await reject(source.id, error);
+  const global = await loadModel(deps, baseVersion);
+  const state = await loadStrategyState(deps, strategy, baseVersion, bodySize);
+  const kept = streamed.kept.map((s) => ({ siteId: s.id, weight: s.weight }));
+  const mean = streamed.mean;
+  const result: AggregateResult =
+    kept.length === 0
+      ? { kind: "skip", reason: "no valid updates", state }
+      : strategy.fromMean!(global, { siteId: "mean", weight: 1, delta: mean.subarray(0, bodySize), ...(strategy.controlVariates && { control: mean.subarray(bodySize) }) }, state);
+  if (streamed.passes > 1) deps.logger.info("updates summed again without rejected ones", { round: job.round, passes: streamed.passes });
+  return { result, kept, excluded: [], samples: kept.reduce((n, u) => n + u.weight, 0), state, global };
+}
+
+function missingMessage(siteId: string, round: number): string {
+  return `the accepted copy of site ${siteId}'s update for round ${round} is missing`;
+}
+
+function fail(err: Error): never {
+  throw err;
 }
