@@ -2,6 +2,8 @@
  * @module
  * The compression table of the README: every codec spec against float32 on the same federation —
  * bytes each site sent per update (what crossed the wire: container header, payload and checksum)
+ * and what each site downloaded per round after the first (the model as a down-link delta from
+ * the one it holds, in the same codec, plus SCAFFOLD's float32 control where there is one),
  * and the pooled AUROC and accuracy of the final global model — on heart-disease (15 parameters,
  * where the 48 bytes of header and checksum dominate), wdbc (31) and wdbc with a 130k-parameter MLP.
  *
@@ -29,6 +31,8 @@ const backend = await selectBackend();
 interface Cell {
   readonly runs: RunReport[];
   readonly bytesPerUpdate: number;
+  /** Bytes a site downloaded per round, rounds 2 onwards (round 1 downloads the initial model whole). */
+  readonly bytesDown: number;
   readonly auroc: number;
   readonly accuracy: number;
 }
@@ -47,21 +51,25 @@ async function cell(w: (typeof WORKLOADS)[number], codec: string): Promise<Cell>
   return {
     runs,
     bytesPerUpdate: mean(runs.map((r, i) => r.bytes.up / Math.max(1, updates[i]!))),
+    bytesDown: mean(runs.map((r) => {
+      const later = r.rounds.slice(1);
+      return later.reduce((n, x) => n + x.bytesDown, 0) / Math.max(1, later.reduce((n, x) => n + x.sites, 0));
+    })),
     auroc: mean(runs.map((r) => r.pooled.global.auroc ?? Number.NaN)),
     accuracy: mean(runs.map((r) => r.pooled.global.accuracy ?? Number.NaN)),
   };
 }
 
 const results: Record<string, unknown> = {};
-let out = `backend ${backend}; ${seeds} seed(s) per cell; pooled figures of the final global model; bytes per update as sent (header and checksum included)\n\n`;
-out += "| workload | codec | bytes per update | × smaller than float32 | pooled AUROC | AUROC − float32 | pooled accuracy | accuracy / float32 |\n|---|---|---|---|---|---|---|---|\n";
+let out = `backend ${backend}; ${seeds} seed(s) per cell; pooled figures of the final global model; bytes per update as sent (header and checksum included); bytes down per site and round from round 2 on\n\n`;
+out += "| workload | codec | bytes per update | × smaller than float32 | bytes down per site and round | × smaller | pooled AUROC | AUROC − float32 | pooled accuracy | accuracy / float32 |\n|---|---|---|---|---|---|---|---|---|---|\n";
 for (const w of workloads) {
   const base = await cell(w, "float32");
   for (const codec of codecs) {
     const c = codec === "float32" ? base : await cell(w, codec);
     const drop = c.auroc - base.auroc;
-    out += `| ${w.name} | ${codec} | ${Math.round(c.bytesPerUpdate)} | ${(base.bytesPerUpdate / c.bytesPerUpdate).toFixed(2)} | ${c.auroc.toFixed(4)} | ${(drop >= 0 ? "+" : "") + drop.toFixed(4)} | ${c.accuracy.toFixed(4)} | ${(c.accuracy / base.accuracy).toFixed(3)} |\n`;
-    results[`${w.name}/${codec}`] = { bytesPerUpdate: c.bytesPerUpdate, auroc: c.runs.map((r) => r.pooled.global.auroc), accuracy: c.runs.map((r) => r.pooled.global.accuracy) };
+    out += `| ${w.name} | ${codec} | ${Math.round(c.bytesPerUpdate)} | ${(base.bytesPerUpdate / c.bytesPerUpdate).toFixed(2)} | ${Math.round(c.bytesDown)} | ${(base.bytesDown / c.bytesDown).toFixed(2)} | ${c.auroc.toFixed(4)} | ${(drop >= 0 ? "+" : "") + drop.toFixed(4)} | ${c.accuracy.toFixed(4)} | ${(c.accuracy / base.accuracy).toFixed(3)} |\n`;
+    results[`${w.name}/${codec}`] = { bytesPerUpdate: c.bytesPerUpdate, bytesDown: c.bytesDown, auroc: c.runs.map((r) => r.pooled.global.auroc), accuracy: c.runs.map((r) => r.pooled.global.accuracy) };
   }
 }
 process.stdout.write(out);

@@ -38,6 +38,8 @@ export interface SimulationPlan {
   readonly rounds: number;
   readonly strategy: string;
   readonly codec: FederationConfig["codec"];
+  /** The down-link's codec (`FederationConfig.downlinkCodec`); the update codec when absent. */
+  readonly downlinkCodec?: FederationConfig["codec"];
   readonly roundDeadlineSeconds: number;
   /** Keep each site's personal head under this folder (`<dir>/<site-id>`); a temporary folder otherwise. */
   readonly stateDir?: string;
@@ -117,6 +119,7 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
       roundDeadlineSeconds: plan.roundDeadlineSeconds,
       strategy: plan.strategy,
       codec: plan.codec,
+      ...(plan.downlinkCodec !== undefined && { downlinkCodec: plan.downlinkCodec }),
       seed,
       ...(plan.scoring && { scoring: plan.scoring }),
     });

@@ -27,6 +27,8 @@ export const keys = {
   modelWeights: (v: number) => `models/${pad(v)}/weights.bin`,
   modelManifest: (v: number) => `models/${pad(v)}/manifest.json`,
   modelControl: (v: number) => `models/${pad(v)}/control.bin`,
+  /** The down-link delta from the model this version was aggregated from. */
+  modelDelta: (v: number) => `models/${pad(v)}/delta.bin`,
   evaluation: (site: string) => `evaluations/${site}.json`,
   evaluationsPrefix: "evaluations/",
   audit: (seq: string) => `audit/${seq}.json`,

@@ -1,7 +1,7 @@
-import { decodeUpdate } from "../core/codec/index.ts";
 import { countPredictions } from "../core/metrics/index.ts";
 import { initBody, seededRandom } from "../core/model/init-params.ts";
 import type { SiteEvaluation, Task } from "../core/schemas/task.ts";
+import { fetchModel } from "./fetch-model.ts";
 import { scoreRows } from "./score-rows.ts";
 import type { SiteSession } from "./site-session.ts";
 import { savePersonalModel } from "./site-state.ts";
@@ -16,7 +16,7 @@ type EvaluateTask = Extract<Task, { kind: "evaluate" }>;
  * The personal model is kept in the state folder; it never leaves the site.
  */
 export async function evaluateStep(s: SiteSession, task: EvaluateTask): Promise<SiteEvaluation> {
-  const body = decodeUpdate(await s.client.download(task.model), { length: task.layout.bodySize, codec: "float32" }).values;
+  const body = await fetchModel(s, task.model, task.layout.bodySize);
   const { train, test } = s.prepared(task.preprocessing);
   const t = task.training;
   const rng = seededRandom((task.seed ^ s.siteSeed) >>> 0);

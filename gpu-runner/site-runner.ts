@@ -52,7 +52,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluation | null> {
   const { client, siteId, data, signal } = options;
   const logger = options.logger ?? silentLogger;
-  const session = createSession(siteId, client, data, options.stateDir, options.attack);
+  const session = createSession(siteId, client, data, options.stateDir, options.attack, logger);
   let evaluation: SiteEvaluation | null = null;
   while (!signal?.aborted) {
     const task: Task = await client.task();

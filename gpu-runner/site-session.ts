@@ -3,6 +3,7 @@ import type { Table } from "../core/preprocess/table.ts";
 import { applyPreprocessing, type Dataset } from "../core/preprocess/transform.ts";
 import type { Preprocessing } from "../core/schemas/preprocessing.ts";
 import type { Attack } from "./attack.ts";
+import { silentLogger, type Logger } from "../core/logger.ts";
 import type { CoordinatorClient } from "./client.ts";
 import type { Residual } from "./site-state.ts";
 
@@ -20,11 +21,21 @@ export interface SiteSession {
   prepared(prep: Preprocessing): { train: Dataset; test: Dataset };
   siteControl: Float32Array | null;
   residual: Residual | null;
+  /** The last model downloaded, the base a down-link delta is added to (memory only: a restarted runner downloads one whole model). */
+  held: { readonly version: number; readonly values: Float32Array } | null;
+  readonly logger: Logger;
   /** Simulation only: this site is malicious and sends poisoned updates. */
   readonly attack?: Attack;
 }
 
-export function createSession(siteId: string, client: CoordinatorClient, data: { train: Table; test: Table }, stateDir?: string, attack?: Attack): SiteSession {
+export function createSession(
+  siteId: string,
+  client: CoordinatorClient,
+  data: { train: Table; test: Table },
+  stateDir?: string,
+  attack?: Attack,
+  logger: Logger = silentLogger,
+): SiteSession {
   let cache: { key: string; train: Dataset; test: Dataset } | null = null;
   return {
     siteId,
@@ -38,6 +49,8 @@ export function createSession(siteId: string, client: CoordinatorClient, data: {
     },
     siteControl: null,
     residual: null,
+    held: null,
+    logger,
     attack,
   };
 }

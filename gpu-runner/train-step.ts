@@ -5,6 +5,7 @@ import { seededRandom } from "../core/model/init-params.ts";
 import type { Task } from "../core/schemas/task.ts";
 import type { Dataset } from "../core/preprocess/transform.ts";
 import { poison, type Attack } from "./attack.ts";
+import { fetchModel } from "./fetch-model.ts";
 import { localRound, type Controls } from "./local-round.ts";
 import { scoreRows } from "./score-rows.ts";
 import type { SiteSession } from "./site-session.ts";
@@ -89,7 +90,7 @@ function bootstrap(d: Dataset, rng: () => number): Dataset {
  */
 export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss: number; bytesUp: number }> {
   const before = s.client.traffic.down;
-  const base = decodeUpdate(await s.client.download(task.model), { length: task.layout.bodySize, codec: "float32" }).values;
+  const base = await fetchModel(s, task.model, task.layout.bodySize);
   const { train, test } = s.prepared(task.preprocessing);
   if (train.rows === 0) throw new ConsiliumError("NO_TRAINING_ROWS", "this site has no labelled training rows to train on", 400);
   const baseMetrics = countPredictions(scoreRows(task.layout, base, null, test), test.y);

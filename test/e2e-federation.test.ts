@@ -89,6 +89,15 @@ describe("a federation of three sites over HTTP and the embedded S3/SQS server",
     expect(ratio).toBeLessThan(0.3);
   });
 
+  it("sends sites int8 deltas of the model after the first round instead of the whole float32 model", () => {
+    // Round 1 starts from model 0, which every site downloads whole; later rounds send the delta
+    // from the model each site already holds. bytesDown also counts the task's JSON, alike in both runs.
+    const saved = SITES * (encodedSize(layout.bodySize, "float32") - encodedSize(layout.bodySize, "int8"));
+    const down = (report: RunReport, round: number) => report.rounds[round - 1]?.bytesDown ?? Number.NaN;
+    expect(Math.abs(down(float32, 1) - down(int8, 1))).toBeLessThan(saved / 4);
+    for (let round = 2; round <= ROUNDS; round++) expect(down(float32, round) - down(int8, round)).toBeGreaterThan(0.75 * saved);
+  });
+
   it("leaves no raw training or test row in the object store", () => {
     // Prepare
     expect(objects, "simulateOnce did not call hooks.onStack(store) before teardown").not.toBeNull();

@@ -52,6 +52,12 @@ export const FederationConfig = z.object({
   strategy: z.string().min(1),
   /** How sites encode their updates: a codec spec (`CodecSpec`), e.g. "float32", "int8" or "topk:0.1+int8". */
   codec: CodecSpecText,
+  /**
+   * How the coordinator sends each new model to the sites that hold the one before it: a codec
+   * spec for the delta (`core/model/downlink.ts`), the update codec when absent. With "float32"
+   * sites download whole models only.
+   */
+  downlinkCodec: CodecSpecText.optional(),
   seed: z.number().int().nonnegative(),
   /**
    * Largest absolute value an update may hold (default DEFAULT_MAX_UPDATE_ABS). A finite but huge

@@ -75,6 +75,15 @@ export const ModelManifest = z.object({
   samples: z.number().int().nonnegative(),
   /** The server's control variate for this version (strategies with control variates only). */
   control: z.object({ byteLength: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
+  /** The compressed down-link delta that turns model `from` into this one (`core/model/downlink.ts`). */
+  delta: z
+    .object({
+      from: z.number().int().nonnegative(),
+      codec: z.string(),
+      byteLength: z.number().int().positive(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    })
+    .optional(),
   createdAt: z.number(),
 });
 export type ModelManifest = z.infer<typeof ModelManifest>;

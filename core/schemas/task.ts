@@ -9,11 +9,26 @@ import { Preprocessing } from "./preprocessing.ts";
 import { SubmittedCounts } from "./round.ts";
 import { UploadTarget } from "./upload.ts";
 
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
 const ModelRef = z.object({
   version: z.number().int().nonnegative(),
   url: z.string().min(1),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sha256: Sha256,
   byteLength: z.number().int().positive(),
+  /**
+   * The compressed down-link: a site that holds model `from` may download this delta instead and
+   * add it (`applyDownlink`); the result must hash to `sha256` in the float32 container.
+   */
+  delta: z
+    .object({
+      from: z.number().int().nonnegative(),
+      codec: CodecSpecText,
+      url: z.string().min(1),
+      sha256: Sha256,
+      byteLength: z.number().int().positive(),
+    })
+    .optional(),
 });
 export type ModelRef = z.infer<typeof ModelRef>;
 

@@ -5,7 +5,7 @@ import { RoundRecord, StoredUpdate, type AggregateJob, type AuditRecord } from "
 import { applyReputation } from "../../core/scoring/reputation.ts";
 import { encodeState } from "../../core/strategy/state-codec.ts";
 import type { AggregateResult, SiteUpdate, Strategy, StrategyState } from "../../core/strategy/strategy.ts";
-import { CodecSpec } from "../../core/codec/index.ts";
+import { CodecSpec, formatCodecSpec } from "../../core/codec/index.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
 import type { Reputation } from "../../core/scoring/index.ts";
 import { streamingMean, type UpdateSource } from "../../core/sum/streaming-mean.ts";
@@ -14,7 +14,10 @@ import { keys } from "../keys.ts";
 import { mustReadJson, writeJson } from "../repo.ts";
 import { loadFederation, maxUpdateAbsOf } from "./load-federation.ts";
 import { loadStrategyState } from "./load-strategy-state.ts";
-import { loadModel, saveModel } from "./models.ts";
+import { loadModel, saveModel, type DownlinkDelta } from "./models.ts";
+import { downlinkStep } from "../../core/model/downlink.ts";
+import { seededRandom } from "../../core/model/init-params.ts";
+import { taskSeed } from "../../core/schemas/task-seed.ts";
 import { beginAggregation } from "./begin-aggregation.ts";
 import { advance } from "./open-round.ts";
 import { recordRejection } from "./record-rejection.ts";
@@ -72,7 +75,8 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   }
   const used = kept.filter((u) => !excluded.includes(u.siteId));
   const control = strategy.controlVariates ? result.state.vectors.c : undefined;
-  await saveModel(deps, result.model, { version: job.round, round: job.round, strategy: strategy.spec, sites: used.map((u) => u.siteId), samples }, control);
+  const { model, delta } = downlink(config, job.round, round.baseVersion, global, result.model);
+  await saveModel(deps, model, { version: job.round, round: job.round, strategy: strategy.spec, sites: used.map((u) => u.siteId), samples }, control, delta);
   await deps.store.put(keys.strategyState(job.round), encodeState(result.state), { ifAbsent: true });
   const scored = scoring && (await scoreRound(deps, {
       round: job.round,
@@ -208,3 +212,19 @@ function missingMessage(siteId: string, round: number): string {
 function fail(err: Error): never {
   throw err;
 }
+
+/**
+ * The model to publish for the round: the strategy's, or, with a compressed down-link, what sites
+ * holding the base model reach by adding the round's delta (`downlinkStep`). The delta's rounding
+ * draws from the federation's seed and the round, so a redelivered job publishes the same bytes.
+ */
+function downlink(config: FederationConfig, round: number, baseVersion: number, held: Float32Array, target: Float32Array): { model: Float32Array; delta?: DownlinkDelta } {
+  const spec = CodecSpec.parse(config.downlinkCodec ?? config.codec);
+  if (spec.name === "float32") return { model: target };
+  const rng = seededRandom((taskSeed(config.seed, round) ^ DOWNLINK_SEED) >>> 0);
+  const step = downlinkStep(held, target, spec, rng);
+  return { model: step.model, delta: { from: baseVersion, codec: formatCodecSpec(spec), bytes: step.bytes } };
+}
+
+/** Mixed into the round's seed for the down-link's rounding stream. */
+const DOWNLINK_SEED = 0xd0117c;

@@ -6,12 +6,20 @@ import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson, writeJson } from "../repo.ts";
 
-/** Stores a model version (float32 container); rewriting the same version is a no-op. */
+/** A version's down-link delta from an earlier version. */
+export interface DownlinkDelta {
+  readonly from: number;
+  readonly codec: string;
+  readonly bytes: Uint8Array;
+}
+
+/** Stores a model version (float32 container), with its down-link delta if any; rewriting the same version is a no-op. */
 export async function saveModel(
   deps: CoordinatorDeps,
   body: Float32Array,
-  meta: Omit<ModelManifest, "length" | "byteLength" | "sha256" | "createdAt" | "control">,
+  meta: Omit<ModelManifest, "length" | "byteLength" | "sha256" | "createdAt" | "control" | "delta">,
   control?: Float32Array,
+  delta?: DownlinkDelta,
 ): Promise<ModelManifest> {
   const bytes = encodeUpdate(body, "float32");
   const controlBytes = control ? encodeUpdate(control, "float32") : null;
@@ -21,10 +29,13 @@ export async function saveModel(
     byteLength: bytes.length,
     sha256: sha256Hex(bytes),
     ...(controlBytes && { control: { byteLength: controlBytes.length, sha256: sha256Hex(controlBytes) } }),
+    ...(delta && { delta: { from: delta.from, codec: delta.codec, byteLength: delta.bytes.length, sha256: sha256Hex(delta.bytes) } }),
     createdAt: deps.clock.now(),
   };
-  await deps.store.put(keys.modelWeights(meta.version), bytes, { ifAbsent: true, contentType: "application/octet-stream" });
-  if (controlBytes) await deps.store.put(keys.modelControl(meta.version), controlBytes, { ifAbsent: true, contentType: "application/octet-stream" });
+  const binary = { ifAbsent: true, contentType: "application/octet-stream" };
+  await deps.store.put(keys.modelWeights(meta.version), bytes, binary);
+  if (controlBytes) await deps.store.put(keys.modelControl(meta.version), controlBytes, binary);
+  if (delta) await deps.store.put(keys.modelDelta(meta.version), delta.bytes, binary);
   await writeJson(deps.store, keys.modelManifest(meta.version), manifest, { ifAbsent: true });
   return mustReadJson(deps.store, keys.modelManifest(meta.version), ModelManifest, "NO_MODEL", `model ${meta.version}`);
 }
@@ -39,8 +50,10 @@ export async function loadModel(deps: CoordinatorDeps, version: number): Promise
 
 export async function modelRef(deps: CoordinatorDeps, version: number): Promise<ModelRef> {
   const manifest = await mustReadJson(deps.store, keys.modelManifest(version), ModelManifest, "NO_MODEL", `model ${version}`);
-  const url = await deps.store.presignGet(keys.modelWeights(version), deps.urlTtlSeconds ?? 3600);
-  return { version, url, sha256: manifest.sha256, byteLength: manifest.byteLength };
+  const ttl = deps.urlTtlSeconds ?? 3600;
+  const url = await deps.store.presignGet(keys.modelWeights(version), ttl);
+  const delta = manifest.delta && { ...manifest.delta, url: await deps.store.presignGet(keys.modelDelta(version), ttl) };
+  return { version, url, sha256: manifest.sha256, byteLength: manifest.byteLength, ...(delta && { delta }) };
 }
 
 /** The server control variate stored with a model version, when its strategy keeps one. */

@@ -1,0 +1,34 @@
+import { CodecSpec, decodeUpdate, encodeUpdate, type UpdateExpectations } from "../codec/index.ts";
+
+/**
+ * The compressed down-link (compression both ways with the server's error compensated, as in
+ * Tang et al., "DoubleSqueeze", ICML 2019). Each round the coordinator sends the sites that hold
+ * the previous model one compressed delta instead of the whole float32 model, and the model of
+ * the round *is* what those sites then hold, `held + decode(delta)`, so coordinator and sites
+ * agree bit for bit and a site checks the result against the model's sha256. The delta encodes
+ * the whole way from what sites hold to the strategy's model (`target`), so whatever an earlier
+ * delta left out is sent again, late rather than never (error feedback without a stored
+ * residual). A site that does not hold the previous model downloads the whole model, as before.
+ *
+ * @example
+ * const step = downlinkStep(global, result.model, CodecSpec.parse("int8"), rng);
+ * // publish step.model as the new version and step.bytes as its delta
+ */
+export function downlinkStep(held: Float32Array, target: Float32Array, codec: CodecSpec, rng: () => number): { bytes: Uint8Array; model: Float32Array } {
+  if (target.length !== held.length) throw new RangeError(`target has ${target.length} values, the held model ${held.length}`);
+  const move = new Float32Array(held.length);
+  for (let i = 0; i < move.length; i++) move[i] = target[i]! - held[i]!;
+  const { name, ...options } = codec;
+  const bytes = encodeUpdate(move, name, { ...options, rng });
+  return { bytes, model: applyDownlink(held, bytes, { codec: name }) };
+}
+
+/**
+ * The model a site holds after a down-link delta: `held + decode(bytes)` in float32, the same
+ * arithmetic on the coordinator and the site. Throws `UpdateFormatError` for a malformed delta.
+ */
+export function applyDownlink(held: Float32Array, bytes: Uint8Array, expected: Omit<UpdateExpectations, "length"> = {}): Float32Array {
+  const { values } = decodeUpdate(bytes, { ...expected, length: held.length });
+  for (let i = 0; i < values.length; i++) values[i] = held[i]! + values[i]!;
+  return values;
+}
