@@ -259,10 +259,15 @@ describe("site state", () => {
     await writeFile(join(corrupt, "residual.bin"), "not json\nnot an update container");
 
     // Execute
-    const results = await Promise.all([loadResidual(corrupt), loadResidual(truncated), loadResidual(join(root, "never-written"))]);
+    const warnings: string[] = [];
+    const logger = { info() {}, warn: (m: string, f?: Record<string, unknown>) => warnings.push(`${m}: ${String(f?.file)}`), error() {} };
+    const results = await Promise.all([loadResidual(corrupt, logger), loadResidual(truncated, logger), loadResidual(join(root, "never-written"), logger)]);
 
-    // Assert
+    // Assert: the unreadable ones are reported, a missing one (the usual first round) is not.
     expect(results).toEqual([null, null, null]);
+    expect(warnings.sort()).toEqual(
+      [corrupt, truncated].map((d) => `error-feedback residual unreadable; the next update starts without it: ${join(d, "residual.bin")}`).sort(),
+    );
   });
 
   it.each([

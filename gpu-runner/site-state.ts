@@ -8,6 +8,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { decodeUpdate, encodeUpdate } from "../core/codec/index.ts";
+import { silentLogger, type Logger } from "../core/logger.ts";
 import { Layout } from "../core/model/layout.ts";
 import { ModelSpec } from "../core/model/model-spec.ts";
 import { Preprocessing } from "../core/schemas/preprocessing.ts";
@@ -102,14 +103,18 @@ export async function saveResidual(dir: string, residual: Residual): Promise<voi
  * const saved = await loadResidual(stateDir);
  * const residual = saved && residualFits(saved.meta, next) ? saved.values : null;
  */
-export async function loadResidual(dir: string): Promise<Residual | null> {
-  const bytes = await readFile(join(dir, RESIDUAL)).catch(() => null);
-  if (!bytes) return null;
-  const newline = bytes.indexOf(0x0a);
+export async function loadResidual(dir: string, logger: Logger = silentLogger): Promise<Residual | null> {
+  const file = join(dir, RESIDUAL);
   try {
+    const bytes = await readFile(file);
+    const newline = bytes.indexOf(0x0a);
     const meta = ResidualMeta.parse(JSON.parse(bytes.subarray(0, newline).toString("utf8")));
     return { meta, values: decodeUpdate(bytes.subarray(newline + 1), { length: meta.length, codec: "float32" }).values };
-  } catch {
+  } catch (err) {
+    // None saved yet is the usual case; anything else loses what compression dropped, so say so.
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+      logger.warn("error-feedback residual unreadable; the next update starts without it", { file, message: (err as Error).message });
+    }
     return null;
   }
 }

@@ -33,7 +33,7 @@ async function controlsFor(s: SiteSession, task: TrainTask, length: number): Pro
 
 /** The residual saved from an earlier accepted update, if it may be added to this one. */
 async function residualFor(s: SiteSession, next: ResidualMeta): Promise<Float32Array | null> {
-  const saved = s.residual ?? (s.stateDir ? await loadResidual(s.stateDir) : null);
+  const saved = s.residual ?? (s.stateDir ? await loadResidual(s.stateDir, s.logger) : null);
   return saved && residualFits(saved.meta, next) ? saved.values : null;
 }
 

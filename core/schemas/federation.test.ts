@@ -83,7 +83,13 @@ describe("FederationConfig", () => {
     ["an unknown model", { model: { kind: "cnn" } }, [["model.kind", "Invalid discriminator value. Expected 'logreg' | 'mlp'"]]],
     ["a zero bound on update values", { maxUpdateAbs: 0 }, [["maxUpdateAbs", "Too small: expected number to be >0"]]],
     ["a negative proximal mu", { training: { ...training(), proximalMu: -0.1 } }, [["training.proximalMu", "Too small: expected number to be >=0"]]],
-    ["a proximal mu above 100", { training: { ...training(), proximalMu: 101 } }, [["training.proximalMu", "Too big: expected number to be <=100"]]],
+    ["a proximal mu above 100", { training: { ...training(), learningRate: 0.001, proximalMu: 101 } }, [["training.proximalMu", "Too big: expected number to be <=100"]]],
+    [
+      "a proximal mu whose step overshoots (mu × learning rate 1)",
+      { training: { ...training(), learningRate: 0.1, proximalMu: 10 } },
+      [["training.proximalMu", "proximalMu × learningRate must be below 1: a larger product overshoots the global body at every step"]],
+    ],
+    ["a down-link codec that is not one", { downlinkCodec: "zip" }, [["downlinkCodec", 'unknown codec "zip": expected float32, float16, int8[:CHUNK], int4[:CHUNK], topk:FRACTION+int8, topk:FRACTION+float16 or randk:FRACTION+int8']]],
   ])("rejects %s", (_, patch, expected) => {
     // Execute and Assert
     expect(issuesOf(FederationConfig, { ...config(), ...patch })).toEqual(expected);

@@ -30,6 +30,10 @@ export const TrainingConfig = z.object({
    * shared body, pulling it towards the body the round started from. Absent or 0: off.
    */
   proximalMu: z.number().nonnegative().max(100).optional(),
+}).refine((t) => (t.proximalMu ?? 0) * t.learningRate < 1, {
+  // Each step moves w by −rate·μ·(w − w_global) from the proximal term alone: at rate·μ ≥ 1 it overshoots the global body and oscillates or diverges.
+  message: "proximalMu × learningRate must be below 1: a larger product overshoots the global body at every step",
+  path: ["proximalMu"],
 });
 export type TrainingConfig = z.infer<typeof TrainingConfig>;
 
