@@ -21,7 +21,7 @@ const codecs = ["float32", ...(process.env.BENCH_CODECS ?? "float16,int8,int4,to
 const WORKLOADS = [
   { name: "heart-disease", dataset: "heart-disease", sites: 4, split: "iid", overrides: {} },
   { name: "wdbc", dataset: "wdbc", sites: 8, split: "dirichlet:0.5", overrides: {} },
-  // 30 inputs → 1024 → 96 → 1: 130,017 body parameters.
+  // 30 inputs → 1024 → 96 → 1: 130,241 body parameters.
   { name: "wdbc-mlp", dataset: "wdbc", sites: 8, split: "dirichlet:0.5", overrides: { model: "mlp:1024,96", strategy: "fedavg", rounds: 10 } },
 ] as const;
 const workloads = WORKLOADS.filter((w) => process.env.BENCH_ONLY === undefined || w.name === process.env.BENCH_ONLY);

@@ -29,6 +29,14 @@ describe("codec registry", () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(CodecName.options.map((name) => codecNameById(codecs[name].id))).toEqual(CodecName.options);
   });
+
+  it("leaves the retired ids unused: 5 and 7, top-k with Elias–Fano positions", () => {
+    // Execute
+    const retired = [5, 7].map(codecNameById);
+
+    // Assert
+    expect(retired).toEqual([undefined, undefined]);
+  });
 });
 
 describe.each(CodecName.options)("codec %s", (codec) => {

@@ -6,8 +6,10 @@
  * offset  size  field
  *      0     4  magic "CNSL" (0x43 0x4e 0x53 0x4c)
  *      4     1  format version, u8 = 1
- *      5     1  codec id, u8 (float32 1, int8 2, float16 3, int4 4, topk-int8 5, randk-int8 6,
- *                topk-float16 7; see the codec modules)
+ *      5     1  codec id, u8 (float32 1, int8 2, float16 3, int4 4, randk-int8 6, topk-int8 8,
+ *                topk-float16 9; see the codec modules). Retired, never to be reused: 5 and 7,
+ *                top-k int8 and float16 with Elias–Fano positions; an update with either
+ *                fails UNKNOWN_CODEC
  *      6     2  reserved, u16 = 0
  *      8     4  element count, u32: length of the decoded float vector
  *     12     4  codec parameter, u32 (int8, int4: chunk size; sparse codecs: values kept;

@@ -12,6 +12,7 @@ function header(fields: { magic?: string; version?: string; id?: string; reserve
 }
 
 const ONE_TWO = "0000803f" + "00000040";
+const KNOWN_IDS = "1 float32, 2 int8, 3 float16, 4 int4, 6 randk-int8, 8 topk-int8, 9 topk-float16";
 
 describe("decodeUpdate", () => {
   it("decodes a crafted float32 container", () => {
@@ -47,8 +48,11 @@ describe("decodeUpdate", () => {
     ["TRUNCATED", "update has 47 bytes, fewer than the 48 of a header and checksum", valid.subarray(0, 47), {}],
     ["BAD_MAGIC", 'update starts with 0x504b0304, not the magic "CNSL"', sealed(header({ magic: "504b0304" }) + ONE_TWO), {}],
     ["UNSUPPORTED_VERSION", "update has format version 2, only 1 is supported", sealed(header({ version: "02" }) + ONE_TWO), {}],
-    ["UNKNOWN_CODEC", "update has codec id 9, known ids are 1 float32, 2 int8, 3 float16, 4 int4, 5 topk-int8, 6 randk-int8, 7 topk-float16", sealed(header({ id: "09" }) + ONE_TWO), {}],
-    ["UNKNOWN_CODEC", "update has codec id 0, known ids are 1 float32, 2 int8, 3 float16, 4 int4, 5 topk-int8, 6 randk-int8, 7 topk-float16", sealed(header({ id: "00" }) + ONE_TWO), {}],
+    ["UNKNOWN_CODEC", `update has codec id 10, known ids are ${KNOWN_IDS}`, sealed(header({ id: "0a" }) + ONE_TWO), {}],
+    ["UNKNOWN_CODEC", `update has codec id 0, known ids are ${KNOWN_IDS}`, sealed(header({ id: "00" }) + ONE_TWO), {}],
+    // Retired: top-k with Elias–Fano positions, int8 and float16 values.
+    ["UNKNOWN_CODEC", `update has codec id 5, known ids are ${KNOWN_IDS}`, sealed(header({ id: "05" }) + ONE_TWO), {}],
+    ["UNKNOWN_CODEC", `update has codec id 7, known ids are ${KNOWN_IDS}`, sealed(header({ id: "07" }) + ONE_TWO), {}],
     ["BAD_HEADER", "update has reserved field 1, expected 0", sealed(header({ reserved: "0100" }) + ONE_TWO), {}],
     ["BAD_HEADER", "update header is invalid: float32 takes no codec parameter, got 5", sealed(header({ param: "05000000" }) + ONE_TWO), {}],
     ["BAD_HEADER", "update header is invalid: int8 chunk size must be an integer from 1 to 4294967295, got 0", sealed(header({ id: "02" }) + "00000000" + "0000"), {}],

@@ -14,15 +14,14 @@ describe("encodedSize", () => {
     [1001, "int4", { chunkSize: 100 }, 16 + 11 * 4 + 501 + 32],
     // 142 odd chunks of 7 take 4 code bytes each, a padding nibble included; the last 6 take 3.
     [1000, "int4", { chunkSize: 7 }, 16 + 143 * 4 + 142 * 4 + 3 + 32],
-    // k = 100: Elias–Fano with L = 3 (300 low bits in 38 bytes, 100 + 125 high bits in 29), then
-    // 100 codes under one scale.
-    [1000, "topk-int8", {}, 16 + 38 + 29 + 4 + 100 + 32],
-    // k = 250, L = 2: 500 low bits and 250 + 250 high bits, 63 bytes each, then 250 binary16 values.
-    [1000, "topk-float16", { fraction: 0.25 }, 16 + 63 + 63 + 500 + 32],
+    // k = 100: positions in ceil(1000 · H2(0.1) = 469.0 bits / 8) bytes, then 100 codes under one scale.
+    [1000, "topk-int8", {}, 16 + 59 + 4 + 100 + 32],
+    // k = 250: 1000 · H2(0.25) = 811.3 bits of positions, then 250 binary16 values.
+    [1000, "topk-float16", { fraction: 0.25 }, 16 + 102 + 500 + 32],
     // The seed, then 100 codes under one scale.
     [1000, "randk-int8", {}, 16 + 4 + 4 + 100 + 32],
-    // k = 1000, L = 0: no low bits, 2000 high bits; two chunks of kept values.
-    [1000, "topk-int8", { fraction: 1 }, 16 + 250 + 2 * 4 + 1000 + 32],
+    // k = 1000: every coordinate kept, no position bytes; two chunks of kept values.
+    [1000, "topk-int8", { fraction: 1 }, 16 + 2 * 4 + 1000 + 32],
     [0, "topk-int8", {}, 48],
     [0, "randk-int8", {}, 52],
     [0, "int8", {}, 48],
@@ -48,12 +47,12 @@ describe("encodedSize", () => {
     ["int8", { chunkSize: 256 }, 3.9],
     // 16 bits, 2 less the 48 bytes of header and checksum.
     ["float16", {}, 1.99],
-    // 5.25 bits of index and 8.06 of value per kept value, 10% kept: 24.03.
-    ["topk-int8", { fraction: 0.1 }, 24],
+    // 4.69 bits of position and 8.06 of value per kept value, 10% kept: 25.09.
+    ["topk-int8", { fraction: 0.1 }, 25],
     // 8.06 bits per kept value, 10% kept: 39.67.
     ["randk-int8", { fraction: 0.1 }, 39.6],
-    // 5.25 + 16 bits per kept value, 10% kept: 15.06.
-    ["topk-float16", { fraction: 0.1 }, 15],
+    // 4.69 + 16 bits per kept value, 10% kept: 15.46.
+    ["topk-float16", { fraction: 0.1 }, 15.4],
   ] as const)("makes 1M values as %s %o at least %f times smaller than float32", (codec, options, ratio) => {
     // Execute
     const measured = encodedSize(1_000_000, "float32") / encodedSize(1_000_000, codec, options);

@@ -30,7 +30,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
  * touches only the kept ones, which matches decode then axpy except that a -0 in `out` stays -0.
  *
  * @example
- * const topkInt8 = sparseCodec({ id: 5, name: "topk-int8", support: topK, values: int8, valuesParam: 512, errorFeedback: true });
+ * const topkInt8 = sparseCodec({ id: 8, name: "topk-int8", support: topK, values: int8, valuesParam: 512, errorFeedback: true });
  */
 export function sparseCodec(spec: {
   readonly id: number;
