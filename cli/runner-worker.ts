@@ -25,6 +25,7 @@ export const WorkerInput = z.object({
       train: TableData,
       test: TableData,
       attack: z.string().optional(),
+      privacyCap: z.number().positive().optional(),
     }),
   ),
 });
@@ -48,6 +49,7 @@ if (port) {
           data: { train: s.train, test: s.test },
           stateDir: s.stateDir,
           attack: s.attack === undefined ? undefined : parseAttack(s.attack),
+          ...(s.privacyCap !== undefined && { privacyCap: s.privacyCap }),
           logger,
           onEvent: (event) => port.postMessage({ kind: "event", index: s.index, event }),
         }),

@@ -4,6 +4,7 @@
  * an embedded S3/SQS-compatible server on loopback, the coordinator over HTTP, and one runner per
  * site talking to both exactly as a hospital would.
  */
+import type { PrivacyPolicy } from "../core/schemas/privacy.ts";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -47,6 +48,10 @@ export interface SimulationPlan {
   readonly workers?: number;
   /** The attack lab: this share of the sites, chosen by seed, sends poisoned updates. */
   readonly attack?: AttackPlan;
+  /** Differential privacy for every site (`FederationConfig.privacy`). */
+  readonly privacy?: PrivacyPolicy;
+  /** Sites (by index) that hold themselves to less ε than the policy, as a hospital's own data-use agreement may. */
+  readonly privacyCaps?: Readonly<Record<number, number>>;
   /** Contribution scoring in the coordinator (off when absent). */
   readonly scoring?: FederationConfig["scoring"];
   /** The coordinator-held validation rows for validation-based scoring (see holdOutValidation). */
@@ -71,6 +76,8 @@ interface EnrolledSite {
   readonly test: Table;
   /** The attack spec this site runs, if the attack lab made it malicious. */
   readonly attack?: string;
+  /** This site's own cap on ε (`SimulationPlan.privacyCaps`). */
+  readonly privacyCap?: number;
 }
 
 /** Every runner in this thread, concurrently; the first failure stops the others. */
@@ -83,6 +90,7 @@ function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks
         data: s,
         stateDir: s.stateDir,
         attack: s.attack === undefined ? undefined : parseAttack(s.attack),
+        ...(s.privacyCap !== undefined && { privacyCap: s.privacyCap }),
         logger: hooks.logger,
         signal: controller.signal,
         onEvent: (e) => hooks.onEvent?.(s.index, e),
@@ -120,6 +128,7 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
       strategy: plan.strategy,
       codec: plan.codec,
       ...(plan.downlinkCodec !== undefined && { downlinkCodec: plan.downlinkCodec }),
+      ...(plan.privacy && { privacy: plan.privacy }),
       seed,
       ...(plan.scoring && { scoring: plan.scoring }),
     });
@@ -130,7 +139,8 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
     const attacked = plan.attack ? maliciousSites(plan.sites.length, plan.attack, seed) : new Map<number, string>();
     const sites: EnrolledSite[] = plan.sites.map((site, index) => {
       const { siteId, token } = enrolled[index] ?? { siteId: "", token: "" };
-      return { index, siteId, token, stateDir: join(stateRoot, siteId), train: site.train, test: site.test, attack: attacked.get(index) };
+      const privacyCap = plan.privacyCaps?.[index];
+      return { index, siteId, token, stateDir: join(stateRoot, siteId), train: site.train, test: site.test, attack: attacked.get(index), ...(privacyCap !== undefined && { privacyCap }) };
     });
     const workers = plan.workers ?? 0;
     if (workers > 0) {

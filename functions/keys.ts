@@ -14,6 +14,9 @@ export const keys = {
   round: (r: number) => `rounds/${pad(r)}/round.json`,
   updateBin: (r: number, site: string) => `rounds/${pad(r)}/updates/${site}.bin`,
   updateManifest: (r: number, site: string) => `rounds/${pad(r)}/updates/${site}.json`,
+  /** A site's refusal to train the round (its privacy budget). */
+  decline: (r: number, site: string) => `rounds/${pad(r)}/declines/${site}.json`,
+  declinesPrefix: (r: number) => `rounds/${pad(r)}/declines/`,
   updatesPrefix: (r: number) => `rounds/${pad(r)}/updates/`,
   /** Write-once copy of the bytes verified on acceptance; named by content, so a retried acceptance never conflicts. */
   acceptedBin: (r: number, site: string, sha256: string) => `rounds/${pad(r)}/accepted/${site}/${sha256}.bin`,

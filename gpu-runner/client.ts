@@ -3,6 +3,7 @@
  * The site's view of the coordinator: every answer is parsed with its schema before use, since the
  * coordinator's answers cross a trust boundary too.
  */
+import type { SiteDecline } from "../core/schemas/privacy.ts";
 import { z } from "zod";
 import { sha256Hex } from "../core/codec/index.ts";
 import { ConsiliumError } from "../core/errors.ts";
@@ -71,6 +72,11 @@ export class CoordinatorClient {
 
   postUpdate(manifest: UpdateManifest): Promise<unknown> {
     return this.call("POST", `/v1/rounds/${manifest.round}/updates`, anyJson, manifest);
+  }
+
+  /** Tells the coordinator this site will not train the round (its privacy budget). */
+  declineRound(decline: SiteDecline): Promise<unknown> {
+    return this.call("POST", `/v1/rounds/${decline.round}/declines`, anyJson, decline);
   }
 
   postEvaluation(evaluation: SiteEvaluation): Promise<unknown> {

@@ -1,5 +1,6 @@
 import type { Layout } from "../core/model/layout.ts";
 import type { Dataset } from "../core/preprocess/transform.ts";
+import { dpSgd, type DpSgdOptions } from "./dp-sgd.ts";
 import { trainBody, type TrainOptions } from "./train.ts";
 
 export interface Controls {
@@ -15,22 +16,26 @@ export interface LocalRound {
   /** The site's new control variate, when controls were given. */
   readonly siteControl: Float32Array | null;
   readonly loss: number;
+  /** Minibatch steps taken (noisy steps, under DP-SGD: what the privacy accountant counts). */
+  readonly steps: number;
 }
 
 /**
  * One round of local training from `base`. With controls, each gradient is corrected by
  * `c - c_i` and the site's control moves as in SCAFFOLD option II (Karimireddy et al. 2020):
- * `c_i+ = c_i - c + (x - y) / (K·lr)`.
+ * `c_i+ = c_i - c + (x - y) / (K·lr)`. With `opts.dp`, training is DP-SGD (`dp-sgd.ts`); the
+ * control then derives from the privatised trajectory, which costs no further privacy.
  */
-export function localRound(layout: Layout, base: Float32Array, data: Dataset, opts: TrainOptions, controls: Controls | null): LocalRound {
+export function localRound(layout: Layout, base: Float32Array, data: Dataset, opts: TrainOptions & { readonly dp?: DpSgdOptions }, controls: Controls | null): LocalRound {
   const n = base.length;
   const correction = controls ? controls.server.map((v, i) => v - (controls.site[i] ?? 0)) : undefined;
-  const result = trainBody(layout, base, data, { ...opts, correction });
+  const { dp, ...plain } = opts;
+  const result = dp ? dpSgd(layout, base, data, { ...plain, correction, dp }) : trainBody(layout, base, data, { ...plain, correction });
   const update = new Float32Array(controls ? 2 * n : n);
   for (let i = 0; i < n; i++) update[i] = (result.params[i] ?? 0) - (base[i] ?? 0);
-  if (!controls) return { update, siteControl: null, loss: result.loss };
+  if (!controls) return { update, siteControl: null, loss: result.loss, steps: result.steps };
   // No step taken (no rows): the site learnt nothing about its gradient, so its control stays.
-  if (result.steps === 0) return { update, siteControl: Float32Array.from(controls.site), loss: result.loss };
+  if (result.steps === 0) return { update, siteControl: Float32Array.from(controls.site), loss: result.loss, steps: 0 };
   const siteControl = new Float32Array(n);
   const scale = 1 / (Math.max(1, result.steps) * opts.learningRate);
   for (let i = 0; i < n; i++) {
@@ -38,5 +43,5 @@ export function localRound(layout: Layout, base: Float32Array, data: Dataset, op
     siteControl[i] = ci - (controls.server[i] ?? 0) - (update[i] ?? 0) * scale;
     update[n + i] = (siteControl[i] ?? 0) - ci;
   }
-  return { update, siteControl, loss: result.loss };
+  return { update, siteControl, loss: result.loss, steps: result.steps };
 }

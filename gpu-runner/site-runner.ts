@@ -35,6 +35,8 @@ export interface SiteRunnerOptions {
   readonly signal?: AbortSignal;
   /** Simulation only: make this site malicious (the attack lab). */
   readonly attack?: Attack;
+  /** This site's own cap on ε under a privacy policy, when it is below the consortium's. */
+  readonly privacyCap?: number;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -52,7 +54,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluation | null> {
   const { client, siteId, data, signal } = options;
   const logger = options.logger ?? silentLogger;
-  const session = createSession(siteId, client, data, options.stateDir, options.attack, logger);
+  const session = createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap);
   let evaluation: SiteEvaluation | null = null;
   while (!signal?.aborted) {
     const task: Task = await client.task();
@@ -67,15 +69,21 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
         await client.postStats(stats);
         options.onEvent?.({ kind: "stats", rows: stats.rows });
       } else if (task.kind === "train") {
-        const { loss, bytesUp } = await trainStep(session, task);
-        options.onEvent?.({ kind: "trained", round: task.round, rounds: task.rounds, loss, bytesUp });
+        const step = await trainStep(session, task);
+        if (step.kind === "declined") {
+          logger.warn("round declined: privacy budget", { siteId, round: task.round, epsilon: step.privacy.epsilon, budget: step.privacy.budget });
+          options.onEvent?.({ kind: "skipped", round: task.round, code: "PRIVACY_BUDGET_EXHAUSTED", message: step.message });
+        } else {
+          options.onEvent?.({ kind: "trained", round: task.round, rounds: task.rounds, loss: step.loss, bytesUp: step.bytesUp });
+        }
       } else {
         evaluation = await evaluateStep(session, task);
         options.onEvent?.({ kind: "evaluated", evaluation });
       }
     } catch (err) {
-      // The coordinator refused this step (round closed meanwhile, duplicate): ask again.
-      if (err instanceof ConsiliumError && err.status === 409) {
+      // The coordinator refused this step (round closed meanwhile, duplicate), or this round's
+      // update (out of range…, recorded in its rejections): ask for the next task.
+      if (err instanceof ConsiliumError && (err.status === 409 || (err.status === 422 && task.kind === "train"))) {
         logger.warn("coordinator refused a step", { siteId, code: err.code, message: err.message });
         options.onEvent?.({ kind: "skipped", round: task.kind === "train" ? task.round : 0, code: err.code, message: err.message });
         continue;

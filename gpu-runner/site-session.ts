@@ -6,6 +6,7 @@ import type { Attack } from "./attack.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import type { CoordinatorClient } from "./client.ts";
 import type { Residual } from "./site-state.ts";
+import type { PrivacyLedger } from "./privacy-ledger.ts";
 
 /**
  * What a runner carries from one task to the next: its data, transformed once, its control
@@ -23,6 +24,10 @@ export interface SiteSession {
   residual: Residual | null;
   /** The last model downloaded, the base a down-link delta is added to (memory only: a restarted runner downloads one whole model). */
   held: { readonly version: number; readonly values: Float32Array } | null;
+  /** The privacy ledger (also saved under `stateDir`), once the site has trained under a policy. */
+  ledger: PrivacyLedger | null;
+  /** The site's own cap on ε, below the consortium's policy (a data-use agreement may allow less). */
+  readonly privacyCap?: number;
   readonly logger: Logger;
   /** Simulation only: this site is malicious and sends poisoned updates. */
   readonly attack?: Attack;
@@ -35,6 +40,7 @@ export function createSession(
   stateDir?: string,
   attack?: Attack,
   logger: Logger = silentLogger,
+  privacyCap?: number,
 ): SiteSession {
   let cache: { key: string; train: Dataset; test: Dataset } | null = null;
   return {
@@ -50,6 +56,8 @@ export function createSession(
     siteControl: null,
     residual: null,
     held: null,
+    ledger: null,
+    ...(privacyCap !== undefined && { privacyCap }),
     logger,
     attack,
   };

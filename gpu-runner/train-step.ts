@@ -5,6 +5,10 @@ import { seededRandom } from "../core/model/init-params.ts";
 import type { Task } from "../core/schemas/task.ts";
 import type { Dataset } from "../core/preprocess/transform.ts";
 import { poison, type Attack } from "./attack.ts";
+import { privatiseUpdate } from "./client-dp.ts";
+import { loadLedger, planRound, recordRound, saveLedger, spentOf, type PrivacyLedger, type RoundPlan } from "./privacy-ledger.ts";
+import { secureNormal, secureUniform } from "./secure-noise.ts";
+import type { PrivacySpent, TaskPrivacy } from "../core/schemas/privacy.ts";
 import { fetchModel } from "./fetch-model.ts";
 import { localRound, type Controls } from "./local-round.ts";
 import { scoreRows } from "./score-rows.ts";
@@ -84,23 +88,41 @@ function bootstrap(d: Dataset, rng: () => number): Dataset {
   return { x, y, rows: d.rows, dim: d.dim };
 }
 
+/** What a training task came to: an update sent, or the round declined for the site's privacy budget. */
+export type TrainOutcome =
+  | { readonly kind: "trained"; readonly loss: number; readonly bytesUp: number }
+  | { readonly kind: "declined"; readonly message: string; readonly privacy: PrivacySpent };
+
 /**
  * One round at the site: download the base model, measure it on the held-out rows (counts only),
  * train, and send the encoded delta through the presigned URL (or part URLs), then its manifest.
+ * Under a privacy policy the site first plans the round against its ledger (`planRound`) and
+ * declines it when it would exceed its budget; otherwise it trains privately (DP-SGD, or
+ * client-level clipping and noise), writes the spending to its ledger before the update leaves,
+ * and reports the ledger with the update, without the (non-private) training loss.
  */
-export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss: number; bytesUp: number }> {
+export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainOutcome> {
   const before = s.client.traffic.down;
-  const base = await fetchModel(s, task.model, task.layout.bodySize);
   const { train, test } = s.prepared(task.preprocessing);
   if (train.rows === 0) throw new ConsiliumError("NO_TRAINING_ROWS", "this site has no labelled training rows to train on", 400);
-  const baseMetrics = countPredictions(scoreRows(task.layout, base, null, test), test.y);
   const rng = seededRandom((task.seed ^ s.siteSeed) >>> 0);
+  const privacy = task.privacy;
+  const plan = privacy ? await planFor(s, task, privacy, train.rows) : null;
+  if (plan?.refuse) return decline(s, task, plan);
+  const base = await fetchModel(s, task.model, task.layout.bodySize);
+  const baseMetrics = countPredictions(scoreRows(task.layout, base, null, test), test.y);
   const opts = siteOptions(task, base, rng);
   const data = s.attack?.kind === "label-flip" ? { ...train, y: train.y.map((v) => 1 - v) } : train;
-  const result = localRound(task.layout, base, data, opts, await controlsFor(s, task, base.length));
-  const update = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
+  const dp = privacy?.level === "sample" && plan
+    ? { clip: privacy.clip, noiseMultiplier: plan.ledger.noiseMultiplier, sampleRate: plan.q, noise: secureNormal, uniform: secureUniform }
+    : undefined;
+  const result = localRound(task.layout, base, data, { ...opts, ...(dp && { dp }) }, await controlsFor(s, task, base.length));
+  const trained = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
+  const update = privacy?.level === "client" && plan ? privatiseUpdate(trained, privacy.clip, plan.ledger.noiseMultiplier, privacy.sites, secureNormal) : trained;
   const { bytes, residual } = await encodeForTask(s, task, update);
   if (bytes.length !== task.upload.byteLength) throw new ConsiliumError("SIZE_MISMATCH", `encoded update is ${bytes.length} bytes, coordinator expects ${task.upload.byteLength}`, 400);
+  // The spending is on record before anything it paid for leaves the site.
+  const ledger = plan && (await keepLedger(s, recordRound(plan, task.round, privacy?.level === "sample" ? result.steps : 1)));
   const multipart = await s.client.sendUpdate(task.upload, bytes);
   await s.client.postUpdate({
     round: task.round,
@@ -109,8 +131,10 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
     byteLength: bytes.length,
     sha256: sha256Hex(bytes),
     baseMetrics,
-    trainLoss: result.loss,
+    // The training loss is a function of the training rows that no noise covers: not sent under a policy.
+    ...(!ledger && { trainLoss: result.loss }),
     bytesDown: s.client.traffic.down - before,
+    ...(ledger && { privacy: spentOf(ledger) }),
     ...multipart,
   });
   // The new control counts only once the coordinator has taken the update that carries its change:
@@ -124,5 +148,28 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<{ loss
     s.residual = residual;
     if (s.stateDir) await saveResidual(s.stateDir, residual);
   }
-  return { loss: result.loss, bytesUp: bytes.length };
+  return { kind: "trained", loss: result.loss, bytesUp: bytes.length };
+}
+
+/** The round's privacy plan against the site's ledger (from memory, else its state folder). */
+async function planFor(s: SiteSession, task: TrainTask, privacy: TaskPrivacy, rows: number): Promise<RoundPlan> {
+  const saved = s.ledger ?? (s.stateDir ? await loadLedger(s.stateDir) : null);
+  const opts = roundOptions(task.training, task.round, task.rounds, () => 0);
+  const steps = privacy.level === "sample" ? (opts.steps ?? Math.ceil(rows / opts.batchSize) * opts.epochs) : 1;
+  const q = privacy.level === "sample" ? Math.min(1, task.training.batchSize / rows) : 1;
+  return planRound(saved, privacy, { federation: task.federation ?? null, rounds: task.rounds, q, steps, ...(s.privacyCap !== undefined && { cap: s.privacyCap }) });
+}
+
+async function keepLedger(s: SiteSession, ledger: PrivacyLedger): Promise<PrivacyLedger> {
+  if (s.stateDir) await saveLedger(s.stateDir, ledger);
+  s.ledger = ledger;
+  return ledger;
+}
+
+async function decline(s: SiteSession, task: TrainTask, plan: RoundPlan): Promise<TrainOutcome> {
+  const ledger = await keepLedger(s, { ...plan.ledger, refused: [...new Set([...plan.ledger.refused, task.round])].sort((a, b) => a - b) });
+  const privacy = spentOf(ledger);
+  const message = `training round ${task.round} would take this site to ε ${plan.after.toFixed(3)} at δ ${ledger.delta}, above its budget of ${ledger.budget}`;
+  await s.client.declineRound({ round: task.round, code: "PRIVACY_BUDGET_EXHAUSTED", message, privacy });
+  return { kind: "declined", message, privacy };
 }

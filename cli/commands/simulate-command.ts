@@ -1,3 +1,5 @@
+import { DownlinkCodec } from "../../core/schemas/federation.ts";
+import { PrivacyPolicy } from "../../core/schemas/privacy.ts";
 import { availableParallelism } from "node:os";
 import { parseAttack } from "../../gpu-runner/attack.ts";
 import { writeFile } from "node:fs/promises";
@@ -41,7 +43,11 @@ export const SimulateFlags = z
     "head-lr": num.positive().max(10).optional(),
     strategy: z.string().optional(),
     codec: CodecSpecText.default("float32"),
-    "downlink-codec": CodecSpecText.optional(),
+    "downlink-codec": DownlinkCodec.optional(),
+    "dp-epsilon": num.positive().max(1000).optional(),
+    "dp-delta": num.positive().max(0.1).optional(),
+    "dp-level": z.enum(["sample", "client"]).optional(),
+    "dp-clip": num.positive().max(1e6).optional(),
     "round-deadline": int.min(1).default(600),
     seed: int.min(0).default(1),
     seeds: int.min(1).max(100).default(1),
@@ -68,7 +74,10 @@ export const SimulateFlags = z
   .refine((f) => (f.dataset === undefined) !== (f.data === undefined), { message: "give exactly one of --dataset NAME or --data FILE.csv" })
   .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" })
   .refine((f) => f.malicious === undefined || f.attack !== undefined, { message: "--malicious needs --attack SPEC" })
-  .refine((f) => f.validation === undefined || f.scoring, { message: "--validation needs --scoring" });
+  .refine((f) => f.validation === undefined || f.scoring, { message: "--validation needs --scoring" })
+  .refine((f) => f["dp-epsilon"] !== undefined || (f["dp-delta"] === undefined && f["dp-level"] === undefined && f["dp-clip"] === undefined), {
+    message: "--dp-delta, --dp-level and --dp-clip need --dp-epsilon E",
+  });
 export type SimulateFlags = z.infer<typeof SimulateFlags>;
 
 /** The flag table of `consilium simulate`: parsing, `--help` and the README reference. */
@@ -99,7 +108,11 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "head-lr": { type: "string", value: "X", help: "step size of personal-head fitting (default: --lr)" },
     strategy: { type: "string", value: "SPEC", help: "aggregation pipeline, e.g. fedavg, fedadam:0.05, scaffold, robust, clip:2,trimmed-mean:0.2,fedadam (see README; default: the recipe's, scaffold)" },
     codec: { type: "string", value: "SPEC", help: "update codec: float32, float16, int8[:CHUNK], int4[:CHUNK], topk:FRACTION+int8, topk:FRACTION+float16 or randk:FRACTION+int8 (default float32)" },
-    "downlink-codec": { type: "string", value: "SPEC", help: "codec of the model deltas sent to sites that hold the previous model (default: --codec; float32 sends whole models)" },
+    "downlink-codec": { type: "string", value: "SPEC", help: "codec of the model deltas sent to sites that hold the previous model, not randk (default: --codec, int8 for randk; float32 sends whole models)" },
+    "dp-epsilon": { type: "string", value: "E", help: "differential privacy: each site's ε budget over the federation (sample level: DP-SGD; off when absent)" },
+    "dp-delta": { type: "string", value: "D", help: "the δ of that budget (default 1e-5)" },
+    "dp-level": { type: "string", value: "LEVEL", help: "sample (DP-SGD, per-example clipping; default) or client (each site clips its update and adds its share of the noise)" },
+    "dp-clip": { type: "string", value: "C", help: "the L2 bound per example (sample) or per update (client) (default 1)" },
     "round-deadline": { type: "string", value: "SECONDS", help: "a round aggregates what it has after this long (default 600)" },
     seed: { type: "string", value: "S", help: "seed of the split, initialisation and training (default 1)" },
     seeds: { type: "string", value: "N", help: "repeat with seeds S..S+N-1 and report mean ± sd (default 1)" },
@@ -159,6 +172,9 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     strategy: flags.strategy ?? r.strategy,
     codec: flags.codec,
     ...(flags["downlink-codec"] !== undefined && { downlinkCodec: flags["downlink-codec"] }),
+    ...(flags["dp-epsilon"] !== undefined && {
+      privacy: PrivacyPolicy.parse({ level: flags["dp-level"] ?? "sample", epsilon: flags["dp-epsilon"], delta: flags["dp-delta"], clip: flags["dp-clip"] }),
+    }),
     roundDeadlineSeconds: flags["round-deadline"],
     stateDir: flags["state-dir"],
     workers: flags.workers,
@@ -209,6 +225,10 @@ function printReport(report: Report, line: (s: string) => void, tty: boolean): v
   for (const r of report.runs) {
     if (r.malicious.length > 0) line(`seed ${r.seed}: malicious sites ${r.malicious.join(", ")}`);
     if (r.quarantined) line(`seed ${r.seed}: quarantined ${r.quarantined.length === 0 ? "none" : r.quarantined.map((id) => `${id} (from round ${r.firstQuarantined?.[id] ?? "?"})`).join(", ")}`);
+    for (const p of r.privacy ?? []) {
+      const refused = p.refusedRounds.length > 0 ? `; refused rounds ${p.refusedRounds.join(", ")}` : "";
+      line(`seed ${r.seed}: ${p.siteId} spent ε ${p.epsilon.toFixed(3)} of ${p.budget} at δ ${p.delta} (${p.level} level, noise multiplier ${p.noiseMultiplier.toFixed(3)})${refused}`);
+    }
   }
   line(`federated/centralized mean site accuracy ${fmt(report.federatedToCentralized, n)}; bytes up ${whole(report.bytes.up, n)}, down ${whole(report.bytes.down, n)}; rejected inputs ${whole(report.rejections, n)}; backend ${report.backend}; ${fmt(report.wallSeconds, n)} s per run`);
 }

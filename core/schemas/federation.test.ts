@@ -89,6 +89,11 @@ describe("FederationConfig", () => {
       { training: { ...training(), learningRate: 0.1, proximalMu: 10 } },
       [["training.proximalMu", "proximalMu × learningRate must be below 1: a larger product overshoots the global body at every step"]],
     ],
+    [
+      "a random-k down-link",
+      { downlinkCodec: "randk:0.1+int8" },
+      [["downlinkCodec", "random-k cannot compress the down-link (its rescaled deltas overshoot the model); use int8, int4, float16 or topk"]],
+    ],
     ["a down-link codec that is not one", { downlinkCodec: "zip" }, [["downlinkCodec", 'unknown codec "zip": expected float32, float16, int8[:CHUNK], int4[:CHUNK], topk:FRACTION+int8, topk:FRACTION+float16 or randk:FRACTION+int8']]],
   ])("rejects %s", (_, patch, expected) => {
     // Execute and Assert

@@ -3,6 +3,7 @@ import { CodecSpecText } from "../codec/index.ts";
 import { ModelSpec } from "../model/model-spec.ts";
 import { ScoringOptions } from "../scoring/scoring-policy.ts";
 import { FeatureSpec } from "./feature-spec.ts";
+import { PrivacyPolicy } from "./privacy.ts";
 
 /** What a site does with the shared body in one round; sent to every site with its task. */
 export const TrainingConfig = z.object({
@@ -37,6 +38,11 @@ export const TrainingConfig = z.object({
 });
 export type TrainingConfig = z.infer<typeof TrainingConfig>;
 
+/** A codec spec for the down-link: any but random-k (see `FederationConfig.downlinkCodec`). */
+export const DownlinkCodec = CodecSpecText.refine((spec) => !spec.startsWith("randk"), {
+  message: "random-k cannot compress the down-link (its rescaled deltas overshoot the model); use int8, int4, float16 or topk",
+});
+
 /** The bound on update values when a federation's config sets none; deltas of a sane round are orders of magnitude below. */
 export const DEFAULT_MAX_UPDATE_ABS = 1e4;
 
@@ -58,10 +64,14 @@ export const FederationConfig = z.object({
   codec: CodecSpecText,
   /**
    * How the coordinator sends each new model to the sites that hold the one before it: a codec
-   * spec for the delta (`core/model/downlink.ts`), the update codec when absent. With "float32"
-   * sites download whole models only.
+   * spec for the delta (`core/model/downlink.ts`); absent, the update codec (int8 for random-k).
+   * With "float32" sites download whole models only. Random-k cannot be used: each delta encodes
+   * the whole gap to the strategy's model, which only converges for a compressor that shrinks it,
+   * and random-k's 1/F rescaling overshoots instead.
    */
-  downlinkCodec: CodecSpecText.optional(),
+  downlinkCodec: DownlinkCodec.optional(),
+  /** Differential privacy (`PrivacyPolicy`); none when absent. */
+  privacy: PrivacyPolicy.optional(),
   seed: z.number().int().nonnegative(),
   /**
    * Largest absolute value an update may hold (default DEFAULT_MAX_UPDATE_ABS). A finite but huge

@@ -1,3 +1,4 @@
+import { SitePrivacy } from "./privacy.ts";
 import { z } from "zod";
 
 const rate = z.number().min(0).max(1).nullable();
@@ -13,6 +14,8 @@ export const RunReport = z.object({
   quarantined: z.array(z.string()).optional(),
   /** With contribution scoring: the first round each quarantined site was quarantined in, by site id. */
   firstQuarantined: z.record(z.string(), z.number().int().positive()).optional(),
+  /** Under a privacy policy: each site's ε spent, δ, budget and the rounds it refused. */
+  privacy: z.array(SitePrivacy).optional(),
   wallSeconds: z.number().nonnegative(),
   sites: z.array(
     z.object({

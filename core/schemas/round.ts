@@ -1,3 +1,4 @@
+import { PrivacySpent } from "./privacy.ts";
 import { z } from "zod";
 import { DEFAULT_BINS, EvalCounts } from "../metrics/eval-counts.ts";
 import { ScoringDecision } from "../scoring/scoring-policy.ts";
@@ -52,6 +53,8 @@ export const UpdateManifest = z.object({
    * against the task's part count with `partList`, so that a wrong list is a 422, not a 400.
    */
   parts: z.array(UploadedPart).max(MAX_PARTS).optional(),
+  /** Under a privacy policy: the site's ledger after this update. */
+  privacy: PrivacySpent.optional(),
 });
 export type UpdateManifest = z.infer<typeof UpdateManifest>;
 
@@ -119,6 +122,13 @@ export const AuditRecord = z.object({
   rejected: z.array(z.object({ siteId: z.string(), code: z.string(), message: z.string() })),
   /** With contribution scoring: the sites left out in quarantine, and every decision with its reason. */
   scoring: z.object({ excluded: z.array(z.string()), decisions: z.array(ScoringDecision) }).optional(),
+  /** Under a privacy policy: each included site's ledger as its update reported it, and the sites that declined the round. */
+  privacy: z
+    .object({
+      spent: z.array(PrivacySpent.extend({ siteId: z.string() })),
+      declined: z.array(z.string()),
+    })
+    .optional(),
   at: z.number(),
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;

@@ -5,6 +5,7 @@ import { ScoringDecision } from "../scoring/scoring-policy.ts";
 import { FederationState } from "./federation.ts";
 import { Rejection, RoundRecord } from "./round.ts";
 import { StoredEvaluation } from "./task.ts";
+import { SitePrivacy } from "./privacy.ts";
 
 export const RoundStatus = RoundRecord.extend({
   updates: z.number().int().nonnegative(),
@@ -43,6 +44,8 @@ export const FederationStatus = z.object({
   /** Why the federation cannot leave its phase on its own (e.g. statistics that do not merge); null when nothing blocks it. */
   blocked: Rejection.nullable().optional(),
   evaluations: z.array(StoredEvaluation),
+  /** Under a privacy policy: each site's ledger as its updates and refusals report it. */
+  privacy: z.array(SitePrivacy).optional(),
   final: z
     .object({ global: ClinicalMetrics, personalized: ClinicalMetrics, local: ClinicalMetrics, sites: z.number().int() })
     .nullable(),

@@ -8,6 +8,7 @@ import { TrainingConfig } from "./federation.ts";
 import { Preprocessing } from "./preprocessing.ts";
 import { SubmittedCounts } from "./round.ts";
 import { UploadTarget } from "./upload.ts";
+import { TaskPrivacy } from "./privacy.ts";
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -60,6 +61,8 @@ export const Task = z.discriminatedUnion("kind", [
     upload: UploadTarget,
     /** `taskSeed(federation seed, round)`; the round's rand-k seed is `sharedSeed(seed)`. */
     seed: z.number().int().nonnegative(),
+    /** The federation's privacy policy: the site trains privately and keeps its ledger. */
+    privacy: TaskPrivacy.optional(),
   }),
   z.object({
     kind: z.literal("evaluate"),

@@ -12,6 +12,8 @@ import { nextTask } from "../use-cases/next-task.ts";
 import { submitEvaluation } from "../use-cases/submit-evaluation.ts";
 import { submitStats } from "../use-cases/submit-stats.ts";
 import { submitUpdate } from "../use-cases/submit-update.ts";
+import { declineRound } from "../use-cases/decline-round.ts";
+import { SiteDecline } from "../../core/schemas/privacy.ts";
 
 /** Site routes: the caller is the site its credential names, and acts only for itself. */
 export const siteRoutes = new Hono<AppEnv>()
@@ -25,6 +27,11 @@ export const siteRoutes = new Hono<AppEnv>()
     const round = intParam(c.req.param("round"), "round");
     const manifest = await parseBody(c, UpdateManifest);
     return c.json(await submitUpdate(c.get("deps"), c.get("site")!.id, round, manifest), 202);
+  })
+  .post("/rounds/:round/declines", async (c) => {
+    const round = intParam(c.req.param("round"), "round");
+    const decline = await parseBody(c, SiteDecline);
+    return c.json(await declineRound(c.get("deps"), c.get("site")!.id, round, decline), 202);
   })
   .post("/evaluations", async (c) => {
     await submitEvaluation(c.get("deps"), c.get("site")!.id, await parseBody(c, SiteEvaluation));

@@ -7,6 +7,7 @@ import { encodeState } from "../../core/strategy/state-codec.ts";
 import type { AggregateResult, SiteUpdate, Strategy, StrategyState } from "../../core/strategy/strategy.ts";
 import { CodecSpec, formatCodecSpec } from "../../core/codec/index.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
+import type { PrivacySpent } from "../../core/schemas/privacy.ts";
 import type { Reputation } from "../../core/scoring/index.ts";
 import { streamingMean, type UpdateSource } from "../../core/sum/streaming-mean.ts";
 import type { CoordinatorDeps } from "../deps.ts";
@@ -56,7 +57,8 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     rejected.push({ siteId, code: err.code, message: err.message });
     await recordRejection(deps, { siteId, round: job.round, code: err.code, message: err.message });
   };
-  const ctx = { deps, job, included: round.included, baseVersion: round.baseVersion, config, strategy, bodySize: layout.bodySize, length, reject };
+  const privacy = new Map<string, PrivacySpent>();
+  const ctx = { deps, job, included: round.included, baseVersion: round.baseVersion, privacy, config, strategy, bodySize: layout.bodySize, length, reject };
   // Contribution scoring compares every update with the others, so it needs them all decoded at once.
   const streamed = strategy.fromMean !== undefined && !config.scoring?.enabled;
   const { result, kept, excluded, samples, state, global, scoring } = streamed ? await streamedRound(ctx) : await decodedRound(ctx);
@@ -100,6 +102,15 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     included: kept.map((u) => ({ siteId: u.siteId, weight: u.weight })),
     rejected,
     ...(scored && { scoring: { excluded: scored.excluded, decisions: scored.decisions } }),
+    ...(config.privacy && {
+      privacy: {
+        spent: used.flatMap((u) => {
+          const p = privacy.get(u.siteId);
+          return p ? [{ siteId: u.siteId, ...p }] : [];
+        }),
+        declined: (await deps.store.list(keys.declinesPrefix(job.round))).map((k) => k.slice(keys.declinesPrefix(job.round).length, -".json".length)),
+      },
+    }),
     at: now,
   } satisfies AuditRecord);
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, resultVersion: job.round, closedAt: now } satisfies RoundRecord);
@@ -118,6 +129,8 @@ interface RoundContext {
   readonly bodySize: number;
   readonly length: number;
   reject(siteId: string, err: ConsiliumError): Promise<void>;
+  /** Filled with each site's privacy ledger as its manifest reports it. */
+  readonly privacy: Map<string, PrivacySpent>;
 }
 
 interface Aggregated {
@@ -143,7 +156,7 @@ function isRejection(err: unknown): err is ConsiliumError {
  * Decodes every update, then applies the strategy: what robust aggregators (median, geomed…) and
  * contribution scoring need, at the cost of one float32 copy of the model per site.
  */
-async function decodedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject }: RoundContext): Promise<Aggregated> {
+async function decodedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject, privacy }: RoundContext): Promise<Aggregated> {
   const updates: SiteUpdate[] = [];
   for (const siteId of included) {
     try {
@@ -152,7 +165,8 @@ async function decodedRound({ deps, job, included, baseVersion, config, strategy
       const key = keys.acceptedBin(job.round, siteId, m.sha256);
       const { values } = await verifyUpdate(deps.store, key, { ...m, length, codec: config.codec, maxAbs: maxUpdateAbsOf(config) }, missingMessage(siteId, job.round));
       const control = strategy.controlVariates ? values.subarray(bodySize) : undefined;
-      updates.push({ siteId, delta: values.subarray(0, bodySize), weight: m.samples, ...(control && { control }) });
+      updates.push({ siteId, delta: values.subarray(0, bodySize), weight: weightOf(config, m), ...(control && { control }) });
+      if (m.privacy) privacy.set(siteId, m.privacy);
     } catch (err) {
       if (!isRejection(err)) throw err;
       await reject(siteId, err);
@@ -174,15 +188,16 @@ async function decodedRound({ deps, job, included, baseVersion, config, strategy
  * one piece per site read side by side instead of every site's float32 copy (see the README's
  * memory bound); a bad update is rejected as on the decoded path.
  */
-async function streamedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject }: RoundContext): Promise<Aggregated> {
+async function streamedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject, privacy }: RoundContext): Promise<Aggregated> {
   const sources: UpdateSource[] = [];
   for (const siteId of included) {
     try {
       const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
       const key = keys.acceptedBin(job.round, siteId, m.sha256);
+      if (m.privacy) privacy.set(siteId, m.privacy);
       sources.push({
         id: siteId,
-        weight: m.samples,
+        weight: weightOf(config, m),
         sha256: m.sha256,
         open: async () => (await deps.store.getStream(key)) ?? fail(new ConsiliumError("MISSING_UPDATE", missingMessage(siteId, job.round), 422)),
       });
@@ -219,7 +234,7 @@ function fail(err: Error): never {
  * draws from the federation's seed and the round, so a redelivered job publishes the same bytes.
  */
 function downlink(config: FederationConfig, round: number, baseVersion: number, held: Float32Array, target: Float32Array): { model: Float32Array; delta?: DownlinkDelta } {
-  const spec = CodecSpec.parse(config.downlinkCodec ?? config.codec);
+  const spec = CodecSpec.parse(config.downlinkCodec ?? (config.codec.startsWith("randk") ? "int8" : config.codec));
   if (spec.name === "float32") return { model: target };
   const rng = seededRandom((taskSeed(config.seed, round) ^ DOWNLINK_SEED) >>> 0);
   const step = downlinkStep(held, target, spec, rng);
@@ -228,3 +243,12 @@ function downlink(config: FederationConfig, round: number, baseVersion: number, 
 
 /** Mixed into the round's seed for the down-link's rounding stream. */
 const DOWNLINK_SEED = 0xd0117c;
+
+/**
+ * A site's weight in the mean: its samples, or 1 each under client-level privacy, whose noise is
+ * calibrated to the sum of equally weighted, clipped updates (weighting by the sites' row counts
+ * would scale one site's influence, and so the sensitivity, past the clip).
+ */
+function weightOf(config: FederationConfig, m: StoredUpdate): number {
+  return config.privacy?.level === "client" ? 1 : m.samples;
+}

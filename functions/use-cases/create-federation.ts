@@ -8,7 +8,12 @@ import { writeJson } from "../repo.ts";
 /** Writes the consortium's agreement once; the federation starts by collecting statistics. */
 export async function createFederation(deps: CoordinatorDeps, requested: FederationConfig): Promise<FederationState> {
   // The canonical spec is stored, so that a named configuration (`robust`) cannot change under a running federation.
-  const config = { ...requested, strategy: createStrategy(requested.strategy).spec };
+  const strategy = createStrategy(requested.strategy);
+  // Client-level noise covers the update a site sends; SCAFFOLD's control delta is computed from the update before the noise.
+  if (requested.privacy?.level === "client" && strategy.controlVariates) {
+    throw new ConsiliumError("INVALID_CONFIG", `client-level privacy cannot be used with ${strategy.spec}: its control variates would leave the site without noise`, 400);
+  }
+  const config = { ...requested, strategy: strategy.spec };
   const created = await writeJson(deps.store, keys.federation, config, { ifAbsent: true });
   if (!created) throw new ConsiliumError("FEDERATION_EXISTS", "a federation already exists in this store", 409);
   const state: FederationState = { phase: "stats", round: 0, modelVersion: 0, updatedAt: deps.clock.now() };

@@ -36,6 +36,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
   // An update trained now would be refused with DEADLINE_PASSED: do not spend the site's compute on it.
   if (deps.clock.now() > round.deadline) return wait(`round ${round.round} is past its deadline`);
   if ((await deps.store.head(keys.updateManifest(round.round, siteId))) !== null) return wait(`update for round ${round.round} received`);
+  if ((await deps.store.head(keys.decline(round.round, siteId))) !== null) return wait(`round ${round.round} declined (privacy budget)`);
   const { byteLength } = updateShape(config, preprocessing);
   // Each poll begins a new multipart upload; S3 keeps the parts of one never completed until a lifecycle rule aborts it.
   const upload = await presignUpload(deps, keys.updateBin(round.round, siteId), byteLength);
@@ -51,6 +52,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     federation: config.id,
     upload,
     seed: taskSeed(config.seed, round.round),
+    ...(config.privacy && { privacy: { ...config.privacy, sites: config.expectedSites } }),
   };
 }
 

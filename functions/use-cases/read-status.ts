@@ -4,6 +4,7 @@ import type { EvalCounts } from "../../core/metrics/eval-counts.ts";
 import { SiteRecord } from "../../core/schemas/federation.ts";
 import { Rejection, RoundRecord, StoredUpdate } from "../../core/schemas/round.ts";
 import type { FederationStatus, RoundStatus } from "../../core/schemas/status.ts";
+import { StoredDecline, type SitePrivacy } from "../../core/schemas/privacy.ts";
 import { StoredEvaluation } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import type { ObjectStore } from "../ports.ts";
@@ -53,6 +54,7 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
   const rejections = await readRejections(store);
   const blocked = state.phase === "stats" ? await readJson(store, keys.statsFailure, Rejection) : null;
   const scored = await readAll(roundKeys.filter((k) => k.endsWith("/scores.json")), (k) => readJson(store, k, RoundScores));
+  const declines = await readAll(roundKeys.filter((k) => k.includes("/declines/")), (k) => readJson(store, k, StoredDecline));
   // Keys are zero-padded: the last one listed is the latest round's.
   const latestReputation = roundKeys.filter((k) => k.endsWith("/reputation.json")).sort().at(-1);
   const reputation = latestReputation === undefined ? null : await readJson(store, latestReputation, Reputation);
@@ -102,5 +104,23 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
     blocked,
     evaluations,
     final,
+    ...(config.privacy && { privacy: sitePrivacy(sites.map((s) => s.id), updates, declines) }),
   };
+}
+
+/**
+ * Each site's ledger as it last reported it (its latest update or refusal, whichever round is
+ * later), with the rounds it refused; sites that have reported nothing yet are left out.
+ */
+function sitePrivacy(siteIds: readonly string[], updates: readonly StoredUpdate[], declines: readonly StoredDecline[]): SitePrivacy[] {
+  return siteIds.flatMap((siteId) => {
+    const reports = [
+      ...updates.filter((u) => u.siteId === siteId && u.privacy).map((u) => ({ round: u.round, privacy: u.privacy! })),
+      ...declines.filter((d) => d.siteId === siteId).map((d) => ({ round: d.round, privacy: d.privacy })),
+    ].sort((a, b) => a.round - b.round);
+    const latest = reports.at(-1);
+    if (!latest) return [];
+    const refusedRounds = declines.filter((d) => d.siteId === siteId).map((d) => d.round).sort((a, b) => a - b);
+    return [{ siteId, ...latest.privacy, refusedRounds }];
+  });
 }

@@ -10,8 +10,8 @@ import { keys } from "../keys.ts";
 import { mustReadJson, readJson, writeJson } from "../repo.ts";
 import { admitAfterWrite } from "./admit-after-write.ts";
 import { completeUpload } from "./complete-upload.ts";
-import { loadFederation, maxUpdateAbsOf, quorumOf } from "./load-federation.ts";
-import { requestAggregation } from "./request-aggregation.ts";
+import { loadFederation, maxUpdateAbsOf } from "./load-federation.ts";
+import { queueIfReady } from "./queue-if-ready.ts";
 import { verifyUpdate } from "./verify-update.ts";
 
 /**
@@ -20,7 +20,7 @@ import { verifyUpdate } from "./verify-update.ts";
  * weigh no more samples than the site has training rows, match the manifest byte for byte, use
  * the federation's codec (drawn from the round's seed, for rand-k) and decode to a vector of the
  * body's length within the federation's bound. The verified bytes are copied where the site's URL
- * cannot reach. When quorum is reached the round is queued for aggregation.
+ * cannot reach. When the round has what it waits for (`queueIfReady`) it is queued for aggregation.
  */
 export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round: number, manifest: UpdateManifest): Promise<{ queued: boolean }> {
   if (manifest.round !== round) throw new ConsiliumError("ROUND_MISMATCH", `manifest is for round ${manifest.round}, path says ${round}`, 400);
@@ -56,8 +56,5 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
     throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${round}`, 409);
   }
   if ((await admitAfterWrite(deps, round, siteId)) === "included") return { queued: true };
-  const received = (await deps.store.list(keys.updatesPrefix(round))).filter((k) => k.endsWith(".json")).length;
-  if (received < quorumOf(config)) return { queued: false };
-  await requestAggregation(deps, config.id, round);
-  return { queued: true };
+  return { queued: await queueIfReady(deps, config, round) };
 }

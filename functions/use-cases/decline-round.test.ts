@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { AuditRecord } from "../../core/schemas/round.ts";
+import { keys } from "../keys.ts";
+import { readJson } from "../repo.ts";
+import { delta, Harness, type TestSite } from "../testing.ts";
+
+const policy = { level: "sample", epsilon: 2, delta: 1e-5, clip: 1 } as const;
+const spent = (epsilon: number) => ({ level: "sample" as const, epsilon, delta: 1e-5, budget: 2, noiseMultiplier: 1.3 });
+
+function decline(h: Harness, site: TestSite, round: number, body: unknown = { round, code: "PRIVACY_BUDGET_EXHAUSTED", message: "would exceed ε 2", privacy: spent(1.9) }) {
+  return h.request("POST", `/v1/rounds/${round}/declines`, { token: site.token, json: body });
+}
+
+describe("a site that declines a round for its privacy budget", () => {
+  it("is recorded, and the round closes once every other site has sent its update", async () => {
+    // Prepare: three sites, quorum = all three.
+    const h = new Harness();
+    const [a, b, c] = (await h.startTraining({ privacy: policy })) as [TestSite, TestSite, TestSite];
+    const task = await h.task(a);
+    expect(task.kind === "train" && task.privacy).toEqual({ ...policy, sites: 3 });
+    // Execute
+    expect((await decline(h, c, 1)).status).toBe(202);
+    expect((await h.postUpdate(a, 1, { ...(await h.upload(a, 1, delta(1), 1)), privacy: spent(0.4) })).status).toBe(202);
+    expect(h.deps.queue.drain()).toEqual([]);
+    expect((await h.postUpdate(b, 1, { ...(await h.upload(b, 1, delta(2), 1)), privacy: spent(0.5) })).status).toBe(202);
+    const outcomes = await h.runJobs();
+    // Assert
+    expect(outcomes).toEqual(["aggregated"]);
+    expect((await h.round(1))?.included).toEqual([a.siteId, b.siteId].sort());
+    expect(await h.task(c)).toMatchObject({ kind: "train", round: 2 });
+    const status = await h.status();
+    expect(status.rejections.map((r) => [r.siteId, r.round, r.code])).toEqual([[c.siteId, 1, "PRIVACY_BUDGET_EXHAUSTED"]]);
+    expect(status.privacy).toEqual([
+      { siteId: a.siteId, ...spent(0.4), refusedRounds: [] },
+      { siteId: b.siteId, ...spent(0.5), refusedRounds: [] },
+      { siteId: c.siteId, ...spent(1.9), refusedRounds: [1] },
+    ].sort((x, y) => (x.siteId < y.siteId ? -1 : 1)));
+    const audit = await readJson(h.deps.store, keys.audit("round-000001"), AuditRecord);
+    expect(audit?.privacy).toEqual({
+      spent: [{ siteId: a.siteId, ...spent(0.4) }, { siteId: b.siteId, ...spent(0.5) }].sort((x, y) => (x.siteId < y.siteId ? -1 : 1)),
+      declined: [c.siteId],
+    });
+  });
+
+  it("waits instead of training the round it declined, and a repeated refusal changes nothing", async () => {
+    const h = new Harness();
+    const [a] = (await h.startTraining({ privacy: policy })) as [TestSite];
+    await decline(h, a, 1);
+    expect(await h.task(a)).toMatchObject({ kind: "wait", reason: "round 1 declined (privacy budget)" });
+    expect((await decline(h, a, 1)).status).toBe(202);
+    expect((await h.status()).rejections).toHaveLength(1);
+  });
+
+  it("is refused without a privacy policy, for another round, after its update, or malformed", async () => {
+    const plain = new Harness();
+    const [p] = (await plain.startTraining()) as [TestSite];
+    expect(await decline(plain, p, 1)).toMatchObject({ status: 422, body: { error: { code: "NO_PRIVACY_POLICY" } } });
+
+    const h = new Harness();
+    const [a, b] = (await h.startTraining({ privacy: policy })) as [TestSite, TestSite];
+    expect(await decline(h, a, 2)).toMatchObject({ status: 409, body: { error: { code: "ROUND_CLOSED" } } });
+    await h.submit(b, 1, delta(1), 1);
+    expect(await decline(h, b, 1)).toMatchObject({ status: 409, body: { error: { code: "DUPLICATE_UPDATE" } } });
+    expect((await decline(h, a, 1, { round: 1, code: "TIRED", message: "x", privacy: spent(1) })).status).toBe(400);
+  });
+
+  it("cannot be client-level under SCAFFOLD, whose control deltas would leave the site without noise", async () => {
+    const h = new Harness();
+    await expect(h.startTraining({ privacy: { ...policy, level: "client" }, strategy: "scaffold" })).rejects.toThrow(/client-level privacy cannot be used with scaffold/);
+  });
+});
