@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AuditRecord } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
-import { delta, Harness, type TestSite } from "../testing.ts";
+import { delta, expectClose, fedAvgExpected, Harness, type TestSite } from "../testing.ts";
 
 const policy = { level: "sample", epsilon: 2, delta: 1e-5, clip: 1 } as const;
 const spent = (epsilon: number) => ({ level: "sample" as const, epsilon, delta: 1e-5, budget: 2, noiseMultiplier: 1.3 });
@@ -67,5 +67,17 @@ describe("a site that declines a round for its privacy budget", () => {
   it("cannot be client-level under SCAFFOLD, whose control deltas would leave the site without noise", async () => {
     const h = new Harness();
     await expect(h.startTraining({ privacy: { ...policy, level: "client" }, strategy: "scaffold" })).rejects.toThrow(/client-level privacy cannot be used with scaffold/);
+  });
+});
+
+describe("client-level privacy at the coordinator", () => {
+  it("weighs every site's update equally, whatever its row count, as the noise calibration assumes", async () => {
+    const h = new Harness();
+    const sites = (await h.startTraining({ privacy: { ...policy, level: "client" }, strategy: "fedavg" })) as TestSite[];
+    const model0 = await h.model(0);
+    for (const [i, site] of sites.entries()) await h.submit(site, 1, delta(i + 1), i + 1);
+    await h.runJobs();
+    const equal = fedAvgExpected(model0, sites.map((_, i) => ({ delta: delta(i + 1), samples: 1 })));
+    expectClose(await h.model(1), equal);
   });
 });
