@@ -70,9 +70,11 @@ describe("the privacy ledger", () => {
     await expect(loadLedger(dir)).rejects.toMatchObject({ code: "CORRUPT_LEDGER" });
   });
 
-  it("counts a round once when it is recorded again", () => {
+  it("counts a round trained twice twice: the first noisy update may already have left", () => {
     const plan = planRound(null, policy, round);
     const twice = recordRound({ ...plan, ledger: recordRound(plan, 1, 40) }, 1, 40);
-    expect(twice.entries).toEqual([{ round: 1, q: 0.05, sigma: plan.ledger.noiseMultiplier, steps: 40 }]);
+    const entry = { round: 1, q: 0.05, sigma: plan.ledger.noiseMultiplier, steps: 40 };
+    expect(twice.entries).toEqual([entry, entry]);
+    expect(spentOf(twice).epsilon).toBeGreaterThan(spentOf(recordRound(plan, 1, 40)).epsilon);
   });
 });

@@ -102,10 +102,13 @@ export function planRound(
   return { ledger, q: round.q, steps: round.steps, after, refuse: after > budget * (1 + 1e-6) };
 }
 
-/** The ledger after a round that ran `steps` noisy steps. */
+/**
+ * The ledger after a round that ran `steps` noisy steps. A round trained again (a retry after a
+ * failed upload) counts again: its first noisy update may have left the site already.
+ */
 export function recordRound(plan: RoundPlan, round: number, steps: number): PrivacyLedger {
   const entry: LedgerEntry = { round, q: plan.q, sigma: plan.ledger.noiseMultiplier, steps };
-  return { ...plan.ledger, entries: [...plan.ledger.entries.filter((e) => e.round !== round), entry] };
+  return { ...plan.ledger, entries: [...plan.ledger.entries, entry] };
 }
 
 /** The ledger in brief, as updates and refusals report it. */
