@@ -58,10 +58,11 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     await recordRejection(deps, { siteId, round: job.round, code: err.code, message: err.message });
   };
   const privacy = new Map<string, PrivacySpent>();
-  const ctx = { deps, job, included: round.included, baseVersion: round.baseVersion, privacy, config, strategy, bodySize: layout.bodySize, length, reject };
+  const rows = new Map<string, number>();
+  const ctx = { deps, job, included: round.included, baseVersion: round.baseVersion, privacy, rows, config, strategy, bodySize: layout.bodySize, length, reject };
   // Contribution scoring compares every update with the others, so it needs them all decoded at once.
   const streamed = strategy.fromMean !== undefined && !config.scoring?.enabled;
-  const { result, kept, excluded, samples, state, global, scoring } = streamed ? await streamedRound(ctx) : await decodedRound(ctx);
+  const { result, kept, excluded, state, global, scoring } = streamed ? await streamedRound(ctx) : await decodedRound(ctx);
   const now = deps.clock.now();
   const skip = async (reason: string): Promise<AggregateOutcome> => {
     await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason, closedAt: now } satisfies RoundRecord);
@@ -76,6 +77,7 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     return skip(NOT_FINITE);
   }
   const used = kept.filter((u) => !excluded.includes(u.siteId));
+  const samples = used.reduce((n, u) => n + (rows.get(u.siteId) ?? 0), 0);
   const control = strategy.controlVariates ? result.state.vectors.c : undefined;
   const { model, delta } = downlink(config, job.round, round.baseVersion, global, result.model);
   await saveModel(deps, model, { version: job.round, round: job.round, strategy: strategy.spec, sites: used.map((u) => u.siteId), samples }, control, delta);
@@ -131,6 +133,8 @@ interface RoundContext {
   reject(siteId: string, err: ConsiliumError): Promise<void>;
   /** Filled with each site's privacy ledger as its manifest reports it. */
   readonly privacy: Map<string, PrivacySpent>;
+  /** Filled with each site's training rows as its manifest reports them. */
+  readonly rows: Map<string, number>;
 }
 
 interface Aggregated {
@@ -139,8 +143,6 @@ interface Aggregated {
   readonly kept: readonly { readonly siteId: string; readonly weight: number }[];
   /** Sites in quarantine, left out. */
   readonly excluded: readonly string[];
-  /** Training rows behind the aggregate: the samples of the sites not left out. */
-  readonly samples: number;
   readonly state: StrategyState;
   readonly global: Float32Array;
   /** What contribution scoring reads, when it is on: every decoded update and those aggregated. */
@@ -156,7 +158,7 @@ function isRejection(err: unknown): err is ConsiliumError {
  * Decodes every update, then applies the strategy: what robust aggregators (median, geomed…) and
  * contribution scoring need, at the cost of one float32 copy of the model per site.
  */
-async function decodedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject, privacy }: RoundContext): Promise<Aggregated> {
+async function decodedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject, privacy, rows }: RoundContext): Promise<Aggregated> {
   const updates: SiteUpdate[] = [];
   for (const siteId of included) {
     try {
@@ -166,6 +168,7 @@ async function decodedRound({ deps, job, included, baseVersion, config, strategy
       const { values } = await verifyUpdate(deps.store, key, { ...m, length, codec: config.codec, maxAbs: maxUpdateAbsOf(config) }, missingMessage(siteId, job.round));
       const control = strategy.controlVariates ? values.subarray(bodySize) : undefined;
       updates.push({ siteId, delta: values.subarray(0, bodySize), weight: weightOf(config, m), ...(control && { control }) });
+      rows.set(siteId, m.samples);
       if (m.privacy) privacy.set(siteId, m.privacy);
     } catch (err) {
       if (!isRejection(err)) throw err;
@@ -178,8 +181,7 @@ async function decodedRound({ deps, job, included, baseVersion, config, strategy
   const reputation = config.scoring?.enabled ? await loadReputation(deps, baseVersion) : null;
   const { kept, excluded } = reputation ? applyReputation(reputation, updates, job.round) : { kept: updates, excluded: [] };
   const result = strategy.aggregate({ global, updates: kept }, state);
-  const samples = updates.filter((u) => !excluded.includes(u.siteId)).reduce((n, u) => n + u.weight, 0);
-  return { result, kept, excluded, samples, state, global, ...(reputation && { scoring: { reputation, updates, kept } }) };
+  return { result, kept, excluded, state, global, ...(reputation && { scoring: { reputation, updates, kept } }) };
 }
 
 /**
@@ -188,12 +190,13 @@ async function decodedRound({ deps, job, included, baseVersion, config, strategy
  * one piece per site read side by side instead of every site's float32 copy (see the README's
  * memory bound); a bad update is rejected as on the decoded path.
  */
-async function streamedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject, privacy }: RoundContext): Promise<Aggregated> {
+async function streamedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject, privacy, rows }: RoundContext): Promise<Aggregated> {
   const sources: UpdateSource[] = [];
   for (const siteId of included) {
     try {
       const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
       const key = keys.acceptedBin(job.round, siteId, m.sha256);
+      rows.set(siteId, m.samples);
       if (m.privacy) privacy.set(siteId, m.privacy);
       sources.push({
         id: siteId,
@@ -217,7 +220,7 @@ async function streamedRound({ deps, job, included, baseVersion, config, strateg
       ? { kind: "skip", reason: "no valid updates", state }
       : strategy.fromMean!(global, { siteId: "mean", weight: 1, delta: mean.subarray(0, bodySize), ...(strategy.controlVariates && { control: mean.subarray(bodySize) }) }, state);
   if (streamed.passes > 1) deps.logger.info("updates summed again without rejected ones", { round: job.round, passes: streamed.passes });
-  return { result, kept, excluded: [], samples: kept.reduce((n, u) => n + u.weight, 0), state, global };
+  return { result, kept, excluded: [], state, global };
 }
 
 function missingMessage(siteId: string, round: number): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuditRecord } from "../../core/schemas/round.ts";
+import { AuditRecord, ModelManifest } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { delta, expectClose, fedAvgExpected, Harness, type TestSite } from "../testing.ts";
@@ -79,5 +79,7 @@ describe("client-level privacy at the coordinator", () => {
     await h.runJobs();
     const equal = fedAvgExpected(model0, sites.map((_, i) => ({ delta: delta(i + 1), samples: 1 })));
     expectClose(await h.model(1), equal);
+    // The model still says how many training rows stand behind it.
+    expect((await readJson(h.deps.store, keys.modelManifest(1), ModelManifest))?.samples).toBe(6);
   });
 });
