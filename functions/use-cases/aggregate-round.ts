@@ -158,23 +158,14 @@ function isRejection(err: unknown): err is ConsiliumError {
  * Decodes every update, then applies the strategy: what robust aggregators (median, geomed…) and
  * contribution scoring need, at the cost of one float32 copy of the model per site.
  */
-async function decodedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject, privacy, rows }: RoundContext): Promise<Aggregated> {
+async function decodedRound(ctx: RoundContext): Promise<Aggregated> {
+  const { deps, job, baseVersion, config, strategy, bodySize, length } = ctx;
   const updates: SiteUpdate[] = [];
-  for (const siteId of included) {
-    try {
-      const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
-      // The copy taken on acceptance, not the upload key: the site's PUT URL may still be valid.
-      const key = keys.acceptedBin(job.round, siteId, m.sha256);
-      const { values } = await verifyUpdate(deps.store, key, { ...m, length, codec: config.codec, maxAbs: maxUpdateAbsOf(config) }, missingMessage(siteId, job.round));
-      const control = strategy.controlVariates ? values.subarray(bodySize) : undefined;
-      updates.push({ siteId, delta: values.subarray(0, bodySize), weight: weightOf(config, m), ...(control && { control }) });
-      rows.set(siteId, m.samples);
-      if (m.privacy) privacy.set(siteId, m.privacy);
-    } catch (err) {
-      if (!isRejection(err)) throw err;
-      await reject(siteId, err);
-    }
-  }
+  await eachUpdate(ctx, async (siteId, m, key) => {
+    const { values } = await verifyUpdate(deps.store, key, { ...m, length, codec: config.codec, maxAbs: maxUpdateAbsOf(config) }, missingMessage(siteId, job.round));
+    const control = strategy.controlVariates ? values.subarray(bodySize) : undefined;
+    updates.push({ siteId, delta: values.subarray(0, bodySize), weight: weightOf(config, m), ...(control && { control }) });
+  });
   const global = await loadModel(deps, baseVersion);
   const state = await loadStrategyState(deps, strategy, baseVersion, bodySize);
   // Contribution scoring leaves quarantined sites out and scales down-weighted sites' weights.
@@ -190,25 +181,13 @@ async function decodedRound({ deps, job, included, baseVersion, config, strategy
  * one piece per site read side by side instead of every site's float32 copy (see the README's
  * memory bound); a bad update is rejected as on the decoded path.
  */
-async function streamedRound({ deps, job, included, baseVersion, config, strategy, bodySize, length, reject, privacy, rows }: RoundContext): Promise<Aggregated> {
+async function streamedRound(ctx: RoundContext): Promise<Aggregated> {
+  const { deps, job, baseVersion, config, strategy, bodySize, length, reject } = ctx;
   const sources: UpdateSource[] = [];
-  for (const siteId of included) {
-    try {
-      const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
-      const key = keys.acceptedBin(job.round, siteId, m.sha256);
-      rows.set(siteId, m.samples);
-      if (m.privacy) privacy.set(siteId, m.privacy);
-      sources.push({
-        id: siteId,
-        weight: weightOf(config, m),
-        sha256: m.sha256,
-        open: async () => (await deps.store.getStream(key)) ?? fail(new ConsiliumError("MISSING_UPDATE", missingMessage(siteId, job.round), 422)),
-      });
-    } catch (err) {
-      if (!isRejection(err)) throw err;
-      await reject(siteId, err);
-    }
-  }
+  await eachUpdate(ctx, async (siteId, m, key) => {
+    const open = async () => (await deps.store.getStream(key)) ?? fail(new ConsiliumError("MISSING_UPDATE", missingMessage(siteId, job.round), 422));
+    sources.push({ id: siteId, weight: weightOf(config, m), sha256: m.sha256, open });
+  });
   const streamed = await streamingMean(sources, { length, codec: CodecSpec.parse(config.codec), maxAbs: maxUpdateAbsOf(config) });
   for (const { source, error } of streamed.rejected) await reject(source.id, error);
   const global = await loadModel(deps, baseVersion);
@@ -221,6 +200,25 @@ async function streamedRound({ deps, job, included, baseVersion, config, strateg
       : strategy.fromMean!(global, { siteId: "mean", weight: 1, delta: mean.subarray(0, bodySize), ...(strategy.controlVariates && { control: mean.subarray(bodySize) }) }, state);
   if (streamed.passes > 1) deps.logger.info("updates summed again without rejected ones", { round: job.round, passes: streamed.passes });
   return { result, kept, excluded: [], state, global };
+}
+
+/**
+ * Reads each included site's manifest and hands it to `use` with the key of the copy taken on
+ * acceptance (not the upload key: the site's PUT URL may still be valid), noting the site's rows
+ * and privacy ledger once `use` has taken it; a 4xx failure of either rejects the site's update.
+ */
+async function eachUpdate({ deps, job, included, reject, rows, privacy }: RoundContext, use: (siteId: string, m: StoredUpdate, key: string) => Promise<void>): Promise<void> {
+  for (const siteId of included) {
+    try {
+      const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
+      await use(siteId, m, keys.acceptedBin(job.round, siteId, m.sha256));
+      rows.set(siteId, m.samples);
+      if (m.privacy) privacy.set(siteId, m.privacy);
+    } catch (err) {
+      if (!isRejection(err)) throw err;
+      await reject(siteId, err);
+    }
+  }
 }
 
 function missingMessage(siteId: string, round: number): string {
