@@ -48,6 +48,8 @@ export interface SimulationPlan {
   readonly workers?: number;
   /** The attack lab: this share of the sites, chosen by seed, sends poisoned updates. */
   readonly attack?: AttackPlan;
+  /** What the data-quality checks do with a flagged site (`FederationConfig.quality`). */
+  readonly quality?: FederationConfig["quality"];
   /** Differential privacy for every site (`FederationConfig.privacy`). */
   readonly privacy?: PrivacyPolicy;
   /** Sites (by index) that hold themselves to less ε than the policy, as a hospital's own data-use agreement may. */
@@ -129,6 +131,7 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
       codec: plan.codec,
       ...(plan.downlinkCodec !== undefined && { downlinkCodec: plan.downlinkCodec }),
       ...(plan.privacy && { privacy: plan.privacy }),
+      ...(plan.quality && { quality: plan.quality }),
       seed,
       ...(plan.scoring && { scoring: plan.scoring }),
     });

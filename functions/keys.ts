@@ -11,6 +11,8 @@ export const keys = {
   sites: "sites/",
   stats: (id: string) => `stats/${id}.json`,
   statsPrefix: "stats/",
+  /** The data-quality checks' flags and the sites they excluded, fixed when the statistics phase completes. */
+  quality: "quality.json",
   round: (r: number) => `rounds/${pad(r)}/round.json`,
   updateBin: (r: number, site: string) => `rounds/${pad(r)}/updates/${site}.bin`,
   updateManifest: (r: number, site: string) => `rounds/${pad(r)}/updates/${site}.json`,

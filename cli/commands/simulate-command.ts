@@ -44,6 +44,7 @@ export const SimulateFlags = z
     strategy: z.string().optional(),
     codec: CodecSpecText.default("float32"),
     "downlink-codec": DownlinkCodec.optional(),
+    "quality-policy": z.enum(["warn", "exclude"]).optional(),
     "dp-epsilon": num.positive().max(1000).optional(),
     "dp-delta": num.positive().max(0.1).optional(),
     "dp-level": z.enum(["sample", "client"]).optional(),
@@ -109,6 +110,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     strategy: { type: "string", value: "SPEC", help: "aggregation pipeline, e.g. fedavg, fedadam:0.05, scaffold, robust, clip:2,trimmed-mean:0.2,fedadam (see README; default: the recipe's, scaffold)" },
     codec: { type: "string", value: "SPEC", help: "update codec: float32, float16, int8[:CHUNK], int4[:CHUNK], topk:FRACTION+int8, topk:FRACTION+float16 or randk:FRACTION+int8 (default float32)" },
     "downlink-codec": { type: "string", value: "SPEC", help: "codec of the model deltas sent to sites that hold the previous model, not randk (default: --codec, int8 for randk; float32 sends whole models)" },
+    "quality-policy": { type: "string", value: "POLICY", help: "what the data-quality checks do with a flagged site: warn (default) or exclude it from preprocessing, rounds and evaluation" },
     "dp-epsilon": { type: "string", value: "E", help: "differential privacy: each site's ε budget over the federation (sample level: DP-SGD; off when absent)" },
     "dp-delta": { type: "string", value: "D", help: "the δ of that budget (default 1e-5)" },
     "dp-level": { type: "string", value: "LEVEL", help: "sample (DP-SGD, per-example clipping; default) or client (each site clips its update and adds its share of the noise)" },
@@ -172,6 +174,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     strategy: flags.strategy ?? r.strategy,
     codec: flags.codec,
     ...(flags["downlink-codec"] !== undefined && { downlinkCodec: flags["downlink-codec"] }),
+    ...(flags["quality-policy"] !== undefined && { quality: { policy: flags["quality-policy"] } }),
     ...(flags["dp-epsilon"] !== undefined && {
       privacy: PrivacyPolicy.parse({ level: flags["dp-level"] ?? "sample", epsilon: flags["dp-epsilon"], delta: flags["dp-delta"], clip: flags["dp-clip"] }),
     }),
@@ -225,6 +228,11 @@ function printReport(report: Report, line: (s: string) => void, tty: boolean): v
   for (const r of report.runs) {
     if (r.malicious.length > 0) line(`seed ${r.seed}: malicious sites ${r.malicious.join(", ")}`);
     if (r.quarantined) line(`seed ${r.seed}: quarantined ${r.quarantined.length === 0 ? "none" : r.quarantined.map((id) => `${id} (from round ${r.firstQuarantined?.[id] ?? "?"})`).join(", ")}`);
+    for (const f of r.quality?.flags ?? []) {
+      const excluded = r.quality?.excluded.includes(f.siteId) ? " [excluded]" : "";
+      line(`seed ${r.seed}: data quality, ${f.siteId}${excluded}: ${f.reason}`);
+    }
+    if (r.quality?.note) line(`seed ${r.seed}: data quality: ${r.quality.note}`);
     for (const p of r.privacy ?? []) {
       const refused = p.refusedRounds.length > 0 ? `; refused rounds ${p.refusedRounds.join(", ")}` : "";
       line(`seed ${r.seed}: ${p.siteId} spent ε ${p.epsilon.toFixed(3)} of ${p.budget} at δ ${p.delta} (${p.level} level, noise multiplier ${p.noiseMultiplier.toFixed(3)})${refused}`);

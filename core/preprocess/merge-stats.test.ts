@@ -208,7 +208,7 @@ describe("mergeSiteStats equals pooled statistics on the real heart-disease site
     const byName = new Map(prep.features.map((f) => [f.name, f]));
     expect(byName.get("cp")).toMatchObject({ levels: ["1", "2", "3", "4"], impute: "4" });
     expect(byName.get("restecg")).toMatchObject({ levels: ["0", "1", "2"] });
-    expect(stats[2]?.features.chol).toEqual({ kind: "numeric", count: 0, mean: 0, m2: 0, missing: 30 });
+    expect(stats[2]?.features.chol).toEqual({ kind: "numeric", count: 0, mean: 0, m2: 0, missing: 30, zeros: 0 });
     expect(byName.get("chol")).toMatchObject({ missingIndicator: true });
     expect(prep.inputs).toEqual(["age", "sex", "cp=2", "cp=3", "cp=4", "trestbps", "chol", "chol:missing", "fbs", "restecg=1", "restecg=2", "thalach", "exang", "oldpeak"]);
   });

@@ -40,8 +40,8 @@ describe("computeSiteStats", () => {
       rows: 5,
       positives: 3,
       features: {
-        age: { kind: "numeric", count: 2, mean: 60, m2: 200, missing: 3 },
-        chol: { kind: "numeric", count: 2, mean: 220, m2: 800, missing: 3 },
+        age: { kind: "numeric", count: 2, mean: 60, m2: 200, missing: 3, zeros: 0 },
+        chol: { kind: "numeric", count: 2, mean: 220, m2: 800, missing: 3, zeros: 0 },
       },
     });
   });
@@ -54,8 +54,8 @@ describe("computeSiteStats", () => {
     const stats = computeSiteStats(table, numericSpec);
 
     // Assert
-    expect(stats.features.age).toEqual({ kind: "numeric", count: 2, mean: 2, m2: 8, missing: 0 });
-    expect(stats.features.chol).toEqual({ kind: "numeric", count: 1, mean: 100, m2: 0, missing: 1 });
+    expect(stats.features.age).toEqual({ kind: "numeric", count: 2, mean: 2, m2: 8, missing: 0, zeros: 1 });
+    expect(stats.features.chol).toEqual({ kind: "numeric", count: 1, mean: 100, m2: 0, missing: 1, zeros: 0 });
   });
 
   it("counts a blank or non-numeric cell as missing, never as 0, even when \"\" is not a missing token", () => {
@@ -67,7 +67,7 @@ describe("computeSiteStats", () => {
     const stats = computeSiteStats(table, spec);
 
     // Assert
-    expect(stats.features.age).toEqual({ kind: "numeric", count: 1, mean: 10, m2: 0, missing: 3 });
+    expect(stats.features.age).toEqual({ kind: "numeric", count: 1, mean: 10, m2: 0, missing: 3, zeros: 0 });
   });
 
   it("drops rows without a label from every count", () => {
@@ -82,8 +82,8 @@ describe("computeSiteStats", () => {
       rows: 1,
       positives: 1,
       features: {
-        age: { kind: "numeric", count: 1, mean: 10, m2: 0, missing: 0 },
-        chol: { kind: "numeric", count: 1, mean: 100, m2: 0, missing: 0 },
+        age: { kind: "numeric", count: 1, mean: 10, m2: 0, missing: 0, zeros: 0 },
+        chol: { kind: "numeric", count: 1, mean: 100, m2: 0, missing: 0, zeros: 0 },
       },
     });
   });

@@ -19,6 +19,7 @@ export function computeSiteStats(table: Table, spec: FeatureSpec): SiteStats {
       let count = 0;
       let mean = 0;
       let m2 = 0;
+      let zeros = 0;
       for (const row of labelled) {
         const raw = row[col] ?? "";
         const x = numericValue(raw);
@@ -27,11 +28,12 @@ export function computeSiteStats(table: Table, spec: FeatureSpec): SiteStats {
           continue;
         }
         count++;
+        if (x === 0) zeros++;
         const d = x - mean;
         mean += d / count;
         m2 += d * (x - mean);
       }
-      features[f.name] = { kind: "numeric", count, mean, m2, missing };
+      features[f.name] = { kind: "numeric", count, mean, m2, missing, zeros };
     } else {
       // No prototype: a level called "constructor" or "toString" is a level, not an inherited method.
       const counts: Record<string, number> = Object.create(null);

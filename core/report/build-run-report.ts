@@ -70,6 +70,7 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
     seed,
     malicious: [...malicious],
     ...(scored.length > 0 && { quarantined, firstQuarantined }),
+    ...(status.quality && { quality: status.quality }),
     ...(status.privacy && { privacy: status.privacy }),
     wallSeconds,
     sites,

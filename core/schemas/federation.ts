@@ -70,6 +70,12 @@ export const FederationConfig = z.object({
    * and random-k's 1/F rescaling overshoots instead.
    */
   downlinkCodec: DownlinkCodec.optional(),
+  /**
+   * What the data-quality checks (`core/quality`, always run on the sites' statistics) do with a
+   * flagged site: `warn` records the flag; `exclude` also leaves the site out of the preprocessing,
+   * the rounds and the evaluation (unless that would leave fewer than two sites). Default warn.
+   */
+  quality: z.object({ policy: z.enum(["warn", "exclude"]) }).optional(),
   /** Differential privacy (`PrivacyPolicy`); none when absent. */
   privacy: PrivacyPolicy.optional(),
   seed: z.number().int().nonnegative(),

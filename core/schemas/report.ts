@@ -1,3 +1,4 @@
+import { QualityReport } from "../quality/quality-report.ts";
 import { SitePrivacy } from "./privacy.ts";
 import { z } from "zod";
 
@@ -14,6 +15,8 @@ export const RunReport = z.object({
   quarantined: z.array(z.string()).optional(),
   /** With contribution scoring: the first round each quarantined site was quarantined in, by site id. */
   firstQuarantined: z.record(z.string(), z.number().int().positive()).optional(),
+  /** The data-quality checks: every flag with its reason, and the sites excluded for them. */
+  quality: QualityReport.optional(),
   /** Under a privacy policy: each site's ε spent, δ, budget and the rounds it refused. */
   privacy: z.array(SitePrivacy).optional(),
   wallSeconds: z.number().nonnegative(),

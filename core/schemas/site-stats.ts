@@ -9,6 +9,8 @@ export const NumericStats = z.object({
   mean: z.number(),
   m2: z.number().nonnegative(),
   missing: count,
+  /** Values that are exactly 0 (among `count`), for the data-quality checks; absent from older sites. */
+  zeros: count.optional(),
 });
 export type NumericStats = z.infer<typeof NumericStats>;
 

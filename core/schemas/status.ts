@@ -6,6 +6,7 @@ import { FederationState } from "./federation.ts";
 import { Rejection, RoundRecord } from "./round.ts";
 import { StoredEvaluation } from "./task.ts";
 import { SitePrivacy } from "./privacy.ts";
+import { QualityReport } from "../quality/quality-report.ts";
 
 export const RoundStatus = RoundRecord.extend({
   updates: z.number().int().nonnegative(),
@@ -44,6 +45,8 @@ export const FederationStatus = z.object({
   /** Why the federation cannot leave its phase on its own (e.g. statistics that do not merge); null when nothing blocks it. */
   blocked: Rejection.nullable().optional(),
   evaluations: z.array(StoredEvaluation),
+  /** The data-quality checks' flags and exclusions, once the statistics phase has completed. */
+  quality: QualityReport.nullable().optional(),
   /** Under a privacy policy: each site's ledger as its updates and refusals report it. */
   privacy: z.array(SitePrivacy).optional(),
   final: z

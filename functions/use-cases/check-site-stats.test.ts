@@ -23,6 +23,11 @@ describe("statsProblem", () => {
     expect(statsProblem(stats)).toBe('feature "age" has a mean or m2 that is not finite');
   });
 
+  it("refuses more zeros than values", () => {
+    const stats = { ...honest(), features: { ...honest().features, age: { kind: "numeric" as const, count: 4, mean: 50, m2: 2, missing: 0, zeros: 5 } } };
+    expect(statsProblem(stats)).toBe('feature "age" counts 5 zeros among 4 values');
+  });
+
   it("counts missing values towards the rows", () => {
     // Prepare: two of the four ages unknown.
     const stats = { ...honest(), features: { ...honest().features, age: { kind: "numeric" as const, count: 2, mean: 50, m2: 2, missing: 2 } } };

@@ -6,6 +6,7 @@ import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import type { Rejection } from "../../core/schemas/round.ts";
 import { SiteStats } from "../../core/schemas/site-stats.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
+import { QualityReport, qualityReport } from "../../core/quality/quality-report.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson, writeJson } from "../repo.ts";
@@ -17,8 +18,9 @@ import { recordStatsFailure } from "./record-stats-failure.ts";
 export type StatsProgress = { readonly kind: "waiting" } | { readonly kind: "complete" } | { readonly kind: "blocked"; readonly failure: Rejection };
 
 /**
- * Leaves the stats phase once every expected site has reported: fixes the consortium's
- * preprocessing, stores model 0 and opens round 1. Each step is write-once or rewrites the same
+ * Leaves the stats phase once every expected site has reported: runs the data-quality checks
+ * (`quality.json`; under the `exclude` policy flagged sites are left out from here on), fixes the
+ * consortium's preprocessing from the others' statistics, stores model 0 and opens round 1. Each step is write-once or rewrites the same
  * value, so a stats post, a task poll or the cron tick may run it again after a crash part-way.
  * Statistics that cannot be merged block the phase (recorded, not thrown) until the set changes.
  */
@@ -26,10 +28,14 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
   const reported = await deps.store.list(keys.statsPrefix);
   if (reported.length < config.expectedSites) return { kind: "waiting" };
   if ((await deps.store.head(keys.preprocessing)) === null) {
-    const all = await Promise.all(reported.map((k) => mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k)));
+    const all = await Promise.all(reported.map(async (k) => ({ siteId: k.slice(keys.statsPrefix.length, -".json".length), stats: await mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k) })));
+    // The checks run once, on every site's statistics; an excluded site's do not shape the preprocessing.
+    await writeJson(deps.store, keys.quality, qualityReport(config.quality?.policy ?? "warn", all), { ifAbsent: true });
+    const quality = await mustReadJson(deps.store, keys.quality, QualityReport, "CORRUPT_STATE", "quality report");
+    for (const f of quality.flags) deps.logger.warn("data-quality flag", { siteId: f.siteId, check: f.check, reason: f.reason });
     let merged: Preprocessing;
     try {
-      merged = mergeSiteStats(all, config.features);
+      merged = mergeSiteStats(all.filter((s) => !quality.excluded.includes(s.siteId)).map((s) => s.stats), config.features);
     } catch (err) {
       return { kind: "blocked", failure: await recordStatsFailure(deps, err instanceof Error ? err.message : String(err)) };
     }

@@ -12,6 +12,7 @@ import { completeStats } from "./complete-stats.ts";
 import { loadFederation } from "./load-federation.ts";
 import { controlRef, modelRef } from "./models.ts";
 import { presignUpload } from "./upload-plan.ts";
+import { activeSites, loadQuality } from "./quality.ts";
 
 /** What one site should do now, with presigned URLs scoped to it, its round and its size. */
 export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<Task> {
@@ -23,6 +24,8 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     ({ config, state } = await loadFederation(deps));
   }
   if (state.phase === "done") return { kind: "done", modelVersion: state.modelVersion };
+  // A site the data-quality policy excluded has nothing more to do in this federation.
+  if ((await loadQuality(deps))?.excluded.includes(siteId)) return { kind: "done", modelVersion: state.modelVersion };
   const preprocessing = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
   const layout = modelLayout(config.model, preprocessing.inputs.length);
   const common = { spec: config.model, layout, preprocessing, training: config.training };
@@ -52,7 +55,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     federation: config.id,
     upload,
     seed: taskSeed(config.seed, round.round),
-    ...(config.privacy && { privacy: { ...config.privacy, sites: config.expectedSites } }),
+    ...(config.privacy && { privacy: { ...config.privacy, sites: await activeSites(deps, config) } }),
   };
 }
 

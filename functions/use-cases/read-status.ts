@@ -11,6 +11,7 @@ import type { ObjectStore } from "../ports.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
+import { loadQuality } from "./quality.ts";
 
 /** Sites submit DEFAULT_BINS bins; counts stored before that rule cannot be pooled and are left out. */
 const poolable = (c: EvalCounts): boolean => c.pos.length === DEFAULT_BINS && c.neg.length === DEFAULT_BINS;
@@ -104,6 +105,7 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
     blocked,
     evaluations,
     final,
+    quality: await loadQuality(deps),
     ...(config.privacy && { privacy: sitePrivacy(sites.map((s) => s.id), updates, declines) }),
   };
 }

@@ -5,11 +5,15 @@ import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { writeJson } from "../repo.ts";
 import { assertPhase, loadFederation } from "./load-federation.ts";
+import { activeSites, loadQuality } from "./quality.ts";
 
-/** Takes a site's counts on the final model; when every expected site has reported, the federation is done. */
+/** Takes a site's counts on the final model; when every site taking part has reported, the federation is done. */
 export async function submitEvaluation(deps: CoordinatorDeps, siteId: string, evaluation: SiteEvaluation): Promise<void> {
   const { config, state } = await loadFederation(deps);
   assertPhase(state, "evaluating");
+  if ((await loadQuality(deps))?.excluded.includes(siteId)) {
+    throw new ConsiliumError("SITE_EXCLUDED", `site ${siteId} was excluded by the federation's data-quality checks`, 403);
+  }
   if (evaluation.modelVersion !== state.modelVersion) {
     throw new ConsiliumError("STALE_MODEL", `evaluation is of model ${evaluation.modelVersion}, final model is ${state.modelVersion}`, 409);
   }
@@ -17,7 +21,7 @@ export async function submitEvaluation(deps: CoordinatorDeps, siteId: string, ev
     throw new ConsiliumError("DUPLICATE_EVALUATION", `site ${siteId} already reported its evaluation`, 409);
   }
   const reported = await deps.store.list(keys.evaluationsPrefix);
-  if (reported.length >= config.expectedSites) {
+  if (reported.length >= (await activeSites(deps, config))) {
     const done: FederationState = { ...state, phase: "done", updatedAt: deps.clock.now() };
     await writeJson(deps.store, keys.state, done);
     deps.logger.info("federation done", { modelVersion: state.modelVersion });

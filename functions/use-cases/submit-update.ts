@@ -12,6 +12,7 @@ import { admitAfterWrite } from "./admit-after-write.ts";
 import { completeUpload } from "./complete-upload.ts";
 import { loadFederation, maxUpdateAbsOf } from "./load-federation.ts";
 import { queueIfReady } from "./queue-if-ready.ts";
+import { loadQuality } from "./quality.ts";
 import { verifyUpdate } from "./verify-update.ts";
 
 /**
@@ -32,6 +33,9 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   }
   if (deps.clock.now() > record.deadline) {
     throw new ConsiliumError("DEADLINE_PASSED", `round ${round} stopped taking updates at its deadline, ${new Date(record.deadline).toISOString()}`, 409);
+  }
+  if ((await loadQuality(deps))?.excluded.includes(siteId)) {
+    throw new ConsiliumError("SITE_EXCLUDED", `site ${siteId} was excluded by the federation's data-quality checks`, 403);
   }
   if (manifest.codec !== config.codec) throw new ConsiliumError("CODEC_MISMATCH", `round uses codec ${config.codec}, update says ${manifest.codec}`, 422);
   const stats = await readJson(deps.store, keys.stats(siteId), SiteStats);
