@@ -9,6 +9,7 @@ import { exportCommand } from "./commands/export-command.ts";
 import { HelpRequested, processIo, UsageError, type CommandIo } from "./commands/flags.ts";
 import { simulateCommand } from "./commands/simulate-command.ts";
 import { siteCommand } from "./commands/site-command.ts";
+import { synthCommand } from "./commands/synth-command.ts";
 
 const USAGE = `usage: consilium <command> [flags]
 
@@ -18,6 +19,7 @@ commands:
   enrol         enrol a site with a coordinator and print its credential as JSON
   site          run one hospital's runner against a coordinator
   site export   write a site's personalised model in TensorFlow.js format
+  synth         write a synthetic FHIR R4 consortium for simulate --fhir DIR
 
 Run 'consilium <command> --help' for its flags.`;
 
@@ -45,6 +47,9 @@ async function dispatch(command: string, rest: string[]): Promise<number> {
       return 0;
     case "enrol":
       await enrolCommand(rest);
+      return 0;
+    case "synth":
+      await synthCommand(rest);
       return 0;
     case "site": {
       if (rest[0] === "export") {

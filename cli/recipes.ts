@@ -7,6 +7,10 @@ import { heartDiseaseSpec, loadHeartDisease, loadWdbc, wdbcSpec, type SiteData }
 import { inferFeatureSpec } from "../gpu-runner/data/infer-spec.ts";
 import { parseSplit, partition, subset, trainTestSplit } from "../gpu-runner/data/partition.ts";
 import { readCsv } from "../gpu-runner/data/read-csv.ts";
+import { loadFhirSites } from "../gpu-runner/data/fhir-sites.ts";
+import { cdmToFeatureSpec } from "../core/fhir/cdm.ts";
+import { defaultCdm } from "../core/fhir/default-cdm.ts";
+import type { MappingReport } from "../core/fhir/mapping-report.ts";
 
 /** Defaults that a dataset is run with unless flags say otherwise. */
 export interface Recipe {
@@ -32,6 +36,8 @@ export interface LoadedData {
   readonly sites: SiteData[];
   readonly features: FeatureSpec;
   readonly recipe: Recipe;
+  /** What loading found worth saying per site (FHIR: resources that could not be used, by reason). */
+  readonly notes?: readonly string[];
 }
 
 export interface PartitionOptions {
@@ -76,4 +82,41 @@ export async function loadCsvDataset(o: CsvOptions): Promise<LoadedData> {
   const table = await readCsv(o.file);
   const features = inferFeatureSpec(table, { label: o.label, positive: o.positive, ignore: o.ignore });
   return { name: o.file, sites: partitionTable(table, features, o), features, recipe: defaultRecipe };
+}
+
+export interface FhirOptions {
+  readonly dir: string;
+  readonly testFraction: number;
+  readonly seed: number;
+}
+
+/**
+ * A FHIR directory (`consilium synth` writes one): each subdirectory a hospital, its resources
+ * mapped onto the common data model (`cdm.json` beside them, or the synthetic cohort's default),
+ * then split into stratified training and held-out rows. The notes say, per site, how many
+ * resources could not be used and why.
+ */
+export async function loadFhirDataset(o: FhirOptions): Promise<LoadedData> {
+  const { cdm, sites } = await loadFhirSites(o.dir, defaultCdm);
+  const features = cdmToFeatureSpec(cdm);
+  const rng = seededRandom(o.seed);
+  const notes: string[] = [];
+  const split = sites.map(({ name, mapped }) => {
+    const { table, report } = mapped;
+    const col = columnIndex(table, features.label.column);
+    const label = (i: number) => String(labelOf(table.rows[i]?.[col] ?? "", features.label, features.missingTokens));
+    const { train, test } = trainTestSplit(Array.from(table.rows.keys()), label, o.testFraction, rng);
+    notes.push(mappingNote(name, report));
+    return { name, train: subset(table, train), test: subset(table, test) };
+  });
+  return { name: o.dir, sites: split, features, recipe: defaultRecipe, notes };
+}
+
+function mappingNote(site: string, report: MappingReport): string {
+  const read = Object.values(report.resources).reduce((n, r) => n + r.read, 0);
+  const dropped = new Map<string, number>();
+  for (const r of Object.values(report.resources)) for (const [reason, n] of Object.entries(r.dropped)) dropped.set(reason, (dropped.get(reason) ?? 0) + (n ?? 0));
+  const unused = [...dropped.values()].reduce((a, b) => a + b, 0);
+  const reasons = [...dropped].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${reason} ${n.toLocaleString("en-US")}`);
+  return `${site}: ${report.patients.toLocaleString("en-US")} patients, ${read.toLocaleString("en-US")} resources read, ${unused.toLocaleString("en-US")} not used${reasons.length > 0 ? ` (${reasons.join(", ")})` : ""}`;
 }

@@ -9,7 +9,7 @@ import { CodecSpecText } from "../../core/codec/index.ts";
 import { summariseRuns } from "../../core/report/summarise-runs.ts";
 import { Report, type RunReport, type Stat } from "../../core/schemas/report.ts";
 import { selectBackend, BackendName } from "../../gpu-runner/backend.ts";
-import { loadBuiltin, loadCsvDataset } from "../recipes.ts";
+import { loadBuiltin, loadCsvDataset, loadFhirDataset } from "../recipes.ts";
 import { simulateOnce } from "../simulate.ts";
 import { holdOutValidation } from "../validation-split.ts";
 import { createTerminal } from "../terminal.ts";
@@ -23,6 +23,7 @@ export const SimulateFlags = z
   .object({
     dataset: z.enum(["heart-disease", "wdbc"]).optional(),
     data: z.string().optional(),
+    fhir: z.string().min(1).optional(),
     label: z.string().optional(),
     positive: z.string().optional(),
     ignore: z.string().optional(),
@@ -72,7 +73,7 @@ export const SimulateFlags = z
     quiet: z.boolean().default(false),
     verbose: z.boolean().default(false),
   })
-  .refine((f) => (f.dataset === undefined) !== (f.data === undefined), { message: "give exactly one of --dataset NAME or --data FILE.csv" })
+  .refine((f) => [f.dataset, f.data, f.fhir].filter((x) => x !== undefined).length === 1, { message: "give exactly one of --dataset NAME, --data FILE.csv or --fhir DIR" })
   .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" })
   .refine((f) => f.malicious === undefined || f.attack !== undefined, { message: "--malicious needs --attack SPEC" })
   .refine((f) => f.validation === undefined || f.scoring, { message: "--validation needs --scoring" })
@@ -89,6 +90,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
   flags: {
     dataset: { type: "string", value: "NAME", help: "a shipped dataset: heart-disease (4 real hospitals) or wdbc (spread over --sites)" },
     data: { type: "string", value: "FILE.csv", help: "your own CSV instead, spread over --sites simulated sites (needs --label)" },
+    fhir: { type: "string", value: "DIR", help: "FHIR R4 data, a subdirectory per hospital (NDJSON or bundle.json, as consilium synth writes), mapped onto DIR/cdm.json or the synthetic cohort's data model" },
     label: { type: "string", value: "COLUMN", help: "the outcome column of --data" },
     positive: { type: "string", value: "VALUE", help: "the label value that means positive (default: numbers above 0, or the rarer of two values)" },
     ignore: { type: "string", value: "COL,COL", help: "columns of --data to leave out" },
@@ -146,6 +148,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
   // Each seed draws its own partition of a table over sites (heart-disease keeps its real hospitals).
   const load = (seed: number) => {
     const partitionOpts = { sites: flags.sites, split: flags.split, testFraction: flags["test-fraction"], seed };
+    if (flags.fhir !== undefined) return loadFhirDataset({ dir: flags.fhir, testFraction: flags["test-fraction"], seed });
     return flags.dataset
       ? loadBuiltin(flags.dataset, partitionOpts)
       : loadCsvDataset({ ...partitionOpts, file: flags.data ?? "", label: flags.label ?? "", positive: flags.positive, ignore: flags.ignore?.split(",").filter(Boolean) ?? [] });
@@ -185,6 +188,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     scoring: flags.scoring ? { enabled: true } : undefined,
   };
   term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}, backend ${backend}`);
+  for (const note of data.notes ?? []) term.line(note);
   const runs: RunReport[] = [];
   for (let k = 0; k < flags.seeds; k++) {
     const seed = flags.seed + k;

@@ -62,18 +62,23 @@ function twoProportionZ(a: number, n: number, b: number, m: number): number {
   return se > 0 ? (a / n - b / m) / se : 0;
 }
 
+/**
+ * A rate that differs from the other sites' by a two-proportion |z| ≥ `t.z` and at least
+ * `t.rateGap`; `higherOnly` for rates where only more is a problem (missing values).
+ */
 function rateFlag(
   t: QualityThresholds,
   flag: Omit<QualityFlag, "reason" | "score">,
   site: { hits: number; of: number },
   others: { hits: number; of: number },
   describe: (mine: string, theirs: string) => string,
+  higherOnly = false,
 ): QualityFlag | null {
   if (site.of === 0 || others.of === 0) return null;
   const mine = site.hits / site.of;
   const theirs = others.hits / others.of;
   const z = twoProportionZ(site.hits, site.of, others.hits, others.of);
-  if (Math.abs(z) < t.z || Math.abs(mine - theirs) < t.rateGap) return null;
+  if (Math.abs(z) < t.z || Math.abs(mine - theirs) < t.rateGap || (higherOnly && mine < theirs)) return null;
   return { ...flag, reason: `${describe(pct(mine), pct(theirs))} (z = ${z.toFixed(1)})`, score: z };
 }
 
@@ -90,7 +95,7 @@ function numericFlags(t: QualityThresholds, siteId: string, feature: string, min
   const flags: QualityFlag[] = [];
   const f = { siteId, feature };
   const seen = (s: NumericStats) => ({ hits: s.missing, of: s.missing + s.count });
-  const missing = rateFlag(t, { ...f, check: "missing" }, seen(mine), seen(theirs), (a, b) => `${feature} is missing in ${a} of rows vs ${b} at the other sites`);
+  const missing = rateFlag(t, { ...f, check: "missing" }, seen(mine), seen(theirs), (a, b) => `${feature} is missing in ${a} of rows vs ${b} at the other sites`, true);
   if (missing) flags.push(missing);
   // A 0/1 feature (its variance is p(1 − p)) is 0 by design; elsewhere 0 must be rare for a site's zeros to look like gaps.
   const binary = theirs.count > 0 && Math.abs(theirs.m2 / theirs.count - theirs.mean * (1 - theirs.mean)) < 1e-9;
@@ -150,7 +155,7 @@ export function assessSites(sites: readonly { readonly siteId: string; readonly 
         const missing = theirs.reduce((n, s) => n + s.missing, 0);
         const total = theirs.reduce((n, s) => n + s.missing + (s.kind === "categorical" ? Object.values(s.counts).reduce((a, b) => a + b, 0) : s.count), 0);
         const seen = mine.missing + Object.values(mine.counts).reduce((a, b) => a + b, 0);
-        const flag = rateFlag(thresholds, { siteId, feature, check: "missing" }, { hits: mine.missing, of: seen }, { hits: missing, of: total }, (a, b) => `${feature} is missing in ${a} of rows vs ${b} at the other sites`);
+        const flag = rateFlag(thresholds, { siteId, feature, check: "missing" }, { hits: mine.missing, of: seen }, { hits: missing, of: total }, (a, b) => `${feature} is missing in ${a} of rows vs ${b} at the other sites`, true);
         if (flag) flags.push(flag);
       }
     }

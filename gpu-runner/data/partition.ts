@@ -79,7 +79,12 @@ export function partition(table: Table, spec: SplitSpec, sites: number, labelOf:
 /** Stratified split of a site's rows into train and test. */
 export function trainTestSplit(indices: number[], labelOf: (i: number) => string, testFraction: number, rng: () => number): { train: number[]; test: number[] } {
   const byLabel = new Map<string, number[]>();
-  for (const i of indices) byLabel.set(labelOf(i), [...(byLabel.get(labelOf(i)) ?? []), i]);
+  for (const i of indices) {
+    const label = labelOf(i);
+    const group = byLabel.get(label);
+    if (group) group.push(i);
+    else byLabel.set(label, [i]);
+  }
   const train: number[] = [];
   const test: number[] = [];
   for (const idx of byLabel.values()) {
