@@ -1,0 +1,53 @@
+import { z } from "zod";
+
+/** Largest int32: the bound on |sum of codes| that keeps the mod-2^32 sum readable as a signed integer. */
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * How a float update becomes a vector in Z_2^32 before masking (and how the unmasked sum comes
+ * back). The update is scaled down to L2 norm `clipNorm` if it is longer, then each coordinate is
+ * clamped to [−range, range] (`range` defaults to `clipNorm`, the only per-coordinate bound an
+ * L2 bound implies), then multiplied by `scale = Q / range` and rounded to an integer code in
+ * [−Q, Q], with `Q = floor((2^31 − 1) / maxSummands)`.
+ *
+ * No-overflow bound: the sum of m ≤ maxSummands codes lies in [−m·Q, m·Q] ⊆ [−(2^31 − 1),
+ * 2^31 − 1], so the sum mod 2^32, read as an int32, is the exact integer sum. Set `maxSummands` to
+ * the round's number of sites (secure aggregation sums at most that many updates). The price is
+ * resolution: one step is `range / Q`, e.g. 4.7e-8 · range for 100 sites.
+ */
+export const QuantisationSpec = z
+  .object({
+    clipNorm: z.number().positive().finite().optional(),
+    range: z.number().positive().finite().optional(),
+    maxSummands: z.number().int().min(1).max(INT32_MAX),
+    /** Stochastic rounding is unbiased (error < 1 step); nearest has error ≤ ½ step but is biased per coordinate. */
+    rounding: z.enum(["stochastic", "nearest"]).default("stochastic"),
+  })
+  .refine((spec) => spec.clipNorm !== undefined || spec.range !== undefined, { message: "quantisation needs a clipNorm, a range or both" });
+export type QuantisationSpec = z.infer<typeof QuantisationSpec>;
+
+/** The per-coordinate bound R: `range`, else `clipNorm`. */
+export function coordinateRange(spec: QuantisationSpec): number {
+  return spec.range ?? (spec.clipNorm as number);
+}
+
+/**
+ * Q, the largest |code| one update may hold so that `maxSummands` of them sum without overflow.
+ *
+ * @example
+ * codeBound({ range: 1, maxSummands: 100, rounding: "nearest" }); // 21474836
+ */
+export function codeBound(spec: QuantisationSpec): number {
+  return Math.floor(INT32_MAX / spec.maxSummands);
+}
+
+/**
+ * One quantisation step in float units, `range / Q`: the decoded sum of n updates is within
+ * n steps of the sum of their clipped floats (n / 2 steps with nearest rounding).
+ *
+ * @example
+ * quantisationStep({ clipNorm: 1, maxSummands: 10, rounding: "stochastic" }); // ≈ 4.66e-9
+ */
+export function quantisationStep(spec: QuantisationSpec): number {
+  return coordinateRange(spec) / codeBound(spec);
+}
