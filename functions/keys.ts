@@ -34,6 +34,8 @@ export const keys = {
   modelControl: (v: number) => `models/${pad(v)}/control.bin`,
   /** The down-link delta from the model this version was aggregated from. */
   modelDelta: (v: number) => `models/${pad(v)}/delta.bin`,
+  /** What the down-link has not yet sent of the strategy's models (the coordinator's error feedback). */
+  downlinkResidual: (v: number) => `models/${pad(v)}/downlink-residual.bin`,
   evaluation: (site: string) => `evaluations/${site}.json`,
   evaluationsPrefix: "evaluations/",
   audit: (seq: string) => `audit/${seq}.json`,

@@ -25,7 +25,7 @@ function store(objects: Record<string, Uint8Array>) {
 function setup(deltaBytes?: (real: Uint8Array) => Uint8Array) {
   const v1 = seededValues(LENGTH, 1);
   const target = Float32Array.from(v1, (v, i) => v + 0.01 * Math.sin(i));
-  const step = downlinkStep(v1, target, CodecSpec.parse("int8"), seededRandom(4));
+  const step = downlinkStep(v1, target, null, CodecSpec.parse("int8"), seededRandom(4));
   const whole = encodeUpdate(step.model, "float32");
   const served = deltaBytes ? deltaBytes(step.bytes) : step.bytes;
   const s = store({ "https://s/2/weights.bin": whole, "https://s/2/delta.bin": served });

@@ -11,7 +11,7 @@ const WRITE_ONCE = [
   /^preprocessing\.json$/,
   /^sites\/[^/]+\.json$/,
   /^stats\/[^/]+\.json$/,
-  /^models\/\d+\/(weights\.bin|control\.bin|delta\.bin|manifest\.json)$/,
+  /^models\/\d+\/(weights\.bin|control\.bin|delta\.bin|downlink-residual\.bin|manifest\.json)$/,
   /^rounds\/\d+\/(included\.json|strategy-state\.bin)$/,
   /^rounds\/\d+\/accepted\/[^/]+\/[0-9a-f]{64}\.bin$/,
   /^evaluations\/[^/]+\.json$/,

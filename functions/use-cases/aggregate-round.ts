@@ -15,7 +15,7 @@ import { keys } from "../keys.ts";
 import { mustReadJson, writeJson } from "../repo.ts";
 import { loadFederation, maxUpdateAbsOf } from "./load-federation.ts";
 import { loadStrategyState } from "./load-strategy-state.ts";
-import { loadModel, saveModel, type DownlinkDelta } from "./models.ts";
+import { loadDownlinkResidual, loadModel, saveModel, type DownlinkDelta } from "./models.ts";
 import { downlinkStep } from "../../core/model/downlink.ts";
 import { seededRandom } from "../../core/model/init-params.ts";
 import { taskSeed } from "../../core/schemas/task-seed.ts";
@@ -79,7 +79,7 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   const used = kept.filter((u) => !excluded.includes(u.siteId));
   const samples = used.reduce((n, u) => n + (rows.get(u.siteId) ?? 0), 0);
   const control = strategy.controlVariates ? result.state.vectors.c : undefined;
-  const { model, delta } = downlink(config, job.round, round.baseVersion, global, result.model);
+  const { model, delta } = await downlink(deps, config, job.round, round.baseVersion, global, result.model);
   await saveModel(deps, model, { version: job.round, round: job.round, strategy: strategy.spec, sites: used.map((u) => u.siteId), samples }, control, delta);
   await deps.store.put(keys.strategyState(job.round), encodeState(result.state), { ifAbsent: true });
   const scored = scoring && (await scoreRound(deps, {
@@ -231,15 +231,24 @@ function fail(err: Error): never {
 
 /**
  * The model to publish for the round: the strategy's, or, with a compressed down-link, what sites
- * holding the base model reach by adding the round's delta (`downlinkStep`). The delta's rounding
- * draws from the federation's seed and the round, so a redelivered job publishes the same bytes.
+ * holding the base model reach by adding the round's delta (`downlinkStep`), with what the delta
+ * left out carried to the next round. The delta's rounding draws from the federation's seed and
+ * the round, so a redelivered job publishes the same bytes.
  */
-function downlink(config: FederationConfig, round: number, baseVersion: number, held: Float32Array, target: Float32Array): { model: Float32Array; delta?: DownlinkDelta } {
+async function downlink(
+  deps: CoordinatorDeps,
+  config: FederationConfig,
+  round: number,
+  baseVersion: number,
+  held: Float32Array,
+  target: Float32Array,
+): Promise<{ model: Float32Array; delta?: DownlinkDelta }> {
   const spec = CodecSpec.parse(config.downlinkCodec ?? (config.codec.startsWith("randk") ? "int8" : config.codec));
   if (spec.name === "float32") return { model: target };
+  const residual = await loadDownlinkResidual(deps, baseVersion, held.length);
   const rng = seededRandom((taskSeed(config.seed, round) ^ DOWNLINK_SEED) >>> 0);
-  const step = downlinkStep(held, target, spec, rng);
-  return { model: step.model, delta: { from: baseVersion, codec: formatCodecSpec(spec), bytes: step.bytes } };
+  const step = downlinkStep(held, target, residual, spec, rng);
+  return { model: step.model, delta: { from: baseVersion, codec: formatCodecSpec(spec), bytes: step.bytes, residual: step.residual } };
 }
 
 /** Mixed into the round's seed for the down-link's rounding stream. */

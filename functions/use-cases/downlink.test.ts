@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../../core/codec/index.ts";
+import { decodeUpdate, sha256Hex } from "../../core/codec/index.ts";
 import { applyDownlink } from "../../core/model/downlink.ts";
 import { ModelManifest } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
-import { delta, expectClose, fedAvgExpected, Harness } from "../testing.ts";
+import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, testDeps } from "../testing.ts";
 import { aggregateRound } from "./aggregate-round.ts";
 
 const job = (round: number) => ({ kind: "aggregate" as const, federation: "test-fed", round });
@@ -44,11 +44,39 @@ describe("the coordinator's compressed down-link", () => {
     expectClose(model1, fedAvgExpected(model0, parts), 0.01);
   });
 
-  it("publishes the same model and delta when the job is delivered again", async () => {
-    const first = await aggregatedRound({ codec: "topk:0.5+int8" });
-    const again = await aggregatedRound({ codec: "topk:0.5+int8" });
-    expect(Buffer.from(again.model1.buffer).equals(Buffer.from(first.model1.buffer))).toBe(true);
-    const bytes = async (h: Harness) => Buffer.from((await h.deps.store.get(keys.modelDelta(1)))!);
-    expect((await bytes(again.h)).equals(await bytes(first.h))).toBe(true);
+  it("publishes the same model, delta and residual when a job that died part-way is delivered again", async () => {
+    const clean = await aggregatedRound({ codec: "topk:0.5+int8" });
+    // The same round, but the first delivery dies after publishing the model, before its audit record.
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    const sites = await h.startTraining({ codec: "topk:0.5+int8" });
+    for (const [i, site] of sites.entries()) await h.submit(site, 1, delta(i + 1), [3, 2, 4][i]!);
+    h.deps.queue.drain();
+    store.failNextPut((k) => k.startsWith("audit/"));
+    await expect(aggregateRound(h.deps, job(1))).rejects.toThrow();
+    expect(await aggregateRound(h.deps, job(1))).toBe("aggregated");
+    for (const key of [keys.modelWeights(1), keys.modelDelta(1), keys.downlinkResidual(1)]) {
+      const [a, b] = [await clean.h.deps.store.get(key), await store.get(key)];
+      expect(a && b && Buffer.from(a).equals(Buffer.from(b)), key).toBe(true);
+    }
+  });
+
+  it("carries the residual into the next round's delta", async () => {
+    // Dense updates up, top-k down: what the down-link drops is all the residual holds.
+    const { h, sites, model1 } = await aggregatedRound({ codec: "int8", downlinkCodec: "topk:0.5+int8" });
+    const residual1 = decodeUpdate((await h.deps.store.get(keys.downlinkResidual(1)))!).values;
+    expect(residual1.some((v) => v !== 0)).toBe(true);
+    for (const [i, site] of sites.entries()) await h.submit(site, 2, delta(i + 1), [3, 2, 4][i]!);
+    expect(await h.runJobs()).toEqual(["aggregated"]);
+    const model2 = await h.model(2);
+    const delta1 = decodeUpdate((await h.deps.store.get(keys.modelDelta(1)))!).values;
+    const delta2 = decodeUpdate((await h.deps.store.get(keys.modelDelta(2)))!).values;
+    // Both rounds move by the same mean, so without the residual top-k would keep the same
+    // coordinates twice; with it, coordinates dropped in round 1 are owed and some are sent now.
+    const sentIn = (d: Float32Array) => Array.from(d.keys()).filter((i) => d[i] !== 0);
+    const late = sentIn(delta2).filter((i) => delta1[i] === 0);
+    expect(late.length).toBeGreaterThan(0);
+    for (const i of late) expect(Math.sign(delta2[i]!)).toBe(Math.sign(residual1[i]!) || Math.sign(delta2[i]!));
+    expect(Buffer.from(applyDownlink(model1, (await h.deps.store.get(keys.modelDelta(2)))!).buffer).equals(Buffer.from(model2.buffer))).toBe(true);
   });
 });

@@ -6,11 +6,12 @@ import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson, writeJson } from "../repo.ts";
 
-/** A version's down-link delta from an earlier version. */
+/** A version's down-link delta from an earlier version, and what the down-link still owes after it. */
 export interface DownlinkDelta {
   readonly from: number;
   readonly codec: string;
   readonly bytes: Uint8Array;
+  readonly residual: Float32Array;
 }
 
 /** Stores a model version (float32 container), with its down-link delta if any; rewriting the same version is a no-op. */
@@ -35,7 +36,10 @@ export async function saveModel(
   const binary = { ifAbsent: true, contentType: "application/octet-stream" };
   await deps.store.put(keys.modelWeights(meta.version), bytes, binary);
   if (controlBytes) await deps.store.put(keys.modelControl(meta.version), controlBytes, binary);
-  if (delta) await deps.store.put(keys.modelDelta(meta.version), delta.bytes, binary);
+  if (delta) {
+    await deps.store.put(keys.modelDelta(meta.version), delta.bytes, binary);
+    await deps.store.put(keys.downlinkResidual(meta.version), encodeUpdate(delta.residual, "float32"), binary);
+  }
   await writeJson(deps.store, keys.modelManifest(meta.version), manifest, { ifAbsent: true });
   return mustReadJson(deps.store, keys.modelManifest(meta.version), ModelManifest, "NO_MODEL", `model ${meta.version}`);
 }
@@ -46,6 +50,22 @@ export async function loadModel(deps: CoordinatorDeps, version: number): Promise
   if (!bytes) throw new ConsiliumError("NO_MODEL", `model ${version} weights not found`, 404);
   if (sha256Hex(bytes) !== manifest.sha256) throw new ConsiliumError("CORRUPT_STATE", `model ${version} weights do not match their manifest`, 500);
   return decodeUpdate(bytes, { length: manifest.length }).values;
+}
+
+/**
+ * What the down-link still owes of the strategy's models as of `version`: `null` when that version
+ * was published whole; `CORRUPT_STATE` when its residual is missing or does not decode.
+ */
+export async function loadDownlinkResidual(deps: CoordinatorDeps, version: number, length: number): Promise<Float32Array | null> {
+  const manifest = await mustReadJson(deps.store, keys.modelManifest(version), ModelManifest, "NO_MODEL", `model ${version}`);
+  if (!manifest.delta) return null;
+  const bytes = await deps.store.get(keys.downlinkResidual(version));
+  if (bytes === null) throw new ConsiliumError("CORRUPT_STATE", `model ${version} has a down-link delta but no residual`, 500);
+  try {
+    return decodeUpdate(bytes, { length, codec: "float32" }).values;
+  } catch (err) {
+    throw new ConsiliumError("CORRUPT_STATE", `down-link residual of model ${version}: ${(err as Error).message}`, 500);
+  }
 }
 
 export async function modelRef(deps: CoordinatorDeps, version: number): Promise<ModelRef> {
