@@ -110,6 +110,21 @@ describe("streamingMean", () => {
       expectClose(result.mean, decodedMean(others.map((s) => updates[s]!), others.map((s) => weights[s]!), LENGTH), 4);
     });
 
+    it("an int8 value of code −128 just past the bound (127 steps of its scale are within it)", async () => {
+      const codec = CodecSpec.parse("int8");
+      const updates = [encodeUpdate(seededValues(LENGTH, 100, 0.9), "int8"), encodeUpdate(seededValues(LENGTH, 101, 0.5), "int8")];
+      const weights = [1, 1];
+      // Chunk 0 of site 1: scale 1/127.5, so 127 steps are 0.996 and −128 steps −1.004, past a bound of 1.
+      const bad = updates[1]!.slice();
+      const view = new DataView(bad.buffer);
+      view.setFloat32(16, 1 / 127.5, true);
+      view.setInt8(16 + 4, -128);
+      bad.set(createHash("sha256").update(bad.subarray(0, bad.length - 32)).digest(), bad.length - 32);
+      const sources = updates.map((bytes, s) => (s === 1 ? { id: "s1", weight: weights[1]!, open: async () => streamOf(bad, 1000) } : source(`s${s}`, bytes, weights[s]!)));
+      const result = await streamingMean(sources, { length: LENGTH, codec, maxAbs: 1 });
+      expect(result.rejected.map((r) => [r.source.id, r.error.code])).toEqual([["s1", "UPDATE_OUT_OF_RANGE"]]);
+    });
+
     it("an update whose bytes differ from its manifest's hash", async () => {
       const { codec, updates, weights } = round("int8", 3);
       const sources = updates.map((bytes, s) => ({ ...source(`s${s}`, bytes, weights[s]!), ...(s === 0 && { sha256: sha256Hex(updates[1]!) }) }));

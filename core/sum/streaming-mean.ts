@@ -269,7 +269,8 @@ function int8Largest(payload: DataView, values: number, chunkSize: number, bound
   let largest = 0;
   for (let start = 0, at = 0; start < values; start += chunkSize, at += 4 + chunkSize) {
     const scale = payload.getFloat32(at, true);
-    if (Math.abs(Math.fround(scale * 127)) <= bound) continue;
+    // Codes run from −128 to 127: a chunk is clear of the bound only if 128 steps of its scale are.
+    if (Math.abs(Math.fround(scale * 128)) <= bound) continue;
     const end = Math.min(values, start + chunkSize);
     for (let i = start; i < end; i++) largest = Math.max(largest, Math.abs(Math.fround(scale * payload.getInt8(at + 4 + i - start))));
   }

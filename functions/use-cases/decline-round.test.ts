@@ -64,6 +64,19 @@ describe("a site that declines a round for its privacy budget", () => {
     expect((await decline(h, a, 1, { round: 1, code: "TIRED", message: "x", privacy: spent(1) })).status).toBe(400);
   });
 
+  it("cannot then send an update to the round it declined, which would count it twice", async () => {
+    const h = new Harness();
+    const [a, b, c] = (await h.startTraining({ privacy: policy })) as [TestSite, TestSite, TestSite];
+    await decline(h, c, 1);
+    const late = await h.postUpdate(c, 1, await h.upload(c, 1, delta(3), 1));
+    expect(late).toMatchObject({ status: 409, body: { error: { code: "ROUND_DECLINED" } } });
+    // a alone does not close the round: b has neither sent nor declined.
+    await h.submit(a, 1, delta(1), 1);
+    expect(h.deps.queue.drain()).toEqual([]);
+    await h.submit(b, 1, delta(2), 1);
+    expect(await h.runJobs()).toEqual(["aggregated"]);
+  });
+
   it("cannot be client-level under SCAFFOLD, whose control deltas would leave the site without noise", async () => {
     const h = new Harness();
     await expect(h.startTraining({ privacy: { ...policy, level: "client" }, strategy: "scaffold" })).rejects.toThrow(/client-level privacy cannot be used with scaffold/);

@@ -7,6 +7,7 @@ import { readJson, writeJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
 import { queueIfReady } from "./queue-if-ready.ts";
 import { recordRejection } from "./record-rejection.ts";
+import { loadQuality } from "./quality.ts";
 
 /**
  * A site refuses the open round because training it would exceed its privacy budget. The refusal
@@ -18,6 +19,9 @@ export async function declineRound(deps: CoordinatorDeps, siteId: string, round:
   if (decline.round !== round) throw new ConsiliumError("ROUND_MISMATCH", `decline is for round ${decline.round}, path says ${round}`, 400);
   const { config, state } = await loadFederation(deps);
   if (!config.privacy) throw new ConsiliumError("NO_PRIVACY_POLICY", `federation ${config.id} has no privacy policy to decline a round under`, 422);
+  if ((await loadQuality(deps))?.excluded.includes(siteId)) {
+    throw new ConsiliumError("SITE_EXCLUDED", `site ${siteId} was excluded by the federation's data-quality checks`, 403);
+  }
   const record = state.phase === "training" ? await readJson(deps.store, keys.round(round), RoundRecord) : null;
   if (!record || record.status !== "open" || round !== state.round) throw new ConsiliumError("ROUND_CLOSED", `round ${round} is not open`, 409);
   if ((await deps.store.head(keys.updateManifest(round, siteId))) !== null) {

@@ -11,9 +11,12 @@ import { activeSites } from "./quality.ts";
  * round (its privacy budget). A round that every site declined waits for its deadline, which skips it.
  */
 export async function queueIfReady(deps: CoordinatorDeps, config: FederationConfig, round: number): Promise<boolean> {
-  const updates = (await deps.store.list(keys.updatesPrefix(round))).filter((k) => k.endsWith(".json")).length;
-  const declines = (await deps.store.list(keys.declinesPrefix(round))).length;
-  if (updates < quorumOf(config) && !(updates > 0 && updates + declines >= (await activeSites(deps, config)))) return false;
+  const siteOf = (prefix: string) => (k: string) => k.slice(prefix.length, -".json".length);
+  const updated = new Set((await deps.store.list(keys.updatesPrefix(round))).filter((k) => k.endsWith(".json")).map(siteOf(keys.updatesPrefix(round))));
+  const declined = new Set((await deps.store.list(keys.declinesPrefix(round))).map(siteOf(keys.declinesPrefix(round))));
+  // Distinct sites: one that declined and then sent an update anyway (refused, but a race can store both) counts once.
+  const accounted = new Set([...updated, ...declined]).size;
+  if (updated.size < quorumOf(config) && !(updated.size > 0 && accounted >= (await activeSites(deps, config)))) return false;
   await requestAggregation(deps, config.id, round);
   return true;
 }

@@ -34,6 +34,9 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   if (deps.clock.now() > record.deadline) {
     throw new ConsiliumError("DEADLINE_PASSED", `round ${round} stopped taking updates at its deadline, ${new Date(record.deadline).toISOString()}`, 409);
   }
+  if ((await deps.store.head(keys.decline(round, siteId))) !== null) {
+    throw new ConsiliumError("ROUND_DECLINED", `site ${siteId} declined round ${round} (its privacy budget) and cannot send an update to it`, 409);
+  }
   if ((await loadQuality(deps))?.excluded.includes(siteId)) {
     throw new ConsiliumError("SITE_EXCLUDED", `site ${siteId} was excluded by the federation's data-quality checks`, 403);
   }
