@@ -10,7 +10,16 @@ describe("privatiseUpdate", () => {
     expect(Array.from(privatiseUpdate(Float32Array.from([0.3, 0.4]), 1, 1, 4, zero))).toEqual([Math.fround(0.3), Math.fround(0.4)]);
   });
 
-  it("adds noise whose sum over the sites has standard deviation noiseMultiplier × clip", () => {
+  it("adds noise of standard deviation noiseMultiplier × clip to one update on its own (one share)", () => {
+    const rng = seededRandom(3);
+    const sent = privatiseUpdate(new Float32Array(20_000), 0.5, 2, 1, () => standardNormal(rng));
+    let sq = 0;
+    for (const v of sent) sq += v * v;
+    expect(Math.sqrt(sq / sent.length)).toBeGreaterThan(0.98);
+    expect(Math.sqrt(sq / sent.length)).toBeLessThan(1.02);
+  });
+
+  it("splits it into shares whose sum over the sites has standard deviation noiseMultiplier × clip", () => {
     const rng = seededRandom(7);
     const noise = () => standardNormal(rng);
     const sites = 9;

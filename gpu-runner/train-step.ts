@@ -118,7 +118,8 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
     : undefined;
   const result = localRound(task.layout, base, data, { ...opts, ...(dp && { dp }) }, await controlsFor(s, task, base.length));
   const trained = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
-  const update = privacy?.level === "client" && plan ? privatiseUpdate(trained, privacy.clip, plan.ledger.noiseMultiplier, privacy.sites, secureNormal) : trained;
+  // Each update carries the whole noise: the coordinator sees every update (no secure aggregation yet).
+  const update = privacy?.level === "client" && plan ? privatiseUpdate(trained, privacy.clip, plan.ledger.noiseMultiplier, 1, secureNormal) : trained;
   const { bytes, residual } = await encodeForTask(s, task, update);
   if (bytes.length !== task.upload.byteLength) throw new ConsiliumError("SIZE_MISMATCH", `encoded update is ${bytes.length} bytes, coordinator expects ${task.upload.byteLength}`, 400);
   // The spending is on record before anything it paid for leaves the site.
