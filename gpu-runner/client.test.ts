@@ -45,6 +45,29 @@ describe("CoordinatorClient.sendUpdate", () => {
       { code: "UPLOAD_FAILED", message: "upload of part 2 failed: HTTP 503 SlowDown" },
       { code: "UPLOAD_FAILED", message: "the store answered part 1 without an ETag" },
     ]);
-    expect(refused.sent.map(([n]) => n)).toEqual([1, 2]);
+    // A 503 is sent again twice before it counts; nothing after the refused part goes.
+    expect(refused.sent.map(([n]) => n)).toEqual([1, 2, 2, 2]);
+  });
+});
+
+describe("CoordinatorClient's requests to the store", () => {
+  const bytes = Uint8Array.from([1, 2, 3]);
+  const ref = { version: 2, url: "https://store.example/m.bin", byteLength: 3, sha256: "039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81" };
+
+  it("downloads again after a dropped connection or a 5xx, and says so after three failures", async () => {
+    let calls = 0;
+    const flaky = (async () => {
+      calls++;
+      if (calls === 1) throw new TypeError("fetch failed");
+      if (calls === 2) return new Response("busy", { status: 503 });
+      return new Response(bytes);
+    }) as typeof fetch;
+    expect([...(await new CoordinatorClient("https://c.example", "t", flaky).download(ref))]).toEqual([1, 2, 3]);
+    expect(calls).toBe(3);
+
+    const down = (async () => {
+      throw new TypeError("fetch failed");
+    }) as typeof fetch;
+    await expect(new CoordinatorClient("https://c.example", "t", down).download(ref)).rejects.toMatchObject({ code: "STORE_UNREACHABLE" });
   });
 });

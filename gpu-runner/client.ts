@@ -85,7 +85,7 @@ export class CoordinatorClient {
 
   /** Downloads a model through its presigned URL and checks it against the announced sha256. */
   async download(ref: ModelRef): Promise<Uint8Array> {
-    const res = await this.fetchFn(ref.url);
+    const res = await this.storeRequest(`model ${ref.version}`, () => this.fetchFn(ref.url));
     if (!res.ok) throw new ConsiliumError("MODEL_DOWNLOAD_FAILED", `model ${ref.version}: HTTP ${res.status}`, 502);
     const bytes = new Uint8Array(await res.arrayBuffer());
     this.traffic.down += bytes.length;
@@ -106,7 +106,7 @@ export class CoordinatorClient {
 
   /** Uploads an update straight to the store through the presigned URL. */
   async upload(url: string, bytes: Uint8Array): Promise<void> {
-    const res = await this.fetchFn(url, { method: "PUT", body: bytes, headers: { "content-length": String(bytes.length), "content-type": "application/octet-stream" } });
+    const res = await this.storeRequest("upload", () => this.fetchFn(url, { method: "PUT", body: bytes, headers: { "content-length": String(bytes.length), "content-type": "application/octet-stream" } }));
     if (!res.ok) throw new ConsiliumError("UPLOAD_FAILED", `upload failed: HTTP ${res.status} ${await res.text()}`, 502);
     this.traffic.up += bytes.length;
   }
@@ -120,7 +120,7 @@ export class CoordinatorClient {
     for (const { partNumber, url } of upload.parts) {
       const start = (partNumber - 1) * upload.partBytes;
       const body = bytes.subarray(start, Math.min(start + upload.partBytes, bytes.length));
-      const res = await this.fetchFn(url, { method: "PUT", body, headers: { "content-length": String(body.length) } });
+      const res = await this.storeRequest(`upload of part ${partNumber}`, () => this.fetchFn(url, { method: "PUT", body, headers: { "content-length": String(body.length) } }));
       if (!res.ok) throw new ConsiliumError("UPLOAD_FAILED", `upload of part ${partNumber} failed: HTTP ${res.status} ${await res.text()}`, 502);
       const etag = res.headers.get("etag");
       // In a browser the bucket's CORS rules must expose ETag; without it the upload cannot be completed.
@@ -129,5 +129,26 @@ export class CoordinatorClient {
       parts.push({ partNumber, etag });
     }
     return parts;
+  }
+
+  /**
+   * A request to the object store through a presigned URL, sent again (up to three times in all,
+   * 200 then 400 ms apart) when the connection fails or the store answers 5xx: both are
+   * idempotent, and a store under load drops connections. Other answers are the caller's to read.
+   */
+  private async storeRequest(what: string, send: () => Promise<Response>): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await send();
+        if (res.status < 500 || attempt >= 2) return res;
+        await res.body?.cancel();
+      } catch (err) {
+        if (attempt >= 2) {
+          const cause = err instanceof Error && err.cause ? ` (${String(err.cause)})` : "";
+          throw new ConsiliumError("STORE_UNREACHABLE", `${what}: ${String(err)}${cause}`, 503);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    }
   }
 }

@@ -35,6 +35,12 @@ export const SiteFlags = z
     "test-fraction": fractionFlag().optional(),
     seed: intFlag(0, 2 ** 32 - 1).default(1),
     "state-dir": textFlag().default(defaultStateDir),
+    "dp-max-epsilon": z
+      .string()
+      .regex(/^\s*(\d+\.?\d*|\.\d+)\s*$/, "expected a positive number")
+      .transform(Number)
+      .pipe(z.number().positive("expected a positive number").max(1000))
+      .optional(),
     backend: choiceFlag(BackendName).optional(),
     "dataset-site": choiceFlag(datasetSites).optional(),
     verbose: boolFlag(),
@@ -56,6 +62,7 @@ export const siteSpec: CommandSpec<typeof SiteFlags> = {
     "test-fraction": { type: "string", value: "F", help: "without --test: share of --data held out, drawn uniformly at random by --seed (default 0.3)" },
     seed: { type: "string", value: "S", help: "seed of the train/test split (default 1)" },
     "state-dir": { type: "string", value: "DIR", help: `where the personal model is kept (default ${defaultStateDir})` },
+    "dp-max-epsilon": { type: "string", value: "E", env: "CONSILIUM_DP_MAX_EPSILON", help: "under a privacy policy, this hospital's own cap on ε when it is below the consortium's: rounds past it are declined" },
     backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")} (default: the fastest that loads)` },
     "dataset-site": { type: "string", value: "NAME:SITE", help: `instead of --data, one hospital of a shipped dataset with its FLamby split: ${datasetSites.join(", ")}` },
     verbose: { type: "boolean", help: "print the runner's info lines" },
@@ -151,7 +158,8 @@ export async function siteCommand(argv: readonly string[], options: SiteCommandO
       return task;
     }
   })(flags.coordinator, flags.token);
-  const evaluation = await runSite({ siteId, client, data, stateDir, logger: ioLogger(io, flags.verbose), signal: options.signal, onEvent: reporter(io, () => rounds) }).catch((err: unknown) => {
+  const cap = flags["dp-max-epsilon"];
+  const evaluation = await runSite({ siteId, client, data, stateDir, ...(cap !== undefined && { privacyCap: cap }), logger: ioLogger(io, flags.verbose), signal: options.signal, onEvent: reporter(io, () => rounds) }).catch((err: unknown) => {
     if (err instanceof ConsiliumError && err.code === "COORDINATOR_UNREACHABLE") throw new Error(`cannot reach the coordinator at ${flags.coordinator} (${err.message})`);
     throw err;
   });

@@ -29,16 +29,22 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
   if (reported.length < config.expectedSites) return { kind: "waiting" };
   if ((await deps.store.head(keys.preprocessing)) === null) {
     const all = await Promise.all(reported.map(async (k) => ({ siteId: k.slice(keys.statsPrefix.length, -".json".length), stats: await mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k) })));
-    // The checks run once, on every site's statistics; an excluded site's do not shape the preprocessing.
-    await writeJson(deps.store, keys.quality, qualityReport(config.quality?.policy ?? "warn", all), { ifAbsent: true });
-    const quality = await mustReadJson(deps.store, keys.quality, QualityReport, "CORRUPT_STATE", "quality report");
-    for (const f of quality.flags) deps.logger.warn("data-quality flag", { siteId: f.siteId, check: f.check, reason: f.reason });
+    // The checks run on every site's statistics; an excluded site's do not shape the preprocessing.
+    const fresh = qualityReport(config.quality?.policy ?? "warn", all);
+    const mergeWithout = (excluded: readonly string[]) => mergeSiteStats(all.filter((s) => !excluded.includes(s.siteId)).map((s) => s.stats), config.features);
     let merged: Preprocessing;
     try {
-      merged = mergeSiteStats(all.filter((s) => !quality.excluded.includes(s.siteId)).map((s) => s.stats), config.features);
+      merged = mergeWithout(fresh.excluded);
     } catch (err) {
+      // Blocked: nothing is kept, so a changed set of statistics is checked afresh.
       return { kind: "blocked", failure: await recordStatsFailure(deps, err instanceof Error ? err.message : String(err)) };
     }
+    // Written once, with the preprocessing it excludes for: a completer that lost the race goes on from the first report.
+    if (await writeJson(deps.store, keys.quality, fresh, { ifAbsent: true })) {
+      for (const f of fresh.flags) deps.logger.warn("data-quality flag", { siteId: f.siteId, check: f.check, reason: f.reason });
+    }
+    const quality = await mustReadJson(deps.store, keys.quality, QualityReport, "CORRUPT_STATE", "quality report");
+    if (quality.excluded.join() !== fresh.excluded.join()) merged = mergeWithout(quality.excluded);
     await writeJson(deps.store, keys.preprocessing, merged, { ifAbsent: true });
     await deps.store.delete(keys.statsFailure);
   }
