@@ -232,14 +232,15 @@ function printReport(report: Report, line: (s: string) => void, tty: boolean): v
   for (const r of report.runs) {
     if (r.malicious.length > 0) line(`seed ${r.seed}: malicious sites ${r.malicious.join(", ")}`);
     if (r.quarantined) line(`seed ${r.seed}: quarantined ${r.quarantined.length === 0 ? "none" : r.quarantined.map((id) => `${id} (from round ${r.firstQuarantined?.[id] ?? "?"})`).join(", ")}`);
+    const nameOf = (id: string) => r.sites.find((s) => s.id === id)?.name ?? id;
     for (const f of r.quality?.flags ?? []) {
       const excluded = r.quality?.excluded.includes(f.siteId) ? " [excluded]" : "";
-      line(`seed ${r.seed}: data quality, ${f.siteId}${excluded}: ${f.reason}`);
+      line(`seed ${r.seed}: data quality, ${nameOf(f.siteId)}${excluded}: ${f.reason}`);
     }
     if (r.quality?.note) line(`seed ${r.seed}: data quality: ${r.quality.note}`);
     for (const p of r.privacy ?? []) {
       const refused = p.refusedRounds.length > 0 ? `; refused rounds ${p.refusedRounds.join(", ")}` : "";
-      line(`seed ${r.seed}: ${p.siteId} spent ε ${p.epsilon.toFixed(3)} of ${p.budget} at δ ${p.delta} (${p.level} level, noise multiplier ${p.noiseMultiplier.toFixed(3)})${refused}`);
+      line(`seed ${r.seed}: ${nameOf(p.siteId)} spent ε ${p.epsilon.toFixed(3)} of ${p.budget} at δ ${p.delta} (${p.level} level, noise multiplier ${p.noiseMultiplier.toFixed(3)})${refused}`);
     }
   }
   line(`federated/centralized mean site accuracy ${fmt(report.federatedToCentralized, n)}; bytes up ${whole(report.bytes.up, n)}, down ${whole(report.bytes.down, n)}; rejected inputs ${whole(report.rejections, n)}; backend ${report.backend}; ${fmt(report.wallSeconds, n)} s per run`);
