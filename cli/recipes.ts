@@ -107,7 +107,14 @@ export async function loadFhirDataset(o: FhirOptions): Promise<LoadedData> {
     const label = (i: number) => String(labelOf(table.rows[i]?.[col] ?? "", features.label, features.missingTokens));
     const { train, test } = trainTestSplit(Array.from(table.rows.keys()), label, o.testFraction, rng);
     notes.push(mappingNote(name, report));
-    return { name, train: subset(table, train), test: subset(table, test) };
+    // What the data model refused as out of range goes with the site's statistics to the quality checks.
+    const outOfRange = Object.fromEntries(
+      Object.entries(report.features).flatMap(([feature, f]) => {
+        const count = f.dropped["out-of-range"] ?? 0;
+        return count > 0 && f.outOfRangeMean !== undefined ? [[feature, { count, mean: f.outOfRangeMean }]] : [];
+      }),
+    );
+    return { name, train: subset(table, train), test: subset(table, test), ...(Object.keys(outOfRange).length > 0 && { outOfRange }) };
   });
   return { name: o.dir, sites: split, features, recipe: defaultRecipe, notes };
 }

@@ -26,6 +26,7 @@ export const WorkerInput = z.object({
       test: TableData,
       attack: z.string().optional(),
       privacyCap: z.number().positive().optional(),
+      outOfRange: z.record(z.string(), z.object({ count: z.number().int().nonnegative(), mean: z.number() })).optional(),
     }),
   ),
 });
@@ -46,7 +47,7 @@ if (port) {
         runSite({
           siteId: s.siteId,
           client: new CoordinatorClient(input.coordinatorUrl, s.token),
-          data: { train: s.train, test: s.test },
+          data: { train: s.train, test: s.test, ...(s.outOfRange && { outOfRange: s.outOfRange }) },
           stateDir: s.stateDir,
           attack: s.attack === undefined ? undefined : parseAttack(s.attack),
           ...(s.privacyCap !== undefined && { privacyCap: s.privacyCap }),

@@ -80,6 +80,7 @@ interface EnrolledSite {
   readonly attack?: string;
   /** This site's own cap on ε (`SimulationPlan.privacyCaps`). */
   readonly privacyCap?: number;
+  readonly outOfRange?: SiteData["outOfRange"];
 }
 
 /** Every runner in this thread, concurrently; the first failure stops the others. */
@@ -143,7 +144,11 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
     const sites: EnrolledSite[] = plan.sites.map((site, index) => {
       const { siteId, token } = enrolled[index] ?? { siteId: "", token: "" };
       const privacyCap = plan.privacyCaps?.[index];
-      return { index, siteId, token, stateDir: join(stateRoot, siteId), train: site.train, test: site.test, attack: attacked.get(index), ...(privacyCap !== undefined && { privacyCap }) };
+      return {
+        index, siteId, token, stateDir: join(stateRoot, siteId), train: site.train, test: site.test, attack: attacked.get(index),
+        ...(privacyCap !== undefined && { privacyCap }),
+        ...(site.outOfRange && { outOfRange: site.outOfRange }),
+      };
     });
     const workers = plan.workers ?? 0;
     if (workers > 0) {

@@ -5,7 +5,8 @@
  */
 import { ConsiliumError } from "../core/errors.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
-import { computeSiteStats } from "../core/preprocess/site-stats.ts";
+import { computeSiteStats, withOutOfRange } from "../core/preprocess/site-stats.ts";
+import type { SiteData } from "./data/builtin-datasets.ts";
 import type { Table } from "../core/preprocess/table.ts";
 import { z } from "zod";
 import { SiteEvaluation, type Task } from "../core/schemas/task.ts";
@@ -27,7 +28,7 @@ export type RunnerEvent = z.infer<typeof RunnerEvent>;
 export interface SiteRunnerOptions {
   readonly siteId: string;
   readonly client: CoordinatorClient;
-  readonly data: { readonly train: Table; readonly test: Table };
+  readonly data: { readonly train: Table; readonly test: Table; readonly outOfRange?: SiteData["outOfRange"] };
   /** Where the personal head and last global body are kept; nothing is written without it. */
   readonly stateDir?: string;
   readonly logger?: Logger;
@@ -65,7 +66,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
     }
     try {
       if (task.kind === "stats") {
-        const stats = computeSiteStats(data.train, task.features);
+        const stats = withOutOfRange(computeSiteStats(data.train, task.features), data.outOfRange);
         await client.postStats(stats);
         options.onEvent?.({ kind: "stats", rows: stats.rows });
       } else if (task.kind === "train") {
@@ -93,3 +94,4 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
   }
   return evaluation;
 }
+

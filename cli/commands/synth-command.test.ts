@@ -2,6 +2,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { computeSiteStats, withOutOfRange } from "../../core/preprocess/site-stats.ts";
+import { assessSites } from "../../core/quality/assess-sites.ts";
 import { loadFhirDataset } from "../recipes.ts";
 import { synthCommand } from "./synth-command.ts";
 
@@ -33,6 +35,18 @@ describe("consilium synth, then simulate --fhir's loader", () => {
     data.sites.forEach((s, k) => expect(s.train.rows.length + s.test.rows.length).toBe(manifest.sites[k]!.patients));
     expect(data.features.features.map((f) => f.name)).toContain("chol");
     expect(data.notes?.[0]).toMatch(/^site-01: \d+ patients, [\d,]+ resources read, [\d,]+ not used \(/);
+  });
+
+  it("gives the quality checks what they need to name a planted unit error", async () => {
+    // Ten hospitals; by default site-02 records cholesterol in mmol/L but declares mg/dL.
+    const d = await dir();
+    await synthCommand(["--sites", "10", "--patients", "6000", "--seed", "2", "--out", d], { io: quiet });
+    const data = await loadFhirDataset({ dir: d, testFraction: 0.3, seed: 1 });
+    expect(data.sites[1]?.outOfRange?.chol?.count).toBeGreaterThan(0);
+    const flags = assessSites(data.sites.map((s) => ({ siteId: s.name, stats: withOutOfRange(computeSiteStats(s.train, data.features), s.outOfRange) })));
+    const chol = flags.filter((f) => f.feature === "chol");
+    expect(chol.map((f) => [f.siteId, f.check])).toEqual([["site-02", "unit"]]);
+    expect(chol[0]?.reason).toMatch(/^chol: 100% of readings outside the data model's range vs 0% at the other sites; .*close to the factor 38\.67 between mg\/dL and mmol\/L of cholesterol/);
   });
 
   it("refuses fewer patients than sites", async () => {

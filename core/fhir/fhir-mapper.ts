@@ -11,7 +11,7 @@ import type { Cdm } from "./cdm.ts";
 import { compileCdm, type CompiledCdm } from "./compile-cdm.ts";
 import { ageInYears, parseFhirDateTime } from "./fhir-date.ts";
 import { bump, type DropReason, type FeatureCounts, type MappingReport, type ReasonCounts, type ResourceCounts } from "./mapping-report.ts";
-import { codedValue, quantityValue } from "./observation-value.ts";
+import { codedValue, convertedQuantity, quantityValue } from "./observation-value.ts";
 import { BundlePart, ConditionPart, ObservationPart, PatientPart } from "./resources.ts";
 
 export interface FhirTable {
@@ -62,6 +62,8 @@ export function createFhirMapper(cdm: Cdm): FhirMapper {
   const aliases = new Map<string, string>();
   const resources: Record<string, ResourceCounts> = Object.create(null);
   const featureDropped: ReasonCounts[] = c.names.map(() => ({}));
+  /** Sum of the readings each feature refused as out of range, in its unit. */
+  const outOfRangeSum: number[] = c.names.map(() => 0);
   const acceptStatus = new Set<string>(cdm.observationStatus);
   let finished = false;
 
@@ -111,6 +113,7 @@ export function createFhirMapper(cdm: Cdm): FhirMapper {
       const reason = typeof value === "number" ? (time < slot.from || time > slot.to ? "outside-window" : undefined) : value;
       if (reason !== undefined) {
         bump(featureDropped[slot.owner]!, reason);
+        if (reason === "out-of-range" && slot.kind === "quantity") outOfRangeSum[slot.owner]! += convertedQuantity(slot, o) ?? 0;
         first ??= reason;
         continue;
       }
@@ -207,7 +210,10 @@ export function createFhirMapper(cdm: Cdm): FhirMapper {
     let conditions = 0;
     const rows: string[][] = [];
     const patientIds: string[] = [];
-    const features: FeatureCounts[] = c.names.map((_, k) => ({ present: 0, missing: 0, dropped: featureDropped[k]! }));
+    const features: FeatureCounts[] = c.names.map((_, k) => {
+      const refused = featureDropped[k]!["out-of-range"] ?? 0;
+      return { present: 0, missing: 0, dropped: featureDropped[k]!, ...(refused > 0 && outOfRangeSum[k] !== 0 && { outOfRangeMean: outOfRangeSum[k]! / refused }) };
+    });
     for (const key of patientKeys) {
       const s = subjects.get(key)!;
       observations += s.observations;

@@ -99,6 +99,8 @@ describe("the mapping report", () => {
       present: 1,
       missing: 1,
       dropped: { "missing-value": 1, "censored-value": 1, "unit-not-convertible": 1, "out-of-range": 1, "outside-window": 1 },
+      // The one out-of-range reading, in mg/dL: what a unit error would show.
+      outOfRangeMean: 5.2,
     });
     expect(report.features.age).toEqual({ present: 1, missing: 1, dropped: { "missing-value": 1 } });
     expect(report.features.male).toEqual({ present: 1, missing: 1, dropped: { "out-of-range": 1 } });

@@ -48,6 +48,8 @@ export const FeatureCounts = z.object({
   missing: count,
   /** Readings in this feature's code set that it refused, by reason (one resource may count in several features). */
   dropped: ReasonCounts,
+  /** The mean, in the feature's unit, of the readings refused as out of range (a unit error shows here). */
+  outOfRangeMean: z.number().optional(),
 });
 export type FeatureCounts = z.infer<typeof FeatureCounts>;
 

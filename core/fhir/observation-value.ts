@@ -17,6 +17,13 @@ export function quantityValue(slot: QuantitySlot, o: ObservationPart): number | 
   return value < slot.min || value > slot.max ? "out-of-range" : value;
 }
 
+/** The reading in the slot's unit whatever its range (for reporting readings refused as out of range), or undefined. */
+export function convertedQuantity(slot: QuantitySlot, o: ObservationPart): number | undefined {
+  const q = o.valueQuantity;
+  if (q?.value === undefined) return undefined;
+  return convert(slot, q.value, q.code) ?? convert(slot, q.value, q.unit);
+}
+
 /** `value` in `unit` converted to the slot's unit; undefined when the unit is neither it nor declared. */
 function convert(slot: QuantitySlot, value: number, unit: string | undefined): number | undefined {
   if (unit === undefined) return undefined;

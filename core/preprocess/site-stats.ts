@@ -51,3 +51,17 @@ export function computeSiteStats(table: Table, spec: FeatureSpec): SiteStats {
   }
   return { rows: labelled.length, positives, features };
 }
+
+/**
+ * The site's statistics with what its data model refused as out of range (FHIR sources: count and
+ * mean per numeric feature, over all the site's readings), for the data-quality checks.
+ */
+export function withOutOfRange(stats: SiteStats, outOfRange?: Readonly<Record<string, { readonly count: number; readonly mean: number }>>): SiteStats {
+  if (!outOfRange) return stats;
+  const features = { ...stats.features };
+  for (const [name, refused] of Object.entries(outOfRange)) {
+    const f = features[name];
+    if (f?.kind === "numeric" && refused.count > 0) features[name] = { ...f, outOfRange: { count: refused.count, mean: refused.mean } };
+  }
+  return { ...stats, features };
+}

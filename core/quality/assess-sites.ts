@@ -12,8 +12,12 @@ import type { NumericStats, SiteStats } from "../schemas/site-stats.ts";
 
 export const QualityFlag = z.object({
   siteId: z.string(),
-  /** prevalence: label rate; missing: missing rate; zeros: share of exact zeros; unit: the mean is another unit's; shift: the mean is off; constant: one value only. */
-  check: z.enum(["prevalence", "missing", "zeros", "unit", "shift", "constant"]),
+  /**
+   * prevalence: label rate; missing: missing rate; range: readings refused as outside the data
+   * model's range; zeros: share of exact zeros; unit: the values (kept or refused) are another
+   * unit's; shift: the mean is off; constant: one value only.
+   */
+  check: z.enum(["prevalence", "missing", "range", "zeros", "unit", "shift", "constant"]),
   feature: z.string().optional(),
   reason: z.string(),
   /** The statistic behind the flag: a two-proportion z, a standardised mean difference, or a unit ratio. */
@@ -91,7 +95,27 @@ function unitOf(ratio: number, tolerance: number): { factor: number; units: stri
   return null;
 }
 
+/** Most of a site's readings refused as out of range where the others' rarely are: a unit error when their mean is a known factor away. */
+function rangeFlag(t: QualityThresholds, siteId: string, feature: string, mine: NumericStats, theirs: NumericStats): QualityFlag | null {
+  const refused = mine.outOfRange;
+  if (!refused || refused.count === 0) return null;
+  const share = refused.count / (refused.count + mine.count);
+  const elsewhere = (theirs.outOfRange?.count ?? 0) / ((theirs.outOfRange?.count ?? 0) + theirs.count);
+  if (share < 0.5 || elsewhere > 0.1 || share - elsewhere < t.rateGap) return null;
+  const head = `${feature}: ${pct(share)} of readings outside the data model's range vs ${pct(elsewhere)} at the other sites`;
+  const ratio = refused.mean !== 0 ? theirs.mean / refused.mean : Number.NaN;
+  const unit = Number.isFinite(ratio) && ratio > 0 ? unitOf(ratio, t.unitTolerance) : null;
+  if (unit) {
+    const how = unit.larger ? `${num(1 / ratio)}× larger` : `${num(ratio)}× smaller`;
+    return { siteId, feature, check: "unit", reason: `${head}; they average ${num(refused.mean)} vs ${num(theirs.mean)}, ${how}: close to the factor ${unit.factor} between ${unit.units}. Recorded in another unit?`, score: ratio };
+  }
+  return { siteId, feature, check: "range", reason: `${head}; they average ${num(refused.mean)} vs ${num(theirs.mean)}`, score: share };
+}
+
 function numericFlags(t: QualityThresholds, siteId: string, feature: string, mine: NumericStats, theirs: NumericStats): QualityFlag[] {
+  // Readings refused as out of range leave the site's values missing: the range flag says why, the missing one would not.
+  const range = rangeFlag(t, siteId, feature, mine, theirs);
+  if (range) return [range];
   const flags: QualityFlag[] = [];
   const f = { siteId, feature };
   const seen = (s: NumericStats) => ({ hits: s.missing, of: s.missing + s.count });
@@ -148,7 +172,13 @@ export function assessSites(sites: readonly { readonly siteId: string; readonly 
         if (numeric.length === 0) continue;
         const pooled = numeric.reduce((a, b) => {
           const merged = mergeMoments(a, b);
-          return { ...merged, ...(a.zeros !== undefined && b.zeros !== undefined && { zeros: a.zeros + b.zeros }) };
+          const refused = (a.outOfRange?.count ?? 0) + (b.outOfRange?.count ?? 0);
+          const refusedMean = refused === 0 ? 0 : ((a.outOfRange?.count ?? 0) * (a.outOfRange?.mean ?? 0) + (b.outOfRange?.count ?? 0) * (b.outOfRange?.mean ?? 0)) / refused;
+          return {
+            ...merged,
+            ...(a.zeros !== undefined && b.zeros !== undefined && { zeros: a.zeros + b.zeros }),
+            ...(refused > 0 && { outOfRange: { count: refused, mean: refusedMean } }),
+          };
         });
         flags.push(...numericFlags(thresholds, siteId, feature, mine, pooled));
       } else {

@@ -11,6 +11,11 @@ export const NumericStats = z.object({
   missing: count,
   /** Values that are exactly 0 (among `count`), for the data-quality checks; absent from older sites. */
   zeros: count.optional(),
+  /**
+   * Readings the site's data model refused as outside the feature's allowed range (FHIR sources),
+   * and their mean in the feature's unit: a unit error shows here rather than in `mean`.
+   */
+  outOfRange: z.object({ count, mean: z.number() }).optional(),
 });
 export type NumericStats = z.infer<typeof NumericStats>;
 

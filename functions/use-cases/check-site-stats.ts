@@ -16,6 +16,7 @@ export function statsProblem(stats: SiteStats): string | null {
       if (!Number.isFinite(f.mean) || !Number.isFinite(f.m2)) return `feature "${name}" has a mean or m2 that is not finite`;
       if (f.count + f.missing !== stats.rows) return `feature "${name}" counts ${f.count} values and ${f.missing} missing, not the ${stats.rows} rows`;
       if (f.zeros !== undefined && f.zeros > f.count) return `feature "${name}" counts ${f.zeros} zeros among ${f.count} values`;
+      if (f.outOfRange !== undefined && !Number.isFinite(f.outOfRange.mean)) return `feature "${name}" has an out-of-range mean that is not finite`;
     } else {
       const levels = Object.values(f.counts);
       if (levels.length > MAX_LEVELS) return `feature "${name}" has ${levels.length} levels, more than ${MAX_LEVELS}`;

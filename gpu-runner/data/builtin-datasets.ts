@@ -12,6 +12,8 @@ export interface SiteData {
   readonly name: string;
   readonly train: Table;
   readonly test: Table;
+  /** Per numeric feature, readings the data model refused as out of range, and their mean (FHIR sources). */
+  readonly outOfRange?: Readonly<Record<string, { readonly count: number; readonly mean: number }>>;
 }
 
 export const datasetsDir = fileURLToPath(new URL("../../datasets/", import.meta.url));
