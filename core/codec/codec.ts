@@ -70,9 +70,11 @@ export interface Codec {
   seed?(payload: DataView): number;
   /**
    * The largest magnitude the payload decodes to, without writing the decoded vector: how an
-   * aggregator that reads a codec whole (no `pieceUnit`) checks the federation's value bound.
+   * aggregator checks the federation's value bound. With `bound`, a codec may skip what cannot
+   * pass it (int8: a chunk whose scale keeps every code within it) and answer a smaller number;
+   * the answer is above `bound` exactly when some value is.
    */
-  largest?(payload: DataView, length: number, param: number): number;
+  largest?(payload: DataView, length: number, param: number, bound?: number): number;
   /** Writes the decoded values into `out` (which has exactly `length` elements). */
   decode(payload: DataView, length: number, param: number, out: Float32Array): void;
   /** `out[i] += weight * value[i]`, giving the same float32 results as `decode` then axpy. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../model/init-params.ts";
+import { openContainer } from "./container.ts";
 import { decodeUpdate } from "./decode-update.ts";
 import { encodeUpdate } from "./encode-update.ts";
 import { encodedSize } from "./encoded-size.ts";
@@ -213,5 +214,16 @@ describe("int8 codec", () => {
       message: "update value at index 1 decodes to -Infinity (scale 2.6793883890187504e+36 × code -128)",
     });
     expect(Array.from(decoded)).toEqual([3.4028232635611926e38, -3.4028232635611926e38]);
+  });
+
+  it("says how large its values are: exactly without a bound, and above a bound exactly when a value is", () => {
+    const values = seededValues(1000, 21, 3);
+    const bytes = encodeUpdate(values, "int8", { chunkSize: 100 });
+    const { codec, payload } = openContainer(bytes);
+    const decoded = decodeUpdate(bytes).values;
+    const max = decoded.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(codec.largest!(payload, 1000, 100)).toBe(max);
+    expect(codec.largest!(payload, 1000, 100, max)).toBeLessThanOrEqual(max);
+    expect(codec.largest!(payload, 1000, 100, max * 0.99)).toBeGreaterThan(max * 0.99);
   });
 });

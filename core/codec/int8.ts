@@ -69,6 +69,18 @@ export const int8: Codec = {
     return undefined;
   },
 
+  largest(payload, length, chunkSize, bound = -1) {
+    let largest = 0;
+    for (let start = 0, at = 0; start < length; start += chunkSize, at += 4 + chunkSize) {
+      const scale = payload.getFloat32(at, true);
+      // Codes run from −128 to 127: a chunk is clear of the bound only if 128 steps of its scale are.
+      if (Math.abs(Math.fround(scale * 128)) <= bound) continue;
+      const end = Math.min(start + chunkSize, length);
+      for (let i = start; i < end; i++) largest = Math.max(largest, Math.abs(Math.fround(scale * payload.getInt8(at + 4 + i - start))));
+    }
+    return largest;
+  },
+
   decode(payload, length, chunkSize, out) {
     for (let start = 0, at = 0; start < length; start += chunkSize) {
       const end = Math.min(start + chunkSize, length);

@@ -216,7 +216,7 @@ async function sumInPieces(group: readonly UpdateSource[], total: number, arena:
         const problem = plan.codec.checkPayload(payload, n, plan.param);
         if (problem !== undefined) throw new Rejected(source, new UpdateFormatError(problem.code, `${problem.message} (in the values from ${start})`));
         if (scratch === undefined) {
-          const largest = int8Largest(payload, n, plan.param, plan.maxAbs);
+          const largest = plan.codec.largest!(payload, n, plan.param, plan.maxAbs);
           if (largest > plan.maxAbs) throw new Rejected(source, outOfRange(largest, plan.maxAbs));
         } else {
           const values = scratch.subarray(0, n);
@@ -258,23 +258,6 @@ async function sumWhole(source: UpdateSource, total: number, arena: SumArena, pl
   } finally {
     await opened.reader.close();
   }
-}
-
-/**
- * The largest magnitude among the chunks of an int8 piece whose scale could take a value past
- * `bound`, 0 when none could: above `bound` exactly when some value of the piece is. So the
- * usual update costs one read per chunk, not one per value.
- */
-function int8Largest(payload: DataView, values: number, chunkSize: number, bound: number): number {
-  let largest = 0;
-  for (let start = 0, at = 0; start < values; start += chunkSize, at += 4 + chunkSize) {
-    const scale = payload.getFloat32(at, true);
-    // Codes run from −128 to 127: a chunk is clear of the bound only if 128 steps of its scale are.
-    if (Math.abs(Math.fround(scale * 128)) <= bound) continue;
-    const end = Math.min(values, start + chunkSize);
-    for (let i = start; i < end; i++) largest = Math.max(largest, Math.abs(Math.fround(scale * payload.getInt8(at + 4 + i - start))));
-  }
-  return largest;
 }
 
 function maxAbs(values: Float32Array): number {
