@@ -8,7 +8,7 @@ import { poison, type Attack } from "./attack.ts";
 import { privatiseUpdate } from "./client-dp.ts";
 import { loadLedger, planRound, recordRound, saveLedger, spentOf, type PrivacyLedger, type RoundPlan } from "./privacy-ledger.ts";
 import { secureNormal, secureUniform } from "./secure-noise.ts";
-import type { PrivacySpent, TaskPrivacy } from "../core/schemas/privacy.ts";
+import type { PrivacyPolicy, PrivacySpent } from "../core/schemas/privacy.ts";
 import { fetchModel } from "./fetch-model.ts";
 import { localRound, type Controls } from "./local-round.ts";
 import { scoreRows } from "./score-rows.ts";
@@ -153,7 +153,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
 }
 
 /** The round's privacy plan against the site's ledger (from memory, else its state folder). */
-async function planFor(s: SiteSession, task: TrainTask, privacy: TaskPrivacy, rows: number): Promise<RoundPlan> {
+async function planFor(s: SiteSession, task: TrainTask, privacy: PrivacyPolicy, rows: number): Promise<RoundPlan> {
   const saved = s.ledger ?? (s.stateDir ? await loadLedger(s.stateDir) : null);
   const opts = roundOptions(task.training, task.round, task.rounds, () => 0);
   const steps = privacy.level === "sample" ? (opts.steps ?? Math.ceil(rows / opts.batchSize) * opts.epochs) : 1;

@@ -43,6 +43,11 @@ export const DownlinkCodec = CodecSpecText.refine((spec) => !spec.startsWith("ra
   message: "random-k cannot compress the down-link (its rescaled deltas overshoot the model); use int8, int4, float16 or topk",
 });
 
+/** The down-link's codec spec: the federation's, else the update codec (int8 for random-k, which the down-link cannot use). */
+export function downlinkCodecOf(config: { readonly codec: string; readonly downlinkCodec?: string }): string {
+  return config.downlinkCodec ?? (config.codec.startsWith("randk") ? "int8" : config.codec);
+}
+
 /** The bound on update values when a federation's config sets none; deltas of a sane round are orders of magnitude below. */
 export const DEFAULT_MAX_UPDATE_ABS = 1e4;
 

@@ -20,10 +20,6 @@ export const PrivacyPolicy = z.object({
 });
 export type PrivacyPolicy = z.infer<typeof PrivacyPolicy>;
 
-/** The policy as a training task carries it, with the number of sites that share client-level noise. */
-export const TaskPrivacy = PrivacyPolicy.extend({ sites: z.number().int().positive() });
-export type TaskPrivacy = z.infer<typeof TaskPrivacy>;
-
 /** A site's privacy ledger in brief: ε spent so far (this round included), at δ, against its budget. */
 export const PrivacySpent = z.object({
   level: z.enum(["sample", "client"]),

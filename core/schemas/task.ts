@@ -8,7 +8,7 @@ import { TrainingConfig } from "./federation.ts";
 import { Preprocessing } from "./preprocessing.ts";
 import { SubmittedCounts } from "./round.ts";
 import { UploadTarget } from "./upload.ts";
-import { TaskPrivacy } from "./privacy.ts";
+import { PrivacyPolicy } from "./privacy.ts";
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -62,7 +62,7 @@ export const Task = z.discriminatedUnion("kind", [
     /** `taskSeed(federation seed, round)`; the round's rand-k seed is `sharedSeed(seed)`. */
     seed: z.number().int().nonnegative(),
     /** The federation's privacy policy: the site trains privately and keeps its ledger. */
-    privacy: TaskPrivacy.optional(),
+    privacy: PrivacyPolicy.optional(),
   }),
   z.object({
     kind: z.literal("evaluate"),

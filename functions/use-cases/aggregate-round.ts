@@ -6,7 +6,7 @@ import { applyReputation } from "../../core/scoring/reputation.ts";
 import { encodeState } from "../../core/strategy/state-codec.ts";
 import type { AggregateResult, SiteUpdate, Strategy, StrategyState } from "../../core/strategy/strategy.ts";
 import { CodecSpec, formatCodecSpec } from "../../core/codec/index.ts";
-import type { FederationConfig } from "../../core/schemas/federation.ts";
+import { downlinkCodecOf, type FederationConfig } from "../../core/schemas/federation.ts";
 import type { PrivacySpent } from "../../core/schemas/privacy.ts";
 import type { Reputation } from "../../core/scoring/index.ts";
 import { streamingMean, type UpdateSource } from "../../core/sum/streaming-mean.ts";
@@ -243,7 +243,7 @@ async function downlink(
   held: Float32Array,
   target: Float32Array,
 ): Promise<{ model: Float32Array; delta?: DownlinkDelta }> {
-  const spec = CodecSpec.parse(config.downlinkCodec ?? (config.codec.startsWith("randk") ? "int8" : config.codec));
+  const spec = CodecSpec.parse(downlinkCodecOf(config));
   if (spec.name === "float32") return { model: target };
   const residual = await loadDownlinkResidual(deps, baseVersion, held.length);
   const rng = seededRandom((taskSeed(config.seed, round) ^ DOWNLINK_SEED) >>> 0);

@@ -12,7 +12,7 @@ import { completeStats } from "./complete-stats.ts";
 import { loadFederation } from "./load-federation.ts";
 import { controlRef, modelRef } from "./models.ts";
 import { presignUpload } from "./upload-plan.ts";
-import { activeSites, loadQuality } from "./quality.ts";
+import { loadQuality } from "./quality.ts";
 
 /** What one site should do now, with presigned URLs scoped to it, its round and its size. */
 export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<Task> {
@@ -55,7 +55,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     federation: config.id,
     upload,
     seed: taskSeed(config.seed, round.round),
-    ...(config.privacy && { privacy: { ...config.privacy, sites: await activeSites(deps, config) } }),
+    ...(config.privacy && { privacy: config.privacy }),
   };
 }
 
