@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -47,6 +47,14 @@ describe("consilium synth, then simulate --fhir's loader", () => {
     const chol = flags.filter((f) => f.feature === "chol");
     expect(chol.map((f) => [f.siteId, f.check])).toEqual([["site-02", "unit"]]);
     expect(chol[0]?.reason).toMatch(/^chol: 100% of readings outside the data model's range vs 0% at the other sites; .*close to the factor 38\.67 between mg\/dL and mmol\/L of cholesterol/);
+  });
+
+  it("says what is wrong with a FHIR directory it cannot use", async () => {
+    const d = await dir();
+    await expect(loadFhirDataset({ dir: join(d, "absent"), testFraction: 0.3, seed: 1 })).rejects.toThrow(/^cannot read the FHIR directory .*absent/);
+    await expect(loadFhirDataset({ dir: d, testFraction: 0.3, seed: 1 })).rejects.toThrow(/has no site directories$/);
+    await writeFile(join(d, "cdm.json"), JSON.stringify({ features: [] }));
+    await expect(loadFhirDataset({ dir: d, testFraction: 0.3, seed: 1 })).rejects.toThrow(/cdm\.json is not a common data model:/);
   });
 
   it("refuses fewer patients than sites", async () => {

@@ -8,6 +8,7 @@
 import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { z } from "zod";
 import { Cdm } from "../../core/fhir/cdm.ts";
 import { mapBundle, mapNdjson } from "../../core/fhir/map-bundle.ts";
 import type { FhirTable } from "../../core/fhir/map-bundle.ts";
@@ -35,10 +36,26 @@ export async function mapSiteDirectory(cdm: Cdm, dir: string): Promise<FhirTable
  */
 export async function loadFhirSites(dir: string, fallback: Cdm): Promise<{ cdm: Cdm; sites: { name: string; mapped: FhirTable }[] }> {
   const cdmFile = join(dir, "cdm.json");
-  const cdm = (await isFile(cdmFile)) ? Cdm.parse(JSON.parse(await readFile(cdmFile, "utf8"))) : fallback;
-  const entries = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const cdm = (await isFile(cdmFile)) ? parseCdm(cdmFile, await readFile(cdmFile, "utf8")) : fallback;
+  const listed = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
+    throw new Error(`cannot read the FHIR directory ${dir}: ${(err as Error).message}`);
+  });
+  const entries = listed.filter((e) => e.isDirectory()).map((e) => e.name).sort();
   if (entries.length === 0) throw new Error(`${dir} has no site directories`);
   const sites = [];
   for (const name of entries) sites.push({ name, mapped: await mapSiteDirectory(cdm, join(dir, name)) });
   return { cdm, sites };
+}
+
+/** The data model in `file`, or an error that names the file and what is wrong in it. */
+function parseCdm(file: string, text: string): Cdm {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = Cdm.safeParse(json);
+  if (!parsed.success) throw new Error(`${file} is not a common data model:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
 }
