@@ -7,10 +7,9 @@ import { heartDiseaseSpec, loadHeartDisease, loadWdbc, wdbcSpec, type SiteData }
 import { inferFeatureSpec } from "../gpu-runner/data/infer-spec.ts";
 import { parseSplit, partition, subset, trainTestSplit } from "../gpu-runner/data/partition.ts";
 import { readCsv } from "../gpu-runner/data/read-csv.ts";
-import { loadFhirSites } from "../gpu-runner/data/fhir-sites.ts";
+import { fhirSiteData, loadFhirSites, mappingNote } from "../gpu-runner/data/fhir-sites.ts";
 import { cdmToFeatureSpec } from "../core/fhir/cdm.ts";
 import { defaultCdm } from "../core/fhir/default-cdm.ts";
-import type { MappingReport } from "../core/fhir/mapping-report.ts";
 
 /** Defaults that a dataset is run with unless flags say otherwise. */
 export interface Recipe {
@@ -100,30 +99,7 @@ export async function loadFhirDataset(o: FhirOptions): Promise<LoadedData> {
   const { cdm, sites } = await loadFhirSites(o.dir, defaultCdm);
   const features = cdmToFeatureSpec(cdm);
   const rng = seededRandom(o.seed);
-  const notes: string[] = [];
-  const split = sites.map(({ name, mapped }) => {
-    const { table, report } = mapped;
-    const col = columnIndex(table, features.label.column);
-    const label = (i: number) => String(labelOf(table.rows[i]?.[col] ?? "", features.label, features.missingTokens));
-    const { train, test } = trainTestSplit(Array.from(table.rows.keys()), label, o.testFraction, rng);
-    notes.push(mappingNote(name, report));
-    // What the data model refused as out of range goes with the site's statistics to the quality checks.
-    const outOfRange = Object.fromEntries(
-      Object.entries(report.features).flatMap(([feature, f]) => {
-        const count = f.dropped["out-of-range"] ?? 0;
-        return count > 0 && f.outOfRangeMean !== undefined ? [[feature, { count, mean: f.outOfRangeMean }]] : [];
-      }),
-    );
-    return { name, train: subset(table, train), test: subset(table, test), ...(Object.keys(outOfRange).length > 0 && { outOfRange }) };
-  });
+  const split = sites.map(({ name, mapped }) => fhirSiteData(name, mapped, features, o.testFraction, rng));
+  const notes = sites.map(({ name, mapped }) => mappingNote(name, mapped.report));
   return { name: o.dir, sites: split, features, recipe: defaultRecipe, notes };
-}
-
-function mappingNote(site: string, report: MappingReport): string {
-  const read = Object.values(report.resources).reduce((n, r) => n + r.read, 0);
-  const dropped = new Map<string, number>();
-  for (const r of Object.values(report.resources)) for (const [reason, n] of Object.entries(r.dropped)) dropped.set(reason, (dropped.get(reason) ?? 0) + (n ?? 0));
-  const unused = [...dropped.values()].reduce((a, b) => a + b, 0);
-  const reasons = [...dropped].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${reason} ${n.toLocaleString("en-US")}`);
-  return `${site}: ${report.patients.toLocaleString("en-US")} patients, ${read.toLocaleString("en-US")} resources read, ${unused.toLocaleString("en-US")} not used${reasons.length > 0 ? ` (${reasons.join(", ")})` : ""}`;
 }

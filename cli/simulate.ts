@@ -50,6 +50,8 @@ export interface SimulationPlan {
   readonly attack?: AttackPlan;
   /** What the data-quality checks do with a flagged site (`FederationConfig.quality`). */
   readonly quality?: FederationConfig["quality"];
+  /** Noise on the sites' statistics (`FederationConfig.statsNoise`). */
+  readonly statsNoise?: FederationConfig["statsNoise"];
   /** Differential privacy for every site (`FederationConfig.privacy`). */
   readonly privacy?: PrivacyPolicy;
   /** Sites (by index) that hold themselves to less ε than the policy, as a hospital's own data-use agreement may. */
@@ -133,6 +135,7 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
       ...(plan.downlinkCodec !== undefined && { downlinkCodec: plan.downlinkCodec }),
       ...(plan.privacy && { privacy: plan.privacy }),
       ...(plan.quality && { quality: plan.quality }),
+      ...(plan.statsNoise && { statsNoise: plan.statsNoise }),
       seed,
       ...(plan.scoring && { scoring: plan.scoring }),
     });

@@ -6,6 +6,8 @@
 import { ConsiliumError } from "../core/errors.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import { computeSiteStats, withOutOfRange } from "../core/preprocess/site-stats.ts";
+import { noisySiteStats } from "../core/preprocess/noisy-stats.ts";
+import { secureNormal } from "./secure-noise.ts";
 import type { SiteData } from "./data/builtin-datasets.ts";
 import type { Table } from "../core/preprocess/table.ts";
 import { z } from "zod";
@@ -66,7 +68,13 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
     }
     try {
       if (task.kind === "stats") {
-        const stats = withOutOfRange(computeSiteStats(data.train, task.features), data.outOfRange);
+        // A column the spec names and this site lacks: the site provides no value of that feature.
+        const absent = task.features.features.filter((f) => !data.train.columns.includes(f.column));
+        if (absent.length > 0) logger.warn("this site's data lacks features of the spec; it will impute them", { siteId, features: absent.map((f) => `${f.name} (column ${f.column})`) });
+        // Under a noise policy the statistics are bounded and noised; refused readings are not reported.
+        const stats = task.noise
+          ? noisySiteStats(computeSiteStats(data.train, task.features, { bounded: true }), task.features, task.noise, secureNormal)
+          : withOutOfRange(computeSiteStats(data.train, task.features), data.outOfRange);
         await client.postStats(stats);
         options.onEvent?.({ kind: "stats", rows: stats.rows });
       } else if (task.kind === "train") {

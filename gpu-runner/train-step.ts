@@ -127,7 +127,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
   const multipart = await s.client.sendUpdate(task.upload, bytes);
   await s.client.postUpdate({
     round: task.round,
-    samples: train.rows,
+    samples: task.weight ?? train.rows,
     codec: task.codec,
     byteLength: bytes.length,
     sha256: sha256Hex(bytes),

@@ -48,9 +48,10 @@ describe("consilium coordinator: flags", () => {
     expect(usage(["--dataset", "wdbc", "--admin-token", "short"])).toBe("--admin-token: must be at least 16 characters");
     expect(usage(["--dataset", "wdbc"], { CONSILIUM_ADMIN_TOKEN: "short" })).toBe("CONSILIUM_ADMIN_TOKEN: must be at least 16 characters");
     expect(usage(["--dataset", "wdbc", "--s3-endpoint", "s3.local"])).toBe('--s3-endpoint: expected an http(s) URL such as http://127.0.0.1:8787 (got "s3.local")');
-    expect(usage([])).toBe("give --federation FILE.json or --dataset NAME: the embedded store starts empty");
-    expect(usage(["--dataset", "wdbc", "--federation", "f.json"])).toBe("give --federation FILE.json or --dataset NAME, not both");
-    expect(usage(["--federation", "f.json", "--sites", "3"])).toBe("--rounds and --sites go with --dataset; a --federation file sets its own");
+    expect(usage([])).toBe("give --federation FILE.json, --dataset NAME or --cdm FILE.json: the embedded store starts empty");
+    expect(usage(["--dataset", "wdbc", "--federation", "f.json"])).toBe("give one of --federation FILE.json, --dataset NAME or --cdm FILE.json");
+    expect(usage(["--dataset", "wdbc", "--cdm", "cdm.json"])).toBe("give one of --federation FILE.json, --dataset NAME or --cdm FILE.json");
+    expect(usage(["--federation", "f.json", "--sites", "3"])).toBe("--rounds and --sites go with --dataset or --cdm; a --federation file sets its own");
     expect(usage(["--dataset", "wdbc", "--bucket", "b"])).toBe("--s3-endpoint, --bucket and --queue-url go together");
     expect(usage(["--dataset", "wdbc", "--region", "eu-west-1"])).toBe("--region goes with --s3-endpoint");
     expect(usage(["--dataset", "wdbc", "--sites"])).toBe("--sites: needs a value");
@@ -140,7 +141,7 @@ describe("consilium coordinator: on S3/SQS endpoints", () => {
   });
 
   it("refuses an empty store without --dataset or --federation", async () => {
-    await expect(coordinatorCommand(s3Flags(), { io: memoryIo() })).rejects.toThrow("give --federation FILE.json or --dataset NAME: the store holds no federation yet");
+    await expect(coordinatorCommand(s3Flags(), { io: memoryIo() })).rejects.toThrow("give --federation FILE.json, --dataset NAME or --cdm FILE.json: the store holds no federation yet");
   });
 
   it("creates the federation in the bucket once, then serves the one it finds", async () => {

@@ -22,7 +22,10 @@ import { readJson } from "../../functions/repo.ts";
 import { createFederation } from "../../functions/use-cases/create-federation.ts";
 import { startCoordinator, type CoordinatorServer } from "../coordinator-server.ts";
 import { startEmbeddedStack } from "../embedded-stack.ts";
-import { loadBuiltin } from "../recipes.ts";
+import { defaultRecipe, loadBuiltin, type Recipe } from "../recipes.ts";
+import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
+import { cdmToFeatureSpec } from "../../core/fhir/cdm.ts";
+import { readCdm } from "../../gpu-runner/data/fhir-sites.ts";
 import { boolFlag, choiceFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
 const s3Flags = ["s3-endpoint", "bucket", "queue-url"] as const;
@@ -34,6 +37,7 @@ export const CoordinatorFlags = z
     "admin-token": textFlag().min(16, "must be at least 16 characters").optional(),
     federation: textFlag().optional(),
     dataset: choiceFlag(["heart-disease", "wdbc"]).optional(),
+    cdm: textFlag().optional(),
     rounds: intFlag(1, 100000).optional(),
     sites: intFlag(1, 10000).optional(),
     "s3-endpoint": urlFlag().optional(),
@@ -42,11 +46,11 @@ export const CoordinatorFlags = z
     region: textFlag().optional(),
     verbose: boolFlag(),
   })
-  .refine((f) => f.federation === undefined || f.dataset === undefined, "give --federation FILE.json or --dataset NAME, not both")
-  .refine((f) => f.federation === undefined || (f.rounds === undefined && f.sites === undefined), "--rounds and --sites go with --dataset; a --federation file sets its own")
+  .refine((f) => [f.federation, f.dataset, f.cdm].filter((v) => v !== undefined).length <= 1, "give one of --federation FILE.json, --dataset NAME or --cdm FILE.json")
+  .refine((f) => f.federation === undefined || (f.rounds === undefined && f.sites === undefined), "--rounds and --sites go with --dataset or --cdm; a --federation file sets its own")
   .refine((f) => s3Flags.every((k) => f[k] === undefined) || s3Flags.every((k) => f[k] !== undefined), "--s3-endpoint, --bucket and --queue-url go together")
   .refine((f) => f["s3-endpoint"] !== undefined || f.region === undefined, "--region goes with --s3-endpoint")
-  .refine((f) => f["s3-endpoint"] !== undefined || f.federation !== undefined || f.dataset !== undefined, "give --federation FILE.json or --dataset NAME: the embedded store starts empty");
+  .refine((f) => f["s3-endpoint"] !== undefined || f.federation !== undefined || f.dataset !== undefined || f.cdm !== undefined, "give --federation FILE.json, --dataset NAME or --cdm FILE.json: the embedded store starts empty");
 export type CoordinatorFlags = z.infer<typeof CoordinatorFlags>;
 
 export const coordinatorSpec: CommandSpec<typeof CoordinatorFlags> = {
@@ -59,8 +63,9 @@ export const coordinatorSpec: CommandSpec<typeof CoordinatorFlags> = {
     "admin-token": { type: "string", value: "T", env: "CONSILIUM_ADMIN_TOKEN", secret: true, help: "administrator bearer token, at least 16 characters (default: generated and printed)" },
     federation: { type: "string", value: "FILE.json", help: "create the federation from this FederationConfig" },
     dataset: { type: "string", value: "NAME", help: "or create it from a shipped dataset's recipe: heart-disease or wdbc" },
-    rounds: { type: "string", value: "N", help: "with --dataset: federated rounds (default: the recipe's)" },
-    sites: { type: "string", value: "N", help: "with --dataset: sites expected before training starts (default 4)" },
+    cdm: { type: "string", value: "FILE.json", help: "or create it for FHIR sites from this common data model (its features and label; consilium synth writes one), with the default recipe" },
+    rounds: { type: "string", value: "N", help: "with --dataset or --cdm: federated rounds (default: the recipe's)" },
+    sites: { type: "string", value: "N", help: "with --dataset or --cdm: sites expected before training starts (default 4)" },
     "s3-endpoint": { type: "string", value: "URL", help: "keep state in this S3-compatible endpoint instead of the embedded store (with --bucket, --queue-url)" },
     bucket: { type: "string", value: "B", help: "bucket for the coordinator's state" },
     "queue-url": { type: "string", value: "URL", help: "SQS queue for aggregate jobs; its origin is the SQS endpoint" },
@@ -147,11 +152,10 @@ export async function federationFromFile(file: string): Promise<FederationConfig
   throw new UsageError(`--federation: ${file}: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
 }
 
-/** The federation a shipped dataset's recipe describes; only its feature spec is taken from the data. */
-export async function federationFromDataset(dataset: string, o: { rounds?: number; sites?: number }): Promise<FederationConfig> {
-  const { features, recipe } = await loadBuiltin(dataset, { sites: 1, split: "iid", testFraction: 0.3, seed: 1 });
+/** A federation of `features` trained by `recipe`, with the flags' rounds and sites. */
+function federationOf(id: string, features: FeatureSpec, recipe: Recipe, o: { rounds?: number; sites?: number }): FederationConfig {
   return FederationConfig.parse({
-    id: dataset,
+    id,
     features,
     model: parseModelSpec(recipe.model),
     training: recipe.training,
@@ -164,12 +168,26 @@ export async function federationFromDataset(dataset: string, o: { rounds?: numbe
   } satisfies FederationConfig);
 }
 
+/** The federation a shipped dataset's recipe describes; only its feature spec is taken from the data. */
+export async function federationFromDataset(dataset: string, o: { rounds?: number; sites?: number }): Promise<FederationConfig> {
+  const { features, recipe } = await loadBuiltin(dataset, { sites: 1, split: "iid", testFraction: 0.3, seed: 1 });
+  return federationOf(dataset, features, recipe, o);
+}
+
+/** The federation for FHIR sites that map onto the common data model in `file`, with the default recipe. */
+export async function federationFromCdm(file: string, o: { rounds?: number; sites?: number }): Promise<FederationConfig> {
+  const cdm = await readCdm(file).catch((err: unknown) => {
+    throw new UsageError(`--cdm: ${(err as Error).message}`);
+  });
+  return federationOf(cdm.name ?? "fhir", cdmToFeatureSpec(cdm), defaultRecipe, o);
+}
+
 /** Creates the federation unless the store holds one; answers the id served and whether it was created. */
 async function ensureFederation(deps: CoordinatorDeps, config: FederationConfig | null): Promise<{ id: string; created: boolean }> {
   // Read first: some S3-compatible servers (fauxqs) ignore If-None-Match, which alone guards createFederation.
   const existing = await readJson(deps.store, keys.federation, FederationConfig);
   if (existing) return { id: existing.id, created: false };
-  if (!config) throw new UsageError("give --federation FILE.json or --dataset NAME: the store holds no federation yet");
+  if (!config) throw new UsageError("give --federation FILE.json, --dataset NAME or --cdm FILE.json: the store holds no federation yet");
   try {
     await createFederation(deps, config);
     return { id: config.id, created: true };
@@ -193,7 +211,9 @@ export async function coordinatorCommand(argv: readonly string[], options: Coord
     ? await federationFromFile(flags.federation)
     : flags.dataset
       ? await federationFromDataset(flags.dataset, { rounds: flags.rounds, sites: flags.sites })
-      : null;
+      : flags.cdm
+        ? await federationFromCdm(flags.cdm, { rounds: flags.rounds, sites: flags.sites })
+        : null;
   const logger = ioLogger(io, flags.verbose);
   const generated = flags["admin-token"] === undefined;
   const adminToken = flags["admin-token"] ?? randomBytes(24).toString("base64url");

@@ -31,7 +31,7 @@ describe("consilium (main)", () => {
     for (const [argv, line] of [
       [["coordinator", "--port", "x"], 'consilium coordinator: --port: expected a whole number from 0 to 65535 (got "x")'],
       [["enrol", "--coordinator", "http://127.0.0.1:8787", "--name", "A"], "consilium enrol: --admin-token (or CONSILIUM_ADMIN_TOKEN): required"],
-      [["site", "--coordinator", "http://127.0.0.1:8787", "--token", "cs_a_b"], "consilium site: give exactly one of --data FILE.csv or --dataset-site NAME:SITE"],
+      [["site", "--coordinator", "http://127.0.0.1:8787", "--token", "cs_a_b"], "consilium site: give exactly one of --data FILE.csv, --fhir DIR or --dataset-site NAME:SITE"],
       [["site", "export"], "consilium site export: --out: required"],
       [["simulate", "--dataset", "wdbc", "--sites", "0"], 'consilium simulate: --sites: Too small: expected number to be >=1 (got "0")'],
       [["simulate", "--sites", "3"], "consilium simulate: give exactly one of --dataset NAME, --data FILE.csv or --fhir DIR"],

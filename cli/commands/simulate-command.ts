@@ -13,7 +13,8 @@ import { loadBuiltin, loadCsvDataset, loadFhirDataset } from "../recipes.ts";
 import { simulateOnce } from "../simulate.ts";
 import { holdOutValidation } from "../validation-split.ts";
 import { createTerminal } from "../terminal.ts";
-import { parseFlags, type CommandSpec } from "./flags.ts";
+import { parseFlags, UsageError, type CommandSpec } from "./flags.ts";
+import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -46,6 +47,7 @@ export const SimulateFlags = z
     codec: CodecSpecText.default("float32"),
     "downlink-codec": DownlinkCodec.optional(),
     "quality-policy": z.enum(["warn", "exclude"]).optional(),
+    "stats-epsilon": num.positive().max(100).optional(),
     "dp-epsilon": num.positive().max(1000).optional(),
     "dp-delta": num.positive().max(0.1).optional(),
     "dp-level": z.enum(["sample", "client"]).optional(),
@@ -115,6 +117,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "quality-policy": { type: "string", value: "POLICY", help: "what the data-quality checks do with a flagged site: warn (default) or exclude it from preprocessing, rounds and evaluation" },
     "dp-epsilon": { type: "string", value: "E", help: "differential privacy: each site's ε budget over the federation (sample level: DP-SGD; off when absent)" },
     "dp-delta": { type: "string", value: "D", help: "the δ of that budget (default 1e-5)" },
+    "stats-epsilon": { type: "string", value: "E", help: "sites add Gaussian noise to the statistics they send before training, spending ε = E (δ = 1e-6) once; needs a range for every numeric feature and levels for every categorical one (FHIR data models declare them)" },
     "dp-level": { type: "string", value: "LEVEL", help: "sample (DP-SGD, per-example clipping; default) or client (each site clips its update and adds its share of the noise)" },
     "dp-clip": { type: "string", value: "C", help: "the L2 bound per example (sample) or per update (client) (default 1)" },
     "round-deadline": { type: "string", value: "SECONDS", help: "a round aggregates what it has after this long (default 600)" },
@@ -141,6 +144,9 @@ export function parseSimulateFlags(argv: string[]): SimulateFlags {
 const whole = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${Math.round(s.mean)} ± ${Math.round(s.sd ?? 0)}` : String(Math.round(s.mean)));
 const fmt = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${s.mean.toFixed(3)} ± ${(s.sd ?? 0).toFixed(3)}` : s.mean.toFixed(3));
 
+/** The δ of the statistics' noise under --stats-epsilon. */
+const STATS_DELTA = 1e-6;
+
 export async function simulateCommand(argv: string[]): Promise<Report> {
   const flags = parseSimulateFlags(argv);
   const term = createTerminal({ quiet: flags.quiet, verbose: flags.verbose });
@@ -154,6 +160,8 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
       : loadCsvDataset({ ...partitionOpts, file: flags.data ?? "", label: flags.label ?? "", positive: flags.positive, ignore: flags.ignore?.split(",").filter(Boolean) ?? [] });
   };
   const data = await load(flags.seed);
+  const noiseNeeds = flags["stats-epsilon"] !== undefined ? noiseProblem(data.features) : null;
+  if (noiseNeeds) throw new UsageError(`--stats-epsilon: ${noiseNeeds}; FHIR data models (--fhir) declare them`);
   const r = data.recipe;
   const training = {
     ...r.training,
@@ -178,6 +186,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     codec: flags.codec,
     ...(flags["downlink-codec"] !== undefined && { downlinkCodec: flags["downlink-codec"] }),
     ...(flags["quality-policy"] !== undefined && { quality: { policy: flags["quality-policy"] } }),
+    ...(flags["stats-epsilon"] !== undefined && { statsNoise: { epsilon: flags["stats-epsilon"], delta: STATS_DELTA } }),
     ...(flags["dp-epsilon"] !== undefined && {
       privacy: PrivacyPolicy.parse({ level: flags["dp-level"] ?? "sample", epsilon: flags["dp-epsilon"], delta: flags["dp-delta"], clip: flags["dp-clip"] }),
     }),
@@ -238,6 +247,12 @@ function printReport(report: Report, line: (s: string) => void, tty: boolean): v
       line(`seed ${r.seed}: data quality, ${nameOf(f.siteId)}${excluded}: ${f.reason}`);
     }
     if (r.quality?.note) line(`seed ${r.seed}: data quality: ${r.quality.note}`);
+    for (const f of r.features?.features ?? []) {
+      if (f.providedBy === f.sites) continue;
+      const lacking = f.notProvidedBy && f.notProvidedBy.length > 0 ? ` (no values at ${f.notProvidedBy.map(nameOf).join(", ")})` : "";
+      const verdict = f.used ? "used, imputed where absent" : `not used: below the quorum of ${((r.features?.quorum ?? 0) * 100).toFixed(0)}%`;
+      line(`seed ${r.seed}: feature ${f.name} provided by ${f.providedBy} of ${f.sites} sites${lacking}; ${verdict}`);
+    }
     for (const p of r.privacy ?? []) {
       const refused = p.refusedRounds.length > 0 ? `; refused rounds ${p.refusedRounds.join(", ")}` : "";
       line(`seed ${r.seed}: ${nameOf(p.siteId)} spent ε ${p.epsilon.toFixed(3)} of ${p.budget} at δ ${p.delta} (${p.level} level, noise multiplier ${p.noiseMultiplier.toFixed(3)})${refused}`);

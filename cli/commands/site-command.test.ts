@@ -39,8 +39,11 @@ describe("consilium site: flags", () => {
     expect(usage(["--coordinator", "http://h:1", "--data", "a.csv"])).toBe("--token (or CONSILIUM_SITE_TOKEN): required");
     expect(usage(["--coordinator", "http://h:1", "--data", "a.csv"], { CONSILIUM_SITE_TOKEN: "abc" })).toBe("CONSILIUM_SITE_TOKEN: expected a site credential cs_<siteId>_<secret>, as consilium enrol prints it");
     expect(usage(["--coordinator", "fl.example.org", "--token", TOKEN, "--data", "a.csv"])).toBe('--coordinator: expected an http(s) URL such as http://127.0.0.1:8787 (got "fl.example.org")');
-    expect(usage([...base])).toBe("give exactly one of --data FILE.csv or --dataset-site NAME:SITE");
-    expect(usage([...base, "--data", "a.csv", "--dataset-site", "heart-disease:va"])).toBe("give exactly one of --data FILE.csv or --dataset-site NAME:SITE");
+    expect(usage([...base])).toBe("give exactly one of --data FILE.csv, --fhir DIR or --dataset-site NAME:SITE");
+    expect(usage([...base, "--data", "a.csv", "--dataset-site", "heart-disease:va"])).toBe("give exactly one of --data FILE.csv, --fhir DIR or --dataset-site NAME:SITE");
+    expect(usage([...base, "--data", "a.csv", "--fhir", "site-01"])).toBe("give exactly one of --data FILE.csv, --fhir DIR or --dataset-site NAME:SITE");
+    expect(usage([...base, "--data", "a.csv", "--cdm", "cdm.json"])).toBe("--cdm goes with --fhir");
+    expect(usage([...base, "--fhir", "site-01", "--test", "b.csv"])).toBe("--fhir holds out --test-fraction of its patients; drop --test");
     expect(usage([...base, "--data", "a.csv", "--test", "b.csv", "--test-fraction", "0.2"])).toBe("give --test FILE.csv or --test-fraction F, not both");
     expect(usage([...base, "--dataset-site", "heart-disease:va", "--test-fraction", "0.2"])).toBe("--dataset-site brings its own test split; drop --test and --test-fraction");
     expect(usage([...base, "--dataset-site", "heart-disease:boston"])).toBe('--dataset-site: expected one of heart-disease:cleveland, heart-disease:hungarian, heart-disease:switzerland, heart-disease:va (got "heart-disease:boston")');

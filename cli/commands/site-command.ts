@@ -4,7 +4,8 @@
  * statistics, body deltas and evaluation counts leave; the personal model stays in --state-dir.
  */
 import { siteIdOfCredential } from "../../functions/auth.ts";
-import { resolve } from "node:path";
+import { stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { ConsiliumError } from "../../core/errors.ts";
 import { clinicalMetrics, type ClinicalMetrics } from "../../core/metrics/index.ts";
@@ -16,6 +17,9 @@ import { CoordinatorClient } from "../../gpu-runner/client.ts";
 import { loadHeartDisease, type SiteData } from "../../gpu-runner/data/builtin-datasets.ts";
 import { subset, trainTestSplit } from "../../gpu-runner/data/partition.ts";
 import { readCsv } from "../../gpu-runner/data/read-csv.ts";
+import { fhirSiteData, mapSiteDirectory, mappingNote, readCdm } from "../../gpu-runner/data/fhir-sites.ts";
+import { cdmToFeatureSpec } from "../../core/fhir/cdm.ts";
+import { defaultCdm } from "../../core/fhir/default-cdm.ts";
 import { runSite, type RunnerEvent } from "../../gpu-runner/site-runner.ts";
 import { defaultStateDir } from "./export-command.ts";
 import { boolFlag, choiceFlag, fractionFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
@@ -43,9 +47,13 @@ export const SiteFlags = z
       .optional(),
     backend: choiceFlag(BackendName).optional(),
     "dataset-site": choiceFlag(datasetSites).optional(),
+    fhir: textFlag().optional(),
+    cdm: textFlag().optional(),
     verbose: boolFlag(),
   })
-  .refine((f) => (f.data === undefined) !== (f["dataset-site"] === undefined), "give exactly one of --data FILE.csv or --dataset-site NAME:SITE")
+  .refine((f) => [f.data, f["dataset-site"], f.fhir].filter((v) => v !== undefined).length === 1, "give exactly one of --data FILE.csv, --fhir DIR or --dataset-site NAME:SITE")
+  .refine((f) => f.cdm === undefined || f.fhir !== undefined, "--cdm goes with --fhir")
+  .refine((f) => f.fhir === undefined || f.test === undefined, "--fhir holds out --test-fraction of its patients; drop --test")
   .refine((f) => f.test === undefined || f["test-fraction"] === undefined, "give --test FILE.csv or --test-fraction F, not both")
   .refine((f) => f["dataset-site"] === undefined || (f.test === undefined && f["test-fraction"] === undefined), "--dataset-site brings its own test split; drop --test and --test-fraction");
 export type SiteFlags = z.infer<typeof SiteFlags>;
@@ -65,6 +73,8 @@ export const siteSpec: CommandSpec<typeof SiteFlags> = {
     "dp-max-epsilon": { type: "string", value: "E", env: "CONSILIUM_DP_MAX_EPSILON", help: "under a privacy policy, this hospital's own cap on ε when it is below the consortium's: rounds past it are declined" },
     backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")} (default: the fastest that loads)` },
     "dataset-site": { type: "string", value: "NAME:SITE", help: `instead of --data, one hospital of a shipped dataset with its FLamby split: ${datasetSites.join(", ")}` },
+    fhir: { type: "string", value: "DIR", help: "instead of --data, this hospital's FHIR R4 resources: Patient/Observation/Condition .ndjson files or one bundle.json in DIR, mapped onto the common data model" },
+    cdm: { type: "string", value: "FILE.json", help: "with --fhir, the consortium's common data model (default DIR/cdm.json when present, else the built-in cardiovascular model)" },
     verbose: { type: "boolean", help: "print the runner's info lines" },
   },
 };
@@ -100,7 +110,26 @@ export function splitRows(table: Table, testFraction: number, seed: number): { t
   return { train: subset(table, train), test: subset(table, test) };
 }
 
-export async function loadSiteData(flags: SiteFlags): Promise<SiteData> {
+/**
+ * This hospital's FHIR resources mapped onto the common data model (`--cdm`, else `DIR/cdm.json`,
+ * else the built-in one), split stratified by label; what could not be used is said by reason.
+ */
+async function loadFhirSite(dir: string, cdmFile: string | undefined, testFraction: number, seed: number, io: CommandIo): Promise<SiteData> {
+  const fallback = join(dir, "cdm.json");
+  const file = cdmFile ?? ((await stat(fallback).catch(() => null))?.isFile() ? fallback : undefined);
+  const cdm = file === undefined ? defaultCdm : await readCdm(file).catch((err: unknown) => {
+    throw new UsageError(`--cdm: ${(err as Error).message}`);
+  });
+  const mapped = await mapSiteDirectory(cdm, dir).catch((err: unknown) => {
+    throw new UsageError(`--fhir: ${(err as Error).message}`);
+  });
+  io.err(`data model ${file ?? "built-in (cardiovascular)"}; ${mappingNote(dir, mapped.report)}`);
+  const site = fhirSiteData(dir, mapped, cdmToFeatureSpec(cdm), testFraction, seededRandom(seed));
+  if (site.train.rows.length === 0 || site.test.rows.length === 0) throw new UsageError(`--fhir: ${dir} maps to ${mapped.table.rows.length} patients, too few to hold some out`);
+  return site;
+}
+
+export async function loadSiteData(flags: SiteFlags, io: CommandIo = processIo): Promise<SiteData> {
   const picked = flags["dataset-site"];
   if (picked !== undefined) {
     const index = heartDiseaseSites.indexOf(picked.slice("heart-disease:".length) as (typeof heartDiseaseSites)[number]);
@@ -108,6 +137,7 @@ export async function loadSiteData(flags: SiteFlags): Promise<SiteData> {
     if (!site) throw new Error(`${picked}: not in the shipped heart-disease data`);
     return site;
   }
+  if (flags.fhir !== undefined) return loadFhirSite(flags.fhir, flags.cdm, flags["test-fraction"] ?? 0.3, flags.seed, io);
   const file = flags.data ?? "";
   const table = await readTable("data", file);
   if (flags.test !== undefined) return { name: file, train: table, test: await readTable("test", flags.test) };
@@ -145,7 +175,7 @@ export async function siteCommand(argv: readonly string[], options: SiteCommandO
   const io = options.io ?? processIo;
   const flags = parseFlags(siteSpec, argv, io.env);
   const siteId = siteIdOfCredential(flags.token) ?? "";
-  const data = await loadSiteData(flags);
+  const data = await loadSiteData(flags, io);
   const backend = await selectBackend(flags.backend);
   const stateDir = resolve(flags["state-dir"]);
   io.err(`site ${siteId}: ${data.train.rows.length} training and ${data.test.rows.length} test rows from ${data.name}; backend ${backend}; state in ${stateDir}`);

@@ -52,6 +52,18 @@ describe("Cdm", () => {
 });
 
 describe("cdmToFeatureSpec", () => {
+  it("carries a numeric feature's median imputation, with its range for the sites' histograms", () => {
+    // Prepare
+    const cdm = Cdm.parse({ ...minimal, features: [minimal.features[0], { ...minimal.features[1], impute: "median" }] });
+
+    // Execute
+    const spec = cdmToFeatureSpec(cdm);
+
+    // Assert
+    expect(FeatureSpec.parse(spec)).toEqual(spec);
+    expect(spec.features[1]).toEqual({ name: "chol", column: "chol", type: "numeric", missing: [], range: { min: 50, max: 600 }, impute: "median" });
+  });
+
   it("gives the preprocessing a valid FeatureSpec: binaries numeric, label positive 1, empty cells missing", () => {
     // Execute
     const spec = cdmToFeatureSpec(defaultCdm);
@@ -61,6 +73,7 @@ describe("cdmToFeatureSpec", () => {
     expect(spec.features.map((f) => [f.name, f.type])).toEqual([
       ["age", "numeric"], ["male", "numeric"], ["sbp", "numeric"], ["chol", "numeric"], ["hba1c", "numeric"], ["bmi", "numeric"], ["smoker", "numeric"], ["diabetes", "numeric"],
     ]);
+    expect(spec.features.find((f) => f.name === "chol")).toEqual({ name: "chol", column: "chol", type: "numeric", missing: [], range: { min: 50, max: 600 } });
     expect(spec.label).toEqual({ column: "cvd_event", positive: ["1"] });
     expect(spec.missingTokens).toEqual([""]);
   });

@@ -80,6 +80,8 @@ export const NumericFeature = z.strictObject({
   source: z.discriminatedUnion("kind", [AgeSource, QuantitySource]),
   /** Allowed values, both ends inclusive; a reading outside is dropped and counted. */
   range: z.strictObject({ min: z.number().finite(), max: z.number().finite() }).refine((r) => r.min <= r.max, { message: "range min must not exceed max" }),
+  /** What stands in for a missing value: the consortium's mean (default) or median. */
+  impute: z.enum(["mean", "median"]).optional(),
 });
 
 const GENDERS = ["male", "female", "other", "unknown"] as const;
@@ -155,11 +157,19 @@ export type CdmInput = z.input<typeof Cdm>;
 
 /**
  * The FeatureSpec for a table this CDM produced: binary features are numeric 0/1 (as `sex` and
- * `fbs` are in heart-disease), the label's positive value is "1", and missing cells are empty.
+ * `fbs` are in heart-disease), numeric ones keep their allowed range (histograms, medians) and
+ * imputation, the label's positive value is "1", and missing cells are empty.
  */
 export function cdmToFeatureSpec(cdm: Cdm): FeatureSpec {
   return {
-    features: cdm.features.map((f) => ({ name: f.name, column: f.name, type: f.type === "categorical" ? "categorical" : "numeric", missing: [] })),
+    features: cdm.features.map((f) => {
+      const base = { name: f.name, column: f.name, type: f.type === "categorical" ? ("categorical" as const) : ("numeric" as const), missing: [] };
+      // What the model allows bounds every mapped value: histograms span the range, noisy statistics need it.
+      if (f.type === "categorical") return { ...base, levels: [...f.levels] };
+      if (f.type === "binary") return { ...base, range: { min: 0, max: 1 }, bins: 2 };
+      if (f.range.min === f.range.max) return base;
+      return { ...base, range: f.range, ...(f.impute && { impute: f.impute }) };
+    }),
     label: { column: cdm.label.name, positive: ["1"] },
     missingTokens: [""],
   };

@@ -44,9 +44,9 @@ describe("writeCohort", () => {
 
     // Assert
     const [da, db, dc, dd] = await Promise.all([a, b, c, d].map(digests));
-    expect(Object.keys(da!).sort()).toEqual(["/manifest.json", ...["site-01", "site-02", "site-03"].flatMap((s) => ["Condition", "Observation", "Patient"].map((t) => `/${s}/${t}.ndjson`))].sort());
+    expect(Object.keys(da!).sort()).toEqual(["/cdm.json", "/manifest.json", ...["site-01", "site-02", "site-03"].flatMap((s) => ["Condition", "Observation", "Patient"].map((t) => `/${s}/${t}.ndjson`))].sort());
     expect(db).toEqual(da);
-    expect(Object.keys(dc!).sort()).toEqual(["/manifest.json", "/site-01/bundle.json", "/site-02/bundle.json", "/site-03/bundle.json"]);
+    expect(Object.keys(dc!).sort()).toEqual(["/cdm.json", "/manifest.json", "/site-01/bundle.json", "/site-02/bundle.json", "/site-03/bundle.json"]);
     expect(dd).toEqual(dc);
   });
 

@@ -214,6 +214,120 @@ describe("mergeSiteStats equals pooled statistics on the real heart-disease site
   });
 });
 
+describe("the consortium's agreement on features", () => {
+  const spec = messySpec({ column: "num", positiveAbove: 0 });
+  const tables = [messyTable(80, 1, 0), messyTable(60, 2, 1), messyTable(40, 3, 2)];
+  /** The table without one of its columns: a site whose export lacks the feature. */
+  const without = (t: Table, column: string): Table => {
+    const i = t.columns.indexOf(column);
+    return { columns: t.columns.filter((_, k) => k !== i), rows: t.rows.map((r) => r.filter((_, k) => k !== i)) };
+  };
+
+  it("uses a feature most sites provide and imputes it, flagged, at the site that lacks it", () => {
+    // Prepare: the third site has no chol column.
+    const sites = [tables[0]!, tables[1]!, without(tables[2]!, "chol")];
+
+    // Execute
+    const prep = mergeSiteStats(sites.map((t) => computeSiteStats(t, spec)), spec);
+    const third = applyPreprocessing(sites[2]!, prep);
+
+    // Assert
+    expect(prep.agreement).toEqual({ quorum: 0.5, features: ["age", "chol", "cp", "ward"].map((name) => ({ name, providedBy: name === "chol" ? 2 : 3, sites: 3, used: true })) });
+    const [chol, flag] = [prep.inputs.indexOf("chol"), prep.inputs.indexOf("chol:missing")];
+    for (let r = 0; r < third.rows; r++) expect([third.x[r * third.dim + chol], third.x[r * third.dim + flag]]).toEqual([0, 1]);
+  });
+
+  it("leaves out a feature fewer sites provide than the quorum asks, and uses it at quorum 0", () => {
+    // Prepare: only the first site has a chol column.
+    const sites = [tables[0]!, without(tables[1]!, "chol"), without(tables[2]!, "chol")];
+    const stats = sites.map((t) => computeSiteStats(t, spec));
+
+    // Execute
+    const strict = mergeSiteStats(stats, spec);
+    const lenient = mergeSiteStats(stats, { ...spec, quorum: 0 });
+
+    // Assert
+    expect(strict.agreement?.features.find((f) => f.name === "chol")).toEqual({ name: "chol", providedBy: 1, sites: 3, used: false });
+    expect(strict.features.map((f) => f.name)).toEqual(["age", "cp", "ward"]);
+    expect(strict.inputs.filter((i) => i.startsWith("chol"))).toEqual([]);
+    expect(applyPreprocessing(sites[0]!, strict).dim).toBe(strict.inputs.length);
+    expect(lenient.features.map((f) => f.name)).toEqual(["age", "chol", "cp", "ward"]);
+  });
+
+  it("never uses a feature no site has a value of, whatever the quorum", () => {
+    // Prepare
+    const stats = tables.map((t) => computeSiteStats(without(t, "ward"), spec));
+
+    // Execute
+    const prep = mergeSiteStats(stats, { ...spec, quorum: 0 });
+
+    // Assert
+    expect(prep.agreement?.features.find((f) => f.name === "ward")).toEqual({ name: "ward", providedBy: 0, sites: 3, used: false });
+    expect(prep.features.map((f) => f.name)).toEqual(["age", "chol", "cp"]);
+  });
+});
+
+describe("federated imputation and scaling equal pooled preprocessing", () => {
+  const label = { column: "num", positiveAbove: 0 };
+  // age takes one decimal (0.1 steps) and chol whole numbers: bins of 0.1 and 1 hold one value each.
+  const spec: FeatureSpec = {
+    ...messySpec(label),
+    features: messySpec(label).features.map((f) =>
+      f.name === "age" ? { ...f, impute: "median", range: { min: 0, max: 120 }, bins: 1200 } : f.name === "chol" ? { ...f, impute: "median", range: { min: 0, max: 600 }, bins: 600 } : f,
+    ),
+  };
+  const tables = [messyTable(140, 11, 0), messyTable(90, 12, 1), messyTable(70, 13, 2), messyTable(33, 14, 3)];
+
+  /** The pooled reference, computed from the pooled rows directly: mean, population sd, exact median. */
+  function pooledColumn(column: number, missing: readonly string[]) {
+    const rows = pooledTable(tables).rows.filter((r) => !["", "NA", "?"].includes((r[5] ?? "").trim()));
+    const values = rows
+      .map((r) => (r[column] ?? "").trim())
+      .filter((v) => !["", "NA", "?"].includes(v) && !missing.some((m) => Number(m) === Number(v)))
+      .map(Number)
+      .sort((a, b) => a - b);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+    const mid = values.length / 2;
+    const median = values.length % 2 === 1 ? (values[Math.floor(mid)] ?? 0) : ((values[mid - 1] ?? 0) + (values[mid] ?? 0)) / 2;
+    return { mean, sd, median };
+  }
+
+  it("gives the pooled mean, sd and (to one bin) median, and the same preprocessing as the pooled rows' statistics", () => {
+    // Execute
+    const { federated, pooled } = federatedAndPooled(tables, spec);
+
+    // Assert
+    expectSamePreprocessing(federated, pooled);
+    const [age, chol] = [federated.features[0], federated.features[1]];
+    const [refAge, refChol] = [pooledColumn(1, []), pooledColumn(2, ["0"])];
+    if (age?.kind !== "numeric" || chol?.kind !== "numeric") throw new Error("age and chol are numeric");
+    expect([age.mean, age.sd, chol.mean, chol.sd]).toEqual([expect.closeTo(refAge.mean, 9), expect.closeTo(refAge.sd, 9), expect.closeTo(refChol.mean, 9), expect.closeTo(refChol.sd, 9)]);
+    expect(Math.abs((age.impute ?? Number.NaN) - refAge.median)).toBeLessThanOrEqual(0.1);
+    expect(Math.abs((chol.impute ?? Number.NaN) - refChol.median)).toBeLessThanOrEqual(1);
+  });
+
+  it("transforms every site's rows as the pooled reference would, imputed values included", () => {
+    // Prepare
+    const { federated } = federatedAndPooled(tables, spec);
+    const [refAge, refChol] = [pooledColumn(1, []), pooledColumn(2, ["0"])];
+    const reference: Preprocessing = {
+      ...federated,
+      features: federated.features.map((f) =>
+        f.kind !== "numeric" ? f : f.name === "age" ? { ...f, mean: refAge.mean, sd: refAge.sd, impute: refAge.median } : { ...f, mean: refChol.mean, sd: refChol.sd, impute: refChol.median },
+      ),
+    };
+
+    // Execute and Assert: one bin's width over the spread bounds an imputed value's difference.
+    for (const table of tables) {
+      const [x, y] = [applyPreprocessing(table, federated), applyPreprocessing(table, reference)];
+      expect([x.rows, x.dim, Array.from(x.y)]).toEqual([y.rows, y.dim, Array.from(y.y)]);
+      const tolerance = Math.max(0.1 / refAge.sd, 1 / refChol.sd) + 1e-5;
+      for (let i = 0; i < x.x.length; i++) if (!(Math.abs((x.x[i] ?? 0) - (y.x[i] ?? 0)) <= tolerance)) expect.fail(`x[${i}]: ${x.x[i]} vs ${y.x[i]}`);
+    }
+  });
+});
+
 describe("mergeSiteStats failures", () => {
   const spec = messySpec({ column: "num", positiveAbove: 0 });
 
@@ -249,19 +363,30 @@ describe("mergeSiteStats failures", () => {
     expect(run).toThrow('site 0 has no categorical statistics for feature "cp"');
   });
 
-  it.each([
-    ["numeric", "age", { kind: "numeric", count: 0, mean: 0, m2: 0, missing: 4 }],
-    ["categorical", "cp", { kind: "categorical", counts: {}, missing: 4 }],
-  ] as const)("refuses a %s feature with no values at any site", (_, name, empty) => {
+  it("refuses a spec none of whose features reaches the quorum, naming how many sites provide each", () => {
     // Prepare
     const good = computeSiteStats(messyTable(20, 5, 0), spec);
-    const site = { ...good, features: { ...good.features, [name]: empty } };
+    const empty = { ...good, features: { age: numeric(0, 0, 0, 20), chol: numeric(0, 0, 0, 20), cp: { kind: "categorical" as const, counts: {}, missing: 20 }, ward: { kind: "categorical" as const, counts: {}, missing: 20 } } };
 
     // Execute
-    const run = () => mergeSiteStats([site, site], spec);
+    const run = () => mergeSiteStats([empty, empty, good], spec);
 
     // Assert
-    expect(run).toThrow(`feature "${name}" has no values at any site`);
+    expect(run).toThrow("no feature is provided by the quorum of 50% of the sites (age 1/3, chol 1/3, cp 1/3, ward 1/3)");
+  });
+
+  it("names the site that sent no histogram for a feature imputed with its median", () => {
+    // Prepare
+    const withMedian: FeatureSpec = { ...spec, features: spec.features.map((f) => (f.name === "age" ? { ...f, impute: "median", range: { min: 0, max: 120 } } : f)) };
+    const good = computeSiteStats(messyTable(20, 5, 0), withMedian);
+    const age = good.features.age;
+    const old = { ...good, features: { ...good.features, age: age?.kind === "numeric" ? numeric(age.count, age.mean, age.m2, age.missing) : numeric(0, 0, 0) } };
+
+    // Execute
+    const run = () => mergeSiteStats([good, old], withMedian);
+
+    // Assert
+    expect(run).toThrow('site 1 sent no 512-bin histogram for feature "age"');
   });
 
   it("uses an sd of 1 for a feature that never varies, and breaks ties in the mode by level order", () => {

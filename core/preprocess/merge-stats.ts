@@ -1,6 +1,7 @@
-import type { FeatureSpec } from "../schemas/feature-spec.ts";
-import type { FeatureTransform, Preprocessing } from "../schemas/preprocessing.ts";
-import type { CategoricalStats, NumericStats, SiteStats } from "../schemas/site-stats.ts";
+import type { FeatureDef, FeatureSpec } from "../schemas/feature-spec.ts";
+import type { FeatureAgreement, FeatureTransform, Preprocessing } from "../schemas/preprocessing.ts";
+import type { CategoricalStats, FeatureStats, NumericStats, SiteStats } from "../schemas/site-stats.ts";
+import { addHistograms, histogramBins, histogramMedian } from "./histogram.ts";
 
 /** Chan, Golub & LeVeque (1979): pairwise merge of count, mean and M2, exact up to rounding. */
 export function mergeMoments(a: NumericStats, b: NumericStats): NumericStats {
@@ -31,34 +32,70 @@ function statsOf<K extends "numeric" | "categorical">(sites: SiteStats[], name: 
   });
 }
 
+/** The share of sites that must provide a feature when the spec does not say. */
+export const DEFAULT_QUORUM = 0.5;
+
+/** Whether a site has at least one value of the feature: what it declares it can provide. */
+function provides(f: FeatureStats): boolean {
+  return f.kind === "numeric" ? f.count > 0 : Object.values(f.counts).some((n) => n > 0);
+}
+
 /**
- * The consortium's one preprocessing, from every site's statistics: z-scores with pooled mean and
- * spread (mean imputation plus a missing flag where anything was missing), one-hot categories
- * with the first level as reference (mode imputation). Equal to what pooled data would give.
+ * The consortium's one preprocessing, from every site's statistics. First the agreement on
+ * features: a feature is used when at least the spec's quorum of the sites provide it (hold at
+ * least one value); the others impute it. Then z-scores with the pooled mean and spread, and
+ * mean or median imputation (median from the summed histograms) plus a missing flag where
+ * anything was missing; one-hot categories with the first level as reference and mode
+ * imputation. Equal to what the pooled rows would give. With `siteIds` (in the order of `sites`)
+ * the agreement names the sites that lack each feature.
  */
-export function mergeSiteStats(sites: SiteStats[], spec: FeatureSpec): Preprocessing {
+export function mergeSiteStats(sites: SiteStats[], spec: FeatureSpec, siteIds?: readonly string[]): Preprocessing {
   if (sites.length === 0) throw new Error("no site statistics to merge");
+  const quorum = spec.quorum ?? DEFAULT_QUORUM;
   const features: FeatureTransform[] = [];
   const inputs: string[] = [];
+  const agreement: FeatureAgreement[] = [];
   for (const f of spec.features) {
+    const stats = statsOf(sites, f.name, f.type);
+    const providedBy = stats.filter(provides).length;
+    // Quorum of the sites, and never a feature no site has a value of.
+    const used = providedBy > 0 && providedBy >= quorum * sites.length;
+    const notProvidedBy = siteIds?.filter((_, i) => !provides(stats[i] as FeatureStats));
+    agreement.push({ name: f.name, providedBy, sites: sites.length, used, ...(notProvidedBy && { notProvidedBy }) });
+    if (!used) continue;
     if (f.type === "numeric") {
-      const m = statsOf(sites, f.name, "numeric").reduce(mergeMoments);
-      if (m.count === 0) throw new Error(`feature "${f.name}" has no values at any site`);
+      const numeric = stats as NumericStats[];
+      const m = numeric.reduce(mergeMoments);
       const sd = Math.sqrt(m.m2 / m.count);
       const missingIndicator = m.missing > 0;
-      features.push({ kind: "numeric", name: f.name, column: f.column, missing: f.missing, mean: m.mean, sd: sd > 1e-12 ? sd : 1, missingIndicator });
+      const impute = f.impute === "median" ? medianOf(f, numeric) : undefined;
+      features.push({ kind: "numeric", name: f.name, column: f.column, missing: f.missing, mean: m.mean, sd: sd > 1e-12 ? sd : 1, missingIndicator, ...(impute !== undefined && { impute }) });
       inputs.push(f.name);
       if (missingIndicator) inputs.push(`${f.name}:missing`);
     } else {
-      const c = mergeCategorical(statsOf(sites, f.name, "categorical"));
+      const c = mergeCategorical(stats as CategoricalStats[]);
       const levels = Object.keys(c.counts).sort();
-      if (levels.length === 0) throw new Error(`feature "${f.name}" has no values at any site`);
       const impute = levels.reduce((best, l) => ((c.counts[l] ?? 0) > (c.counts[best] ?? 0) ? l : best));
       features.push({ kind: "categorical", name: f.name, column: f.column, missing: f.missing, levels, impute });
       for (const level of levels.slice(1)) inputs.push(`${f.name}=${level}`);
     }
   }
+  if (features.length === 0) {
+    const named = agreement.map((a) => `${a.name} ${a.providedBy}/${a.sites}`).join(", ");
+    throw new Error(`no feature is provided by the quorum of ${quorum * 100}% of the sites (${named})`);
+  }
   const rows = sites.reduce((n, s) => n + s.rows, 0);
   const positives = sites.reduce((n, s) => n + s.positives, 0);
-  return { features, label: spec.label, missingTokens: spec.missingTokens, inputs, rows, positives };
+  return { features, agreement: { quorum, features: agreement }, label: spec.label, missingTokens: spec.missingTokens, inputs, rows, positives };
+}
+
+/** The pooled median of a feature from every site's histogram over its range. */
+function medianOf(f: FeatureDef, stats: readonly NumericStats[]): number {
+  const bins = histogramBins(f);
+  if (!bins) throw new Error(`feature "${f.name}" is imputed with its median but declares no range`);
+  const histograms = stats.filter((s) => s.count > 0).map((s, i) => {
+    if (!s.histogram || s.histogram.length !== bins.bins) throw new Error(`site ${i} sent no ${bins.bins}-bin histogram for feature "${f.name}"`);
+    return s.histogram;
+  });
+  return histogramMedian(addHistograms(histograms), bins);
 }

@@ -111,14 +111,36 @@ describe("computeSiteStats", () => {
     expect(SiteStats.parse(JSON.parse(JSON.stringify(stats)))).toEqual(stats);
   });
 
-  it.each([
-    ["a feature's", { columns: ["age", "y"], rows: [["1", "1"]] }, 'column "chol" not found (have: age, y)'],
-    ["the label's", { columns: ["age", "chol"], rows: [["1", "1"]] }, 'column "y" not found (have: age, chol)'],
-  ])("names %s missing column", (_, table, message) => {
+  it("counts a feature whose column the site lacks as missing in every labelled row: the site does not provide it", () => {
+    // Prepare
+    const table = { columns: ["age", "y"], rows: [["50", "1"], ["60", "0"], ["70", ""]] };
+
     // Execute
-    const run = () => computeSiteStats(table, numericSpec);
+    const stats = computeSiteStats(table, numericSpec);
 
     // Assert
-    expect(run).toThrow(message);
+    expect(stats.features.chol).toEqual({ kind: "numeric", count: 0, mean: 0, m2: 0, missing: 2, zeros: 0 });
+    expect(stats.features.age).toMatchObject({ count: 2, mean: 55 });
+  });
+
+  it("names the label's missing column", () => {
+    // Execute
+    const run = () => computeSiteStats({ columns: ["age", "chol"], rows: [["1", "1"]] }, numericSpec);
+
+    // Assert
+    expect(run).toThrow('column "y" not found (have: age, chol)');
+  });
+
+  it("counts values in the declared range's bins, values outside in the end bins", () => {
+    // Prepare: [0, 10) in 5 bins of 2.
+    const spec: FeatureSpec = { ...numericSpec, features: [{ name: "age", column: "age", type: "numeric", missing: [], range: { min: 0, max: 10 }, bins: 5 }] };
+    const rows = ["-3", "0", "1.99", "2", "5", "9.99", "10", "42", "NA"].map((age) => [age, "1"]);
+
+    // Execute
+    const stats = computeSiteStats({ columns: ["age", "y"], rows }, spec);
+
+    // Assert
+    expect(stats.features.age).toMatchObject({ count: 8, missing: 1, histogram: [3, 1, 1, 0, 3] });
+    expect(SiteStats.parse(JSON.parse(JSON.stringify(stats)))).toEqual(stats);
   });
 });

@@ -101,14 +101,30 @@ describe("applyPreprocessing", () => {
     expect([data.rows, data.dim, data.x.length, data.y.length]).toEqual([0, 5, 0, 0]);
   });
 
-  it.each([
-    ["a feature's", ["num", "cp", "age"], 'column "chol" not found (have: num, cp, age)'],
-    ["the label's", ["cp", "chol", "age"], 'column "num" not found (have: cp, chol, age)'],
-  ])("names %s missing column", (_, cols, message) => {
-    // Execute
-    const run = () => applyPreprocessing({ columns: cols, rows: [] }, prep);
+  it("imputes every row of a feature whose column the site lacks", () => {
+    // Execute: no chol column; chol has no missing flag, so it is its mean (0 after scaling).
+    const data = applyPreprocessing({ columns: ["num", "cp", "age"], rows: [["1", "3", "70"]] }, prep);
 
     // Assert
-    expect(run).toThrow(message);
+    expect(Array.from(data.x)).toEqual([1, 0, 0, 0, 1]);
+  });
+
+  it("imputes a missing number with the consortium's median when one is given", () => {
+    // Prepare: median 180 of a feature with mean 200 and sd 40 → (180 − 200) / 40 = −0.5.
+    const withMedian: Preprocessing = { ...prep, features: prep.features.map((f) => (f.kind === "numeric" && f.name === "chol" ? { ...f, impute: 180, missingIndicator: true } : f)), inputs: ["age", "age:missing", "chol", "chol:missing", "cp=2", "cp=3"] };
+
+    // Execute
+    const data = applyPreprocessing({ columns, rows: [["1", "2", "0", "60"], ["0", "2", "240", "60"]] }, withMedian);
+
+    // Assert
+    expect(Array.from(data.x)).toEqual([0, 0, -0.5, 1, 1, 0, 0, 0, 1, 0, 1, 0]);
+  });
+
+  it("names the label's missing column", () => {
+    // Execute
+    const run = () => applyPreprocessing({ columns: ["cp", "chol", "age"], rows: [] }, prep);
+
+    // Assert
+    expect(run).toThrow('column "num" not found (have: cp, chol, age)');
   });
 });

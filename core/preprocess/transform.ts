@@ -21,17 +21,19 @@ export function applyPreprocessing(table: Table, prep: Preprocessing): Dataset {
   const dim = prep.inputs.length;
   const x = new Float32Array(kept.length * dim);
   const y = new Uint8Array(kept.length);
-  const cols = prep.features.map((f) => columnIndex(table, f.column));
+  // A feature this site does not provide (no such column) is missing in every row, and imputed.
+  const cols = prep.features.map((f) => table.columns.indexOf(f.column));
   kept.forEach(({ row, label }, r) => {
     y[r] = label;
     let j = r * dim;
     prep.features.forEach((f, k) => {
-      const raw = row[cols[k] ?? -1] ?? "";
-      const missing = isMissing(raw, prep.missingTokens, f.missing);
+      const col = cols[k] ?? -1;
+      const raw = col < 0 ? "" : (row[col] ?? "");
+      const missing = col < 0 || isMissing(raw, prep.missingTokens, f.missing);
       if (f.kind === "numeric") {
         const v = numericValue(raw);
         const absent = missing || !Number.isFinite(v);
-        x[j++] = absent ? 0 : (v - f.mean) / f.sd;
+        x[j++] = absent ? (f.impute === undefined ? 0 : (f.impute - f.mean) / f.sd) : (v - f.mean) / f.sd;
         if (f.missingIndicator) x[j++] = absent ? 1 : 0;
       } else {
         const level = missing ? f.impute : canonicalLevel(raw);

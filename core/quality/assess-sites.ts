@@ -112,7 +112,7 @@ function rangeFlag(t: QualityThresholds, siteId: string, feature: string, mine: 
   return { siteId, feature, check: "range", reason: `${head}; they average ${num(refused.mean)} vs ${num(theirs.mean)}`, score: share };
 }
 
-function numericFlags(t: QualityThresholds, siteId: string, feature: string, mine: NumericStats, theirs: NumericStats): QualityFlag[] {
+function numericFlags(t: QualityThresholds, siteId: string, feature: string, mine: NumericStats, theirs: NumericStats, noisy: boolean): QualityFlag[] {
   // Readings refused as out of range leave the site's values missing: the range flag says why, the missing one would not.
   const range = rangeFlag(t, siteId, feature, mine, theirs);
   if (range) return [range];
@@ -131,7 +131,8 @@ function numericFlags(t: QualityThresholds, siteId: string, feature: string, min
   }
   if (mine.count < 2 || theirs.count < 2) return flags;
   const sd = Math.sqrt(theirs.m2 / theirs.count);
-  if (mine.m2 === 0 && theirs.m2 > 0) {
+  // Noisy statistics: a spread clamped at 0 says nothing about the values.
+  if (!noisy && mine.m2 === 0 && theirs.m2 > 0) {
     return [...flags, { ...f, check: "constant", reason: `${feature} takes one value (${num(mine.mean)}) in all ${mine.count} rows; it varies at the other sites (sd ${num(sd)})`, score: 0 }];
   }
   if (!(sd > 0)) return flags;
@@ -151,12 +152,14 @@ function numericFlags(t: QualityThresholds, siteId: string, feature: string, min
  * Flags for every site against the pool of the others, in site order: label prevalence, then per
  * feature its missing rate, share of zeros (when sites count them), a constant column, and a mean
  * that is off — read as a unit error when the ratio of means is a known conversion factor.
+ * `noisy`: the sites added noise to their statistics (`core/preprocess/noisy-stats.ts`); the
+ * constant-column check, which needs an exact spread, is then left out.
  *
  * @example
  * assessSites([{ siteId: "a", stats: a }, { siteId: "b", stats: b }, …]);
  * // [{ siteId: "b", check: "prevalence", reason: "label prevalence 80% vs 12% at the other sites (z = 21.3)", … }]
  */
-export function assessSites(sites: readonly { readonly siteId: string; readonly stats: SiteStats }[], thresholds: QualityThresholds = DEFAULT_THRESHOLDS): QualityFlag[] {
+export function assessSites(sites: readonly { readonly siteId: string; readonly stats: SiteStats }[], thresholds: QualityThresholds = DEFAULT_THRESHOLDS, options: { readonly noisy?: boolean } = {}): QualityFlag[] {
   if (sites.length < 3) return [];
   const flags: QualityFlag[] = [];
   for (const { siteId, stats } of sites) {
@@ -180,7 +183,7 @@ export function assessSites(sites: readonly { readonly siteId: string; readonly 
             ...(refused > 0 && { outOfRange: { count: refused, mean: refusedMean } }),
           };
         });
-        flags.push(...numericFlags(thresholds, siteId, feature, mine, pooled));
+        flags.push(...numericFlags(thresholds, siteId, feature, mine, pooled, options.noisy ?? false));
       } else {
         const missing = theirs.reduce((n, s) => n + s.missing, 0);
         const total = theirs.reduce((n, s) => n + s.missing + (s.kind === "categorical" ? Object.values(s.counts).reduce((a, b) => a + b, 0) : s.count), 0);

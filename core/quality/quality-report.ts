@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { SiteStats } from "../schemas/site-stats.ts";
-import { assessSites, QualityFlag } from "./assess-sites.ts";
+import { assessSites, DEFAULT_THRESHOLDS, QualityFlag } from "./assess-sites.ts";
 
 /** What the data-quality checks found when the statistics phase completed, and what was done about it. */
 export const QualityReport = z.object({
@@ -23,8 +23,8 @@ const MIN_SITES = 2;
  * @example
  * qualityReport("exclude", [{ siteId: "a", stats }, …]); // { policy: "exclude", flags: [...], excluded: ["c"] }
  */
-export function qualityReport(policy: "warn" | "exclude", sites: readonly { readonly siteId: string; readonly stats: SiteStats }[]): QualityReport {
-  const flags = assessSites(sites);
+export function qualityReport(policy: "warn" | "exclude", sites: readonly { readonly siteId: string; readonly stats: SiteStats }[], options: { readonly noisy?: boolean } = {}): QualityReport {
+  const flags = assessSites(sites, DEFAULT_THRESHOLDS, options);
   const flagged = [...new Set(flags.map((f) => f.siteId))];
   if (policy === "warn" || flagged.length === 0) return { policy, flags, excluded: [] };
   if (sites.length - flagged.length < MIN_SITES) {

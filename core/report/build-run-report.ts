@@ -71,6 +71,7 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
     malicious: [...malicious],
     ...(scored.length > 0 && { quarantined, firstQuarantined }),
     ...(status.quality && { quality: status.quality }),
+    ...(status.features && { features: status.features }),
     ...(status.privacy && { privacy: status.privacy }),
     wallSeconds,
     sites,

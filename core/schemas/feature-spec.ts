@@ -1,14 +1,50 @@
 import { z } from "zod";
 
+/** Most histogram bins a numeric feature may ask of the sites. */
+export const MAX_HISTOGRAM_BINS = 4096;
+
 /** One model input, read from one source column. */
-export const FeatureDef = z.object({
-  name: z.string().min(1),
-  column: z.string().min(1),
-  type: z.enum(["numeric", "categorical"]),
-  /** Values that mean "not measured" for this column only (e.g. cholesterol recorded as 0). */
-  missing: z.array(z.string()).default([]),
-});
+export const FeatureDef = z
+  .object({
+    name: z.string().min(1),
+    column: z.string().min(1),
+    type: z.enum(["numeric", "categorical"]),
+    /** Values that mean "not measured" for this column only (e.g. cholesterol recorded as 0). */
+    missing: z.array(z.string()).default([]),
+    /**
+     * What stands in for a missing value: the consortium's mean or median (numeric; mean by
+     * default) or its most frequent level (categorical, the only choice there).
+     */
+    impute: z.enum(["mean", "median", "mode"]).optional(),
+    /**
+     * Numeric: where the values are expected. Sites then count their values in `bins` equal bins
+     * over it (values outside in the end bins), which gives the consortium its median.
+     */
+    range: z
+      .object({ min: z.number().finite(), max: z.number().finite() })
+      .refine((r) => r.min < r.max, { message: "range min must be below max" })
+      .optional(),
+    bins: z.number().int().min(2).max(MAX_HISTOGRAM_BINS).optional(),
+    /**
+     * Categorical: the levels the consortium expects. Needed when sites add noise to their
+     * statistics (a level only one patient has would otherwise show by its name); values outside
+     * them are then counted as missing.
+     */
+    levels: z.array(z.string()).min(1).optional(),
+  })
+  .superRefine((f, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+    if (f.type === "categorical" && (f.impute ?? "mode") !== "mode") issue("impute", "a categorical feature is imputed with its mode");
+    if (f.type === "numeric" && f.impute === "mode") issue("impute", "a numeric feature is imputed with its mean or median");
+    if (f.impute === "median" && f.range === undefined) issue("range", "median imputation needs the feature's range (the sites' histogram spans it)");
+    if (f.type === "categorical" && (f.range !== undefined || f.bins !== undefined)) issue("range", "range and bins apply to numeric features");
+    if (f.bins !== undefined && f.range === undefined) issue("bins", "bins need a range");
+    if (f.type === "numeric" && f.levels !== undefined) issue("levels", "levels apply to categorical features");
+  });
 export type FeatureDef = z.infer<typeof FeatureDef>;
+
+/** Histogram bins over a feature's range when the spec does not say. */
+export const DEFAULT_HISTOGRAM_BINS = 512;
 
 /** How the label column becomes 0/1: listed values, or any number above a threshold. */
 export const LabelDef = z
@@ -28,6 +64,11 @@ export const FeatureSpec = z
     features: z.array(FeatureDef).min(1),
     label: LabelDef,
     missingTokens: z.array(z.string()).default(["", "NA", "?"]),
+    /**
+     * Share of the sites that must provide a feature (have at least one value of it) for the
+     * consortium to use it; the others impute it. Default 0.5.
+     */
+    quorum: z.number().min(0).max(1).optional(),
   })
   .refine((s) => new Set(s.features.map((f) => f.name)).size === s.features.length, {
     message: "feature names must be unique",

@@ -3,7 +3,7 @@ import { CodecSpecText } from "../codec/index.ts";
 import { ModelSpec } from "../model/model-spec.ts";
 import { ScoringOptions } from "../scoring/scoring-policy.ts";
 import { FeatureSpec } from "./feature-spec.ts";
-import { PrivacyPolicy } from "./privacy.ts";
+import { PrivacyPolicy, StatsNoise } from "./privacy.ts";
 
 /** What a site does with the shared body in one round; sent to every site with its task. */
 export const TrainingConfig = z.object({
@@ -81,6 +81,12 @@ export const FederationConfig = z.object({
    * the rounds and the evaluation (unless that would leave fewer than two sites). Default warn.
    */
   quality: z.object({ policy: z.enum(["warn", "exclude"]) }).optional(),
+  /**
+   * Sites add Gaussian noise to the statistics they send before training, spending this (ε, δ)
+   * once (`core/preprocess/noisy-stats.ts`); the spec must give every numeric feature a range and
+   * every categorical one its levels. Exact statistics when absent.
+   */
+  statsNoise: StatsNoise.optional(),
   /** Differential privacy (`PrivacyPolicy`); none when absent. */
   privacy: PrivacyPolicy.optional(),
   seed: z.number().int().nonnegative(),

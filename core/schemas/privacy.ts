@@ -21,6 +21,16 @@ export const PrivacyPolicy = z.object({
 export type PrivacyPolicy = z.infer<typeof PrivacyPolicy>;
 
 /** A site's privacy ledger in brief: ε spent so far (this round included), at δ, against its budget. */
+/**
+ * Noise on the statistics sites send before training (`core/preprocess/noisy-stats.ts`): the
+ * (ε, δ) each site spends on them, once, apart from the training budget.
+ */
+export const StatsNoise = z.object({
+  epsilon: z.number().positive().max(100),
+  delta: z.number().gt(0).lt(0.01),
+});
+export type StatsNoise = z.infer<typeof StatsNoise>;
+
 export const PrivacySpent = z.object({
   level: z.enum(["sample", "client"]),
   epsilon: z.number().nonnegative(),

@@ -1,4 +1,5 @@
 import { QualityReport } from "../quality/quality-report.ts";
+import { FeaturesAgreement } from "./preprocessing.ts";
 import { SitePrivacy } from "./privacy.ts";
 import { z } from "zod";
 
@@ -17,6 +18,8 @@ export const RunReport = z.object({
   firstQuarantined: z.record(z.string(), z.number().int().positive()).optional(),
   /** The data-quality checks: every flag with its reason, and the sites excluded for them. */
   quality: QualityReport.optional(),
+  /** Which features the sites provide and which the consortium used. */
+  features: FeaturesAgreement.optional(),
   /** Under a privacy policy: each site's ε spent, δ, budget and the rounds it refused. */
   privacy: z.array(SitePrivacy).optional(),
   wallSeconds: z.number().nonnegative(),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_HISTOGRAM_BINS } from "./feature-spec.ts";
 
 const count = z.number().int().nonnegative();
 
@@ -16,6 +17,11 @@ export const NumericStats = z.object({
    * and their mean in the feature's unit: a unit error shows here rather than in `mean`.
    */
   outOfRange: z.object({ count, mean: z.number() }).optional(),
+  /**
+   * Counts of the values in equal bins over the feature's declared range (values below or above
+   * it in the first or last bin), when the spec declares one: merged, they give the median.
+   */
+  histogram: z.array(count).min(2).max(MAX_HISTOGRAM_BINS).optional(),
 });
 export type NumericStats = z.infer<typeof NumericStats>;
 

@@ -7,6 +7,7 @@ import { Rejection, RoundRecord } from "./round.ts";
 import { StoredEvaluation } from "./task.ts";
 import { SitePrivacy } from "./privacy.ts";
 import { QualityReport } from "../quality/quality-report.ts";
+import { FeaturesAgreement } from "./preprocessing.ts";
 
 export const RoundStatus = RoundRecord.extend({
   updates: z.number().int().nonnegative(),
@@ -47,6 +48,8 @@ export const FederationStatus = z.object({
   evaluations: z.array(StoredEvaluation),
   /** The data-quality checks' flags and exclusions, once the statistics phase has completed. */
   quality: QualityReport.nullable().optional(),
+  /** Which features the sites provide and which the consortium uses, once the statistics phase has completed. */
+  features: FeaturesAgreement.optional(),
   /** Under a privacy policy: each site's ledger as its updates and refusals report it. */
   privacy: z.array(SitePrivacy).optional(),
   final: z

@@ -8,7 +8,7 @@ import { TrainingConfig } from "./federation.ts";
 import { Preprocessing } from "./preprocessing.ts";
 import { SubmittedCounts } from "./round.ts";
 import { UploadTarget } from "./upload.ts";
-import { PrivacyPolicy } from "./privacy.ts";
+import { PrivacyPolicy, StatsNoise } from "./privacy.ts";
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -36,7 +36,7 @@ export type ModelRef = z.infer<typeof ModelRef>;
 /** The answer to `GET /v1/task`: what this site should do next. */
 export const Task = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("wait"), retryAfterMs: z.number().int().positive(), reason: z.string() }),
-  z.object({ kind: z.literal("stats"), features: FeatureSpec }),
+  z.object({ kind: z.literal("stats"), features: FeatureSpec, noise: StatsNoise.optional() }),
   z.object({
     kind: z.literal("train"),
     round: z.number().int().positive(),
@@ -63,6 +63,11 @@ export const Task = z.discriminatedUnion("kind", [
     seed: z.number().int().nonnegative(),
     /** The federation's privacy policy: the site trains privately and keeps its ledger. */
     privacy: PrivacyPolicy.optional(),
+    /**
+     * Under noisy statistics: the (noisy) row count this site reported, which its update weighs
+     * instead of its exact training rows, so that the update does not reveal them.
+     */
+    weight: z.number().int().positive().optional(),
   }),
   z.object({
     kind: z.literal("evaluate"),

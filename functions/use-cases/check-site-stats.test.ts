@@ -28,6 +28,25 @@ describe("statsProblem", () => {
     expect(statsProblem(stats)).toBe('feature "age" counts 5 zeros among 4 values');
   });
 
+  it("holds noisy statistics to what noise keeps: finite moments, the spec's bins, the declared levels", () => {
+    // Prepare
+    const spec = { ...FederationConfig.parse(federationConfig()).features };
+    const binned = { ...spec, features: spec.features.map((f) => (f.type === "numeric" ? { ...f, range: { min: 0, max: 100 }, bins: 4 } : { ...f, levels: ["F", "M"] })) };
+    const age = { kind: "numeric" as const, count: 7, mean: 50, m2: 2, missing: 1, histogram: [1, 2, 3, 0] };
+    const noisy = { ...honest(), rows: 5, features: { ...honest().features, age } };
+
+    // Execute and Assert
+    expect(statsProblem(noisy)).toBe('feature "age" counts 7 values and 1 missing, not the 5 rows');
+    expect(statsProblem(noisy, { noisy: true, spec: binned })).toBeNull();
+    expect(statsProblem({ ...noisy, features: { ...noisy.features, age: { ...age, histogram: [1, 2, 3] } } }, { noisy: true, spec: binned })).toBe('feature "age" has a histogram of 3 bins, not the spec\'s 4');
+    expect(statsProblem({ ...noisy, features: { ...noisy.features, sex: { kind: "categorical", counts: { F: 2, X: 1 }, missing: 0 } } }, { noisy: true, spec: binned })).toBe('feature "sex" reports levels the spec does not declare: X');
+  });
+
+  it("refuses a histogram that does not hold every value of exact statistics", () => {
+    const stats = { ...honest(), features: { ...honest().features, age: { kind: "numeric" as const, count: 4, mean: 50, m2: 2, missing: 0, histogram: [1, 2] } } };
+    expect(statsProblem(stats)).toBe('feature "age" has 3 values in its histogram, not its 4');
+  });
+
   it("counts missing values towards the rows", () => {
     // Prepare: two of the four ages unknown.
     const stats = { ...honest(), features: { ...honest().features, age: { kind: "numeric" as const, count: 2, mean: 50, m2: 2, missing: 2 } } };

@@ -221,7 +221,7 @@ describe("closeExpiredRounds", () => {
     // Prepare
     const h = new Harness();
     await h.createFederation({ expectedSites: 1 });
-    const site = await h.enrol("St Mary's", { columns: ["age", "sex", "outcome"], rows: [["", "M", "1"]] });
+    const site = await h.enrol("St Mary's", { columns: ["age", "sex", "outcome"], rows: [["", "", "1"]] });
     await h.postStats(site);
     // Execute
     const result = await closeExpiredRounds(h.deps);

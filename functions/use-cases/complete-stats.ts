@@ -30,8 +30,11 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
   if ((await deps.store.head(keys.preprocessing)) === null) {
     const all = await Promise.all(reported.map(async (k) => ({ siteId: k.slice(keys.statsPrefix.length, -".json".length), stats: await mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k) })));
     // The checks run on every site's statistics; an excluded site's do not shape the preprocessing.
-    const fresh = qualityReport(config.quality?.policy ?? "warn", all);
-    const mergeWithout = (excluded: readonly string[]) => mergeSiteStats(all.filter((s) => !excluded.includes(s.siteId)).map((s) => s.stats), config.features);
+    const fresh = qualityReport(config.quality?.policy ?? "warn", all, { noisy: config.statsNoise !== undefined });
+    const mergeWithout = (excluded: readonly string[]) => {
+      const kept = all.filter((s) => !excluded.includes(s.siteId));
+      return mergeSiteStats(kept.map((s) => s.stats), config.features, kept.map((s) => s.siteId));
+    };
     let merged: Preprocessing;
     try {
       merged = mergeWithout(fresh.excluded);
@@ -45,7 +48,11 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
     }
     const quality = await mustReadJson(deps.store, keys.quality, QualityReport, "CORRUPT_STATE", "quality report");
     if (quality.excluded.join() !== fresh.excluded.join()) merged = mergeWithout(quality.excluded);
-    await writeJson(deps.store, keys.preprocessing, merged, { ifAbsent: true });
+    if (await writeJson(deps.store, keys.preprocessing, merged, { ifAbsent: true })) {
+      for (const f of merged.agreement?.features ?? []) {
+        if (!f.used) deps.logger.warn("feature left out: too few sites provide it", { feature: f.name, providedBy: f.providedBy, sites: f.sites, quorum: merged.agreement?.quorum });
+      }
+    }
     await deps.store.delete(keys.statsFailure);
   }
   // Two completers may race: both go on from whichever preprocessing was written first.

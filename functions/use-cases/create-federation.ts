@@ -1,4 +1,5 @@
 import { ConsiliumError } from "../../core/errors.ts";
+import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import type { FederationConfig, FederationState } from "../../core/schemas/federation.ts";
 import type { CoordinatorDeps } from "../deps.ts";
@@ -13,6 +14,8 @@ export async function createFederation(deps: CoordinatorDeps, requested: Federat
   if (requested.privacy?.level === "client" && strategy.controlVariates) {
     throw new ConsiliumError("INVALID_CONFIG", `client-level privacy cannot be used with ${strategy.spec}: its control variates would leave the site without noise`, 400);
   }
+  const problem = requested.statsNoise && noiseProblem(requested.features);
+  if (problem) throw new ConsiliumError("INVALID_CONFIG", problem, 400);
   const config = { ...requested, strategy: strategy.spec };
   const created = await writeJson(deps.store, keys.federation, config, { ifAbsent: true });
   if (!created) throw new ConsiliumError("FEDERATION_EXISTS", "a federation already exists in this store", 409);

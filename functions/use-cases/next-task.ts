@@ -3,11 +3,12 @@ import { modelLayout } from "../../core/model/layout.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord } from "../../core/schemas/round.ts";
+import { SiteStats } from "../../core/schemas/site-stats.ts";
 import { taskSeed } from "../../core/schemas/task-seed.ts";
 import type { Task } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
-import { mustReadJson } from "../repo.ts";
+import { mustReadJson, readJson } from "../repo.ts";
 import { completeStats } from "./complete-stats.ts";
 import { loadFederation } from "./load-federation.ts";
 import { controlRef, modelRef } from "./models.ts";
@@ -56,6 +57,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     upload,
     seed: taskSeed(config.seed, round.round),
     ...(config.privacy && { privacy: config.privacy }),
+    ...(config.statsNoise && { weight: Math.max(1, (await readJson(deps.store, keys.stats(siteId), SiteStats))?.rows ?? 1) }),
   };
 }
 
@@ -64,7 +66,7 @@ async function statsPhaseTask(deps: CoordinatorDeps, config: FederationConfig, s
   // Polls also finish a transition that a crashed stats post left half done.
   const progress = await completeStats(deps, config);
   if (progress.kind === "complete") return null;
-  if ((await deps.store.head(keys.stats(siteId))) === null) return { kind: "stats", features: config.features };
+  if ((await deps.store.head(keys.stats(siteId))) === null) return { kind: "stats", features: config.features, ...(config.statsNoise && { noise: config.statsNoise }) };
   if (progress.kind === "blocked") return wait(`${progress.failure.code}: ${progress.failure.message}`);
   return wait("waiting for other sites' statistics");
 }

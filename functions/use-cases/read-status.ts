@@ -5,6 +5,7 @@ import { SiteRecord } from "../../core/schemas/federation.ts";
 import { Rejection, RoundRecord, StoredUpdate } from "../../core/schemas/round.ts";
 import type { FederationStatus, RoundStatus } from "../../core/schemas/status.ts";
 import { StoredDecline, type SitePrivacy } from "../../core/schemas/privacy.ts";
+import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { StoredEvaluation } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import type { ObjectStore } from "../ports.ts";
@@ -45,6 +46,7 @@ const standing = (r: { reputation: number; quarantinedUntil: number }, round: nu
 /** The federation as an administrator sees it, rebuilt from the store (metrics pooled from counts). */
 export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatus> {
   const { config, state } = await loadFederation(deps);
+  const agreement = (await readJson(deps.store, keys.preprocessing, Preprocessing))?.agreement;
   const { store } = deps;
   const sites = await readAll(await store.list(keys.sites), (k) => readJson(store, k, SiteRecord));
   const roundKeys = await store.list(keys.roundsPrefix);
@@ -106,6 +108,7 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
     evaluations,
     final,
     quality: await loadQuality(deps),
+    ...(agreement && { features: agreement }),
     ...(config.privacy && { privacy: sitePrivacy(sites.map((s) => s.id), updates, declines) }),
   };
 }

@@ -9,8 +9,9 @@ import { readJson } from "../repo.ts";
 
 const columns = ["age", "sex", "outcome"];
 /** Rows whose age is always missing: no site of a consortium made of these has one age value. */
-const noAges: Table = { columns, rows: [["", "M", "1"], ["", "F", "0"]] };
-const MERGE_FAILED = 'site statistics cannot be merged: feature "age" has no values at any site';
+/** A site with neither feature's values: with only such sites no feature reaches the quorum. */
+const noValues: Table = { columns, rows: [["", "", "1"], ["NA", "?", "0"]] };
+const MERGE_FAILED = "site statistics cannot be merged: no feature is provided by the quorum of 50% of the sites (age 0/2, sex 0/2)";
 
 /** Posts the site's statistics without asking for a task first (a runner retrying its post). */
 function repost(h: Harness, site: TestSite): Promise<Reply> {
@@ -22,7 +23,7 @@ describe("submitStats: leaving the stats phase", () => {
     // Prepare
     const h = new Harness();
     await h.createFederation({ expectedSites: 2 });
-    const sites = [await h.enrol("St Mary's", noAges), await h.enrol("Royal Infirmary", noAges)];
+    const sites = [await h.enrol("St Mary's", noValues), await h.enrol("Royal Infirmary", noValues)];
     await h.postStats(sites[0]!);
     // Execute
     const last = await h.postStats(sites[1]!);
@@ -46,8 +47,9 @@ describe("submitStats: leaving the stats phase", () => {
   it("leaves a blocked stats phase once a further site's statistics make the merge possible", async () => {
     // Prepare
     const h = new Harness();
-    await h.createFederation({ expectedSites: 2 });
-    const blocked = [await h.enrol("St Mary's", noAges), await h.enrol("Royal Infirmary", noAges)];
+    // Quorum 0: a feature one site of three provides is used.
+    await h.createFederation({ expectedSites: 2, features: { ...federationConfig().features, quorum: 0 } });
+    const blocked = [await h.enrol("St Mary's", noValues), await h.enrol("Royal Infirmary", noValues)];
     for (const site of blocked) await h.postStats(site);
     const extra = await h.enrol("General Hospital", siteTables[0]!);
     h.deps.clock.advance(1_000);

@@ -20,7 +20,7 @@ export async function submitStats(deps: CoordinatorDeps, siteId: string, stats: 
   for (const f of config.features.features) {
     if (stats.features[f.name]?.kind !== f.type) throw new ConsiliumError("BAD_STATS", `statistics for feature "${f.name}" are missing or not ${f.type}`, 422);
   }
-  assertConsistentStats(stats);
+  assertConsistentStats(stats, { noisy: config.statsNoise !== undefined, spec: config.features });
   const fresh = await writeJson(deps.store, keys.stats(siteId), stats, { ifAbsent: true });
   const retry = !fresh && isDeepStrictEqual(await readJson(deps.store, keys.stats(siteId), SiteStats), stats);
   const progress = await completeStats(deps, config);

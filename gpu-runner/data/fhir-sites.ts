@@ -12,6 +12,12 @@ import { z } from "zod";
 import { Cdm } from "../../core/fhir/cdm.ts";
 import { mapBundle, mapNdjson } from "../../core/fhir/map-bundle.ts";
 import type { FhirTable } from "../../core/fhir/map-bundle.ts";
+import type { MappingReport } from "../../core/fhir/mapping-report.ts";
+import { labelOf } from "../../core/preprocess/label.ts";
+import { columnIndex } from "../../core/preprocess/table.ts";
+import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
+import type { SiteData } from "./builtin-datasets.ts";
+import { subset, trainTestSplit } from "./partition.ts";
 
 const RESOURCE_FILES = ["Patient.ndjson", "Observation.ndjson", "Condition.ndjson"];
 
@@ -45,6 +51,42 @@ export async function loadFhirSites(dir: string, fallback: Cdm): Promise<{ cdm: 
   const sites = [];
   for (const name of entries) sites.push({ name, mapped: await mapSiteDirectory(cdm, join(dir, name)) });
   return { cdm, sites };
+}
+
+/** The common data model in `file`, read and checked; the error names the file and what is wrong. */
+export async function readCdm(file: string): Promise<Cdm> {
+  const text = await readFile(file, "utf8").catch((err: unknown) => {
+    throw new Error(`cannot read the data model ${file}: ${(err as Error).message}`);
+  });
+  return parseCdm(file, text);
+}
+
+/**
+ * One mapped site as training and test rows, split stratified by label, with what its data model
+ * refused as out of range (count and mean per feature) for the data-quality checks.
+ */
+export function fhirSiteData(name: string, mapped: FhirTable, features: FeatureSpec, testFraction: number, rng: () => number): SiteData {
+  const { table, report } = mapped;
+  const col = columnIndex(table, features.label.column);
+  const label = (i: number) => String(labelOf(table.rows[i]?.[col] ?? "", features.label, features.missingTokens));
+  const { train, test } = trainTestSplit(Array.from(table.rows.keys()), label, testFraction, rng);
+  const outOfRange = Object.fromEntries(
+    Object.entries(report.features).flatMap(([feature, f]) => {
+      const count = f.dropped["out-of-range"] ?? 0;
+      return count > 0 && f.outOfRangeMean !== undefined ? [[feature, { count, mean: f.outOfRangeMean }]] : [];
+    }),
+  );
+  return { name, train: subset(table, train), test: subset(table, test), ...(Object.keys(outOfRange).length > 0 && { outOfRange }) };
+}
+
+/** One line on what mapping a site's resources found: patients, resources read, and what went unused, by reason. */
+export function mappingNote(site: string, report: MappingReport): string {
+  const read = Object.values(report.resources).reduce((n, r) => n + r.read, 0);
+  const dropped = new Map<string, number>();
+  for (const r of Object.values(report.resources)) for (const [reason, n] of Object.entries(r.dropped)) dropped.set(reason, (dropped.get(reason) ?? 0) + (n ?? 0));
+  const unused = [...dropped.values()].reduce((a, b) => a + b, 0);
+  const reasons = [...dropped].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${reason} ${n.toLocaleString("en-US")}`);
+  return `${site}: ${report.patients.toLocaleString("en-US")} patients, ${read.toLocaleString("en-US")} resources read, ${unused.toLocaleString("en-US")} not used${reasons.length > 0 ? ` (${reasons.join(", ")})` : ""}`;
 }
 
 /** The data model in `file`, or an error that names the file and what is wrong in it. */

@@ -4,6 +4,7 @@
  * buffered file streams, so that memory stays flat whatever the cohort's size.
  *
  *   dir/manifest.json                              config, model coefficients, per-site tallies
+ *   dir/cdm.json                                   the common data model the cohort is coded for
  *   dir/<site>/Patient.ndjson, Observation.ndjson, Condition.ndjson     (format "ndjson")
  *   dir/<site>/bundle.json                         one collection Bundle  (format "bundle")
  *
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import { CARDIO_MODEL } from "../../core/fhir/cardio-model.ts";
+import { defaultCdm } from "../../core/fhir/default-cdm.ts";
 import { SynthConfig, type SynthConfigInput } from "../../core/fhir/synth-config.ts";
 import { emptyTally, synthSite, tally, type CohortManifest, type SiteTally } from "../../core/fhir/synth.ts";
 
@@ -104,5 +106,6 @@ export async function writeCohort(input: SynthConfigInput, dir: string, options:
   }
   const manifest: CohortManifest = { config, model: CARDIO_MODEL, sites: tallies };
   await writeFile(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFile(join(dir, "cdm.json"), `${JSON.stringify(defaultCdm, null, 2)}\n`);
   return manifest;
 }
