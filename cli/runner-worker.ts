@@ -9,6 +9,7 @@ import { z } from "zod";
 import { BackendName, selectBackend } from "../gpu-runner/backend.ts";
 import { CoordinatorClient } from "../gpu-runner/client.ts";
 import { parseAttack } from "../gpu-runner/attack.ts";
+import { SiteSpeed } from "../gpu-runner/site-speed.ts";
 import { runSite } from "../gpu-runner/site-runner.ts";
 
 const TableData = z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())) });
@@ -27,6 +28,7 @@ export const WorkerInput = z.object({
       attack: z.string().optional(),
       privacyCap: z.number().positive().optional(),
       outOfRange: z.record(z.string(), z.object({ count: z.number().int().nonnegative(), mean: z.number() })).optional(),
+      speed: SiteSpeed.optional(),
     }),
   ),
 });
@@ -51,6 +53,7 @@ if (port) {
           stateDir: s.stateDir,
           attack: s.attack === undefined ? undefined : parseAttack(s.attack),
           ...(s.privacyCap !== undefined && { privacyCap: s.privacyCap }),
+          ...(s.speed && { speed: s.speed }),
           logger,
           onEvent: (event) => port.postMessage({ kind: "event", index: s.index, event }),
         }),

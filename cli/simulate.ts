@@ -19,6 +19,7 @@ import type { RunReport } from "../core/schemas/report.ts";
 import { withWriteOnceCache } from "../functions/adapters/write-once-cache.ts";
 import { systemClock, type ObjectStore } from "../functions/ports.ts";
 import { maliciousSites, parseAttack, type AttackPlan } from "../gpu-runner/attack.ts";
+import type { SiteSpeed } from "../gpu-runner/site-speed.ts";
 import { selectBackend } from "../gpu-runner/backend.ts";
 import { trainCentralized } from "../gpu-runner/centralized.ts";
 import { CoordinatorClient } from "../gpu-runner/client.ts";
@@ -50,6 +51,10 @@ export interface SimulationPlan {
   readonly attack?: AttackPlan;
   /** What the data-quality checks do with a flagged site (`FederationConfig.quality`). */
   readonly quality?: FederationConfig["quality"];
+  /** Per site (by index), its simulated compute and link speed; as fast as this machine when absent. */
+  readonly speeds?: readonly SiteSpeed[];
+  /** Buffered asynchronous rounds (`FederationConfig.async`). */
+  readonly async?: FederationConfig["async"];
   /** Noise on the sites' statistics (`FederationConfig.statsNoise`). */
   readonly statsNoise?: FederationConfig["statsNoise"];
   /** Differential privacy for every site (`FederationConfig.privacy`). */
@@ -83,6 +88,7 @@ interface EnrolledSite {
   /** This site's own cap on ε (`SimulationPlan.privacyCaps`). */
   readonly privacyCap?: number;
   readonly outOfRange?: SiteData["outOfRange"];
+  readonly speed?: SiteSpeed;
 }
 
 /** Every runner in this thread, concurrently; the first failure stops the others. */
@@ -96,6 +102,7 @@ function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks
         stateDir: s.stateDir,
         attack: s.attack === undefined ? undefined : parseAttack(s.attack),
         ...(s.privacyCap !== undefined && { privacyCap: s.privacyCap }),
+        ...(s.speed && { speed: s.speed }),
         logger: hooks.logger,
         signal: controller.signal,
         onEvent: (e) => hooks.onEvent?.(s.index, e),
@@ -136,6 +143,7 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
       ...(plan.privacy && { privacy: plan.privacy }),
       ...(plan.quality && { quality: plan.quality }),
       ...(plan.statsNoise && { statsNoise: plan.statsNoise }),
+      ...(plan.async && { async: plan.async }),
       seed,
       ...(plan.scoring && { scoring: plan.scoring }),
     });
@@ -151,6 +159,7 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
         index, siteId, token, stateDir: join(stateRoot, siteId), train: site.train, test: site.test, attack: attacked.get(index),
         ...(privacyCap !== undefined && { privacyCap }),
         ...(site.outOfRange && { outOfRange: site.outOfRange }),
+        ...(plan.speeds?.[index] && { speed: plan.speeds[index] }),
       };
     });
     const workers = plan.workers ?? 0;

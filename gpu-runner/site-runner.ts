@@ -17,6 +17,7 @@ import type { CoordinatorClient } from "./client.ts";
 import { evaluateStep } from "./evaluate-step.ts";
 import { createSession } from "./site-session.ts";
 import { trainStep } from "./train-step.ts";
+import type { SiteSpeed } from "./site-speed.ts";
 
 /** What a runner tells whoever hosts it; crosses a worker-thread boundary, hence a schema. */
 export const RunnerEvent = z.discriminatedUnion("kind", [
@@ -40,6 +41,8 @@ export interface SiteRunnerOptions {
   readonly attack?: Attack;
   /** This site's own cap on ε under a privacy policy, when it is below the consortium's. */
   readonly privacyCap?: number;
+  /** Simulation only: how much slower this site computes and communicates (`site-speed.ts`). */
+  readonly speed?: SiteSpeed;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -57,7 +60,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluation | null> {
   const { client, siteId, data, signal } = options;
   const logger = options.logger ?? silentLogger;
-  const session = createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap);
+  const session = createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap, options.speed);
   let evaluation: SiteEvaluation | null = null;
   while (!signal?.aborted) {
     const task: Task = await client.task();

@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from "../core/logger.ts";
 import type { CoordinatorClient } from "./client.ts";
 import type { Residual } from "./site-state.ts";
 import type { PrivacyLedger } from "./privacy-ledger.ts";
+import type { SiteSpeed } from "./site-speed.ts";
 
 /**
  * What a runner carries from one task to the next: its data, transformed once, its control
@@ -31,6 +32,8 @@ export interface SiteSession {
   readonly logger: Logger;
   /** Simulation only: this site is malicious and sends poisoned updates. */
   readonly attack?: Attack;
+  /** Simulation only: this site's compute and link speed (`site-speed.ts`). */
+  readonly speed?: SiteSpeed;
 }
 
 export function createSession(
@@ -41,6 +44,7 @@ export function createSession(
   attack?: Attack,
   logger: Logger = silentLogger,
   privacyCap?: number,
+  speed?: SiteSpeed,
 ): SiteSession {
   let cache: { key: string; train: Dataset; test: Dataset } | null = null;
   return {
@@ -60,5 +64,6 @@ export function createSession(
     ...(privacyCap !== undefined && { privacyCap }),
     logger,
     attack,
+    ...(speed && { speed }),
   };
 }

@@ -11,6 +11,8 @@ import { secureNormal, secureUniform } from "./secure-noise.ts";
 import type { PrivacyPolicy, PrivacySpent } from "../core/schemas/privacy.ts";
 import { fetchModel } from "./fetch-model.ts";
 import { localRound, type Controls } from "./local-round.ts";
+import { extraMs } from "./site-speed.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 import { scoreRows } from "./score-rows.ts";
 import type { SiteSession } from "./site-session.ts";
 import { loadControl, loadResidual, residualFits, saveControl, saveResidual, type Residual, type ResidualMeta } from "./site-state.ts";
@@ -116,12 +118,16 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
   const dp = privacy?.level === "sample" && plan
     ? { clip: privacy.clip, noiseMultiplier: plan.ledger.noiseMultiplier, sampleRate: plan.q, noise: secureNormal, uniform: secureUniform }
     : undefined;
+  const started = performance.now();
   const result = localRound(task.layout, base, data, { ...opts, ...(dp && { dp }) }, await controlsFor(s, task, base.length));
+  const computeMs = performance.now() - started;
   const trained = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
   // Each update carries the whole noise: the coordinator sees every update (no secure aggregation yet).
   const update = privacy?.level === "client" && plan ? privatiseUpdate(trained, privacy.clip, plan.ledger.noiseMultiplier, 1, secureNormal) : trained;
   const { bytes, residual } = await encodeForTask(s, task, update);
   if (bytes.length !== task.upload.byteLength) throw new ConsiliumError("SIZE_MISMATCH", `encoded update is ${bytes.length} bytes, coordinator expects ${task.upload.byteLength}`, 400);
+  // A simulated slower site sends its update when it would have finished.
+  if (s.speed) await sleep(extraMs(s.speed, computeMs, bytes.length, s.client.traffic.down - before));
   // The spending is on record before anything it paid for leaves the site.
   const ledger = plan && (await keepLedger(s, recordRound(plan, task.round, privacy?.level === "sample" ? result.steps : 1)));
   const multipart = await s.client.sendUpdate(task.upload, bytes);

@@ -15,19 +15,12 @@ import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import type { ObjectStore } from "../functions/ports.ts";
 import { selectBackend } from "../gpu-runner/backend.ts";
 import { loadLedger } from "../gpu-runner/privacy-ledger.ts";
-import { syntheticSites, syntheticSpec } from "./fixtures/synthetic-sites.ts";
+import { smallPlan } from "./fixtures/synthetic-sites.ts";
 
 const ROUNDS = 4;
 const policy = PrivacyPolicy.parse({ level: "sample", epsilon: 4, delta: 1e-5, clip: 1 });
 const plan: SimulationPlan = {
-  sites: syntheticSites({ sites: 3, trainRows: 200, testRows: 100, seed: 8 }),
-  features: syntheticSpec,
-  model: "logreg",
-  training: { localEpochs: 1, lrSchedule: "constant", batchSize: 20, learningRate: 0.2, l2: 0, headEpochs: 5, headL2: 0.01 },
-  rounds: ROUNDS,
-  strategy: "fedavg",
-  codec: "float32",
-  roundDeadlineSeconds: 120,
+  ...smallPlan(3, 8, ROUNDS),
   privacy: policy,
   // The first hospital's own agreement allows ε 3.3 of the consortium's 4: about two of the four rounds.
   privacyCaps: { 0: 3.3 },

@@ -70,3 +70,20 @@ describe("parseSimulateFlags --codec", () => {
     expect(usage(["--dataset", "wdbc", "--codec", "topk:2+int8"])).toBe('--codec: codec "topk:2+int8": the fraction must be a number in (0, 1], got "2"');
   });
 });
+
+describe("parseSimulateFlags --mode, --buffer, --max-staleness, --site-speed", () => {
+  it("runs synchronous rounds by default and takes the asynchronous buffer and bound", () => {
+    // Execute
+    const sync = parseSimulateFlags(["--dataset", "wdbc"]);
+    const async = parseSimulateFlags(["--dataset", "wdbc", "--mode", "async", "--buffer", "3", "--max-staleness", "5", "--site-speed", "2:10x"]);
+
+    // Assert
+    expect([sync.mode, sync.buffer, sync["site-speed"]]).toEqual(["sync", undefined, undefined]);
+    expect([async.mode, async.buffer, async["max-staleness"], async["site-speed"]]).toEqual(["async", 3, 5, "2:10x"]);
+  });
+
+  it("refuses a buffer without asynchronous rounds, and an unknown mode", () => {
+    expect(usage(["--dataset", "wdbc", "--buffer", "3"])).toBe("--buffer and --max-staleness need --mode async");
+    expect(usage(["--dataset", "wdbc", "--mode", "eventual"])).toMatch(/^--mode: /);
+  });
+});

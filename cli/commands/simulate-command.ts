@@ -15,6 +15,8 @@ import { holdOutValidation } from "../validation-split.ts";
 import { createTerminal } from "../terminal.ts";
 import { parseFlags, UsageError, type CommandSpec } from "./flags.ts";
 import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
+import { AsyncPolicy } from "../../core/async/async-policy.ts";
+import { parseSiteSpeeds, type SiteSpeed } from "../../gpu-runner/site-speed.ts";
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -53,6 +55,10 @@ export const SimulateFlags = z
     "dp-level": z.enum(["sample", "client"]).optional(),
     "dp-clip": num.positive().max(1e6).optional(),
     "round-deadline": int.min(1).default(600),
+    mode: z.enum(["sync", "async"]).default("sync"),
+    buffer: int.min(1).max(10000).optional(),
+    "max-staleness": int.min(0).max(1000).optional(),
+    "site-speed": z.string().optional(),
     seed: int.min(0).default(1),
     seeds: int.min(1).max(100).default(1),
     backend: z.enum(BackendName).optional(),
@@ -79,6 +85,7 @@ export const SimulateFlags = z
   .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" })
   .refine((f) => f.malicious === undefined || f.attack !== undefined, { message: "--malicious needs --attack SPEC" })
   .refine((f) => f.validation === undefined || f.scoring, { message: "--validation needs --scoring" })
+  .refine((f) => f.mode === "async" || (f.buffer === undefined && f["max-staleness"] === undefined), { message: "--buffer and --max-staleness need --mode async" })
   .refine((f) => f["dp-epsilon"] !== undefined || (f["dp-delta"] === undefined && f["dp-level"] === undefined && f["dp-clip"] === undefined), {
     message: "--dp-delta, --dp-level and --dp-clip need --dp-epsilon E",
   });
@@ -117,6 +124,10 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "quality-policy": { type: "string", value: "POLICY", help: "what the data-quality checks do with a flagged site: warn (default) or exclude it from preprocessing, rounds and evaluation" },
     "dp-epsilon": { type: "string", value: "E", help: "differential privacy: each site's ε budget over the federation (sample level: DP-SGD; off when absent)" },
     "dp-delta": { type: "string", value: "D", help: "the δ of that budget (default 1e-5)" },
+    mode: { type: "string", value: "MODE", help: "sync (default): every round waits for every site (or its deadline); async: buffered asynchronous rounds (FedBuff), a round closes at --buffer updates and late updates count in a later round, weighted by staleness" },
+    buffer: { type: "string", value: "K", help: "with --mode async: updates per server step (default: all sites but one)" },
+    "max-staleness": { type: "string", value: "S", help: "with --mode async: an update trained from a model more than S versions old is refused (default 10)" },
+    "site-speed": { type: "string", value: "SPEC", help: "simulated site speeds: SITE:Nx (compute slowdown), :N[k|m|g]bit (bandwidth), :Nms (latency), SITE a 1-based number or *, comma-separated (e.g. 3:10x or *:50mbit:20ms,3:10x)" },
     "stats-epsilon": { type: "string", value: "E", help: "sites add Gaussian noise to the statistics they send before training, spending ε = E (δ = 1e-6) once; needs a range for every numeric feature and levels for every categorical one (FHIR data models declare them)" },
     "dp-level": { type: "string", value: "LEVEL", help: "sample (DP-SGD, per-example clipping; default) or client (each site clips its update and adds its share of the noise)" },
     "dp-clip": { type: "string", value: "C", help: "the L2 bound per example (sample) or per update (client) (default 1)" },
@@ -144,6 +155,17 @@ export function parseSimulateFlags(argv: string[]): SimulateFlags {
 const whole = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${Math.round(s.mean)} ± ${Math.round(s.sd ?? 0)}` : String(Math.round(s.mean)));
 const fmt = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${s.mean.toFixed(3)} ± ${(s.sd ?? 0).toFixed(3)}` : s.mean.toFixed(3));
 
+/** How stale an update may be under --mode async unless --max-staleness says. */
+const DEFAULT_MAX_STALENESS = 10;
+
+function siteSpeeds(spec: string, sites: number): SiteSpeed[] {
+  try {
+    return parseSiteSpeeds(spec, sites);
+  } catch (err) {
+    throw new UsageError(`--site-speed: ${(err as Error).message}`);
+  }
+}
+
 /** The δ of the statistics' noise under --stats-epsilon. */
 const STATS_DELTA = 1e-6;
 
@@ -160,6 +182,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
       : loadCsvDataset({ ...partitionOpts, file: flags.data ?? "", label: flags.label ?? "", positive: flags.positive, ignore: flags.ignore?.split(",").filter(Boolean) ?? [] });
   };
   const data = await load(flags.seed);
+  const speeds = flags["site-speed"] === undefined ? undefined : siteSpeeds(flags["site-speed"], data.sites.length);
   const noiseNeeds = flags["stats-epsilon"] !== undefined ? noiseProblem(data.features) : null;
   if (noiseNeeds) throw new UsageError(`--stats-epsilon: ${noiseNeeds}; FHIR data models (--fhir) declare them`);
   const r = data.recipe;
@@ -191,12 +214,17 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
       privacy: PrivacyPolicy.parse({ level: flags["dp-level"] ?? "sample", epsilon: flags["dp-epsilon"], delta: flags["dp-delta"], clip: flags["dp-clip"] }),
     }),
     roundDeadlineSeconds: flags["round-deadline"],
+    ...(flags.mode === "async" && {
+      async: AsyncPolicy.parse({ bufferSize: flags.buffer ?? Math.max(1, data.sites.length - 1), maxStaleness: flags["max-staleness"] ?? DEFAULT_MAX_STALENESS }),
+    }),
+    ...(speeds && { speeds }),
     stateDir: flags["state-dir"],
     workers: flags.workers,
     attack: flags.attack === undefined ? undefined : { spec: flags.attack, fraction: flags.malicious ?? 0.2 },
     scoring: flags.scoring ? { enabled: true } : undefined,
   };
-  term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}, backend ${backend}`);
+  const mode = plan.async ? `, async (buffer ${plan.async.bufferSize}, staleness ≤ ${plan.async.maxStaleness})` : "";
+  term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}${mode}, backend ${backend}`);
   for (const note of data.notes ?? []) term.line(note);
   const runs: RunReport[] = [];
   for (let k = 0; k < flags.seeds; k++) {
@@ -247,6 +275,8 @@ function printReport(report: Report, line: (s: string) => void, tty: boolean): v
       line(`seed ${r.seed}: data quality, ${nameOf(f.siteId)}${excluded}: ${f.reason}`);
     }
     if (r.quality?.note) line(`seed ${r.seed}: data quality: ${r.quality.note}`);
+    const stale = r.rounds.reduce((n, x) => n + (x.stale ?? 0), 0);
+    if (r.rounds.some((x) => x.stale !== undefined)) line(`seed ${r.seed}: asynchronous rounds: ${stale} of ${r.rounds.reduce((n, x) => n + x.sites, 0)} updates counted stale, in a later round than they were trained in`);
     for (const f of r.features?.features ?? []) {
       if (f.providedBy === f.sites) continue;
       const lacking = f.notProvidedBy && f.notProvidedBy.length > 0 ? ` (no values at ${f.notProvidedBy.map(nameOf).join(", ")})` : "";

@@ -53,12 +53,14 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
     if (r.baseModel && !measured.has(r.baseVersion)) measured.set(r.baseVersion, r.baseModel);
   }
   const finalAuroc = evals.length > 0 ? clinicalMetrics(mergeCounts(evals.map((e) => e.global))).auroc : null;
+  const opened = status.roundLog.find((r) => r.round === 1)?.openedAt;
   const rounds = status.roundLog.map((r) => {
     const produced = r.resultVersion;
     const next = produced === undefined ? undefined : measured.get(produced);
     const auroc = produced === undefined ? null : next ? next.auroc : produced === status.state.modelVersion ? finalAuroc : null;
     const scores = r.scores && Object.fromEntries(r.scores.map((x) => [x.siteId, { distance: x.distance, agreement: x.agreement, alignment: x.alignment, norm: x.norm, ...(x.gain !== undefined && { gain: x.gain }), action: x.action }]));
-    return { round: r.round, status: r.status, sites: r.updates, auroc, bytesUp: r.bytesUp, bytesDown: r.bytesDown, ...(scores && { scores }) };
+    const closedAt = r.closedAt === undefined || opened === undefined ? undefined : (r.closedAt - opened) / 1000;
+    return { round: r.round, status: r.status, sites: r.updates, auroc, bytesUp: r.bytesUp, bytesDown: r.bytesDown, ...(closedAt !== undefined && { closedAt }), ...(r.stale !== undefined && { stale: r.stale }), ...(scores && { scores }) };
   });
   const scored = status.roundLog.flatMap((r) => r.scores ?? []);
   const firstQuarantined: Record<string, number> = {};

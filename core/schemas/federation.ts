@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CodecSpecText } from "../codec/index.ts";
 import { ModelSpec } from "../model/model-spec.ts";
 import { ScoringOptions } from "../scoring/scoring-policy.ts";
+import { AsyncPolicy } from "../async/async-policy.ts";
 import { FeatureSpec } from "./feature-spec.ts";
 import { PrivacyPolicy, StatsNoise } from "./privacy.ts";
 
@@ -62,6 +63,13 @@ export const FederationConfig = z.object({
   expectedSites: z.number().int().min(1).max(10000),
   /** Updates that close a round before its deadline; defaults to expectedSites. */
   quorum: z.number().int().min(1).max(10000).optional(),
+  /**
+   * Buffered asynchronous rounds (FedBuff, `core/async`): a round closes at `bufferSize` updates
+   * (the quorum), and an update trained from an older model still counts, in the round open when
+   * it arrives, weighted by its staleness, unless it is more than `maxStaleness` versions old.
+   * Sites train whenever they are free; `rounds` counts server versions. Synchronous when absent.
+   */
+  async: AsyncPolicy.optional(),
   /** A round past its deadline aggregates what it has (or is skipped when nothing arrived). */
   roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600),
   strategy: z.string().min(1),

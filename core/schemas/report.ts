@@ -43,6 +43,10 @@ export const RunReport = z.object({
       auroc: rate,
       bytesUp: z.number().int(),
       bytesDown: z.number().int(),
+      /** Seconds from the opening of round 1 to this round's close (absent while it is open). */
+      closedAt: z.number().optional(),
+      /** Asynchronous rounds: updates trained from an older model than the round's. */
+      stale: z.number().int().optional(),
       /** With contribution scoring: each scored site's scores and the action they led to, by site id. */
       scores: z
         .record(

@@ -63,6 +63,13 @@ export const StoredUpdate = UpdateManifest.extend({
   baseMetrics: EvalCounts.optional(),
   siteId: z.string(),
   receivedAt: z.number(),
+  /**
+   * Asynchronous rounds, for an update trained in an earlier round than the one it counts in
+   * (`round`): that round, and the model version it trained from; the update's staleness is its
+   * round's base version minus this one.
+   */
+  trainedIn: z.number().int().positive().optional(),
+  baseVersion: z.number().int().nonnegative().optional(),
 });
 export type StoredUpdate = z.infer<typeof StoredUpdate>;
 

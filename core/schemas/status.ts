@@ -8,9 +8,12 @@ import { StoredEvaluation } from "./task.ts";
 import { SitePrivacy } from "./privacy.ts";
 import { QualityReport } from "../quality/quality-report.ts";
 import { FeaturesAgreement } from "./preprocessing.ts";
+import { AsyncPolicy } from "../async/async-policy.ts";
 
 export const RoundStatus = RoundRecord.extend({
   updates: z.number().int().nonnegative(),
+  /** Asynchronous rounds: how many of the updates were trained from an older model than the round's. */
+  stale: z.number().int().nonnegative().optional(),
   bytesUp: z.number().int().nonnegative(),
   bytesDown: z.number().int().nonnegative(),
   /** Pooled metrics of the round's base model on every reporting site's held-out rows. */
@@ -39,6 +42,8 @@ export const FederationStatus = z.object({
   strategy: z.string(),
   codec: z.string(),
   rounds: z.number().int(),
+  /** Buffered asynchronous rounds, when the federation runs them (`FederationConfig.async`). */
+  async: AsyncPolicy.optional(),
   state: FederationState,
   sites: z.array(SiteStatus),
   roundLog: z.array(RoundStatus),

@@ -2,7 +2,7 @@ import { ConsiliumError } from "../../core/errors.ts";
 import { RoundRecord } from "../../core/schemas/round.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
-import { mustReadJson } from "../repo.ts";
+import { readJson } from "../repo.ts";
 import { fixIncluded } from "./fix-included.ts";
 
 /**
@@ -13,8 +13,9 @@ import { fixIncluded } from "./fix-included.ts";
  * the site is told with `ROUND_CLOSED`, which the app records as a rejection.
  */
 export async function admitAfterWrite(deps: CoordinatorDeps, round: number, siteId: string): Promise<"open" | "included"> {
-  const record = await mustReadJson(deps.store, keys.round(round), RoundRecord, "NO_ROUND", `round ${round}`);
-  if (record.status === "open") return "open";
+  // An asynchronous update may wait under a round not yet opened: its close will list it.
+  const record = await readJson(deps.store, keys.round(round), RoundRecord);
+  if (record === null || record.status === "open") return "open";
   // Only a round still aggregating may lack its set; a closed or skipped one without it included nothing.
   const included = record.included ?? (record.status === "aggregating" ? await fixIncluded(deps, round) : []);
   if (included.includes(siteId)) return "included";

@@ -17,6 +17,7 @@ import { loadFederation, maxUpdateAbsOf } from "./load-federation.ts";
 import { loadStrategyState } from "./load-strategy-state.ts";
 import { loadDownlinkResidual, loadModel, saveModel, type DownlinkDelta } from "./models.ts";
 import { downlinkStep } from "../../core/model/downlink.ts";
+import { stalenessWeight } from "../../core/async/staleness-weight.ts";
 import { seededRandom } from "../../core/model/init-params.ts";
 import { taskSeed } from "../../core/schemas/task-seed.ts";
 import { beginAggregation } from "./begin-aggregation.ts";
@@ -164,7 +165,7 @@ async function decodedRound(ctx: RoundContext): Promise<Aggregated> {
   await eachUpdate(ctx, async (siteId, m, key) => {
     const { values } = await verifyUpdate(deps.store, key, { ...m, length, codec: config.codec, maxAbs: maxUpdateAbsOf(config) }, missingMessage(siteId, job.round));
     const control = strategy.controlVariates ? values.subarray(bodySize) : undefined;
-    updates.push({ siteId, delta: values.subarray(0, bodySize), weight: weightOf(config, m), ...(control && { control }) });
+    updates.push({ siteId, delta: values.subarray(0, bodySize), weight: weightOf(config, m, baseVersion), ...(control && { control }) });
   });
   const global = await loadModel(deps, baseVersion);
   const state = await loadStrategyState(deps, strategy, baseVersion, bodySize);
@@ -186,7 +187,7 @@ async function streamedRound(ctx: RoundContext): Promise<Aggregated> {
   const sources: UpdateSource[] = [];
   await eachUpdate(ctx, async (siteId, m, key) => {
     const open = async () => (await deps.store.getStream(key)) ?? fail(new ConsiliumError("MISSING_UPDATE", missingMessage(siteId, job.round), 422));
-    sources.push({ id: siteId, weight: weightOf(config, m), sha256: m.sha256, open });
+    sources.push({ id: siteId, weight: weightOf(config, m, baseVersion), sha256: m.sha256, open });
   });
   const streamed = await streamingMean(sources, { length, codec: CodecSpec.parse(config.codec), maxAbs: maxUpdateAbsOf(config) });
   for (const { source, error } of streamed.rejected) await reject(source.id, error);
@@ -207,10 +208,14 @@ async function streamedRound(ctx: RoundContext): Promise<Aggregated> {
  * acceptance (not the upload key: the site's PUT URL may still be valid), noting the site's rows
  * and privacy ledger once `use` has taken it; a 4xx failure of either rejects the site's update.
  */
-async function eachUpdate({ deps, job, included, reject, rows, privacy }: RoundContext, use: (siteId: string, m: StoredUpdate, key: string) => Promise<void>): Promise<void> {
+async function eachUpdate({ deps, job, included, reject, rows, privacy, config, baseVersion }: RoundContext, use: (siteId: string, m: StoredUpdate, key: string) => Promise<void>): Promise<void> {
   for (const siteId of included) {
     try {
       const m = await mustReadJson(deps.store, keys.updateManifest(job.round, siteId), StoredUpdate, "MISSING_UPDATE", `manifest of ${siteId}`);
+      const staleness = baseVersion - (m.baseVersion ?? baseVersion);
+      if (config.async && staleness > config.async.maxStaleness) {
+        throw new ConsiliumError("STALE_UPDATE", `the update of site ${siteId} was trained from model ${m.baseVersion}, ${staleness} versions behind this round's ${baseVersion}; the bound is ${config.async.maxStaleness}`, 409);
+      }
       await use(siteId, m, keys.acceptedBin(job.round, siteId, m.sha256));
       rows.set(siteId, m.samples);
       if (m.privacy) privacy.set(siteId, m.privacy);
@@ -257,8 +262,11 @@ const DOWNLINK_SEED = 0xd0117c;
 /**
  * A site's weight in the mean: its samples, or 1 each under client-level privacy, whose noise is
  * calibrated to the sum of equally weighted, clipped updates (weighting by the sites' row counts
- * would scale one site's influence, and so the sensitivity, past the clip).
+ * would scale one site's influence, and so the sensitivity, past the clip). In asynchronous
+ * rounds, times the policy's weight for the update's staleness against the round's base.
  */
-function weightOf(config: FederationConfig, m: StoredUpdate): number {
-  return config.privacy?.level === "client" ? 1 : m.samples;
+function weightOf(config: FederationConfig, m: StoredUpdate, baseVersion: number): number {
+  const weight = config.privacy?.level === "client" ? 1 : m.samples;
+  if (!config.async || m.baseVersion === undefined) return weight;
+  return weight * stalenessWeight(baseVersion - m.baseVersion, config.async.weighting);
 }

@@ -1,4 +1,5 @@
 import { ConsiliumError } from "../../core/errors.ts";
+import { CodecSpec } from "../../core/codec/index.ts";
 import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import type { FederationConfig, FederationState } from "../../core/schemas/federation.ts";
@@ -13,6 +14,12 @@ export async function createFederation(deps: CoordinatorDeps, requested: Federat
   // Client-level noise covers the update a site sends; SCAFFOLD's control delta is computed from the update before the noise.
   if (requested.privacy?.level === "client" && strategy.controlVariates) {
     throw new ConsiliumError("INVALID_CONFIG", `client-level privacy cannot be used with ${strategy.spec}: its control variates would leave the site without noise`, 400);
+  }
+  if (requested.async && strategy.controlVariates) {
+    throw new ConsiliumError("INVALID_CONFIG", `asynchronous rounds cannot be used with ${strategy.spec}: its control variates assume every update starts from the round's model`, 400);
+  }
+  if (requested.async && CodecSpec.parse(requested.codec).name.startsWith("randk")) {
+    throw new ConsiliumError("INVALID_CONFIG", "asynchronous rounds cannot be used with random-k: an update trained in an earlier round draws that round's coordinates", 400);
   }
   const problem = requested.statsNoise && noiseProblem(requested.features);
   if (problem) throw new ConsiliumError("INVALID_CONFIG", problem, 400);

@@ -10,8 +10,9 @@ export async function loadFederation(deps: CoordinatorDeps): Promise<{ config: F
   return { config, state };
 }
 
+/** Updates that close a round: the asynchronous buffer's size, else the quorum, else every site. */
 export function quorumOf(config: FederationConfig): number {
-  return config.quorum ?? config.expectedSites;
+  return config.async?.bufferSize ?? config.quorum ?? config.expectedSites;
 }
 
 /** Agreements written before the bound existed get the default one. */

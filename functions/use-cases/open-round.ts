@@ -3,6 +3,7 @@ import type { RoundRecord } from "../../core/schemas/round.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { writeJson } from "../repo.ts";
+import { queueIfReady } from "./queue-if-ready.ts";
 
 /**
  * Moves the federation past a finished round: opens round `next` training from `baseVersion`, or,
@@ -21,5 +22,7 @@ export async function advance(deps: CoordinatorDeps, config: FederationConfig, n
   const state: FederationState = { phase: "training", round: next, modelVersion: baseVersion, updatedAt: now };
   await writeJson(deps.store, keys.state, state);
   deps.logger.info("round opened", { round: next, baseVersion });
+  // Asynchronous updates that arrived while the last round aggregated may already fill this one.
+  if (config.async) await queueIfReady(deps, config, next);
   return state;
 }

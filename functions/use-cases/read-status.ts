@@ -67,9 +67,11 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
     return {
       ...r,
       updates: mine.length,
+      ...(config.async && { stale: mine.filter((u) => u.baseVersion !== undefined).length }),
       bytesUp: mine.reduce((n, u) => n + u.byteLength, 0),
       bytesDown: mine.reduce((n, u) => n + u.bytesDown, 0),
-      baseModel: pooled(mine.flatMap((u) => (u.baseMetrics ? [u.baseMetrics] : []))),
+      // An asynchronous update trained in an earlier round measured that round's model, not this one's.
+      baseModel: pooled(mine.flatMap((u) => (u.baseMetrics && u.baseVersion === undefined ? [u.baseMetrics] : []))),
       ...(roundScores && {
         scores: roundScores.scores.map((score) => {
           const d = roundScores.decisions.find((x) => x.siteId === score.siteId);
@@ -93,6 +95,7 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
     strategy: config.strategy,
     codec: config.codec,
     rounds: config.rounds,
+    ...(config.async && { async: config.async }),
     state,
     sites: sites.map((s) => ({
       id: s.id,

@@ -3,6 +3,7 @@ import { ConsiliumError } from "../../core/errors.ts";
 import { updateShape } from "./update-shape.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord, type StoredUpdate, type UpdateManifest } from "../../core/schemas/round.ts";
+import type { FederationConfig, FederationState } from "../../core/schemas/federation.ts";
 import { SiteStats } from "../../core/schemas/site-stats.ts";
 import { taskSeed } from "../../core/schemas/task-seed.ts";
 import type { CoordinatorDeps } from "../deps.ts";
@@ -28,10 +29,12 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   const { config, state } = await loadFederation(deps);
   // Only a round that does not exist is closed: corrupt state or a failed read is the coordinator's error, not the site's.
   const record = state.phase === "training" ? await readJson(deps.store, keys.round(round), RoundRecord) : null;
-  if (!record || record.status !== "open" || round !== state.round) {
+  // Asynchronous rounds: an update trained in an earlier round counts in the one open now (or next, while this one aggregates).
+  const target = config.async && record ? await asyncTarget(deps, config, state, record, siteId) : round;
+  if (target === round && (!record || record.status !== "open" || round !== state.round)) {
     throw new ConsiliumError("ROUND_CLOSED", `round ${round} is not open for updates`, 409);
   }
-  if (deps.clock.now() > record.deadline) {
+  if (target === round && record && deps.clock.now() > record.deadline) {
     throw new ConsiliumError("DEADLINE_PASSED", `round ${round} stopped taking updates at its deadline, ${new Date(record.deadline).toISOString()}`, 409);
   }
   if ((await deps.store.head(keys.decline(round, siteId))) !== null) {
@@ -55,13 +58,33 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   await completeUpload(deps, keys.updateBin(round, siteId), size, manifest);
   const { bytes } = await verifyUpdate(deps.store, keys.updateBin(round, siteId), expected, `no update uploaded for site ${siteId} in round ${round}`);
   // The presigned PUT stays valid after this answer: the aggregator reads this copy, never the upload key.
-  await deps.store.put(keys.acceptedBin(round, siteId, manifest.sha256), bytes, { ifAbsent: true, contentType: "application/octet-stream" });
+  await deps.store.put(keys.acceptedBin(target, siteId, manifest.sha256), bytes, { ifAbsent: true, contentType: "application/octet-stream" });
   // The part list served its purpose once the upload was complete.
   const { uploadId: _uploadId, parts: _parts, ...report } = manifest;
-  const stored: StoredUpdate = { ...report, siteId, receivedAt: deps.clock.now() };
-  if (!(await writeJson(deps.store, keys.updateManifest(round, siteId), stored, { ifAbsent: true }))) {
-    throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${round}`, 409);
+  const moved = target !== round && record ? { round: target, trainedIn: round, baseVersion: record.baseVersion } : {};
+  const stored: StoredUpdate = { ...report, ...moved, siteId, receivedAt: deps.clock.now() };
+  if (!(await writeJson(deps.store, keys.updateManifest(target, siteId), stored, { ifAbsent: true }))) {
+    throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${target}`, 409);
   }
-  if ((await admitAfterWrite(deps, round, siteId)) === "included") return { queued: true };
-  return { queued: await queueIfReady(deps, config, round) };
+  if ((await admitAfterWrite(deps, target, siteId)) === "included") return { queued: true };
+  // A round not yet opened is queued when it opens (`advance`).
+  if (target !== state.round) return { queued: false };
+  return { queued: await queueIfReady(deps, config, target) };
+}
+
+/**
+ * The round an asynchronous update counts in: the open round, or, while the current one is
+ * aggregating, the next (its manifest waits there for the round to open and close). Refused when
+ * training is over or the update is already older than the policy's bound.
+ */
+async function asyncTarget(deps: CoordinatorDeps, config: FederationConfig, state: FederationState, trained: RoundRecord, siteId: string): Promise<number> {
+  const policy = config.async!;
+  const current = state.round === trained.round ? trained : await mustReadJson(deps.store, keys.round(state.round), RoundRecord, "NO_ROUND", `round ${state.round}`);
+  const target = current.status === "open" ? current.round : current.round + 1;
+  if (target > config.rounds) throw new ConsiliumError("ROUND_CLOSED", `training is over: round ${config.rounds} was the last`, 409);
+  const staleness = state.modelVersion - trained.baseVersion;
+  if (staleness > policy.maxStaleness) {
+    throw new ConsiliumError("STALE_UPDATE", `the update of site ${siteId} was trained from model ${trained.baseVersion}, ${staleness} versions behind the coordinator's ${state.modelVersion}; the bound is ${policy.maxStaleness}`, 409);
+  }
+  return target;
 }

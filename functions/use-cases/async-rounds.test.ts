@@ -1,0 +1,115 @@
+/**
+ * Buffered asynchronous rounds through the coordinator's API: a round closes at the buffer's size,
+ * an update trained in an earlier round counts in the round open when it arrives, weighted by its
+ * staleness, and one older than the bound is refused with its reason.
+ */
+import { describe, expect, it } from "vitest";
+import { stalenessWeight } from "../../core/async/staleness-weight.ts";
+import { StoredUpdate } from "../../core/schemas/round.ts";
+import { keys } from "../keys.ts";
+import { readJson } from "../repo.ts";
+import { delta, expectClose, fedAvgExpected, federationConfig, Harness } from "../testing.ts";
+
+const policy = { bufferSize: 2, maxStaleness: 1, weighting: { kind: "polynomial" as const, a: 0.5 } };
+const async = (overrides: Parameters<typeof federationConfig>[0] = {}) => ({ async: policy, rounds: 4, ...overrides });
+
+describe("asynchronous rounds", () => {
+  it("closes a round at the buffer's size without waiting for the slowest site", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining(async());
+    // Execute
+    await h.submit(sites[0]!, 1, delta(1), 3);
+    await h.submit(sites[1]!, 1, delta(2), 2);
+    const outcomes = await h.runJobs();
+    // Assert
+    expect(outcomes).toEqual(["aggregated"]);
+    expect((await h.status()).state).toMatchObject({ phase: "training", round: 2, modelVersion: 1 });
+    expectClose(await h.model(1), fedAvgExpected(await h.model(0), [{ delta: delta(1), samples: 3 }, { delta: delta(2), samples: 2 }]));
+  });
+
+  it("counts a late update in the open round, weighted by its staleness, applied to the newer model", async () => {
+    // Prepare: the third site trained from model 0 in round 1; it arrives once round 2 is open.
+    const h = new Harness();
+    const sites = await h.startTraining(async());
+    await h.submit(sites[0]!, 1, delta(1), 3);
+    await h.submit(sites[1]!, 1, delta(2), 2);
+    await h.runJobs();
+    const late = await h.upload(sites[2]!, 1, delta(3), 4);
+    // Execute
+    const res = await h.postUpdate(sites[2]!, 1, late);
+    await h.submit(sites[0]!, 2, delta(4), 3);
+    await h.runJobs();
+    // Assert
+    expect(res.status).toBe(202);
+    const stored = await readJson(h.deps.store, keys.updateManifest(2, sites[2]!.siteId), StoredUpdate);
+    expect(stored).toMatchObject({ round: 2, trainedIn: 1, baseVersion: 0, samples: 4 });
+    const w = 4 * stalenessWeight(1, policy.weighting);
+    expectClose(await h.model(2), fedAvgExpected(await h.model(1), [{ delta: delta(3), samples: w }, { delta: delta(4), samples: 3 }]), 1e-6);
+    expect((await h.round(2))?.included).toEqual([sites[0]!.siteId, sites[2]!.siteId].sort());
+  });
+
+  it("keeps an update that arrives while the round aggregates for the next round", async () => {
+    // Prepare: round 1 has its two updates and is aggregating (its job not yet run).
+    const h = new Harness();
+    const sites = await h.startTraining(async());
+    await h.submit(sites[0]!, 1, delta(1), 3);
+    await h.submit(sites[1]!, 1, delta(2), 2);
+    const jobs = h.deps.queue.drain();
+    await h.round(1).then((r) => h.deps.store.put(keys.round(1), new TextEncoder().encode(JSON.stringify({ ...r, status: "aggregating" }))));
+    // Execute
+    const res = await h.postUpdate(sites[2]!, 1, await h.upload(sites[2]!, 1, delta(3), 4));
+    for (const body of jobs) h.deps.queue.send(body, "again");
+    await h.runJobs();
+    await h.submit(sites[1]!, 2, delta(5), 2);
+    await h.runJobs();
+    // Assert
+    expect(res.status).toBe(202);
+    expect((await h.round(1))?.included).toEqual([sites[0]!.siteId, sites[1]!.siteId].sort());
+    expect((await h.round(2))?.included).toEqual([sites[1]!.siteId, sites[2]!.siteId].sort());
+    expect((await h.status()).state).toMatchObject({ round: 3, modelVersion: 2 });
+  });
+
+  it("refuses an update older than the bound, with the reason, and records it", async () => {
+    // Prepare: two versions pass while the third site trains from model 0.
+    const h = new Harness();
+    const sites = await h.startTraining(async());
+    const late = await h.upload(sites[2]!, 1, delta(3), 4);
+    await h.submit(sites[0]!, 1, delta(1), 3);
+    await h.submit(sites[1]!, 1, delta(2), 2);
+    await h.runJobs();
+    await h.submit(sites[0]!, 2, delta(1), 3);
+    await h.submit(sites[1]!, 2, delta(2), 2);
+    await h.runJobs();
+    // Execute
+    const res = await h.postUpdate(sites[2]!, 1, late);
+    // Assert
+    const message = `the update of site ${sites[2]!.siteId} was trained from model 0, 2 versions behind the coordinator's 2; the bound is 1`;
+    expect(res).toEqual({ status: 409, body: { error: { code: "STALE_UPDATE", message } } });
+    expect((await h.rejections()).map((r) => r.code)).toContain("STALE_UPDATE");
+  });
+
+  it("refuses a second update of one site in one round, and updates once training is over", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining(async({ rounds: 1 }));
+    await h.submit(sites[0]!, 1, delta(1), 3);
+    // Execute
+    const again = await h.postUpdate(sites[0]!, 1, await h.upload(sites[0]!, 1, delta(2), 3));
+    await h.submit(sites[1]!, 1, delta(2), 2);
+    await h.runJobs();
+    const over = await h.postUpdate(sites[2]!, 1, await h.upload(sites[2]!, 1, delta(3), 4));
+    // Assert
+    expect(again.status).toBe(409);
+    expect(over).toEqual({ status: 409, body: { error: { code: "ROUND_CLOSED", message: "round 1 is not open for updates" } } });
+  });
+
+  it("refuses asynchronous rounds with control variates or random-k", async () => {
+    // Execute
+    const scaffold = await new Harness().admin("POST", "/v1/admin/federation", federationConfig(async({ strategy: "scaffold" })));
+    const randk = await new Harness().admin("POST", "/v1/admin/federation", federationConfig(async({ codec: "randk:0.5+int8" })));
+    // Assert
+    expect(scaffold).toMatchObject({ status: 400, body: { error: { code: "INVALID_CONFIG" } } });
+    expect(randk).toMatchObject({ status: 400, body: { error: { code: "INVALID_CONFIG" } } });
+  });
+});
