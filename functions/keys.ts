@@ -20,6 +20,8 @@ export const keys = {
   decline: (r: number, site: string) => `rounds/${pad(r)}/declines/${site}.json`,
   declinesPrefix: (r: number) => `rounds/${pad(r)}/declines/`,
   updatesPrefix: (r: number) => `rounds/${pad(r)}/updates/`,
+  /** Asynchronous rounds, write-once: the round a site's update trained in round `r` was counted in instead. */
+  forwarded: (r: number, site: string) => `rounds/${pad(r)}/forwarded/${site}.json`,
   /** Write-once copy of the bytes verified on acceptance; named by content, so a retried acceptance never conflicts. */
   acceptedBin: (r: number, site: string, sha256: string) => `rounds/${pad(r)}/accepted/${site}/${sha256}.bin`,
   /** Write-once: the sites whose updates the round aggregates, whoever fixes the set first. */

@@ -12,6 +12,7 @@ import type { SiteData } from "./data/builtin-datasets.ts";
 import type { Table } from "../core/preprocess/table.ts";
 import { z } from "zod";
 import { SiteEvaluation, type Task } from "../core/schemas/task.ts";
+import type { SiteStats } from "../core/schemas/site-stats.ts";
 import type { Attack } from "./attack.ts";
 import type { CoordinatorClient } from "./client.ts";
 import { evaluateStep } from "./evaluate-step.ts";
@@ -62,6 +63,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
   const logger = options.logger ?? silentLogger;
   const session = createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap, options.speed);
   let evaluation: SiteEvaluation | null = null;
+  let noisyRelease: SiteStats | null = null;
   while (!signal?.aborted) {
     const task: Task = await client.task();
     if (task.kind === "done") return evaluation;
@@ -75,9 +77,9 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
         const absent = task.features.features.filter((f) => !data.train.columns.includes(f.column));
         if (absent.length > 0) logger.warn("this site's data lacks features of the spec; it will impute them", { siteId, features: absent.map((f) => `${f.name} (column ${f.column})`) });
         // Under a noise policy the statistics are bounded and noised; refused readings are not reported.
-        const stats = task.noise
-          ? noisySiteStats(computeSiteStats(data.train, task.features, { bounded: true }), task.features, task.noise, secureNormal)
-          : withOutOfRange(computeSiteStats(data.train, task.features), data.outOfRange);
+        // One noisy release per runner: a post retried after a failure re-sends it rather than drawing (and spending) again.
+        noisyRelease ??= task.noise ? noisySiteStats(computeSiteStats(data.train, task.features, { bounded: true }), task.features, task.noise, secureNormal, absent.map((f) => f.name)) : null;
+        const stats = noisyRelease ?? withOutOfRange(computeSiteStats(data.train, task.features), data.outOfRange);
         await client.postStats(stats);
         options.onEvent?.({ kind: "stats", rows: stats.rows });
       } else if (task.kind === "train") {

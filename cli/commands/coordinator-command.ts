@@ -179,7 +179,9 @@ export async function federationFromCdm(file: string, o: { rounds?: number; site
   const cdm = await readCdm(file).catch((err: unknown) => {
     throw new UsageError(`--cdm: ${(err as Error).message}`);
   });
-  return federationOf(cdm.name ?? "fhir", cdmToFeatureSpec(cdm), defaultRecipe, o);
+  // A data model's name is free text; a federation id is a slug.
+  const id = (cdm.name ?? "fhir").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 63).replace(/-+$/, "") || "fhir";
+  return federationOf(id, cdmToFeatureSpec(cdm), defaultRecipe, o);
 }
 
 /** Creates the federation unless the store holds one; answers the id served and whether it was created. */

@@ -13,7 +13,8 @@ export function histogramBins(f: FeatureDef): { readonly min: number; readonly m
 
 /** The bin of `x`: values below the range fall in the first bin, above it in the last. */
 export function binOf(x: number, h: { readonly min: number; readonly max: number; readonly bins: number }): number {
-  const i = Math.floor(((x - h.min) / (h.max - h.min)) * h.bins);
+  // Multiplied before dividing: a value on a bin's lower edge lands in that bin, not the one below.
+  const i = Math.floor(((x - h.min) * h.bins) / (h.max - h.min));
   return i < 0 ? 0 : i >= h.bins ? h.bins - 1 : i;
 }
 

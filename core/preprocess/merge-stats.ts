@@ -59,7 +59,7 @@ export function mergeSiteStats(sites: SiteStats[], spec: FeatureSpec, siteIds?: 
     const stats = statsOf(sites, f.name, f.type);
     const providedBy = stats.filter(provides).length;
     // Quorum of the sites, and never a feature no site has a value of.
-    const used = providedBy > 0 && providedBy >= quorum * sites.length;
+    const used = providedBy > 0 && providedBy >= Math.ceil(quorum * sites.length - 1e-9);
     const notProvidedBy = siteIds?.filter((_, i) => !provides(stats[i] as FeatureStats));
     agreement.push({ name: f.name, providedBy, sites: sites.length, used, ...(notProvidedBy && { notProvidedBy }) });
     if (!used) continue;
@@ -68,7 +68,7 @@ export function mergeSiteStats(sites: SiteStats[], spec: FeatureSpec, siteIds?: 
       const m = numeric.reduce(mergeMoments);
       const sd = Math.sqrt(m.m2 / m.count);
       const missingIndicator = m.missing > 0;
-      const impute = f.impute === "median" ? medianOf(f, numeric) : undefined;
+      const impute = f.impute === "median" ? medianOf(f, numeric, siteIds) : undefined;
       features.push({ kind: "numeric", name: f.name, column: f.column, missing: f.missing, mean: m.mean, sd: sd > 1e-12 ? sd : 1, missingIndicator, ...(impute !== undefined && { impute }) });
       inputs.push(f.name);
       if (missingIndicator) inputs.push(`${f.name}:missing`);
@@ -90,12 +90,13 @@ export function mergeSiteStats(sites: SiteStats[], spec: FeatureSpec, siteIds?: 
 }
 
 /** The pooled median of a feature from every site's histogram over its range. */
-function medianOf(f: FeatureDef, stats: readonly NumericStats[]): number {
+function medianOf(f: FeatureDef, stats: readonly NumericStats[], siteIds?: readonly string[]): number {
   const bins = histogramBins(f);
   if (!bins) throw new Error(`feature "${f.name}" is imputed with its median but declares no range`);
-  const histograms = stats.filter((s) => s.count > 0).map((s, i) => {
-    if (!s.histogram || s.histogram.length !== bins.bins) throw new Error(`site ${i} sent no ${bins.bins}-bin histogram for feature "${f.name}"`);
-    return s.histogram;
+  const histograms = stats.flatMap((s, i) => {
+    if (s.count === 0) return [];
+    if (!s.histogram || s.histogram.length !== bins.bins) throw new Error(`${siteIds?.[i] ?? `site ${i}`} sent no ${bins.bins}-bin histogram for feature "${f.name}"`);
+    return [s.histogram];
   });
   return histogramMedian(addHistograms(histograms), bins);
 }

@@ -45,8 +45,13 @@ describe("what noisy statistics need of the spec", () => {
     expect(() => noisySiteStats(computeSiteStats(hospital(1), loose), loose, noise, Math.random)).toThrow("noisy statistics need a range for numeric age");
   });
 
-  it("counts what one patient can change: rows, positives, five per number, one per category", () => {
-    expect(recordTouches(spec)).toBe(2 + 5 + 5 + 1);
+  it("counts what one patient can change: rows, positives, four per number, one per category", () => {
+    expect(recordTouches(spec)).toBe(2 + 4 + 4 + 1);
+  });
+
+  it("refuses median imputation, which noise on every histogram bin would bury", () => {
+    const median: FeatureSpec = { ...spec, features: spec.features.map((f) => (f.name === "chol" ? { ...f, impute: "median" as const } : f)) };
+    expect(noiseProblem(median)).toBe("noisy statistics cannot give a median: impute chol with the mean");
   });
 
   it("calibrates one release to the (ε, δ) asked, over √touches", () => {
@@ -119,9 +124,24 @@ describe("noisySiteStats", () => {
       if (age?.kind !== "numeric") throw new Error("age is numeric");
       expect(age.mean).toBeGreaterThanOrEqual(20);
       expect(age.mean).toBeLessThanOrEqual(100);
-      expect(age.histogram?.every((b) => Number.isInteger(b) && b >= 0)).toBe(true);
+      expect(age.histogram).toBeUndefined();
       expect(Object.keys(s.features.ward?.kind === "categorical" ? s.features.ward.counts : {})).toEqual(["A", "B", "C"]);
     }
+  });
+
+  it("reports a feature whose column the site lacks as exactly no values, so the agreement does not hinge on noise", () => {
+    // Prepare: this site has no chol column.
+    const table = hospital(7);
+    const without = { columns: table.columns.filter((c) => c !== "chol"), rows: table.rows.map((r) => r.filter((_, i) => i !== 1)) };
+    const rng = seededRandom(8);
+
+    // Execute
+    const sent = Array.from({ length: 50 }, () => noisySiteStats(computeSiteStats(without, spec, { bounded: true }), spec, noise, () => standardNormal(rng), ["chol"]));
+
+    // Assert
+    for (const s of sent) expect(s.features.chol).toEqual({ kind: "numeric", count: 0, mean: 0, m2: 0, missing: s.rows, zeros: 0 });
+    const prep = mergeSiteStats([sent[0]!, computeSiteStats(hospital(8), spec), computeSiteStats(hospital(9), spec)], { ...spec, quorum: 1 });
+    expect(prep.agreement?.features.find((f) => f.name === "chol")).toMatchObject({ providedBy: 2, used: false });
   });
 
   it("still shows the planted 80% prevalence site among ten, and no other, at ε = 1", () => {
@@ -152,7 +172,8 @@ describe("noisySiteStats", () => {
     exactPrep.features.forEach((f, i) => {
       const g = noisyPrep.features[i];
       if (f.kind !== "numeric" || g?.kind !== "numeric") return;
-      expect(Math.abs(g.mean - f.mean) / f.sd).toBeLessThan(0.05);
+      // The pooled mean's noise is about σ·half·√10 / 6000: 0.065 of chol's spread (range 550); three of those.
+      expect(Math.abs(g.mean - f.mean) / f.sd).toBeLessThan(0.2);
       expect(Math.abs(g.sd / f.sd - 1)).toBeLessThan(0.25);
     });
   });

@@ -23,20 +23,25 @@ import type { FeatureStats, SiteStats } from "../schemas/site-stats.ts";
 export function noiseProblem(spec: FeatureSpec): string | null {
   const numeric = spec.features.filter((f) => f.type === "numeric" && f.range === undefined).map((f) => f.name);
   const categorical = spec.features.filter((f) => f.type === "categorical" && f.levels === undefined).map((f) => f.name);
+  const median = spec.features.filter((f) => f.impute === "median").map((f) => f.name);
   const parts = [
     ...(numeric.length > 0 ? [`a range for numeric ${numeric.join(", ")}`] : []),
     ...(categorical.length > 0 ? [`levels for categorical ${categorical.join(", ")}`] : []),
   ];
-  return parts.length === 0 ? null : `noisy statistics need ${parts.join(" and ")}`;
+  if (parts.length > 0) return `noisy statistics need ${parts.join(" and ")}`;
+  // Noise on every bin of a histogram buries its median unless sites are very large.
+  if (median.length > 0) return `noisy statistics cannot give a median: impute ${median.join(", ")} with the mean`;
+  return null;
 }
 
 /**
- * The most coordinates of a site's statistics one patient changes: rows and positives; per
- * numeric feature count, zeros, one histogram bin, the sum and the sum of squares (missing instead
- * of count is fewer); per categorical feature one level's count or missing.
+ * The most coordinates of a site's statistics one patient changes (adding or removing the
+ * patient): rows and positives; per numeric feature count, zeros, the sum and the sum of squares
+ * (missing instead of count is fewer); per categorical feature one level's count or missing.
+ * Noisy statistics carry no histograms.
  */
 export function recordTouches(spec: FeatureSpec): number {
-  return 2 + spec.features.reduce((n, f) => n + (f.type === "numeric" ? 5 : 1), 0);
+  return 2 + spec.features.reduce((n, f) => n + (f.type === "numeric" ? 4 : 1), 0);
 }
 
 /** The noise's standard deviation for one coordinate of sensitivity 1. */
@@ -51,12 +56,14 @@ const count = (x: number) => Math.max(0, Math.round(x));
  * `computeSiteStats(table, spec, { bounded: true })` (values clipped into their ranges, only the
  * declared levels). Counts are rounded and kept non-negative; means and spreads are rebuilt from
  * the noisy sums and kept inside what the range allows. Readings a data model refused as out of
- * range are not reported: a patient may have any number of them.
+ * range are not reported (a patient may have any number of them), nor histograms. A feature whose
+ * column the site does not have (`absent`: a fact of its schema, not of any patient) is reported
+ * as exactly no values, so that the consortium's agreement on features is not left to noise.
  *
  * @example
  * const sent = noisySiteStats(computeSiteStats(train, spec, { bounded: true }), spec, { epsilon: 1, delta: 1e-6 }, secureNormal);
  */
-export function noisySiteStats(stats: SiteStats, spec: FeatureSpec, noise: StatsNoise, normal: () => number): SiteStats {
+export function noisySiteStats(stats: SiteStats, spec: FeatureSpec, noise: StatsNoise, normal: () => number, absent: readonly string[] = []): SiteStats {
   const problem = noiseProblem(spec);
   if (problem) throw new ConfigError(problem);
   const sigma = statsNoiseSigma(spec, noise);
@@ -66,7 +73,9 @@ export function noisySiteStats(stats: SiteStats, spec: FeatureSpec, noise: Stats
   for (const f of spec.features) {
     const s = stats.features[f.name];
     if (!s || s.kind !== f.type) throw new Error(`no ${f.type} statistics for feature "${f.name}"`);
-    if (s.kind === "numeric" && f.range) {
+    if (absent.includes(f.name)) {
+      features[f.name] = f.type === "numeric" ? { kind: "numeric", count: 0, mean: 0, m2: 0, missing: rows, zeros: 0 } : { kind: "categorical", counts: {}, missing: rows };
+    } else if (s.kind === "numeric" && f.range) {
       const centre = (f.range.min + f.range.max) / 2;
       const half = (f.range.max - f.range.min) / 2;
       // Centred sums, which the clipped values bound by half and half².
@@ -82,7 +91,6 @@ export function noisySiteStats(stats: SiteStats, spec: FeatureSpec, noise: Stats
         m2,
         missing: count(noisy(s.missing)),
         ...(s.zeros !== undefined && { zeros: Math.min(n, count(noisy(s.zeros))) }),
-        ...(s.histogram && { histogram: s.histogram.map((b) => count(noisy(b))) }),
       };
     } else if (s.kind === "categorical") {
       const counts: Record<string, number> = Object.create(null);

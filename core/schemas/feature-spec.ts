@@ -23,6 +23,7 @@ export const FeatureDef = z
     range: z
       .object({ min: z.number().finite(), max: z.number().finite() })
       .refine((r) => r.min < r.max, { message: "range min must be below max" })
+      .refine((r) => Number.isFinite(r.max - r.min), { message: "range too wide: max − min must be a finite number" })
       .optional(),
     bins: z.number().int().min(2).max(MAX_HISTOGRAM_BINS).optional(),
     /**

@@ -8,9 +8,15 @@ import { stalenessWeight } from "../../core/async/staleness-weight.ts";
 import { StoredUpdate } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
+import { closeExpiredRounds } from "./close-expired-rounds.ts";
 import { delta, expectClose, fedAvgExpected, federationConfig, Harness } from "../testing.ts";
 
 const policy = { bufferSize: 2, maxStaleness: 1, weighting: { kind: "polynomial" as const, a: 0.5 } };
+/** Marks the round as the aggregator does when its job starts (the job itself not yet run). */
+const aggregating = async (h: Harness, round: number) => {
+  const r = await h.round(round);
+  await h.deps.store.put(keys.round(round), new TextEncoder().encode(JSON.stringify({ ...r, status: "aggregating" })));
+};
 const async = (overrides: Parameters<typeof federationConfig>[0] = {}) => ({ async: policy, rounds: 4, ...overrides });
 
 describe("asynchronous rounds", () => {
@@ -56,7 +62,7 @@ describe("asynchronous rounds", () => {
     await h.submit(sites[0]!, 1, delta(1), 3);
     await h.submit(sites[1]!, 1, delta(2), 2);
     const jobs = h.deps.queue.drain();
-    await h.round(1).then((r) => h.deps.store.put(keys.round(1), new TextEncoder().encode(JSON.stringify({ ...r, status: "aggregating" }))));
+    await aggregating(h, 1);
     // Execute
     const res = await h.postUpdate(sites[2]!, 1, await h.upload(sites[2]!, 1, delta(3), 4));
     for (const body of jobs) h.deps.queue.send(body, "again");
@@ -84,7 +90,7 @@ describe("asynchronous rounds", () => {
     // Execute
     const res = await h.postUpdate(sites[2]!, 1, late);
     // Assert
-    const message = `the update of site ${sites[2]!.siteId} was trained from model 0, 2 versions behind the coordinator's 2; the bound is 1`;
+    const message = `the update of site ${sites[2]!.siteId} was trained from model 0, 2 versions behind the model 2 it would be applied to; the bound is 1`;
     expect(res).toEqual({ status: 409, body: { error: { code: "STALE_UPDATE", message } } });
     expect((await h.rejections()).map((r) => r.code)).toContain("STALE_UPDATE");
   });
@@ -100,8 +106,74 @@ describe("asynchronous rounds", () => {
     await h.runJobs();
     const over = await h.postUpdate(sites[2]!, 1, await h.upload(sites[2]!, 1, delta(3), 4));
     // Assert
-    expect(again.status).toBe(409);
+    expect(again).toMatchObject({ status: 409, body: { error: { code: "DUPLICATE_UPDATE" } } });
     expect(over).toEqual({ status: 409, body: { error: { code: "ROUND_CLOSED", message: "round 1 is not open for updates" } } });
+  });
+
+  it("refuses a forwarded update once training is over, naming the last round", async () => {
+    // Prepare: two rounds; the third site trains in round 1 and arrives while round 2, the last, aggregates.
+    const h = new Harness();
+    const sites = await h.startTraining(async({ rounds: 2 }));
+    const late = await h.upload(sites[2]!, 1, delta(3), 4);
+    await h.finishRound(sites.slice(0, 2), 1);
+    await h.submit(sites[0]!, 2, delta(1), 3);
+    await h.submit(sites[1]!, 2, delta(2), 2);
+    await aggregating(h, 2);
+    // Execute
+    const res = await h.postUpdate(sites[2]!, 1, late);
+    // Assert
+    expect(res).toEqual({ status: 409, body: { error: { code: "ROUND_CLOSED", message: "training is over: round 2 was the last" } } });
+  });
+
+  it("counts a retried update once: not again in a later round, counted or forwarded", async () => {
+    // Prepare: site 0's update is counted in round 1, which then aggregates; site 2's is forwarded to round 2.
+    const h = new Harness();
+    const sites = await h.startTraining(async());
+    const mine = await h.upload(sites[0]!, 1, delta(1), 3);
+    await h.postUpdate(sites[0]!, 1, mine);
+    await h.submit(sites[1]!, 1, delta(2), 2);
+    await h.runJobs();
+    const forwarded = await h.upload(sites[2]!, 1, delta(3), 4);
+    await h.postUpdate(sites[2]!, 1, forwarded);
+    // Execute: both posts again, as a runner's retry after a lost answer would.
+    const counted = await h.postUpdate(sites[0]!, 1, mine);
+    const again = await h.postUpdate(sites[2]!, 1, forwarded);
+    // Assert
+    expect(counted).toMatchObject({ status: 409, body: { error: { code: "DUPLICATE_UPDATE" } } });
+    expect(again).toMatchObject({ status: 409, body: { error: { code: "DUPLICATE_UPDATE" } } });
+    expect(await readJson(h.deps.store, keys.updateManifest(2, sites[0]!.siteId), StoredUpdate)).toBeNull();
+  });
+
+  it("judges staleness against the model the update will be applied to, when it waits for the next round", async () => {
+    // Prepare: bound 0; round 1 is aggregating when site 2's round-1 update arrives: it would meet model 1, not 0.
+    const h = new Harness();
+    const sites = await h.startTraining(async({ async: { ...policy, maxStaleness: 0 } }));
+    await h.submit(sites[0]!, 1, delta(1), 3);
+    await h.submit(sites[1]!, 1, delta(2), 2);
+    await aggregating(h, 1);
+    // Execute
+    const res = await h.postUpdate(sites[2]!, 1, await h.upload(sites[2]!, 1, delta(3), 4));
+    // Assert: refused now, not accepted and then dropped by the aggregator.
+    expect(res).toMatchObject({ status: 409, body: { error: { code: "STALE_UPDATE" } } });
+  });
+
+  it("queues a round that its forwarded updates fill, from the cron tick if not at its opening", async () => {
+    // Prepare: two updates wait under round 2 before it opens, and the queueing at its opening is lost.
+    const h = new Harness();
+    const sites = await h.startTraining(async());
+    await h.submit(sites[0]!, 1, delta(1), 3);
+    await h.submit(sites[1]!, 1, delta(2), 2);
+    const jobs = h.deps.queue.drain();
+    await aggregating(h, 1);
+    await h.postUpdate(sites[2]!, 1, await h.upload(sites[2]!, 1, delta(3), 4));
+    await h.deps.store.put(keys.updateManifest(2, "late-site"), await h.deps.store.get(keys.updateManifest(2, sites[2]!.siteId)).then((b) => b!));
+    for (const body of jobs) h.deps.queue.send(body, "again");
+    await h.runJobs();
+    h.deps.queue.drain();
+    // Execute
+    const tick = await closeExpiredRounds(h.deps);
+    // Assert
+    expect(tick).toEqual({ round: 2, action: "queued" });
   });
 
   it("refuses asynchronous rounds with control variates or random-k", async () => {

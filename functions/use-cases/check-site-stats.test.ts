@@ -42,6 +42,12 @@ describe("statsProblem", () => {
     expect(statsProblem({ ...noisy, features: { ...noisy.features, sex: { kind: "categorical", counts: { F: 2, X: 1 }, missing: 0 } } }, { noisy: true, spec: binned })).toBe('feature "sex" reports levels the spec does not declare: X');
   });
 
+  it("refuses statistics without the histogram a median-imputed feature needs, so that the merge cannot block on them", () => {
+    const spec = FederationConfig.parse(federationConfig()).features;
+    const median = { ...spec, features: spec.features.map((f) => (f.name === "age" ? { ...f, impute: "median" as const, range: { min: 0, max: 120 } } : f)) };
+    expect(statsProblem(honest(), { spec: median })).toBe('feature "age" is imputed with its median but its statistics hold no histogram');
+  });
+
   it("refuses a histogram that does not hold every value of exact statistics", () => {
     const stats = { ...honest(), features: { ...honest().features, age: { kind: "numeric" as const, count: 4, mean: 50, m2: 2, missing: 0, histogram: [1, 2] } } };
     expect(statsProblem(stats)).toBe('feature "age" has 3 values in its histogram, not its 4');

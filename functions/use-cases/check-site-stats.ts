@@ -23,6 +23,7 @@ export function statsProblem(stats: SiteStats, options: { readonly noisy?: boole
       if (!Number.isFinite(f.mean) || !Number.isFinite(f.m2)) return `feature "${name}" has a mean or m2 that is not finite`;
       if (exact && f.count + f.missing !== stats.rows) return `feature "${name}" counts ${f.count} values and ${f.missing} missing, not the ${stats.rows} rows`;
       const bins = def && histogramBins(def);
+      if (def?.impute === "median" && bins && f.count > 0 && !f.histogram) return `feature "${name}" is imputed with its median but its statistics hold no histogram`;
       if (f.histogram && bins && f.histogram.length !== bins.bins) return `feature "${name}" has a histogram of ${f.histogram.length} bins, not the spec's ${bins.bins}`;
       const binned = f.histogram?.reduce((a, b) => a + b, 0);
       if (exact && binned !== undefined && binned !== f.count) return `feature "${name}" has ${binned} values in its histogram, not its ${f.count}`;

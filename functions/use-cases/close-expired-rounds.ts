@@ -7,6 +7,7 @@ import { completeStats } from "./complete-stats.ts";
 import { loadFederation } from "./load-federation.ts";
 import { advance } from "./open-round.ts";
 import { requestAggregation } from "./request-aggregation.ts";
+import { queueIfReady } from "./queue-if-ready.ts";
 import { requeueStuckAggregation } from "./requeue-stuck-aggregation.ts";
 
 export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
@@ -30,6 +31,8 @@ export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round
     return none;
   }
   if (round.status === "aggregating") return (await requeueStuckAggregation(deps, config.id, round)) ? { round: round.round, action: "requeued" } : none;
+  // Asynchronous updates written before their round opened, if the queueing at its opening was lost.
+  if (config.async && deps.clock.now() <= round.deadline) return (await queueIfReady(deps, config, round.round)) ? { round: round.round, action: "queued" } : none;
   if (deps.clock.now() <= round.deadline) return none;
   // Closed through the aggregator's own steps, so that an update racing the deadline is either in the set or told it is late.
   const closing = await beginAggregation(deps, round);

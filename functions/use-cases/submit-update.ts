@@ -46,7 +46,8 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   if (manifest.codec !== config.codec) throw new ConsiliumError("CODEC_MISMATCH", `round uses codec ${config.codec}, update says ${manifest.codec}`, 422);
   const stats = await readJson(deps.store, keys.stats(siteId), SiteStats);
   // A site enrolled after the statistics phase never reported rows, so its weight has no cap.
-  if (stats && manifest.samples > stats.rows) {
+  // Noisy statistics may report 0 rows; the train task then asks the site to weigh 1.
+  if (stats && manifest.samples > Math.max(1, stats.rows)) {
     throw new ConsiliumError("SAMPLES_MISMATCH", `update weighs ${manifest.samples} samples, but site ${siteId} reported ${stats.rows} training rows`, 422);
   }
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
@@ -63,12 +64,15 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   const { uploadId: _uploadId, parts: _parts, ...report } = manifest;
   const moved = target !== round && record ? { round: target, trainedIn: round, baseVersion: record.baseVersion } : {};
   const stored: StoredUpdate = { ...report, ...moved, siteId, receivedAt: deps.clock.now() };
+  const duplicate = () => new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${round}`, 409);
+  // One update per site and round it trained in, wherever it counts: a retry must not count it twice.
+  if (target !== round && !(await writeJson(deps.store, keys.forwarded(round, siteId), { round: target, sha256: manifest.sha256 }, { ifAbsent: true }))) throw duplicate();
   if (!(await writeJson(deps.store, keys.updateManifest(target, siteId), stored, { ifAbsent: true }))) {
     throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${target}`, 409);
   }
   if ((await admitAfterWrite(deps, target, siteId)) === "included") return { queued: true };
-  // A round not yet opened is queued when it opens (`advance`).
-  if (target !== state.round) return { queued: false };
+  // A round not yet opened is queued when it opens (`advance`); one opened meanwhile is queued here.
+  if (target !== round && (await readJson(deps.store, keys.round(target), RoundRecord)) === null) return { queued: false };
   return { queued: await queueIfReady(deps, config, target) };
 }
 
@@ -82,9 +86,15 @@ async function asyncTarget(deps: CoordinatorDeps, config: FederationConfig, stat
   const current = state.round === trained.round ? trained : await mustReadJson(deps.store, keys.round(state.round), RoundRecord, "NO_ROUND", `round ${state.round}`);
   const target = current.status === "open" ? current.round : current.round + 1;
   if (target > config.rounds) throw new ConsiliumError("ROUND_CLOSED", `training is over: round ${config.rounds} was the last`, 409);
-  const staleness = state.modelVersion - trained.baseVersion;
+  // Against the model the target round trains from: the one the aggregating round will publish (its number), at most.
+  const targetBase = current.status === "open" ? current.baseVersion : current.round;
+  const staleness = targetBase - trained.baseVersion;
   if (staleness > policy.maxStaleness) {
-    throw new ConsiliumError("STALE_UPDATE", `the update of site ${siteId} was trained from model ${trained.baseVersion}, ${staleness} versions behind the coordinator's ${state.modelVersion}; the bound is ${policy.maxStaleness}`, 409);
+    throw new ConsiliumError("STALE_UPDATE", `the update of site ${siteId} was trained from model ${trained.baseVersion}, ${staleness} versions behind the model ${targetBase} it would be applied to; the bound is ${policy.maxStaleness}`, 409);
+  }
+  // Already counted in the round it trained in (a retried post once that round stopped taking updates).
+  if (target !== trained.round && (await deps.store.head(keys.updateManifest(trained.round, siteId))) !== null) {
+    throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${trained.round}`, 409);
   }
   return target;
 }
