@@ -17,6 +17,16 @@ const aggregating = async (h: Harness, round: number) => {
   const r = await h.round(round);
   await h.deps.store.put(keys.round(round), new TextEncoder().encode(JSON.stringify({ ...r, status: "aggregating" })));
 };
+/** Three sites, buffer 2: round 1 has two updates and is aggregating, its job taken off the queue. */
+const roundOneAggregating = async () => {
+  const h = new Harness();
+  const sites = await h.startTraining(async());
+  await h.submit(sites[0]!, 1, delta(1), 3);
+  await h.submit(sites[1]!, 1, delta(2), 2);
+  const jobs = h.deps.queue.drain();
+  await aggregating(h, 1);
+  return { h, sites, jobs };
+};
 const async = (overrides: Parameters<typeof federationConfig>[0] = {}) => ({ async: policy, rounds: 4, ...overrides });
 
 describe("asynchronous rounds", () => {
@@ -57,12 +67,7 @@ describe("asynchronous rounds", () => {
 
   it("keeps an update that arrives while the round aggregates for the next round", async () => {
     // Prepare: round 1 has its two updates and is aggregating (its job not yet run).
-    const h = new Harness();
-    const sites = await h.startTraining(async());
-    await h.submit(sites[0]!, 1, delta(1), 3);
-    await h.submit(sites[1]!, 1, delta(2), 2);
-    const jobs = h.deps.queue.drain();
-    await aggregating(h, 1);
+    const { h, sites, jobs } = await roundOneAggregating();
     // Execute
     const res = await h.postUpdate(sites[2]!, 1, await h.upload(sites[2]!, 1, delta(3), 4));
     for (const body of jobs) h.deps.queue.send(body, "again");
@@ -159,12 +164,7 @@ describe("asynchronous rounds", () => {
 
   it("queues a round that its forwarded updates fill, from the cron tick if not at its opening", async () => {
     // Prepare: two updates wait under round 2 before it opens, and the queueing at its opening is lost.
-    const h = new Harness();
-    const sites = await h.startTraining(async());
-    await h.submit(sites[0]!, 1, delta(1), 3);
-    await h.submit(sites[1]!, 1, delta(2), 2);
-    const jobs = h.deps.queue.drain();
-    await aggregating(h, 1);
+    const { h, sites, jobs } = await roundOneAggregating();
     await h.postUpdate(sites[2]!, 1, await h.upload(sites[2]!, 1, delta(3), 4));
     await h.deps.store.put(keys.updateManifest(2, "late-site"), await h.deps.store.get(keys.updateManifest(2, sites[2]!.siteId)).then((b) => b!));
     for (const body of jobs) h.deps.queue.send(body, "again");
