@@ -17,6 +17,7 @@ export default $config({
     await import("./infra/secrets");
     const api = await import("./infra/api");
     await import("./infra/cron");
+    await import("./infra/relay");
     return {
       api: api.api.url,
       bucket: storage.bucket.name,

@@ -29,6 +29,15 @@ import { AdminClient } from "./admin-client.ts";
 import { startCoordinator } from "./coordinator-server.ts";
 import { startEmbeddedStack } from "./embedded-stack.ts";
 import { runSitesInWorkers } from "./runner-pool.ts";
+import { runRegionRelay } from "../functions/region-relay.ts";
+import { mergeCounts } from "../core/metrics/index.ts";
+import type { CoordinatorDeps } from "../functions/deps.ts";
+
+/** A region of the simulated consortium: its name and its sites, by index into the plan's sites. */
+export interface Region {
+  readonly name: string;
+  readonly sites: readonly number[];
+}
 
 const toPlain = (t: Table) => ({ columns: [...t.columns], rows: t.rows.map((r) => [...r]) });
 
@@ -55,6 +64,11 @@ export interface SimulationPlan {
   readonly speeds?: readonly SiteSpeed[];
   /** Buffered asynchronous rounds (`FederationConfig.async`). */
   readonly async?: FederationConfig["async"];
+  /**
+   * Regional tiers: each region's sites (by index) get their own coordinator, and only the
+   * regional aggregates reach the global one (`FederationConfig.upstream`).
+   */
+  readonly regions?: readonly Region[];
   /** Noise on the sites' statistics (`FederationConfig.statsNoise`). */
   readonly statsNoise?: FederationConfig["statsNoise"];
   /** Differential privacy for every site (`FederationConfig.privacy`). */
@@ -74,6 +88,8 @@ export interface SimulationHooks {
   readonly onEvent?: (siteIndex: number, event: RunnerEvent) => void;
   /** Sees the coordinator's store after the run, before teardown (tests inspect what was stored). */
   readonly onStack?: (store: ObjectStore) => Promise<void> | void;
+  /** With regions: sees each region's coordinator store after the run, before teardown. */
+  readonly onRegionStack?: (region: string, store: ObjectStore) => Promise<void> | void;
 }
 
 interface EnrolledSite {
@@ -114,71 +130,169 @@ function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks
   );
 }
 
-/** Runs one seed of the plan end to end and reports it from the coordinator's own status. */
-export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: SimulationHooks): Promise<RunReport> {
-  const started = performance.now();
+/** An embedded S3/SQS stack and a coordinator over HTTP on it, as one deployment (global or a region's). */
+async function startDeployment(plan: SimulationPlan, hooks: SimulationHooks) {
   const stack = await startEmbeddedStack();
   const adminToken = randomBytes(24).toString("base64url");
-  const deps = {
+  const deps: CoordinatorDeps = {
     store: withWriteOnceCache(stack.store), queue: stack.queue, clock: systemClock, logger: hooks.logger, adminToken, pollMs: 25,
     multipartThresholdBytes: plan.multipartThresholdBytes,
   };
   const coordinator = await startCoordinator({ deps, sqs: stack.sqs, queueUrl: stack.queueUrl, cronMs: 500 });
+  return {
+    deps,
+    stack,
+    url: coordinator.url,
+    admin: new AdminClient(coordinator.url, adminToken),
+    stop: async () => {
+      await coordinator.stop();
+      await stack.stop();
+    },
+  };
+}
+
+/** The federation the plan describes, for `sites` expected sites (a region's when `upstream` is given). */
+function federationOf(plan: SimulationPlan, seed: number, sites: number, upstream?: { region: string }): FederationConfig {
+  return {
+    id: upstream ? `simulation-${upstream.region}` : "simulation",
+    features: plan.features,
+    model: parseModelSpec(plan.model),
+    training: plan.training,
+    rounds: plan.rounds,
+    expectedSites: sites,
+    roundDeadlineSeconds: plan.roundDeadlineSeconds,
+    strategy: plan.strategy,
+    codec: plan.codec,
+    ...(plan.downlinkCodec !== undefined && { downlinkCodec: plan.downlinkCodec }),
+    ...(plan.privacy && { privacy: plan.privacy }),
+    ...(plan.quality && { quality: plan.quality }),
+    ...(plan.statsNoise && { statsNoise: plan.statsNoise }),
+    ...(plan.async && { async: plan.async }),
+    ...(upstream && { upstream }),
+    seed,
+    ...(plan.scoring && { scoring: plan.scoring }),
+  };
+}
+
+/** Each plan site as its runner needs it, with the id, credential and state folder it was enrolled with. */
+function enrolledSites(plan: SimulationPlan, seed: number, enrolled: readonly EnrolResponse[], stateRoot: string, indices: readonly number[]): EnrolledSite[] {
+  const attacked = plan.attack ? maliciousSites(plan.sites.length, plan.attack, seed) : new Map<number, string>();
+  return indices.map((index, k) => {
+    const site = plan.sites[index]!;
+    const { siteId, token } = enrolled[k] ?? { siteId: "", token: "" };
+    const privacyCap = plan.privacyCaps?.[index];
+    return {
+      index, siteId, token, stateDir: join(stateRoot, siteId), train: site.train, test: site.test, attack: attacked.get(index),
+      ...(privacyCap !== undefined && { privacyCap }),
+      ...(site.outOfRange && { outOfRange: site.outOfRange }),
+      ...(plan.speeds?.[index] && { speed: plan.speeds[index] }),
+    };
+  });
+}
+
+/** Fixed ids make a seed's run reproducible: a site's training randomness derives from its id. */
+const siteIdOf = (index: number) => `site-${String(index + 1).padStart(2, "0")}`;
+
+/** Runs the site runners, in worker threads when the plan asks for them. */
+async function runSites(plan: SimulationPlan, sites: EnrolledSite[], url: string | ((s: EnrolledSite) => string), hooks: SimulationHooks, controller: AbortController): Promise<void> {
+  const urlOf = typeof url === "string" ? () => url : url;
+  const workers = plan.workers ?? 0;
+  const byUrl = new Map<string, EnrolledSite[]>();
+  for (const site of sites) byUrl.set(urlOf(site), [...(byUrl.get(urlOf(site)) ?? []), site]);
+  const groups = [...byUrl];
+  await Promise.all(
+    groups.map(async ([coordinatorUrl, group]) => {
+      if (workers > 0) {
+        const plain = group.map((s) => ({ ...s, train: toPlain(s.train), test: toPlain(s.test) }));
+        await runSitesInWorkers(plain, { coordinatorUrl, backend: await selectBackend(), workers: Math.max(1, Math.round(workers / groups.length)), logger: hooks.logger, onEvent: hooks.onEvent, signal: controller.signal });
+      } else {
+        await runSitesHere(group, coordinatorUrl, hooks, controller);
+      }
+    }),
+  );
+}
+
+/** Runs one seed of the plan end to end and reports it from the coordinator's own status. */
+export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: SimulationHooks): Promise<RunReport> {
+  if (plan.regions) return simulateRegions(plan, plan.regions, seed, hooks);
+  const started = performance.now();
+  const global = await startDeployment(plan, hooks);
   const stateRoot = plan.stateDir ?? (await mkdtemp(join(tmpdir(), "consilium-sites-")));
   const controller = new AbortController();
   try {
-    const admin = new AdminClient(coordinator.url, adminToken);
-    const model = parseModelSpec(plan.model);
-    await admin.createFederation({
-      id: "simulation",
-      features: plan.features,
-      model,
-      training: plan.training,
-      rounds: plan.rounds,
-      expectedSites: plan.sites.length,
-      roundDeadlineSeconds: plan.roundDeadlineSeconds,
-      strategy: plan.strategy,
-      codec: plan.codec,
-      ...(plan.downlinkCodec !== undefined && { downlinkCodec: plan.downlinkCodec }),
-      ...(plan.privacy && { privacy: plan.privacy }),
-      ...(plan.quality && { quality: plan.quality }),
-      ...(plan.statsNoise && { statsNoise: plan.statsNoise }),
-      ...(plan.async && { async: plan.async }),
-      seed,
-      ...(plan.scoring && { scoring: plan.scoring }),
-    });
+    const { admin } = global;
+    await admin.createFederation(federationOf(plan, seed, plan.sites.length));
     if (plan.validation) await admin.putValidation(toPlain(plan.validation));
     const enrolled: EnrolResponse[] = [];
-    // Fixed ids make a seed's run reproducible: a site's training randomness derives from its id.
-    for (const [i, site] of plan.sites.entries()) enrolled.push(await admin.enrol(site.name, `site-${String(i + 1).padStart(2, "0")}`));
-    const attacked = plan.attack ? maliciousSites(plan.sites.length, plan.attack, seed) : new Map<number, string>();
-    const sites: EnrolledSite[] = plan.sites.map((site, index) => {
-      const { siteId, token } = enrolled[index] ?? { siteId: "", token: "" };
-      const privacyCap = plan.privacyCaps?.[index];
-      return {
-        index, siteId, token, stateDir: join(stateRoot, siteId), train: site.train, test: site.test, attack: attacked.get(index),
-        ...(privacyCap !== undefined && { privacyCap }),
-        ...(site.outOfRange && { outOfRange: site.outOfRange }),
-        ...(plan.speeds?.[index] && { speed: plan.speeds[index] }),
-      };
-    });
-    const workers = plan.workers ?? 0;
-    if (workers > 0) {
-      const plain = sites.map((s) => ({ ...s, train: toPlain(s.train), test: toPlain(s.test) }));
-      await runSitesInWorkers(plain, { coordinatorUrl: coordinator.url, backend: await selectBackend(), workers, logger: hooks.logger, onEvent: hooks.onEvent, signal: controller.signal });
-    } else {
-      await runSitesHere(sites, coordinator.url, hooks, controller);
-    }
+    for (const [i, site] of plan.sites.entries()) enrolled.push(await admin.enrol(site.name, siteIdOf(i)));
+    const sites = enrolledSites(plan, seed, enrolled, stateRoot, plan.sites.map((_, i) => i));
+    await runSites(plan, sites, global.url, hooks, controller);
     const status = await admin.status();
-    await hooks.onStack?.(stack.store);
-    const counts = trainCentralized({ sites: plan.sites, features: plan.features, model, training: plan.training, rounds: plan.rounds, seed });
+    await hooks.onStack?.(global.stack.store);
+    const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed });
     const centralized = new Map(enrolled.flatMap((e, i) => (counts[i] ? [[e.siteId, counts[i]] as const] : [])));
     const malicious = sites.filter((s) => s.attack !== undefined).map((s) => s.siteId);
     return buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, centralized, malicious });
   } finally {
     controller.abort();
-    await coordinator.stop();
-    await stack.stop();
+    await global.stop();
+    if (!plan.stateDir) await rm(stateRoot, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Regional tiers on one machine: a global coordinator and, per region, its own coordinator on its
+ * own embedded store and queue, with a relay that is the region's one site at the global
+ * coordinator. Sites talk only to their region's coordinator. The report is the global
+ * coordinator's (its sites are the regions); `hooks.onStack` sees the global store, and
+ * `hooks.onRegionStack` each region's.
+ */
+async function simulateRegions(plan: SimulationPlan, regions: readonly Region[], seed: number, hooks: SimulationHooks): Promise<RunReport> {
+  const started = performance.now();
+  const deployments: { stop(): Promise<void> }[] = [];
+  const stateRoot = plan.stateDir ?? (await mkdtemp(join(tmpdir(), "consilium-sites-")));
+  const controller = new AbortController();
+  try {
+    const global = await startDeployment(plan, hooks);
+    deployments.push(global);
+    await global.admin.createFederation(federationOf(plan, seed, regions.length));
+    const relays: Promise<void>[] = [];
+    const stores: [string, ObjectStore][] = [];
+    const sites: EnrolledSite[] = [];
+    const urls = new Map<string, string>();
+    for (const region of regions) {
+      const regional = await startDeployment(plan, hooks);
+      deployments.push(regional);
+      await regional.admin.createFederation(federationOf(plan, seed, region.sites.length, { region: region.name }));
+      const enrolled: EnrolResponse[] = [];
+      for (const i of region.sites) enrolled.push(await regional.admin.enrol(plan.sites[i]!.name, siteIdOf(i)));
+      for (const s of enrolledSites(plan, seed, enrolled, stateRoot, region.sites)) {
+        sites.push(s);
+        urls.set(s.siteId, regional.url);
+      }
+      const relay = await global.admin.enrol(`region ${region.name}`, `region-${region.name}`);
+      relays.push(
+        runRegionRelay({ region: region.name, deps: regional.deps, global: new CoordinatorClient(global.url, relay.token), logger: hooks.logger, signal: controller.signal, pollMs: 25 }).catch((err: unknown) => {
+          controller.abort();
+          throw err;
+        }),
+      );
+      stores.push([region.name, regional.stack.store]);
+    }
+    await Promise.all([...relays, runSites(plan, sites, (s) => urls.get(s.siteId) ?? "", hooks, controller)]);
+    const status = await global.admin.status();
+    await hooks.onStack?.(global.stack.store);
+    for (const [name, store] of stores) await hooks.onRegionStack?.(name, store);
+    // The global coordinator's sites are the regions: their centralized baseline pools their sites'.
+    const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed });
+    const centralized = new Map(regions.flatMap((r) => {
+      const own = r.sites.flatMap((i) => (counts[i] ? [counts[i]] : []));
+      return own.length > 0 ? [[`region-${r.name}`, mergeCounts(own)] as const] : [];
+    }));
+    return buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, centralized, malicious: [] });
+  } finally {
+    controller.abort();
+    for (const d of deployments) await d.stop();
     if (!plan.stateDir) await rm(stateRoot, { recursive: true, force: true });
   }
 }

@@ -20,6 +20,9 @@ export const keys = {
   decline: (r: number, site: string) => `rounds/${pad(r)}/declines/${site}.json`,
   declinesPrefix: (r: number) => `rounds/${pad(r)}/declines/`,
   updatesPrefix: (r: number) => `rounds/${pad(r)}/updates/`,
+  /** Regional tiers, write-once: the round's regional aggregate (float32 mean of the included updates) and its manifest. */
+  regionalAggregate: (r: number) => `rounds/${pad(r)}/regional-aggregate.bin`,
+  regionalAggregateManifest: (r: number) => `rounds/${pad(r)}/regional-aggregate.json`,
   /** Asynchronous rounds, write-once: the round a site's update trained in round `r` was counted in instead. */
   forwarded: (r: number, site: string) => `rounds/${pad(r)}/forwarded/${site}.json`,
   /** Write-once copy of the bytes verified on acceptance; named by content, so a retried acceptance never conflicts. */

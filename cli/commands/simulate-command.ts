@@ -17,6 +17,8 @@ import { parseFlags, UsageError, type CommandSpec } from "./flags.ts";
 import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
 import { AsyncPolicy } from "../../core/async/async-policy.ts";
 import { parseSiteSpeeds, type SiteSpeed } from "../../gpu-runner/site-speed.ts";
+import { parseRegions } from "../regions.ts";
+import type { Region } from "../simulate.ts";
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -59,6 +61,7 @@ export const SimulateFlags = z
     buffer: int.min(1).max(10000).optional(),
     "max-staleness": int.min(0).max(1000).optional(),
     "site-speed": z.string().optional(),
+    regions: z.string().optional(),
     seed: int.min(0).default(1),
     seeds: int.min(1).max(100).default(1),
     backend: z.enum(BackendName).optional(),
@@ -127,6 +130,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     mode: { type: "string", value: "MODE", help: "sync (default): every round waits for every site (or its deadline); async: buffered asynchronous rounds (FedBuff), a round closes at --buffer updates and late updates count in a later round, weighted by staleness" },
     buffer: { type: "string", value: "K", help: "with --mode async: updates per server step (default: all sites but one)" },
     "max-staleness": { type: "string", value: "S", help: "with --mode async: an update trained from a model more than S versions old is refused (default 10)" },
+    regions: { type: "string", value: "SPEC", help: "regional tiers: a coordinator per region (own store and queue) and a global one that sees only regional aggregates; SPEC names each region's sites by 1-based number, e.g. eu:1-2;us:3-4;sg:5-6" },
     "site-speed": { type: "string", value: "SPEC", help: "simulated site speeds: SITE:Nx (compute slowdown), :N[k|m|g]bit (bandwidth), :Nms (latency), SITE a 1-based number or *, comma-separated (e.g. 3:10x or *:50mbit:20ms,3:10x)" },
     "stats-epsilon": { type: "string", value: "E", help: "sites add Gaussian noise to the statistics they send before training, spending ε = E (δ = 1e-6) once; needs a range for every numeric feature and levels for every categorical one (FHIR data models declare them)" },
     "dp-level": { type: "string", value: "LEVEL", help: "sample (DP-SGD, per-example clipping; default) or client (each site clips its update and adds its share of the noise)" },
@@ -158,6 +162,14 @@ const fmt = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `
 /** How stale an update may be under --mode async unless --max-staleness says. */
 const DEFAULT_MAX_STALENESS = 10;
 
+function regionsOf(spec: string, sites: number): Region[] {
+  try {
+    return parseRegions(spec, sites);
+  } catch (err) {
+    throw new UsageError(`--regions: ${(err as Error).message}`);
+  }
+}
+
 function siteSpeeds(spec: string, sites: number): SiteSpeed[] {
   try {
     return parseSiteSpeeds(spec, sites);
@@ -183,6 +195,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
   };
   const data = await load(flags.seed);
   const speeds = flags["site-speed"] === undefined ? undefined : siteSpeeds(flags["site-speed"], data.sites.length);
+  const regions = flags.regions === undefined ? undefined : regionsOf(flags.regions, data.sites.length);
   const noiseNeeds = flags["stats-epsilon"] !== undefined ? noiseProblem(data.features) : null;
   if (noiseNeeds) throw new UsageError(`--stats-epsilon: ${noiseNeeds}; FHIR data models (--fhir) declare them`);
   const r = data.recipe;
@@ -218,12 +231,13 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
       async: AsyncPolicy.parse({ bufferSize: flags.buffer ?? Math.max(1, data.sites.length - 1), maxStaleness: flags["max-staleness"] ?? DEFAULT_MAX_STALENESS }),
     }),
     ...(speeds && { speeds }),
+    ...(regions && { regions }),
     stateDir: flags["state-dir"],
     workers: flags.workers,
     attack: flags.attack === undefined ? undefined : { spec: flags.attack, fraction: flags.malicious ?? 0.2 },
     scoring: flags.scoring ? { enabled: true } : undefined,
   };
-  const mode = plan.async ? `, async (buffer ${plan.async.bufferSize}, staleness ≤ ${plan.async.maxStaleness})` : "";
+  const mode = `${plan.async ? `, async (buffer ${plan.async.bufferSize}, staleness ≤ ${plan.async.maxStaleness})` : ""}${regions ? `, ${regions.length} regions (${regions.map((r) => `${r.name}: ${r.sites.length} sites`).join(", ")})` : ""}`;
   term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}${mode}, backend ${backend}`);
   for (const note of data.notes ?? []) term.line(note);
   const runs: RunReport[] = [];

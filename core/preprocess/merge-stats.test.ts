@@ -4,7 +4,7 @@ import type { FeatureSpec } from "../schemas/feature-spec.ts";
 import type { Preprocessing } from "../schemas/preprocessing.ts";
 import { Preprocessing as PreprocessingSchema } from "../schemas/preprocessing.ts";
 import type { NumericStats } from "../schemas/site-stats.ts";
-import { mergeMoments, mergeSiteStats } from "./merge-stats.ts";
+import { mergeMoments, mergeSiteStats, poolSiteStats } from "./merge-stats.ts";
 import { computeSiteStats } from "./site-stats.ts";
 import type { Table } from "./table.ts";
 import { messySpec, messyTable, pooledTable } from "./testing.ts";
@@ -401,5 +401,30 @@ describe("mergeSiteStats failures", () => {
     // Assert
     expect(prep.features[0]).toMatchObject({ mean: 7, sd: 1, missingIndicator: false });
     expect(prep.features[2]).toMatchObject({ levels: ["a", "b", "c"], impute: "a" });
+  });
+});
+
+describe("poolSiteStats", () => {
+  it("gives several sites' statistics as one site's: those of their pooled rows", () => {
+    // Prepare
+    const spec: FeatureSpec = { ...messySpec({ column: "num", positiveAbove: 0 }), features: messySpec({ column: "num", positiveAbove: 0 }).features.map((f) => (f.name === "age" ? { ...f, range: { min: 0, max: 120 }, bins: 24 } : f)) };
+    const tables = [messyTable(70, 31, 0), messyTable(40, 32, 1), messyTable(25, 33, 2)];
+
+    // Execute
+    const pooled = poolSiteStats(tables.map((t) => computeSiteStats(t, spec)));
+    const direct = computeSiteStats(pooledTable(tables), spec);
+
+    // Assert
+    expect([pooled.rows, pooled.positives]).toEqual([direct.rows, direct.positives]);
+    for (const [name, f] of Object.entries(direct.features)) {
+      const g = pooled.features[name];
+      if (f.kind === "numeric" && g?.kind === "numeric") {
+        expect({ ...g, mean: 0, m2: 0 }).toEqual({ ...f, mean: 0, m2: 0 });
+        expect(g.mean).toBeCloseTo(f.mean, 10);
+        expect(g.m2).toBeCloseTo(f.m2, 7);
+      } else {
+        expect(g).toEqual(f);
+      }
+    }
   });
 });

@@ -100,3 +100,36 @@ function medianOf(f: FeatureDef, stats: readonly NumericStats[], siteIds?: reado
   });
   return histogramMedian(addHistograms(histograms), bins);
 }
+
+/**
+ * Several sites' statistics as one site's, exactly as their pooled rows would give (counts and
+ * histograms added, moments merged, readings refused as out of range pooled with their mean): what
+ * a region sends up for its sites. Every site must report the same features.
+ */
+export function poolSiteStats(sites: readonly SiteStats[]): SiteStats {
+  const first = sites[0];
+  if (!first) throw new Error("no site statistics to pool");
+  const features: Record<string, FeatureStats> = {};
+  for (const name of Object.keys(first.features)) {
+    const kind = first.features[name]?.kind ?? "numeric";
+    const list = statsOf([...sites], name, kind);
+    if (kind === "categorical") {
+      features[name] = mergeCategorical(list as CategoricalStats[]);
+      continue;
+    }
+    const numeric = list as NumericStats[];
+    const merged = numeric.reduce(mergeMoments);
+    const zeros = numeric.every((s) => s.zeros !== undefined) ? numeric.reduce((n, s) => n + (s.zeros ?? 0), 0) : undefined;
+    const refused = numeric.reduce((n, s) => n + (s.outOfRange?.count ?? 0), 0);
+    const refusedMean = refused === 0 ? 0 : numeric.reduce((n, s) => n + (s.outOfRange?.count ?? 0) * (s.outOfRange?.mean ?? 0), 0) / refused;
+    const histograms = numeric.map((s) => s.histogram);
+    const histogram = histograms.every((h) => h !== undefined) ? addHistograms(histograms as number[][]) : undefined;
+    features[name] = {
+      ...merged,
+      ...(zeros !== undefined && { zeros }),
+      ...(refused > 0 && { outOfRange: { count: refused, mean: refusedMean } }),
+      ...(histogram && { histogram }),
+    };
+  }
+  return { rows: sites.reduce((n, s) => n + s.rows, 0), positives: sites.reduce((n, s) => n + s.positives, 0), features };
+}

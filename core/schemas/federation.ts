@@ -70,6 +70,14 @@ export const FederationConfig = z.object({
    * Sites train whenever they are free; `rounds` counts server versions. Synchronous when absent.
    */
   async: AsyncPolicy.optional(),
+  /**
+   * Regional tiers: this coordinator serves one region's sites for a global federation. Its
+   * rounds are opened by the region's relay with the global coordinator's preprocessing and
+   * models, and a round publishes only the regional aggregate (the sample-weighted mean of its
+   * sites' updates) for the relay to send up with the region's sample count; no site's update
+   * leaves the region. Needs a mean-based strategy without contribution scoring.
+   */
+  upstream: z.object({ region: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "region must be lower-case letters, digits and dashes") }).optional(),
   /** A round past its deadline aggregates what it has (or is skipped when nothing arrived). */
   roundDeadlineSeconds: z.number().int().min(1).max(7 * 24 * 3600),
   strategy: z.string().min(1),

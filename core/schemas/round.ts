@@ -98,6 +98,19 @@ export const ModelManifest = z.object({
 });
 export type ModelManifest = z.infer<typeof ModelManifest>;
 
+/** Regional tiers: what a regional round published for the relay to send up (`keys.regionalAggregate`). */
+export const RegionalAggregate = z.object({
+  round: z.number().int().positive(),
+  /** The global model the round's sites trained from. */
+  baseVersion: z.number().int().nonnegative(),
+  /** Training rows of the sites in the mean: the region's weight in the global mean. */
+  samples: z.number().int().positive(),
+  sites: z.array(z.string()).min(1),
+  byteLength: z.number().int().positive(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type RegionalAggregate = z.infer<typeof RegionalAggregate>;
+
 /** The SQS message that asks for one round to be aggregated; safe to deliver twice. */
 export const AggregateJob = z.object({
   kind: z.literal("aggregate"),

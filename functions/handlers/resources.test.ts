@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { SqsJobQueue } from "../adapters/sqs-job-queue.ts";
-import { depsFromEnv } from "./resources.ts";
+import { depsFromEnv, relayFromEnv } from "./resources.ts";
 
 const linked = {
   SST_RESOURCE_State: JSON.stringify({ name: "consilium-state-abc" }),
@@ -66,5 +66,24 @@ describe("depsFromEnv", () => {
     expect(problem({ ...linked, SST_RESOURCE_AdminToken: JSON.stringify({ value: "short" }) })).toBe(
       "coordinator environment is invalid: SST_RESOURCE_AdminToken.value: admin token must be at least 16 characters",
     );
+  });
+});
+
+describe("relayFromEnv", () => {
+  const relay = {
+    CONSILIUM_REGION: "eu",
+    CONSILIUM_UPSTREAM_URL: "https://global.example.org",
+    SST_RESOURCE_UpstreamToken: JSON.stringify({ value: "cs_region-eu_s3cr3t" }),
+  };
+
+  it("reads a regional stage's region, the global coordinator's URL and the region's credential", () => {
+    expect(relayFromEnv(relay)).toEqual({ region: "eu", upstreamUrl: "https://global.example.org", token: "cs_region-eu_s3cr3t" });
+  });
+
+  it("names what is wrong", () => {
+    expect(() => relayFromEnv({ ...relay, CONSILIUM_UPSTREAM_URL: "global" })).toThrow("relay environment is invalid: CONSILIUM_UPSTREAM_URL: Invalid URL");
+    expect(() => relayFromEnv({ ...relay, CONSILIUM_REGION: "EU West" })).toThrow("relay environment is invalid: CONSILIUM_REGION: region must be lower-case letters, digits and dashes");
+    const { SST_RESOURCE_UpstreamToken: _, ...unlinked } = relay;
+    expect(() => relayFromEnv(unlinked)).toThrow(/^relay environment is invalid: SST_RESOURCE_UpstreamToken: /);
   });
 });

@@ -52,6 +52,19 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorDe
   };
 }
 
+const RelayEnv = z.object({
+  CONSILIUM_REGION: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "region must be lower-case letters, digits and dashes"),
+  CONSILIUM_UPSTREAM_URL: z.string().url(),
+  SST_RESOURCE_UpstreamToken: json(z.object({ value: z.string().min(1) })),
+});
+
+/** A regional stage's relay settings: its region, the global coordinator's URL and the region's site credential there. */
+export function relayFromEnv(env: NodeJS.ProcessEnv = process.env): { region: string; upstreamUrl: string; token: string } {
+  const parsed = RelayEnv.safeParse(env);
+  if (!parsed.success) throw new Error(`relay environment is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return { region: parsed.data.CONSILIUM_REGION, upstreamUrl: parsed.data.CONSILIUM_UPSTREAM_URL, token: parsed.data.SST_RESOURCE_UpstreamToken.value };
+}
+
 let cached: CoordinatorDeps | null = null;
 /** Built on first use and kept for the life of the Lambda container. */
 export const lambdaDeps = (): CoordinatorDeps => (cached ??= depsFromEnv());

@@ -1,11 +1,11 @@
 import { ConsiliumError } from "../../core/errors.ts";
 import { updateShape } from "./update-shape.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
-import { RoundRecord, StoredUpdate, type AggregateJob, type AuditRecord } from "../../core/schemas/round.ts";
+import { RoundRecord, StoredUpdate, type AggregateJob, type AuditRecord, type RegionalAggregate } from "../../core/schemas/round.ts";
 import { applyReputation } from "../../core/scoring/reputation.ts";
 import { encodeState } from "../../core/strategy/state-codec.ts";
 import type { AggregateResult, SiteUpdate, Strategy, StrategyState } from "../../core/strategy/strategy.ts";
-import { CodecSpec, formatCodecSpec } from "../../core/codec/index.ts";
+import { CodecSpec, encodeUpdate, formatCodecSpec, sha256Hex } from "../../core/codec/index.ts";
 import { downlinkCodecOf, type FederationConfig } from "../../core/schemas/federation.ts";
 import type { PrivacySpent } from "../../core/schemas/privacy.ts";
 import type { Reputation } from "../../core/scoring/index.ts";
@@ -45,9 +45,13 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   const stored = await mustReadJson(deps.store, keys.round(job.round), RoundRecord, "NO_ROUND", `round ${job.round}`);
   // Only the federation's current round may move it on: a round aggregated again (its re-queue raced its close) must not rewind it.
   const isCurrent = federation.phase === "training" && federation.round === job.round;
+  // A region's relay, not its aggregator, opens its next round (with the global model).
+  const next = async (version: number) => {
+    if (isCurrent && !config.upstream) await advance(deps, config, job.round + 1, version);
+  };
   if (stored.status === "closed" || stored.status === "skipped") {
     // A delivery that died between closing this round and opening the next must not stall the federation.
-    if (isCurrent) await advance(deps, config, job.round + 1, stored.resultVersion ?? stored.baseVersion);
+    await next(stored.resultVersion ?? stored.baseVersion);
     return "already-done";
   }
   const round = await beginAggregation(deps, stored);
@@ -63,14 +67,22 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   const ctx = { deps, job, included: round.included, baseVersion: round.baseVersion, privacy, rows, config, strategy, bodySize: layout.bodySize, length, reject };
   // Contribution scoring compares every update with the others, so it needs them all decoded at once.
   const streamed = strategy.fromMean !== undefined && !config.scoring?.enabled;
-  const { result, kept, excluded, state, global, scoring } = streamed ? await streamedRound(ctx) : await decodedRound(ctx);
+  const { result, kept, excluded, state, global, scoring, mean } = streamed ? await streamedRound(ctx) : await decodedRound(ctx);
   const now = deps.clock.now();
   const skip = async (reason: string): Promise<AggregateOutcome> => {
     await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason, closedAt: now } satisfies RoundRecord);
-    if (isCurrent) await advance(deps, config, job.round + 1, round.baseVersion);
+    await next(round.baseVersion);
     return "skipped";
   };
   if (result.kind === "skip") return skip(result.reason);
+  if (config.upstream) {
+    if (!mean) throw new ConsiliumError("INVALID_CONFIG", `a region's rounds need a mean-based strategy without scoring, not ${strategy.spec}`, 500);
+    const samples = kept.reduce((n, u) => n + (rows.get(u.siteId) ?? 0), 0);
+    await publishRegional(deps, { round: job.round, baseVersion: round.baseVersion, samples, sites: kept.map((u) => u.siteId) }, mean);
+    await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, closedAt: now } satisfies RoundRecord);
+    deps.logger.info("regional round aggregated", { round: job.round, sites: kept.length, samples });
+    return "aggregated";
+  }
   // saveModel refuses a non-finite model (or control): failing the job would fail every redelivery alike and jam the federation.
   if (![result.model, ...Object.values(result.state.vectors)].every((v) => v.every(Number.isFinite))) {
     const message = `round ${job.round}: ${NOT_FINITE} (strategy ${strategy.spec}); skipped, training goes on from model ${round.baseVersion}`;
@@ -117,7 +129,7 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     at: now,
   } satisfies AuditRecord);
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, resultVersion: job.round, closedAt: now } satisfies RoundRecord);
-  if (isCurrent) await advance(deps, config, job.round + 1, job.round);
+  await next(job.round);
   deps.logger.info("round aggregated", { round: job.round, sites: kept.length, rejected: rejected.length, ...(scored && { quarantined: excluded.length }) });
   return "aggregated";
 }
@@ -148,6 +160,8 @@ interface Aggregated {
   readonly global: Float32Array;
   /** What contribution scoring reads, when it is on: every decoded update and those aggregated. */
   readonly scoring?: { readonly reputation: Reputation; readonly updates: SiteUpdate[]; readonly kept: SiteUpdate[] };
+  /** The streamed path: the weighted mean of the kept updates, before the strategy's server step. */
+  readonly mean?: Float32Array;
 }
 
 /** A 4xx `ConsiliumError` is the site's fault and rejects its update; anything else fails the job, which SQS retries. */
@@ -200,7 +214,18 @@ async function streamedRound(ctx: RoundContext): Promise<Aggregated> {
       ? { kind: "skip", reason: "no valid updates", state }
       : strategy.fromMean!(global, { siteId: "mean", weight: 1, delta: mean.subarray(0, bodySize), ...(strategy.controlVariates && { control: mean.subarray(bodySize) }) }, state);
   if (streamed.passes > 1) deps.logger.info("updates summed again without rejected ones", { round: job.round, passes: streamed.passes });
-  return { result, kept, excluded: [], state, global };
+  return { result, kept, excluded: [], state, global, mean };
+}
+
+/**
+ * A region's round result: the weighted mean of its sites' updates and the rows behind it,
+ * written once for the region's relay to send to the global coordinator.
+ */
+async function publishRegional(deps: CoordinatorDeps, meta: Omit<RegionalAggregate, "byteLength" | "sha256">, mean: Float32Array): Promise<void> {
+  const bytes = encodeUpdate(mean, "float32");
+  await deps.store.put(keys.regionalAggregate(meta.round), bytes, { ifAbsent: true, contentType: "application/octet-stream" });
+  const manifest: RegionalAggregate = { ...meta, byteLength: bytes.length, sha256: sha256Hex(bytes) };
+  await writeJson(deps.store, keys.regionalAggregateManifest(meta.round), manifest, { ifAbsent: true });
 }
 
 /**

@@ -27,7 +27,8 @@ export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round
   if (!round) return none;
   // A close (here or in the aggregator) that died before opening the next round is finished on the next tick.
   if (round.status === "closed" || round.status === "skipped") {
-    await advance(deps, config, round.round + 1, round.resultVersion ?? round.baseVersion);
+    // A region's next round is its relay's to open.
+    if (!config.upstream) await advance(deps, config, round.round + 1, round.resultVersion ?? round.baseVersion);
     return none;
   }
   if (round.status === "aggregating") return (await requeueStuckAggregation(deps, config.id, round)) ? { round: round.round, action: "requeued" } : none;
@@ -41,6 +42,6 @@ export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round
     return { round: round.round, action: "queued" };
   }
   await writeJson(deps.store, keys.round(round.round), { ...closing, status: "skipped", reason: "deadline passed with no updates", closedAt: deps.clock.now() } satisfies RoundRecord);
-  await advance(deps, config, round.round + 1, round.baseVersion);
+  if (!config.upstream) await advance(deps, config, round.round + 1, round.baseVersion);
   return { round: round.round, action: "skipped" };
 }

@@ -21,6 +21,9 @@ export async function createFederation(deps: CoordinatorDeps, requested: Federat
   if (requested.async && CodecSpec.parse(requested.codec).name.startsWith("randk")) {
     throw new ConsiliumError("INVALID_CONFIG", "asynchronous rounds cannot be used with random-k: an update trained in an earlier round draws that round's coordinates", 400);
   }
+  if (requested.upstream && (!strategy.fromMean || requested.scoring?.enabled || requested.async || strategy.controlVariates)) {
+    throw new ConsiliumError("INVALID_CONFIG", `a region's coordinator sends the plain mean of its sites' updates: it needs a mean-based strategy without control variates, scoring or asynchronous rounds, not ${strategy.spec}`, 400);
+  }
   const problem = requested.statsNoise && noiseProblem(requested.features);
   if (problem) throw new ConsiliumError("INVALID_CONFIG", problem, 400);
   const config = { ...requested, strategy: strategy.spec };

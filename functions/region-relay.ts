@@ -1,0 +1,103 @@
+/**
+ * @module
+ * A region's relay (regional tiers): to the global coordinator it is one site; to its region's
+ * coordinator it is what opens rounds. It sends up the pooled statistics of the region's sites,
+ * then, for each global round, opens the regional round on the global model, waits for the
+ * regional aggregate and sends it up weighted by the region's training rows; at the end it has
+ * the region's sites evaluate the final global model and sends their merged counts. Nothing a
+ * single site sent leaves the region: only pooled statistics, aggregates and merged counts.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { CodecSpec, decodeUpdate, encodeUpdate, sha256Hex, sharedSeed } from "../core/codec/index.ts";
+import { ConsiliumError } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import { seededRandom } from "../core/model/init-params.ts";
+import type { Task } from "../core/schemas/task.ts";
+import type { CoordinatorDeps } from "./deps.ts";
+import { openRegionalEvaluation, openRegionalRound, regionalAggregate, regionEvaluation, regionStats } from "./use-cases/region.ts";
+import type { CoordinatorClient } from "../gpu-runner/client.ts";
+
+export interface RegionRelayOptions {
+  readonly region: string;
+  /** The region's coordinator state (its own bucket and queue). */
+  readonly deps: CoordinatorDeps;
+  /** The global coordinator, with the region's site credential. */
+  readonly global: CoordinatorClient;
+  readonly pollMs?: number;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+}
+
+/** What one relay step did: the global federation is over, something moved, or nothing could yet. */
+export type RelayStep = "done" | "progress" | "waiting";
+
+/**
+ * One step of the relay: asks the global coordinator for the region's task and does what the
+ * region can of it now. Every step is idempotent, so steps may run from a loop (`runRegionRelay`)
+ * or from a scheduled function, any number of times.
+ */
+export async function relayStep(o: RegionRelayOptions): Promise<RelayStep> {
+  const task: Task = await o.global.task();
+  try {
+    if (task.kind === "done") return "done";
+    if (task.kind === "wait") return "waiting";
+    if (task.kind === "stats") {
+      const stats = await regionStats(o.deps);
+      if (!stats) return "waiting";
+      await o.global.postStats(stats);
+      return "progress";
+    }
+    if (task.kind === "train") return (await relayRound(o, task)) ? "progress" : "waiting";
+    const model = decodeUpdate(await o.global.download(task.model), { length: task.layout.bodySize, codec: "float32" }).values;
+    await openRegionalEvaluation(o.deps, { version: task.model.version, model, preprocessing: task.preprocessing });
+    const evaluation = await regionEvaluation(o.deps);
+    if (!evaluation) return "waiting";
+    await o.global.postEvaluation({ ...evaluation, modelVersion: task.model.version });
+    return "progress";
+  } catch (err) {
+    // The global coordinator refused a step (its round closed meanwhile…): ask again later.
+    if (!(err instanceof ConsiliumError && err.status >= 400 && err.status < 500)) throw err;
+    o.logger.warn("global coordinator refused the region's step", { region: o.region, code: err.code, message: err.message });
+    return "waiting";
+  }
+}
+
+/** Runs relay steps until the global federation is done (or `signal` aborts), pausing while nothing moves. */
+export async function runRegionRelay(o: RegionRelayOptions): Promise<void> {
+  while (!o.signal?.aborted) {
+    const step = await relayStep(o);
+    if (step === "done") return;
+    if (step === "waiting") await sleep(o.pollMs ?? 100, undefined, { signal: o.signal }).catch(() => undefined);
+  }
+}
+
+/**
+ * One global round: opens the regional round on the global model and, once it has closed, sends
+ * its aggregate up in the global codec with the region's rows as its weight. False while the
+ * regional round is still open (or aggregated nothing).
+ */
+async function relayRound(o: RegionRelayOptions, task: Extract<Task, { kind: "train" }>): Promise<boolean> {
+  const before = o.global.traffic.down;
+  const model = decodeUpdate(await o.global.download(task.model), { length: task.layout.bodySize, codec: "float32" }).values;
+  await openRegionalRound(o.deps, { round: task.round, version: task.model.version, model, preprocessing: task.preprocessing });
+  const aggregate = await regionalAggregate(o.deps, task.round);
+  if (aggregate === null) return false;
+  if (aggregate === "skipped") {
+    o.logger.warn("regional round aggregated nothing; the global round goes on without the region", { region: o.region, round: task.round });
+    return false;
+  }
+  const { name, ...options } = CodecSpec.parse(task.codec);
+  const bytes = name === "float32" ? aggregate.bytes : encodeUpdate(aggregate.values, name, { ...options, rng: seededRandom(task.seed), seed: sharedSeed(task.seed) });
+  const multipart = await o.global.sendUpdate(task.upload, bytes);
+  await o.global.postUpdate({
+    round: task.round,
+    samples: aggregate.manifest.samples,
+    codec: task.codec,
+    byteLength: bytes.length,
+    sha256: sha256Hex(bytes),
+    ...(aggregate.baseMetrics && { baseMetrics: aggregate.baseMetrics }),
+    bytesDown: o.global.traffic.down - before,
+    ...multipart,
+  });
+  return true;
+}

@@ -1,0 +1,95 @@
+/**
+ * @module
+ * A region's coordinator as its relay drives it (regional tiers, `FederationConfig.upstream`):
+ * its sites' statistics pooled into one, rounds opened on the global coordinator's preprocessing
+ * and models, each round's regional aggregate read back, the global final model evaluated and the
+ * sites' evaluations merged. Every step is idempotent (write-once objects, or state that is
+ * rewritten with the same value), so a relay may repeat any of them after a crash.
+ */
+import { ConsiliumError } from "../../core/errors.ts";
+import { decodeUpdate, sha256Hex } from "../../core/codec/index.ts";
+import { mergeCounts } from "../../core/metrics/index.ts";
+import { poolSiteStats } from "../../core/preprocess/merge-stats.ts";
+import { Preprocessing } from "../../core/schemas/preprocessing.ts";
+import { EvalCounts } from "../../core/metrics/eval-counts.ts";
+import { RegionalAggregate, RoundRecord, StoredUpdate } from "../../core/schemas/round.ts";
+import { SiteStats } from "../../core/schemas/site-stats.ts";
+import { StoredEvaluation, type SiteEvaluation } from "../../core/schemas/task.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { mustReadJson, readJson, writeJson } from "../repo.ts";
+import { loadFederation } from "./load-federation.ts";
+import { saveModel } from "./models.ts";
+import { advance } from "./open-round.ts";
+
+/** The region's sites' statistics as one site's, once every expected site has reported; null before. */
+export async function regionStats(deps: CoordinatorDeps): Promise<SiteStats | null> {
+  const { config } = await loadFederation(deps);
+  const reported = await deps.store.list(keys.statsPrefix);
+  if (reported.length < config.expectedSites) return null;
+  return poolSiteStats(await Promise.all(reported.map((k) => mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k))));
+}
+
+/** Stores the global preprocessing (once) and global model `version` (once) in the region. */
+async function install(deps: CoordinatorDeps, version: number, model: Float32Array, preprocessing: Preprocessing): Promise<void> {
+  const { config } = await loadFederation(deps);
+  await writeJson(deps.store, keys.preprocessing, preprocessing, { ifAbsent: true });
+  if ((await deps.store.head(keys.modelManifest(version))) === null) {
+    await saveModel(deps, model, { version, round: version, strategy: config.strategy, sites: [], samples: 0 });
+  }
+}
+
+/**
+ * Opens the region's round `round` on global model `version`: what the global coordinator asked
+ * the region to train. A round already opened is left as it is.
+ */
+export async function openRegionalRound(deps: CoordinatorDeps, o: { round: number; version: number; model: Float32Array; preprocessing: Preprocessing }): Promise<void> {
+  const { config } = await loadFederation(deps);
+  if (!config.upstream) throw new ConsiliumError("INVALID_CONFIG", "this coordinator serves no region", 400);
+  await install(deps, o.version, o.model, o.preprocessing);
+  if ((await deps.store.head(keys.round(o.round))) === null) await advance(deps, config, o.round, o.version);
+}
+
+/**
+ * Round `round`'s regional aggregate with its bytes, once the round has closed; `skipped` when it
+ * aggregated nothing (no site sent a valid update by its deadline); null while it is still open.
+ * The sites' base-model counts are merged into one, for the global round's pooled metrics.
+ */
+export async function regionalAggregate(
+  deps: CoordinatorDeps,
+  round: number,
+): Promise<{ manifest: RegionalAggregate; bytes: Uint8Array; values: Float32Array; baseMetrics?: EvalCounts } | "skipped" | null> {
+  const record = await readJson(deps.store, keys.round(round), RoundRecord);
+  if (record?.status === "skipped") return "skipped";
+  if (record?.status !== "closed") return null;
+  const manifest = await mustReadJson(deps.store, keys.regionalAggregateManifest(round), RegionalAggregate, "CORRUPT_STATE", `regional aggregate of round ${round}`);
+  const bytes = await deps.store.get(keys.regionalAggregate(round));
+  if (!bytes || sha256Hex(bytes) !== manifest.sha256) throw new ConsiliumError("CORRUPT_STATE", `regional aggregate of round ${round} does not match its manifest`, 500);
+  const updates = await Promise.all(manifest.sites.map((site) => readJson(deps.store, keys.updateManifest(round, site), StoredUpdate)));
+  const counts = updates.map((u) => u?.baseMetrics);
+  const baseMetrics = counts.every((c): c is EvalCounts => c !== undefined) ? mergeCounts(counts) : undefined;
+  return { manifest, bytes, values: decodeUpdate(bytes, { codec: "float32" }).values, ...(baseMetrics && { baseMetrics }) };
+}
+
+/** Moves the region to evaluating global model `version` (its final model). */
+export async function openRegionalEvaluation(deps: CoordinatorDeps, o: { version: number; model: Float32Array; preprocessing: Preprocessing }): Promise<void> {
+  const { config, state } = await loadFederation(deps);
+  await install(deps, o.version, o.model, o.preprocessing);
+  if (state.phase === "stats" || state.phase === "training") await advance(deps, config, config.rounds + 1, o.version);
+}
+
+/** The region's sites' evaluations as one site's, once every site has reported (the region is done); null before. */
+export async function regionEvaluation(deps: CoordinatorDeps): Promise<SiteEvaluation | null> {
+  const { state } = await loadFederation(deps);
+  if (state.phase !== "done") return null;
+  const stored = await Promise.all((await deps.store.list(keys.evaluationsPrefix)).map((k) => mustReadJson(deps.store, k, StoredEvaluation, "CORRUPT_STATE", k)));
+  if (stored.length === 0) return null;
+  return {
+    modelVersion: state.modelVersion,
+    trainRows: stored.reduce((n, e) => n + e.trainRows, 0),
+    testRows: stored.reduce((n, e) => n + e.testRows, 0),
+    global: mergeCounts(stored.map((e) => e.global)),
+    personalized: mergeCounts(stored.map((e) => e.personalized)),
+    local: mergeCounts(stored.map((e) => e.local)),
+  };
+}

@@ -1,0 +1,26 @@
+import { adminToken } from "./secrets";
+import { jobs } from "./queue";
+import { bucket } from "./storage";
+
+// Regional tiers: a stage per region, deployed into that region (AWS_REGION) with the global
+// coordinator's URL in CONSILIUM_UPSTREAM_URL and the region's site credential there set with
+// `npx sst secret set UpstreamToken <token> --stage <region>`. The stage's own coordinator serves
+// the region's sites; this relay is its one site at the global coordinator. Stages without
+// CONSILIUM_UPSTREAM_URL (the global one) deploy no relay.
+const upstreamUrl = process.env.CONSILIUM_UPSTREAM_URL;
+
+export const upstreamToken = upstreamUrl ? new sst.Secret("UpstreamToken") : undefined;
+
+export const relay =
+  upstreamUrl && upstreamToken
+    ? new sst.aws.Cron("RegionRelay", {
+        schedule: "rate(1 minute)",
+        function: {
+          handler: "functions/handlers/relay.handler",
+          link: [bucket, jobs, adminToken, upstreamToken],
+          environment: { CONSILIUM_UPSTREAM_URL: upstreamUrl, CONSILIUM_REGION: $app.stage },
+          memory: "512 MB",
+          timeout: "55 seconds",
+        },
+      })
+    : undefined;
