@@ -16,7 +16,8 @@ describe("parseRegions", () => {
     ["eu:1-x;us:3-4", '"eu:1-x": "1-x" is not a site number or a range such as 1-3'],
     ["eu:1-5", '"eu:1-5": sites run from 1 to 4, not 1-5'],
     ["eu:1-3;us:3-4", "site 3 is in both eu and us"],
-    ["eu:1-2;us:4", "every site needs a region; none for 3"],
+    ["eu:1-2;us:3", '"us:3": a region needs at least two sites'],
+    ["eu:1-2", "every site needs a region; none for 3, 4"],
   ])("refuses %s, saying why", (spec, message) => {
     expect(() => parseRegions(spec, 4)).toThrow(message);
   });

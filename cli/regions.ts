@@ -33,6 +33,8 @@ export function parseRegions(spec: string, sites: number): Region[] {
         indices.push(n - 1);
       }
     }
+    // A region's aggregate must never be one site's update.
+    if (indices.length < 2) throw new Error(`"${entry}": a region needs at least two sites`);
     regions.push({ name, sites: indices });
   }
   const missing = Array.from({ length: sites }, (_, i) => i + 1).filter((n) => !owner.has(n));

@@ -8,13 +8,12 @@
  * single site sent leaves the region: only pooled statistics, aggregates and merged counts.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { CodecSpec, decodeUpdate, encodeUpdate, sha256Hex, sharedSeed } from "../core/codec/index.ts";
+import { decodeUpdate, sha256Hex } from "../core/codec/index.ts";
 import { ConsiliumError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
-import { seededRandom } from "../core/model/init-params.ts";
 import type { Task } from "../core/schemas/task.ts";
 import type { CoordinatorDeps } from "./deps.ts";
-import { openRegionalEvaluation, openRegionalRound, regionalAggregate, regionEvaluation, regionStats } from "./use-cases/region.ts";
+import { checkGlobalTask, finishRegion, openRegionalEvaluation, openRegionalRound, regionalAggregate, regionalRoundOpened, regionEvaluation, regionStats } from "./use-cases/region.ts";
 import type { CoordinatorClient } from "../gpu-runner/client.ts";
 
 export interface RegionRelayOptions {
@@ -39,7 +38,11 @@ export type RelayStep = "done" | "progress" | "waiting";
 export async function relayStep(o: RegionRelayOptions): Promise<RelayStep> {
   const task: Task = await o.global.task();
   try {
-    if (task.kind === "done") return "done";
+    if (task.kind === "done") {
+      // Done, or the global coordinator excluded the region: either way its sites have nothing more to do.
+      await finishRegion(o.deps);
+      return "done";
+    }
     if (task.kind === "wait") return "waiting";
     if (task.kind === "stats") {
       const stats = await regionStats(o.deps);
@@ -47,20 +50,30 @@ export async function relayStep(o: RegionRelayOptions): Promise<RelayStep> {
       await o.global.postStats(stats);
       return "progress";
     }
+    await checkGlobalTask(o.deps, { rounds: task.rounds, bodySize: task.layout.bodySize, ...(task.kind === "train" && { codec: task.codec }) });
     if (task.kind === "train") return (await relayRound(o, task)) ? "progress" : "waiting";
     const model = decodeUpdate(await o.global.download(task.model), { length: task.layout.bodySize, codec: "float32" }).values;
     await openRegionalEvaluation(o.deps, { version: task.model.version, model, preprocessing: task.preprocessing });
     const evaluation = await regionEvaluation(o.deps);
     if (!evaluation) return "waiting";
-    await o.global.postEvaluation({ ...evaluation, modelVersion: task.model.version });
+    if (evaluation.modelVersion !== task.model.version) {
+      throw new ConsiliumError("REGION_MISMATCH", `the region evaluated model ${evaluation.modelVersion}, the global coordinator's final model is ${task.model.version}`, 500);
+    }
+    await o.global.postEvaluation(evaluation);
     return "progress";
   } catch (err) {
-    // The global coordinator refused a step (its round closed meanwhile…): ask again later.
-    if (!(err instanceof ConsiliumError && err.status >= 400 && err.status < 500)) throw err;
+    // The global coordinator moved on meanwhile (its round closed, a duplicate…): ask again later. Anything else is no passing state.
+    if (!(err instanceof ConsiliumError && TRANSIENT.has(err.code))) throw err;
     o.logger.warn("global coordinator refused the region's step", { region: o.region, code: err.code, message: err.message });
     return "waiting";
   }
 }
+
+/** Refusals of the global coordinator that a later step resolves by itself. */
+const TRANSIENT = new Set(["ROUND_CLOSED", "DEADLINE_PASSED", "DUPLICATE_UPDATE", "DUPLICATE_STATS", "DUPLICATE_EVALUATION", "WRONG_PHASE", "STALE_MODEL", "STATS_MERGE_FAILED"]);
+
+/** Time the relay keeps between the regional round's deadline and the global one's, to send the aggregate up. */
+const SEND_MARGIN_MS = 5_000;
 
 /** Runs relay steps until the global federation is done (or `signal` aborts), pausing while nothing moves. */
 export async function runRegionRelay(o: RegionRelayOptions): Promise<void> {
@@ -72,22 +85,28 @@ export async function runRegionRelay(o: RegionRelayOptions): Promise<void> {
 }
 
 /**
- * One global round: opens the regional round on the global model and, once it has closed, sends
- * its aggregate up in the global codec with the region's rows as its weight. False while the
- * regional round is still open (or aggregated nothing).
+ * One global round: opens the regional round on the global model (by the global round's deadline,
+ * less time to send the aggregate up) and, once it has closed, sends its aggregate up with the
+ * region's rows as its weight. False while the regional round is still open (or aggregated nothing).
  */
 async function relayRound(o: RegionRelayOptions, task: Extract<Task, { kind: "train" }>): Promise<boolean> {
   const before = o.global.traffic.down;
-  const model = decodeUpdate(await o.global.download(task.model), { length: task.layout.bodySize, codec: "float32" }).values;
-  await openRegionalRound(o.deps, { round: task.round, version: task.model.version, model, preprocessing: task.preprocessing });
+  // The global model is downloaded once per round, when the regional round is opened on it.
+  if (!(await regionalRoundOpened(o.deps, task.round))) {
+    const model = decodeUpdate(await o.global.download(task.model), { length: task.layout.bodySize, codec: "float32" }).values;
+    await openRegionalRound(o.deps, { round: task.round, version: task.model.version, model, preprocessing: task.preprocessing, deadline: task.deadline - SEND_MARGIN_MS });
+  }
   const aggregate = await regionalAggregate(o.deps, task.round);
   if (aggregate === null) return false;
   if (aggregate === "skipped") {
     o.logger.warn("regional round aggregated nothing; the global round goes on without the region", { region: o.region, round: task.round });
     return false;
   }
-  const { name, ...options } = CodecSpec.parse(task.codec);
-  const bytes = name === "float32" ? aggregate.bytes : encodeUpdate(aggregate.values, name, { ...options, rng: seededRandom(task.seed), seed: sharedSeed(task.seed) });
+  if (aggregate.manifest.baseVersion !== task.model.version) {
+    throw new ConsiliumError("REGION_MISMATCH", `the region's round ${task.round} trained from model ${aggregate.manifest.baseVersion}, the global round from ${task.model.version}`, 500);
+  }
+  // Regions run float32 (createFederation refuses other codecs): the aggregate goes up as it is.
+  const bytes = aggregate.bytes;
   const multipart = await o.global.sendUpdate(task.upload, bytes);
   await o.global.postUpdate({
     round: task.round,

@@ -67,22 +67,24 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   const ctx = { deps, job, included: round.included, baseVersion: round.baseVersion, privacy, rows, config, strategy, bodySize: layout.bodySize, length, reject };
   // Contribution scoring compares every update with the others, so it needs them all decoded at once.
   const streamed = strategy.fromMean !== undefined && !config.scoring?.enabled;
-  const { result, kept, excluded, state, global, scoring, mean } = streamed ? await streamedRound(ctx) : await decodedRound(ctx);
-  const now = deps.clock.now();
   const skip = async (reason: string): Promise<AggregateOutcome> => {
-    await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason, closedAt: now } satisfies RoundRecord);
+    await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason, closedAt: deps.clock.now() } satisfies RoundRecord);
     await next(round.baseVersion);
     return "skipped";
   };
-  if (result.kind === "skip") return skip(result.reason);
   if (config.upstream) {
-    if (!mean) throw new ConsiliumError("INVALID_CONFIG", `a region's rounds need a mean-based strategy without scoring, not ${strategy.spec}`, 500);
+    // The region's own server step would be discarded: the mean goes up before any strategy state is read.
+    const { kept, mean } = await regionalMean(ctx);
+    if (kept.length < MIN_REGIONAL_SITES) return skip(`${kept.length} valid update(s): a region sends up the mean of at least ${MIN_REGIONAL_SITES} sites, never one site's update`);
     const samples = kept.reduce((n, u) => n + (rows.get(u.siteId) ?? 0), 0);
     await publishRegional(deps, { round: job.round, baseVersion: round.baseVersion, samples, sites: kept.map((u) => u.siteId) }, mean);
-    await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, closedAt: now } satisfies RoundRecord);
+    await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, closedAt: deps.clock.now() } satisfies RoundRecord);
     deps.logger.info("regional round aggregated", { round: job.round, sites: kept.length, samples });
     return "aggregated";
   }
+  const { result, kept, excluded, state, global, scoring } = streamed ? await streamedRound(ctx) : await decodedRound(ctx);
+  const now = deps.clock.now();
+  if (result.kind === "skip") return skip(result.reason);
   // saveModel refuses a non-finite model (or control): failing the job would fail every redelivery alike and jam the federation.
   if (![result.model, ...Object.values(result.state.vectors)].every((v) => v.every(Number.isFinite))) {
     const message = `round ${job.round}: ${NOT_FINITE} (strategy ${strategy.spec}); skipped, training goes on from model ${round.baseVersion}`;
@@ -160,8 +162,6 @@ interface Aggregated {
   readonly global: Float32Array;
   /** What contribution scoring reads, when it is on: every decoded update and those aggregated. */
   readonly scoring?: { readonly reputation: Reputation; readonly updates: SiteUpdate[]; readonly kept: SiteUpdate[] };
-  /** The streamed path: the weighted mean of the kept updates, before the strategy's server step. */
-  readonly mean?: Float32Array;
 }
 
 /** A 4xx `ConsiliumError` is the site's fault and rejects its update; anything else fails the job, which SQS retries. */
@@ -214,7 +214,23 @@ async function streamedRound(ctx: RoundContext): Promise<Aggregated> {
       ? { kind: "skip", reason: "no valid updates", state }
       : strategy.fromMean!(global, { siteId: "mean", weight: 1, delta: mean.subarray(0, bodySize), ...(strategy.controlVariates && { control: mean.subarray(bodySize) }) }, state);
   if (streamed.passes > 1) deps.logger.info("updates summed again without rejected ones", { round: job.round, passes: streamed.passes });
-  return { result, kept, excluded: [], state, global, mean };
+  return { result, kept, excluded: [], state, global };
+}
+
+/** Fewest sites whose updates a region's aggregate may hold: one site's update must never leave its region. */
+export const MIN_REGIONAL_SITES = 2;
+
+/** A region's round: the streamed, sample-weighted mean of its sites' valid updates, and who is in it. */
+async function regionalMean(ctx: RoundContext): Promise<{ kept: { siteId: string; weight: number }[]; mean: Float32Array }> {
+  const { deps, job, config, length, reject } = ctx;
+  const sources: UpdateSource[] = [];
+  await eachUpdate(ctx, async (siteId, m, key) => {
+    const open = async () => (await deps.store.getStream(key)) ?? fail(new ConsiliumError("MISSING_UPDATE", missingMessage(siteId, job.round), 422));
+    sources.push({ id: siteId, weight: weightOf(config, m, ctx.baseVersion), sha256: m.sha256, open });
+  });
+  const streamed = await streamingMean(sources, { length, codec: CodecSpec.parse(config.codec), maxAbs: maxUpdateAbsOf(config) });
+  for (const { source, error } of streamed.rejected) await reject(source.id, error);
+  return { kept: streamed.kept.map((s) => ({ siteId: s.id, weight: s.weight })), mean: streamed.mean };
 }
 
 /**
@@ -222,8 +238,10 @@ async function streamedRound(ctx: RoundContext): Promise<Aggregated> {
  * written once for the region's relay to send to the global coordinator.
  */
 async function publishRegional(deps: CoordinatorDeps, meta: Omit<RegionalAggregate, "byteLength" | "sha256">, mean: Float32Array): Promise<void> {
-  const bytes = encodeUpdate(mean, "float32");
-  await deps.store.put(keys.regionalAggregate(meta.round), bytes, { ifAbsent: true, contentType: "application/octet-stream" });
+  await deps.store.put(keys.regionalAggregate(meta.round), encodeUpdate(mean, "float32"), { ifAbsent: true, contentType: "application/octet-stream" });
+  // The manifest describes the bytes stored, whichever delivery wrote them first.
+  const bytes = await deps.store.get(keys.regionalAggregate(meta.round));
+  if (!bytes) throw new ConsiliumError("CORRUPT_STATE", `regional aggregate of round ${meta.round} vanished after it was written`, 500);
   const manifest: RegionalAggregate = { ...meta, byteLength: bytes.length, sha256: sha256Hex(bytes) };
   await writeJson(deps.store, keys.regionalAggregateManifest(meta.round), manifest, { ifAbsent: true });
 }

@@ -9,7 +9,7 @@ import { StoredUpdate } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { closeExpiredRounds } from "./close-expired-rounds.ts";
-import { delta, expectClose, fedAvgExpected, federationConfig, Harness } from "../testing.ts";
+import { delta, expectClose, fedAvgExpected, federationConfig, FlakyStore, Harness, testDeps } from "../testing.ts";
 
 const policy = { bufferSize: 2, maxStaleness: 1, weighting: { kind: "polynomial" as const, a: 0.5 } };
 /** Marks the round as the aggregator does when its job starts (the job itself not yet run). */
@@ -147,6 +147,25 @@ describe("asynchronous rounds", () => {
     expect(counted).toMatchObject({ status: 409, body: { error: { code: "DUPLICATE_UPDATE" } } });
     expect(again).toMatchObject({ status: 409, body: { error: { code: "DUPLICATE_UPDATE" } } });
     expect(await readJson(h.deps.store, keys.updateManifest(2, sites[0]!.siteId), StoredUpdate)).toBeNull();
+  });
+
+  it("counts a forwarded update retried after a crash between its marker and its manifest", async () => {
+    // Prepare: the manifest write under round 2 fails once, after the forwarding marker was written.
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    const sites = await h.startTraining(async());
+    await h.submit(sites[0]!, 1, delta(1), 3);
+    await h.submit(sites[1]!, 1, delta(2), 2);
+    await h.runJobs();
+    const late = await h.upload(sites[2]!, 1, delta(3), 4);
+    store.failNextPut((key) => key === keys.updateManifest(2, sites[2]!.siteId));
+    const crashed = await h.postUpdate(sites[2]!, 1, late);
+    // Execute
+    const retry = await h.postUpdate(sites[2]!, 1, late);
+    // Assert
+    expect(crashed.status).toBe(500);
+    expect(retry.status).toBe(202);
+    expect(await readJson(h.deps.store, keys.updateManifest(2, sites[2]!.siteId), StoredUpdate)).toMatchObject({ trainedIn: 1 });
   });
 
   it("judges staleness against the model the update will be applied to, when it waits for the next round", async () => {

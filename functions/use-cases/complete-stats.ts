@@ -27,8 +27,17 @@ export type StatsProgress = { readonly kind: "waiting" } | { readonly kind: "com
 export async function completeStats(deps: CoordinatorDeps, config: FederationConfig): Promise<StatsProgress> {
   const reported = await deps.store.list(keys.statsPrefix);
   if (reported.length < config.expectedSites) return { kind: "waiting" };
-  // A region's preprocessing and first round come from the global coordinator, through its relay.
-  if (config.upstream) return { kind: "waiting" };
+  // A region checks its sites' data, then takes its preprocessing and first round from the global coordinator, through its relay.
+  if (config.upstream) {
+    if ((await deps.store.head(keys.quality)) === null) {
+      const all = await Promise.all(reported.map(async (k) => ({ siteId: k.slice(keys.statsPrefix.length, -".json".length), stats: await mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k) })));
+      const report = qualityReport(config.quality?.policy ?? "warn", all, { noisy: config.statsNoise !== undefined });
+      if (await writeJson(deps.store, keys.quality, report, { ifAbsent: true })) {
+        for (const f of report.flags) deps.logger.warn("data-quality flag", { siteId: f.siteId, check: f.check, reason: f.reason });
+      }
+    }
+    return { kind: "waiting" };
+  }
   if ((await deps.store.head(keys.preprocessing)) === null) {
     const all = await Promise.all(reported.map(async (k) => ({ siteId: k.slice(keys.statsPrefix.length, -".json".length), stats: await mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k) })));
     // The checks run on every site's statistics; an excluded site's do not shape the preprocessing.

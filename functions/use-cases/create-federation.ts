@@ -1,5 +1,6 @@
 import { ConsiliumError } from "../../core/errors.ts";
 import { CodecSpec } from "../../core/codec/index.ts";
+import { MIN_REGIONAL_SITES } from "./aggregate-round.ts";
 import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import type { FederationConfig, FederationState } from "../../core/schemas/federation.ts";
@@ -21,8 +22,15 @@ export async function createFederation(deps: CoordinatorDeps, requested: Federat
   if (requested.async && CodecSpec.parse(requested.codec).name.startsWith("randk")) {
     throw new ConsiliumError("INVALID_CONFIG", "asynchronous rounds cannot be used with random-k: an update trained in an earlier round draws that round's coordinates", 400);
   }
-  if (requested.upstream && (!strategy.fromMean || requested.scoring?.enabled || requested.async || strategy.controlVariates)) {
-    throw new ConsiliumError("INVALID_CONFIG", `a region's coordinator sends the plain mean of its sites' updates: it needs a mean-based strategy without control variates, scoring or asynchronous rounds, not ${strategy.spec}`, 400);
+  // Client-level privacy weighs sites equally; a region's aggregate is sent up weighted by its rows, which would not be.
+  if (requested.upstream && (requested.expectedSites < MIN_REGIONAL_SITES || (requested.quorum !== undefined && requested.quorum < MIN_REGIONAL_SITES))) {
+    throw new ConsiliumError("INVALID_CONFIG", `a region needs at least ${MIN_REGIONAL_SITES} sites (and a quorum of as many): its aggregate must never be one site's update`, 400);
+  }
+  if (requested.upstream && CodecSpec.parse(requested.codec).name !== "float32") {
+    throw new ConsiliumError("INVALID_CONFIG", "a region's sites send float32 updates: the relay would compress their mean a second time, and its rounding would not average out across regions", 400);
+  }
+  if (requested.upstream && (!strategy.fromMean || requested.scoring?.enabled || requested.async || strategy.controlVariates || requested.privacy?.level === "client")) {
+    throw new ConsiliumError("INVALID_CONFIG", `a region's coordinator sends the plain mean of its sites' updates: it needs a mean-based strategy without control variates, scoring, asynchronous rounds or client-level privacy (here ${strategy.spec})`, 400);
   }
   const problem = requested.statsNoise && noiseProblem(requested.features);
   if (problem) throw new ConsiliumError("INVALID_CONFIG", problem, 400);

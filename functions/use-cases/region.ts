@@ -21,13 +21,51 @@ import { mustReadJson, readJson, writeJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
 import { saveModel } from "./models.ts";
 import { advance } from "./open-round.ts";
+import { loadQuality } from "./quality.ts";
+import { MIN_REGIONAL_SITES } from "./aggregate-round.ts";
+import { updateShape } from "./update-shape.ts";
+import type { FederationState } from "../../core/schemas/federation.ts";
 
-/** The region's sites' statistics as one site's, once every expected site has reported; null before. */
+/**
+ * The region's sites' statistics as one site's, once every expected site has reported and the
+ * region's data-quality checks have run (sites they excluded are left out); null before.
+ * Under noisy statistics each site counts at least one row, as its updates weigh at least one.
+ */
 export async function regionStats(deps: CoordinatorDeps): Promise<SiteStats | null> {
   const { config } = await loadFederation(deps);
   const reported = await deps.store.list(keys.statsPrefix);
   if (reported.length < config.expectedSites) return null;
-  return poolSiteStats(await Promise.all(reported.map((k) => mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k))));
+  const quality = await loadQuality(deps);
+  if (!quality) return null;
+  const kept = reported.filter((k) => !quality.excluded.includes(k.slice(keys.statsPrefix.length, -".json".length)));
+  if (kept.length < MIN_REGIONAL_SITES) throw new ConsiliumError("TOO_FEW_SITES", `only ${kept.length} of the region's sites are left after its data-quality checks; a region sends up no single site's statistics`, 409);
+  const stats = await Promise.all(kept.map((k) => mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k)));
+  const pooled = poolSiteStats(config.statsNoise ? stats.map((s) => ({ ...s, rows: Math.max(1, s.rows) })) : stats);
+  return pooled;
+}
+
+/**
+ * What the relay checks before it acts on a global task: the region must run the federation the
+ * global coordinator runs (rounds, codec, model size), or its aggregates would not fit.
+ */
+export async function checkGlobalTask(deps: CoordinatorDeps, task: { rounds?: number; codec?: string; bodySize?: number }): Promise<void> {
+  const { config } = await loadFederation(deps);
+  const differs = (what: string, global: unknown, region: unknown) => {
+    throw new ConsiliumError("REGION_MISMATCH", `the global federation's ${what} is ${String(global)}, the region's ${String(region)}: the region's configuration must follow the global one`, 500);
+  };
+  if (task.rounds !== undefined && task.rounds !== config.rounds) differs("rounds", task.rounds, config.rounds);
+  if (task.codec !== undefined && task.codec !== config.codec) differs("codec", task.codec, config.codec);
+  const prep = await readJson(deps.store, keys.preprocessing, Preprocessing);
+  if (task.bodySize !== undefined && prep) {
+    const { layout } = updateShape(config, prep);
+    if (layout.bodySize !== task.bodySize) differs("model size", task.bodySize, layout.bodySize);
+  }
+}
+
+/** Ends the region with the global federation (done, or the region excluded from it). */
+export async function finishRegion(deps: CoordinatorDeps): Promise<void> {
+  const { state } = await loadFederation(deps);
+  if (state.phase !== "done") await writeJson(deps.store, keys.state, { ...state, phase: "done", updatedAt: deps.clock.now() } satisfies FederationState);
 }
 
 /** Stores the global preprocessing (once) and global model `version` (once) in the region. */
@@ -43,11 +81,20 @@ async function install(deps: CoordinatorDeps, version: number, model: Float32Arr
  * Opens the region's round `round` on global model `version`: what the global coordinator asked
  * the region to train. A round already opened is left as it is.
  */
-export async function openRegionalRound(deps: CoordinatorDeps, o: { round: number; version: number; model: Float32Array; preprocessing: Preprocessing }): Promise<void> {
-  const { config } = await loadFederation(deps);
+export async function openRegionalRound(deps: CoordinatorDeps, o: { round: number; version: number; model: Float32Array; preprocessing: Preprocessing; deadline?: number }): Promise<void> {
+  const { config, state } = await loadFederation(deps);
   if (!config.upstream) throw new ConsiliumError("INVALID_CONFIG", "this coordinator serves no region", 400);
+  if (o.round > config.rounds) throw new ConsiliumError("REGION_MISMATCH", `the global round ${o.round} is past the region's ${config.rounds} rounds`, 500);
   await install(deps, o.version, o.model, o.preprocessing);
-  if ((await deps.store.head(keys.round(o.round))) === null) await advance(deps, config, o.round, o.version);
+  // By the state, not the round record: a crash between the two writes of `advance` is finished here, and a stale task never rewinds the region.
+  const behind = state.phase === "stats" || (state.phase === "training" && state.round < o.round);
+  if (behind) await advance(deps, config, o.round, o.version, o.deadline);
+}
+
+/** Whether the region's round `round` is open or past (its base model installed): the relay need not download the global model again. */
+export async function regionalRoundOpened(deps: CoordinatorDeps, round: number): Promise<boolean> {
+  const { state } = await loadFederation(deps);
+  return state.phase !== "stats" && state.round >= round && (await deps.store.head(keys.round(round))) !== null;
 }
 
 /**
@@ -83,7 +130,7 @@ export async function regionEvaluation(deps: CoordinatorDeps): Promise<SiteEvalu
   const { state } = await loadFederation(deps);
   if (state.phase !== "done") return null;
   const stored = await Promise.all((await deps.store.list(keys.evaluationsPrefix)).map((k) => mustReadJson(deps.store, k, StoredEvaluation, "CORRUPT_STATE", k)));
-  if (stored.length === 0) return null;
+  if (stored.length < MIN_REGIONAL_SITES) throw new ConsiliumError("TOO_FEW_SITES", `only ${stored.length} of the region's sites evaluated; a region sends up no single site's counts`, 409);
   return {
     modelVersion: state.modelVersion,
     trainRows: stored.reduce((n, e) => n + e.trainRows, 0),

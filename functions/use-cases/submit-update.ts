@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { sharedSeed } from "../../core/codec/index.ts";
 import { ConsiliumError } from "../../core/errors.ts";
 import { updateShape } from "./update-shape.ts";
@@ -66,7 +67,11 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   const stored: StoredUpdate = { ...report, ...moved, siteId, receivedAt: deps.clock.now() };
   const duplicate = () => new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${round}`, 409);
   // One update per site and round it trained in, wherever it counts: a retry must not count it twice.
-  if (target !== round && !(await writeJson(deps.store, keys.forwarded(round, siteId), { round: target, sha256: manifest.sha256 }, { ifAbsent: true }))) throw duplicate();
+  if (target !== round && !(await writeJson(deps.store, keys.forwarded(round, siteId), { round: target, sha256: manifest.sha256 }, { ifAbsent: true }))) {
+    // The same update again (a retry after a crash between the marker and the manifest) goes on to the write-once manifest.
+    const marker = await readJson(deps.store, keys.forwarded(round, siteId), Forwarded);
+    if (marker?.round !== target || marker.sha256 !== manifest.sha256) throw duplicate();
+  }
   if (!(await writeJson(deps.store, keys.updateManifest(target, siteId), stored, { ifAbsent: true }))) {
     throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${target}`, 409);
   }
@@ -75,6 +80,9 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   if (target !== round && (await readJson(deps.store, keys.round(target), RoundRecord)) === null) return { queued: false };
   return { queued: await queueIfReady(deps, config, target) };
 }
+
+/** The write-once record of where a site's update trained in one round was counted instead. */
+const Forwarded = z.object({ round: z.number().int().positive(), sha256: z.string() });
 
 /**
  * The round an asynchronous update counts in: the open round, or, while the current one is
