@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from "../core/logger.ts";
 import { computeSiteStats, withOutOfRange } from "../core/preprocess/site-stats.ts";
 import { noisySiteStats } from "../core/preprocess/noisy-stats.ts";
 import { secureNormal } from "./secure-noise.ts";
+import { keptRelease } from "./stats-release.ts";
 import type { SiteData } from "./data/builtin-datasets.ts";
 import type { Table } from "../core/preprocess/table.ts";
 import { z } from "zod";
@@ -77,9 +78,11 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
         const absent = task.features.features.filter((f) => !data.train.columns.includes(f.column));
         if (absent.length > 0) logger.warn("this site's data lacks features of the spec; it will impute them", { siteId, features: absent.map((f) => `${f.name} (column ${f.column})`) });
         // Under a noise policy the statistics are bounded and noised; refused readings are not reported.
-        // One noisy release per runner: a post retried after a failure re-sends it rather than drawing (and spending) again.
-        noisyRelease ??= task.noise ? noisySiteStats(computeSiteStats(data.train, task.features, { bounded: true }), task.features, task.noise, secureNormal, absent.map((f) => f.name)) : null;
-        const stats = noisyRelease ?? withOutOfRange(computeSiteStats(data.train, task.features), data.outOfRange);
+        // One noisy release per site (kept under the state folder): a retried post or a restarted runner re-sends it rather than drawing (and spending) again.
+        const noise = task.noise;
+        const stats = noise
+          ? (noisyRelease ??= await keptRelease(options.stateDir, { federation: task.federation ?? "", noise }, () => noisySiteStats(computeSiteStats(data.train, task.features, { bounded: true }), task.features, noise, secureNormal, absent.map((f) => f.name))))
+          : withOutOfRange(computeSiteStats(data.train, task.features), data.outOfRange);
         await client.postStats(stats);
         options.onEvent?.({ kind: "stats", rows: stats.rows });
       } else if (task.kind === "train") {

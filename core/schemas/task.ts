@@ -36,7 +36,14 @@ export type ModelRef = z.infer<typeof ModelRef>;
 /** The answer to `GET /v1/task`: what this site should do next. */
 export const Task = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("wait"), retryAfterMs: z.number().int().positive(), reason: z.string() }),
-  z.object({ kind: z.literal("stats"), features: FeatureSpec, noise: StatsNoise.optional() }),
+  z.object({
+    kind: z.literal("stats"),
+    features: FeatureSpec,
+    /** Sites add noise to their statistics (`FederationConfig.statsNoise`). */
+    noise: StatsNoise.optional(),
+    /** The federation's id, which a site's kept noisy release is tied to. Absent from older coordinators. */
+    federation: z.string().optional(),
+  }),
   z.object({
     kind: z.literal("train"),
     round: z.number().int().positive(),

@@ -66,7 +66,7 @@ async function statsPhaseTask(deps: CoordinatorDeps, config: FederationConfig, s
   // Polls also finish a transition that a crashed stats post left half done.
   const progress = await completeStats(deps, config);
   if (progress.kind === "complete") return null;
-  if ((await deps.store.head(keys.stats(siteId))) === null) return { kind: "stats", features: config.features, ...(config.statsNoise && { noise: config.statsNoise }) };
+  if ((await deps.store.head(keys.stats(siteId))) === null) return { kind: "stats", features: config.features, federation: config.id, ...(config.statsNoise && { noise: config.statsNoise }) };
   if (progress.kind === "blocked") return wait(`${progress.failure.code}: ${progress.failure.message}`);
   return wait("waiting for other sites' statistics");
 }
