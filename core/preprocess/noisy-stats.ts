@@ -14,7 +14,6 @@ import type { FeatureSpec } from "../schemas/feature-spec.ts";
 import type { StatsNoise } from "../schemas/privacy.ts";
 import type { FeatureStats, SiteStats } from "../schemas/site-stats.ts";
 
-
 /**
  * What noisy statistics need of the spec: a range for every numeric feature (to clip values and
  * bound sums) and the levels of every categorical one (a level's name must not depend on the data).
