@@ -45,12 +45,19 @@ export async function relayStep(o: RegionRelayOptions): Promise<RelayStep> {
     }
     if (task.kind === "wait") return "waiting";
     if (task.kind === "stats") {
+      await checkGlobalTask(o.deps, { features: task.features, noise: task.noise });
       const stats = await regionStats(o.deps);
       if (!stats) return "waiting";
       await o.global.postStats(stats);
       return "progress";
     }
-    await checkGlobalTask(o.deps, { rounds: task.rounds, bodySize: task.layout.bodySize, ...(task.kind === "train" && { codec: task.codec }) });
+    await checkGlobalTask(o.deps, {
+      rounds: task.rounds,
+      bodySize: task.layout.bodySize,
+      spec: task.spec,
+      training: task.training,
+      ...(task.kind === "train" && { codec: task.codec, privacy: task.privacy }),
+    });
     if (task.kind === "train") return (await relayRound(o, task)) ? "progress" : "waiting";
     const model = decodeUpdate(await o.global.download(task.model), { length: task.layout.bodySize, codec: "float32" }).values;
     await openRegionalEvaluation(o.deps, { version: task.model.version, model, preprocessing: task.preprocessing });

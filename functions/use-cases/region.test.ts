@@ -12,7 +12,7 @@ import { FederationConfig } from "../../core/schemas/federation.ts";
 import { keys } from "../keys.ts";
 import { delta, expectClose, federationConfig, Harness } from "../testing.ts";
 import { closeExpiredRounds } from "./close-expired-rounds.ts";
-import { openRegionalRound, regionalAggregate, regionStats } from "./region.ts";
+import { checkGlobalTask, openRegionalRound, regionalAggregate, regionStats } from "./region.ts";
 
 const regional = { upstream: { region: "eu" } };
 
@@ -101,6 +101,18 @@ describe("a region's coordinator", () => {
     await openRegionalRound(h.deps, { round: 1, version: 0, model, preprocessing });
     // Assert
     expect(await h.round(1)).toEqual(before);
+  });
+
+  it("lets the relay act only on a global task of the same federation, naming what differs", async () => {
+    // Prepare
+    const { h } = await regionInRound1();
+    const config = FederationConfig.parse(federationConfig(regional));
+    // Execute and Assert
+    await expect(checkGlobalTask(h.deps, { rounds: config.rounds, codec: config.codec, spec: config.model, training: config.training, features: config.features })).resolves.toBeUndefined();
+    await expect(checkGlobalTask(h.deps, { rounds: config.rounds + 1 })).rejects.toThrow(`the global federation's rounds is ${config.rounds + 1}, the region's ${config.rounds}`);
+    await expect(checkGlobalTask(h.deps, { training: { ...config.training, learningRate: 0.5 } })).rejects.toThrow(/^the global federation's training is .*"learningRate":0\.5/);
+    await expect(checkGlobalTask(h.deps, { privacy: { level: "sample", epsilon: 4, delta: 1e-5, clip: 1 } })).rejects.toThrow(/privacy policy is .*, the region's none/);
+    await expect(checkGlobalTask(h.deps, { noise: { epsilon: 1, delta: 1e-6 } })).rejects.toMatchObject({ code: "REGION_MISMATCH" });
   });
 
   it.each([

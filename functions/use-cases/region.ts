@@ -46,15 +46,27 @@ export async function regionStats(deps: CoordinatorDeps): Promise<SiteStats | nu
 
 /**
  * What the relay checks before it acts on a global task: the region must run the federation the
- * global coordinator runs (rounds, codec, model size), or its aggregates would not fit.
+ * global coordinator runs (rounds, codec, model and its size, training, privacy policy, feature
+ * spec and noise on statistics), or its aggregates would not fit or not mean the same.
  */
-export async function checkGlobalTask(deps: CoordinatorDeps, task: { rounds?: number; codec?: string; bodySize?: number }): Promise<void> {
+export async function checkGlobalTask(
+  deps: CoordinatorDeps,
+  task: { rounds?: number; codec?: string; bodySize?: number; spec?: unknown; training?: unknown; privacy?: unknown; features?: unknown; noise?: unknown },
+): Promise<void> {
   const { config } = await loadFederation(deps);
   const differs = (what: string, global: unknown, region: unknown) => {
-    throw new ConsiliumError("REGION_MISMATCH", `the global federation's ${what} is ${String(global)}, the region's ${String(region)}: the region's configuration must follow the global one`, 500);
+    const show = (v: unknown) => (typeof v === "object" ? JSON.stringify(v) : String(v));
+    throw new ConsiliumError("REGION_MISMATCH", `the global federation's ${what} is ${show(global)}, the region's ${show(region)}: the region's configuration must follow the global one`, 500);
   };
   if (task.rounds !== undefined && task.rounds !== config.rounds) differs("rounds", task.rounds, config.rounds);
   if (task.codec !== undefined && task.codec !== config.codec) differs("codec", task.codec, config.codec);
+  // Parsed by the same schemas on both sides, so their JSON compares field by field.
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if ("spec" in task && !same(task.spec, config.model)) differs("model", task.spec, config.model);
+  if ("training" in task && !same(task.training, config.training)) differs("training", task.training, config.training);
+  if ("privacy" in task && !same(task.privacy, config.privacy)) differs("privacy policy", task.privacy ?? "none", config.privacy ?? "none");
+  if ("features" in task && !same(task.features, config.features)) differs("feature spec", task.features, config.features);
+  if ("noise" in task && !same(task.noise, config.statsNoise)) differs("noise on statistics", task.noise ?? "none", config.statsNoise ?? "none");
   const prep = await readJson(deps.store, keys.preprocessing, Preprocessing);
   if (task.bodySize !== undefined && prep) {
     const { layout } = updateShape(config, prep);
