@@ -27,7 +27,13 @@ export async function keptRelease(dir: string | undefined, key: { federation: st
     throw new ConsiliumError("CORRUPT_STATE", `noisy statistics ${file} cannot be read: ${err.message}`, 500);
   });
   if (text !== null) {
-    const saved = Release.safeParse((() => { try { return JSON.parse(text) as unknown; } catch { return null; } })());
+    let json: unknown = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // Not JSON: refused below with the file named.
+    }
+    const saved = Release.safeParse(json);
     if (!saved.success) throw new ConsiliumError("CORRUPT_STATE", `noisy statistics ${file} are unreadable; remove the file only if they were never sent`, 500);
     if (saved.data.federation === key.federation && saved.data.noise.epsilon === key.noise.epsilon && saved.data.noise.delta === key.noise.delta) return saved.data.stats;
   }

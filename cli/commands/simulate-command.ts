@@ -16,9 +16,8 @@ import { createTerminal } from "../terminal.ts";
 import { parseFlags, UsageError, type CommandSpec } from "./flags.ts";
 import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
 import { AsyncPolicy } from "../../core/async/async-policy.ts";
-import { parseSiteSpeeds, type SiteSpeed } from "../../gpu-runner/site-speed.ts";
+import { parseSiteSpeeds } from "../../gpu-runner/site-speed.ts";
 import { parseRegions } from "../regions.ts";
-import type { Region } from "../simulate.ts";
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -162,19 +161,12 @@ const fmt = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `
 /** How stale an update may be under --mode async unless --max-staleness says. */
 const DEFAULT_MAX_STALENESS = 10;
 
-function regionsOf(spec: string, sites: number): Region[] {
+/** What `parse` makes of a flag's value; its error becomes a usage error naming the flag. */
+function flagValue<T>(flag: string, parse: () => T): T {
   try {
-    return parseRegions(spec, sites);
+    return parse();
   } catch (err) {
-    throw new UsageError(`--regions: ${(err as Error).message}`);
-  }
-}
-
-function siteSpeeds(spec: string, sites: number): SiteSpeed[] {
-  try {
-    return parseSiteSpeeds(spec, sites);
-  } catch (err) {
-    throw new UsageError(`--site-speed: ${(err as Error).message}`);
+    throw new UsageError(`--${flag}: ${(err as Error).message}`);
   }
 }
 
@@ -194,8 +186,8 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
       : loadCsvDataset({ ...partitionOpts, file: flags.data ?? "", label: flags.label ?? "", positive: flags.positive, ignore: flags.ignore?.split(",").filter(Boolean) ?? [] });
   };
   const data = await load(flags.seed);
-  const speeds = flags["site-speed"] === undefined ? undefined : siteSpeeds(flags["site-speed"], data.sites.length);
-  const regions = flags.regions === undefined ? undefined : regionsOf(flags.regions, data.sites.length);
+  const speeds = flags["site-speed"] === undefined ? undefined : flagValue("site-speed", () => parseSiteSpeeds(flags["site-speed"] ?? "", data.sites.length));
+  const regions = flags.regions === undefined ? undefined : flagValue("regions", () => parseRegions(flags.regions ?? "", data.sites.length));
   const noiseNeeds = flags["stats-epsilon"] !== undefined ? noiseProblem(data.features) : null;
   if (noiseNeeds) throw new UsageError(`--stats-epsilon: ${noiseNeeds}; FHIR data models (--fhir) declare them`);
   const r = data.recipe;

@@ -4,7 +4,6 @@
  * statistics, body deltas and evaluation counts leave; the personal model stays in --state-dir.
  */
 import { siteIdOfCredential } from "../../functions/auth.ts";
-import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { ConsiliumError } from "../../core/errors.ts";
@@ -17,7 +16,7 @@ import { CoordinatorClient } from "../../gpu-runner/client.ts";
 import { loadHeartDisease, type SiteData } from "../../gpu-runner/data/builtin-datasets.ts";
 import { subset, trainTestSplit } from "../../gpu-runner/data/partition.ts";
 import { readCsv } from "../../gpu-runner/data/read-csv.ts";
-import { fhirSiteData, mapSiteDirectory, mappingNote, readCdm } from "../../gpu-runner/data/fhir-sites.ts";
+import { fhirSiteData, isFile, mapSiteDirectory, mappingNote, readCdm } from "../../gpu-runner/data/fhir-sites.ts";
 import { cdmToFeatureSpec } from "../../core/fhir/cdm.ts";
 import { defaultCdm } from "../../core/fhir/default-cdm.ts";
 import { runSite, type RunnerEvent } from "../../gpu-runner/site-runner.ts";
@@ -116,7 +115,7 @@ export function splitRows(table: Table, testFraction: number, seed: number): { t
  */
 async function loadFhirSite(dir: string, cdmFile: string | undefined, testFraction: number, seed: number, io: CommandIo): Promise<SiteData> {
   const fallback = join(dir, "cdm.json");
-  const file = cdmFile ?? ((await stat(fallback).catch(() => null))?.isFile() ? fallback : undefined);
+  const file = cdmFile ?? ((await isFile(fallback)) ? fallback : undefined);
   const cdm = file === undefined ? defaultCdm : await readCdm(file).catch((err: unknown) => {
     throw new UsageError(`--cdm: ${(err as Error).message}`);
   });

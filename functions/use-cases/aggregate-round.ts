@@ -74,7 +74,7 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   };
   if (config.upstream) {
     // The region's own server step would be discarded: the mean goes up before any strategy state is read.
-    const { kept, mean } = await regionalMean(ctx);
+    const { kept, mean } = await streamedMean(ctx);
     if (kept.length < MIN_REGIONAL_SITES) return skip(`${kept.length} valid update(s): a region sends up the mean of at least ${MIN_REGIONAL_SITES} sites, never one site's update`);
     const samples = kept.reduce((n, u) => n + (rows.get(u.siteId) ?? 0), 0);
     await publishRegional(deps, { round: job.round, baseVersion: round.baseVersion, samples, sites: kept.map((u) => u.siteId) }, mean);
@@ -197,31 +197,26 @@ async function decodedRound(ctx: RoundContext): Promise<Aggregated> {
  * memory bound); a bad update is rejected as on the decoded path.
  */
 async function streamedRound(ctx: RoundContext): Promise<Aggregated> {
-  const { deps, job, baseVersion, config, strategy, bodySize, length, reject } = ctx;
-  const sources: UpdateSource[] = [];
-  await eachUpdate(ctx, async (siteId, m, key) => {
-    const open = async () => (await deps.store.getStream(key)) ?? fail(new ConsiliumError("MISSING_UPDATE", missingMessage(siteId, job.round), 422));
-    sources.push({ id: siteId, weight: weightOf(config, m, baseVersion), sha256: m.sha256, open });
-  });
-  const streamed = await streamingMean(sources, { length, codec: CodecSpec.parse(config.codec), maxAbs: maxUpdateAbsOf(config) });
-  for (const { source, error } of streamed.rejected) await reject(source.id, error);
+  const { deps, baseVersion, strategy, bodySize } = ctx;
+  const { kept, mean } = await streamedMean(ctx);
   const global = await loadModel(deps, baseVersion);
   const state = await loadStrategyState(deps, strategy, baseVersion, bodySize);
-  const kept = streamed.kept.map((s) => ({ siteId: s.id, weight: s.weight }));
-  const mean = streamed.mean;
   const result: AggregateResult =
     kept.length === 0
       ? { kind: "skip", reason: "no valid updates", state }
       : strategy.fromMean!(global, { siteId: "mean", weight: 1, delta: mean.subarray(0, bodySize), ...(strategy.controlVariates && { control: mean.subarray(bodySize) }) }, state);
-  if (streamed.passes > 1) deps.logger.info("updates summed again without rejected ones", { round: job.round, passes: streamed.passes });
   return { result, kept, excluded: [], state, global };
 }
 
 /** Fewest sites whose updates a region's aggregate may hold: one site's update must never leave its region. */
 export const MIN_REGIONAL_SITES = 2;
 
-/** A region's round: the streamed, sample-weighted mean of its sites' valid updates, and who is in it. */
-async function regionalMean(ctx: RoundContext): Promise<{ kept: { siteId: string; weight: number }[]; mean: Float32Array }> {
+/**
+ * The sample-weighted mean of the round's valid updates, streamed (`streamingMean`), with the
+ * sites in it; bad updates are rejected and recorded. What a region sends up, and what mean-based
+ * strategies finish from.
+ */
+async function streamedMean(ctx: RoundContext): Promise<{ kept: { siteId: string; weight: number }[]; mean: Float32Array }> {
   const { deps, job, config, length, reject } = ctx;
   const sources: UpdateSource[] = [];
   await eachUpdate(ctx, async (siteId, m, key) => {
@@ -230,6 +225,7 @@ async function regionalMean(ctx: RoundContext): Promise<{ kept: { siteId: string
   });
   const streamed = await streamingMean(sources, { length, codec: CodecSpec.parse(config.codec), maxAbs: maxUpdateAbsOf(config) });
   for (const { source, error } of streamed.rejected) await reject(source.id, error);
+  if (streamed.passes > 1) deps.logger.info("updates summed again without rejected ones", { round: job.round, passes: streamed.passes });
   return { kept: streamed.kept.map((s) => ({ siteId: s.id, weight: s.weight })), mean: streamed.mean };
 }
 

@@ -29,19 +29,13 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
   if (reported.length < config.expectedSites) return { kind: "waiting" };
   // A region checks its sites' data, then takes its preprocessing and first round from the global coordinator, through its relay.
   if (config.upstream) {
-    if ((await deps.store.head(keys.quality)) === null) {
-      const all = await Promise.all(reported.map(async (k) => ({ siteId: k.slice(keys.statsPrefix.length, -".json".length), stats: await mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k) })));
-      const report = qualityReport(config.quality?.policy ?? "warn", all, { noisy: config.statsNoise !== undefined });
-      if (await writeJson(deps.store, keys.quality, report, { ifAbsent: true })) {
-        for (const f of report.flags) deps.logger.warn("data-quality flag", { siteId: f.siteId, check: f.check, reason: f.reason });
-      }
-    }
+    if ((await deps.store.head(keys.quality)) === null) await keepQuality(deps, checkQuality(config, await readReported(deps, reported)));
     return { kind: "waiting" };
   }
   if ((await deps.store.head(keys.preprocessing)) === null) {
-    const all = await Promise.all(reported.map(async (k) => ({ siteId: k.slice(keys.statsPrefix.length, -".json".length), stats: await mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k) })));
+    const all = await readReported(deps, reported);
     // The checks run on every site's statistics; an excluded site's do not shape the preprocessing.
-    const fresh = qualityReport(config.quality?.policy ?? "warn", all, { noisy: config.statsNoise !== undefined });
+    const fresh = checkQuality(config, all);
     const mergeWithout = (excluded: readonly string[]) => {
       const kept = all.filter((s) => !excluded.includes(s.siteId));
       return mergeSiteStats(kept.map((s) => s.stats), config.features, kept.map((s) => s.siteId));
@@ -54,10 +48,7 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
       return { kind: "blocked", failure: await recordStatsFailure(deps, err instanceof Error ? err.message : String(err)) };
     }
     // Written once, with the preprocessing it excludes for: a completer that lost the race goes on from the first report.
-    if (await writeJson(deps.store, keys.quality, fresh, { ifAbsent: true })) {
-      for (const f of fresh.flags) deps.logger.warn("data-quality flag", { siteId: f.siteId, check: f.check, reason: f.reason });
-    }
-    const quality = await mustReadJson(deps.store, keys.quality, QualityReport, "CORRUPT_STATE", "quality report");
+    const quality = await keepQuality(deps, fresh);
     if (quality.excluded.join() !== fresh.excluded.join()) merged = mergeWithout(quality.excluded);
     if (await writeJson(deps.store, keys.preprocessing, merged, { ifAbsent: true })) {
       for (const f of merged.agreement?.features ?? []) {
@@ -75,4 +66,22 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
   // A slow completer must not reopen round 1 over a federation that has moved on meanwhile.
   if ((await loadFederation(deps)).state.phase === "stats") await advance(deps, config, 1, 0);
   return { kind: "complete" };
+}
+
+/** Every reported site's statistics, with its id (from the key `stats/{site}.json`). */
+export async function readReported(deps: CoordinatorDeps, reported: readonly string[]): Promise<{ siteId: string; stats: SiteStats }[]> {
+  return Promise.all(reported.map(async (k) => ({ siteId: k.slice(keys.statsPrefix.length, -".json".length), stats: await mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k) })));
+}
+
+/** The data-quality checks on the sites' statistics, under the federation's policy. */
+function checkQuality(config: FederationConfig, sites: readonly { siteId: string; stats: SiteStats }[]): QualityReport {
+  return qualityReport(config.quality?.policy ?? "warn", sites, { noisy: config.statsNoise !== undefined });
+}
+
+/** Writes the quality report once (logging its flags when this call wrote it) and returns the one stored. */
+async function keepQuality(deps: CoordinatorDeps, report: QualityReport): Promise<QualityReport> {
+  if (await writeJson(deps.store, keys.quality, report, { ifAbsent: true })) {
+    for (const f of report.flags) deps.logger.warn("data-quality flag", { siteId: f.siteId, check: f.check, reason: f.reason });
+  }
+  return mustReadJson(deps.store, keys.quality, QualityReport, "CORRUPT_STATE", "quality report");
 }

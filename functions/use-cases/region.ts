@@ -22,6 +22,7 @@ import { loadFederation } from "./load-federation.ts";
 import { saveModel } from "./models.ts";
 import { advance } from "./open-round.ts";
 import { loadQuality } from "./quality.ts";
+import { readReported } from "./complete-stats.ts";
 import { MIN_REGIONAL_SITES } from "./aggregate-round.ts";
 import { updateShape } from "./update-shape.ts";
 import type { FederationState } from "../../core/schemas/federation.ts";
@@ -37,9 +38,8 @@ export async function regionStats(deps: CoordinatorDeps): Promise<SiteStats | nu
   if (reported.length < config.expectedSites) return null;
   const quality = await loadQuality(deps);
   if (!quality) return null;
-  const kept = reported.filter((k) => !quality.excluded.includes(k.slice(keys.statsPrefix.length, -".json".length)));
-  if (kept.length < MIN_REGIONAL_SITES) throw new ConsiliumError("TOO_FEW_SITES", `only ${kept.length} of the region's sites are left after its data-quality checks; a region sends up no single site's statistics`, 409);
-  const stats = await Promise.all(kept.map((k) => mustReadJson(deps.store, k, SiteStats, "CORRUPT_STATE", k)));
+  const stats = (await readReported(deps, reported)).filter((s) => !quality.excluded.includes(s.siteId)).map((s) => s.stats);
+  if (stats.length < MIN_REGIONAL_SITES) throw new ConsiliumError("TOO_FEW_SITES", `only ${stats.length} of the region's sites are left after its data-quality checks; a region sends up no single site's statistics`, 409);
   const pooled = poolSiteStats(config.statsNoise ? stats.map((s) => ({ ...s, rows: Math.max(1, s.rows) })) : stats);
   return pooled;
 }

@@ -22,7 +22,7 @@ import { subset, trainTestSplit } from "./partition.ts";
 const RESOURCE_FILES = ["Patient.ndjson", "Observation.ndjson", "Condition.ndjson"];
 
 /** Whether `path` exists as a file. */
-async function isFile(path: string): Promise<boolean> {
+export async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null))?.isFile() ?? false;
 }
 
