@@ -29,6 +29,7 @@ export const WorkerInput = z.object({
       privacyCap: z.number().positive().optional(),
       outOfRange: z.record(z.string(), z.object({ count: z.number().int().nonnegative(), mean: z.number() })).optional(),
       speed: SiteSpeed.optional(),
+      dropRounds: z.array(z.number().int().positive()).optional(),
     }),
   ),
 });
@@ -54,6 +55,7 @@ if (port) {
           attack: s.attack === undefined ? undefined : parseAttack(s.attack),
           ...(s.privacyCap !== undefined && { privacyCap: s.privacyCap }),
           ...(s.speed && { speed: s.speed }),
+          ...(s.dropRounds && { dropRounds: s.dropRounds }),
           logger,
           onEvent: (event) => port.postMessage({ kind: "event", index: s.index, event }),
         }),

@@ -31,6 +31,7 @@ import { startEmbeddedStack } from "./embedded-stack.ts";
 import { runSitesInWorkers } from "./runner-pool.ts";
 import { runRegionRelay } from "../functions/region-relay.ts";
 import { mergeCounts } from "../core/metrics/index.ts";
+import { seededRandom } from "../core/model/init-params.ts";
 import type { CoordinatorDeps } from "../functions/deps.ts";
 
 /** A region of the simulated consortium: its name and its sites, by index into the plan's sites. */
@@ -79,6 +80,10 @@ export interface SimulationPlan {
   readonly scoring?: FederationConfig["scoring"];
   /** The coordinator-held validation rows for validation-based scoring (see holdOutValidation). */
   readonly validation?: Table;
+  /** Secure aggregation (`FederationConfig.secureAggregation`). */
+  readonly secureAggregation?: FederationConfig["secureAggregation"];
+  /** With secure aggregation: this share of the sites, drawn afresh each round from the seed, drops out after uploading its masked input. */
+  readonly dropout?: number;
   /** Updates above this many bytes go up as multipart uploads (the coordinator's default, 8 MiB, when absent). */
   readonly multipartThresholdBytes?: number;
 }
@@ -88,6 +93,10 @@ export interface SimulationHooks {
   readonly onEvent?: (siteIndex: number, event: RunnerEvent) => void;
   /** Sees the coordinator's store after the run, before teardown (tests inspect what was stored). */
   readonly onStack?: (store: ObjectStore) => Promise<void> | void;
+  /** Runners in this thread only: the fetch they reach the coordinator and the store with (to record or shape traffic). */
+  readonly fetch?: typeof fetch;
+  /** Runners in this thread only: the codes each site masked in each secure round, and what it uploaded. */
+  readonly onMasked?: (siteId: string, round: number, codes: Uint32Array, masked: Uint32Array) => void;
   /** With regions: sees each region's coordinator store after the run, before teardown. */
   readonly onRegionStack?: (region: string, store: ObjectStore) => Promise<void> | void;
 }
@@ -105,6 +114,27 @@ interface EnrolledSite {
   readonly privacyCap?: number;
   readonly outOfRange?: SiteData["outOfRange"];
   readonly speed?: SiteSpeed;
+  /** Secure rounds in which this site drops out after its masked upload (`SimulationPlan.dropout`). */
+  readonly dropRounds?: number[];
+}
+
+/**
+ * For each site (by index), the rounds in which it drops out: in every round, `round(fraction × n)`
+ * sites drawn afresh from the seed.
+ */
+export function dropoutRounds(sites: number, rounds: number, fraction: number, seed: number): number[][] {
+  const out: number[][] = Array.from({ length: sites }, () => []);
+  const count = Math.round(fraction * sites);
+  for (let round = 1; round <= rounds; round++) {
+    const rng = seededRandom((seed ^ Math.imul(round, 0x9e3779b1)) >>> 0);
+    const order = Array.from({ length: sites }, (_, i) => i);
+    for (let i = sites - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const i of order.slice(0, count)) out[i]!.push(round);
+  }
+  return out;
 }
 
 /** Every runner in this thread, concurrently; the first failure stops the others. */
@@ -113,12 +143,14 @@ function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks
     sites.map((s) =>
       runSite({
         siteId: s.siteId,
-        client: new CoordinatorClient(url, s.token),
+        client: new CoordinatorClient(url, s.token, hooks.fetch),
         data: s,
         stateDir: s.stateDir,
         attack: s.attack === undefined ? undefined : parseAttack(s.attack),
         ...(s.privacyCap !== undefined && { privacyCap: s.privacyCap }),
         ...(s.speed && { speed: s.speed }),
+        ...(s.dropRounds && { dropRounds: s.dropRounds }),
+        ...(hooks.onMasked && { onMasked: (round: number, codes: Uint32Array, masked: Uint32Array) => hooks.onMasked!(s.siteId, round, codes, masked) }),
         logger: hooks.logger,
         signal: controller.signal,
         onEvent: (e) => hooks.onEvent?.(s.index, e),
@@ -169,6 +201,7 @@ function federationOf(plan: SimulationPlan, seed: number, sites: number, upstrea
     ...(plan.statsNoise && { statsNoise: plan.statsNoise }),
     ...(plan.async && { async: plan.async }),
     ...(upstream && { upstream }),
+    ...(plan.secureAggregation && { secureAggregation: plan.secureAggregation }),
     seed,
     ...(plan.scoring && { scoring: plan.scoring }),
   };
@@ -177,6 +210,7 @@ function federationOf(plan: SimulationPlan, seed: number, sites: number, upstrea
 /** Each plan site as its runner needs it, with the id, credential and state folder it was enrolled with. */
 function enrolledSites(plan: SimulationPlan, seed: number, enrolled: readonly EnrolResponse[], stateRoot: string, indices: readonly number[]): EnrolledSite[] {
   const attacked = plan.attack ? maliciousSites(plan.sites.length, plan.attack, seed) : new Map<number, string>();
+  const drops = plan.dropout ? dropoutRounds(plan.sites.length, plan.rounds, plan.dropout, seed) : null;
   return indices.map((index, k) => {
     const site = plan.sites[index]!;
     const { siteId, token } = enrolled[k] ?? { siteId: "", token: "" };
@@ -186,6 +220,7 @@ function enrolledSites(plan: SimulationPlan, seed: number, enrolled: readonly En
       ...(privacyCap !== undefined && { privacyCap }),
       ...(site.outOfRange && { outOfRange: site.outOfRange }),
       ...(plan.speeds?.[index] && { speed: plan.speeds[index] }),
+      ...(drops && { dropRounds: drops[index]! }),
     };
   });
 }

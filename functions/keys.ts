@@ -33,6 +33,17 @@ export const keys = {
   /** Contribution scoring, write-once: every update's scores and decision, and the reputations after the round. */
   roundScores: (r: number) => `rounds/${pad(r)}/scores.json`,
   reputation: (r: number) => `rounds/${pad(r)}/reputation.json`,
+  /** Secure aggregation, write-once: the round's session (config, participants, weights). */
+  secureSession: (r: number) => `rounds/${pad(r)}/secure/session.json`,
+  /** A site's message in one phase of a secure round. */
+  secureMessage: (r: number, phase: string, site: string) => `rounds/${pad(r)}/secure/${phase}/${site}.json`,
+  secureMessages: (r: number, phase: string) => `rounds/${pad(r)}/secure/${phase}/`,
+  /** Write-once: the phase closed, with the sites whose messages it accepted. */
+  securePhase: (r: number, phase: string) => `rounds/${pad(r)}/secure/${phase}.closed.json`,
+  /** Where a site uploads its masked input (the accepted copy goes to `acceptedBin`). */
+  maskedBin: (r: number, site: string) => `rounds/${pad(r)}/secure/masked-input/${site}.bin`,
+  /** A site's long-term Ed25519 public key for secure aggregation, write-once. */
+  identity: (site: string) => `identities/${site}.json`,
   roundsPrefix: "rounds/",
   modelWeights: (v: number) => `models/${pad(v)}/weights.bin`,
   modelManifest: (v: number) => `models/${pad(v)}/manifest.json`,

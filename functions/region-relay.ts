@@ -51,6 +51,9 @@ export async function relayStep(o: RegionRelayOptions): Promise<RelayStep> {
       await o.global.postStats(stats);
       return "progress";
     }
+    if (task.kind !== "train" && task.kind !== "evaluate") {
+      throw new ConsiliumError("REGION_MISMATCH", `the global coordinator asks for ${task.kind}: it runs secure aggregation, which a region's relay does not take part in`, 500);
+    }
     await checkGlobalTask(o.deps, {
       rounds: task.rounds,
       bodySize: task.layout.bodySize,

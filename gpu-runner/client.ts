@@ -9,6 +9,7 @@ import { sha256Hex } from "../core/codec/index.ts";
 import { ConsiliumError } from "../core/errors.ts";
 import type { UpdateManifest } from "../core/schemas/round.ts";
 import type { SiteStats } from "../core/schemas/site-stats.ts";
+import type { SecurePost } from "../core/schemas/secure-aggregation.ts";
 import { Task, type ModelRef, type SiteEvaluation } from "../core/schemas/task.ts";
 import type { MultipartUpload, UploadedPart, UploadTarget } from "../core/schemas/upload.ts";
 
@@ -77,6 +78,16 @@ export class CoordinatorClient {
   /** Tells the coordinator this site will not train the round (its privacy budget). */
   declineRound(decline: SiteDecline): Promise<unknown> {
     return this.call("POST", `/v1/rounds/${decline.round}/declines`, anyJson, decline);
+  }
+
+  /** Registers this site's long-term Ed25519 public key for secure aggregation (the same key again is accepted). */
+  registerIdentity(publicKey: string): Promise<unknown> {
+    return this.call("POST", "/v1/identity", anyJson, { publicKey });
+  }
+
+  /** Posts one phase's message of a secure round. */
+  postSecure(round: number, message: SecurePost): Promise<unknown> {
+    return this.call("POST", `/v1/rounds/${round}/secure`, anyJson, message);
   }
 
   postEvaluation(evaluation: SiteEvaluation): Promise<unknown> {

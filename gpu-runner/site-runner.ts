@@ -19,6 +19,7 @@ import type { CoordinatorClient } from "./client.ts";
 import { evaluateStep } from "./evaluate-step.ts";
 import { createSession } from "./site-session.ts";
 import { trainStep } from "./train-step.ts";
+import { advertiseStep, forgetRound, registerStep, shareStep, unmaskStep } from "./secure-step.ts";
 import type { SiteSpeed } from "./site-speed.ts";
 
 /** What a runner tells whoever hosts it; crosses a worker-thread boundary, hence a schema. */
@@ -45,6 +46,10 @@ export interface SiteRunnerOptions {
   readonly privacyCap?: number;
   /** Simulation only: how much slower this site computes and communicates (`site-speed.ts`). */
   readonly speed?: SiteSpeed;
+  /** Simulation only: secure rounds in which this site drops out after uploading its masked input (it never answers the unmasking). */
+  readonly dropRounds?: readonly number[];
+  /** For audits and tests: the codes this site masked in each secure round, and the masked vector it uploaded. */
+  readonly onMasked?: (round: number, codes: Uint32Array, masked: Uint32Array) => void;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -58,11 +63,16 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
+/** How long a site waits before asking again after a refused secure-aggregation step. */
+const SECURE_RETRY_MS = 250;
+
 /** Runs until the federation is done; returns this site's final evaluation. */
 export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluation | null> {
   const { client, siteId, data, signal } = options;
   const logger = options.logger ?? silentLogger;
-  const session = createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap, options.speed);
+  const session = createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap, options.speed, options.onMasked);
+  const drops = new Set(options.dropRounds ?? []);
+  const dropped = new Set<number>();
   let evaluation: SiteEvaluation | null = null;
   let noisyRelease: SiteStats | null = null;
   while (!signal?.aborted) {
@@ -73,7 +83,23 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
       continue;
     }
     try {
-      if (task.kind === "stats") {
+      if (task.kind === "identity") {
+        await registerStep(session);
+      } else if (task.kind === "secure-advertise") {
+        await forgetRound(session, task.round);
+        await advertiseStep(session, task);
+      } else if (task.kind === "secure-share") {
+        await shareStep(session, task);
+      } else if (task.kind === "secure-unmask") {
+        if (drops.has(task.round)) {
+          // A simulated dropout: gone after its upload, the site never answers this round's unmasking.
+          if (!dropped.has(task.round)) logger.warn("dropping out of the round after the masked upload (simulated)", { siteId, round: task.round });
+          dropped.add(task.round);
+          await sleep(SECURE_RETRY_MS, signal);
+          continue;
+        }
+        await unmaskStep(session, task);
+      } else if (task.kind === "stats") {
         // A column the spec names and this site lacks: the site provides no value of that feature.
         const absent = task.features.features.filter((f) => !data.train.columns.includes(f.column));
         if (absent.length > 0) logger.warn("this site's data lacks features of the spec; it will impute them", { siteId, features: absent.map((f) => `${f.name} (column ${f.column})`) });
@@ -100,9 +126,12 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
     } catch (err) {
       // The coordinator refused this step (round closed meanwhile, duplicate), or this round's
       // update (out of range…, recorded in its rejections): ask for the next task.
-      if (err instanceof ConsiliumError && (err.status === 409 || (err.status === 422 && task.kind === "train"))) {
+      if (err instanceof ConsiliumError && (err.status === 409 || (err.status === 422 && (task.kind === "train" || task.kind.startsWith("secure"))))) {
         logger.warn("coordinator refused a step", { siteId, code: err.code, message: err.message });
-        options.onEvent?.({ kind: "skipped", round: task.kind === "train" ? task.round : 0, code: err.code, message: err.message });
+        const round = "round" in task ? task.round : 0;
+        options.onEvent?.({ kind: "skipped", round, code: err.code, message: err.message });
+        // A refused secure step is asked again until its phase closes: not in a tight loop.
+        if (task.kind.startsWith("secure") || (task.kind === "train" && task.secure)) await sleep(SECURE_RETRY_MS, signal);
         continue;
       }
       throw err;

@@ -8,6 +8,8 @@ import type { CoordinatorClient } from "./client.ts";
 import type { Residual } from "./site-state.ts";
 import type { PrivacyLedger } from "./privacy-ledger.ts";
 import type { SiteSpeed } from "./site-speed.ts";
+import type { Identity } from "../core/secagg/identity.ts";
+import type { SiteState } from "../core/secagg/site-state.ts";
 
 /**
  * What a runner carries from one task to the next: its data, transformed once, its control
@@ -34,6 +36,12 @@ export interface SiteSession {
   readonly attack?: Attack;
   /** Simulation only: this site's compute and link speed (`site-speed.ts`). */
   readonly speed?: SiteSpeed;
+  /** Secure aggregation: the site's long-term identity, once loaded. */
+  identity: Identity | null;
+  /** Secure aggregation: the current round's protocol state (also kept under `stateDir`). */
+  secure: SiteState | null;
+  /** For audits and tests: sees, in each secure round, the codes this site masked and what it uploaded. */
+  readonly onMasked?: (round: number, codes: Uint32Array, masked: Uint32Array) => void;
 }
 
 export function createSession(
@@ -45,6 +53,7 @@ export function createSession(
   logger: Logger = silentLogger,
   privacyCap?: number,
   speed?: SiteSpeed,
+  onMasked?: SiteSession["onMasked"],
 ): SiteSession {
   let cache: { key: string; train: Dataset; test: Dataset } | null = null;
   return {
@@ -65,5 +74,8 @@ export function createSession(
     logger,
     attack,
     ...(speed && { speed }),
+    identity: null,
+    secure: null,
+    ...(onMasked && { onMasked }),
   };
 }

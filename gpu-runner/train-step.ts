@@ -18,6 +18,7 @@ import type { SiteSession } from "./site-session.ts";
 import { loadControl, loadResidual, residualFits, saveControl, saveResidual, type Residual, type ResidualMeta } from "./site-state.ts";
 import type { TrainOptions } from "./train.ts";
 import { roundOptions } from "./train-rounds.ts";
+import { maskStep } from "./secure-step.ts";
 
 type TrainTask = Extract<Task, { kind: "train" }>;
 
@@ -122,15 +123,25 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
   const result = localRound(task.layout, base, data, { ...opts, ...(dp && { dp }) }, await controlsFor(s, task, base.length));
   const computeMs = performance.now() - started;
   const trained = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
-  // Each update carries the whole noise: the coordinator sees every update (no secure aggregation yet).
-  const update = privacy?.level === "client" && plan ? privatiseUpdate(trained, privacy.clip, plan.ledger.noiseMultiplier, 1, secureNormal) : trained;
-  const { bytes, residual } = await encodeForTask(s, task, update);
+  // In the clear each update carries the whole noise; under secure aggregation the coordinator
+  // sees only the sum, and each site adds its share so that enough survivors make the whole.
+  const noised = privacy?.level === "client" && plan !== null;
+  const update = noised ? privatiseUpdate(trained, privacy.clip, plan.ledger.noiseMultiplier, task.secure?.noiseShares ?? 1, secureNormal) : trained;
+  const rounding = seededRandom((task.seed ^ s.siteSeed ^ ROUNDING_SEED) >>> 0);
+  const secure = task.secure && (await maskStep(s, task.round, task.secure, update, noised, rounding));
+  const { bytes, residual } = secure ? { bytes: secure.bytes, residual: null } : await encodeForTask(s, task, update);
   if (bytes.length !== task.upload.byteLength) throw new ConsiliumError("SIZE_MISMATCH", `encoded update is ${bytes.length} bytes, coordinator expects ${task.upload.byteLength}`, 400);
   // A simulated slower site sends its update when it would have finished.
   if (s.speed) await sleep(extraMs(s.speed, computeMs, bytes.length, s.client.traffic.down - before));
   // The spending is on record before anything it paid for leaves the site.
   const ledger = plan && (await keepLedger(s, recordRound(plan, task.round, privacy?.level === "sample" ? result.steps : 1)));
   const multipart = await s.client.sendUpdate(task.upload, bytes);
+  if (secure) {
+    // Nothing of the training rows beyond the held-out counts: no loss, no row count (the weight is public).
+    const bytesDown = s.client.traffic.down - before;
+    await s.client.postSecure(task.round, { kind: "masked-input", manifest: secure.manifest, baseMetrics, bytesDown, ...(ledger && { privacy: spentOf(ledger) }), ...multipart });
+    return { kind: "trained", loss: result.loss, bytesUp: bytes.length };
+  }
   await s.client.postUpdate({
     round: task.round,
     samples: task.weight ?? train.rows,

@@ -5,6 +5,7 @@ import { ScoringOptions } from "../scoring/scoring-policy.ts";
 import { AsyncPolicy } from "../async/async-policy.ts";
 import { FeatureSpec } from "./feature-spec.ts";
 import { PrivacyPolicy, StatsNoise } from "./privacy.ts";
+import { SecureAggregationPolicy } from "./secure-aggregation.ts";
 
 /** What a site does with the shared body in one round; sent to every site with its task. */
 export const TrainingConfig = z.object({
@@ -103,6 +104,13 @@ export const FederationConfig = z.object({
    * every categorical one its levels. Exact statistics when absent.
    */
   statsNoise: StatsNoise.optional(),
+  /**
+   * Secure aggregation (SecAgg+, `core/secagg`): the coordinator sees only the sum of the sites'
+   * clipped, quantised updates, never one of them. Needs a mean-based strategy without control
+   * variates, contribution scoring or asynchronous rounds, and a float32 or random-k codec. Off
+   * when absent.
+   */
+  secureAggregation: SecureAggregationPolicy.optional(),
   /** Differential privacy (`PrivacyPolicy`); none when absent. */
   privacy: PrivacyPolicy.optional(),
   seed: z.number().int().nonnegative(),

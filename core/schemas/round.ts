@@ -29,6 +29,21 @@ export const RoundRecord = z.object({
   rejected: z.array(z.object({ siteId: z.string(), code: z.string(), message: z.string() })).optional(),
   /** The model version this round produced. */
   resultVersion: z.number().int().nonnegative().optional(),
+  /**
+   * Secure aggregation: the round's participants, neighbour graph (k, t) and how many sites each
+   * phase accepted (advertised keys, shared keys, sent masked inputs, answered the unmasking).
+   */
+  secure: z
+    .object({
+      participants: z.number().int().nonnegative(),
+      neighbours: z.number().int().nonnegative(),
+      threshold: z.number().int().nonnegative(),
+      advertised: z.number().int().nonnegative(),
+      shared: z.number().int().nonnegative(),
+      masked: z.number().int().nonnegative(),
+      unmasked: z.number().int().nonnegative(),
+    })
+    .optional(),
   closedAt: z.number().optional(),
   reason: z.string().optional(),
 });

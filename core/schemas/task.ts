@@ -9,6 +9,7 @@ import { Preprocessing } from "./preprocessing.ts";
 import { SubmittedCounts } from "./round.ts";
 import { UploadTarget } from "./upload.ts";
 import { PrivacyPolicy, StatsNoise } from "./privacy.ts";
+import { SecureTasks, SecureTrain } from "./secure-aggregation.ts";
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -75,6 +76,8 @@ export const Task = z.discriminatedUnion("kind", [
      * instead of its exact training rows, so that the update does not reveal them.
      */
     weight: z.number().int().positive().optional(),
+    /** Secure aggregation: mask the update (`core/secagg`) and post it with `POST /v1/rounds/:round/secure`. */
+    secure: SecureTrain.optional(),
   }),
   z.object({
     kind: z.literal("evaluate"),
@@ -88,6 +91,7 @@ export const Task = z.discriminatedUnion("kind", [
     seed: z.number().int().nonnegative(),
   }),
   z.object({ kind: z.literal("done"), modelVersion: z.number().int().nonnegative() }),
+  ...SecureTasks,
 ]);
 export type Task = z.infer<typeof Task>;
 

@@ -42,6 +42,7 @@ export { codeBound, QuantisationSpec, quantisationStep } from "./quantisation-sp
 export { quantise, type QuantiseOptions } from "./quantise.ts";
 export { MAX_SITES, SecAggConfig, sessionId } from "./secagg-config.ts";
 export { SecAggError, type SecAggErrorCode } from "./secagg-error.ts";
+export { secureCodes, secureMean, type SecureCodesOptions, type SecureMeanOptions } from "./secure-vector.ts";
 export { combineShares, splitSecret, type Share } from "./shamir.ts";
 export { decryptShares, encryptShares } from "./share-cipher.ts";
 export { signMessage, verifyMessage } from "./signatures.ts";

@@ -14,6 +14,8 @@ import { submitStats } from "../use-cases/submit-stats.ts";
 import { submitUpdate } from "../use-cases/submit-update.ts";
 import { declineRound } from "../use-cases/decline-round.ts";
 import { SiteDecline } from "../../core/schemas/privacy.ts";
+import { IdentityRegistration, SecurePost } from "../../core/schemas/secure-aggregation.ts";
+import { registerIdentity, submitSecure } from "../use-cases/secure-round.ts";
 
 /** Site routes: the caller is the site its credential names, and acts only for itself. */
 export const siteRoutes = new Hono<AppEnv>()
@@ -32,6 +34,11 @@ export const siteRoutes = new Hono<AppEnv>()
     const round = intParam(c.req.param("round"), "round");
     const decline = await parseBody(c, SiteDecline);
     return c.json(await declineRound(c.get("deps"), c.get("site")!.id, round, decline), 202);
+  })
+  .post("/identity", async (c) => c.json(await registerIdentity(c.get("deps"), c.get("site")!.id, await parseBody(c, IdentityRegistration)), 201))
+  .post("/rounds/:round/secure", async (c) => {
+    const round = intParam(c.req.param("round"), "round");
+    return c.json(await submitSecure(c.get("deps"), c.get("site")!.id, round, await parseBody(c, SecurePost)), 202);
   })
   .post("/evaluations", async (c) => {
     await submitEvaluation(c.get("deps"), c.get("site")!.id, await parseBody(c, SiteEvaluation));

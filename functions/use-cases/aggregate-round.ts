@@ -25,6 +25,9 @@ import { advance } from "./open-round.ts";
 import { recordRejection } from "./record-rejection.ts";
 import { loadReputation, scoreRound } from "./score-round.ts";
 import { verifyUpdate } from "./verify-update.ts";
+import { readSecureInputs } from "./secure-round.ts";
+import { acceptMaskedInput, addWrapping, readMasked, SecAggError, secureMean, unmaskSum } from "../../core/secagg/index.ts";
+import { seededSubset } from "../../core/codec/seeded-subset.ts";
 
 export type AggregateOutcome = "aggregated" | "skipped" | "already-done";
 
@@ -82,7 +85,7 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
     deps.logger.info("regional round aggregated", { round: job.round, sites: kept.length, samples });
     return "aggregated";
   }
-  const { result, kept, excluded, state, global, scoring } = streamed ? await streamedRound(ctx) : await decodedRound(ctx);
+  const { result, kept, excluded, state, global, scoring } = config.secureAggregation ? await secureRound(ctx) : streamed ? await streamedRound(ctx) : await decodedRound(ctx);
   const now = deps.clock.now();
   if (result.kind === "skip") return skip(result.reason);
   // saveModel refuses a non-finite model (or control): failing the job would fail every redelivery alike and jam the federation.
@@ -205,6 +208,49 @@ async function streamedRound(ctx: RoundContext): Promise<Aggregated> {
     kept.length === 0
       ? { kind: "skip", reason: "no valid updates", state }
       : strategy.fromMean!(global, { siteId: "mean", weight: 1, delta: mean.subarray(0, bodySize), ...(strategy.controlVariates && { control: mean.subarray(bodySize) }) }, state);
+  return { result, kept, excluded: [], state, global };
+}
+
+/**
+ * A secure round (`secure-round.ts`): adds up the accepted masked inputs mod 2^32 as they are read
+ * (each checked again against its signed manifest), removes the masks with the shares the
+ * unmasking phase collected (`unmaskSum`), decodes the sum into the weighted mean (`secureMean`)
+ * and lets the strategy finish from it. No single update is ever decoded. When the shares cannot
+ * rebuild a secret the sum needs, the round is skipped with the reason.
+ */
+async function secureRound(ctx: RoundContext): Promise<Aggregated> {
+  const { deps, job, baseVersion, strategy, bodySize, length, rows, privacy } = ctx;
+  const inputs = await readSecureInputs(deps, job.round);
+  const { session } = inputs;
+  const { config } = session;
+  const global = await loadModel(deps, baseVersion);
+  const state = await loadStrategyState(deps, strategy, baseVersion, bodySize);
+  const maskedSum = new Uint32Array(config.length);
+  for (const { siteId, post } of inputs.posts) {
+    const bytes = await deps.store.get(keys.acceptedBin(job.round, siteId, post.manifest.sha256));
+    if (bytes === null) throw new ConsiliumError("MISSING_UPDATE", missingMessage(siteId, job.round), 500);
+    acceptMaskedInput(config, post.manifest, inputs.directory, inputs.shared, bytes);
+    addWrapping(maskedSum, readMasked(bytes, config.length));
+  }
+  let sum: Uint32Array;
+  try {
+    sum = unmaskSum(config, { adverts: inputs.adverts, shared: inputs.shared, manifests: inputs.posts.map((p) => p.post.manifest), maskedSum, reveals: inputs.reveals }).sum;
+  } catch (err) {
+    if (!(err instanceof SecAggError)) throw err;
+    const reason = `secure aggregation could not unmask the sum: ${err.message}`;
+    await recordRejection(deps, { siteId: null, round: job.round, code: err.code, message: err.message });
+    return { result: { kind: "skip", reason, state }, kept: [], excluded: [], state, global };
+  }
+  const index = (siteId: string) => session.participants.indexOf(siteId);
+  const max = Math.max(...session.weights);
+  const kept = inputs.posts.map(({ siteId }) => ({ siteId, weight: session.weights[index(siteId)]! }));
+  for (const { siteId, post } of inputs.posts) {
+    rows.set(siteId, session.weights[index(siteId)]!);
+    if (post.privacy) privacy.set(siteId, post.privacy);
+  }
+  const randk = session.randk && { kept: seededSubset(length, session.randk.kept, session.randk.seed), gain: session.randk.gain };
+  const mean = secureMean(sum, { spec: config.quantisation, summands: inputs.posts.length, scaleSum: kept.reduce((a, k) => a + k.weight / max, 0), length, ...(randk && { randk }) });
+  const result = strategy.fromMean!(global, { siteId: "mean", weight: 1, delta: mean.subarray(0, bodySize) }, state);
   return { result, kept, excluded: [], state, global };
 }
 

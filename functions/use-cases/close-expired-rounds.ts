@@ -9,6 +9,7 @@ import { advance } from "./open-round.ts";
 import { requestAggregation } from "./request-aggregation.ts";
 import { queueIfReady } from "./queue-if-ready.ts";
 import { requeueStuckAggregation } from "./requeue-stuck-aggregation.ts";
+import { progressSecureRound } from "./secure-round.ts";
 
 export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
 
@@ -32,6 +33,11 @@ export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round
     return none;
   }
   if (round.status === "aggregating") return (await requeueStuckAggregation(deps, config.id, round)) ? { round: round.round, action: "requeued" } : none;
+  // A secure round's phases close on their own deadlines, and its aggregation starts when the unmasking closes.
+  if (config.secureAggregation) {
+    const progress = await progressSecureRound(deps, config, round);
+    return { round: round.round, action: progress === "queued" ? "queued" : progress === "failed" ? "skipped" : "none" };
+  }
   // Asynchronous updates written before their round opened, if the queueing at its opening was lost.
   if (config.async && deps.clock.now() <= round.deadline) return (await queueIfReady(deps, config, round.round)) ? { round: round.round, action: "queued" } : none;
   if (deps.clock.now() <= round.deadline) return none;

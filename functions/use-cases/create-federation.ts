@@ -7,6 +7,26 @@ import type { FederationConfig, FederationState } from "../../core/schemas/feder
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { writeJson } from "../repo.ts";
+import type { Strategy } from "../../core/strategy/strategy.ts";
+
+/**
+ * Why a federation cannot run secure aggregation, or null. The coordinator sees only the sum of
+ * the updates: strategies that look at each update (median, trimmed mean, Krum, geometric median),
+ * contribution scoring and control variates cannot run on it; asynchronous rounds would mask
+ * updates trained in different rounds together; codecs other than float32 and random-k give each
+ * site its own scales or coordinates, which do not add up under masks.
+ */
+function secureAggregationProblem(config: FederationConfig, strategy: Strategy): string | null {
+  const codec = CodecSpec.parse(config.codec).name;
+  if (!strategy.fromMean || strategy.controlVariates) {
+    return `secure aggregation gives the coordinator only the sum of the updates: ${strategy.spec} needs each update (use fedavg or a server optimiser such as fedadam; clip at the sites for robustness, or run robust aggregation across regional groups)`;
+  }
+  if (config.scoring?.enabled) return "contribution scoring compares each site's update with the others, which secure aggregation hides from the coordinator";
+  if (config.async) return "secure aggregation sums one synchronous round's masked inputs; asynchronous rounds cannot be used with it";
+  if (config.upstream) return "a region's coordinator sends its sites' mean up in the clear; secure aggregation runs in flat federations";
+  if (codec !== "float32" && codec !== "randk-int8") return `secure aggregation masks 32-bit fixed-point codes; the codec must be float32 or random-k (randk:FRACTION+int8, the same coordinates at every site), not ${config.codec}`;
+  return null;
+}
 
 /** Writes the consortium's agreement once; the federation starts by collecting statistics. */
 export async function createFederation(deps: CoordinatorDeps, requested: FederationConfig): Promise<FederationState> {
@@ -31,6 +51,10 @@ export async function createFederation(deps: CoordinatorDeps, requested: Federat
   }
   if (requested.upstream && (!strategy.fromMean || requested.scoring?.enabled || requested.async || strategy.controlVariates || requested.privacy?.level === "client")) {
     throw new ConsiliumError("INVALID_CONFIG", `a region's coordinator sends the plain mean of its sites' updates: it needs a mean-based strategy without control variates, scoring, asynchronous rounds or client-level privacy (here ${strategy.spec})`, 400);
+  }
+  if (requested.secureAggregation) {
+    const problem = secureAggregationProblem(requested, strategy);
+    if (problem) throw new ConsiliumError("INVALID_CONFIG", problem, 400);
   }
   const problem = requested.statsNoise && noiseProblem(requested.features);
   if (problem) throw new ConsiliumError("INVALID_CONFIG", problem, 400);

@@ -8,6 +8,7 @@ import { loadFederation } from "./load-federation.ts";
 import { queueIfReady } from "./queue-if-ready.ts";
 import { recordRejection } from "./record-rejection.ts";
 import { loadQuality } from "./quality.ts";
+import { progressSecureRound } from "./secure-round.ts";
 
 /**
  * A site refuses the open round because training it would exceed its privacy budget. The refusal
@@ -24,11 +25,13 @@ export async function declineRound(deps: CoordinatorDeps, siteId: string, round:
   }
   const record = state.phase === "training" ? await readJson(deps.store, keys.round(round), RoundRecord) : null;
   if (!record || record.status !== "open" || round !== state.round) throw new ConsiliumError("ROUND_CLOSED", `round ${round} is not open`, 409);
-  if ((await deps.store.head(keys.updateManifest(round, siteId))) !== null) {
+  if ((await deps.store.head(keys.updateManifest(round, siteId))) !== null || (await deps.store.head(keys.secureMessage(round, "masked-input", siteId))) !== null) {
     throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${round}`, 409);
   }
   const stored: StoredDecline = { ...decline, siteId, receivedAt: deps.clock.now() };
   if (!(await writeJson(deps.store, keys.decline(round, siteId), stored, { ifAbsent: true }))) return { queued: false };
   await recordRejection(deps, { siteId, round, code: decline.code, message: decline.message });
+  // A secure round's masked-input phase counts the refusal as the site's answer.
+  if (config.secureAggregation) return { queued: (await progressSecureRound(deps, config, record)) === "queued" };
   return { queued: await queueIfReady(deps, config, round) };
 }

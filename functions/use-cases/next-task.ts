@@ -14,11 +14,17 @@ import { loadFederation } from "./load-federation.ts";
 import { controlRef, modelRef } from "./models.ts";
 import { presignUpload } from "./upload-plan.ts";
 import { loadQuality } from "./quality.ts";
+import { identityOf, secureStep } from "./secure-round.ts";
+import type { SecureTrain } from "../../core/schemas/secure-aggregation.ts";
 
 /** What one site should do now, with presigned URLs scoped to it, its round and its size. */
 export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<Task> {
   let { config, state } = await loadFederation(deps);
   const wait = (reason: string): Task => ({ kind: "wait", retryAfterMs: deps.pollMs ?? 1000, reason });
+  // Secure aggregation signs every message with the site's long-term key: it is registered before anything else.
+  if (config.secureAggregation && state.phase !== "done" && (await identityOf(deps, siteId)) === null) {
+    return { kind: "identity", reason: `federation ${config.id} runs secure aggregation: register this site's Ed25519 identity key (POST /v1/identity)` };
+  }
   if (state.phase === "stats") {
     const task = await statsPhaseTask(deps, config, siteId, wait);
     if (task) return task;
@@ -37,13 +43,20 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
   }
   const round = await mustReadJson(deps.store, keys.round(state.round), RoundRecord, "NO_ROUND", `round ${state.round}`);
   if (round.status !== "open") return wait(`round ${round.round} is ${round.status}`);
+  let secure: SecureTrain | undefined;
+  if (config.secureAggregation) {
+    const step = await secureStep(deps, config, round, siteId);
+    if (step.kind !== "mask") return step;
+    secure = step.secure;
+  }
   // An update trained now would be refused with DEADLINE_PASSED: do not spend the site's compute on it.
   if (deps.clock.now() > round.deadline) return wait(`round ${round.round} is past its deadline`);
   if ((await deps.store.head(keys.updateManifest(round.round, siteId))) !== null) return wait(`update for round ${round.round} received`);
   if ((await deps.store.head(keys.decline(round.round, siteId))) !== null) return wait(`round ${round.round} declined (privacy budget)`);
-  const { byteLength } = updateShape(config, preprocessing);
+  // A masked input is 4 bytes per masked value, whatever the codec.
+  const byteLength = secure ? 4 * secure.config.length : updateShape(config, preprocessing).byteLength;
   // Each poll begins a new multipart upload; S3 keeps the parts of one never completed until a lifecycle rule aborts it.
-  const upload = await presignUpload(deps, keys.updateBin(round.round, siteId), byteLength);
+  const upload = await presignUpload(deps, secure ? keys.maskedBin(round.round, siteId) : keys.updateBin(round.round, siteId), byteLength);
   return {
     kind: "train",
     round: round.round,
@@ -58,6 +71,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     seed: taskSeed(config.seed, round.round),
     ...(config.privacy && { privacy: config.privacy }),
     ...(config.statsNoise && { weight: Math.max(1, (await readJson(deps.store, keys.stats(siteId), SiteStats))?.rows ?? 1) }),
+    ...(secure && { secure }),
   };
 }
 

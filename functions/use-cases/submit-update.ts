@@ -28,6 +28,9 @@ import { verifyUpdate } from "./verify-update.ts";
 export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round: number, manifest: UpdateManifest): Promise<{ queued: boolean }> {
   if (manifest.round !== round) throw new ConsiliumError("ROUND_MISMATCH", `manifest is for round ${manifest.round}, path says ${round}`, 400);
   const { config, state } = await loadFederation(deps);
+  if (config.secureAggregation) {
+    throw new ConsiliumError("SECURE_AGGREGATION", `federation ${config.id} runs secure aggregation: a site posts its masked input to /v1/rounds/${round}/secure, never a plain update`, 409);
+  }
   // Only a round that does not exist is closed: corrupt state or a failed read is the coordinator's error, not the site's.
   const record = state.phase === "training" ? await readJson(deps.store, keys.round(round), RoundRecord) : null;
   // Asynchronous rounds: an update trained in an earlier round counts in the one open now (or next, while this one aggregates).
