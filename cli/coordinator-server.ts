@@ -43,15 +43,23 @@ export async function startCoordinator(o: CoordinatorServerOptions): Promise<Coo
     retryDelaySeconds: 1,
     logger: o.deps.logger,
   });
+  // One tick at a time, and stop() waits for the one in flight, so that none outlives the store.
+  let tick: Promise<void> | null = null;
   const cron = setInterval(() => {
-    closeExpiredRounds(o.deps).catch((err: unknown) => {
-      if (!(err instanceof Error && "code" in err && err.code === "NO_FEDERATION")) o.deps.logger.error("deadline check failed", { err: String(err) });
-    });
+    tick ??= closeExpiredRounds(o.deps)
+      .then(() => undefined)
+      .catch((err: unknown) => {
+        if (!(err instanceof Error && "code" in err && err.code === "NO_FEDERATION")) o.deps.logger.error("deadline check failed", { err: String(err) });
+      })
+      .finally(() => {
+        tick = null;
+      });
   }, o.cronMs ?? 1000);
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     async stop() {
       clearInterval(cron);
+      await tick;
       controller.abort();
       await jobs;
       await new Promise<void>((resolve) => server.close(() => resolve()));

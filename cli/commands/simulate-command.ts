@@ -18,6 +18,8 @@ import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
 import { AsyncPolicy } from "../../core/async/async-policy.ts";
 import { parseSiteSpeeds } from "../../gpu-runner/site-speed.ts";
 import { parseRegions } from "../regions.ts";
+import { SecureAggregationPolicy } from "../../core/schemas/secure-aggregation.ts";
+import { createStrategy } from "../../core/strategy/create-strategy.ts";
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -79,6 +81,10 @@ export const SimulateFlags = z
       .optional(),
     malicious: num.min(0).lt(1).optional(),
     scoring: z.boolean().default(false),
+    "secure-aggregation": z.boolean().default(false),
+    dropout: num.min(0).lt(1).optional(),
+    "secure-clip": num.positive().max(1e6).optional(),
+    "phase-seconds": int.min(1).max(86_400).default(5),
     validation: num.gt(0).lt(1).optional(),
     quiet: z.boolean().default(false),
     verbose: z.boolean().default(false),
@@ -87,6 +93,7 @@ export const SimulateFlags = z
   .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" })
   .refine((f) => f.malicious === undefined || f.attack !== undefined, { message: "--malicious needs --attack SPEC" })
   .refine((f) => f.validation === undefined || f.scoring, { message: "--validation needs --scoring" })
+  .refine((f) => f["secure-aggregation"] || (f.dropout === undefined && f["secure-clip"] === undefined), { message: "--dropout and --secure-clip need --secure-aggregation" })
   .refine((f) => f.mode === "async" || (f.buffer === undefined && f["max-staleness"] === undefined), { message: "--buffer and --max-staleness need --mode async" })
   .refine((f) => f["dp-epsilon"] !== undefined || (f["dp-delta"] === undefined && f["dp-level"] === undefined && f["dp-clip"] === undefined), {
     message: "--dp-delta, --dp-level and --dp-clip need --dp-epsilon E",
@@ -142,6 +149,10 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "state-dir": { type: "string", value: "DIR", help: "keep each site's personal model under DIR/<site-id>" },
     attack: { type: "string", value: "SPEC", help: "attack lab: malicious sites send sign-flip, scale:F, gaussian:SIGMA, label-flip, alie[:Z] or ipm[:EPSILON] updates" },
     malicious: { type: "string", value: "FRACTION", help: "with --attack: share of sites that are malicious, chosen by seed (default 0.2, at least one)" },
+    "secure-aggregation": { type: "boolean", help: "secure aggregation (SecAgg+): sites mask their clipped, quantised updates and the coordinator sees only their sum; needs a mean-based strategy (fedavg when the recipe's cannot) and a float32 or randk codec" },
+    dropout: { type: "string", value: "F", help: "with --secure-aggregation: this share of the sites, drawn afresh each round, drops out after uploading its masked input" },
+    "secure-clip": { type: "string", value: "C", help: "with --secure-aggregation: L2 bound of each update before masking (default 10; the --dp-clip under client-level privacy)" },
+    "phase-seconds": { type: "string", value: "S", help: "with --secure-aggregation: how long each key phase waits for sites before going on without them (default 5)" },
     scoring: { type: "boolean", help: "contribution scoring: score every update, keep a reputation per site, down-weight or quarantine offenders (see README)" },
     validation: { type: "string", value: "FRACTION", help: "with --scoring: hold this share of each site's training rows at the coordinator as the validation set of validation-based scoring (simulation only)" },
     workers: { type: "string", value: "N", help: "worker threads for the site runners; 0 runs them in the main thread (default: the number of cores)" },
@@ -210,7 +221,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     model: flags.model ?? r.model,
     training,
     rounds: flags.rounds ?? r.rounds,
-    strategy: flags.strategy ?? r.strategy,
+    strategy: flags.strategy ?? (flags["secure-aggregation"] && !sumsOnly(r.strategy) ? "fedavg" : r.strategy),
     codec: flags.codec,
     ...(flags["downlink-codec"] !== undefined && { downlinkCodec: flags["downlink-codec"] }),
     ...(flags["quality-policy"] !== undefined && { quality: { policy: flags["quality-policy"] } }),
@@ -228,8 +239,12 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     workers: flags.workers,
     attack: flags.attack === undefined ? undefined : { spec: flags.attack, fraction: flags.malicious ?? 0.2 },
     scoring: flags.scoring ? { enabled: true } : undefined,
+    ...(flags["secure-aggregation"] && {
+      secureAggregation: SecureAggregationPolicy.parse({ phaseSeconds: flags["phase-seconds"], ...(flags["secure-clip"] !== undefined && { clip: flags["secure-clip"] }) }),
+      ...(flags.dropout !== undefined && { dropout: flags.dropout }),
+    }),
   };
-  const mode = `${plan.async ? `, async (buffer ${plan.async.bufferSize}, staleness ≤ ${plan.async.maxStaleness})` : ""}${regions ? `, ${regions.length} regions (${regions.map((r) => `${r.name}: ${r.sites.length} sites`).join(", ")})` : ""}`;
+  const mode = `${plan.async ? `, async (buffer ${plan.async.bufferSize}, staleness ≤ ${plan.async.maxStaleness})` : ""}${regions ? `, ${regions.length} regions (${regions.map((r) => `${r.name}: ${r.sites.length} sites`).join(", ")})` : ""}${plan.secureAggregation ? `, secure aggregation${plan.dropout ? ` (${Math.round(plan.dropout * 100)}% drop out after upload)` : ""}` : ""}`;
   term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}${mode}, backend ${backend}`);
   for (const note of data.notes ?? []) term.line(note);
   const runs: RunReport[] = [];
@@ -255,6 +270,23 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
   printReport(report, term.line, term.tty);
   if (flags.json) await writeFile(flags.json, JSON.stringify(report, null, 2));
   return report;
+}
+
+/** Whether a strategy spec finishes from the mean alone without control variates, as secure aggregation needs. */
+function sumsOnly(spec: string): boolean {
+  const strategy = createStrategy(spec);
+  return strategy.fromMean !== undefined && !strategy.controlVariates;
+}
+
+/** One line on a secure run: the graph, what the phases accepted, what failed. */
+function secureSummary(r: RunReport): string {
+  const secure = r.rounds.flatMap((x) => (x.secure ? [x.secure] : []));
+  const graphs = [...new Set(secure.map((x) => `${x.participants} sites, k ${x.neighbours}, t ${x.threshold}`))].join("; ");
+  const masked = secure.reduce((n, x) => n + x.masked, 0);
+  const answered = secure.reduce((n, x) => n + x.unmasked, 0);
+  const failed = r.rounds.filter((x) => x.status === "skipped");
+  const why = failed.length > 0 ? `; ${failed.length} round(s) skipped: ${failed.map((x) => `round ${x.round}: ${x.reason ?? "?"}`).join("; ")}` : "";
+  return `secure aggregation (SecAgg+; ${graphs || "no round opened"}): the coordinator saw only the sums of ${masked} masked inputs over ${secure.length} rounds, unmasked with ${answered} sites' answers${why}`;
 }
 
 function printReport(report: Report, line: (s: string) => void, tty: boolean): void {
@@ -283,6 +315,7 @@ function printReport(report: Report, line: (s: string) => void, tty: boolean): v
     if (r.quality?.note) line(`seed ${r.seed}: data quality: ${r.quality.note}`);
     const stale = r.rounds.reduce((n, x) => n + (x.stale ?? 0), 0);
     if (r.rounds.some((x) => x.stale !== undefined)) line(`seed ${r.seed}: asynchronous rounds: ${stale} of ${r.rounds.reduce((n, x) => n + x.sites, 0)} updates counted stale, in a later round than they were trained in`);
+    if (r.aggregation === "secure") line(`seed ${r.seed}: ${secureSummary(r)}`);
     for (const f of r.features?.features ?? []) {
       if (f.providedBy === f.sites) continue;
       const lacking = f.notProvidedBy && f.notProvidedBy.length > 0 ? ` (no values at ${f.notProvidedBy.map(nameOf).join(", ")})` : "";

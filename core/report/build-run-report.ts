@@ -60,7 +60,7 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
     const auroc = produced === undefined ? null : next ? next.auroc : produced === status.state.modelVersion ? finalAuroc : null;
     const scores = r.scores && Object.fromEntries(r.scores.map((x) => [x.siteId, { distance: x.distance, agreement: x.agreement, alignment: x.alignment, norm: x.norm, ...(x.gain !== undefined && { gain: x.gain }), action: x.action }]));
     const closedAt = r.closedAt === undefined || opened === undefined ? undefined : (r.closedAt - opened) / 1000;
-    return { round: r.round, status: r.status, sites: r.updates, auroc, bytesUp: r.bytesUp, bytesDown: r.bytesDown, ...(closedAt !== undefined && { closedAt }), ...(r.stale !== undefined && { stale: r.stale }), ...(scores && { scores }) };
+    return { round: r.round, status: r.status, sites: r.updates, auroc, bytesUp: r.bytesUp, bytesDown: r.bytesDown, ...(closedAt !== undefined && { closedAt }), ...(r.stale !== undefined && { stale: r.stale }), ...(r.secure && { secure: r.secure }), ...(r.reason !== undefined && { reason: r.reason }), ...(scores && { scores }) };
   });
   const scored = status.roundLog.flatMap((r) => r.scores ?? []);
   const firstQuarantined: Record<string, number> = {};
@@ -75,6 +75,7 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
     ...(status.quality && { quality: status.quality }),
     ...(status.features && { features: status.features }),
     ...(status.privacy && { privacy: status.privacy }),
+    aggregation: status.secureAggregation ? "secure" : "plain",
     wallSeconds,
     sites,
     meanSiteAccuracy: {

@@ -21,6 +21,7 @@ export function runReport(seed: number, patch: Partial<RunReport> = {}): RunRepo
   return {
     seed,
     malicious: [],
+    aggregation: "plain",
     wallSeconds: 10,
     sites: [
       { id: "a-1", name: "Alpha", trainRows: 100, testRows: 20, accuracy: acc },

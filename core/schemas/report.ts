@@ -2,6 +2,7 @@ import { QualityReport } from "../quality/quality-report.ts";
 import { FeaturesAgreement } from "./preprocessing.ts";
 import { SitePrivacy } from "./privacy.ts";
 import { z } from "zod";
+import { RoundRecord } from "./round.ts";
 
 const rate = z.number().min(0).max(1).nullable();
 
@@ -22,6 +23,8 @@ export const RunReport = z.object({
   features: FeaturesAgreement.optional(),
   /** Under a privacy policy: each site's ε spent, δ, budget and the rounds it refused. */
   privacy: z.array(SitePrivacy).optional(),
+  /** How updates reached the coordinator: in the clear, or only as a masked sum (secure aggregation). */
+  aggregation: z.enum(["plain", "secure"]).default("plain"),
   wallSeconds: z.number().nonnegative(),
   sites: z.array(
     z.object({
@@ -47,6 +50,10 @@ export const RunReport = z.object({
       closedAt: z.number().optional(),
       /** Asynchronous rounds: updates trained from an older model than the round's. */
       stale: z.number().int().optional(),
+      /** Secure aggregation: the neighbour graph and how many sites each phase accepted (`RoundRecord.secure`). */
+      secure: RoundRecord.shape.secure,
+      /** Why a skipped round was skipped. */
+      reason: z.string().optional(),
       /** With contribution scoring: each scored site's scores and the action they led to, by site id. */
       scores: z
         .record(

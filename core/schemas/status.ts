@@ -9,6 +9,7 @@ import { SitePrivacy } from "./privacy.ts";
 import { QualityReport } from "../quality/quality-report.ts";
 import { FeaturesAgreement } from "./preprocessing.ts";
 import { AsyncPolicy } from "../async/async-policy.ts";
+import { SecureAggregationPolicy } from "./secure-aggregation.ts";
 
 export const RoundStatus = RoundRecord.extend({
   updates: z.number().int().nonnegative(),
@@ -44,6 +45,8 @@ export const FederationStatus = z.object({
   rounds: z.number().int(),
   /** Buffered asynchronous rounds, when the federation runs them (`FederationConfig.async`). */
   async: AsyncPolicy.optional(),
+  /** Secure aggregation, when the federation runs it (`FederationConfig.secureAggregation`); each round's `secure` says how its phases went. */
+  secureAggregation: SecureAggregationPolicy.optional(),
   state: FederationState,
   sites: z.array(SiteStatus),
   roundLog: z.array(RoundStatus),

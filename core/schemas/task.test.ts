@@ -43,7 +43,7 @@ describe("Task", () => {
   });
 
   it.each([
-    ["an unknown kind", { kind: "sleep" }, [["kind", "Invalid discriminator value. Expected 'wait' | 'stats' | 'train' | 'evaluate' | 'done'"]]],
+    ["an unknown kind", { kind: "sleep" }, [["kind", "Invalid discriminator value. Expected 'wait' | 'stats' | 'train' | 'evaluate' | 'done' | 'identity' | 'secure-advertise' | 'secure-share' | 'secure-unmask'"]]],
     ["a wait of 0 ms", { kind: "wait", retryAfterMs: 0, reason: "x" }, [["retryAfterMs", "Too small: expected number to be >0"]]],
     ["a stats task without features", { kind: "stats" }, [["features", "Invalid input: expected object, received undefined"]]],
     ["a train task with an unknown codec spec", { ...train(), codec: "topk:0.1+int2" }, [["codec", 'codec "topk:0.1+int2": topk takes int8 or float16 values, not "int2"']]],

@@ -3,6 +3,7 @@ import { clinicalMetrics, DEFAULT_BINS, mergeCounts } from "../../core/metrics/i
 import type { EvalCounts } from "../../core/metrics/eval-counts.ts";
 import { SiteRecord } from "../../core/schemas/federation.ts";
 import { Rejection, RoundRecord, StoredUpdate } from "../../core/schemas/round.ts";
+import { MaskedInputPost } from "../../core/schemas/secure-aggregation.ts";
 import type { FederationStatus, RoundStatus } from "../../core/schemas/status.ts";
 import { StoredDecline, type SitePrivacy } from "../../core/schemas/privacy.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
@@ -51,7 +52,9 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
   const sites = await readAll(await store.list(keys.sites), (k) => readJson(store, k, SiteRecord));
   const roundKeys = await store.list(keys.roundsPrefix);
   const rounds = await readAll(roundKeys.filter((k) => k.endsWith("/round.json")), (k) => readJson(store, k, RoundRecord));
-  const updates = await readAll(roundKeys.filter((k) => k.includes("/updates/") && k.endsWith(".json")), (k) => readJson(store, k, StoredUpdate));
+  const plainUpdates = await readAll(roundKeys.filter((k) => k.includes("/updates/") && k.endsWith(".json")), (k) => readJson(store, k, StoredUpdate));
+  // Secure rounds: each masked input's post, which says what a plain manifest says of traffic, base model and privacy.
+  const updates = [...plainUpdates, ...(await readAll(roundKeys.filter((k) => /\/secure\/masked-input\/[^/]+\.json$/.test(k)), (k) => readMaskedInput(store, k)))];
   const stats = new Set((await store.list(keys.statsPrefix)).map((k) => k.slice(keys.statsPrefix.length, -".json".length)));
   const evaluations = await readAll(await store.list(keys.evaluationsPrefix), (k) => readJson(store, k, StoredEvaluation));
   const rejections = await readRejections(store);
@@ -96,6 +99,7 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
     codec: config.codec,
     rounds: config.rounds,
     ...(config.async && { async: config.async }),
+    ...(config.secureAggregation && { secureAggregation: config.secureAggregation }),
     state,
     sites: sites.map((s) => ({
       id: s.id,
@@ -113,6 +117,19 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
     quality: await loadQuality(deps),
     ...(agreement && { features: agreement }),
     ...(config.privacy && { privacy: sitePrivacy(sites.map((s) => s.id), updates, declines) }),
+  };
+}
+
+/** A secure round's masked-input post as the status counts updates: its bytes, base-model counts and ledger (never its values). */
+async function readMaskedInput(store: ObjectStore, key: string): Promise<StoredUpdate | null> {
+  const post = await readJson(store, key, MaskedInputPost);
+  if (!post) return null;
+  const siteId = key.slice(key.lastIndexOf("/") + 1, -".json".length);
+  const { manifest: m } = post;
+  return {
+    round: m.round, siteId, samples: 1, codec: "secure", byteLength: m.byteLength, sha256: m.sha256, bytesDown: post.bytesDown, receivedAt: 0,
+    ...(post.baseMetrics && { baseMetrics: post.baseMetrics }),
+    ...(post.privacy && { privacy: post.privacy }),
   };
 }
 
