@@ -193,7 +193,8 @@ function federationOf(plan: SimulationPlan, seed: number, sites: number, upstrea
     rounds: plan.rounds,
     expectedSites: sites,
     roundDeadlineSeconds: plan.roundDeadlineSeconds,
-    strategy: plan.strategy,
+    // A region's coordinator sends its sites' mean up: the plan's strategy is the global coordinator's, over the regional means.
+    strategy: upstream ? "fedavg" : plan.strategy,
     codec: plan.codec,
     ...(plan.downlinkCodec !== undefined && { downlinkCodec: plan.downlinkCodec }),
     ...(plan.privacy && { privacy: plan.privacy }),
@@ -201,7 +202,8 @@ function federationOf(plan: SimulationPlan, seed: number, sites: number, upstrea
     ...(plan.statsNoise && { statsNoise: plan.statsNoise }),
     ...(plan.async && { async: plan.async }),
     ...(upstream && { upstream }),
-    ...(plan.secureAggregation && { secureAggregation: plan.secureAggregation }),
+    // With regions, secure aggregation runs inside each region: the global coordinator's sites are the relays, which send regional means.
+    ...(plan.secureAggregation && (upstream !== undefined || !plan.regions) && { secureAggregation: plan.secureAggregation }),
     seed,
     ...(plan.scoring && { scoring: plan.scoring }),
   };

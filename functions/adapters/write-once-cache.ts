@@ -15,6 +15,10 @@ const WRITE_ONCE = [
   /^rounds\/\d+\/(included\.json|strategy-state\.bin)$/,
   /^rounds\/\d+\/accepted\/[^/]+\/[0-9a-f]{64}\.bin$/,
   /^evaluations\/[^/]+\.json$/,
+  // Secure aggregation: the round's session, each closed phase's record, the sites' messages (never their uploads, which a site may overwrite) and identities.
+  /^rounds\/\d+\/secure\/(session|advertise\.closed|share-keys\.closed|masked-input\.closed|unmasking\.closed)\.json$/,
+  /^rounds\/\d+\/secure\/(advertise|share-keys|masked-input|unmasking)\/[^/]+\.json$/,
+  /^identities\/[^/]+\.json$/,
 ];
 
 export const isWriteOnce = (key: string): boolean => WRITE_ONCE.some((re) => re.test(key));

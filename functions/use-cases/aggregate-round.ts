@@ -77,7 +77,10 @@ export async function aggregateRound(deps: CoordinatorDeps, job: AggregateJob): 
   };
   if (config.upstream) {
     // The region's own server step would be discarded: the mean goes up before any strategy state is read.
-    const { kept, mean } = await streamedMean(ctx);
+    // Under secure aggregation the region's coordinator unmasks only its sites' sum, and sends its mean up.
+    const regional = config.secureAggregation ? await secureMeanOf(ctx) : await streamedMean(ctx);
+    if ("reason" in regional) return skip(regional.reason);
+    const { kept, mean } = regional;
     if (kept.length < MIN_REGIONAL_SITES) return skip(`${kept.length} valid update(s): a region sends up the mean of at least ${MIN_REGIONAL_SITES} sites, never one site's update`);
     const samples = kept.reduce((n, u) => n + (rows.get(u.siteId) ?? 0), 0);
     await publishRegional(deps, { round: job.round, baseVersion: round.baseVersion, samples, sites: kept.map((u) => u.siteId) }, mean);
@@ -214,17 +217,15 @@ async function streamedRound(ctx: RoundContext): Promise<Aggregated> {
 /**
  * A secure round (`secure-round.ts`): adds up the accepted masked inputs mod 2^32 as they are read
  * (each checked again against its signed manifest), removes the masks with the shares the
- * unmasking phase collected (`unmaskSum`), decodes the sum into the weighted mean (`secureMean`)
- * and lets the strategy finish from it. No single update is ever decoded. When the shares cannot
- * rebuild a secret the sum needs, the round is skipped with the reason.
+ * unmasking phase collected (`unmaskSum`) and decodes the sum into the weighted mean
+ * (`secureMean`). No single update is ever decoded. When the shares cannot rebuild a secret the
+ * sum needs, the answer is the reason, recorded, and the round is to be skipped.
  */
-async function secureRound(ctx: RoundContext): Promise<Aggregated> {
-  const { deps, job, baseVersion, strategy, bodySize, length, rows, privacy } = ctx;
+async function secureMeanOf(ctx: RoundContext): Promise<{ kept: { siteId: string; weight: number }[]; mean: Float32Array } | { reason: string }> {
+  const { deps, job, length, rows, privacy } = ctx;
   const inputs = await readSecureInputs(deps, job.round);
   const { session } = inputs;
   const { config } = session;
-  const global = await loadModel(deps, baseVersion);
-  const state = await loadStrategyState(deps, strategy, baseVersion, bodySize);
   const maskedSum = new Uint32Array(config.length);
   for (const { siteId, post } of inputs.posts) {
     const bytes = await deps.store.get(keys.acceptedBin(job.round, siteId, post.manifest.sha256));
@@ -237,9 +238,8 @@ async function secureRound(ctx: RoundContext): Promise<Aggregated> {
     sum = unmaskSum(config, { adverts: inputs.adverts, shared: inputs.shared, manifests: inputs.posts.map((p) => p.post.manifest), maskedSum, reveals: inputs.reveals }).sum;
   } catch (err) {
     if (!(err instanceof SecAggError)) throw err;
-    const reason = `secure aggregation could not unmask the sum: ${err.message}`;
     await recordRejection(deps, { siteId: null, round: job.round, code: err.code, message: err.message });
-    return { result: { kind: "skip", reason, state }, kept: [], excluded: [], state, global };
+    return { reason: `secure aggregation could not unmask the sum: ${err.message}` };
   }
   const index = (siteId: string) => session.participants.indexOf(siteId);
   const max = Math.max(...session.weights);
@@ -250,8 +250,18 @@ async function secureRound(ctx: RoundContext): Promise<Aggregated> {
   }
   const randk = session.randk && { kept: seededSubset(length, session.randk.kept, session.randk.seed), gain: session.randk.gain };
   const mean = secureMean(sum, { spec: config.quantisation, summands: inputs.posts.length, scaleSum: kept.reduce((a, k) => a + k.weight / max, 0), length, ...(randk && { randk }) });
-  const result = strategy.fromMean!(global, { siteId: "mean", weight: 1, delta: mean.subarray(0, bodySize) }, state);
-  return { result, kept, excluded: [], state, global };
+  return { kept, mean };
+}
+
+/** A secure round's mean, handed to the strategy to finish (`fromMean`). */
+async function secureRound(ctx: RoundContext): Promise<Aggregated> {
+  const { deps, baseVersion, strategy, bodySize } = ctx;
+  const global = await loadModel(deps, baseVersion);
+  const state = await loadStrategyState(deps, strategy, baseVersion, bodySize);
+  const secure = await secureMeanOf(ctx);
+  if ("reason" in secure) return { result: { kind: "skip", reason: secure.reason, state }, kept: [], excluded: [], state, global };
+  const result = strategy.fromMean!(global, { siteId: "mean", weight: 1, delta: secure.mean.subarray(0, bodySize) }, state);
+  return { result, kept: secure.kept, excluded: [], state, global };
 }
 
 /** Fewest sites whose updates a region's aggregate may hold: one site's update must never leave its region. */

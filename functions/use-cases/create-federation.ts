@@ -23,7 +23,6 @@ function secureAggregationProblem(config: FederationConfig, strategy: Strategy):
   }
   if (config.scoring?.enabled) return "contribution scoring compares each site's update with the others, which secure aggregation hides from the coordinator";
   if (config.async) return "secure aggregation sums one synchronous round's masked inputs; asynchronous rounds cannot be used with it";
-  if (config.upstream) return "a region's coordinator sends its sites' mean up in the clear; secure aggregation runs in flat federations";
   if (codec !== "float32" && codec !== "randk-int8") return `secure aggregation masks 32-bit fixed-point codes; the codec must be float32 or random-k (randk:FRACTION+int8, the same coordinates at every site), not ${config.codec}`;
   return null;
 }

@@ -13,6 +13,7 @@ import { poolSiteStats } from "../../core/preprocess/merge-stats.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { EvalCounts } from "../../core/metrics/eval-counts.ts";
 import { RegionalAggregate, RoundRecord, StoredUpdate } from "../../core/schemas/round.ts";
+import { MaskedInputPost } from "../../core/schemas/secure-aggregation.ts";
 import { SiteStats } from "../../core/schemas/site-stats.ts";
 import { StoredEvaluation, type SiteEvaluation } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
@@ -124,8 +125,11 @@ export async function regionalAggregate(
   const manifest = await mustReadJson(deps.store, keys.regionalAggregateManifest(round), RegionalAggregate, "CORRUPT_STATE", `regional aggregate of round ${round}`);
   const bytes = await deps.store.get(keys.regionalAggregate(round));
   if (!bytes || sha256Hex(bytes) !== manifest.sha256) throw new ConsiliumError("CORRUPT_STATE", `regional aggregate of round ${round} does not match its manifest`, 500);
-  const updates = await Promise.all(manifest.sites.map((site) => readJson(deps.store, keys.updateManifest(round, site), StoredUpdate)));
-  const counts = updates.map((u) => u?.baseMetrics);
+  // A secure round's sites report their base-model counts beside their masked inputs.
+  const countsOf = async (site: string) =>
+    (await readJson(deps.store, keys.updateManifest(round, site), StoredUpdate))?.baseMetrics ??
+    (await readJson(deps.store, keys.secureMessage(round, "masked-input", site), MaskedInputPost))?.baseMetrics;
+  const counts = await Promise.all(manifest.sites.map(countsOf));
   const baseMetrics = counts.every((c): c is EvalCounts => c !== undefined) ? mergeCounts(counts) : undefined;
   return { manifest, bytes, values: decodeUpdate(bytes, { codec: "float32" }).values, ...(baseMetrics && { baseMetrics }) };
 }

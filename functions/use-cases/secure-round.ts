@@ -141,7 +141,8 @@ interface Phases {
 
 async function readPhases(deps: CoordinatorDeps, round: number): Promise<Phases> {
   const read = (phase: SecurePhase) => readJson(deps.store, keys.securePhase(round, phase), ClosedPhase);
-  return { advertise: await read("advertise"), shareKeys: await read("share-keys"), maskedInput: await read("masked-input"), unmasking: await read("unmasking") };
+  const [advertise, shareKeys, maskedInput, unmasking] = await Promise.all([read("advertise"), read("share-keys"), read("masked-input"), read("unmasking")]);
+  return { advertise, shareKeys, maskedInput, unmasking };
 }
 
 /** The protocol indices of the sites that posted in a phase. */
@@ -167,14 +168,30 @@ export type SecureProgress = "waiting" | "queued" | "failed" | "done";
  * training goes on from the same model. Safe to call from any poll, post or cron tick.
  */
 export async function progressSecureRound(deps: CoordinatorDeps, config: FederationConfig, record: RoundRecord): Promise<SecureProgress> {
-  if (record.status !== "open") return "done";
+  return (await advanceSecure(deps, config, record)).progress;
+}
+
+/** `progressSecureRound`, answering also the session and the phases as it left them (for the caller to go on from). */
+async function advanceSecure(deps: CoordinatorDeps, config: FederationConfig, record: RoundRecord): Promise<{ progress: SecureProgress; session?: SecureSession; phases?: Phases }> {
+  if (record.status !== "open") return { progress: "done" };
   const session = await secureSession(deps, config, record);
-  if (!session) return "waiting";
+  if (!session) return { progress: "waiting" };
+  const r = record.round;
+  let phases = await readPhases(deps, r);
+  const progress = await closeDuePhases(deps, config, record, session, phases, (next) => (phases = next));
+  return { progress, session, phases };
+}
+
+async function closeDuePhases(deps: CoordinatorDeps, config: FederationConfig, record: RoundRecord, session: SecureSession, start: Phases, update: (phases: Phases) => void): Promise<SecureProgress> {
   const r = record.round;
   const phaseMs = config.secureAggregation!.phaseSeconds * 1000;
   const now = deps.clock.now();
   const n = session.participants.length;
-  let phases = await readPhases(deps, r);
+  let phases = start;
+  const set = (next: Phases) => {
+    phases = next;
+    update(next);
+  };
   const tooFew = (phase: string, sites: readonly number[]) =>
     failSecureRound(deps, config, record, `secure aggregation: only ${sites.length} of ${n} sites ${phase}; the round needs ${session.minSummands} to unmask the sum${session.noiseShares ? " with its full noise" : ""} without exposing any site`);
 
@@ -182,14 +199,14 @@ export async function progressSecureRound(deps: CoordinatorDeps, config: Federat
     const sites = await posted(deps, r, "advertise", session);
     if (sites.length < n && now <= session.advertiseBy) return "waiting";
     const adverts = await Promise.all(sites.map((i) => mustReadJson(deps.store, keys.secureMessage(r, "advertise", session.participants[i - 1]!), AdvertiseKeys, "CORRUPT_STATE", `advertisement of site ${i}`)));
-    phases = { ...phases, advertise: await closePhase(deps, r, "advertise", sites, adverts) };
+    set({ ...phases, advertise: await closePhase(deps, r, "advertise", sites, adverts) });
   }
   if (phases.advertise!.sites.length < session.minSummands) return tooFew("advertised keys", phases.advertise!.sites);
 
   if (!phases.shareKeys) {
     const sites = await posted(deps, r, "share-keys", session);
     if (sites.length < phases.advertise!.sites.length && now <= phases.advertise!.closedAt + phaseMs) return "waiting";
-    phases = { ...phases, shareKeys: await closePhase(deps, r, "share-keys", sites) };
+    set({ ...phases, shareKeys: await closePhase(deps, r, "share-keys", sites) });
   }
   const shared = phases.shareKeys!.sites;
   if (shared.length < session.minSummands) return tooFew("shared keys", shared);
@@ -200,7 +217,7 @@ export async function progressSecureRound(deps: CoordinatorDeps, config: Federat
     const waiting = shared.filter((i) => !sites.includes(i) && !declined.has(i)).length;
     const quorum = config.quorum !== undefined && sites.length >= config.quorum;
     if (waiting > 0 && !quorum && now <= record.deadline) return "waiting";
-    phases = { ...phases, maskedInput: await closePhase(deps, r, "masked-input", sites) };
+    set({ ...phases, maskedInput: await closePhase(deps, r, "masked-input", sites) });
   }
   const masked = phases.maskedInput!.sites;
   if (masked.length < session.minSummands) return tooFew("sent masked inputs", masked);
@@ -209,10 +226,13 @@ export async function progressSecureRound(deps: CoordinatorDeps, config: Federat
     const sites = await posted(deps, r, "unmasking", session);
     const recoverable = canUnmask(session.config, shared, masked, sites);
     if (sites.length < masked.length && !recoverable && now <= phases.maskedInput!.closedAt + phaseMs) return "waiting";
-    phases = { ...phases, unmasking: await closePhase(deps, r, "unmasking", sites) };
+    set({ ...phases, unmasking: await closePhase(deps, r, "unmasking", sites) });
   }
   const included = masked.map((i) => session.participants[i - 1]!);
-  await writeJson(deps.store, keys.round(r), { ...record, status: "aggregating", aggregationStartedAt: now, included, secure: secureSummary(session, phases) } satisfies RoundRecord);
+  // Read again: the caller's copy may be stale, and a round another caller already moved on must stay where it is.
+  const current = await readJson(deps.store, keys.round(r), RoundRecord);
+  if (current?.status !== "open") return "queued";
+  await writeJson(deps.store, keys.round(r), { ...current, status: "aggregating", aggregationStartedAt: now, included, secure: secureSummary(session, phases) } satisfies RoundRecord);
   await requestAggregation(deps, config.id, r);
   return "queued";
 }
@@ -248,14 +268,17 @@ export function canUnmask(config: SecAggConfig, shared: readonly number[], maske
   return true;
 }
 
-async function failSecureRound(deps: CoordinatorDeps, config: FederationConfig, record: RoundRecord, reason: string): Promise<SecureProgress> {
+async function failSecureRound(deps: CoordinatorDeps, config: FederationConfig, stale: RoundRecord, reason: string): Promise<SecureProgress> {
+  const record = await readJson(deps.store, keys.round(stale.round), RoundRecord);
+  if (record?.status !== "open") return "failed";
   const session = await readJson(deps.store, keys.secureSession(record.round), SecureSession);
   const phases = await readPhases(deps, record.round);
   const closing = await beginAggregation(deps, record);
   await writeJson(deps.store, keys.round(record.round), { ...closing, included: [], status: "skipped", reason, closedAt: deps.clock.now(), ...(session && { secure: secureSummary(session, phases) }) } satisfies RoundRecord);
   await recordRejection(deps, { siteId: null, round: record.round, code: "SECURE_ROUND_FAILED", message: reason });
   deps.logger.warn("secure round failed", { round: record.round, reason });
-  await advance(deps, config, record.round + 1, record.baseVersion);
+  // A region's next round is its relay's to open.
+  if (!config.upstream) await advance(deps, config, record.round + 1, record.baseVersion);
   return "failed";
 }
 
@@ -265,15 +288,13 @@ export type SecureStep = Task | { readonly kind: "mask"; readonly secure: Secure
 /** The site's next step in the open secure round (after closing whatever phase is due). */
 export async function secureStep(deps: CoordinatorDeps, config: FederationConfig, record: RoundRecord, siteId: string): Promise<SecureStep> {
   const wait = (reason: string): Task => ({ kind: "wait", retryAfterMs: deps.pollMs ?? 1000, reason });
-  const progress = await progressSecureRound(deps, config, record);
+  const { progress, session, phases } = await advanceSecure(deps, config, record);
   if (progress !== "waiting") return wait(`round ${record.round} ${progress === "failed" ? "failed" : "is aggregating"}`);
-  const session = await secureSession(deps, config, record);
-  if (!session) return wait(`secure aggregation needs at least 3 sites with registered identities and statistics; round ${record.round} waits for them`);
+  if (!session || !phases) return wait(`secure aggregation needs at least 3 sites with registered identities and statistics; round ${record.round} waits for them`);
   const r = record.round;
   const site = session.participants.indexOf(siteId) + 1;
   if (site === 0) return wait(`site ${siteId} is not among the ${session.participants.length} sites of round ${r}'s secure aggregation`);
   const has = async (phase: SecurePhase) => (await deps.store.head(keys.secureMessage(r, phase, siteId))) !== null;
-  const phases = await readPhases(deps, r);
   if (!phases.advertise) return (await has("advertise")) ? wait("waiting for the other sites' keys") : { kind: "secure-advertise", round: r, config: session.config, site };
   if (!phases.advertise.sites.includes(site)) return wait(`site ${siteId} advertised no keys in time for round ${r}`);
   if (!phases.shareKeys) {
@@ -328,7 +349,7 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
   if (!config.secureAggregation) throw new ConsiliumError("NOT_SECURE", `federation ${config.id} does not run secure aggregation`, 409);
   const record = state.phase === "training" ? await readJson(deps.store, keys.round(round), RoundRecord) : null;
   if (!record || record.status !== "open" || round !== state.round) throw new ConsiliumError("ROUND_CLOSED", `round ${round} is not open`, 409);
-  await progressSecureRound(deps, config, record);
+  // Phases past their deadline are closed by the polls and the cron, not here: a late message meets the closed record or is removed below.
   const session = await secureSession(deps, config, record);
   if (!session) throw new ConsiliumError("ROUND_CLOSED", `round ${round} has no secure session yet`, 409);
   const site = session.participants.indexOf(siteId) + 1;
@@ -336,7 +357,7 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
   const message = post.kind === "masked-input" ? post.manifest : post;
   if (message.site !== site || message.round !== round) throw new SecAggError("SECAGG_BAD_MESSAGE", `a message of site ${siteId} (index ${site}) names site ${message.site}, round ${message.round}`);
   const phase = PHASE_OF[post.kind];
-  const phases = await readPhases(deps, round);
+  const [phases, identity] = await Promise.all([readPhases(deps, round), identityOf(deps, siteId)]);
   const closed = (p: ClosedPhase | null) => {
     if (p) throw new ConsiliumError("PHASE_CLOSED", `the ${p.phase} phase of round ${round} closed at ${new Date(p.closedAt).toISOString()}`, 409);
   };
@@ -345,7 +366,7 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
     if (!p.sites.includes(site)) throw new ConsiliumError("NOT_A_PARTICIPANT", `site ${siteId} ${what} in round ${round}, so it takes no part in the ${phase} phase`, 409);
     return p;
   };
-  const directory: IdentityDirectory = new Map([[site, (await identityOf(deps, siteId)) ?? new Uint8Array()]]);
+  const directory: IdentityDirectory = new Map([[site, identity ?? new Uint8Array()]]);
   let stored: unknown = post;
   if (post.kind === "advertise-keys") {
     closed(phases.advertise);
@@ -374,12 +395,16 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
     throw new ConsiliumError("DUPLICATE_MESSAGE", `site ${siteId} already posted its ${phase} message for round ${round}`, 409);
   }
   // The phase may have closed between the check above and the write: then the message does not count.
+  // (A closer that listed the messages just before this write and wrote its record just after this
+  // read leaves the message stored but uncounted: the site sits the phase out. A masked input so
+  // left out stays hidden by its self-mask, whose seed is never revealed for a site outside the sum.)
   const after = await readJson(deps.store, keys.securePhase(round, phase), ClosedPhase);
   if (after && !after.sites.includes(site)) {
     await deps.store.delete(keys.secureMessage(round, phase, siteId));
     closed(after);
   }
-  await progressSecureRound(deps, config, (await readJson(deps.store, keys.round(round), RoundRecord)) ?? record);
+  // Only this message's phase can have become complete; the others are as read above.
+  await closeDuePhases(deps, config, record, session, phases, () => {});
   return { accepted: true };
 }
 

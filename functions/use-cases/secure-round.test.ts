@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { FederationConfig } from "../../core/schemas/federation.ts";
+import { testConfig } from "../../core/secagg/testing.ts";
+import { graphOf } from "../../core/secagg/neighbour-graph.ts";
+import { federationConfig, testDeps } from "../testing.ts";
+import { createFederation } from "./create-federation.ts";
+import { canUnmask, registerIdentity } from "./secure-round.ts";
+
+const KEY_A = "ab".repeat(32);
+const KEY_B = "cd".repeat(32);
+
+describe("registerIdentity", () => {
+  it("keeps a site's first key, accepts it again, and refuses another", async () => {
+    // Prepare
+    const deps = testDeps();
+
+    // Execute
+    const first = await registerIdentity(deps, "site-a", { publicKey: KEY_A });
+    const again = await registerIdentity(deps, "site-a", { publicKey: KEY_A });
+    const other = await registerIdentity(deps, "site-a", { publicKey: KEY_B }).catch((err: unknown) => err);
+
+    // Assert
+    expect(first).toEqual({ registered: true });
+    expect(again).toEqual({ registered: false });
+    expect(other).toMatchObject({ code: "IDENTITY_MISMATCH", status: 409 });
+  });
+});
+
+describe("createFederation with secure aggregation", () => {
+  const secure = (overrides: Parameters<typeof federationConfig>[0]) => FederationConfig.parse(federationConfig({ secureAggregation: {}, ...overrides }));
+
+  it.each([
+    ["a per-update strategy", { strategy: "median" }, /needs each update/],
+    ["control variates", { strategy: "scaffold" }, /needs each update/],
+    ["contribution scoring", { scoring: { enabled: true } }, /contribution scoring/],
+    ["asynchronous rounds", { async: { bufferSize: 2, maxStaleness: 3 } }, /asynchronous/],
+    ["a per-site-scaled codec", { codec: "int8" }, /float32 or random-k/],
+    ["top-k", { codec: "topk:0.1+int8" }, /float32 or random-k/],
+  ])("refuses %s with the reason", async (_name, overrides, reason) => {
+    const err = await createFederation(testDeps(), secure(overrides)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "INVALID_CONFIG", status: 400, message: expect.stringMatching(reason) });
+  });
+
+  it.each([["fedavg"], ["fedadam:0.05"]])("takes %s with float32 and random-k", async (strategy) => {
+    await expect(createFederation(testDeps(), secure({ strategy }))).resolves.toMatchObject({ phase: "stats" });
+    await expect(createFederation(testDeps(), secure({ strategy, codec: "randk:0.1+int8" }))).resolves.toMatchObject({ phase: "stats" });
+  });
+});
+
+describe("canUnmask", () => {
+  it("needs t answering neighbours of every survivor and of every site dropped after sharing keys", () => {
+    // Prepare: n = 10, complete graph, t = 5.
+    const config = testConfig({ sites: 10, length: 4 });
+    const all = Array.from({ length: 10 }, (_, i) => i + 1);
+    const survivors = all.filter((s) => s !== 10);
+
+    // Assert: site 10 dropped before masking; answers from 5 survivors rebuild everything, 4 do not.
+    expect(config.threshold).toBe(5);
+    expect(canUnmask(config, all, survivors, [1, 2, 3, 4, 5, 6])).toBe(true);
+    expect(canUnmask(config, all, survivors, [1, 2, 3, 4, 5])).toBe(false);
+    expect(canUnmask(config, all, all, [1, 2, 3, 4, 5, 6])).toBe(true);
+  });
+
+  it("on a sparse graph counts only a site's own neighbours", () => {
+    const config = testConfig({ sites: 30, length: 4, neighbours: 12, threshold: 7 });
+    const all = Array.from({ length: 30 }, (_, i) => i + 1);
+    const near = graphOf(config).get(1)!;
+    const far = all.filter((s) => s !== 1 && !near.includes(s));
+    // Every site but 1's neighbours answers: site 1's self-mask seed cannot be rebuilt.
+    expect(canUnmask(config, all, all, far)).toBe(false);
+    expect(canUnmask(config, all, all, all)).toBe(true);
+  });
+});
