@@ -26,7 +26,15 @@ export async function siteIdentity(s: SiteSession): Promise<Identity> {
 
 /** Registers the site's identity key with the coordinator. */
 export async function registerStep(s: SiteSession): Promise<void> {
-  await s.client.registerIdentity(toHex((await siteIdentity(s)).publicKey));
+  try {
+    await s.client.registerIdentity(toHex((await siteIdentity(s)).publicKey));
+  } catch (err) {
+    // Not a refused step to sit out: without its registered key the site can never sign a message the coordinator accepts.
+    if (err instanceof ConsiliumError && err.code === "IDENTITY_MISMATCH") {
+      throw new ConsiliumError("IDENTITY_MISMATCH", `the coordinator holds another identity key for this site: restore identity.pem in its state folder${s.stateDir ? ` (${s.stateDir})` : ""}, or enrol the site afresh`, 500);
+    }
+    throw err;
+  }
 }
 
 /** Phase 0: the round's key pairs, signed; the state is kept before the advertisement leaves. */
@@ -47,14 +55,16 @@ export async function shareStep(s: SiteSession, task: TaskOf<"secure-share">): P
 
 /**
  * Phase 2, from the training step: the codes of the update (clipped unless already clipped and
- * noised, scaled by the site's weight share, random-k's coordinates when the round keeps some),
+ * noised, scaled by the site's weight share, random-k's coordinates when the round keeps some,
+ * rounded stochastically with draws from `node:crypto`),
  * masked with the shares the neighbours sent. The state holding those shares is kept first.
  */
-export async function maskStep(s: SiteSession, round: number, secure: SecureTrain, update: Float32Array, noised: boolean, rng: () => number) {
+export async function maskStep(s: SiteSession, round: number, secure: SecureTrain, update: Float32Array, noised: boolean) {
   const state = await stateOf(s, round, secure.site);
   const { quantisation } = secure.config;
   const kept = secure.randk && seededSubset(update.length, secure.randk.kept, secure.randk.seed);
-  const codes = secureCodes(update, { spec: quantisation, ...(!noised && quantisation.clipNorm !== undefined && { clip: quantisation.clipNorm }), scale: secure.scale, ...(kept && { kept }), rng });
+  // Stochastic rounding from node:crypto: the coordinator knows the task's seeds.
+  const codes = secureCodes(update, { spec: quantisation, ...(!noised && quantisation.clipNorm !== undefined && { clip: quantisation.clipNorm }), scale: secure.scale, ...(kept && { kept }) });
   const { state: next, masked, manifest } = maskUpdate(state, secure.shares, codes, (await siteIdentity(s)).privateKey);
   await keep(s, next);
   s.onMasked?.(round, codes, masked);

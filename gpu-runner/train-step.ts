@@ -127,8 +127,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
   // sees only the sum, and each site adds its share so that enough survivors make the whole.
   const noised = privacy?.level === "client" && plan !== null;
   const update = noised ? privatiseUpdate(trained, privacy.clip, plan.ledger.noiseMultiplier, task.secure?.noiseShares ?? 1, secureNormal) : trained;
-  const rounding = seededRandom((task.seed ^ s.siteSeed ^ ROUNDING_SEED) >>> 0);
-  const secure = task.secure && (await maskStep(s, task.round, task.secure, update, noised, rounding));
+  const secure = task.secure && (await maskStep(s, task.round, task.secure, update, noised));
   const { bytes, residual } = secure ? { bytes: secure.bytes, residual: null } : await encodeForTask(s, task, update);
   if (bytes.length !== task.upload.byteLength) throw new ConsiliumError("SIZE_MISMATCH", `encoded update is ${bytes.length} bytes, coordinator expects ${task.upload.byteLength}`, 400);
   // A simulated slower site sends its update when it would have finished.

@@ -26,6 +26,8 @@ import { defaultRecipe, loadBuiltin, type Recipe } from "../recipes.ts";
 import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
 import { cdmToFeatureSpec } from "../../core/fhir/cdm.ts";
 import { readCdm } from "../../gpu-runner/data/fhir-sites.ts";
+import { SecureAggregationPolicy } from "../../core/schemas/secure-aggregation.ts";
+import { secureCompatible } from "../../core/strategy/secure-compatible.ts";
 import { boolFlag, choiceFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
 const s3Flags = ["s3-endpoint", "bucket", "queue-url"] as const;
@@ -44,10 +46,11 @@ export const CoordinatorFlags = z
     bucket: textFlag().optional(),
     "queue-url": urlFlag().optional(),
     region: textFlag().optional(),
+    "secure-aggregation": boolFlag(),
     verbose: boolFlag(),
   })
   .refine((f) => [f.federation, f.dataset, f.cdm].filter((v) => v !== undefined).length <= 1, "give one of --federation FILE.json, --dataset NAME or --cdm FILE.json")
-  .refine((f) => f.federation === undefined || (f.rounds === undefined && f.sites === undefined), "--rounds and --sites go with --dataset or --cdm; a --federation file sets its own")
+  .refine((f) => f.federation === undefined || (f.rounds === undefined && f.sites === undefined && !f["secure-aggregation"]), "--rounds, --sites and --secure-aggregation go with --dataset or --cdm; a --federation file sets its own")
   .refine((f) => s3Flags.every((k) => f[k] === undefined) || s3Flags.every((k) => f[k] !== undefined), "--s3-endpoint, --bucket and --queue-url go together")
   .refine((f) => f["s3-endpoint"] !== undefined || f.region === undefined, "--region goes with --s3-endpoint")
   .refine((f) => f["s3-endpoint"] !== undefined || f.federation !== undefined || f.dataset !== undefined || f.cdm !== undefined, "give --federation FILE.json, --dataset NAME or --cdm FILE.json: the embedded store starts empty");
@@ -66,6 +69,7 @@ export const coordinatorSpec: CommandSpec<typeof CoordinatorFlags> = {
     cdm: { type: "string", value: "FILE.json", help: "or create it for FHIR sites from this common data model (its features and label; consilium synth writes one), with the default recipe" },
     rounds: { type: "string", value: "N", help: "with --dataset or --cdm: federated rounds (default: the recipe's)" },
     sites: { type: "string", value: "N", help: "with --dataset or --cdm: sites expected before training starts (default 4)" },
+    "secure-aggregation": { type: "boolean", help: "with --dataset or --cdm: secure aggregation (SecAgg+), the coordinator sees only the sum of the sites' masked updates (FedAvg when the recipe's strategy needs each update)" },
     "s3-endpoint": { type: "string", value: "URL", help: "keep state in this S3-compatible endpoint instead of the embedded store (with --bucket, --queue-url)" },
     bucket: { type: "string", value: "B", help: "bucket for the coordinator's state" },
     "queue-url": { type: "string", value: "URL", help: "SQS queue for aggregate jobs; its origin is the SQS endpoint" },
@@ -152,8 +156,16 @@ export async function federationFromFile(file: string): Promise<FederationConfig
   throw new UsageError(`--federation: ${file}: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
 }
 
-/** A federation of `features` trained by `recipe`, with the flags' rounds and sites. */
-function federationOf(id: string, features: FeatureSpec, recipe: Recipe, o: { rounds?: number; sites?: number }): FederationConfig {
+/** What the flags set of a federation made from a recipe. */
+interface FederationFlags {
+  readonly rounds?: number;
+  readonly sites?: number;
+  readonly secure?: boolean;
+}
+
+/** A federation of `features` trained by `recipe`, with the flags' rounds, sites and secure aggregation. */
+function federationOf(id: string, features: FeatureSpec, recipe: Recipe, o: FederationFlags): FederationConfig {
+  const strategy = o.secure && !secureCompatible(recipe.strategy) ? "fedavg" : recipe.strategy;
   return FederationConfig.parse({
     id,
     features,
@@ -162,20 +174,21 @@ function federationOf(id: string, features: FeatureSpec, recipe: Recipe, o: { ro
     rounds: o.rounds ?? recipe.rounds,
     expectedSites: o.sites ?? 4,
     roundDeadlineSeconds: 600,
-    strategy: recipe.strategy,
+    strategy,
     codec: "float32",
+    ...(o.secure && { secureAggregation: SecureAggregationPolicy.parse({}) }),
     seed: 1,
-  } satisfies FederationConfig);
+  } satisfies z.input<typeof FederationConfig>);
 }
 
 /** The federation a shipped dataset's recipe describes; only its feature spec is taken from the data. */
-export async function federationFromDataset(dataset: string, o: { rounds?: number; sites?: number }): Promise<FederationConfig> {
+export async function federationFromDataset(dataset: string, o: FederationFlags): Promise<FederationConfig> {
   const { features, recipe } = await loadBuiltin(dataset, { sites: 1, split: "iid", testFraction: 0.3, seed: 1 });
   return federationOf(dataset, features, recipe, o);
 }
 
 /** The federation for FHIR sites that map onto the common data model in `file`, with the default recipe. */
-export async function federationFromCdm(file: string, o: { rounds?: number; sites?: number }): Promise<FederationConfig> {
+export async function federationFromCdm(file: string, o: FederationFlags): Promise<FederationConfig> {
   const cdm = await readCdm(file).catch((err: unknown) => {
     throw new UsageError(`--cdm: ${(err as Error).message}`);
   });
@@ -212,9 +225,9 @@ export async function coordinatorCommand(argv: readonly string[], options: Coord
   const config = flags.federation
     ? await federationFromFile(flags.federation)
     : flags.dataset
-      ? await federationFromDataset(flags.dataset, { rounds: flags.rounds, sites: flags.sites })
+      ? await federationFromDataset(flags.dataset, { rounds: flags.rounds, sites: flags.sites, secure: flags["secure-aggregation"] })
       : flags.cdm
-        ? await federationFromCdm(flags.cdm, { rounds: flags.rounds, sites: flags.sites })
+        ? await federationFromCdm(flags.cdm, { rounds: flags.rounds, sites: flags.sites, secure: flags["secure-aggregation"] })
         : null;
   const logger = ioLogger(io, flags.verbose);
   const generated = flags["admin-token"] === undefined;

@@ -19,7 +19,7 @@ import { AsyncPolicy } from "../../core/async/async-policy.ts";
 import { parseSiteSpeeds } from "../../gpu-runner/site-speed.ts";
 import { parseRegions } from "../regions.ts";
 import { SecureAggregationPolicy } from "../../core/schemas/secure-aggregation.ts";
-import { createStrategy } from "../../core/strategy/create-strategy.ts";
+import { secureCompatible } from "../../core/strategy/secure-compatible.ts";
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -221,7 +221,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     model: flags.model ?? r.model,
     training,
     rounds: flags.rounds ?? r.rounds,
-    strategy: flags.strategy ?? (flags["secure-aggregation"] && !sumsOnly(r.strategy) ? "fedavg" : r.strategy),
+    strategy: flags.strategy ?? (flags["secure-aggregation"] && !secureCompatible(r.strategy) ? "fedavg" : r.strategy),
     codec: flags.codec,
     ...(flags["downlink-codec"] !== undefined && { downlinkCodec: flags["downlink-codec"] }),
     ...(flags["quality-policy"] !== undefined && { quality: { policy: flags["quality-policy"] } }),
@@ -270,12 +270,6 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
   printReport(report, term.line, term.tty);
   if (flags.json) await writeFile(flags.json, JSON.stringify(report, null, 2));
   return report;
-}
-
-/** Whether a strategy spec finishes from the mean alone without control variates, as secure aggregation needs. */
-function sumsOnly(spec: string): boolean {
-  const strategy = createStrategy(spec);
-  return strategy.fromMean !== undefined && !strategy.controlVariates;
 }
 
 /** One line on a secure run: the graph, what the phases accepted, what failed. */

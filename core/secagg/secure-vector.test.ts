@@ -61,6 +61,30 @@ describe("secureCodes and secureMean", () => {
     }
   });
 
+  it("without an rng, rounds stochastically with crypto draws: unbiased, and never the same twice", () => {
+    // Prepare: every value a quarter of a step above a code.
+    const step = quantisationStep(spec);
+    const update = new Float32Array(100_000).fill(0);
+    const values = Float64Array.from(update, (_, i) => (1000 + (i % 7) + 0.25) * step);
+    update.set(values);
+
+    // Execute
+    const a = new Int32Array(secureCodes(update, { spec, scale: 1 }).buffer);
+    const b = new Int32Array(secureCodes(update, { spec, scale: 1 }).buffer);
+
+    // Assert: the mean error within 5 sd of zero (sd = √(0.25·0.75/n) steps), and the draws differ.
+    let error = 0;
+    for (let i = 0; i < a.length; i++) error += a[i]! - update[i]! / step;
+    expect(Math.abs(error / a.length)).toBeLessThan(5 * Math.sqrt(0.1875 / a.length));
+    expect(a.some((v, i) => v !== b[i])).toBe(true);
+  });
+
+  it("refuses a NaN with the index", () => {
+    const update = new Float32Array([0.1, Number.NaN, 0.2]);
+    expect(() => secureCodes(update, { spec, scale: 1 })).toThrow(/index 1 is NaN/);
+    expect(() => secureCodes(update, { spec, scale: 1, clip: 10 })).toThrow(/index 1 is NaN/);
+  });
+
   it("refuses a scale outside (0, 1]", () => {
     expect(() => secureCodes(new Float32Array(3), { spec, scale: 1.5 })).toThrow(/scale must be in \(0, 1\]/);
   });

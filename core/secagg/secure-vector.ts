@@ -1,7 +1,7 @@
-import { ConfigError } from "../errors.ts";
+import { randomFillSync } from "node:crypto";
+import { ConfigError, UpdateFormatError } from "../errors.ts";
 import { dequantiseSum } from "./dequantise-sum.ts";
-import type { QuantisationSpec } from "./quantisation-spec.ts";
-import { quantise } from "./quantise.ts";
+import { codeBound, coordinateRange, type QuantisationSpec } from "./quantisation-spec.ts";
 
 /** How a site turns its float update into the codes it masks. */
 export interface SecureCodesOptions {
@@ -12,33 +12,75 @@ export interface SecureCodesOptions {
   readonly scale: number;
   /** Random-k: the coordinates every site of the round keeps, ascending; all of them when absent. */
   readonly kept?: Uint32Array;
-  /** Uniform [0, 1) draws for stochastic rounding. */
+  /** Uniform [0, 1) draws for stochastic rounding; absent, `node:crypto` draws them (nobody can predict the rounding). */
   readonly rng?: () => number;
+  /** Where to write the codes; a new array when absent. */
+  readonly out?: Uint32Array;
 }
 
+/** Uniform draws fetched from `node:crypto` at a time. */
+const DRAWS = 16_384;
+
 /**
- * Site: the codes of one update for secure aggregation. The update is clipped to `clip`, scaled
- * by the site's weight share (`scale`, so that the coordinator's plain sum is the weighted sum),
- * reduced to the round's random-k coordinates when there are some, and quantised (`quantise`).
- * The clipped and scaled update has norm ≤ clip, so the spec's own clip changes nothing.
+ * Site: the codes of one update for secure aggregation, in one pass. The update is clipped to
+ * `clip`, scaled by the site's weight share (`scale`, so that the coordinator's plain sum is the
+ * weighted sum), reduced to the round's random-k coordinates when there are some, clamped to the
+ * spec's range and rounded to its fixed-point codes as `quantise` does (two's complement mod 2^32;
+ * stochastic rounding from `rng`, or from `node:crypto` draws when none is given). The clipped and
+ * scaled update has norm ≤ clip, so the spec's own clip would change nothing.
+ * Throws `UpdateFormatError` (`NON_FINITE`) for a NaN or infinite value.
  *
  * @example
- * const codes = secureCodes(delta, { spec: config.quantisation, clip: 10, scale: 0.4, rng });
+ * const codes = secureCodes(delta, { spec: config.quantisation, clip: 10, scale: 0.4 });
  */
 export function secureCodes(update: Float32Array, options: SecureCodesOptions): Uint32Array {
-  const { clip, scale, kept } = options;
+  const { clip, scale, kept, spec, rng } = options;
   if (!(scale > 0 && scale <= 1)) throw new ConfigError(`a site's scale must be in (0, 1], got ${scale}`);
+  const n = kept ? kept.length : update.length;
+  const out = options.out ?? new Uint32Array(n);
+  if (out.length !== n) throw new ConfigError(`secureCodes: out holds ${out.length} values, the round masks ${n}`);
   let factor = scale;
   if (clip !== undefined) {
     let squares = 0;
     for (let i = 0; i < update.length; i++) squares += update[i]! * update[i]!;
     const norm = Math.sqrt(squares);
+    if (!Number.isFinite(norm)) throw nonFinite(update);
     if (norm > clip) factor *= clip / norm;
   }
-  const values = new Float32Array(kept ? kept.length : update.length);
-  if (kept) for (let j = 0; j < kept.length; j++) values[j] = update[kept[j]!]! * factor;
-  else for (let i = 0; i < update.length; i++) values[i] = update[i]! * factor;
-  return quantise(values, options.spec, options.rng ? { rng: options.rng } : {});
+  const range = coordinateRange(spec);
+  const bound = codeBound(spec);
+  const toCode = (bound / range) * factor;
+  const limit = range / factor;
+  const stochastic = spec.rounding === "stochastic";
+  const draws = stochastic && !rng ? new Uint32Array(DRAWS) : null;
+  // Int32 view: the same bits as the u32 codes, so a negative code is stored as its two's complement.
+  const codes = new Int32Array(out.buffer, out.byteOffset, n);
+  for (let start = 0; start < n; start += DRAWS) {
+    const end = Math.min(n, start + DRAWS);
+    if (draws) randomFillSync(draws);
+    for (let j = start; j < end; j++) {
+      const v = update[kept ? kept[j]! : j]!;
+      if (!(v <= limit && v >= -limit)) {
+        if (!Number.isFinite(v)) throw nonFinite(update);
+      }
+      const x = (v > limit ? limit : v < -limit ? -limit : v) * toCode;
+      let code: number;
+      if (!stochastic) code = Math.round(x);
+      else {
+        const floor = Math.floor(x);
+        const u = draws ? draws[j - start]! * 2 ** -32 : rng!();
+        code = u < x - floor ? floor + 1 : floor;
+      }
+      // x can land an ulp past ±Q; the bound is what guarantees the sum.
+      codes[j] = code > bound ? bound : code < -bound ? -bound : code;
+    }
+  }
+  return out;
+}
+
+function nonFinite(update: Float32Array): UpdateFormatError {
+  const at = update.findIndex((v) => !Number.isFinite(v));
+  return new UpdateFormatError("NON_FINITE", `cannot quantise: update value at index ${at} is ${update[at]}`);
 }
 
 /** How the coordinator turns the unmasked sum into the weighted mean. */
