@@ -326,7 +326,9 @@ async function simulateRegions(plan: SimulationPlan, regions: readonly Region[],
       const own = r.sites.flatMap((i) => (counts[i] ? [counts[i]] : []));
       return own.length > 0 ? [[`region-${r.name}`, mergeCounts(own)] as const] : [];
     }));
-    return buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, centralized, malicious: [] });
+    const report = buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, centralized, malicious: [] });
+    // The global coordinator sums regional means in the clear; each region's coordinator saw only masked inputs.
+    return plan.secureAggregation ? { ...report, aggregation: "secure" } : report;
   } finally {
     controller.abort();
     for (const d of deployments) await d.stop();

@@ -71,6 +71,17 @@ export async function maskStep(s: SiteSession, round: number, secure: SecureTrai
   return { bytes: maskedBytes(masked), manifest };
 }
 
+/**
+ * Before training for a secure round: the site must hold the round's state, with its keys shared
+ * and nothing masked yet; otherwise it sits the round out rather than train for nothing.
+ */
+export async function checkMaskable(s: SiteSession, round: number, secure: SecureTrain): Promise<void> {
+  const state = await stateOf(s, round, secure.site);
+  if (state.phase !== "shared") {
+    throw new ConsiliumError("SECURE_STATE_LOST", `this site already masked its input for round ${round} (its post was lost); it sits the round out`, 409);
+  }
+}
+
 /** Phase 3: reveals what the coordinator asks (never both shares of a peer), the record kept first. */
 export async function unmaskStep(s: SiteSession, task: TaskOf<"secure-unmask">): Promise<void> {
   const state = await stateOf(s, task.round, task.request.site);
@@ -79,12 +90,11 @@ export async function unmaskStep(s: SiteSession, task: TaskOf<"secure-unmask">):
   await s.client.postSecure(task.round, message);
 }
 
-/** Forgets the round's secrets once the federation has moved past it. */
-export async function forgetRound(s: SiteSession, round: number): Promise<void> {
-  if (s.secure && s.secure.config.round < round) {
-    s.secure = null;
-    await dropSecureState(s.stateDir);
-  }
+/** Forgets the secrets of rounds before `round` (all of them without it) once the federation has moved past them. */
+export async function forgetRound(s: SiteSession, round = Number.POSITIVE_INFINITY): Promise<void> {
+  if (s.secure && s.secure.config.round >= round) return;
+  s.secure = null;
+  await dropSecureState(s.stateDir);
 }
 
 async function keep(s: SiteSession, state: SiteState): Promise<void> {

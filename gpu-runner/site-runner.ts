@@ -73,11 +73,21 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
   const session = createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap, options.speed, options.onMasked);
   const drops = new Set(options.dropRounds ?? []);
   const dropped = new Set<number>();
+  const sitOut = new Set<number>();
   let evaluation: SiteEvaluation | null = null;
   let noisyRelease: SiteStats | null = null;
   while (!signal?.aborted) {
     const task: Task = await client.task();
-    if (task.kind === "done") return evaluation;
+    if (task.kind === "done") {
+      await forgetRound(session);
+      return evaluation;
+    }
+    // A secure round this site could not go on with: it waits for the round to move on instead of trying again.
+    const secureRound = task.kind.startsWith("secure-") || (task.kind === "train" && task.secure) ? (task as { round: number }).round : null;
+    if (secureRound !== null && sitOut.has(secureRound)) {
+      await sleep(SECURE_RETRY_MS, signal);
+      continue;
+    }
     if (task.kind === "wait") {
       await sleep(task.retryAfterMs, signal);
       continue;
@@ -120,6 +130,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
           options.onEvent?.({ kind: "trained", round: task.round, rounds: task.rounds, loss: step.loss, bytesUp: step.bytesUp });
         }
       } else {
+        await forgetRound(session);
         evaluation = await evaluateStep(session, task);
         options.onEvent?.({ kind: "evaluated", evaluation });
       }
@@ -130,8 +141,11 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
         logger.warn("coordinator refused a step", { siteId, code: err.code, message: err.message });
         const round = "round" in task ? task.round : 0;
         options.onEvent?.({ kind: "skipped", round, code: err.code, message: err.message });
-        // A refused secure step is asked again until its phase closes: not in a tight loop.
-        if (task.kind.startsWith("secure") || (task.kind === "train" && task.secure)) await sleep(SECURE_RETRY_MS, signal);
+        // A refused secure step is not tried again: the site sits the round out (as a dropout) and waits for the next.
+        if (secureRound !== null) {
+          sitOut.add(secureRound);
+          await sleep(SECURE_RETRY_MS, signal);
+        }
         continue;
       }
       throw err;

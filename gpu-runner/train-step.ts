@@ -18,7 +18,7 @@ import type { SiteSession } from "./site-session.ts";
 import { loadControl, loadResidual, residualFits, saveControl, saveResidual, type Residual, type ResidualMeta } from "./site-state.ts";
 import type { TrainOptions } from "./train.ts";
 import { roundOptions } from "./train-rounds.ts";
-import { maskStep } from "./secure-step.ts";
+import { checkMaskable, maskStep } from "./secure-step.ts";
 
 type TrainTask = Extract<Task, { kind: "train" }>;
 
@@ -112,6 +112,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
   const privacy = task.privacy;
   const plan = privacy ? await planFor(s, task, privacy, train.rows) : null;
   if (plan?.refuse) return decline(s, task, plan);
+  if (task.secure) await checkMaskable(s, task.round, task.secure);
   const base = await fetchModel(s, task.model, task.layout.bodySize);
   const baseMetrics = countPredictions(scoreRows(task.layout, base, null, test), test.y);
   const opts = siteOptions(task, base, rng);

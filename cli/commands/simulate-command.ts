@@ -275,6 +275,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
 /** One line on a secure run: the graph, what the phases accepted, what failed. */
 function secureSummary(r: RunReport): string {
   const secure = r.rounds.flatMap((x) => (x.secure ? [x.secure] : []));
+  if (secure.length === 0) return "secure aggregation inside each region: each region's coordinator saw only its sites' masked inputs and their sum, the global coordinator only regional means";
   const graphs = [...new Set(secure.map((x) => `${x.participants} sites, k ${x.neighbours}, t ${x.threshold}`))].join("; ");
   const masked = secure.reduce((n, x) => n + x.masked, 0);
   const answered = secure.reduce((n, x) => n + x.unmasked, 0);

@@ -45,6 +45,8 @@ export const SecureSession = z.object({
   participants: z.array(z.string()).min(3),
   /** Each participant's weight in the mean: its reported rows, or 1 under client-level privacy. */
   weights: z.array(z.number().positive()),
+  /** Each participant's reported rows (its weight too, but under client-level privacy). */
+  rows: z.array(z.number().int().positive()),
   /** Fewest masked inputs the round may sum. */
   minSummands: z.number().int().min(2),
   /** Under client-level privacy: the number of sites whose noise shares make the full noise. */
@@ -77,6 +79,8 @@ export const MaskedInputPost = z.object({
   uploadId: z.string().min(1).optional(),
   parts: z.array(UploadedPart).max(MAX_PARTS).optional(),
   privacy: PrivacySpent.optional(),
+  /** Set by the coordinator when it keeps the post. */
+  receivedAt: z.number().optional(),
 });
 export type MaskedInputPost = z.infer<typeof MaskedInputPost>;
 

@@ -245,7 +245,7 @@ async function secureMeanOf(ctx: RoundContext): Promise<{ kept: { siteId: string
   const max = Math.max(...session.weights);
   const kept = inputs.posts.map(({ siteId }) => ({ siteId, weight: session.weights[index(siteId)]! }));
   for (const { siteId, post } of inputs.posts) {
-    rows.set(siteId, session.weights[index(siteId)]!);
+    rows.set(siteId, session.rows[index(siteId)]!);
     if (post.privacy) privacy.set(siteId, post.privacy);
   }
   const randk = session.randk && { kept: seededSubset(length, session.randk.kept, session.randk.seed), gain: session.randk.gain };

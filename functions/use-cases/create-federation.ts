@@ -8,6 +8,7 @@ import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { writeJson } from "../repo.ts";
 import type { Strategy } from "../../core/strategy/strategy.ts";
+import { MIN_SECURE_SITES } from "./secure-round.ts";
 
 /**
  * Why a federation cannot run secure aggregation, or null. The coordinator sees only the sum of
@@ -20,6 +21,11 @@ function secureAggregationProblem(config: FederationConfig, strategy: Strategy):
   const codec = CodecSpec.parse(config.codec).name;
   if (!strategy.fromMean || strategy.controlVariates) {
     return `secure aggregation gives the coordinator only the sum of the updates: ${strategy.spec} needs each update (use fedavg or a server optimiser such as fedadam; clip at the sites for robustness, or run robust aggregation across regional groups)`;
+  }
+  if (config.expectedSites < MIN_SECURE_SITES) return `secure aggregation needs at least ${MIN_SECURE_SITES} sites (the sum of two would give each the other's update), the federation expects ${config.expectedSites}`;
+  const phases = config.secureAggregation!.phaseSeconds;
+  if (config.roundDeadlineSeconds < 3 * phases) {
+    return `a secure round's two key phases may take ${phases} s each before training starts: the round deadline (${config.roundDeadlineSeconds} s) must be at least three times phaseSeconds`;
   }
   if (config.scoring?.enabled) return "contribution scoring compares each site's update with the others, which secure aggregation hides from the coordinator";
   if (config.async) return "secure aggregation sums one synchronous round's masked inputs; asynchronous rounds cannot be used with it";

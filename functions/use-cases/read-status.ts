@@ -127,7 +127,7 @@ async function readMaskedInput(store: ObjectStore, key: string): Promise<StoredU
   const siteId = key.slice(key.lastIndexOf("/") + 1, -".json".length);
   const { manifest: m } = post;
   return {
-    round: m.round, siteId, samples: 1, codec: "secure", byteLength: m.byteLength, sha256: m.sha256, bytesDown: post.bytesDown, receivedAt: 0,
+    round: m.round, siteId, samples: 1, codec: "secure", byteLength: m.byteLength, sha256: m.sha256, bytesDown: post.bytesDown, receivedAt: post.receivedAt ?? 0,
     ...(post.baseMetrics && { baseMetrics: post.baseMetrics }),
     ...(post.privacy && { privacy: post.privacy }),
   };

@@ -36,6 +36,8 @@ describe("createFederation with secure aggregation", () => {
     ["asynchronous rounds", { async: { bufferSize: 2, maxStaleness: 3 } }, /asynchronous/],
     ["a per-site-scaled codec", { codec: "int8" }, /float32 or random-k/],
     ["top-k", { codec: "topk:0.1+int8" }, /float32 or random-k/],
+    ["two sites", { expectedSites: 2 }, /at least 3 sites/],
+    ["a round deadline too short for the key phases", { roundDeadlineSeconds: 100, secureAggregation: { phaseSeconds: 60 } }, /at least three times phaseSeconds/],
   ])("refuses %s with the reason", async (_name, overrides, reason) => {
     const err = await createFederation(testDeps(), secure(overrides)).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "INVALID_CONFIG", status: 400, message: expect.stringMatching(reason) });

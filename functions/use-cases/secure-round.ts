@@ -46,6 +46,9 @@ import { recordRejection } from "./record-rejection.ts";
 import { requestAggregation } from "./request-aggregation.ts";
 import { updateShape } from "./update-shape.ts";
 
+/** Fewest sites a secure round runs with: the sum of two would give each the other's update. */
+export const MIN_SECURE_SITES = 3;
+
 /** Per-coordinate range of the codes under client-level privacy, in clips: the noise is added before quantising, so no L2 clip applies. */
 const NOISY_RANGE_CLIPS = 64;
 
@@ -87,7 +90,7 @@ export async function secureSession(deps: CoordinatorDeps, config: FederationCon
     if (stats) candidates.push({ id, rows: Math.max(1, stats.rows) });
   }
   const n = candidates.length;
-  if (n < 3) return null;
+  if (n < MIN_SECURE_SITES) return null;
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
   const shape = updateShape(config, prep);
   const { neighbours, threshold } = neighbourhoodParameters(n, policy.targets);
@@ -113,6 +116,7 @@ export async function secureSession(deps: CoordinatorDeps, config: FederationCon
     participants: candidates.map((c) => c.id),
     // Client-level privacy weighs sites equally (its noise is calibrated to equally weighted, clipped updates).
     weights: candidates.map((c) => (dp ? 1 : c.rows)),
+    rows: candidates.map((c) => c.rows),
     minSummands,
     ...(noiseShares !== undefined && { noiseShares }),
     ...(randk && { randk }),
@@ -175,7 +179,10 @@ export async function progressSecureRound(deps: CoordinatorDeps, config: Federat
 async function advanceSecure(deps: CoordinatorDeps, config: FederationConfig, record: RoundRecord): Promise<{ progress: SecureProgress; session?: SecureSession; phases?: Phases }> {
   if (record.status !== "open") return { progress: "done" };
   const session = await secureSession(deps, config, record);
-  if (!session) return { progress: "waiting" };
+  if (!session) {
+    if (deps.clock.now() <= record.deadline) return { progress: "waiting" };
+    return { progress: await failSecureRound(deps, config, record, `secure aggregation needs at least ${MIN_SECURE_SITES} sites with a registered identity and statistics; round ${record.round} had fewer by its deadline`) };
+  }
   const r = record.round;
   let phases = await readPhases(deps, r);
   const progress = await closeDuePhases(deps, config, record, session, phases, (next) => (phases = next));
@@ -198,8 +205,10 @@ async function closeDuePhases(deps: CoordinatorDeps, config: FederationConfig, r
   if (!phases.advertise) {
     const sites = await posted(deps, r, "advertise", session);
     if (sites.length < n && now <= session.advertiseBy) return "waiting";
-    const adverts = await Promise.all(sites.map((i) => mustReadJson(deps.store, keys.secureMessage(r, "advertise", session.participants[i - 1]!), AdvertiseKeys, "CORRUPT_STATE", `advertisement of site ${i}`)));
-    set({ ...phases, advertise: await closePhase(deps, r, "advertise", sites, adverts) });
+    // An advertisement withdrawn meanwhile (its post lost a race with an earlier close) is left out.
+    const read = await Promise.all(sites.map((i) => readJson(deps.store, keys.secureMessage(r, "advertise", session.participants[i - 1]!), AdvertiseKeys)));
+    const adverts = read.filter((a): a is AdvertiseKeys => a !== null);
+    set({ ...phases, advertise: await closePhase(deps, r, "advertise", adverts.map((a) => a.site), adverts) });
   }
   if (phases.advertise!.sites.length < session.minSummands) return tooFew("advertised keys", phases.advertise!.sites);
 
@@ -215,7 +224,8 @@ async function closeDuePhases(deps: CoordinatorDeps, config: FederationConfig, r
     const sites = await posted(deps, r, "masked-input", session);
     const declined = new Set((await deps.store.list(keys.declinesPrefix(r))).map((k) => session.participants.indexOf(k.slice(keys.declinesPrefix(r).length, -".json".length)) + 1));
     const waiting = shared.filter((i) => !sites.includes(i) && !declined.has(i)).length;
-    const quorum = config.quorum !== undefined && sites.length >= config.quorum;
+    // A quorum closes the phase early only once the round can be unmasked with what arrived.
+    const quorum = config.quorum !== undefined && sites.length >= Math.max(config.quorum, session.minSummands);
     if (waiting > 0 && !quorum && now <= record.deadline) return "waiting";
     set({ ...phases, maskedInput: await closePhase(deps, r, "masked-input", sites) });
   }
@@ -377,6 +387,9 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
   } else if (post.kind === "masked-input") {
     closed(phases.maskedInput);
     const shared = admitted(phases.shareKeys, "shared no keys").sites;
+    if (deps.clock.now() > record.deadline) {
+      throw new ConsiliumError("DEADLINE_PASSED", `round ${round} stopped taking masked inputs at its deadline, ${new Date(record.deadline).toISOString()}`, 409);
+    }
     if ((await deps.store.head(keys.decline(round, siteId))) !== null) throw new ConsiliumError("ROUND_DECLINED", `site ${siteId} declined round ${round} (its privacy budget)`, 409);
     const byteLength = 4 * session.config.length;
     await completeUpload(deps, keys.maskedBin(round, siteId), byteLength, post);
@@ -385,14 +398,19 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
     acceptMaskedInput(session.config, post.manifest, directory, shared, bytes);
     await deps.store.put(keys.acceptedBin(round, siteId, post.manifest.sha256), bytes, { ifAbsent: true, contentType: "application/octet-stream" });
     const { uploadId: _uploadId, parts: _parts, ...kept } = post;
-    stored = kept;
+    stored = { ...kept, receivedAt: deps.clock.now() };
   } else {
     closed(phases.unmasking);
     const masked = admitted(phases.maskedInput, "sent no masked input").sites;
     acceptUnmasking(session.config, post, directory, unmaskRequest(session.config, site, phases.shareKeys!.sites, masked));
   }
   if (!(await writeJson(deps.store, keys.secureMessage(round, phase, siteId), stored, { ifAbsent: true }))) {
-    throw new ConsiliumError("DUPLICATE_MESSAGE", `site ${siteId} already posted its ${phase} message for round ${round}`, 409);
+    // The same message again (a retry whose first answer was lost) is accepted; another is not.
+    const bytes = await deps.store.get(keys.secureMessage(round, phase, siteId));
+    const before = bytes && (JSON.parse(new TextDecoder().decode(bytes)) as { manifest?: unknown });
+    const same = post.kind === "masked-input" ? JSON.stringify(before?.manifest) === JSON.stringify(post.manifest) : JSON.stringify(before) === JSON.stringify(stored);
+    if (!same) throw new ConsiliumError("DUPLICATE_MESSAGE", `site ${siteId} already posted another ${phase} message for round ${round}`, 409);
+    return { accepted: true };
   }
   // The phase may have closed between the check above and the write: then the message does not count.
   // (A closer that listed the messages just before this write and wrote its record just after this
