@@ -3,7 +3,7 @@
  * What secure aggregation costs a whole round: the same federation — synthetic FHIR patients over
  * 20 sites, an MLP whose shared body holds about a million parameters, FedAvg, float32 — run with
  * and without `secureAggregation`, through `consilium simulate`'s production paths (embedded
- * S3/SQS, the coordinator over HTTP, site runners on worker threads). Per round: wall time from
+ * S3/SQS, the coordinator over HTTP, the site runners). Per round: wall time from
  * the round's opening to its close, and the bytes the sites uploaded for it (what the coordinator
  * stored from them: plain updates and manifests, or masked inputs and every key, share, manifest
  * and unmasking message, with each site's identity registration). Runs alternate plain, secure,
@@ -13,7 +13,7 @@
  *   BENCH_SITES=20 BENCH_HIDDEN=1000 BENCH_ROUNDS=2 BENCH_PATIENTS=40000 npx tsx bench/secure-round.ts
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultRecipe, loadFhirDataset } from "../cli/recipes.ts";
 import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
@@ -29,15 +29,26 @@ import { readJson } from "../functions/repo.ts";
 import { selectBackend } from "../gpu-runner/backend.ts";
 import { writeCohort } from "../gpu-runner/data/write-cohort.ts";
 import { quietLogger } from "./plan.ts";
+import { z } from "zod";
 
 const SITES = Number(process.env.BENCH_SITES ?? 20);
 const HIDDEN = Number(process.env.BENCH_HIDDEN ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const PATIENTS = Number(process.env.BENCH_PATIENTS ?? 40_000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 0);
+
+/** Seconds from a round's opening: the last update (or masked input) received, the key phases closed, the aggregation started. */
+interface Timeline {
+  readonly keysShared?: number;
+  readonly lastInput: number;
+  readonly unmasked?: number;
+  readonly aggregating: number;
+}
 
 interface Measured {
   readonly roundSeconds: number[];
+  readonly timeline: Timeline[];
   readonly bytesUp: number[];
   readonly secure: (RoundRecord["secure"] | undefined)[];
   readonly auroc: number | null;
@@ -46,6 +57,7 @@ interface Measured {
 /** Sizes of what the sites uploaded for each round, as the coordinator stored it. */
 async function measure(store: ObjectStore, rounds: number): Promise<Omit<Measured, "auroc">> {
   const roundSeconds: number[] = [];
+  const timeline: Timeline[] = [];
   const bytesUp: number[] = [];
   const secure: (RoundRecord["secure"] | undefined)[] = [];
   const identities = await store.list("identities/");
@@ -56,6 +68,17 @@ async function measure(store: ObjectStore, rounds: number): Promise<Omit<Measure
     roundSeconds.push(((record.closedAt ?? Number.NaN) - record.openedAt) / 1000);
     secure.push(record.secure);
     const prefix = `rounds/${String(r).padStart(6, "0")}/`;
+    const since = (t: number | undefined) => ((t ?? Number.NaN) - record.openedAt) / 1000;
+    const received: number[] = [];
+    for (const k of (await store.list(prefix)).filter((k) => /\/(updates|secure\/masked-input)\/[^/]+\.json$/.test(k))) {
+      received.push((await readJson(store, k, z.object({ receivedAt: z.number() })))?.receivedAt ?? Number.NaN);
+    }
+    const closedAt = async (phase: string) => (await readJson(store, keys.securePhase(r, phase), z.object({ closedAt: z.number() })))?.closedAt;
+    timeline.push({
+      ...(record.secure && { keysShared: since(await closedAt("share-keys")), unmasked: since(await closedAt("unmasking")) }),
+      lastInput: since(Math.max(...received)),
+      aggregating: since(record.aggregationStartedAt),
+    });
     // From the sites: plain updates and their manifests; or every phase's messages and the masked inputs (not the coordinator's session and phase records).
     const fromSites = (await store.list(prefix)).filter((k) => k.startsWith(`${prefix}updates/`) || /\/secure\/(advertise|share-keys|masked-input|unmasking)\//.test(k));
     let bytes = 0;
@@ -63,7 +86,7 @@ async function measure(store: ObjectStore, rounds: number): Promise<Omit<Measure
     // The identity is registered once per federation: charged to every round, as if the federation ran only these.
     bytesUp.push(bytes + identityBytes / rounds);
   }
-  return { roundSeconds, bytesUp, secure };
+  return { roundSeconds, timeline, bytesUp, secure };
 }
 
 const backend = await selectBackend();
@@ -83,7 +106,10 @@ try {
     strategy: "fedavg",
     codec: "float32",
     roundDeadlineSeconds: 3600,
-    workers: availableParallelism(),
+    // One thread for every runner and the coordinator: each site's extra work adds to the round in
+    // full, and the two modes schedule alike (with worker threads, staggered starts change how sites
+    // interleave, which moved round times by more than secure aggregation costs).
+    workers: WORKERS,
   };
   const secure = SecureAggregationPolicy.parse({ phaseSeconds: 120 });
   const run = async (p: SimulationPlan): Promise<Measured> => {
@@ -119,16 +145,26 @@ try {
   const lines = [
     `# A whole round with and without secure aggregation (bench/secure-round.ts)`,
     ``,
-    `${SITES} sites, synthetic FHIR cohort of ${PATIENTS.toLocaleString("en-US")} patients (seed 3), model ${model} (shared body ${bodySize?.toLocaleString("en-US")} parameters), FedAvg, float32 updates, one local epoch of batches of 64, ${ROUNDS} rounds per run, ${REPEATS} runs of each, alternating; backend ${backend}, ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}; 1-minute load average ${load.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after. Secure: SecAgg+ with ${graph ? `${graph.participants} sites, k ${graph.neighbours}, t ${graph.threshold}` : "?"} (complete graph below 50 sites at the default targets).`,
+    `${SITES} sites, synthetic FHIR cohort of ${PATIENTS.toLocaleString("en-US")} patients (seed 3), model ${model} (shared body ${bodySize?.toLocaleString("en-US")} parameters), FedAvg, float32 updates, one local epoch of batches of 64, ${ROUNDS} rounds per run, ${REPEATS} runs of each, alternating; ${WORKERS === 0 ? "every runner and the coordinator on one thread" : `runners on ${WORKERS} worker threads`}; backend ${backend}, ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}; 1-minute load average ${load.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after. Secure: SecAgg+ with ${graph ? `${graph.participants} sites, k ${graph.neighbours}, t ${graph.threshold}` : "?"} (complete graph below 50 sites at the default targets).`,
     ``,
     `| mode | round wall time, each round of each run (s) | mean (s) | upload per round (MB) | pooled AUROC after ${ROUNDS} rounds |`,
     `|---|---|---|---|---|`,
     `| plain | ${all(plain, (m) => m.roundSeconds).map(f2).join(", ")} | ${f2(plainSeconds)} | ${mb(plainBytes)} | ${plain.map((m) => (m.auroc === null ? "—" : f3(m.auroc))).join(", ")} |`,
     `| secure | ${all(masked, (m) => m.roundSeconds).map(f2).join(", ")} | ${f2(secureSeconds)} | ${mb(secureBytes)} | ${masked.map((m) => (m.auroc === null ? "—" : f3(m.auroc))).join(", ")} |`,
     ``,
+    `Where each round's time went (seconds from its opening; mean over rounds and runs):`,
+    ``,
+    `| mode | key phases closed | last update / masked input received | unmasking closed | aggregation started | round closed |`,
+    `|---|---|---|---|---|---|`,
+    ...([["plain", plain], ["secure", masked]] as const).map(([name, ms]) => {
+      const t = ms.flatMap((m) => m.timeline);
+      const avg = (pick: (x: Timeline) => number | undefined) => (t.some((x) => pick(x) === undefined) ? "—" : f2(mean(t.map((x) => pick(x)!))));
+      return `| ${name} | ${avg((x) => x.keysShared)} | ${avg((x) => x.lastInput)} | ${avg((x) => x.unmasked)} | ${avg((x) => x.aggregating)} | ${f2(mean(all(ms, (m) => m.roundSeconds)))} |`;
+    }),
+    ``,
     `Secure / plain: round wall time **${f3(secureSeconds / plainSeconds)}×**, upload bytes **${f3(secureBytes / plainBytes)}×** (bench wall ${((performance.now() - started) / 1000).toFixed(0)} s).`,
     ``,
-    `Round wall time runs from the round's opening to its close: every site downloads the model, trains, (secure: advertises keys, shares keys, masks), uploads, (secure: answers the unmasking), and the aggregate job publishes the next model. All ${SITES} sites share this machine's ${cpus().length} cores, so each site's masking cost adds to the round here, where on a consortium's own hardware the sites mask in parallel.`,
+    `Round wall time runs from the round's opening to its close: every site downloads the model, trains, (secure: advertises keys, shares keys, masks), uploads, (secure: answers the unmasking), and the aggregate job publishes the next model. All ${SITES} sites take turns on ${WORKERS === 0 ? "one thread" : `${WORKERS} threads`} here, so every site's masking adds to the round, where on a consortium's own hardware the sites mask in parallel and a round pays one site's masking.`,
   ];
   const text = `${lines.join("\n")}\n`;
   process.stdout.write(text);
