@@ -2,8 +2,8 @@
  * Robustness across groups under secure aggregation: nine hospitals in three regions, each region's
  * coordinator running SecAgg+ over its three sites and sending only its unmasked mean up, the global
  * coordinator taking the coordinate-wise median of the regional means. One region holds a site that
- * scales its update 100-fold: the secure clip bounds it, and the global median leaves its region
- * out, where FedAvg over the same regions follows it.
+ * flips its update and scales it 100-fold: the secure clip bounds its norm but not its direction,
+ * and the global median leaves its region out, where FedAvg over the same regions follows it.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../core/logger.ts";
@@ -19,7 +19,7 @@ import { maliciousSites } from "../gpu-runner/attack.ts";
 import { smallPlan } from "./fixtures/synthetic-sites.ts";
 
 const ROUNDS = 3;
-const attack = { spec: "scale:100", fraction: 0.1 };
+const attack = { spec: "scale:-100", fraction: 0.1 };
 const base: SimulationPlan = {
   ...smallPlan(9, 21, ROUNDS),
   regions: [

@@ -24,7 +24,7 @@ function usage(argv: string[], env: Record<string, string> = {}): string {
 
 describe("consilium coordinator: flags", () => {
   it("defaults to loopback on port 8787", () => {
-    expect(parseFlags(coordinatorSpec, ["--dataset", "heart-disease"])).toEqual({ port: 8787, host: "127.0.0.1", dataset: "heart-disease", verbose: false });
+    expect(parseFlags(coordinatorSpec, ["--dataset", "heart-disease"])).toEqual({ port: 8787, host: "127.0.0.1", dataset: "heart-disease", "secure-aggregation": false, verbose: false });
   });
 
   it("takes every flag, and the admin token from the environment", () => {
@@ -37,7 +37,7 @@ describe("consilium coordinator: flags", () => {
     // Assert
     expect(flags).toEqual({
       port: 0, host: "0.0.0.0", dataset: "wdbc", rounds: 5, sites: 3, "s3-endpoint": "http://127.0.0.1:4566", bucket: "state",
-      "queue-url": "http://127.0.0.1:4566/000000000000/jobs", region: "eu-west-1", verbose: true, "admin-token": TOKEN,
+      "queue-url": "http://127.0.0.1:4566/000000000000/jobs", region: "eu-west-1", "secure-aggregation": false, verbose: true, "admin-token": TOKEN,
     });
   });
 
@@ -51,7 +51,8 @@ describe("consilium coordinator: flags", () => {
     expect(usage([])).toBe("give --federation FILE.json, --dataset NAME or --cdm FILE.json: the embedded store starts empty");
     expect(usage(["--dataset", "wdbc", "--federation", "f.json"])).toBe("give one of --federation FILE.json, --dataset NAME or --cdm FILE.json");
     expect(usage(["--dataset", "wdbc", "--cdm", "cdm.json"])).toBe("give one of --federation FILE.json, --dataset NAME or --cdm FILE.json");
-    expect(usage(["--federation", "f.json", "--sites", "3"])).toBe("--rounds and --sites go with --dataset or --cdm; a --federation file sets its own");
+    expect(usage(["--federation", "f.json", "--sites", "3"])).toBe("--rounds, --sites and --secure-aggregation go with --dataset or --cdm; a --federation file sets its own");
+    expect(usage(["--federation", "f.json", "--secure-aggregation"])).toBe("--rounds, --sites and --secure-aggregation go with --dataset or --cdm; a --federation file sets its own");
     expect(usage(["--dataset", "wdbc", "--bucket", "b"])).toBe("--s3-endpoint, --bucket and --queue-url go together");
     expect(usage(["--dataset", "wdbc", "--region", "eu-west-1"])).toBe("--region goes with --s3-endpoint");
     expect(usage(["--dataset", "wdbc", "--sites"])).toBe("--sites: needs a value");
@@ -72,6 +73,8 @@ describe("consilium coordinator: the federation it creates", () => {
       rounds: 2, expectedSites: 2, strategy: defaultRecipe.strategy, codec: "float32",
     });
     expect((await federationFromDataset("wdbc", {})).expectedSites).toBe(4);
+    const secure = await federationFromDataset("heart-disease", { secure: true });
+    expect(secure).toMatchObject({ strategy: "fedavg", secureAggregation: { phaseSeconds: 60, clip: 10 } });
   });
 
   it("reads a FederationConfig file and names the flag, the file and the field when it is wrong", async () => {
