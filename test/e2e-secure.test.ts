@@ -17,7 +17,8 @@ import { keys } from "../functions/keys.ts";
 import { RoundRecord } from "../core/schemas/round.ts";
 import { readJson } from "../functions/repo.ts";
 import { selectBackend } from "../gpu-runner/backend.ts";
-import { SecureAggregationPolicy } from "../core/schemas/secure-aggregation.ts";
+import { SecureAggregationPolicy, type SecureSession } from "../core/schemas/secure-aggregation.ts";
+import { PrivacyPolicy } from "../core/schemas/privacy.ts";
 import { addWrapping, readMasked, secureMean, unmaskSum } from "../core/secagg/index.ts";
 import { readSecureInputs } from "../functions/use-cases/secure-round.ts";
 import { smallPlan } from "./fixtures/synthetic-sites.ts";
@@ -52,7 +53,7 @@ interface Captured {
 
 const same = (a: Uint32Array, b: Uint32Array) => a.length === b.length && a.every((v, i) => v === b[i]);
 
-async function run(p: SimulationPlan): Promise<Captured> {
+async function run(p: SimulationPlan, onSession?: (session: SecureSession) => void): Promise<Captured> {
   const objects = new Map<string, Uint8Array>();
   const sent: Uint8Array[] = [];
   const codes = new Map<string, Uint32Array>();
@@ -78,6 +79,7 @@ async function run(p: SimulationPlan): Promise<Captured> {
       for (let r = 1; r <= p.rounds; r++) {
         const record = (await readJson(store, keys.round(r), RoundRecord))!;
         const inputs = await readSecureInputs(deps, r);
+        onSession?.(inputs.session);
         const length = inputs.session.config.length;
         const plainSum = new Uint32Array(length);
         for (const { siteId } of inputs.posts) addWrapping(plainSum, codes.get(`${r}/${siteId}`)!);
@@ -91,7 +93,7 @@ async function run(p: SimulationPlan): Promise<Captured> {
         }
         let step: Float32Array | null = null;
         let mean: Float32Array | null = null;
-        if (record.status === "closed") {
+        if (record.status === "closed" && !inputs.session.randk) {
           const model = async (v: number) => decodeUpdate((await store.get(keys.modelWeights(v)))!, { length }).values;
           const [after, before] = [await model(r), await model(record.baseVersion)];
           step = after.map((v, i) => v - before[i]!);
@@ -108,6 +110,42 @@ async function run(p: SimulationPlan): Promise<Captured> {
 
 /** Whether `haystack` holds the bytes of `needle` anywhere. */
 const holds = (haystack: Uint8Array, needle: Uint32Array) => Buffer.from(haystack).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength)) !== -1;
+
+describe("secure aggregation composed with client-level privacy and random-k", () => {
+  let dp: Captured;
+  let randk: Captured;
+  const sessions: SecureSession[] = [];
+  const dpSessions: SecureSession[] = [];
+
+  beforeAll(async () => {
+    await selectBackend("cpu");
+    dp = await run(plan(2, { privacy: PrivacyPolicy.parse({ level: "client", epsilon: 50, clip: 1 }) }), (session) => dpSessions.push(session));
+    randk = await run(plan(2, { codec: "randk:0.25+int8" }), (session) => sessions.push(session));
+  }, 180_000);
+
+  it("under client-level privacy, each site adds its share of the noise for the five inputs the round must sum, and reports its ledger", () => {
+    expect(dp.rounds.map((r) => r.record.status)).toEqual(["closed", "closed"]);
+    // Six sites, t = 3: the noise is split over max(t + 1, ⌈0.7 · 6⌉) = 5 inputs, and no round sums fewer.
+    for (const session of dpSessions) expect(session).toMatchObject({ noiseShares: 5, minSummands: 5, weights: Array(SITES).fill(1) });
+    for (const r of dp.rounds) expect(same(r.unmasked!, r.plainSum)).toBe(true);
+    expect(dp.report.aggregation).toBe("secure");
+    expect(dp.report.privacy).toHaveLength(SITES);
+    for (const p of dp.report.privacy ?? []) expect(p).toMatchObject({ level: "client", epsilon: expect.any(Number) });
+    expect(dp.report.privacy!.every((p) => p.epsilon > 0 && p.epsilon <= 50)).toBe(true);
+  });
+
+  it("with random-k, every site masks the round's shared coordinates only, and the sum is exact", () => {
+    expect(randk.rounds.map((r) => r.record.status)).toEqual(["closed", "closed"]);
+    for (const r of randk.rounds) expect(same(r.unmasked!, r.plainSum)).toBe(true);
+    for (const session of sessions) {
+      expect(session.randk).toBeDefined();
+      expect(session.config.length).toBe(session.randk!.kept);
+      expect(session.randk!.gain).toBeCloseTo(4, 1);
+    }
+    const lengths = [...randk.codes.values()].map((c) => c.length);
+    expect(new Set(lengths)).toEqual(new Set([sessions[0]!.randk!.kept]));
+  });
+});
 
 describe("secure aggregation end to end, six sites", () => {
   let all: Captured;

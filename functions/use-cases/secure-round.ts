@@ -241,7 +241,7 @@ async function closeDuePhases(deps: CoordinatorDeps, config: FederationConfig, r
   const included = masked.map((i) => session.participants[i - 1]!);
   // Read again: the caller's copy may be stale, and a round another caller already moved on must stay where it is.
   const current = await readJson(deps.store, keys.round(r), RoundRecord);
-  if (current?.status !== "open") return "queued";
+  if (current?.status !== "open") return "done";
   await writeJson(deps.store, keys.round(r), { ...current, status: "aggregating", aggregationStartedAt: now, included, secure: secureSummary(session, phases) } satisfies RoundRecord);
   await requestAggregation(deps, config.id, r);
   return "queued";
