@@ -7,7 +7,7 @@
  */
 import { ConsiliumError } from "../core/errors.ts";
 import { seededSubset } from "../core/codec/seeded-subset.ts";
-import { advertiseKeys, maskedBytes, maskUpdate, revealShares, secureCodes, shareKeys } from "../core/secagg/index.ts";
+import { advertiseKeys, maskUpdate, revealShares, secureCodes, shareKeys } from "../core/secagg/index.ts";
 import { fromHex, toHex } from "../core/secagg/hex.ts";
 import type { Identity } from "../core/secagg/identity.ts";
 import type { SiteState } from "../core/secagg/site-state.ts";
@@ -65,10 +65,10 @@ export async function maskStep(s: SiteSession, round: number, secure: SecureTrai
   const kept = secure.randk && seededSubset(update.length, secure.randk.kept, secure.randk.seed);
   // Stochastic rounding from node:crypto: the coordinator knows the task's seeds.
   const codes = secureCodes(update, { spec: quantisation, ...(!noised && quantisation.clipNorm !== undefined && { clip: quantisation.clipNorm }), scale: secure.scale, ...(kept && { kept }) });
-  const { state: next, masked, manifest } = maskUpdate(state, secure.shares, codes, (await siteIdentity(s)).privateKey);
+  const { state: next, masked, bytes, manifest } = maskUpdate(state, secure.shares, codes, (await siteIdentity(s)).privateKey);
   await keep(s, next);
   s.onMasked?.(round, codes, masked);
-  return { bytes: maskedBytes(masked), manifest };
+  return { bytes, manifest };
 }
 
 /**

@@ -85,7 +85,8 @@ async function run(p: SimulationPlan, onSession?: (session: SecureSession) => vo
         const plainSum = new Uint32Array(length);
         for (const { siteId } of inputs.posts) addWrapping(plainSum, codes.get(`${r}/${siteId}`)!);
         const maskedSum = new Uint32Array(length);
-        for (const { siteId, post } of inputs.posts) addWrapping(maskedSum, readMasked((await store.get(keys.acceptedBin(r, siteId, post.manifest.sha256)))!, length));
+        const bits = inputs.session.config.quantisation.bits;
+        for (const { siteId, post } of inputs.posts) addWrapping(maskedSum, readMasked((await store.get(keys.acceptedBin(r, siteId, post.manifest.sha256)))!, length, bits));
         let unmasked: Uint32Array | null = null;
         try {
           unmasked = unmaskSum(inputs.session.config, { adverts: inputs.adverts, shared: inputs.shared, manifests: inputs.posts.map((x) => x.post.manifest), maskedSum, reveals: inputs.reveals }).sum;
@@ -115,13 +116,17 @@ const holds = (haystack: Uint8Array, needle: Uint32Array) => Buffer.from(haystac
 describe("secure aggregation composed with client-level privacy and random-k", () => {
   let dp: Captured;
   let randk: Captured;
+  let int8: Captured;
   const sessions: SecureSession[] = [];
   const dpSessions: SecureSession[] = [];
+  const int8Sessions: SecureSession[] = [];
 
   beforeAll(async () => {
     await selectBackend("cpu");
     dp = await run(plan(2, { privacy: PrivacyPolicy.parse({ level: "client", epsilon: 50, clip: 1 }) }), (session) => dpSessions.push(session));
     randk = await run(plan(2, { codec: "randk:0.25+int8" }), (session) => sessions.push(session));
+    // Whole models down, so that each model is its base plus the round's mean exactly (an int8 down-link would round the move).
+    int8 = await run(plan(2, { codec: "int8", downlinkCodec: "float32" }), (session) => int8Sessions.push(session));
   }, 180_000);
 
   it("under client-level privacy, each site adds its share of the noise for the five inputs the round must sum, and reports its ledger", () => {
@@ -133,6 +138,18 @@ describe("secure aggregation composed with client-level privacy and random-k", (
     expect(dp.report.privacy).toHaveLength(SITES);
     for (const p of dp.report.privacy ?? []) expect(p).toMatchObject({ level: "client", epsilon: expect.any(Number) });
     expect(dp.report.privacy!.every((p) => p.epsilon > 0 && p.epsilon <= 50)).toBe(true);
+  });
+
+  it("with int8, the sites mask in a 16-bit ring: 2 bytes a value, the sum exact, the models moved by its mean", () => {
+    expect(int8.rounds.map((r) => r.record.status)).toEqual(["closed", "closed"]);
+    for (const session of int8Sessions) expect(session.config.quantisation).toMatchObject({ bits: 16, maxSummands: SITES });
+    const masked = [...int8.objects].filter(([k]) => /\/secure\/masked-input\/[^/]+\.bin$/.test(k));
+    expect(masked).toHaveLength(2 * SITES);
+    for (const [, bytes] of masked) expect(bytes.byteLength).toBe(2 * int8Sessions[0]!.config.length);
+    for (const r of int8.rounds) {
+      expect(same(r.unmasked!, r.plainSum)).toBe(true);
+      for (let i = 0; i < r.mean!.length; i++) expect(Math.abs(r.step![i]! - r.mean![i]!)).toBeLessThanOrEqual(1e-6 + 1e-6 * Math.abs(r.mean![i]!));
+    }
   });
 
   it("with random-k, every site masks the round's shared coordinates only, and the sum is exact", () => {

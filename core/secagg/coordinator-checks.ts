@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import type { IdentityDirectory } from "./identity.ts";
 import type { AdvertiseKeys, MaskedInputManifest, ShareKeys, UnmaskingShares, UnmaskRequest } from "./messages.ts";
+import { bytesPerValue } from "./masked-bytes.ts";
 import { graphOf } from "./neighbour-graph.ts";
 import type { SecAggConfig } from "./secagg-config.ts";
 import { SecAggError } from "./secagg-error.ts";
@@ -52,8 +53,9 @@ export function acceptMaskedInput(config: SecAggConfig, manifest: MaskedInputMan
   const site = manifest.site;
   const sharedSet = new Set(shared);
   if (!sharedSet.has(site)) throw new SecAggError("SECAGG_BAD_MESSAGE", `site ${site} sends a masked input but shared no keys`);
-  if (manifest.length !== config.length || manifest.byteLength !== 4 * config.length) {
-    throw new SecAggError("SECAGG_BAD_MESSAGE", `site ${site} sends ${manifest.length} values in ${manifest.byteLength} bytes; round ${config.round} takes ${config.length} in ${4 * config.length}`);
+  const size = bytesPerValue(config.quantisation.bits) * config.length;
+  if (manifest.length !== config.length || manifest.byteLength !== size) {
+    throw new SecAggError("SECAGG_BAD_MESSAGE", `site ${site} sends ${manifest.length} values in ${manifest.byteLength} bytes; round ${config.round} takes ${config.length} in ${size}`);
   }
   const expected = graphOf(config).get(site)!.filter((j) => sharedSet.has(j));
   if (manifest.maskedWith.join(",") !== expected.join(",")) {

@@ -34,7 +34,7 @@ export { advertsFor, sharesFor, unmaskRequest } from "./coordinator-routing.ts";
 export { dequantiseSum } from "./dequantise-sum.ts";
 export { expandMask } from "./expand-mask.ts";
 export { generateIdentity, type Identity, type IdentityDirectory } from "./identity.ts";
-export { maskedBytes, readMasked } from "./masked-bytes.ts";
+export { bytesPerValue, maskedBytes, readMasked } from "./masked-bytes.ts";
 export { AdvertiseKeys, EncryptedShare, MaskedInputManifest, RevealedShare, SecAggMessage, ShareKeys, UnmaskingShares, UnmaskRequest } from "./messages.ts";
 export { graphOf, neighbourGraph, type NeighbourGraph } from "./neighbour-graph.ts";
 export { neighbourhoodParameters, NeighbourhoodTargets, type NeighbourhoodParameters } from "./neighbourhood-parameters.ts";

@@ -51,6 +51,21 @@ describe("a whole secure-aggregation round in memory", () => {
     expect(same(round.result.sum, round.expected)).toBe(true);
   });
 
+  it.each([10, 30])("n = %i in a 16-bit ring, 30 per cent dropping after their upload: the sum is exact, from 2 bytes per value", (sites) => {
+    // Prepare
+    const config = testConfig({ sites, length: LENGTH, bits: 16 });
+    const dropped = pickSites(sites, Math.round(0.3 * sites), 7 * sites);
+
+    // Execute
+    const round = simulateRound(config, testUpdates(sites, LENGTH), { beforeUnmask: dropped });
+
+    // Assert: every code within ±Q = ⌊32767 / n⌋, and the unmasked sum exactly theirs.
+    expect(round.manifests.every((m) => m.byteLength === 2 * LENGTH)).toBe(true);
+    expect(round.result.summands).toBe(sites);
+    expect(same(round.result.sum, round.expected)).toBe(true);
+    expect(same(round.maskedSum, round.expected)).toBe(false);
+  });
+
   it("n = 30 on a sparse graph (k = 12, t = 7), with sites dropping at every phase", () => {
     // Prepare: five dropouts in all, k − t = 5, which any neighbourhood survives.
     const config = testConfig({ sites: 30, length: LENGTH, neighbours: 12, threshold: 7 });

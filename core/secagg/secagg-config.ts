@@ -45,6 +45,7 @@ export type SecAggConfig = z.infer<typeof SecAggConfig>;
  */
 export function sessionId(config: SecAggConfig): string {
   const q = config.quantisation;
-  const fields = [config.round, config.roundSeed, config.sites, config.neighbours, config.threshold, config.length, q.clipNorm ?? null, q.range ?? null, q.maxSummands, q.rounding];
+  // The ring is named only when it is not the original 32 bits, so that earlier sessions keep their ids.
+  const fields = [config.round, config.roundSeed, config.sites, config.neighbours, config.threshold, config.length, q.clipNorm ?? null, q.range ?? null, q.maxSummands, q.rounding, ...(q.bits === 16 ? [16] : [])];
   return createHash("sha256").update(`consilium/secagg/v1 session\n${JSON.stringify(fields)}`).digest("hex");
 }

@@ -7,7 +7,7 @@ import { secureCodes, secureMean } from "./secure-vector.ts";
 import { randomUpdate } from "./testing.ts";
 
 const LENGTH = 2000;
-const spec: QuantisationSpec = { clipNorm: 10, maxSummands: 4, rounding: "stochastic" };
+const spec: QuantisationSpec = { clipNorm: 10, maxSummands: 4, rounding: "stochastic", bits: 32 };
 
 /** The weighted mean of `updates` in float64, each first scaled down to L2 norm `clip` if longer. */
 function weightedMean(updates: readonly Float32Array[], weights: readonly number[], clip: number): Float64Array {

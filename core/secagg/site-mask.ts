@@ -32,7 +32,7 @@ export function maskUpdate(
   incoming: readonly EncryptedShare[],
   quantised: Uint32Array,
   identity: KeyObject,
-): { state: SiteState; masked: Uint32Array; manifest: MaskedInputManifest } {
+): { state: SiteState; masked: Uint32Array; bytes: Uint8Array; manifest: MaskedInputManifest } {
   const { config, site } = state;
   if (state.phase !== "shared" || state.selfSeed === undefined) throw new SecAggError("SECAGG_BAD_MESSAGE", `site ${site} cannot mask in round ${config.round}: it is in phase ${state.phase}`);
   if (quantised.length !== config.length) throw new ConfigError(`round ${config.round} masks vectors of ${config.length} values, got ${quantised.length}`);
@@ -59,7 +59,7 @@ export function maskUpdate(
     terms.push({ seed, sign: peer > site ? 1 : -1 });
   }
   const masked = applyMasks(quantised.slice(), terms);
-  const bytes = maskedBytes(masked);
+  const bytes = maskedBytes(masked, config.quantisation.bits);
   const manifest = signMessage(
     {
       kind: "masked-input" as const,
@@ -74,5 +74,5 @@ export function maskUpdate(
     },
     identity,
   );
-  return { state: { ...state, phase: "masked", held: maskedWith.map((peer) => held.get(peer)!) }, masked, manifest };
+  return { state: { ...state, phase: "masked", held: maskedWith.map((peer) => held.get(peer)!) }, masked, bytes, manifest };
 }

@@ -23,7 +23,7 @@ import { SiteState } from "./site-state.ts";
 import { unmaskSum, type UnmaskResult } from "./unmask-sum.ts";
 
 /** A parsed config for `sites` sites; k and t from `neighbourhoodParameters` unless given. */
-export function testConfig(options: { sites: number; length: number; neighbours?: number; threshold?: number; round?: number; roundSeed?: string; clipNorm?: number }): SecAggConfig {
+export function testConfig(options: { sites: number; length: number; neighbours?: number; threshold?: number; round?: number; roundSeed?: string; clipNorm?: number; bits?: 16 | 32 }): SecAggConfig {
   const chosen = neighbourhoodParameters(options.sites);
   return SecAggConfig.parse({
     round: options.round ?? 1,
@@ -32,7 +32,7 @@ export function testConfig(options: { sites: number; length: number; neighbours?
     neighbours: options.neighbours ?? chosen.neighbours,
     threshold: options.threshold ?? chosen.threshold,
     length: options.length,
-    quantisation: { clipNorm: options.clipNorm ?? 10, maxSummands: options.sites, rounding: "stochastic" },
+    quantisation: { clipNorm: options.clipNorm ?? 10, maxSummands: options.sites, rounding: "stochastic", bits: options.bits ?? 32 },
   });
 }
 
@@ -128,11 +128,11 @@ export function runToMasked(config: SecAggConfig, updates: ReadonlyMap<number, F
     const incoming = sharesFor(shareMessages, site).map((s) => wire(EncryptedShare, s));
     const { state, masked: vector, manifest } = maskUpdate(states.get(site)!, incoming, codes, identities.get(site)!.privateKey);
     persist(site, state);
-    const bytes = maskedBytes(vector).slice();
+    const bytes = maskedBytes(vector, config.quantisation.bits).slice();
     const received = wire(MaskedInputManifest, manifest);
     acceptMaskedInput(config, received, directory, shared, bytes);
     manifests.push(received);
-    addWrapping(maskedSum, readMasked(bytes, config.length));
+    addWrapping(maskedSum, readMasked(bytes, config.length, config.quantisation.bits));
     addWrapping(expected, codes);
     masked.set(site, vector);
     quantised.set(site, codes);

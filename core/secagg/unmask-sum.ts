@@ -119,5 +119,7 @@ export function unmaskSum(config: SecAggConfig, input: UnmaskInput): UnmaskResul
     terms.push({ seed, sign: -1 });
   }
   const sum = applyMasks(input.maskedSum.slice(), terms);
+  // A 16-bit ring: the sum is its low half, sign-extended, which is the exact integer sum as an int32.
+  if (config.quantisation.bits === 16) for (let i = 0; i < sum.length; i++) sum[i] = ((sum[i]! << 16) >> 16) >>> 0;
   return { sum, summands: survivors.size, sites: [...survivors].sort((a, b) => a - b) };
 }

@@ -231,7 +231,7 @@ async function secureMeanOf(ctx: RoundContext): Promise<{ kept: { siteId: string
     const bytes = await deps.store.get(keys.acceptedBin(job.round, siteId, post.manifest.sha256));
     if (bytes === null) throw new ConsiliumError("MISSING_UPDATE", missingMessage(siteId, job.round), 500);
     acceptMaskedInput(config, post.manifest, inputs.directory, inputs.shared, bytes);
-    addWrapping(maskedSum, readMasked(bytes, config.length));
+    addWrapping(maskedSum, readMasked(bytes, config.length, config.quantisation.bits));
   }
   let sum: Uint32Array;
   try {

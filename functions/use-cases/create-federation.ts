@@ -14,8 +14,8 @@ import { MIN_SECURE_SITES } from "./secure-round.ts";
  * Why a federation cannot run secure aggregation, or null. The coordinator sees only the sum of
  * the updates: strategies that look at each update (median, trimmed mean, Krum, geometric median),
  * contribution scoring and control variates cannot run on it; asynchronous rounds would mask
- * updates trained in different rounds together; codecs other than float32 and random-k give each
- * site its own scales or coordinates, which do not add up under masks.
+ * updates trained in different rounds together; top-k gives each site its own coordinates, which
+ * do not add up under masks. Other codecs set the ring the sites mask in (`ringBits`).
  */
 function secureAggregationProblem(config: FederationConfig, strategy: Strategy): string | null {
   const codec = CodecSpec.parse(config.codec).name;
@@ -29,7 +29,7 @@ function secureAggregationProblem(config: FederationConfig, strategy: Strategy):
   }
   if (config.scoring?.enabled) return "contribution scoring compares each site's update with the others, which secure aggregation hides from the coordinator";
   if (config.async) return "secure aggregation sums one synchronous round's masked inputs; asynchronous rounds cannot be used with it";
-  if (codec !== "float32" && codec !== "randk-int8") return `secure aggregation masks 32-bit fixed-point codes; the codec must be float32 or random-k (randk:FRACTION+int8, the same coordinates at every site), not ${config.codec}`;
+  if (codec.startsWith("topk")) return `secure aggregation sums every site's values at the same coordinates; top-k gives each site its own (use float32, float16, int8, int4 or random-k, whose coordinates every site shares), not ${config.codec}`;
   return null;
 }
 

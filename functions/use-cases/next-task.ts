@@ -15,6 +15,7 @@ import { controlRef, modelRef } from "./models.ts";
 import { presignUpload } from "./upload-plan.ts";
 import { loadQuality } from "./quality.ts";
 import { identityOf, secureStep } from "./secure-round.ts";
+import { bytesPerValue } from "../../core/secagg/masked-bytes.ts";
 import type { SecureTrain } from "../../core/schemas/secure-aggregation.ts";
 
 /** What one site should do now, with presigned URLs scoped to it, its round and its size. */
@@ -53,8 +54,8 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
   if (deps.clock.now() > round.deadline) return wait(`round ${round.round} is past its deadline`);
   if ((await deps.store.head(keys.updateManifest(round.round, siteId))) !== null) return wait(`update for round ${round.round} received`);
   if ((await deps.store.head(keys.decline(round.round, siteId))) !== null) return wait(`round ${round.round} declined (privacy budget)`);
-  // A masked input is 4 bytes per masked value, whatever the codec.
-  const byteLength = secure ? 4 * secure.config.length : updateShape(config, preprocessing).byteLength;
+  // A masked input is 2 or 4 bytes per masked value, as the round's ring says.
+  const byteLength = secure ? bytesPerValue(secure.config.quantisation.bits) * secure.config.length : updateShape(config, preprocessing).byteLength;
   // Each poll begins a new multipart upload; S3 keeps the parts of one never completed until a lifecycle rule aborts it.
   const upload = await presignUpload(deps, secure ? keys.maskedBin(round.round, siteId) : keys.updateBin(round.round, siteId), byteLength);
   return {

@@ -4,7 +4,7 @@ import { testConfig } from "../../core/secagg/testing.ts";
 import { graphOf } from "../../core/secagg/neighbour-graph.ts";
 import { federationConfig, testDeps } from "../testing.ts";
 import { createFederation } from "./create-federation.ts";
-import { canUnmask, registerIdentity } from "./secure-round.ts";
+import { canUnmask, registerIdentity, ringBits } from "./secure-round.ts";
 
 const KEY_A = "ab".repeat(32);
 const KEY_B = "cd".repeat(32);
@@ -34,8 +34,7 @@ describe("createFederation with secure aggregation", () => {
     ["control variates", { strategy: "scaffold" }, /needs each update/],
     ["contribution scoring", { scoring: { enabled: true } }, /contribution scoring/],
     ["asynchronous rounds", { async: { bufferSize: 2, maxStaleness: 3 } }, /asynchronous/],
-    ["a per-site-scaled codec", { codec: "int8" }, /float32 or random-k/],
-    ["top-k", { codec: "topk:0.1+int8" }, /float32 or random-k/],
+    ["top-k", { codec: "topk:0.1+int8" }, /top-k gives each site its own/],
     ["two sites", { expectedSites: 2 }, /at least 3 sites/],
     ["a round deadline too short for the key phases", { roundDeadlineSeconds: 100, secureAggregation: { phaseSeconds: 60 } }, /at least three times phaseSeconds/],
   ])("refuses %s with the reason", async (_name, overrides, reason) => {
@@ -43,9 +42,21 @@ describe("createFederation with secure aggregation", () => {
     expect(err).toMatchObject({ code: "INVALID_CONFIG", status: 400, message: expect.stringMatching(reason) });
   });
 
-  it.each([["fedavg"], ["fedadam:0.05"]])("takes %s with float32 and random-k", async (strategy) => {
-    await expect(createFederation(testDeps(), secure({ strategy }))).resolves.toMatchObject({ phase: "stats" });
-    await expect(createFederation(testDeps(), secure({ strategy, codec: "randk:0.1+int8" }))).resolves.toMatchObject({ phase: "stats" });
+  it.each([["fedavg"], ["fedadam:0.05"]])("takes %s with float32, float16, int8, int4 and random-k", async (strategy) => {
+    for (const codec of ["float32", "float16", "int8", "int4", "randk:0.1+int8"]) {
+      await expect(createFederation(testDeps(), secure({ strategy, codec }))).resolves.toMatchObject({ phase: "stats" });
+    }
+  });
+});
+
+describe("ringBits", () => {
+  it("masks integer and half-precision codecs in 16 bits while each site keeps int8's 127 levels, float32 always in 32", () => {
+    expect(ringBits("int8", 3)).toBe(16);
+    expect(ringBits("int4", 258)).toBe(16);
+    expect(ringBits("randk-int8", 259)).toBe(32);
+    expect(ringBits("float16", 20)).toBe(16);
+    expect(ringBits("float32", 3)).toBe(32);
+    expect(Math.floor(32767 / 258)).toBeGreaterThanOrEqual(127);
   });
 });
 

@@ -18,6 +18,7 @@ import {
   acceptShareKeys,
   acceptUnmasking,
   advertsFor,
+  bytesPerValue,
   graphOf,
   neighbourhoodParameters,
   SecAggConfig,
@@ -111,7 +112,7 @@ export async function secureSession(deps: CoordinatorDeps, config: FederationCon
       neighbours,
       threshold,
       length: randk?.kept ?? shape.length,
-      quantisation: dp ? { range: NOISY_RANGE_CLIPS * clip, maxSummands: n, rounding: "stochastic" } : { clipNorm: clip, maxSummands: n, rounding: "stochastic" },
+      quantisation: { ...(dp ? { range: NOISY_RANGE_CLIPS * clip } : { clipNorm: clip }), maxSummands: n, rounding: "stochastic", bits: ringBits(shape.codec.name, n) },
     }),
     participants: candidates.map((c) => c.id),
     // Client-level privacy weighs sites equally (its noise is calibrated to equally weighted, clipped updates).
@@ -128,6 +129,18 @@ export async function secureSession(deps: CoordinatorDeps, config: FederationCon
   const stored = await mustReadJson(deps.store, keys.secureSession(record.round), SecureSession, "NO_SESSION", `secure session of round ${record.round}`);
   deps.logger.info("secure round opened", { round: record.round, sites: n, neighbours, threshold });
   return stored;
+}
+
+/** Most sites a 16-bit ring takes: each site's codes keep at least int8's 127 levels either side of zero. */
+export const MAX_SITES_16_BIT = Math.floor((2 ** 15 - 1) / 127);
+
+/**
+ * The ring a round masks in: Z_2^16 (2 bytes a value) when the federation chose an integer or
+ * half-precision codec and the round is small enough for each site to keep int8's resolution,
+ * Z_2^32 (4 bytes, as float32) otherwise.
+ */
+export function ringBits(codec: string, sites: number): 16 | 32 {
+  return codec !== "float32" && sites <= MAX_SITES_16_BIT ? 16 : 32;
 }
 
 function randkOf(length: number, fraction: number, seed: number): SecureSession["randk"] {
@@ -391,7 +404,7 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
       throw new ConsiliumError("DEADLINE_PASSED", `round ${round} stopped taking masked inputs at its deadline, ${new Date(record.deadline).toISOString()}`, 409);
     }
     if ((await deps.store.head(keys.decline(round, siteId))) !== null) throw new ConsiliumError("ROUND_DECLINED", `site ${siteId} declined round ${round} (its privacy budget)`, 409);
-    const byteLength = 4 * session.config.length;
+    const byteLength = bytesPerValue(session.config.quantisation.bits) * session.config.length;
     await completeUpload(deps, keys.maskedBin(round, siteId), byteLength, post);
     const bytes = await deps.store.get(keys.maskedBin(round, siteId));
     if (bytes === null) throw new ConsiliumError("MISSING_UPDATE", `no masked input uploaded for site ${siteId} in round ${round}`, 422);
