@@ -125,8 +125,12 @@ describe("secure aggregation composed with client-level privacy and random-k", (
     await selectBackend("cpu");
     dp = await run(plan(2, { privacy: PrivacyPolicy.parse({ level: "client", epsilon: 50, clip: 1 }) }), (session) => dpSessions.push(session));
     randk = await run(plan(2, { codec: "randk:0.25+int8" }), (session) => sessions.push(session));
-    // Whole models down, so that each model is its base plus the round's mean exactly (an int8 down-link would round the move).
-    int8 = await run(plan(2, { codec: "int8", downlinkCodec: "float32" }), (session) => int8Sessions.push(session));
+    // A 16-bit ring, opted into with a per-coordinate range. Whole models down, so that each model
+    // is its base plus the round's mean exactly (an int8 down-link would round the move).
+    int8 = await run(
+      plan(3, { codec: "int8", downlinkCodec: "float32", secureAggregation: SecureAggregationPolicy.parse({ phaseSeconds: 2, bits: 16, range: 0.5 }) }),
+      (session) => int8Sessions.push(session),
+    );
   }, 180_000);
 
   it("under client-level privacy, each site adds its share of the noise for the five inputs the round must sum, and reports its ledger", () => {
@@ -140,11 +144,12 @@ describe("secure aggregation composed with client-level privacy and random-k", (
     expect(dp.report.privacy!.every((p) => p.epsilon > 0 && p.epsilon <= 50)).toBe(true);
   });
 
-  it("with int8, the sites mask in a 16-bit ring: 2 bytes a value, the sum exact, the models moved by its mean", () => {
-    expect(int8.rounds.map((r) => r.record.status)).toEqual(["closed", "closed"]);
-    for (const session of int8Sessions) expect(session.config.quantisation).toMatchObject({ bits: 16, maxSummands: SITES });
+  it("in a 16-bit ring (int8 federation, range 0.5): 2 bytes a value, the sum exact, the models moved by its mean, a useful model", () => {
+    expect(int8.rounds.map((r) => r.record.status)).toEqual(["closed", "closed", "closed"]);
+    for (const session of int8Sessions) expect(session.config.quantisation).toMatchObject({ bits: 16, range: 0.5, maxSummands: SITES });
     const masked = [...int8.objects].filter(([k]) => /\/secure\/masked-input\/[^/]+\.bin$/.test(k));
-    expect(masked).toHaveLength(2 * SITES);
+    expect(masked).toHaveLength(3 * SITES);
+    expect(int8.report.pooled.global.auroc).toBeGreaterThan(0.7);
     for (const [, bytes] of masked) expect(bytes.byteLength).toBe(2 * int8Sessions[0]!.config.length);
     for (const r of int8.rounds) {
       expect(same(r.unmasked!, r.plainSum)).toBe(true);

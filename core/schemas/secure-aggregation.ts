@@ -23,11 +23,23 @@ export const DEFAULT_SECURE_CLIP = 10;
  * deadline. `clip` bounds each update's L2 norm before quantisation (the privacy policy's clip
  * under client-level privacy); `targets` size the neighbour graph (`neighbourhoodParameters`).
  */
-export const SecureAggregationPolicy = z.object({
-  phaseSeconds: z.number().int().min(1).max(86_400).default(60),
-  clip: z.number().positive().max(1e6).default(DEFAULT_SECURE_CLIP),
-  targets: NeighbourhoodTargets.partial().optional(),
-});
+export const SecureAggregationPolicy = z
+  .object({
+    phaseSeconds: z.number().int().min(1).max(86_400).default(60),
+    clip: z.number().positive().max(1e6).default(DEFAULT_SECURE_CLIP),
+    targets: NeighbourhoodTargets.partial().optional(),
+    /**
+     * The ring sites mask in: Z_2^32 (4 bytes a value, the default), or Z_2^16 (2 bytes) for a
+     * consortium that bounds every coordinate by `range`: each site's codes then span ±range in
+     * ⌊32767 / sites⌋ steps, coarse unless `range` is close to the coordinates' size. Rounds of
+     * more than 258 sites, and rounds under client-level privacy (whose noise needs the room), use
+     * 32 bits whatever this says.
+     */
+    bits: z.union([z.literal(16), z.literal(32)]).default(32),
+    /** Per-coordinate bound on the clipped, scaled update (coordinates beyond it are clamped). */
+    range: z.number().positive().max(1e6).optional(),
+  })
+  .refine((p) => p.bits === 32 || p.range !== undefined, { message: "a 16-bit ring needs a per-coordinate range: its resolution is range / ⌊32767 / sites⌋", path: ["range"] });
 export type SecureAggregationPolicy = z.infer<typeof SecureAggregationPolicy>;
 
 /** The phases of one secure round, in order. */

@@ -44,7 +44,11 @@ export function readMasked(bytes: Uint8Array, length: number, bits: 16 | 32 = 32
     throw new SecAggError("SECAGG_BAD_MESSAGE", `a masked input of ${length} values is ${size} bytes, got ${bytes.byteLength}`);
   }
   // A 16-bit ring: each value zero-extended, so that sums mod 2^32 keep the sum mod 2^16 in their low half.
-  if (bits === 16) return Uint32Array.from({ length }, (_, i) => bytes[2 * i]! | (bytes[2 * i + 1]! << 8));
+  if (bits === 16) {
+    const out = new Uint32Array(length);
+    for (let i = 0; i < length; i++) out[i] = bytes[2 * i]! | (bytes[2 * i + 1]! << 8);
+    return out;
+  }
   if (LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, length);
   const out = new Uint32Array(length);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

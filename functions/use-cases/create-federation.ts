@@ -15,7 +15,7 @@ import { MIN_SECURE_SITES } from "./secure-round.ts";
  * the updates: strategies that look at each update (median, trimmed mean, Krum, geometric median),
  * contribution scoring and control variates cannot run on it; asynchronous rounds would mask
  * updates trained in different rounds together; top-k gives each site its own coordinates, which
- * do not add up under masks. Other codecs set the ring the sites mask in (`ringBits`).
+ * do not add up under masks. Every other codec is masked as fixed point (`ringBits`).
  */
 function secureAggregationProblem(config: FederationConfig, strategy: Strategy): string | null {
   const codec = CodecSpec.parse(config.codec).name;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../core/secagg/hex.ts";
-import { advertiseKeys, generateIdentity, maskedBytes, maskUpdate, revealShares, secureCodes, shareKeys, type Identity, type SiteState } from "../../core/secagg/index.ts";
+import { advertiseKeys, generateIdentity, maskUpdate, revealShares, secureCodes, shareKeys, type Identity, type SiteState } from "../../core/secagg/index.ts";
 import { sha256Hex } from "../../core/codec/index.ts";
 import type { Task } from "../../core/schemas/task.ts";
 import { keys } from "../keys.ts";
@@ -54,9 +54,8 @@ async function step(h: Harness, p: Player, update: Float32Array): Promise<Task["
   } else if (task.kind === "train") {
     const secure = task.secure!;
     const codes = secureCodes(update, { spec: secure.config.quantisation, clip: 10, scale: secure.scale });
-    const { state, masked, manifest } = maskUpdate(p.state!, secure.shares, codes, p.identity.privateKey);
+    const { state, bytes, manifest } = maskUpdate(p.state!, secure.shares, codes, p.identity.privateKey);
     p.state = state;
-    const bytes = maskedBytes(masked);
     expect(task.upload.kind).toBe("single");
     await h.deps.store.put(keys.maskedBin(task.round, p.site.siteId), bytes.slice());
     expect(manifest.sha256).toBe(sha256Hex(bytes));
@@ -166,8 +165,8 @@ describe("a secure round at the coordinator", () => {
     const slow = players[2]!;
     const task = await h.task(slow.site);
     if (task.kind !== "train" || !task.secure) throw new Error(task.kind);
-    const { masked, manifest } = maskUpdate(slow.state!, task.secure.shares, secureCodes(delta(3), { spec: task.secure.config.quantisation, clip: 10, scale: task.secure.scale }), slow.identity.privateKey);
-    await h.deps.store.put(keys.maskedBin(1, slow.site.siteId), maskedBytes(masked).slice());
+    const { bytes, manifest } = maskUpdate(slow.state!, task.secure.shares, secureCodes(delta(3), { spec: task.secure.config.quantisation, clip: 10, scale: task.secure.scale }), slow.identity.privateKey);
+    await h.deps.store.put(keys.maskedBin(1, slow.site.siteId), bytes.slice());
 
     // Execute: the deadline passes with two masked inputs; the third arrives just after it.
     h.deps.clock.advance(DEADLINE_SECONDS * 1000 + 1);

@@ -5,6 +5,7 @@ import { graphOf } from "../../core/secagg/neighbour-graph.ts";
 import { federationConfig, testDeps } from "../testing.ts";
 import { createFederation } from "./create-federation.ts";
 import { canUnmask, registerIdentity, ringBits } from "./secure-round.ts";
+import { SecureAggregationPolicy } from "../../core/schemas/secure-aggregation.ts";
 
 const KEY_A = "ab".repeat(32);
 const KEY_B = "cd".repeat(32);
@@ -50,13 +51,18 @@ describe("createFederation with secure aggregation", () => {
 });
 
 describe("ringBits", () => {
-  it("masks integer and half-precision codecs in 16 bits while each site keeps int8's 127 levels, float32 always in 32", () => {
-    expect(ringBits("int8", 3)).toBe(16);
-    expect(ringBits("int4", 258)).toBe(16);
-    expect(ringBits("randk-int8", 259)).toBe(32);
-    expect(ringBits("float16", 20)).toBe(16);
-    expect(ringBits("float32", 3)).toBe(32);
+  it("masks in 16 bits only when the policy asks, for at most 258 sites, and never under client-level privacy", () => {
+    expect(ringBits({}, 3, false)).toBe(32);
+    expect(ringBits({ bits: 16 }, 3, false)).toBe(16);
+    expect(ringBits({ bits: 16 }, 258, false)).toBe(16);
+    expect(ringBits({ bits: 16 }, 259, false)).toBe(32);
+    expect(ringBits({ bits: 16 }, 10, true)).toBe(32);
     expect(Math.floor(32767 / 258)).toBeGreaterThanOrEqual(127);
+  });
+
+  it("a 16-bit ring needs the consortium's per-coordinate range", () => {
+    expect(SecureAggregationPolicy.safeParse({ bits: 16 }).success).toBe(false);
+    expect(SecureAggregationPolicy.parse({ bits: 16, range: 0.05 })).toMatchObject({ bits: 16, range: 0.05 });
   });
 });
 

@@ -112,7 +112,12 @@ export async function secureSession(deps: CoordinatorDeps, config: FederationCon
       neighbours,
       threshold,
       length: randk?.kept ?? shape.length,
-      quantisation: { ...(dp ? { range: NOISY_RANGE_CLIPS * clip } : { clipNorm: clip }), maxSummands: n, rounding: "stochastic", bits: ringBits(shape.codec.name, n) },
+      quantisation: {
+        ...(dp ? { range: NOISY_RANGE_CLIPS * clip } : { clipNorm: clip, ...(policy.range !== undefined && { range: policy.range }) }),
+        maxSummands: n,
+        rounding: "stochastic",
+        bits: ringBits(policy, n, dp),
+      },
     }),
     participants: candidates.map((c) => c.id),
     // Client-level privacy weighs sites equally (its noise is calibrated to equally weighted, clipped updates).
@@ -131,16 +136,17 @@ export async function secureSession(deps: CoordinatorDeps, config: FederationCon
   return stored;
 }
 
-/** Most sites a 16-bit ring takes: each site's codes keep at least int8's 127 levels either side of zero. */
+/** Most sites a 16-bit ring takes: each site's codes keep at least 127 steps either side of zero. */
 export const MAX_SITES_16_BIT = Math.floor((2 ** 15 - 1) / 127);
 
 /**
- * The ring a round masks in: Z_2^16 (2 bytes a value) when the federation chose an integer or
- * half-precision codec and the round is small enough for each site to keep int8's resolution,
- * Z_2^32 (4 bytes, as float32) otherwise.
+ * The ring a round masks in: the policy's, but Z_2^32 for rounds of more than `MAX_SITES_16_BIT`
+ * sites and under client-level privacy, whose noise (64 clips wide) would leave 16 bits too few
+ * steps. Whatever the codec: its per-site scales cannot be summed under masks, so the shared
+ * fixed point replaces them.
  */
-export function ringBits(codec: string, sites: number): 16 | 32 {
-  return codec !== "float32" && sites <= MAX_SITES_16_BIT ? 16 : 32;
+export function ringBits(policy: { readonly bits?: 16 | 32 }, sites: number, noised: boolean): 16 | 32 {
+  return policy.bits === 16 && sites <= MAX_SITES_16_BIT && !noised ? 16 : 32;
 }
 
 function randkOf(length: number, fraction: number, seed: number): SecureSession["randk"] {
