@@ -60,7 +60,7 @@ async function measure(store: ObjectStore, rounds: number): Promise<Omit<Measure
   const timeline: Timeline[] = [];
   const bytesUp: number[] = [];
   const secure: (RoundRecord["secure"] | undefined)[] = [];
-  const identities = await store.list("identities/");
+  const identities = await store.list(keys.identitiesPrefix);
   let identityBytes = 0;
   for (const k of identities) identityBytes += (await store.get(k))!.byteLength;
   for (let r = 1; r <= rounds; r++) {

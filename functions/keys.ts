@@ -44,6 +44,7 @@ export const keys = {
   maskedBin: (r: number, site: string) => `rounds/${pad(r)}/secure/masked-input/${site}.bin`,
   /** A site's long-term Ed25519 public key for secure aggregation, write-once. */
   identity: (site: string) => `identities/${site}.json`,
+  identitiesPrefix: "identities/",
   roundsPrefix: "rounds/",
   modelWeights: (v: number) => `models/${pad(v)}/weights.bin`,
   modelManifest: (v: number) => `models/${pad(v)}/manifest.json`,

@@ -84,7 +84,7 @@ export async function secureSession(deps: CoordinatorDeps, config: FederationCon
   if (existing) return existing;
   const policy = config.secureAggregation!;
   const excluded = new Set((await loadQuality(deps))?.excluded ?? []);
-  const registered = (await deps.store.list("identities/")).map((k) => k.slice("identities/".length, -".json".length)).filter((id) => !excluded.has(id));
+  const registered = (await deps.store.list(keys.identitiesPrefix)).map((k) => k.slice(keys.identitiesPrefix.length, -".json".length)).filter((id) => !excluded.has(id));
   const candidates: { id: string; rows: number }[] = [];
   for (const id of registered.sort()) {
     const stats = await readJson(deps.store, keys.stats(id), SiteStats);
@@ -202,42 +202,37 @@ async function advanceSecure(deps: CoordinatorDeps, config: FederationConfig, re
     if (deps.clock.now() <= record.deadline) return { progress: "waiting" };
     return { progress: await failSecureRound(deps, config, record, `secure aggregation needs at least ${MIN_SECURE_SITES} sites with a registered identity and statistics; round ${record.round} had fewer by its deadline`) };
   }
-  const r = record.round;
-  let phases = await readPhases(deps, r);
-  const progress = await closeDuePhases(deps, config, record, session, phases, (next) => (phases = next));
-  return { progress, session, phases };
+  return { ...(await closeDuePhases(deps, config, record, session, await readPhases(deps, record.round))), session };
 }
 
-async function closeDuePhases(deps: CoordinatorDeps, config: FederationConfig, record: RoundRecord, session: SecureSession, start: Phases, update: (phases: Phases) => void): Promise<SecureProgress> {
+/** Closes the phases due from `start` on; answers what it did and the phases as it left them. */
+async function closeDuePhases(deps: CoordinatorDeps, config: FederationConfig, record: RoundRecord, session: SecureSession, start: Phases): Promise<{ progress: SecureProgress; phases: Phases }> {
   const r = record.round;
   const phaseMs = config.secureAggregation!.phaseSeconds * 1000;
   const now = deps.clock.now();
   const n = session.participants.length;
   let phases = start;
-  const set = (next: Phases) => {
-    phases = next;
-    update(next);
-  };
+  const done = async (progress: SecureProgress | Promise<SecureProgress>) => ({ progress: await progress, phases });
   const tooFew = (phase: string, sites: readonly number[]) =>
     failSecureRound(deps, config, record, `secure aggregation: only ${sites.length} of ${n} sites ${phase}; the round needs ${session.minSummands} to unmask the sum${session.noiseShares ? " with its full noise" : ""} without exposing any site`);
 
   if (!phases.advertise) {
     const sites = await posted(deps, r, "advertise", session);
-    if (sites.length < n && now <= session.advertiseBy) return "waiting";
+    if (sites.length < n && now <= session.advertiseBy) return done("waiting");
     // An advertisement withdrawn meanwhile (its post lost a race with an earlier close) is left out.
     const read = await Promise.all(sites.map((i) => readJson(deps.store, keys.secureMessage(r, "advertise", session.participants[i - 1]!), AdvertiseKeys)));
     const adverts = read.filter((a): a is AdvertiseKeys => a !== null);
-    set({ ...phases, advertise: await closePhase(deps, r, "advertise", adverts.map((a) => a.site), adverts) });
+    phases = { ...phases, advertise: await closePhase(deps, r, "advertise", adverts.map((a) => a.site), adverts) };
   }
-  if (phases.advertise!.sites.length < session.minSummands) return tooFew("advertised keys", phases.advertise!.sites);
+  if (phases.advertise!.sites.length < session.minSummands) return done(tooFew("advertised keys", phases.advertise!.sites));
 
   if (!phases.shareKeys) {
     const sites = await posted(deps, r, "share-keys", session);
-    if (sites.length < phases.advertise!.sites.length && now <= phases.advertise!.closedAt + phaseMs) return "waiting";
-    set({ ...phases, shareKeys: await closePhase(deps, r, "share-keys", sites) });
+    if (sites.length < phases.advertise!.sites.length && now <= phases.advertise!.closedAt + phaseMs) return done("waiting");
+    phases = { ...phases, shareKeys: await closePhase(deps, r, "share-keys", sites) };
   }
   const shared = phases.shareKeys!.sites;
-  if (shared.length < session.minSummands) return tooFew("shared keys", shared);
+  if (shared.length < session.minSummands) return done(tooFew("shared keys", shared));
 
   if (!phases.maskedInput) {
     const sites = await posted(deps, r, "masked-input", session);
@@ -245,25 +240,25 @@ async function closeDuePhases(deps: CoordinatorDeps, config: FederationConfig, r
     const waiting = shared.filter((i) => !sites.includes(i) && !declined.has(i)).length;
     // A quorum closes the phase early only once the round can be unmasked with what arrived.
     const quorum = config.quorum !== undefined && sites.length >= Math.max(config.quorum, session.minSummands);
-    if (waiting > 0 && !quorum && now <= record.deadline) return "waiting";
-    set({ ...phases, maskedInput: await closePhase(deps, r, "masked-input", sites) });
+    if (waiting > 0 && !quorum && now <= record.deadline) return done("waiting");
+    phases = { ...phases, maskedInput: await closePhase(deps, r, "masked-input", sites) };
   }
   const masked = phases.maskedInput!.sites;
-  if (masked.length < session.minSummands) return tooFew("sent masked inputs", masked);
+  if (masked.length < session.minSummands) return done(tooFew("sent masked inputs", masked));
 
   if (!phases.unmasking) {
     const sites = await posted(deps, r, "unmasking", session);
     const recoverable = canUnmask(session.config, shared, masked, sites);
-    if (sites.length < masked.length && !recoverable && now <= phases.maskedInput!.closedAt + phaseMs) return "waiting";
-    set({ ...phases, unmasking: await closePhase(deps, r, "unmasking", sites) });
+    if (sites.length < masked.length && !recoverable && now <= phases.maskedInput!.closedAt + phaseMs) return done("waiting");
+    phases = { ...phases, unmasking: await closePhase(deps, r, "unmasking", sites) };
   }
   const included = masked.map((i) => session.participants[i - 1]!);
   // Read again: the caller's copy may be stale, and a round another caller already moved on must stay where it is.
   const current = await readJson(deps.store, keys.round(r), RoundRecord);
-  if (current?.status !== "open") return "done";
+  if (current?.status !== "open") return done("done");
   await writeJson(deps.store, keys.round(r), { ...current, status: "aggregating", aggregationStartedAt: now, included, secure: secureSummary(session, phases) } satisfies RoundRecord);
   await requestAggregation(deps, config.id, r);
-  return "queued";
+  return done("queued");
 }
 
 /** The round record's account of a secure round. */
@@ -441,7 +436,7 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
     closed(after);
   }
   // Only this message's phase can have become complete; the others are as read above.
-  await closeDuePhases(deps, config, record, session, phases, () => {});
+  await closeDuePhases(deps, config, record, session, phases);
   return { accepted: true };
 }
 
