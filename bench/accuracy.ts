@@ -5,7 +5,7 @@
  * federation through the production code paths.
  */
 import { writeFile, mkdir } from "node:fs/promises";
-import { selectBackend } from "../gpu-runner/backend.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import { summariseRuns } from "../core/report/summarise-runs.ts";
 import type { Report, Stat } from "../core/schemas/report.ts";

@@ -14,8 +14,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import type { RunReport } from "../core/schemas/report.ts";
-import { maliciousSites } from "../gpu-runner/attack.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
+import { maliciousSites } from "../gpu-runner/simulation/attack.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { builtinPlan, quietLogger } from "./plan.ts";
 
 const take = process.env.BENCH_SEEDS === undefined ? Number.POSITIVE_INFINITY : Number(process.env.BENCH_SEEDS);

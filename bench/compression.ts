@@ -13,7 +13,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import type { RunReport } from "../core/schemas/report.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { builtinPlan, quietLogger } from "./plan.ts";
 
 const seeds = Number(process.env.BENCH_SEEDS ?? 1);

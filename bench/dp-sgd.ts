@@ -10,17 +10,18 @@
  *   BENCH_STEPS=100 BENCH_BATCHES=16 BENCH_REPEATS=3 BENCH_BACKEND=cpu npx tsx bench/dp-sgd.ts
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { loadBuiltin } from "../cli/recipes.ts";
-import { initBody, seededRandom } from "../core/model/init-params.ts";
+import { loadBuiltin } from "../gpu-runner/data/datasets.ts";
+import { initBody } from "../core/model/init-params.ts";
+import { seededRandom } from "../core/random.ts";
 import { modelLayout } from "../core/model/layout.ts";
 import { parseModelSpec } from "../core/model/model-spec.ts";
 import { mergeSiteStats } from "../core/preprocess/merge-stats.ts";
 import { computeSiteStats } from "../core/preprocess/site-stats.ts";
 import { applyPreprocessing } from "../core/preprocess/transform.ts";
-import { selectBackend, type BackendName } from "../gpu-runner/backend.ts";
-import { dpSgd } from "../gpu-runner/dp-sgd.ts";
-import { secureNormal, secureUniform } from "../gpu-runner/secure-noise.ts";
-import { trainBody, type TrainOptions } from "../gpu-runner/train.ts";
+import { selectBackend, type BackendName } from "../gpu-runner/model/backend.ts";
+import { dpSgd } from "../gpu-runner/privacy/dp-sgd.ts";
+import { secureNormal, secureUniform } from "../gpu-runner/privacy/secure-noise.ts";
+import { trainBody, type TrainOptions } from "../gpu-runner/training/train.ts";
 
 const steps = Number(process.env.BENCH_STEPS ?? 200);
 const repeats = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));

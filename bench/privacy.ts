@@ -15,7 +15,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { simulateOnce } from "../cli/simulate.ts";
 import { PrivacyPolicy } from "../core/schemas/privacy.ts";
 import type { RunReport } from "../core/schemas/report.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { builtinPlan, quietLogger } from "./plan.ts";
 
 const seeds = Number(process.env.BENCH_SEEDS ?? 3);

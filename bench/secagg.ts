@@ -37,8 +37,8 @@ import {
   type SiteState,
   type UnmaskingShares,
 } from "../core/secagg/index.ts";
-import { pickSites, randomUpdate, testIdentities } from "../core/secagg/testing.ts";
-import { seededRandom } from "../core/model/init-params.ts";
+import { pickSites, randomUpdate, testIdentities } from "../test/support/secagg.ts";
+import { seededRandom } from "../core/random.ts";
 
 const LENGTH = Number(process.env.BENCH_LENGTH ?? 1_000_000);
 const SITES = (process.env.BENCH_SITES ?? "10,50,100").split(",").map(Number);

@@ -15,7 +15,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultRecipe, loadFhirDataset } from "../cli/recipes.ts";
+import { defaultRecipe } from "../cli/recipes.ts";
+import { loadFhirDataset } from "../gpu-runner/data/datasets.ts";
 import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import { modelLayout } from "../core/model/layout.ts";
 import { parseModelSpec } from "../core/model/model-spec.ts";
@@ -26,7 +27,7 @@ import { SecureAggregationPolicy } from "../core/schemas/secure-aggregation.ts";
 import type { ObjectStore } from "../functions/ports.ts";
 import { keys } from "../functions/keys.ts";
 import { readJson } from "../functions/repo.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { writeCohort } from "../gpu-runner/data/write-cohort.ts";
 import { quietLogger } from "./plan.ts";
 import { z } from "zod";

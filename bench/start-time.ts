@@ -4,8 +4,8 @@
  * coordinator over HTTP, four runners, every round, baselines and evaluation), beside the
  * centralized training of the same schedule on the same rows, measured alternately in one run.
  */
-import { selectBackend } from "../gpu-runner/backend.ts";
-import { trainCentralized } from "../gpu-runner/centralized.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
+import { trainCentralized } from "../gpu-runner/training/centralized.ts";
 import { parseModelSpec } from "../core/model/model-spec.ts";
 import { simulateOnce } from "../cli/simulate.ts";
 import { builtinPlan, quietLogger } from "./plan.ts";

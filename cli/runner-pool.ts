@@ -1,8 +1,8 @@
 import { Worker } from "node:worker_threads";
 import { z } from "zod";
 import type { Logger } from "../core/logger.ts";
-import type { BackendName } from "../gpu-runner/backend.ts";
-import { RunnerEvent } from "../gpu-runner/site-runner.ts";
+import type { BackendName } from "../gpu-runner/model/backend.ts";
+import { RunnerEvent } from "../gpu-runner/session/site-runner.ts";
 import type { WorkerInput } from "./runner-worker.ts";
 
 const WorkerMessage = z.discriminatedUnion("kind", [

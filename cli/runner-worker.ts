@@ -6,11 +6,11 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { z } from "zod";
-import { BackendName, selectBackend } from "../gpu-runner/backend.ts";
-import { CoordinatorClient } from "../gpu-runner/client.ts";
-import { parseAttack } from "../gpu-runner/attack.ts";
-import { SiteSpeed } from "../gpu-runner/site-speed.ts";
-import { runSite } from "../gpu-runner/site-runner.ts";
+import { BackendName, selectBackend } from "../gpu-runner/model/backend.ts";
+import { CoordinatorClient } from "../client/coordinator-client.ts";
+import { parseAttack } from "../gpu-runner/simulation/attack.ts";
+import { SiteSpeed } from "../gpu-runner/simulation/site-speed.ts";
+import { runSite } from "../gpu-runner/session/site-runner.ts";
 
 const TableData = z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())) });
 

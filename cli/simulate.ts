@@ -18,20 +18,20 @@ import type { EnrolResponse, FederationConfig, TrainingConfig } from "../core/sc
 import type { RunReport } from "../core/schemas/report.ts";
 import { withWriteOnceCache } from "../functions/adapters/write-once-cache.ts";
 import { systemClock, type ObjectStore } from "../functions/ports.ts";
-import { maliciousSites, parseAttack, type AttackPlan } from "../gpu-runner/attack.ts";
-import type { SiteSpeed } from "../gpu-runner/site-speed.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
-import { trainCentralized } from "../gpu-runner/centralized.ts";
-import { CoordinatorClient } from "../gpu-runner/client.ts";
+import { maliciousSites, parseAttack, type AttackPlan } from "../gpu-runner/simulation/attack.ts";
+import type { SiteSpeed } from "../gpu-runner/simulation/site-speed.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
+import { trainCentralized } from "../gpu-runner/training/centralized.ts";
+import { CoordinatorClient } from "../client/coordinator-client.ts";
 import type { SiteData } from "../gpu-runner/data/builtin-datasets.ts";
-import { runSite, type RunnerEvent } from "../gpu-runner/site-runner.ts";
-import { AdminClient } from "./admin-client.ts";
+import { runSite, type RunnerEvent } from "../gpu-runner/session/site-runner.ts";
+import { AdminClient } from "../client/admin-client.ts";
 import { startCoordinator } from "./coordinator-server.ts";
 import { startEmbeddedStack } from "./embedded-stack.ts";
 import { runSitesInWorkers } from "./runner-pool.ts";
 import { runRegionRelay } from "../functions/region-relay.ts";
 import { mergeCounts } from "../core/metrics/index.ts";
-import { seededRandom } from "../core/model/init-params.ts";
+import { seededRandom } from "../core/random.ts";
 import type { CoordinatorDeps } from "../functions/deps.ts";
 
 /** A region of the simulated consortium: its name and its sites, by index into the plan's sites. */

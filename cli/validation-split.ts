@@ -1,4 +1,4 @@
-import { seededRandom, shuffle } from "../core/model/init-params.ts";
+import { seededRandom, shuffle } from "../core/random.ts";
 import type { Table } from "../core/preprocess/table.ts";
 import type { SiteData } from "../gpu-runner/data/builtin-datasets.ts";
 

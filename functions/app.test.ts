@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { encodedSize } from "../core/codec/index.ts";
-import { initBody, seededRandom } from "../core/model/init-params.ts";
+import { initBody } from "../core/model/init-params.ts";
+import { seededRandom } from "../core/random.ts";
 import { DEFAULT_BINS } from "../core/metrics/index.ts";
 import { modelLayout } from "../core/model/layout.ts";
 import { FederationState } from "../core/schemas/federation.ts";
@@ -8,7 +9,7 @@ import { ModelManifest } from "../core/schemas/round.ts";
 import { keys } from "./keys.ts";
 import { readJson } from "./repo.ts";
 import { handleJobMessage } from "./jobs.ts";
-import { ADMIN_TOKEN, BODY_SIZE, delta, ErrorBody, expectClose, fedAvgExpected, federationConfig, Harness, siteTables, T0, type TestSite } from "./testing.ts";
+import { ADMIN_TOKEN, BODY_SIZE, delta, ErrorBody, expectClose, fedAvgExpected, federationConfig, Harness, siteTables, T0, type TestSite } from "../test/support/coordinator.ts";
 
 /** Scores of 0 and 1 only, in the DEFAULT_BINS bins every site submits. */
 const counts = (tp: number, fn: number, tn: number, fp: number) => {

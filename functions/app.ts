@@ -8,8 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { ConsiliumError } from "../core/errors.ts";
 import type { CoordinatorDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
-import { adminRoutes } from "./routes/admin.ts";
-import { siteRoutes } from "./routes/site.ts";
+import { apiRoutes } from "./routes/index.ts";
 import { recordRejection } from "./use-cases/record-rejection.ts";
 
 /**
@@ -32,8 +31,7 @@ export function createApp(deps: CoordinatorDeps) {
     }),
   );
   app.get("/healthz", (c) => c.json({ ok: true }));
-  app.route("/v1/admin", adminRoutes);
-  app.route("/v1", siteRoutes);
+  app.route("/", apiRoutes);
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError(async (err, c) => {
     if (!(err instanceof ConsiliumError) || err.status >= 500) {

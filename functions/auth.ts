@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { ConsiliumError } from "../core/errors.ts";
 import { SiteRecord } from "../core/schemas/federation.ts";
+import { siteIdOfCredential } from "../core/site-credential.ts";
 import { keys } from "./keys.ts";
 import type { ObjectStore } from "./ports.ts";
 import { readJson } from "./repo.ts";
@@ -27,11 +28,6 @@ export function requireAdmin(header: string | undefined, adminToken: string): vo
 export function newSiteCredential(siteId: string): { token: string; tokenSha256: string } {
   const token = `cs_${siteId}_${randomBytes(24).toString("base64url")}`;
   return { token, tokenSha256: sha256Text(token) };
-}
-
-/** The site id a credential names, or `null` when it is not a site credential. */
-export function siteIdOfCredential(token: string): string | null {
-  return /^cs_([a-z0-9-]+)_[A-Za-z0-9_-]+$/.exec(token)?.[1] ?? null;
 }
 
 export async function authenticateSite(header: string | undefined, store: ObjectStore): Promise<SiteRecord> {

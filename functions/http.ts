@@ -1,6 +1,7 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { ConsiliumError } from "../core/errors.ts";
+import type { AppEnv } from "./env.ts";
 
 /** Parses a JSON body with its schema; a bad body is a 400 with a stable code, never a 500. */
 export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
@@ -18,8 +19,28 @@ export async function parseBody<T extends z.ZodType>(c: Context, schema: T): Pro
   return parsed.data;
 }
 
+/**
+ * The route's JSON body, parsed with its schema before the handler runs (`c.req.valid("json")`).
+ * Its type is what Hono's RPC client (`hc`) derives a request's body from, so the client sends
+ * exactly what the route parses.
+ */
+export function jsonBody<T extends z.ZodType>(schema: T): MiddlewareHandler<AppEnv, string, { in: { json: z.input<T> }; out: { json: z.output<T> } }> {
+  return async (c, next) => {
+    c.req.addValidatedData("json", (await parseBody(c, schema)) as object);
+    await next();
+  };
+}
+
 export function intParam(value: string | undefined, name: string): number {
   const n = Number(value);
   if (!value || !Number.isInteger(n) || n < 0) throw new ConsiliumError("INVALID_PARAM", `${name} must be a non-negative integer`, 400);
   return n;
+}
+
+/** Refuses a request whose path parameter `name` is not a non-negative integer, before its body is read. */
+export function intParamCheck(name: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    intParam(c.req.param(name), name);
+    await next();
+  };
 }

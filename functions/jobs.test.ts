@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { handleJobMessage } from "./jobs.ts";
-import { Harness } from "./testing.ts";
+import { Harness } from "../test/support/coordinator.ts";
 
 describe("handleJobMessage", () => {
   it("refuses a body that is not JSON with INVALID_JOB", async () => {

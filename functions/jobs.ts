@@ -1,7 +1,7 @@
 import { ConsiliumError } from "../core/errors.ts";
 import { Job } from "../core/schemas/round.ts";
 import type { CoordinatorDeps } from "./deps.ts";
-import { aggregateRound, type AggregateOutcome } from "./use-cases/aggregate-round.ts";
+import { aggregateRound, type AggregateOutcome } from "./use-cases/aggregate/aggregate-round.ts";
 
 /**
  * Runs one queue message. A message that is not a valid job throws `INVALID_JOB`, so that the

@@ -14,7 +14,7 @@ import type { Logger } from "../core/logger.ts";
 import type { Task } from "../core/schemas/task.ts";
 import type { CoordinatorDeps } from "./deps.ts";
 import { checkGlobalTask, finishRegion, openRegionalEvaluation, openRegionalRound, regionalAggregate, regionalRoundOpened, regionEvaluation, regionStats } from "./use-cases/region.ts";
-import type { CoordinatorClient } from "../gpu-runner/client.ts";
+import type { CoordinatorClient } from "../client/coordinator-client.ts";
 
 export interface RegionRelayOptions {
   readonly region: string;

@@ -5,8 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../core/logger.ts";
 import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
-import { inverseNormal, maliciousSites } from "../gpu-runner/attack.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
+import { inverseNormal, maliciousSites } from "../gpu-runner/simulation/attack.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { syntheticSites, syntheticSpec } from "./fixtures/synthetic-sites.ts";
 import { holdOutValidation } from "../cli/validation-split.ts";
 

@@ -12,8 +12,8 @@ import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import type { ObjectStore } from "../functions/ports.ts";
 import { StoredUpdate } from "../core/schemas/round.ts";
 import { readJson } from "../functions/repo.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
-import { parseSiteSpeeds } from "../gpu-runner/site-speed.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
+import { parseSiteSpeeds } from "../gpu-runner/simulation/site-speed.ts";
 import { smallPlan } from "./fixtures/synthetic-sites.ts";
 
 const ROUNDS = 6;

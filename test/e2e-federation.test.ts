@@ -13,8 +13,8 @@ import type { Layout } from "../core/model/layout.ts";
 import { RunReport } from "../core/schemas/report.ts";
 import { simulateOnce, type SimulationHooks, type SimulationPlan } from "../cli/simulate.ts";
 import type { ObjectStore } from "../functions/ports.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
-import { loadPersonalModel } from "../gpu-runner/site-state.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
+import { loadPersonalModel } from "../gpu-runner/session/site-state.ts";
 import { syntheticSites, syntheticSpec } from "./fixtures/synthetic-sites.ts";
 
 /** Every object in the bucket, as text (binary updates decode to noise that cannot match a row). */

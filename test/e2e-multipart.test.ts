@@ -15,14 +15,14 @@ import type { RunReport } from "../core/schemas/report.ts";
 import type { FederationStatus } from "../core/schemas/status.ts";
 import type { Task } from "../core/schemas/task.ts";
 import type { UploadedPart } from "../core/schemas/upload.ts";
-import { AdminClient } from "../cli/admin-client.ts";
+import { AdminClient } from "../client/admin-client.ts";
 import { startCoordinator, type CoordinatorServer } from "../cli/coordinator-server.ts";
 import { startEmbeddedStack, type EmbeddedStack } from "../cli/embedded-stack.ts";
 import { simulateOnce } from "../cli/simulate.ts";
 import { withWriteOnceCache } from "../functions/adapters/write-once-cache.ts";
 import { systemClock } from "../functions/ports.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
-import { CoordinatorClient } from "../gpu-runner/client.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
+import { CoordinatorClient } from "../client/coordinator-client.ts";
 import { syntheticSites, syntheticSpec } from "./fixtures/synthetic-sites.ts";
 
 const MiB = 1024 * 1024;

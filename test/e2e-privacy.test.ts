@@ -13,8 +13,8 @@ import { PrivacyPolicy } from "../core/schemas/privacy.ts";
 import type { RunReport } from "../core/schemas/report.ts";
 import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import type { ObjectStore } from "../functions/ports.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
-import { loadLedger } from "../gpu-runner/privacy-ledger.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
+import { loadLedger } from "../gpu-runner/privacy/privacy-ledger.ts";
 import { smallPlan } from "./fixtures/synthetic-sites.ts";
 
 const ROUNDS = 4;

@@ -16,7 +16,7 @@ import { keys } from "../functions/keys.ts";
 import type { ObjectStore } from "../functions/ports.ts";
 import { readJson } from "../functions/repo.ts";
 import { loadModel } from "../functions/use-cases/models.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { smallPlan } from "./fixtures/synthetic-sites.ts";
 
 const plan: SimulationPlan = smallPlan(6, 12, 3);

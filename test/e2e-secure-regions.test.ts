@@ -14,8 +14,8 @@ import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import { keys } from "../functions/keys.ts";
 import type { ObjectStore } from "../functions/ports.ts";
 import { readJson } from "../functions/repo.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
-import { maliciousSites } from "../gpu-runner/attack.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
+import { maliciousSites } from "../gpu-runner/simulation/attack.ts";
 import { smallPlan } from "./fixtures/synthetic-sites.ts";
 
 const ROUNDS = 3;

@@ -16,12 +16,12 @@ import type { CoordinatorDeps } from "../functions/deps.ts";
 import { keys } from "../functions/keys.ts";
 import { RoundRecord } from "../core/schemas/round.ts";
 import { readJson } from "../functions/repo.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { SecureAggregationPolicy, type SecureSession } from "../core/schemas/secure-aggregation.ts";
 import { PrivacyPolicy } from "../core/schemas/privacy.ts";
 import { keptCount } from "../core/codec/kept-count.ts";
 import { addWrapping, readMasked, secureMean, unmaskSum } from "../core/secagg/index.ts";
-import { readSecureInputs } from "../functions/use-cases/secure-round.ts";
+import { readSecureInputs } from "../functions/use-cases/secure/index.ts";
 import { smallPlan } from "./fixtures/synthetic-sites.ts";
 
 const SITES = 6;

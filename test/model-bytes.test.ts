@@ -15,7 +15,7 @@ import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import { sha256Hex } from "../core/codec/index.ts";
 import { silentLogger } from "../core/logger.ts";
 import type { ObjectStore } from "../functions/ports.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { syntheticSites, syntheticSpec } from "./fixtures/synthetic-sites.ts";
 
 const FIXTURE = new URL("./fixtures/model-bytes.json", import.meta.url);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { silentLogger } from "../core/logger.ts";
 import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
-import { selectBackend } from "../gpu-runner/backend.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { syntheticSites, syntheticSpec } from "./fixtures/synthetic-sites.ts";
 
 const plan: SimulationPlan = {

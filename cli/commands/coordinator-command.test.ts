@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { heartDiseaseSpec } from "../../gpu-runner/data/builtin-datasets.ts";
 import { parseModelSpec } from "../../core/model/model-spec.ts";
-import { AdminClient } from "../admin-client.ts";
+import { AdminClient } from "../../client/admin-client.ts";
 import { defaultRecipe } from "../recipes.ts";
 import { startEmbeddedStack, type EmbeddedStack } from "../embedded-stack.ts";
 import { coordinatorCommand, coordinatorSpec, federationFromDataset, federationFromFile } from "./coordinator-command.ts";

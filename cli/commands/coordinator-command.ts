@@ -22,7 +22,8 @@ import { readJson } from "../../functions/repo.ts";
 import { createFederation } from "../../functions/use-cases/create-federation.ts";
 import { startCoordinator, type CoordinatorServer } from "../coordinator-server.ts";
 import { startEmbeddedStack } from "../embedded-stack.ts";
-import { defaultRecipe, loadBuiltin, type Recipe } from "../recipes.ts";
+import { defaultRecipe, type Recipe } from "../recipes.ts";
+import { loadBuiltin } from "../../gpu-runner/data/datasets.ts";
 import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
 import { cdmToFeatureSpec } from "../../core/fhir/cdm.ts";
 import { readCdm } from "../../gpu-runner/data/fhir-sites.ts";
@@ -183,8 +184,8 @@ function federationOf(id: string, features: FeatureSpec, recipe: Recipe, o: Fede
 
 /** The federation a shipped dataset's recipe describes; only its feature spec is taken from the data. */
 export async function federationFromDataset(dataset: string, o: FederationFlags): Promise<FederationConfig> {
-  const { features, recipe } = await loadBuiltin(dataset, { sites: 1, split: "iid", testFraction: 0.3, seed: 1 });
-  return federationOf(dataset, features, recipe, o);
+  const { features } = await loadBuiltin(dataset, { sites: 1, split: "iid", testFraction: 0.3, seed: 1 });
+  return federationOf(dataset, features, defaultRecipe, o);
 }
 
 /** The federation for FHIR sites that map onto the common data model in `file`, with the default recipe. */

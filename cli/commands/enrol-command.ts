@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { EnrolResponse } from "../../core/schemas/federation.ts";
-import { AdminClient } from "../admin-client.ts";
+import { AdminClient } from "../../client/admin-client.ts";
 import { parseFlags, processIo, textFlag, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
 export const EnrolFlags = z.object({

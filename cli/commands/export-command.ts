@@ -5,8 +5,8 @@
 import { access } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { selectBackend } from "../../gpu-runner/backend.ts";
-import { exportPersonalModel } from "../../gpu-runner/export-model.ts";
+import { selectBackend } from "../../gpu-runner/model/backend.ts";
+import { exportPersonalModel } from "../../gpu-runner/model/export-model.ts";
 import { parseFlags, processIo, textFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
 /** Where `consilium site` keeps its state unless told otherwise, under the working directory. */

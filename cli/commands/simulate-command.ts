@@ -1,22 +1,23 @@
 import { DownlinkCodec } from "../../core/schemas/federation.ts";
 import { PrivacyPolicy } from "../../core/schemas/privacy.ts";
 import { availableParallelism } from "node:os";
-import { parseAttack } from "../../gpu-runner/attack.ts";
+import { parseAttack } from "../../gpu-runner/simulation/attack.ts";
 import { writeFile } from "node:fs/promises";
 import Table from "cli-table3";
 import { z } from "zod";
 import { CodecSpecText } from "../../core/codec/index.ts";
 import { summariseRuns } from "../../core/report/summarise-runs.ts";
 import { Report, type RunReport, type Stat } from "../../core/schemas/report.ts";
-import { selectBackend, BackendName } from "../../gpu-runner/backend.ts";
-import { loadBuiltin, loadCsvDataset, loadFhirDataset } from "../recipes.ts";
+import { selectBackend, BackendName } from "../../gpu-runner/model/backend.ts";
+import { defaultRecipe } from "../recipes.ts";
+import { loadBuiltin, loadCsvDataset, loadFhirDataset } from "../../gpu-runner/data/datasets.ts";
 import { simulateOnce } from "../simulate.ts";
 import { holdOutValidation } from "../validation-split.ts";
 import { createTerminal } from "../terminal.ts";
 import { parseFlags, UsageError, type CommandSpec } from "./flags.ts";
 import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
 import { AsyncPolicy } from "../../core/async/async-policy.ts";
-import { parseSiteSpeeds } from "../../gpu-runner/site-speed.ts";
+import { parseSiteSpeeds } from "../../gpu-runner/simulation/site-speed.ts";
 import { parseRegions } from "../regions.ts";
 import { SecureAggregationPolicy } from "../../core/schemas/secure-aggregation.ts";
 import { secureCompatible } from "../../core/strategy/secure-compatible.ts";
@@ -201,7 +202,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
   const regions = flags.regions === undefined ? undefined : flagValue("regions", () => parseRegions(flags.regions ?? "", data.sites.length));
   const noiseNeeds = flags["stats-epsilon"] !== undefined ? noiseProblem(data.features) : null;
   if (noiseNeeds) throw new UsageError(`--stats-epsilon: ${noiseNeeds}; FHIR data models (--fhir) declare them`);
-  const r = data.recipe;
+  const r = defaultRecipe;
   const training = {
     ...r.training,
     ...(flags["local-epochs"] !== undefined && { localEpochs: flags["local-epochs"], localSteps: undefined }),

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memoryIo, parseFlags, UsageError } from "./flags.ts";
-import { loadSiteData, siteCommand, siteSpec, splitRows } from "./site-command.ts";
+import { splitRows } from "../../gpu-runner/data/site-data.ts";
+import { loadSiteData, siteCommand, siteSpec } from "./site-command.ts";
 
 const TOKEN = "cs_zurich-0a1b2c_s3cr3t-with_dashes";
 const base = ["--coordinator", "http://127.0.0.1:8787", "--token", TOKEN];

@@ -3,29 +3,21 @@
  * `consilium site`: one hospital's runner against a coordinator, on this machine's own rows. Only
  * statistics, body deltas and evaluation counts leave; the personal model stays in --state-dir.
  */
-import { siteIdOfCredential } from "../../functions/auth.ts";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { z } from "zod";
+import { CoordinatorClient } from "../../client/coordinator-client.ts";
 import { ConsiliumError } from "../../core/errors.ts";
 import { clinicalMetrics, type ClinicalMetrics } from "../../core/metrics/index.ts";
-import { seededRandom } from "../../core/model/init-params.ts";
-import type { Table } from "../../core/preprocess/table.ts";
 import type { SiteEvaluation, Task } from "../../core/schemas/task.ts";
-import { BackendName, selectBackend } from "../../gpu-runner/backend.ts";
-import { CoordinatorClient } from "../../gpu-runner/client.ts";
-import { loadHeartDisease, type SiteData } from "../../gpu-runner/data/builtin-datasets.ts";
-import { subset, trainTestSplit } from "../../gpu-runner/data/partition.ts";
-import { readCsv } from "../../gpu-runner/data/read-csv.ts";
-import { fhirSiteData, isFile, mapSiteDirectory, mappingNote, readCdm } from "../../gpu-runner/data/fhir-sites.ts";
-import { cdmToFeatureSpec } from "../../core/fhir/cdm.ts";
-import { defaultCdm } from "../../core/fhir/default-cdm.ts";
-import { runSite, type RunnerEvent } from "../../gpu-runner/site-runner.ts";
+import { siteIdOfCredential } from "../../core/site-credential.ts";
+import type { SiteData } from "../../gpu-runner/data/builtin-datasets.ts";
+import { heartDiseaseSites, loadSiteData as loadSiteSource, SiteDataError, type SiteSource } from "../../gpu-runner/data/site-data.ts";
+import { BackendName, selectBackend } from "../../gpu-runner/model/backend.ts";
+import { runSite, type RunnerEvent } from "../../gpu-runner/session/site-runner.ts";
 import { defaultStateDir } from "./export-command.ts";
 import { boolFlag, choiceFlag, fractionFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
-/** The hospitals of the shipped heart-disease dataset, in `loadHeartDisease` order. */
-export const heartDiseaseSites = ["cleveland", "hungarian", "switzerland", "va"] as const;
-const datasetSites = ["heart-disease:cleveland", "heart-disease:hungarian", "heart-disease:switzerland", "heart-disease:va"] as const;
+const datasetSites = ["heart-disease:cleveland", "heart-disease:hungarian", "heart-disease:switzerland", "heart-disease:va"] as const satisfies readonly `heart-disease:${(typeof heartDiseaseSites)[number]}`[];
 
 const SiteToken = textFlag().refine((t) => siteIdOfCredential(t) !== null, "expected a site credential cs_<siteId>_<secret>, as consilium enrol prints it");
 
@@ -91,58 +83,22 @@ export interface SiteResult {
   readonly evaluation: SiteEvaluation | null;
 }
 
-async function readTable(flag: string, file: string): Promise<Table> {
-  try {
-    return await readCsv(file);
-  } catch (err) {
-    throw new UsageError(`--${flag}: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-/**
- * The label column is only known once the coordinator sends its feature spec, so a split made
- * before then cannot be stratified: rows are held out uniformly at random, the same ones for the
- * same seed on every restart.
- */
-export function splitRows(table: Table, testFraction: number, seed: number): { train: Table; test: Table } {
-  const { train, test } = trainTestSplit([...table.rows.keys()], () => "", testFraction, seededRandom(seed));
-  return { train: subset(table, train), test: subset(table, test) };
-}
-
-/**
- * This hospital's FHIR resources mapped onto the common data model (`--cdm`, else `DIR/cdm.json`,
- * else the built-in one), split stratified by label; what could not be used is said by reason.
- */
-async function loadFhirSite(dir: string, cdmFile: string | undefined, testFraction: number, seed: number, io: CommandIo): Promise<SiteData> {
-  const fallback = join(dir, "cdm.json");
-  const file = cdmFile ?? ((await isFile(fallback)) ? fallback : undefined);
-  const cdm = file === undefined ? defaultCdm : await readCdm(file).catch((err: unknown) => {
-    throw new UsageError(`--cdm: ${(err as Error).message}`);
-  });
-  const mapped = await mapSiteDirectory(cdm, dir).catch((err: unknown) => {
-    throw new UsageError(`--fhir: ${(err as Error).message}`);
-  });
-  io.err(`data model ${file ?? "built-in (cardiovascular)"}; ${mappingNote(dir, mapped.report)}`);
-  const site = fhirSiteData(dir, mapped, cdmToFeatureSpec(cdm), testFraction, seededRandom(seed));
-  if (site.train.rows.length === 0 || site.test.rows.length === 0) throw new UsageError(`--fhir: ${dir} maps to ${mapped.table.rows.length} patients, too few to hold some out`);
-  return site;
-}
-
+/** The source the flags name; a source that cannot be used is a usage error naming its flag. */
 export async function loadSiteData(flags: SiteFlags, io: CommandIo = processIo): Promise<SiteData> {
   const picked = flags["dataset-site"];
-  if (picked !== undefined) {
-    const index = heartDiseaseSites.indexOf(picked.slice("heart-disease:".length) as (typeof heartDiseaseSites)[number]);
-    const site = (await loadHeartDisease())[index];
-    if (!site) throw new Error(`${picked}: not in the shipped heart-disease data`);
-    return site;
+  const testFraction = flags["test-fraction"] ?? 0.3;
+  const source: SiteSource =
+    picked !== undefined
+      ? { kind: "heart-disease", site: picked.slice("heart-disease:".length) as (typeof heartDiseaseSites)[number] }
+      : flags.fhir !== undefined
+        ? { kind: "fhir", dir: flags.fhir, ...(flags.cdm !== undefined && { cdm: flags.cdm }), testFraction, seed: flags.seed }
+        : { kind: "csv", data: flags.data ?? "", ...(flags.test !== undefined && { test: flags.test }), testFraction, seed: flags.seed };
+  try {
+    return await loadSiteSource(source, (line) => io.err(line));
+  } catch (err) {
+    if (err instanceof SiteDataError) throw new UsageError(`--${err.input}: ${err.message}`);
+    throw err;
   }
-  if (flags.fhir !== undefined) return loadFhirSite(flags.fhir, flags.cdm, flags["test-fraction"] ?? 0.3, flags.seed, io);
-  const file = flags.data ?? "";
-  const table = await readTable("data", file);
-  if (flags.test !== undefined) return { name: file, train: table, test: await readTable("test", flags.test) };
-  const split = splitRows(table, flags["test-fraction"] ?? 0.3, flags.seed);
-  if (split.train.rows.length === 0 || split.test.rows.length === 0) throw new UsageError(`--data: ${file} has ${table.rows.length} rows, too few to hold some out`);
-  return { name: file, ...split };
 }
 
 const fmt = (v: number | null) => (v === null ? "—" : v.toFixed(3));

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { computeSiteStats, withOutOfRange } from "../../core/preprocess/site-stats.ts";
 import { assessSites } from "../../core/quality/assess-sites.ts";
-import { loadFhirDataset } from "../recipes.ts";
+import { loadFhirDataset } from "../../gpu-runner/data/datasets.ts";
 import { synthCommand } from "./synth-command.ts";
 
 const quiet = { out: () => undefined, err: () => undefined, env: {} };

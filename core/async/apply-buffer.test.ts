@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { expectClose } from "../strategy/conformance.ts";
+import { expectClose } from "../../test/support/strategy-conformance.ts";
 import { fedAvg } from "../strategy/fedavg.ts";
 import { emptyState } from "../strategy/strategy.ts";
 import { admit } from "./admit.ts";

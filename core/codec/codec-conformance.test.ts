@@ -3,14 +3,14 @@
  * and is tested here without further work; its accuracy gets its own `<codec>.test.ts`.
  */
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../model/init-params.ts";
+import { seededRandom } from "../random.ts";
 import { CodecName } from "./codec-name.ts";
 import { decodeUpdate } from "./decode-update.ts";
 import { decodeUpdateInto } from "./decode-update-into.ts";
 import { encodeUpdate } from "./encode-update.ts";
 import { encodedSize } from "./encoded-size.ts";
 import { codecNameById, codecs } from "./registry.ts";
-import { axpy, seededValues } from "./testing.ts";
+import { axpy, seededValues } from "../../test/support/codec.ts";
 
 // Dense codecs ignore `fraction` and `seed`; sparse codecs ignore `chunkSize`.
 const shapes = [0, 1, 255, 256, 257, 1000, 1500].flatMap((length) => [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { issuesOf } from "../schemas/testing.ts";
+import { issuesOf } from "../../test/support/schemas.ts";
 import { CodecSpec, CodecSpecText, formatCodecSpec } from "./codec-spec.ts";
 
 describe("CodecSpec", () => {

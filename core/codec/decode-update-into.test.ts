@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../model/init-params.ts";
+import { seededRandom } from "../random.ts";
 import { decodeUpdate } from "./decode-update.ts";
 import { decodeUpdateInto } from "./decode-update-into.ts";
 import { encodeUpdate } from "./encode-update.ts";
-import { axpy, failure, sealed, seededValues } from "./testing.ts";
+import { axpy, failure, sealed, seededValues } from "../../test/support/codec.ts";
 
 describe("decodeUpdateInto", () => {
   it("sums several weighted updates exactly as decode then axpy does", () => {

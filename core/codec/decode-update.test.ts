@@ -3,7 +3,7 @@ import { decodeUpdate } from "./decode-update.ts";
 import { encodeUpdate } from "./encode-update.ts";
 import type { UpdateExpectations } from "./expect-update.ts";
 import { sha256Hex } from "./sha256-hex.ts";
-import { failure, fromHex, sealed } from "./testing.ts";
+import { failure, fromHex, sealed } from "../../test/support/codec.ts";
 
 /** Header fields as hex, in container order. */
 function header(fields: { magic?: string; version?: string; id?: string; reserved?: string; count?: string; param?: string } = {}): string {

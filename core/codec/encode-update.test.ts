@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CodecName } from "./codec-name.ts";
 import { encodeUpdate } from "./encode-update.ts";
-import { failure } from "./testing.ts";
+import { failure } from "../../test/support/codec.ts";
 
 describe("encodeUpdate", () => {
   it.each(CodecName.options.flatMap((codec) => [

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../model/init-params.ts";
+import { seededRandom } from "../random.ts";
 import { decodeUpdate } from "./decode-update.ts";
 import { encodeUpdate } from "./encode-update.ts";
 import { encodeWithFeedback } from "./encode-with-feedback.ts";
-import { seededValues } from "./testing.ts";
+import { seededValues } from "../../test/support/codec.ts";
 
 const topk = (values: Float32Array) => encodeUpdate(values, "topk-int8", { fraction: 0.1, rng: seededRandom(values.length) });
 

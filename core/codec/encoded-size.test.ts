@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { encodedSize } from "./encoded-size.ts";
-import { failure } from "./testing.ts";
+import { failure } from "../../test/support/codec.ts";
 
 describe("encodedSize", () => {
   it.each([

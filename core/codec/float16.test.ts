@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeUpdate } from "./decode-update.ts";
 import { encodeUpdate } from "./encode-update.ts";
-import { failure, sealed, seededValues, toHex } from "./testing.ts";
+import { failure, sealed, seededValues, toHex } from "../../test/support/codec.ts";
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 

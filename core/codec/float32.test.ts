@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeUpdate } from "./decode-update.ts";
 import { encodeUpdate } from "./encode-update.ts";
-import { seededValues, toHex } from "./testing.ts";
+import { seededValues, toHex } from "../../test/support/codec.ts";
 
 describe("float32 codec", () => {
   it("encodes a fixed vector to golden bytes", () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../model/init-params.ts";
+import { seededRandom } from "../random.ts";
 import { decodeUpdate } from "./decode-update.ts";
 import { encodeUpdate } from "./encode-update.ts";
 import { encodedSize } from "./encoded-size.ts";
-import { chunkRoundedTowardsZero, failure, roundingBias, sealed, seededValues, toHex } from "./testing.ts";
+import { chunkRoundedTowardsZero, failure, roundingBias, sealed, seededValues, toHex } from "../../test/support/codec.ts";
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 

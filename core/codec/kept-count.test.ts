@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { keptCount } from "./kept-count.ts";
-import { failure } from "./testing.ts";
+import { failure } from "../../test/support/codec.ts";
 
 describe("keptCount", () => {
   it.each([

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../model/init-params.ts";
+import { seededRandom } from "../random.ts";
 import { decodeUpdate } from "./decode-update.ts";
 import { decodeUpdateInto } from "./decode-update-into.ts";
 import { encodeUpdate } from "./encode-update.ts";
 import { encodedSize } from "./encoded-size.ts";
 import { seededSubset } from "./seeded-subset.ts";
-import { failure, seededValues, toHex } from "./testing.ts";
+import { failure, seededValues, toHex } from "../../test/support/codec.ts";
 
 /** Coordinates a decoded update keeps, for inputs with no zero coordinate and a gain of at least 1. */
 const nonZero = (values: Float32Array) => Array.from(values.keys()).filter((i) => values[i] !== 0);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../model/init-params.ts";
+import { seededRandom } from "../random.ts";
 import { seededSubset } from "./seeded-subset.ts";
 import { readSubset, subsetBytes, writeSubset } from "./subset-code.ts";
-import { fromHex, toHex } from "./testing.ts";
+import { fromHex, toHex } from "../../test/support/codec.ts";
 
 /** Codes `indices` below `n` into a section with room to spare, so that an overrun would show. */
 function coded(indices: Uint32Array, n: number): { bytes: Uint8Array; used: number } {

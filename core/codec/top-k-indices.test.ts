@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { topKIndices } from "./top-k-indices.ts";
-import { seededValues } from "./testing.ts";
+import { seededValues } from "../../test/support/codec.ts";
 
 describe("topKIndices", () => {
   it("keeps the largest magnitudes, in coordinate order, lower coordinates first among ties", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../model/init-params.ts";
+import { seededRandom } from "../random.ts";
 import { decodeUpdate } from "./decode-update.ts";
 import { decodeUpdateInto } from "./decode-update-into.ts";
 import { encodeUpdate } from "./encode-update.ts";
@@ -7,7 +7,7 @@ import { encodedSize } from "./encoded-size.ts";
 import { subsetBytes } from "./subset-code.ts";
 import { topKIndices } from "./top-k-indices.ts";
 import { SPARSE_CHUNK } from "./top-k.ts";
-import { failure, fromHex, sealed, seededValues, toHex } from "./testing.ts";
+import { failure, fromHex, sealed, seededValues, toHex } from "../../test/support/codec.ts";
 
 /** The golden vector: 13 values, of which fraction 0.3 keeps 4. */
 const values = new Float32Array([0.5, -0.875, 0, 0.25, 0.125, -0.0625, 1, 0, 0, 0.03125, -0.75, 0.3, 0]);

@@ -3,7 +3,7 @@ import { Cdm } from "./cdm.ts";
 import { ICD10, ICD10_CM, icd10, LOINC, SNOMED_CT, snomed } from "./codes.ts";
 import { subjectKey } from "./fhir-mapper.ts";
 import { createFhirMapper, mapBundle, mapNdjson, mapResources } from "./map-bundle.ts";
-import { codedObs, condition, patient, quantityObs } from "./testing.ts";
+import { codedObs, condition, patient, quantityObs } from "../../test/support/fhir.ts";
 import { knownConversions } from "./units.ts";
 
 const CHOL = "2093-3";

@@ -3,7 +3,7 @@ import { LOINC, SNOMED_CT } from "./codes.ts";
 import { CODES, defaultCdm } from "./default-cdm.ts";
 import { createFhirMapper } from "./fhir-mapper.ts";
 import { MappingReport } from "./mapping-report.ts";
-import { condition, patient, quantityObs } from "./testing.ts";
+import { condition, patient, quantityObs } from "../../test/support/fhir.ts";
 
 const CHOL = CODES.cholesterolMass.code;
 const P = "Patient/p1";

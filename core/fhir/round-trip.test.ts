@@ -10,7 +10,7 @@ import type { FhirTable } from "./fhir-mapper.ts";
 import { mapBundle, mapNdjson } from "./map-bundle.ts";
 import { defaultSiteProfiles } from "./synth-config.ts";
 import { synthCohort, type SynthSite } from "./synth.ts";
-import { column, fitLogistic, median } from "./testing.ts";
+import { column, fitLogistic, median } from "../../test/support/fhir.ts";
 import { CHOLESTEROL_MG_DL_PER_MMOL_L } from "./units.ts";
 import { writeCohort } from "../../gpu-runner/data/write-cohort.ts";
 

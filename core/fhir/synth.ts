@@ -12,7 +12,7 @@
  * label noise; and an MI Condition within the year after the index date when the label is 1.
  */
 import type { Condition, Observation, Patient } from "fhir/r4.js";
-import { seededRandom, standardNormal } from "../model/init-params.ts";
+import { seededRandom, standardNormal } from "../random.ts";
 import { CARDIO_MODEL, cardioLogit, sigmoid, type CardioValues } from "./cardio-model.ts";
 import { emptyTally, tally, type CohortManifest, type SiteTally } from "./site-tally.ts";
 import { UCUM } from "./codes.ts";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { CodecSpec, decodeUpdate } from "../codec/index.ts";
-import { seededValues } from "../codec/testing.ts";
+import { seededValues } from "../../test/support/codec.ts";
 import { applyDownlink, downlinkStep } from "./downlink.ts";
-import { seededRandom } from "./init-params.ts";
+import { seededRandom } from "../random.ts";
 
 describe("the compressed down-link", () => {
   it.each(["int8", "int4", "float16", "topk:0.1+int8"])("publishes exactly what a site holding the previous model rebuilds, with %s", (spec) => {

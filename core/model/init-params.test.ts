@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { initBody, seededRandom, shuffle, standardNormal } from "./init-params.ts";
+import { initBody } from "./init-params.ts";
+import { seededRandom, shuffle, standardNormal } from "../random.ts";
 import { modelLayout } from "./layout.ts";
 
 const segment = (body: Float32Array, layout: ReturnType<typeof modelLayout>, name: string) => {

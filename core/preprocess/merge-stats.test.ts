@@ -7,7 +7,7 @@ import type { NumericStats } from "../schemas/site-stats.ts";
 import { mergeMoments, mergeSiteStats, poolSiteStats } from "./merge-stats.ts";
 import { computeSiteStats } from "./site-stats.ts";
 import type { Table } from "./table.ts";
-import { messySpec, messyTable, pooledTable } from "./testing.ts";
+import { messySpec, messyTable, pooledTable } from "../../test/support/preprocess.ts";
 import { applyPreprocessing } from "./transform.ts";
 
 const numeric = (count: number, mean: number, m2: number, missing = 0): NumericStats => ({ kind: "numeric", count, mean, m2, missing });

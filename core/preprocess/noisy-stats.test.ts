@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom, standardNormal } from "../model/init-params.ts";
+import { seededRandom, standardNormal } from "../random.ts";
 import { privacySpent } from "../privacy/index.ts";
 import { assessSites } from "../quality/assess-sites.ts";
 import type { FeatureSpec } from "../schemas/feature-spec.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadBuiltin } from "../../cli/recipes.ts";
-import { seededRandom, standardNormal } from "../model/init-params.ts";
+import { loadBuiltin } from "../../gpu-runner/data/datasets.ts";
+import { seededRandom, standardNormal } from "../random.ts";
 import { computeSiteStats } from "../preprocess/site-stats.ts";
 import type { Table } from "../preprocess/table.ts";
 import type { FeatureSpec } from "../schemas/feature-spec.ts";

@@ -5,7 +5,7 @@ import { RunReport } from "../schemas/report.ts";
 import type { RoundRecord } from "../schemas/round.ts";
 import { FederationStatus } from "../schemas/status.ts";
 import { buildRunReport } from "./build-run-report.ts";
-import { countsOf } from "./testing.ts";
+import { countsOf } from "../../test/support/report.ts";
 
 // AUROCs over 4 bins, by hand (a positive and a negative in one bin tie at ½):
 const auroc05 = countsOf([0.9, 0.3], [0.6]); // 0.9 > 0.6, 0.3 < 0.6: ½

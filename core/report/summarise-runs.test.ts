@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Report } from "../schemas/report.ts";
 import { stat, summariseRuns } from "./summarise-runs.ts";
-import { runReport } from "./testing.ts";
+import { runReport } from "../../test/support/report.ts";
 
 const header = { backend: "cpu", dataset: "heart-disease", model: "logreg", strategy: "fedavg", codec: "float32", roundsPlanned: 2 };
 

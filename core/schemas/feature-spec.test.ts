@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FeatureSpec, LabelDef } from "./feature-spec.ts";
-import { featureSpec, issuesOf } from "./testing.ts";
+import { featureSpec, issuesOf } from "../../test/support/schemas.ts";
 
 describe("FeatureSpec", () => {
   it("parses a spec and fills in each feature's missing values and the missing tokens", () => {

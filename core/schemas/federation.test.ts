@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FederationConfig, TrainingConfig } from "./federation.ts";
-import { featureSpec, issuesOf, training } from "./testing.ts";
+import { featureSpec, issuesOf, training } from "../../test/support/schemas.ts";
 
 const config = () => ({
   id: "heart-2025",

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Preprocessing } from "./preprocessing.ts";
-import { issuesOf, preprocessing } from "./testing.ts";
+import { issuesOf, preprocessing } from "../../test/support/schemas.ts";
 
 describe("Preprocessing", () => {
   it("parses the consortium's preprocessing", () => {

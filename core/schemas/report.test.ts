@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { summariseRuns } from "../report/summarise-runs.ts";
-import { runReport } from "../report/testing.ts";
+import { runReport } from "../../test/support/report.ts";
 import { Report, RunReport, Stat } from "./report.ts";
-import { issuesOf } from "./testing.ts";
+import { issuesOf } from "../../test/support/schemas.ts";
 
 const header = { backend: "cpu", dataset: "wdbc", model: "mlp:16", strategy: "fedadam:0.05", codec: "int8", roundsPlanned: 2 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AggregateJob, AuditRecord, Job, RoundRecord, StoredUpdate, UpdateManifest } from "./round.ts";
-import { counts, issuesOf, sha } from "./testing.ts";
+import { counts, issuesOf, sha } from "../../test/support/schemas.ts";
 
 const manifest = () => ({ round: 3, samples: 120, codec: "float32", byteLength: 4096, sha256: sha, baseMetrics: counts(), trainLoss: 0.41, bytesDown: 2048 });
 

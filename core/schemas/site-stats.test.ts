@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SiteStats } from "./site-stats.ts";
-import { issuesOf } from "./testing.ts";
+import { issuesOf } from "../../test/support/schemas.ts";
 
 const stats = () => ({
   rows: 120,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SiteEvaluation, StoredEvaluation, Task } from "./task.ts";
-import { counts, featureSpec, issuesOf, layout, modelRef, preprocessing, training } from "./testing.ts";
+import { counts, featureSpec, issuesOf, layout, modelRef, preprocessing, training } from "../../test/support/schemas.ts";
 
 const train = () => ({
   kind: "train",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { issuesOf } from "./testing.ts";
+import { issuesOf } from "../../test/support/schemas.ts";
 import { partCount, partList, UploadTarget } from "./upload.ts";
 
 const MiB = 1024 * 1024;

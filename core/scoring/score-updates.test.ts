@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { site } from "../strategy/testing.ts";
+import { site } from "../../test/support/strategy.ts";
 import { scoreUpdates } from "./score-updates.ts";
 
 function expectClose(actual: readonly number[], expected: readonly number[], tolerance: number): void {

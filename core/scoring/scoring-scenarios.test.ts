@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../model/init-params.ts";
+import { seededRandom } from "../random.ts";
 import { weightedMedianOf } from "../strategy/median.ts";
 import type { SiteUpdate } from "../strategy/strategy.ts";
 import { initialReputation, weightFactor, type Reputation } from "./reputation.ts";

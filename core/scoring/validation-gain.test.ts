@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createStrategy } from "../strategy/create-strategy.ts";
-import { site } from "../strategy/testing.ts";
+import { site } from "../../test/support/strategy.ts";
 import { marginalGains } from "./validation-gain.ts";
 
 /** A quadratic "validation loss" with its minimum at [1, 1]: 1 + ‖w − 1‖². */

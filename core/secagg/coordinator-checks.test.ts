@@ -5,7 +5,7 @@ import { maskedBytes } from "./masked-bytes.ts";
 import { SecAggError } from "./secagg-error.ts";
 import { signMessage } from "./signatures.ts";
 import { revealShares } from "./site-reveal.ts";
-import { runToMasked, testConfig, testUpdates } from "./testing.ts";
+import { runToMasked, testConfig, testUpdates } from "../../test/support/secagg.ts";
 
 const config = testConfig({ sites: 5, length: 10, neighbours: 4, threshold: 3 });
 const round = runToMasked(config, testUpdates(5, 10));

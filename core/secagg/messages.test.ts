@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { unmaskRequest } from "./coordinator-routing.ts";
 import { SecAggMessage, ShareKeys, UnmaskRequest } from "./messages.ts";
 import { revealShares } from "./site-reveal.ts";
-import { runToMasked, testConfig, testUpdates } from "./testing.ts";
+import { runToMasked, testConfig, testUpdates } from "../../test/support/secagg.ts";
 
 const config = testConfig({ sites: 4, length: 8, neighbours: 3, threshold: 2 });
 const round = runToMasked(config, testUpdates(4, 8));

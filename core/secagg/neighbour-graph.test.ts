@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.ts";
-import { pickSites } from "./testing.ts";
+import { pickSites } from "../../test/support/secagg.ts";
 import { neighbourGraph, type NeighbourGraph } from "./neighbour-graph.ts";
 
 const SEED = "ab".repeat(32);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, UpdateFormatError } from "../errors.ts";
-import { seededRandom } from "../model/init-params.ts";
+import { seededRandom } from "../random.ts";
 import { addWrapping } from "./add-wrapping.ts";
 import { dequantiseSum } from "./dequantise-sum.ts";
 import { codeBound, QuantisationSpec, quantisationStep } from "./quantisation-spec.ts";
 import { quantise } from "./quantise.ts";
-import { randomUpdate } from "./testing.ts";
+import { randomUpdate } from "../../test/support/secagg.ts";
 
 const spec = (fields: Partial<QuantisationSpec> & { maxSummands: number }) => QuantisationSpec.parse({ rounding: "nearest", ...fields });
 

@@ -3,7 +3,7 @@ import { dequantiseSum } from "./dequantise-sum.ts";
 import { graphOf } from "./neighbour-graph.ts";
 import { quantisationStep } from "./quantisation-spec.ts";
 import { SecAggError } from "./secagg-error.ts";
-import { pickSites, randomUpdate, runToMasked, simulateRound, testConfig, testUpdates } from "./testing.ts";
+import { pickSites, randomUpdate, runToMasked, simulateRound, testConfig, testUpdates } from "../../test/support/secagg.ts";
 
 const LENGTH = 1000;
 

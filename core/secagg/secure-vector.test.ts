@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { seededSubset } from "../codec/seeded-subset.ts";
-import { seededRandom } from "../model/init-params.ts";
+import { seededRandom } from "../random.ts";
 import { addWrapping } from "./add-wrapping.ts";
 import { quantisationStep, type QuantisationSpec } from "./quantisation-spec.ts";
 import { secureCodes, secureMean } from "./secure-vector.ts";
-import { randomUpdate } from "./testing.ts";
+import { randomUpdate } from "../../test/support/secagg.ts";
 
 const LENGTH = 2000;
 const spec: QuantisationSpec = { clipNorm: 10, maxSummands: 4, rounding: "stochastic", bits: 32 };

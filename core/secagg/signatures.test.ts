@@ -4,7 +4,7 @@ import type { AdvertiseKeys } from "./messages.ts";
 import { sessionId } from "./secagg-config.ts";
 import { SecAggError } from "./secagg-error.ts";
 import { signMessage, verifyMessage } from "./signatures.ts";
-import { testConfig } from "./testing.ts";
+import { testConfig } from "../../test/support/secagg.ts";
 
 const config = testConfig({ sites: 5, length: 10 });
 const alice = generateIdentity();

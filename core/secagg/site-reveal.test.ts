@@ -4,7 +4,7 @@ import { unmaskRequest } from "./coordinator-routing.ts";
 import type { UnmaskingShares, UnmaskRequest } from "./messages.ts";
 import { SecAggError } from "./secagg-error.ts";
 import { revealShares } from "./site-reveal.ts";
-import { runToMasked, testConfig, testUpdates } from "./testing.ts";
+import { runToMasked, testConfig, testUpdates } from "../../test/support/secagg.ts";
 import { unmaskSum } from "./unmask-sum.ts";
 
 // n = 5 on the complete graph: k = 4, t = 3.

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { expectClose } from "./conformance.ts";
+import { expectClose } from "../../test/support/strategy-conformance.ts";
 import { createStrategy } from "./create-strategy.ts";
 import { decodeState, encodeState } from "./state-codec.ts";
-import { aggregated, modelOf, site } from "./testing.ts";
+import { aggregated, modelOf, site } from "../../test/support/strategy.ts";
 
 const centeredAt = (center: number[]) => ({ scalars: {}, vectors: { "centered-clip.center": Float32Array.from(center) } });
 

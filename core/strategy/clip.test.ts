@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { clipMedian } from "./clip-median.ts";
 import { clip } from "./clip.ts";
-import { seededVector } from "./conformance.ts";
-import { norm, site } from "./testing.ts";
+import { seededVector } from "../../test/support/strategy-conformance.ts";
+import { norm, site } from "../../test/support/strategy.ts";
 
 describe("norm clipping", () => {
   it("bounds every delta's L2 norm, and leaves deltas within the bound as they are", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.ts";
-import { expectClose, seededVector } from "./conformance.ts";
+import { expectClose, seededVector } from "../../test/support/strategy-conformance.ts";
 import { createStrategy } from "./create-strategy.ts";
 import { fedAdam } from "./fedadam.ts";
 import { decodeState, encodeState } from "./state-codec.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.ts";
-import { expectClose } from "./conformance.ts";
+import { expectClose } from "../../test/support/strategy-conformance.ts";
 import { createStrategy } from "./create-strategy.ts";
 import { fedAvg } from "./fedavg.ts";
 import { emptyState, type AggregateResult, type SiteUpdate } from "./strategy.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { expectClose } from "./conformance.ts";
+import { expectClose } from "../../test/support/strategy-conformance.ts";
 import { createStrategy } from "./create-strategy.ts";
-import { modelOf, site } from "./testing.ts";
+import { modelOf, site } from "../../test/support/strategy.ts";
 
 /*
  * Reddi et al. 2021, Algorithm 2, FedYogi, defaults η = 0.05, β1 = 0.9, β2 = 0.99, τ = 1e-3, from x0 = [1, -2]:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { expectClose } from "./conformance.ts";
+import { expectClose } from "../../test/support/strategy-conformance.ts";
 import { geometricMedianOf } from "./geomed.ts";
-import { aggregated, site } from "./testing.ts";
+import { aggregated, site } from "../../test/support/strategy.ts";
 
 describe("geometric median known answers", () => {
   it("lands on the centre of points placed symmetrically around it", () => {

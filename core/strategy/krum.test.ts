@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { expectClose } from "./conformance.ts";
+import { expectClose } from "../../test/support/strategy-conformance.ts";
 import { krumSelect } from "./krum.ts";
-import { aggregated, site } from "./testing.ts";
+import { aggregated, site } from "../../test/support/strategy.ts";
 
 /*
  * Five sites on a line at 0, 1, 2.5, 4 and an outlier at 100; with f = 1 each scores the sum of squared distances

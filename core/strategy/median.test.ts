@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { expectClose } from "./conformance.ts";
+import { expectClose } from "../../test/support/strategy-conformance.ts";
 import { weightedMedianOf } from "./median.ts";
-import { aggregated, site } from "./testing.ts";
+import { aggregated, site } from "../../test/support/strategy.ts";
 
 describe("median known answers", () => {
   it("takes the middle value of each coordinate for an odd number of equal-weight sites", () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { expectClose } from "./conformance.ts";
+import { expectClose } from "../../test/support/strategy-conformance.ts";
 import { createStrategy } from "./create-strategy.ts";
 import { fedAdamStep } from "./fedadam.ts";
 import { pipeline } from "./pipeline.ts";
 import type { Aggregator, UpdateTransform } from "./stage.ts";
 import { decodeState, encodeState } from "./state-codec.ts";
 import type { SiteUpdate, StrategyState } from "./strategy.ts";
-import { modelOf, site } from "./testing.ts";
+import { modelOf, site } from "../../test/support/strategy.ts";
 import { weightedMeanOf } from "./weighted-mean.ts";
 
 /** An aggregator that counts its rounds in a vector named like FedAdam's first moment, to provoke a collision. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { seededVector } from "./conformance.ts";
+import { seededVector } from "../../test/support/strategy-conformance.ts";
 import type { SiteUpdate } from "./strategy.ts";
-import { aggregated, norm, site } from "./testing.ts";
+import { aggregated, norm, site } from "../../test/support/strategy.ts";
 
 const DIM = 50;
 /** What the honest sites agree on, plus a site-specific part of 30% its size. */

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.ts";
-import { strategyConformance, type ConformanceOptions } from "./conformance.ts";
+import { strategyConformance, type ConformanceOptions } from "../../test/support/strategy-conformance.ts";
 import { createStrategy, strategyNames } from "./create-strategy.ts";
 import { splitSpec } from "./split-spec.ts";
 

@@ -1,6 +1,6 @@
 import { describe, it } from "vitest";
-import { expectClose } from "./conformance.ts";
-import { aggregated, site } from "./testing.ts";
+import { expectClose } from "../../test/support/strategy-conformance.ts";
+import { aggregated, site } from "../../test/support/strategy.ts";
 
 const tenSites = (values: number[]) => values.map((v, s) => site(`s${s}`, [v, -v], 1));
 

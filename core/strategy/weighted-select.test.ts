@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededVector } from "./conformance.ts";
+import { seededVector } from "../../test/support/strategy-conformance.ts";
 import { coordinatewise } from "./coordinatewise.ts";
 import { medianColumn, trimmedColumn } from "./weighted-select.ts";
 

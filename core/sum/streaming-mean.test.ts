@@ -4,7 +4,7 @@ import { CodecSpec } from "../codec/codec-spec.ts";
 import { decodeUpdate } from "../codec/decode-update.ts";
 import { encodeUpdate } from "../codec/encode-update.ts";
 import { sha256Hex } from "../codec/sha256-hex.ts";
-import { seededValues } from "../codec/testing.ts";
+import { seededValues } from "../../test/support/codec.ts";
 import { ConsiliumError } from "../errors.ts";
 import { streamingMean, type UpdateSource } from "./streaming-mean.ts";
 

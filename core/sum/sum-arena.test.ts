@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { encodeUpdate } from "../codec/encode-update.ts";
 import { decodeUpdate } from "../codec/decode-update.ts";
 import { HEADER_BYTES, CHECKSUM_BYTES } from "../codec/container.ts";
-import { seededValues } from "../codec/testing.ts";
+import { seededValues } from "../../test/support/codec.ts";
 import { accumulateInt8Reference, SumArena } from "./sum-arena.ts";
 
 const payloadOf = (bytes: Uint8Array) => bytes.subarray(HEADER_BYTES, bytes.length - CHECKSUM_BYTES);

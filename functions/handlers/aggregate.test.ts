@@ -1,6 +1,6 @@
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
-import { delta, Harness } from "../testing.ts";
+import { delta, Harness } from "../../test/support/coordinator.ts";
 import { processJobBatch } from "./aggregate.ts";
 
 /** One SQS record as the Lambda trigger delivers it. */

@@ -5,7 +5,7 @@ import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Rejection } from "../../core/schemas/round.ts";
 import { FederationStatus } from "../../core/schemas/status.ts";
-import { federationConfig } from "../testing.ts";
+import { federationConfig } from "../../test/support/coordinator.ts";
 import { handler } from "./api.ts";
 
 const ADMIN = "lambda-admin-token-0123456789";

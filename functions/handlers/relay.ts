@@ -5,7 +5,7 @@
  * the global coordinator, so runs may overlap or stop anywhere.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { CoordinatorClient } from "../../gpu-runner/client.ts";
+import { CoordinatorClient } from "../../client/coordinator-client.ts";
 import { relayStep, type RelayStep } from "../region-relay.ts";
 import { jsonLogger, lambdaDeps, relayFromEnv } from "./resources.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { delta, federationConfig, Harness, T0 } from "../testing.ts";
+import { delta, federationConfig, Harness, T0 } from "../../test/support/coordinator.ts";
 import { strategyNames } from "../../core/strategy/create-strategy.ts";
 
 const DEADLINE = T0 + 600_000;

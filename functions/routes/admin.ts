@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { EnrolRequest, FederationConfig } from "../../core/schemas/federation.ts";
 import { requireAdmin } from "../auth.ts";
 import type { AppEnv } from "../env.ts";
-import { parseBody } from "../http.ts";
+import { jsonBody } from "../http.ts";
 import { closeExpiredRounds } from "../use-cases/close-expired-rounds.ts";
 import { createFederation } from "../use-cases/create-federation.ts";
 import { enrolSite } from "../use-cases/enrol-site.ts";
@@ -15,11 +15,11 @@ export const adminRoutes = new Hono<AppEnv>()
     requireAdmin(c.req.header("authorization"), c.get("deps").adminToken);
     await next();
   })
-  .post("/federation", async (c) => c.json(await createFederation(c.get("deps"), await parseBody(c, FederationConfig)), 201))
-  .post("/sites", async (c) => {
-    const { name, id } = await parseBody(c, EnrolRequest);
+  .post("/federation", jsonBody(FederationConfig), async (c) => c.json(await createFederation(c.get("deps"), c.req.valid("json")), 201))
+  .post("/sites", jsonBody(EnrolRequest), async (c) => {
+    const { name, id } = c.req.valid("json");
     return c.json(await enrolSite(c.get("deps"), name, id), 201);
   })
   .get("/status", async (c) => c.json(await readStatus(c.get("deps"))))
-  .put("/validation", async (c) => c.json(await putValidationSet(c.get("deps"), await parseBody(c, ValidationSet))))
+  .put("/validation", jsonBody(ValidationSet), async (c) => c.json(await putValidationSet(c.get("deps"), c.req.valid("json"))))
   .post("/rounds/close-expired", async (c) => c.json(await closeExpiredRounds(c.get("deps"))));

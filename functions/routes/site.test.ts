@@ -4,7 +4,7 @@ import { encodeUpdate, encodedSize, sha256Hex } from "../../core/codec/index.ts"
 import { countPredictions } from "../../core/metrics/index.ts";
 import type { Rejection } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
-import { BODY_SIZE, delta, Harness, siteTables, testDeps, type Reply, type TestSite } from "../testing.ts";
+import { BODY_SIZE, delta, Harness, siteTables, testDeps, type Reply, type TestSite } from "../../test/support/coordinator.ts";
 
 /** The coordinator's answer was the expected error, and nothing else. */
 function expectError(res: Reply, status: number, code: string, message: string): void {

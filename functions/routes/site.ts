@@ -1,48 +1,52 @@
 import { Hono } from "hono";
+import { SiteDecline } from "../../core/schemas/privacy.ts";
 import { ModelManifest, UpdateManifest } from "../../core/schemas/round.ts";
+import { IdentityRegistration, SecurePost } from "../../core/schemas/secure-aggregation.ts";
 import { SiteStats } from "../../core/schemas/site-stats.ts";
 import { SiteEvaluation } from "../../core/schemas/task.ts";
 import { authenticateSite } from "../auth.ts";
 import type { AppEnv } from "../env.ts";
-import { intParam, parseBody } from "../http.ts";
+import { intParam, intParamCheck, jsonBody } from "../http.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson } from "../repo.ts";
+import { declineRound } from "../use-cases/decline-round.ts";
 import { modelRef } from "../use-cases/models.ts";
 import { nextTask } from "../use-cases/next-task.ts";
+import { registerIdentity, submitSecure } from "../use-cases/secure/index.ts";
 import { submitEvaluation } from "../use-cases/submit-evaluation.ts";
 import { submitStats } from "../use-cases/submit-stats.ts";
 import { submitUpdate } from "../use-cases/submit-update.ts";
-import { declineRound } from "../use-cases/decline-round.ts";
-import { SiteDecline } from "../../core/schemas/privacy.ts";
-import { IdentityRegistration, SecurePost } from "../../core/schemas/secure-aggregation.ts";
-import { registerIdentity, submitSecure } from "../use-cases/secure-round.ts";
 
-/** Site routes: the caller is the site its credential names, and acts only for itself. */
+/** A round in the path is checked before the body is read, so a bad path is refused as such. */
+const roundParam = intParamCheck("round");
+
+/**
+ * Site routes: the caller is the site its credential names, and acts only for itself. Each route
+ * is written once, here; `client/` derives its calls from these types (Hono's `hc`).
+ */
 export const siteRoutes = new Hono<AppEnv>()
   .use(async (c, next) => {
     c.set("site", await authenticateSite(c.req.header("authorization"), c.get("deps").store));
     await next();
   })
   .get("/task", async (c) => c.json(await nextTask(c.get("deps"), c.get("site")!.id)))
-  .post("/stats", async (c) => c.json(await submitStats(c.get("deps"), c.get("site")!.id, await parseBody(c, SiteStats)), 202))
-  .post("/rounds/:round/updates", async (c) => {
+  .post("/stats", jsonBody(SiteStats), async (c) => c.json(await submitStats(c.get("deps"), c.get("site")!.id, c.req.valid("json")), 202))
+  .post("/rounds/:round/updates", roundParam, jsonBody(UpdateManifest), async (c) => {
     const round = intParam(c.req.param("round"), "round");
-    const manifest = await parseBody(c, UpdateManifest);
-    return c.json(await submitUpdate(c.get("deps"), c.get("site")!.id, round, manifest), 202);
+    return c.json(await submitUpdate(c.get("deps"), c.get("site")!.id, round, c.req.valid("json")), 202);
   })
-  .post("/rounds/:round/declines", async (c) => {
+  .post("/rounds/:round/declines", roundParam, jsonBody(SiteDecline), async (c) => {
     const round = intParam(c.req.param("round"), "round");
-    const decline = await parseBody(c, SiteDecline);
-    return c.json(await declineRound(c.get("deps"), c.get("site")!.id, round, decline), 202);
+    return c.json(await declineRound(c.get("deps"), c.get("site")!.id, round, c.req.valid("json")), 202);
   })
-  .post("/identity", async (c) => c.json(await registerIdentity(c.get("deps"), c.get("site")!.id, await parseBody(c, IdentityRegistration)), 201))
-  .post("/rounds/:round/secure", async (c) => {
+  .post("/identity", jsonBody(IdentityRegistration), async (c) => c.json(await registerIdentity(c.get("deps"), c.get("site")!.id, c.req.valid("json")), 201))
+  .post("/rounds/:round/secure", roundParam, jsonBody(SecurePost), async (c) => {
     const round = intParam(c.req.param("round"), "round");
-    return c.json(await submitSecure(c.get("deps"), c.get("site")!.id, round, await parseBody(c, SecurePost)), 202);
+    return c.json(await submitSecure(c.get("deps"), c.get("site")!.id, round, c.req.valid("json")), 202);
   })
-  .post("/evaluations", async (c) => {
-    await submitEvaluation(c.get("deps"), c.get("site")!.id, await parseBody(c, SiteEvaluation));
-    return c.json({ accepted: true }, 202);
+  .post("/evaluations", jsonBody(SiteEvaluation), async (c) => {
+    await submitEvaluation(c.get("deps"), c.get("site")!.id, c.req.valid("json"));
+    return c.json({ accepted: true as const }, 202);
   })
   .get("/models/:version", async (c) => {
     const deps = c.get("deps");

@@ -9,7 +9,7 @@ import { StoredUpdate } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { closeExpiredRounds } from "./close-expired-rounds.ts";
-import { delta, expectClose, fedAvgExpected, federationConfig, FlakyStore, Harness, testDeps } from "../testing.ts";
+import { delta, expectClose, fedAvgExpected, federationConfig, FlakyStore, Harness, testDeps } from "../../test/support/coordinator.ts";
 
 const policy = { bufferSize: 2, maxStaleness: 1, weighting: { kind: "polynomial" as const, a: 0.5 } };
 /** Marks the round as the aggregator does when its job starts (the job itself not yet run). */

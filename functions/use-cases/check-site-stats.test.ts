@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { computeSiteStats } from "../../core/preprocess/site-stats.ts";
 import { FederationConfig } from "../../core/schemas/federation.ts";
 import type { SiteStats } from "../../core/schemas/site-stats.ts";
-import { federationConfig, siteTables } from "../testing.ts";
+import { federationConfig, siteTables } from "../../test/support/coordinator.ts";
 import { statsProblem } from "./check-site-stats.ts";
 
 const honest = (): SiteStats => computeSiteStats(siteTables[2]!, FederationConfig.parse(federationConfig()).features);

@@ -3,7 +3,7 @@ import { FederationState } from "../../core/schemas/federation.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { MemoryJobQueue } from "../adapters/memory-job-queue.ts";
-import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, T0, testDeps } from "../testing.ts";
+import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, T0, testDeps } from "../../test/support/coordinator.ts";
 import { closeExpiredRounds } from "./close-expired-rounds.ts";
 
 const DEADLINE = T0 + 600_000;

@@ -9,7 +9,7 @@ import { advance } from "./open-round.ts";
 import { requestAggregation } from "./request-aggregation.ts";
 import { queueIfReady } from "./queue-if-ready.ts";
 import { requeueStuckAggregation } from "./requeue-stuck-aggregation.ts";
-import { progressSecureRound } from "./secure-round.ts";
+import { progressSecureRound } from "./secure/index.ts";
 
 export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
 

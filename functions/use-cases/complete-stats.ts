@@ -1,4 +1,5 @@
-import { initBody, seededRandom } from "../../core/model/init-params.ts";
+import { initBody } from "../../core/model/init-params.ts";
+import { seededRandom } from "../../core/random.ts";
 import { modelLayout } from "../../core/model/layout.ts";
 import { mergeSiteStats } from "../../core/preprocess/merge-stats.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";

@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { encodedSize, encodeUpdate, sha256Hex } from "../../core/codec/index.ts";
 import { StoredUpdate } from "../../core/schemas/round.ts";
 import type { UploadedPart } from "../../core/schemas/upload.ts";
-import { CoordinatorClient } from "../../gpu-runner/client.ts";
+import { CoordinatorClient } from "../../client/coordinator-client.ts";
 import { MemoryObjectStore } from "../adapters/memory-object-store.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
-import { BODY_SIZE, delta, FlakyStore, Harness, T0, testDeps, type TestSite } from "../testing.ts";
+import { BODY_SIZE, delta, FlakyStore, Harness, T0, testDeps, type TestSite } from "../../test/support/coordinator.ts";
 
 /** Parts of 40 bytes: a float32 update of the test body (100 bytes) goes up in three. */
 const PART = 40;

@@ -1,6 +1,6 @@
 import { ConsiliumError } from "../../core/errors.ts";
 import { CodecSpec } from "../../core/codec/index.ts";
-import { MIN_REGIONAL_SITES } from "./aggregate-round.ts";
+import { MIN_REGIONAL_SITES } from "./aggregate/aggregate-round.ts";
 import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import type { FederationConfig, FederationState } from "../../core/schemas/federation.ts";
@@ -8,7 +8,7 @@ import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { writeJson } from "../repo.ts";
 import type { Strategy } from "../../core/strategy/strategy.ts";
-import { MIN_SECURE_SITES } from "./secure-round.ts";
+import { MIN_SECURE_SITES } from "./secure/index.ts";
 
 /**
  * Why a federation cannot run secure aggregation, or null. The coordinator sees only the sum of

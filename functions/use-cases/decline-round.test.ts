@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { AuditRecord, ModelManifest } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
-import { delta, expectClose, fedAvgExpected, Harness, type TestSite } from "../testing.ts";
+import { delta, expectClose, fedAvgExpected, Harness, type TestSite } from "../../test/support/coordinator.ts";
 
 const policy = { level: "sample", epsilon: 2, delta: 1e-5, clip: 1 } as const;
 const spent = (epsilon: number) => ({ level: "sample" as const, epsilon, delta: 1e-5, budget: 2, noiseMultiplier: 1.3 });

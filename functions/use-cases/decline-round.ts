@@ -8,7 +8,7 @@ import { loadFederation } from "./load-federation.ts";
 import { queueIfReady } from "./queue-if-ready.ts";
 import { recordRejection } from "./record-rejection.ts";
 import { loadQuality } from "./quality.ts";
-import { progressSecureRound } from "./secure-round.ts";
+import { progressSecureRound } from "./secure/index.ts";
 
 /**
  * A site refuses the open round because training it would exceed its privacy budget. The refusal

@@ -4,8 +4,8 @@ import { applyDownlink } from "../../core/model/downlink.ts";
 import { ModelManifest } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
-import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, testDeps } from "../testing.ts";
-import { aggregateRound } from "./aggregate-round.ts";
+import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, testDeps } from "../../test/support/coordinator.ts";
+import { aggregateRound } from "./aggregate/aggregate-round.ts";
 
 const job = (round: number) => ({ kind: "aggregate" as const, federation: "test-fed", round });
 

@@ -3,7 +3,7 @@ import { SiteRecord } from "../../core/schemas/federation.ts";
 import { authenticateSite } from "../auth.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
-import { testDeps } from "../testing.ts";
+import { testDeps } from "../../test/support/coordinator.ts";
 import { enrolSite } from "./enrol-site.ts";
 
 // Site ids end in 3 random bytes; pinning them makes a collision certain instead of one in 16 million.

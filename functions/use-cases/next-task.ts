@@ -14,7 +14,7 @@ import { loadFederation } from "./load-federation.ts";
 import { controlRef, modelRef } from "./models.ts";
 import { presignUpload } from "./upload-plan.ts";
 import { loadQuality } from "./quality.ts";
-import { identityOf, secureStep } from "./secure-round.ts";
+import { identityOf, secureStep } from "./secure/index.ts";
 import { bytesPerValue } from "../../core/secagg/masked-bytes.ts";
 import type { SecureTrain } from "../../core/schemas/secure-aggregation.ts";
 

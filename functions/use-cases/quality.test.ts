@@ -3,7 +3,7 @@ import type { Table } from "../../core/preprocess/table.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
-import { delta, Harness, type TestSite } from "../testing.ts";
+import { delta, Harness, type TestSite } from "../../test/support/coordinator.ts";
 
 /** `rows` patients of ages 40–79 and alternating sex, the first `positives` of them with the outcome. */
 function hospital(rows: number, positives: number, ageOffset = 0): Table {

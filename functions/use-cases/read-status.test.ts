@@ -4,7 +4,7 @@ import { StoredUpdate, type Rejection } from "../../core/schemas/round.ts";
 import type { StoredEvaluation } from "../../core/schemas/task.ts";
 import { keys } from "../keys.ts";
 import { readJson, writeJson } from "../repo.ts";
-import { Harness, T0 } from "../testing.ts";
+import { Harness, T0 } from "../../test/support/coordinator.ts";
 import { readStatus } from "./read-status.ts";
 
 describe("readStatus", () => {

@@ -5,12 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { decodeUpdate } from "../../core/codec/index.ts";
-import { initBody, seededRandom } from "../../core/model/init-params.ts";
+import { initBody } from "../../core/model/init-params.ts";
+import { seededRandom } from "../../core/random.ts";
 import { modelLayout } from "../../core/model/layout.ts";
 import { mergeSiteStats } from "../../core/preprocess/merge-stats.ts";
 import { FederationConfig } from "../../core/schemas/federation.ts";
 import { keys } from "../keys.ts";
-import { delta, expectClose, federationConfig, Harness } from "../testing.ts";
+import { delta, expectClose, federationConfig, Harness } from "../../test/support/coordinator.ts";
 import { closeExpiredRounds } from "./close-expired-rounds.ts";
 import { checkGlobalTask, openRegionalRound, regionalAggregate, regionStats } from "./region.ts";
 

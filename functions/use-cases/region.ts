@@ -24,7 +24,7 @@ import { saveModel } from "./models.ts";
 import { advance } from "./open-round.ts";
 import { loadQuality } from "./quality.ts";
 import { readReported } from "./complete-stats.ts";
-import { MIN_REGIONAL_SITES } from "./aggregate-round.ts";
+import { MIN_REGIONAL_SITES } from "./aggregate/aggregate-round.ts";
 import { updateShape } from "./update-shape.ts";
 import type { FederationState } from "../../core/schemas/federation.ts";
 

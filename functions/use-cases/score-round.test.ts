@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../../core/model/init-params.ts";
+import { seededRandom } from "../../core/random.ts";
 import { Reputation, RoundScores } from "../../core/scoring/index.ts";
 import { AuditRecord, ModelManifest } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
-import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, siteTables, testDeps, type TestSite } from "../testing.ts";
-import { aggregateRound } from "./aggregate-round.ts";
+import { delta, expectClose, fedAvgExpected, FlakyStore, Harness, siteTables, testDeps, type TestSite } from "../../test/support/coordinator.ts";
+import { aggregateRound } from "./aggregate/aggregate-round.ts";
 
 const audit = (h: Harness, r: number) => readJson(h.deps.store, keys.audit(`round-${String(r).padStart(6, "0")}`), AuditRecord);
 

@@ -3,7 +3,7 @@ import { computeSiteStats } from "../../core/preprocess/site-stats.ts";
 import type { Table } from "../../core/preprocess/table.ts";
 import { FederationConfig } from "../../core/schemas/federation.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
-import { federationConfig, FlakyStore, Harness, siteTables, T0, testDeps, type Reply, type TestSite } from "../testing.ts";
+import { federationConfig, FlakyStore, Harness, siteTables, T0, testDeps, type Reply, type TestSite } from "../../test/support/coordinator.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { decodeUpdate, encodedSize, sha256Hex, sharedSeed } from "../../core/codec/index.ts";
 import { taskSeed } from "../../core/schemas/task-seed.ts";
 import { keys } from "../keys.ts";
-import { BODY_SIZE, delta, expectClose, fedAvgExpected, FlakyStore, Harness, T0, testDeps, type TestSite } from "../testing.ts";
-import { aggregateRound } from "./aggregate-round.ts";
+import { BODY_SIZE, delta, expectClose, fedAvgExpected, FlakyStore, Harness, T0, testDeps, type TestSite } from "../../test/support/coordinator.ts";
+import { aggregateRound } from "./aggregate/aggregate-round.ts";
 
 const DEADLINE = T0 + 600_000;
 const job = { kind: "aggregate" as const, federation: "test-fed", round: 1 };

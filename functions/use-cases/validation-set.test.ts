@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../../core/model/init-params.ts";
+import { seededRandom } from "../../core/random.ts";
 import { modelLayout } from "../../core/model/layout.ts";
 import { validationLoss } from "../../core/model/validation-loss.ts";
 import { applyPreprocessing } from "../../core/preprocess/transform.ts";
@@ -7,7 +7,7 @@ import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundScores } from "../../core/scoring/index.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
-import { delta, ErrorBody, Harness, siteTables, type TestSite } from "../testing.ts";
+import { delta, ErrorBody, Harness, siteTables, type TestSite } from "../../test/support/coordinator.ts";
 
 const pooled = { columns: siteTables[0]!.columns, rows: siteTables.flatMap((t) => t.rows) };
 

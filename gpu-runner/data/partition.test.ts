@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seededRandom } from "../../core/model/init-params.ts";
+import { seededRandom } from "../../core/random.ts";
 import type { Table } from "../../core/preprocess/table.ts";
 import { gamma, parseSplit, partition, subset, trainTestSplit } from "./partition.ts";
 

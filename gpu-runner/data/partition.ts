@@ -5,7 +5,7 @@
  */
 import type { Table } from "../../core/preprocess/table.ts";
 import { columnIndex } from "../../core/preprocess/table.ts";
-import { shuffle, standardNormal } from "../../core/model/init-params.ts";
+import { shuffle, standardNormal } from "../../core/random.ts";
 
 export type SplitSpec = { kind: "iid" } | { kind: "dirichlet"; alpha: number } | { kind: "column"; column: string };
 

@@ -1,0 +1,35 @@
+/**
+ * @module
+ * The administrator's calls, over HTTP like any other client: each derived from its route
+ * (`api.ts`), every answer parsed with its schema.
+ */
+import { z } from "zod";
+import { EnrolResponse, type FederationConfig } from "../core/schemas/federation.ts";
+import { FederationStatus } from "../core/schemas/status.ts";
+import { apiClient, readAnswer, type ApiClient } from "./api.ts";
+
+export class AdminClient {
+  readonly #api: ApiClient;
+
+  constructor(baseUrl: string, adminToken: string, fetchFn: typeof fetch = fetch) {
+    this.#api = apiClient(baseUrl, adminToken, fetchFn);
+  }
+
+  async createFederation(config: FederationConfig): Promise<unknown> {
+    return readAnswer("POST /v1/admin/federation", await this.#api.v1.admin.federation.$post({ json: config }), z.unknown());
+  }
+
+  async enrol(name: string, id?: string): Promise<EnrolResponse> {
+    return readAnswer("POST /v1/admin/sites", await this.#api.v1.admin.sites.$post({ json: { name, ...(id !== undefined && { id }) } }), EnrolResponse);
+  }
+
+  /** Stores the coordinator-held validation set of contribution scoring. */
+  async putValidation(set: { columns: readonly string[]; rows: readonly (readonly string[])[] }): Promise<{ rows: number }> {
+    const json = { columns: [...set.columns], rows: set.rows.map((r) => [...r]) };
+    return readAnswer("PUT /v1/admin/validation", await this.#api.v1.admin.validation.$put({ json }), z.object({ rows: z.number().int() }));
+  }
+
+  async status(): Promise<FederationStatus> {
+    return readAnswer("GET /v1/admin/status", await this.#api.v1.admin.status.$get(), FederationStatus);
+  }
+}

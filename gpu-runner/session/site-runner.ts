@@ -1,0 +1,156 @@
+/**
+ * @module
+ * One hospital's runner: asks the coordinator what to do, does it on local data, and sends back
+ * only statistics, body deltas and evaluation counts. Records never leave this process.
+ */
+import { ConsiliumError } from "../../core/errors.ts";
+import { silentLogger, type Logger } from "../../core/logger.ts";
+import { computeSiteStats, withOutOfRange } from "../../core/preprocess/site-stats.ts";
+import { noisySiteStats } from "../../core/preprocess/noisy-stats.ts";
+import { secureNormal } from "../privacy/secure-noise.ts";
+import { keptRelease } from "../privacy/stats-release.ts";
+import type { SiteData } from "../data/builtin-datasets.ts";
+import type { Table } from "../../core/preprocess/table.ts";
+import { z } from "zod";
+import { SiteEvaluation, type Task } from "../../core/schemas/task.ts";
+import type { SiteStats } from "../../core/schemas/site-stats.ts";
+import type { Attack } from "../simulation/attack.ts";
+import type { CoordinatorClient } from "../../client/coordinator-client.ts";
+import { evaluateStep } from "../training/evaluate-step.ts";
+import { createSession } from "./site-session.ts";
+import { trainStep } from "../training/train-step.ts";
+import { advertiseStep, forgetRound, registerStep, shareStep, unmaskStep } from "../secure/secure-step.ts";
+import type { SiteSpeed } from "../simulation/site-speed.ts";
+
+/** What a runner tells whoever hosts it; crosses a worker-thread boundary, hence a schema. */
+export const RunnerEvent = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("stats"), rows: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal("trained"), round: z.number().int().positive(), rounds: z.number().int().positive(), loss: z.number(), bytesUp: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal("evaluated"), evaluation: SiteEvaluation }),
+  z.object({ kind: z.literal("skipped"), round: z.number().int().nonnegative(), code: z.string(), message: z.string() }),
+]);
+export type RunnerEvent = z.infer<typeof RunnerEvent>;
+
+export interface SiteRunnerOptions {
+  readonly siteId: string;
+  readonly client: CoordinatorClient;
+  readonly data: { readonly train: Table; readonly test: Table; readonly outOfRange?: SiteData["outOfRange"] };
+  /** Where the personal head and last global body are kept; nothing is written without it. */
+  readonly stateDir?: string;
+  readonly logger?: Logger;
+  readonly onEvent?: (event: RunnerEvent) => void;
+  readonly signal?: AbortSignal;
+  /** Simulation only: make this site malicious (the attack lab). */
+  readonly attack?: Attack;
+  /** This site's own cap on ε under a privacy policy, when it is below the consortium's. */
+  readonly privacyCap?: number;
+  /** Simulation only: how much slower this site computes and communicates (`site-speed.ts`). */
+  readonly speed?: SiteSpeed;
+  /** Simulation only: secure rounds in which this site drops out after uploading its masked input (it never answers the unmasking). */
+  readonly dropRounds?: readonly number[];
+  /** For audits and tests: the codes this site masked in each secure round, and the masked vector it uploaded. */
+  readonly onMasked?: (round: number, codes: Uint32Array, masked: Uint32Array) => void;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+/** How long a site waits before asking again after a refused secure-aggregation step. */
+const SECURE_RETRY_MS = 250;
+
+/** Runs until the federation is done; returns this site's final evaluation. */
+export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluation | null> {
+  const { client, siteId, data, signal } = options;
+  const logger = options.logger ?? silentLogger;
+  const session = createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap, options.speed, options.onMasked);
+  const drops = new Set(options.dropRounds ?? []);
+  const dropped = new Set<number>();
+  const sitOut = new Set<number>();
+  let evaluation: SiteEvaluation | null = null;
+  let noisyRelease: SiteStats | null = null;
+  while (!signal?.aborted) {
+    const task: Task = await client.task();
+    if (task.kind === "done") {
+      await forgetRound(session);
+      return evaluation;
+    }
+    // A secure round this site could not go on with: it waits for the round to move on instead of trying again.
+    const secureRound = task.kind.startsWith("secure-") || (task.kind === "train" && task.secure) ? (task as { round: number }).round : null;
+    if (secureRound !== null && sitOut.has(secureRound)) {
+      await sleep(SECURE_RETRY_MS, signal);
+      continue;
+    }
+    if (task.kind === "wait") {
+      await sleep(task.retryAfterMs, signal);
+      continue;
+    }
+    try {
+      if (task.kind === "identity") {
+        await registerStep(session);
+      } else if (task.kind === "secure-advertise") {
+        await forgetRound(session, task.round);
+        await advertiseStep(session, task);
+      } else if (task.kind === "secure-share") {
+        await shareStep(session, task);
+      } else if (task.kind === "secure-unmask") {
+        if (drops.has(task.round)) {
+          // A simulated dropout: gone after its upload, the site never answers this round's unmasking.
+          if (!dropped.has(task.round)) logger.warn("dropping out of the round after the masked upload (simulated)", { siteId, round: task.round });
+          dropped.add(task.round);
+          await sleep(SECURE_RETRY_MS, signal);
+          continue;
+        }
+        await unmaskStep(session, task);
+      } else if (task.kind === "stats") {
+        // A column the spec names and this site lacks: the site provides no value of that feature.
+        const absent = task.features.features.filter((f) => !data.train.columns.includes(f.column));
+        if (absent.length > 0) logger.warn("this site's data lacks features of the spec; it will impute them", { siteId, features: absent.map((f) => `${f.name} (column ${f.column})`) });
+        // Under a noise policy the statistics are bounded and noised; refused readings are not reported.
+        // One noisy release per site (kept under the state folder): a retried post or a restarted runner re-sends it rather than drawing (and spending) again.
+        const noise = task.noise;
+        const stats = noise
+          ? (noisyRelease ??= await keptRelease(options.stateDir, { federation: task.federation ?? "", noise }, () => noisySiteStats(computeSiteStats(data.train, task.features, { bounded: true }), task.features, noise, secureNormal, absent.map((f) => f.name))))
+          : withOutOfRange(computeSiteStats(data.train, task.features), data.outOfRange);
+        await client.postStats(stats);
+        options.onEvent?.({ kind: "stats", rows: stats.rows });
+      } else if (task.kind === "train") {
+        const step = await trainStep(session, task);
+        if (step.kind === "declined") {
+          logger.warn("round declined: privacy budget", { siteId, round: task.round, epsilon: step.privacy.epsilon, budget: step.privacy.budget });
+          options.onEvent?.({ kind: "skipped", round: task.round, code: "PRIVACY_BUDGET_EXHAUSTED", message: step.message });
+        } else {
+          options.onEvent?.({ kind: "trained", round: task.round, rounds: task.rounds, loss: step.loss, bytesUp: step.bytesUp });
+        }
+      } else {
+        await forgetRound(session);
+        evaluation = await evaluateStep(session, task);
+        options.onEvent?.({ kind: "evaluated", evaluation });
+      }
+    } catch (err) {
+      // The coordinator refused this step (round closed meanwhile, duplicate), or this round's
+      // update (out of range…, recorded in its rejections): ask for the next task.
+      if (err instanceof ConsiliumError && (err.status === 409 || (err.status === 422 && (task.kind === "train" || task.kind.startsWith("secure"))))) {
+        logger.warn("coordinator refused a step", { siteId, code: err.code, message: err.message });
+        const round = "round" in task ? task.round : 0;
+        options.onEvent?.({ kind: "skipped", round, code: err.code, message: err.message });
+        // A refused secure step is not tried again: the site sits the round out (as a dropout) and waits for the next.
+        if (secureRound !== null) {
+          sitOut.add(secureRound);
+          await sleep(SECURE_RETRY_MS, signal);
+        }
+        continue;
+      }
+      throw err;
+    }
+  }
+  return evaluation;
+}
+

@@ -1,0 +1,132 @@
+/**
+ * @module
+ * What a site keeps on its own disk: its personal head and the last global body it saw, which
+ * `consilium site export` turns into a model for local inference, and the state it carries from
+ * round to round (its SCAFFOLD control, its error-feedback residual). None of it is ever sent.
+ */
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { decodeUpdate, encodeUpdate } from "../../core/codec/index.ts";
+import { silentLogger, type Logger } from "../../core/logger.ts";
+import { Layout } from "../../core/model/layout.ts";
+import { ModelSpec } from "../../core/model/model-spec.ts";
+import { Preprocessing } from "../../core/schemas/preprocessing.ts";
+
+export const PersonalModelMeta = z.object({
+  modelVersion: z.number().int().nonnegative(),
+  spec: ModelSpec,
+  layout: Layout,
+  preprocessing: Preprocessing,
+  savedAt: z.string(),
+});
+export type PersonalModelMeta = z.infer<typeof PersonalModelMeta>;
+
+export interface PersonalModel {
+  readonly meta: PersonalModelMeta;
+  readonly body: Float32Array;
+  readonly head: Float32Array;
+}
+
+export async function savePersonalModel(dir: string, model: PersonalModel): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "personal.json"), JSON.stringify(model.meta, null, 2));
+  await writeFile(join(dir, "global-body.bin"), encodeUpdate(model.body, "float32"));
+  await writeFile(join(dir, "personal-head.bin"), encodeUpdate(model.head, "float32"));
+}
+
+export async function loadPersonalModel(dir: string): Promise<PersonalModel> {
+  const meta = PersonalModelMeta.parse(JSON.parse(await readFile(join(dir, "personal.json"), "utf8")));
+  const body = decodeUpdate(await readFile(join(dir, "global-body.bin")), { length: meta.layout.bodySize }).values;
+  const head = decodeUpdate(await readFile(join(dir, "personal-head.bin")), { length: meta.layout.headSize }).values;
+  return { meta, body, head };
+}
+
+/** The site's SCAFFOLD control variate, kept across rounds and runner restarts. */
+export async function saveControl(dir: string, control: Float32Array): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "control.bin"), encodeUpdate(control, "float32"));
+}
+
+/** The saved control variate, or `null` when there is none of this length. */
+export async function loadControl(dir: string, length: number): Promise<Float32Array | null> {
+  const bytes = await readFile(join(dir, "control.bin")).catch(() => null);
+  if (!bytes) return null;
+  try {
+    return decodeUpdate(bytes, { length }).values;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where a site's error-feedback residual comes from: the federation, codec spec and round of the
+ * update whose compression dropped it, and its length. It is carried only into a later round of
+ * the same federation and codec, at the same length (`residualFits`).
+ */
+export const ResidualMeta = z.object({
+  federation: z.string().nullable(),
+  codec: z.string(),
+  round: z.number().int().positive(),
+  length: z.number().int().nonnegative(),
+});
+export type ResidualMeta = z.infer<typeof ResidualMeta>;
+
+/** What compression dropped from the site's last accepted update (`encodeWithFeedback`). */
+export interface Residual {
+  readonly meta: ResidualMeta;
+  readonly values: Float32Array;
+}
+
+const RESIDUAL = "residual.bin";
+
+/**
+ * Saves the residual as `residual.bin`: its metadata as one line of JSON, then the values as a
+ * float32 update container. Written beside and renamed over the old file, so that a runner killed
+ * mid-write leaves the old residual or the new one, never half of one.
+ *
+ * @example
+ * await saveResidual(stateDir, { meta: { federation, codec: task.codec, round: task.round, length }, values });
+ */
+export async function saveResidual(dir: string, residual: Residual): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const meta = Buffer.from(`${JSON.stringify(residual.meta)}\n`);
+  const partial = join(dir, `${RESIDUAL}.${process.pid}.partial`);
+  await writeFile(partial, Buffer.concat([meta, encodeUpdate(residual.values, "float32")]));
+  await rename(partial, join(dir, RESIDUAL));
+}
+
+/**
+ * The saved residual, or `null` when there is none or it cannot be read back whole.
+ *
+ * @example
+ * const saved = await loadResidual(stateDir);
+ * const residual = saved && residualFits(saved.meta, next) ? saved.values : null;
+ */
+export async function loadResidual(dir: string, logger: Logger = silentLogger): Promise<Residual | null> {
+  const file = join(dir, RESIDUAL);
+  try {
+    const bytes = await readFile(file);
+    const newline = bytes.indexOf(0x0a);
+    const meta = ResidualMeta.parse(JSON.parse(bytes.subarray(0, newline).toString("utf8")));
+    return { meta, values: decodeUpdate(bytes.subarray(newline + 1), { length: meta.length, codec: "float32" }).values };
+  } catch (err) {
+    // None saved yet is the usual case; anything else loses what compression dropped, so say so.
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+      logger.warn("error-feedback residual unreadable; the next update starts without it", { file, message: (err as Error).message });
+    }
+    return null;
+  }
+}
+
+/**
+ * Whether a residual saved with `saved` may be added to the update described by `next`: one from
+ * another federation, another codec, another update length or a round not before this one (a
+ * rerun that reused the federation's id) would be misapplied, so it is discarded instead.
+ *
+ * @example
+ * residualFits({ federation: "f", codec: "topk:0.1+int8", round: 3, length: 62 }, { federation: "f", codec: "topk:0.1+int8", round: 4, length: 62 }); // true
+ */
+export function residualFits(saved: ResidualMeta, next: ResidualMeta): boolean {
+  return saved.federation === next.federation && saved.codec === next.codec && saved.length === next.length && saved.round < next.round;
+}

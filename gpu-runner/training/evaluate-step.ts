@@ -1,0 +1,41 @@
+import { countPredictions } from "../../core/metrics/index.ts";
+import { initBody } from "../../core/model/init-params.ts";
+import { seededRandom } from "../../core/random.ts";
+import type { SiteEvaluation, Task } from "../../core/schemas/task.ts";
+import { fetchModel } from "../session/fetch-model.ts";
+import { scoreRows } from "../model/score-rows.ts";
+import type { SiteSession } from "../session/site-session.ts";
+import { savePersonalModel } from "../session/site-state.ts";
+import { trainHead } from "./train.ts";
+import { trainRounds } from "./train-rounds.ts";
+
+type EvaluateTask = Extract<Task, { kind: "evaluate" }>;
+
+/**
+ * The closing step: fit the personal head on the final body (frozen), train the local-only
+ * baseline with the federation's schedule, and report counts of all three on the held-out rows.
+ * The personal model is kept in the state folder; it never leaves the site.
+ */
+export async function evaluateStep(s: SiteSession, task: EvaluateTask): Promise<SiteEvaluation> {
+  const body = await fetchModel(s, task.model, task.layout.bodySize);
+  const { train, test } = s.prepared(task.preprocessing);
+  const t = task.training;
+  const rng = seededRandom((task.seed ^ s.siteSeed) >>> 0);
+  const headOpts = { epochs: t.headEpochs, batchSize: t.batchSize, learningRate: t.headLearningRate ?? t.learningRate, l2: t.headL2, rng };
+  const head = trainHead(task.layout, body, new Float32Array(task.layout.headSize), train, headOpts).params;
+  const local = trainRounds(task.layout, initBody(task.layout, seededRandom(task.seed)), train, t, task.rounds, rng);
+  const evaluation: SiteEvaluation = {
+    modelVersion: task.model.version,
+    trainRows: train.rows,
+    testRows: test.rows,
+    global: countPredictions(scoreRows(task.layout, body, null, test), test.y),
+    personalized: countPredictions(scoreRows(task.layout, body, head, test), test.y),
+    local: countPredictions(scoreRows(task.layout, local, null, test), test.y),
+  };
+  if (s.stateDir) {
+    const meta = { modelVersion: task.model.version, spec: task.spec, layout: task.layout, preprocessing: task.preprocessing, savedAt: new Date().toISOString() };
+    await savePersonalModel(s.stateDir, { meta, body, head });
+  }
+  await s.client.postEvaluation(evaluation);
+  return evaluation;
+}

@@ -1,0 +1,143 @@
+/**
+ * @module
+ * Local training: minibatch gradient descent on binary cross-entropy with an L2 penalty, over the
+ * shared body (federated rounds, local-only and centralized baselines) or over the personal head
+ * alone with the body frozen (personalisation, as in FedPer/FedRep).
+ */
+import * as tf from "@tensorflow/tfjs-core";
+// tfjs-core ships forward kernels only; the umbrella package registers every gradient (shared
+// global registry), which the dist ESM of tfjs-core cannot do under Node's resolver.
+import "@tensorflow/tfjs";
+import type { Layout } from "../../core/model/layout.ts";
+import type { Dataset } from "../../core/preprocess/transform.ts";
+import { createVars, disposeVars, forward, readVars } from "../model/model.ts";
+
+export interface TrainOptions {
+  readonly epochs: number;
+  /** Exactly this many minibatch steps (walking through reshuffled epochs) instead of `epochs`. */
+  readonly steps?: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  /** L2 on the trained kernels: the body's, or the head's (its bias stays free to re-calibrate). */
+  readonly l2: number;
+  readonly rng: () => number;
+  /**
+   * A constant added to the body's gradient at every step (SCAFFOLD's `c - c_i`), realised as the
+   * linear loss term `<w, correction>` whose gradient it is.
+   */
+  readonly correction?: Float32Array;
+  /**
+   * FedProx (Li et al. 2020): adds `mu/2 · ‖w − anchor‖²` over the whole body to what is minimised
+   * (not to the reported loss), `anchor` being the global body the round started from.
+   */
+  readonly proximal?: { readonly mu: number; readonly anchor: Float32Array };
+}
+
+export interface TrainResult {
+  readonly params: Float32Array;
+  /** Mean minibatch loss over the last epoch's worth of steps. */
+  readonly loss: number;
+  readonly steps: number;
+}
+
+function shuffled(n: number, rng: () => number): Int32Array {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = idx[i] ?? 0;
+    idx[i] = idx[j] ?? 0;
+    idx[j] = t;
+  }
+  return idx;
+}
+
+/** What one step minimises, and the part of it reported as the training loss. */
+type StepLoss = (xb: tf.Tensor2D, yb: tf.Tensor1D) => { objective: tf.Scalar; reported: tf.Scalar };
+
+function runSteps(data: Dataset, opts: TrainOptions, trainable: tf.Variable[], loss: StepLoss): { loss: number; steps: number } {
+  const perEpoch = Math.ceil(data.rows / opts.batchSize);
+  const total = opts.steps ?? perEpoch * opts.epochs;
+  const optimizer = tf.train.sgd(opts.learningRate);
+  const x = tf.tensor2d(data.x, [data.rows, data.dim]);
+  const y = tf.tensor1d(Float32Array.from(data.y));
+  const recent: tf.Scalar[] = [];
+  let order = shuffled(data.rows, opts.rng);
+  let at = 0;
+  try {
+    for (let step = 0; step < total; step++) {
+      if (at >= data.rows) {
+        order = shuffled(data.rows, opts.rng);
+        at = 0;
+      }
+      const idx = tf.tensor1d(order.subarray(at, Math.min(data.rows, at + opts.batchSize)), "int32");
+      at += opts.batchSize;
+      let reported: tf.Scalar | null = null;
+      optimizer.minimize(() => {
+        const l = loss(tf.gather(x, idx) as tf.Tensor2D, tf.gather(y, idx) as tf.Tensor1D);
+        reported = tf.keep(tf.clone(l.reported));
+        return l.objective;
+      }, false, trainable);
+      idx.dispose();
+      if (reported) recent.push(reported);
+      if (recent.length > perEpoch) recent.shift()?.dispose();
+    }
+    if (recent.length === 0) return { loss: 0, steps: total };
+    const mean = tf.tidy(() => tf.mean(tf.stack(recent)));
+    const value = (mean.dataSync() as Float32Array)[0] ?? 0;
+    mean.dispose();
+    return { loss: value, steps: total };
+  } finally {
+    for (const l of recent) l.dispose();
+    x.dispose();
+    y.dispose();
+    optimizer.dispose();
+  }
+}
+
+const bce = (logits: tf.Tensor1D, y: tf.Tensor1D) => tf.losses.sigmoidCrossEntropy(y, logits);
+
+/** Trains the shared body (no personal head involved) and returns the new body. */
+export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opts: TrainOptions): TrainResult {
+  const vars = createVars(layout, body, null, { body: true, head: false });
+  const kernels = vars.body.filter((_, i) => i % 2 === 0);
+  const correction = opts.correction;
+  const corr = correction ? layout.body.map((s) => tf.tensor(correction.subarray(s.offset, s.offset + s.size), s.shape)) : [];
+  const mu = opts.proximal?.mu ?? 0;
+  const anchor = opts.proximal && mu > 0 ? opts.proximal.anchor : null;
+  const anchors = anchor ? layout.body.map((s) => tf.tensor(anchor.subarray(s.offset, s.offset + s.size), s.shape)) : [];
+  try {
+    if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(body), loss: 0, steps: 0 };
+    const r = runSteps(data, opts, vars.body, (xb, yb) => {
+      const penalty = kernels.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
+      const reported: tf.Scalar = tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
+      const corrected = corr.reduce<tf.Scalar>((l, c, i) => tf.add(l, tf.sum(tf.mul(vars.body[i] as tf.Variable, c))) as tf.Scalar, reported);
+      const objective = anchors.reduce<tf.Scalar>(
+        (l, a, i) => tf.add(l, tf.mul(mu / 2, tf.sum(tf.square(tf.sub(vars.body[i] as tf.Variable, a))))) as tf.Scalar,
+        corrected,
+      );
+      return { objective, reported };
+    });
+    return { params: readVars(vars.body, layout.bodySize), ...r };
+  } finally {
+    disposeVars(vars);
+    for (const c of corr) c.dispose();
+    for (const a of anchors) a.dispose();
+  }
+}
+
+/** Fits the personal head on top of a frozen body, starting from `head` (zeros: the global model). */
+export function trainHead(layout: Layout, body: Float32Array, head: Float32Array, data: Dataset, opts: TrainOptions): TrainResult {
+  const vars = createVars(layout, body, head, { body: false, head: true });
+  try {
+    if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(head), loss: 0, steps: 0 };
+    const r = runSteps(data, opts, vars.head, (xb, yb) => {
+      const penalty = tf.sum(tf.square(vars.head[0] as tf.Variable));
+      const objective: tf.Scalar = tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
+      return { objective, reported: objective };
+    });
+    return { params: readVars(vars.head, layout.headSize), ...r };
+  } finally {
+    disposeVars(vars);
+  }
+}
