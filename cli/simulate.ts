@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "../core/logger.ts";
 import { parseModelSpec } from "../core/model/model-spec.ts";
+import { createStrategy } from "../core/strategy/create-strategy.ts";
 import type { Table } from "../core/preprocess/table.ts";
 import { buildRunReport } from "../core/report/build-run-report.ts";
 import type { FeatureSpec } from "../core/schemas/feature-spec.ts";
@@ -27,10 +28,10 @@ import type { SiteData } from "../gpu-runner/data/builtin-datasets.ts";
 import { runSite, type RunnerEvent } from "../gpu-runner/session/site-runner.ts";
 import { AdminClient } from "../client/admin-client.ts";
 import { startCoordinator } from "./coordinator-server.ts";
+import { federationsProblem } from "./compose.ts";
 import { startEmbeddedStack } from "./embedded-stack.ts";
+import { simulateRegions } from "./simulate-regions.ts";
 import { runSitesInWorkers } from "./runner-pool.ts";
-import { runRegionRelay } from "../functions/region-relay.ts";
-import { mergeCounts } from "../core/metrics/index.ts";
 import { seededRandom } from "../core/random.ts";
 import type { CoordinatorDeps } from "../functions/deps.ts";
 
@@ -101,7 +102,7 @@ export interface SimulationHooks {
   readonly onRegionStack?: (region: string, store: ObjectStore) => Promise<void> | void;
 }
 
-interface EnrolledSite {
+export interface EnrolledSite {
   readonly index: number;
   readonly siteId: string;
   readonly token: string;
@@ -163,7 +164,7 @@ function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks
 }
 
 /** An embedded S3/SQS stack and a coordinator over HTTP on it, as one deployment (global or a region's). */
-async function startDeployment(plan: SimulationPlan, hooks: SimulationHooks) {
+export async function startDeployment(plan: SimulationPlan, hooks: SimulationHooks) {
   const stack = await startEmbeddedStack();
   const adminToken = randomBytes(24).toString("base64url");
   const deps: CoordinatorDeps = {
@@ -184,7 +185,7 @@ async function startDeployment(plan: SimulationPlan, hooks: SimulationHooks) {
 }
 
 /** The federation the plan describes, for `sites` expected sites (a region's when `upstream` is given). */
-function federationOf(plan: SimulationPlan, seed: number, sites: number, upstream?: { region: string }): FederationConfig {
+export function federationOf(plan: SimulationPlan, seed: number, sites: number, upstream?: { region: string }): FederationConfig {
   return {
     id: upstream ? `simulation-${upstream.region}` : "simulation",
     features: plan.features,
@@ -210,7 +211,7 @@ function federationOf(plan: SimulationPlan, seed: number, sites: number, upstrea
 }
 
 /** Each plan site as its runner needs it, with the id, credential and state folder it was enrolled with. */
-function enrolledSites(plan: SimulationPlan, seed: number, enrolled: readonly EnrolResponse[], stateRoot: string, indices: readonly number[]): EnrolledSite[] {
+export function enrolledSites(plan: SimulationPlan, seed: number, enrolled: readonly EnrolResponse[], stateRoot: string, indices: readonly number[]): EnrolledSite[] {
   const attacked = plan.attack ? maliciousSites(plan.sites.length, plan.attack, seed) : new Map<number, string>();
   const drops = plan.dropout ? dropoutRounds(plan.sites.length, plan.rounds, plan.dropout, seed) : null;
   return indices.map((index, k) => {
@@ -227,11 +228,24 @@ function enrolledSites(plan: SimulationPlan, seed: number, enrolled: readonly En
   });
 }
 
+/**
+ * Why the plan cannot run, or null: what the coordinator would refuse of any federation it
+ * creates (the global one and, with regions, each region's), and, with regions, a global strategy
+ * with control variates, which the relays do not send (they send their region's mean update).
+ */
+export function planProblem(plan: SimulationPlan, seed: number): string | null {
+  if (!plan.regions) return federationsProblem([federationOf(plan, seed, plan.sites.length)]);
+  const problem = federationsProblem([federationOf(plan, seed, plan.regions.length), ...plan.regions.map((r) => federationOf(plan, seed, r.sites.length, { region: r.name }))]);
+  if (problem) return problem;
+  const strategy = createStrategy(plan.strategy);
+  return strategy.controlVariates ? `with regions the global coordinator's sites are the regions' relays, which send their region's mean update without control deltas: ${strategy.spec} needs them` : null;
+}
+
 /** Fixed ids make a seed's run reproducible: a site's training randomness derives from its id. */
-const siteIdOf = (index: number) => `site-${String(index + 1).padStart(2, "0")}`;
+export const siteIdOf = (index: number) => `site-${String(index + 1).padStart(2, "0")}`;
 
 /** Runs the site runners, in worker threads when the plan asks for them. */
-async function runSites(plan: SimulationPlan, sites: EnrolledSite[], url: string | ((s: EnrolledSite) => string), hooks: SimulationHooks, controller: AbortController): Promise<void> {
+export async function runSites(plan: SimulationPlan, sites: EnrolledSite[], url: string | ((s: EnrolledSite) => string), hooks: SimulationHooks, controller: AbortController): Promise<void> {
   const urlOf = typeof url === "string" ? () => url : url;
   const workers = plan.workers ?? 0;
   const byUrl = new Map<string, EnrolledSite[]>();
@@ -273,65 +287,6 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
   } finally {
     controller.abort();
     await global.stop();
-    if (!plan.stateDir) await rm(stateRoot, { recursive: true, force: true });
-  }
-}
-
-/**
- * Regional tiers on one machine: a global coordinator and, per region, its own coordinator on its
- * own embedded store and queue, with a relay that is the region's one site at the global
- * coordinator. Sites talk only to their region's coordinator. The report is the global
- * coordinator's (its sites are the regions); `hooks.onStack` sees the global store, and
- * `hooks.onRegionStack` each region's.
- */
-async function simulateRegions(plan: SimulationPlan, regions: readonly Region[], seed: number, hooks: SimulationHooks): Promise<RunReport> {
-  const started = performance.now();
-  const deployments: { stop(): Promise<void> }[] = [];
-  const stateRoot = plan.stateDir ?? (await mkdtemp(join(tmpdir(), "consilium-sites-")));
-  const controller = new AbortController();
-  try {
-    const global = await startDeployment(plan, hooks);
-    deployments.push(global);
-    await global.admin.createFederation(federationOf(plan, seed, regions.length));
-    const relays: Promise<void>[] = [];
-    const stores: [string, ObjectStore][] = [];
-    const sites: EnrolledSite[] = [];
-    const urls = new Map<string, string>();
-    for (const region of regions) {
-      const regional = await startDeployment(plan, hooks);
-      deployments.push(regional);
-      await regional.admin.createFederation(federationOf(plan, seed, region.sites.length, { region: region.name }));
-      const enrolled: EnrolResponse[] = [];
-      for (const i of region.sites) enrolled.push(await regional.admin.enrol(plan.sites[i]!.name, siteIdOf(i)));
-      for (const s of enrolledSites(plan, seed, enrolled, stateRoot, region.sites)) {
-        sites.push(s);
-        urls.set(s.siteId, regional.url);
-      }
-      const relay = await global.admin.enrol(`region ${region.name}`, `region-${region.name}`);
-      relays.push(
-        runRegionRelay({ region: region.name, deps: regional.deps, global: new CoordinatorClient(global.url, relay.token), logger: hooks.logger, signal: controller.signal, pollMs: 25 }).catch((err: unknown) => {
-          controller.abort();
-          throw err;
-        }),
-      );
-      stores.push([region.name, regional.stack.store]);
-    }
-    await Promise.all([...relays, runSites(plan, sites, (s) => urls.get(s.siteId) ?? "", hooks, controller)]);
-    const status = await global.admin.status();
-    await hooks.onStack?.(global.stack.store);
-    for (const [name, store] of stores) await hooks.onRegionStack?.(name, store);
-    // The global coordinator's sites are the regions: their centralized baseline pools their sites'.
-    const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed });
-    const centralized = new Map(regions.flatMap((r) => {
-      const own = r.sites.flatMap((i) => (counts[i] ? [counts[i]] : []));
-      return own.length > 0 ? [[`region-${r.name}`, mergeCounts(own)] as const] : [];
-    }));
-    const report = buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, centralized, malicious: [] });
-    // The global coordinator sums regional means in the clear; each region's coordinator saw only masked inputs.
-    return plan.secureAggregation ? { ...report, aggregation: "secure" } : report;
-  } finally {
-    controller.abort();
-    for (const d of deployments) await d.stop();
     if (!plan.stateDir) await rm(stateRoot, { recursive: true, force: true });
   }
 }

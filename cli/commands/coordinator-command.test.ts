@@ -66,27 +66,33 @@ describe("consilium coordinator: the federation it creates", () => {
 
   it("takes a dataset's recipe, with --rounds and --sites", async () => {
     // Execute
-    const config = await federationFromDataset("heart-disease", { rounds: 2, sites: 2 });
+    const { config, note } = await federationFromDataset("heart-disease", { rounds: 2, sites: 2 });
     // Assert
+    expect(note).toBeUndefined();
     expect(config).toMatchObject({
       id: "heart-disease", features: heartDiseaseSpec, model: parseModelSpec(defaultRecipe.model), training: defaultRecipe.training,
       rounds: 2, expectedSites: 2, strategy: defaultRecipe.strategy, codec: "float32",
     });
-    expect((await federationFromDataset("wdbc", {})).expectedSites).toBe(4);
+    expect((await federationFromDataset("wdbc", {})).config.expectedSites).toBe(4);
     const secure = await federationFromDataset("heart-disease", { secure: true });
-    expect(secure).toMatchObject({ strategy: "fedavg", secureAggregation: { phaseSeconds: 60, clip: 10 } });
+    expect(secure.config).toMatchObject({ strategy: "fedavg", secureAggregation: { phaseSeconds: 60, clip: 10 } });
+    expect(secure.note).toMatch(/^strategy fedavg instead of the recipe's scaffold: secure aggregation gives the coordinator only the sum of the updates: scaffold needs each update/);
   });
 
   it("reads a FederationConfig file and names the flag, the file and the field when it is wrong", async () => {
     // Prepare
-    const good = await federationFromDataset("heart-disease", {});
+    const good = (await federationFromDataset("heart-disease", {})).config;
     const file = join(dir, "federation.json");
     const bad = join(dir, "bad.json");
+    const refused = join(dir, "refused.json");
     await writeFile(file, JSON.stringify({ ...good, id: "consortium" }));
     await writeFile(bad, JSON.stringify({ ...good, rounds: 0 }));
+    await writeFile(refused, JSON.stringify({ ...good, async: { bufferSize: 2, maxStaleness: 3 } }));
     // Execute / Assert
     expect((await federationFromFile(file)).id).toBe("consortium");
     await expect(federationFromFile(bad)).rejects.toThrow(`--federation: ${bad}: rounds: Too small: expected number to be >=1`);
+    // A file says everything itself: what the coordinator would refuse is refused before it starts.
+    await expect(federationFromFile(refused)).rejects.toThrow(`--federation: ${refused}: asynchronous rounds cannot be used with scaffold: its control variates assume every update starts from the round's model`);
     await expect(federationFromFile(join(dir, "none.json"))).rejects.toThrow(UsageError);
     await expect(federationFromFile(join(dir, "none.json"))).rejects.toThrow(/^--federation: cannot read .*none\.json: ENOENT/);
   });

@@ -20,6 +20,7 @@ import { keys } from "../../functions/keys.ts";
 import { systemClock, type JobQueue, type ObjectStore } from "../../functions/ports.ts";
 import { readJson } from "../../functions/repo.ts";
 import { createFederation } from "../../functions/use-cases/create-federation.ts";
+import { federationProblem } from "../../functions/use-cases/federation-problem.ts";
 import { startCoordinator, type CoordinatorServer } from "../coordinator-server.ts";
 import { startEmbeddedStack } from "../embedded-stack.ts";
 import { defaultRecipe, type Recipe } from "../recipes.ts";
@@ -28,7 +29,7 @@ import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
 import { cdmToFeatureSpec } from "../../core/fhir/cdm.ts";
 import { readCdm } from "../../gpu-runner/data/fhir-sites.ts";
 import { SecureAggregationPolicy } from "../../core/schemas/secure-aggregation.ts";
-import { secureCompatible } from "../../core/strategy/secure-compatible.ts";
+import { composeStrategy, federationsProblem } from "../compose.ts";
 import { boolFlag, choiceFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
 const s3Flags = ["s3-endpoint", "bucket", "queue-url"] as const;
@@ -152,7 +153,11 @@ export async function federationFromFile(file: string): Promise<FederationConfig
     throw new UsageError(`--federation: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
   const parsed = FederationConfig.safeParse(value);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const problem = federationProblem(parsed.data);
+    if (problem) throw new UsageError(`--federation: ${file}: ${problem}`);
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0];
   throw new UsageError(`--federation: ${file}: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
 }
@@ -164,32 +169,43 @@ interface FederationFlags {
   readonly secure?: boolean;
 }
 
-/** A federation of `features` trained by `recipe`, with the flags' rounds, sites and secure aggregation. */
-function federationOf(id: string, features: FeatureSpec, recipe: Recipe, o: FederationFlags): FederationConfig {
-  const strategy = o.secure && !secureCompatible(recipe.strategy) ? "fedavg" : recipe.strategy;
-  return FederationConfig.parse({
-    id,
-    features,
-    model: parseModelSpec(recipe.model),
-    training: recipe.training,
-    rounds: o.rounds ?? recipe.rounds,
-    expectedSites: o.sites ?? 4,
-    roundDeadlineSeconds: 600,
-    strategy,
-    codec: "float32",
-    ...(o.secure && { secureAggregation: SecureAggregationPolicy.parse({}) }),
-    seed: 1,
-  } satisfies z.input<typeof FederationConfig>);
+/**
+ * A federation of `features` trained by `recipe`, with the flags' rounds, sites and secure
+ * aggregation; the recipe's strategy gives way to FedAvg where it cannot run with them (`note`).
+ */
+function federationOf(id: string, features: FeatureSpec, recipe: Recipe, o: FederationFlags): Composed {
+  const build = (strategy: string) =>
+    FederationConfig.parse({
+      id,
+      features,
+      model: parseModelSpec(recipe.model),
+      training: recipe.training,
+      rounds: o.rounds ?? recipe.rounds,
+      expectedSites: o.sites ?? 4,
+      roundDeadlineSeconds: 600,
+      strategy,
+      codec: "float32",
+      ...(o.secure && { secureAggregation: SecureAggregationPolicy.parse({}) }),
+      seed: 1,
+    } satisfies z.input<typeof FederationConfig>);
+  const { strategy, note } = composeStrategy(recipe.strategy, false, (s) => federationsProblem([build(s)]));
+  return { config: build(strategy), ...(note !== undefined && { note }) };
+}
+
+/** A federation made from flags, and what the command says about how it was made. */
+interface Composed {
+  readonly config: FederationConfig;
+  readonly note?: string;
 }
 
 /** The federation a shipped dataset's recipe describes; only its feature spec is taken from the data. */
-export async function federationFromDataset(dataset: string, o: FederationFlags): Promise<FederationConfig> {
+export async function federationFromDataset(dataset: string, o: FederationFlags): Promise<Composed> {
   const { features } = await loadBuiltin(dataset, { sites: 1, split: "iid", testFraction: 0.3, seed: 1 });
   return federationOf(dataset, features, defaultRecipe, o);
 }
 
 /** The federation for FHIR sites that map onto the common data model in `file`, with the default recipe. */
-export async function federationFromCdm(file: string, o: FederationFlags): Promise<FederationConfig> {
+export async function federationFromCdm(file: string, o: FederationFlags): Promise<Composed> {
   const cdm = await readCdm(file).catch((err: unknown) => {
     throw new UsageError(`--cdm: ${(err as Error).message}`);
   });
@@ -223,13 +239,15 @@ async function ensureFederation(deps: CoordinatorDeps, config: FederationConfig 
 export async function coordinatorCommand(argv: readonly string[], options: CoordinatorCommandOptions = {}): Promise<CoordinatorHandle> {
   const io = options.io ?? processIo;
   const flags = parseFlags(coordinatorSpec, argv, io.env);
-  const config = flags.federation
-    ? await federationFromFile(flags.federation)
+  const composed = flags.federation
+    ? { config: await federationFromFile(flags.federation) }
     : flags.dataset
       ? await federationFromDataset(flags.dataset, { rounds: flags.rounds, sites: flags.sites, secure: flags["secure-aggregation"] })
       : flags.cdm
         ? await federationFromCdm(flags.cdm, { rounds: flags.rounds, sites: flags.sites, secure: flags["secure-aggregation"] })
         : null;
+  const config = composed?.config ?? null;
+  if (composed?.note) io.err(composed.note);
   const logger = ioLogger(io, flags.verbose);
   const generated = flags["admin-token"] === undefined;
   const adminToken = flags["admin-token"] ?? randomBytes(24).toString("base64url");

@@ -3,15 +3,14 @@ import { PrivacyPolicy } from "../../core/schemas/privacy.ts";
 import { availableParallelism } from "node:os";
 import { parseAttack } from "../../gpu-runner/simulation/attack.ts";
 import { writeFile } from "node:fs/promises";
-import Table from "cli-table3";
 import { z } from "zod";
 import { CodecSpecText } from "../../core/codec/index.ts";
 import { summariseRuns } from "../../core/report/summarise-runs.ts";
-import { Report, type RunReport, type Stat } from "../../core/schemas/report.ts";
+import { Report, type RunReport } from "../../core/schemas/report.ts";
 import { selectBackend, BackendName } from "../../gpu-runner/model/backend.ts";
 import { defaultRecipe } from "../recipes.ts";
 import { loadBuiltin, loadCsvDataset, loadFhirDataset } from "../../gpu-runner/data/datasets.ts";
-import { simulateOnce } from "../simulate.ts";
+import { planProblem, simulateOnce } from "../simulate.ts";
 import { holdOutValidation } from "../validation-split.ts";
 import { createTerminal } from "../terminal.ts";
 import { parseFlags, UsageError, type CommandSpec } from "./flags.ts";
@@ -20,7 +19,8 @@ import { AsyncPolicy } from "../../core/async/async-policy.ts";
 import { parseSiteSpeeds } from "../../gpu-runner/simulation/site-speed.ts";
 import { parseRegions } from "../regions.ts";
 import { SecureAggregationPolicy } from "../../core/schemas/secure-aggregation.ts";
-import { secureCompatible } from "../../core/strategy/secure-compatible.ts";
+import { composeStrategy } from "../compose.ts";
+import { printReport } from "../print-report.ts";
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -167,8 +167,6 @@ export function parseSimulateFlags(argv: string[]): SimulateFlags {
   return parseFlags(simulateSpec, argv);
 }
 
-const whole = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${Math.round(s.mean)} ± ${Math.round(s.sd ?? 0)}` : String(Math.round(s.mean)));
-const fmt = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${s.mean.toFixed(3)} ± ${(s.sd ?? 0).toFixed(3)}` : s.mean.toFixed(3));
 
 /** How stale an update may be under --mode async unless --max-staleness says. */
 const DEFAULT_MAX_STALENESS = 10;
@@ -222,7 +220,7 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     model: flags.model ?? r.model,
     training,
     rounds: flags.rounds ?? r.rounds,
-    strategy: flags.strategy ?? (flags["secure-aggregation"] && !secureCompatible(r.strategy) ? "fedavg" : r.strategy),
+    strategy: flags.strategy ?? r.strategy,
     codec: flags.codec,
     ...(flags["downlink-codec"] !== undefined && { downlinkCodec: flags["downlink-codec"] }),
     ...(flags["quality-policy"] !== undefined && { quality: { policy: flags["quality-policy"] } }),
@@ -245,8 +243,12 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
       ...(flags.dropout !== undefined && { dropout: flags.dropout }),
     }),
   };
+  // The recipe's strategy gives way where it cannot run with the flags; what the flags ask for that cannot run is refused here.
+  const composed = composeStrategy(plan.strategy, flags.strategy !== undefined, (strategy) => planProblem({ ...plan, strategy }, flags.seed));
+  plan.strategy = composed.strategy;
   const mode = `${plan.async ? `, async (buffer ${plan.async.bufferSize}, staleness ≤ ${plan.async.maxStaleness})` : ""}${regions ? `, ${regions.length} regions (${regions.map((r) => `${r.name}: ${r.sites.length} sites`).join(", ")})` : ""}${plan.secureAggregation ? `, secure aggregation${plan.dropout ? ` (${Math.round(plan.dropout * 100)}% drop out after upload)` : ""}` : ""}`;
   term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}${mode}, backend ${backend}`);
+  if (composed.note) term.line(composed.note);
   for (const note of data.notes ?? []) term.line(note);
   const runs: RunReport[] = [];
   for (let k = 0; k < flags.seeds; k++) {
@@ -271,57 +273,4 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
   printReport(report, term.line, term.tty);
   if (flags.json) await writeFile(flags.json, JSON.stringify(report, null, 2));
   return report;
-}
-
-/** One line on a secure run: the graph, what the phases accepted, what failed. */
-function secureSummary(r: RunReport): string {
-  const secure = r.rounds.flatMap((x) => (x.secure ? [x.secure] : []));
-  if (secure.length === 0) return "secure aggregation inside each region: each region's coordinator saw only its sites' masked inputs and their sum, the global coordinator only regional means";
-  const graphs = [...new Set(secure.map((x) => `${x.participants} sites, k ${x.neighbours}, t ${x.threshold}`))].join("; ");
-  const masked = secure.reduce((n, x) => n + x.masked, 0);
-  const answered = secure.reduce((n, x) => n + x.unmasked, 0);
-  const failed = r.rounds.filter((x) => x.status === "skipped");
-  const why = failed.length > 0 ? `; ${failed.length} round(s) skipped: ${failed.map((x) => `round ${x.round}: ${x.reason ?? "?"}`).join("; ")}` : "";
-  return `secure aggregation (SecAgg+; ${graphs || "no round opened"}): the coordinator saw only the sums of ${masked} masked inputs over ${secure.length} rounds, unmasked with ${answered} sites' answers${why}`;
-}
-
-function printReport(report: Report, line: (s: string) => void, tty: boolean): void {
-  const n = report.seeds.length;
-  // Grey borders on a terminal; plain characters when the output is a file or a pipe.
-  const style = tty ? { head: [] } : { head: [], border: [] };
-  const table = new Table({ head: ["site", "train", "test", "global", "personalised", "local only", "centralized"], style });
-  for (const s of report.sites) {
-    table.push([s.name, s.trainRows, s.testRows, fmt(s.accuracy.global, n), fmt(s.accuracy.personalized, n), fmt(s.accuracy.local, n), fmt(s.accuracy.centralized, n)]);
-  }
-  const m = report.meanSiteAccuracy;
-  table.push(["mean site accuracy", "", "", fmt(m.global, n), fmt(m.personalized, n), fmt(m.local, n), fmt(m.centralized, n)]);
-  line(table.toString());
-  const p = report.pooled;
-  for (const [name, v] of [["global", p.global], ["personalised", p.personalized], ["local only", p.local], ["centralized", p.centralized]] as const) {
-    line(`pooled ${name.padEnd(12)} accuracy ${fmt(v.accuracy, n)}  AUROC ${fmt(v.auroc, n)}  sensitivity ${fmt(v.sensitivity, n)}  specificity ${fmt(v.specificity, n)}`);
-  }
-  for (const r of report.runs) {
-    if (r.malicious.length > 0) line(`seed ${r.seed}: malicious sites ${r.malicious.join(", ")}`);
-    if (r.quarantined) line(`seed ${r.seed}: quarantined ${r.quarantined.length === 0 ? "none" : r.quarantined.map((id) => `${id} (from round ${r.firstQuarantined?.[id] ?? "?"})`).join(", ")}`);
-    const nameOf = (id: string) => r.sites.find((s) => s.id === id)?.name ?? id;
-    for (const f of r.quality?.flags ?? []) {
-      const excluded = r.quality?.excluded.includes(f.siteId) ? " [excluded]" : "";
-      line(`seed ${r.seed}: data quality, ${nameOf(f.siteId)}${excluded}: ${f.reason}`);
-    }
-    if (r.quality?.note) line(`seed ${r.seed}: data quality: ${r.quality.note}`);
-    const stale = r.rounds.reduce((n, x) => n + (x.stale ?? 0), 0);
-    if (r.rounds.some((x) => x.stale !== undefined)) line(`seed ${r.seed}: asynchronous rounds: ${stale} of ${r.rounds.reduce((n, x) => n + x.sites, 0)} updates counted stale, in a later round than they were trained in`);
-    if (r.aggregation === "secure") line(`seed ${r.seed}: ${secureSummary(r)}`);
-    for (const f of r.features?.features ?? []) {
-      if (f.providedBy === f.sites) continue;
-      const lacking = f.notProvidedBy && f.notProvidedBy.length > 0 ? ` (no values at ${f.notProvidedBy.map(nameOf).join(", ")})` : "";
-      const verdict = f.used ? "used, imputed where absent" : `not used: below the quorum of ${((r.features?.quorum ?? 0) * 100).toFixed(0)}%`;
-      line(`seed ${r.seed}: feature ${f.name} provided by ${f.providedBy} of ${f.sites} sites${lacking}; ${verdict}`);
-    }
-    for (const p of r.privacy ?? []) {
-      const refused = p.refusedRounds.length > 0 ? `; refused rounds ${p.refusedRounds.join(", ")}` : "";
-      line(`seed ${r.seed}: ${nameOf(p.siteId)} spent ε ${p.epsilon.toFixed(3)} of ${p.budget} at δ ${p.delta} (${p.level} level, noise multiplier ${p.noiseMultiplier.toFixed(3)})${refused}`);
-    }
-  }
-  line(`federated/centralized mean site accuracy ${fmt(report.federatedToCentralized, n)}; bytes up ${whole(report.bytes.up, n)}, down ${whole(report.bytes.down, n)}; rejected inputs ${whole(report.rejections, n)}; backend ${report.backend}; ${fmt(report.wallSeconds, n)} s per run`);
 }
