@@ -9,18 +9,11 @@ import { defaultRecipe } from "../recipes.ts";
 import { startEmbeddedStack, type EmbeddedStack } from "../embedded-stack.ts";
 import { coordinatorCommand, coordinatorSpec, federationFromDataset, federationFromFile } from "./coordinator-command.ts";
 import { memoryIo, parseFlags, UsageError } from "./flags.ts";
+import { usageOf } from "../../test/support/cli.ts";
 
 const TOKEN = "an-admin-token-of-some-length";
 
-function usage(argv: string[], env: Record<string, string> = {}): string {
-  try {
-    parseFlags(coordinatorSpec, argv, env);
-  } catch (err) {
-    if (err instanceof UsageError) return err.message;
-    throw err;
-  }
-  throw new Error("parsed");
-}
+const usage = (argv: string[], env: Record<string, string> = {}) => usageOf(coordinatorSpec, argv, env);
 
 describe("consilium coordinator: flags", () => {
   it("defaults to loopback on port 8787", () => {

@@ -1,19 +1,12 @@
 import { createServer, type AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { enrolCommand, enrolSpec } from "./enrol-command.ts";
-import { memoryIo, parseFlags, UsageError } from "./flags.ts";
+import { memoryIo, parseFlags } from "./flags.ts";
+import { usageOf } from "../../test/support/cli.ts";
 
 const TOKEN = "an-admin-token-of-some-length";
 
-function usage(argv: string[], env: Record<string, string> = {}): string {
-  try {
-    parseFlags(enrolSpec, argv, env);
-  } catch (err) {
-    if (err instanceof UsageError) return err.message;
-    throw err;
-  }
-  throw new Error("parsed");
-}
+const usage = (argv: string[], env: Record<string, string> = {}) => usageOf(enrolSpec, argv, env);
 
 describe("consilium enrol", () => {
   it("takes the coordinator, the name and the admin token (flag or environment)", () => {

@@ -3,17 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { exportCommand, exportSpec } from "./export-command.ts";
-import { memoryIo, parseFlags, UsageError } from "./flags.ts";
+import { memoryIo, parseFlags } from "./flags.ts";
+import { usageOf } from "../../test/support/cli.ts";
 
-function usage(argv: string[]): string {
-  try {
-    parseFlags(exportSpec, argv);
-  } catch (err) {
-    if (err instanceof UsageError) return err.message;
-    throw err;
-  }
-  throw new Error("parsed");
-}
+const usage = (argv: string[]) => usageOf(exportSpec, argv);
 
 describe("consilium site export", () => {
   it("takes --out and defaults the state dir to the site's", () => {

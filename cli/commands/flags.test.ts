@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { boolFlag, flagTable, fractionFlag, HelpRequested, helpText, intFlag, parseFlags, textFlag, UsageError, type CommandSpec } from "./flags.ts";
+import { boolFlag, flagTable, fractionFlag, HelpRequested, helpText, intFlag, parseFlags, textFlag, type CommandSpec } from "./flags.ts";
+import { usageOf } from "../../test/support/cli.ts";
 
 const Demo = z.object({ port: intFlag(0, 10).default(5), token: textFlag(), share: fractionFlag().optional(), loud: boolFlag() });
 const demo: CommandSpec<typeof Demo> = {
@@ -15,15 +16,7 @@ const demo: CommandSpec<typeof Demo> = {
   },
 };
 
-const usage = (argv: string[], env: Record<string, string> = {}) => {
-  try {
-    parseFlags(demo, argv, env);
-  } catch (err) {
-    if (err instanceof UsageError) return err.message;
-    throw err;
-  }
-  throw new Error("parsed");
-};
+const usage = (argv: string[], env: Record<string, string> = {}) => usageOf(demo, argv, env);
 
 describe("parseFlags", () => {
   it("parses flags through the schema, with defaults", () => {

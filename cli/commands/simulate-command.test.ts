@@ -1,16 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { helpText, UsageError } from "./flags.ts";
+import { helpText } from "./flags.ts";
 import { parseSimulateFlags, simulateSpec } from "./simulate-command.ts";
+import { usageOf } from "../../test/support/cli.ts";
 
-const usage = (argv: string[]) => {
-  try {
-    parseSimulateFlags(argv);
-  } catch (err) {
-    if (err instanceof UsageError) return err.message;
-    throw err;
-  }
-  throw new Error("parsed");
-};
+const usage = (argv: string[]) => usageOf(simulateSpec, argv);
 
 describe("parseSimulateFlags --prox-mu", () => {
   it("takes FedProx's mu as a number, and leaves it unset when absent", () => {

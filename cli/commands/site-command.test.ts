@@ -2,22 +2,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { memoryIo, parseFlags, UsageError } from "./flags.ts";
+import { memoryIo, parseFlags } from "./flags.ts";
 import { splitRows } from "../../gpu-runner/data/site-data.ts";
 import { loadSiteData, siteCommand, siteSpec } from "./site-command.ts";
+import { usageOf } from "../../test/support/cli.ts";
 
 const TOKEN = "cs_zurich-0a1b2c_s3cr3t-with_dashes";
 const base = ["--coordinator", "http://127.0.0.1:8787", "--token", TOKEN];
 
-function usage(argv: string[], env: Record<string, string> = {}): string {
-  try {
-    parseFlags(siteSpec, argv, env);
-  } catch (err) {
-    if (err instanceof UsageError) return err.message;
-    throw err;
-  }
-  throw new Error("parsed");
-}
+const usage = (argv: string[], env: Record<string, string> = {}) => usageOf(siteSpec, argv, env);
 
 describe("consilium site: flags", () => {
   it("takes a CSV with defaults for the split, the seed and the state dir", () => {
