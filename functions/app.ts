@@ -40,10 +40,10 @@ export function createApp(deps: CoordinatorDeps) {
       return c.json({ error: { code, message: "internal error" } }, 500);
     }
     // Errors from middleware (site auth, body limit) are thrown before the route binds its params.
-    const round = Number(c.req.param("round") ?? /^\/v1\/rounds\/([^/]+)\//.exec(c.req.path)?.[1] ?? Number.NaN);
+    const raw = c.req.param("round") ?? /^\/v1\/rounds\/([^/]+)\//.exec(c.req.path)?.[1];
     await recordRejection(deps, {
       siteId: c.get("site")?.id ?? null,
-      round: Number.isInteger(round) ? round : null,
+      round: raw !== undefined && /^\d{1,16}$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : null,
       code: err.code,
       message: `${c.req.method} ${c.req.path}: ${err.message}`,
     });

@@ -31,9 +31,10 @@ export function jsonBody<T extends z.ZodType>(schema: T): MiddlewareHandler<AppE
   };
 }
 
+/** A path parameter that names a round or a version: digits only, a safe integer (`1e21` and `2^53 + 1` are refused). */
 export function intParam(value: string | undefined, name: string): number {
   const n = Number(value);
-  if (!value || !Number.isInteger(n) || n < 0) throw new ConsiliumError("INVALID_PARAM", `${name} must be a non-negative integer`, 400);
+  if (!value || !/^\d{1,16}$/.test(value) || !Number.isSafeInteger(n)) throw new ConsiliumError("INVALID_PARAM", `${name} must be a non-negative integer`, 400);
   return n;
 }
 

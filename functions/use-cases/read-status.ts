@@ -9,7 +9,8 @@ import { StoredDecline, type SitePrivacy } from "../../core/schemas/privacy.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { StoredEvaluation } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
-import type { ObjectStore } from "../ports.ts";
+import type { Logger, ObjectStore } from "../ports.ts";
+import { ConsiliumError } from "../../core/errors.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
@@ -29,10 +30,15 @@ async function readAll<T>(list: string[], read: (k: string) => Promise<T | null>
 }
 
 /** By time, then by id (the key), so that the log reads the same whatever order the store lists in. */
-async function readRejections(store: ObjectStore): Promise<Rejection[]> {
+async function readRejections(store: ObjectStore, logger: Logger): Promise<Rejection[]> {
   const list = await store.list(keys.rejectionsPrefix);
   const read = await readAll(list, async (k) => {
-    const r = await readJson(store, k, Rejection);
+    // The log is a record of refusals: one unreadable entry is reported and passed over, never the whole status lost.
+    const r = await readJson(store, k, Rejection).catch((err: unknown) => {
+      if (!(err instanceof ConsiliumError && err.code === "CORRUPT_STATE")) throw err;
+      logger.error("unreadable rejection record passed over", { key: k, message: err.message });
+      return null;
+    });
     return r && { id: k, r };
   });
   return read.sort((a, b) => a.r.at - b.r.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((x) => x.r);
@@ -57,7 +63,7 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
   const updates = [...plainUpdates, ...(await readAll(roundKeys.filter((k) => /\/secure\/masked-input\/[^/]+\.json$/.test(k)), (k) => readMaskedInput(store, k)))];
   const stats = new Set((await store.list(keys.statsPrefix)).map((k) => k.slice(keys.statsPrefix.length, -".json".length)));
   const evaluations = await readAll(await store.list(keys.evaluationsPrefix), (k) => readJson(store, k, StoredEvaluation));
-  const rejections = await readRejections(store);
+  const rejections = await readRejections(store, deps.logger);
   const blocked = state.phase === "stats" ? await readJson(store, keys.statsFailure, Rejection) : null;
   const scored = await readAll(roundKeys.filter((k) => k.endsWith("/scores.json")), (k) => readJson(store, k, RoundScores));
   const declines = await readAll(roundKeys.filter((k) => k.includes("/declines/")), (k) => readJson(store, k, StoredDecline));
