@@ -4,6 +4,13 @@ import { canonicalLevel } from "../../core/preprocess/table.ts";
 import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
 import type { SiteStats } from "../../core/schemas/site-stats.ts";
 
+/**
+ * The largest magnitude a numeric feature's mean may have, and its spread (√(m2 / count)): far
+ * past any clinical measurement, and small enough that merging any number of sites' moments
+ * stays finite (a squared difference of means, times a safe-integer count, is below 1e47).
+ */
+export const MAX_MOMENT = 1e15;
+
 /** Levels one categorical feature may report: more is a free-text column, or a flood of keys. */
 export const MAX_LEVELS = 1000;
 
@@ -21,6 +28,9 @@ export function statsProblem(stats: SiteStats, options: { readonly noisy?: boole
     const def = options.spec?.features.find((d) => d.name === name);
     if (f.kind === "numeric") {
       if (!Number.isFinite(f.mean) || !Number.isFinite(f.m2)) return `feature "${name}" has a mean or m2 that is not finite`;
+      if (Math.abs(f.mean) > MAX_MOMENT || f.m2 < 0 || f.m2 > f.count * MAX_MOMENT ** 2) {
+        return `feature "${name}" has a mean or spread beyond ${MAX_MOMENT} (mean ${f.mean}, m2 ${f.m2} over ${f.count} values)`;
+      }
       if (exact && f.count + f.missing !== stats.rows) return `feature "${name}" counts ${f.count} values and ${f.missing} missing, not the ${stats.rows} rows`;
       const bins = def && histogramBins(def);
       if (def?.impute === "median" && bins && f.count > 0 && !f.histogram) return `feature "${name}" is imputed with its median but its statistics hold no histogram`;

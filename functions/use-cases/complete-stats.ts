@@ -39,7 +39,7 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
     const fresh = checkQuality(config, all);
     const mergeWithout = (excluded: readonly string[]) => {
       const kept = all.filter((s) => !excluded.includes(s.siteId));
-      return mergeSiteStats(kept.map((s) => s.stats), config.features, kept.map((s) => s.siteId));
+      return checkedPreprocessing(mergeSiteStats(kept.map((s) => s.stats), config.features, kept.map((s) => s.siteId)));
     };
     let merged: Preprocessing;
     try {
@@ -67,6 +67,28 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
   // A slow completer must not reopen round 1 over a federation that has moved on meanwhile.
   if ((await loadFederation(deps)).state.phase === "stats") await advance(deps, config, 1, 0);
   return { kind: "complete" };
+}
+
+/**
+ * The merged preprocessing, as it will read back: every number finite and the whole its own
+ * schema's. A merge that overflowed would otherwise be written once and fail every later read.
+ */
+function checkedPreprocessing(merged: Preprocessing): Preprocessing {
+  const bad = nonFinitePath(merged, "preprocessing");
+  if (bad) throw new Error(`the merged statistics are not finite at ${bad}; a site's moments are out of range`);
+  const parsed = Preprocessing.safeParse(JSON.parse(JSON.stringify(merged)));
+  if (!parsed.success) throw new Error(`the merged statistics do not make a preprocessing: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  return merged;
+}
+
+function nonFinitePath(value: unknown, path: string): string | null {
+  if (typeof value === "number") return Number.isFinite(value) ? null : path;
+  if (value === null || typeof value !== "object") return null;
+  for (const [k, v] of Object.entries(value)) {
+    const bad = nonFinitePath(v, `${path}.${k}`);
+    if (bad) return bad;
+  }
+  return null;
 }
 
 /** Every reported site's statistics, with its id (from the key `stats/{site}.json`). */
