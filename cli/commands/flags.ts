@@ -159,7 +159,7 @@ export function helpText(spec: CommandSpec<z.ZodType>): string {
   return [`usage: consilium ${spec.name} [flags]`, "", spec.summary, "", "flags:", ...rows.map(([l = "", r]) => `  ${l.padEnd(width)}${r}`)].join("\n");
 }
 
-/** The flag reference as a markdown table, for the README. */
+/** The flag reference as a markdown table, for docs/cli.md. */
 export function flagTable(spec: CommandSpec<z.ZodType>): string {
   const rows = Object.entries(spec.flags).map(([name, f]) => `| \`${left(name, f)}\` | ${f.env ? `\`${f.env}\`` : ""} | ${f.help.replaceAll("|", "\\|")} |`);
   return [`| flag | env | meaning |`, `|---|---|---|`, ...rows].join("\n");

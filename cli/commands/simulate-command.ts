@@ -101,7 +101,7 @@ export const SimulateFlags = z
   });
 export type SimulateFlags = z.infer<typeof SimulateFlags>;
 
-/** The flag table of `consilium simulate`: parsing, `--help` and the README reference. */
+/** The flag table of `consilium simulate`: parsing, `--help` and docs/cli.md. */
 export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
   name: "simulate",
   summary: "Runs a whole federation on this machine: embedded S3/SQS, the coordinator over HTTP and one runner per site.",
@@ -128,7 +128,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "head-epochs": { type: "string", value: "N", help: "epochs of personal-head fitting" },
     "head-l2": { type: "string", value: "X", help: "pull of the personal head towards the global output layer" },
     "head-lr": { type: "string", value: "X", help: "step size of personal-head fitting (default: --lr)" },
-    strategy: { type: "string", value: "SPEC", help: "aggregation pipeline, e.g. fedavg, fedadam:0.05, scaffold, robust, clip:2,trimmed-mean:0.2,fedadam (see README; default: the recipe's, scaffold)" },
+    strategy: { type: "string", value: "SPEC", help: "aggregation pipeline, e.g. fedavg, fedadam:0.05, scaffold, robust, clip:2,trimmed-mean:0.2,fedadam (docs/concepts.md; default: the recipe's, scaffold, or fedavg where the flags ask for what scaffold cannot do)" },
     codec: { type: "string", value: "SPEC", help: "update codec: float32, float16, int8[:CHUNK], int4[:CHUNK], topk:FRACTION+int8, topk:FRACTION+float16 or randk:FRACTION+int8 (default float32)" },
     "downlink-codec": { type: "string", value: "SPEC", help: "codec of the model deltas sent to sites that hold the previous model, not randk (default: --codec, int8 for randk; float32 sends whole models)" },
     "quality-policy": { type: "string", value: "POLICY", help: "what the data-quality checks do with a flagged site: warn (default) or exclude it from preprocessing, rounds and evaluation" },
@@ -150,11 +150,11 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "state-dir": { type: "string", value: "DIR", help: "keep each site's personal model under DIR/<site-id>" },
     attack: { type: "string", value: "SPEC", help: "attack lab: malicious sites send sign-flip, scale:F, gaussian:SIGMA, label-flip, alie[:Z] or ipm[:EPSILON] updates" },
     malicious: { type: "string", value: "FRACTION", help: "with --attack: share of sites that are malicious, chosen by seed (default 0.2, at least one)" },
-    "secure-aggregation": { type: "boolean", help: "secure aggregation (SecAgg+): sites mask their clipped, quantised updates and the coordinator sees only their sum; needs a mean-based strategy (fedavg when the recipe's cannot) and a float32 or randk codec" },
+    "secure-aggregation": { type: "boolean", help: "secure aggregation (SecAgg+): sites mask their clipped, quantised updates and the coordinator sees only their sum; needs a mean-based strategy (fedavg when the recipe's cannot) and any codec but top-k" },
     dropout: { type: "string", value: "F", help: "with --secure-aggregation: this share of the sites, drawn afresh each round, drops out after uploading its masked input" },
     "secure-clip": { type: "string", value: "C", help: "with --secure-aggregation: L2 bound of each update before masking (default 10; the --dp-clip under client-level privacy)" },
     "phase-seconds": { type: "string", value: "S", help: "with --secure-aggregation: how long each key phase waits for sites before going on without them (default 5)" },
-    scoring: { type: "boolean", help: "contribution scoring: score every update, keep a reputation per site, down-weight or quarantine offenders (see README)" },
+    scoring: { type: "boolean", help: "contribution scoring: score every update, keep a reputation per site, down-weight or quarantine offenders (docs/concepts.md)" },
     validation: { type: "string", value: "FRACTION", help: "with --scoring: hold this share of each site's training rows at the coordinator as the validation set of validation-based scoring (simulation only)" },
     workers: { type: "string", value: "N", help: "worker threads for the site runners; 0 runs them in the main thread (default: the number of cores)" },
     quiet: { type: "boolean", help: "print nothing but errors" },
