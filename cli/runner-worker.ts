@@ -11,6 +11,7 @@ import { CoordinatorClient } from "../client/coordinator-client.ts";
 import { parseAttack } from "../gpu-runner/simulation/attack.ts";
 import { SiteSpeed } from "../gpu-runner/simulation/site-speed.ts";
 import { runSite } from "../gpu-runner/session/site-runner.ts";
+import { SIMULATION_RETRY } from "./simulation-retry.ts";
 
 const TableData = z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())) });
 
@@ -49,7 +50,7 @@ if (port) {
       input.sites.map((s) =>
         runSite({
           siteId: s.siteId,
-          client: new CoordinatorClient(input.coordinatorUrl, s.token),
+          client: new CoordinatorClient(input.coordinatorUrl, s.token, fetch, { policy: SIMULATION_RETRY }),
           data: { train: s.train, test: s.test, ...(s.outOfRange && { outOfRange: s.outOfRange }) },
           stateDir: s.stateDir,
           attack: s.attack === undefined ? undefined : parseAttack(s.attack),

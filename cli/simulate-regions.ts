@@ -10,6 +10,7 @@ import type { RunReport } from "../core/schemas/report.ts";
 import type { ObjectStore } from "../functions/ports.ts";
 import { runRegionRelay } from "../functions/region-relay.ts";
 import { trainCentralized } from "../gpu-runner/training/centralized.ts";
+import { SIMULATION_RETRY } from "./simulation-retry.ts";
 import { enrolledSites, federationOf, runSites, siteIdOf, startDeployment, type EnrolledSite, type Region, type SimulationHooks, type SimulationPlan } from "./simulate.ts";
 
 /**
@@ -44,7 +45,7 @@ export async function simulateRegions(plan: SimulationPlan, regions: readonly Re
       }
       const relay = await global.admin.enrol(`region ${region.name}`, `region-${region.name}`);
       relays.push(
-        runRegionRelay({ region: region.name, deps: regional.deps, global: new CoordinatorClient(global.url, relay.token), logger: hooks.logger, signal: controller.signal, pollMs: 25 }).catch((err: unknown) => {
+        runRegionRelay({ region: region.name, deps: regional.deps, global: new CoordinatorClient(global.url, relay.token, fetch, { policy: SIMULATION_RETRY, signal: controller.signal }), logger: hooks.logger, signal: controller.signal, pollMs: 25 }).catch((err: unknown) => {
           controller.abort();
           throw err;
         }),

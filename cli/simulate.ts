@@ -29,6 +29,7 @@ import { runSite, type RunnerEvent } from "../gpu-runner/session/site-runner.ts"
 import { AdminClient } from "../client/admin-client.ts";
 import { startCoordinator } from "./coordinator-server.ts";
 import { federationsProblem } from "./compose.ts";
+import { SIMULATION_RETRY } from "./simulation-retry.ts";
 import { startEmbeddedStack } from "./embedded-stack.ts";
 import { simulateRegions } from "./simulate-regions.ts";
 import { runSitesInWorkers } from "./runner-pool.ts";
@@ -144,7 +145,7 @@ function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks
     sites.map((s) =>
       runSite({
         siteId: s.siteId,
-        client: new CoordinatorClient(url, s.token, hooks.fetch),
+        client: new CoordinatorClient(url, s.token, hooks.fetch, { policy: SIMULATION_RETRY, signal: controller.signal }),
         data: s,
         stateDir: s.stateDir,
         attack: s.attack === undefined ? undefined : parseAttack(s.attack),

@@ -53,43 +53,108 @@ export async function readAnswer<T extends z.ZodType>(what: string, answer: Answ
   return parsed.data;
 }
 
-/** How often, and how far apart, a request that met a dropped connection or a 5xx is sent again. */
+/**
+ * How long and how often a request that met a dropped connection, a 5xx or a 429 is sent again:
+ * exponential backoff with jitter, a `Retry-After` honoured, until `patienceMs` has passed since
+ * the first attempt. A coordinator restarting, or down for maintenance, is waited out.
+ */
 export interface RetryPolicy {
-  /** Attempts in all. */
-  readonly attempts: number;
-  /** Pause before the second attempt; each later pause doubles it. */
+  /** How long a failing request is tried again before its error stands. */
+  readonly patienceMs: number;
+  /** The pause before the second attempt; each later pause doubles, up to `maxPauseMs`. */
   readonly firstPauseMs: number;
+  readonly maxPauseMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, firstPauseMs: 200 };
+export const DEFAULT_RETRY: RetryPolicy = { patienceMs: 30 * 60_000, firstPauseMs: 250, maxPauseMs: 30_000 };
+
+/** What a retry says to whoever listens (the runner logs it). */
+export interface RetryNotice {
+  readonly what: string;
+  readonly attempt: number;
+  readonly pauseMs: number;
+  readonly reason: string;
+}
+
+/** How a retrying request waits, and who hears of each retry. */
+export interface RetryOptions {
+  readonly policy?: RetryPolicy;
+  readonly signal?: AbortSignal;
+  readonly onRetry?: (notice: RetryNotice) => void;
+}
 
 /**
- * Sends a request again when the connection fails or the answer is a 5xx (every call of the API
- * and every presigned store request is idempotent: a retried post meets its first copy). After the
- * last attempt a 5xx is returned for the caller to read; a failed connection is a `code` error
- * (503) naming `what` and the cause.
+ * Sends a request again when the connection fails or the answer is a 5xx or a 429 (every call of
+ * the API and every presigned store request is idempotent: a retried post meets its first copy),
+ * for as long as the policy's patience lasts. Then a 5xx or 429 is returned for the caller to
+ * read, and a failed connection is a `code` error (503) naming `what` and the cause.
  */
-export async function withRetries(send: () => Promise<Response>, code: string, what: string, policy: RetryPolicy = DEFAULT_RETRY): Promise<Response> {
+export async function withRetries(send: () => Promise<Response>, code: string, what: string, options: RetryOptions = {}): Promise<Response> {
+  const policy = options.policy ?? DEFAULT_RETRY;
+  const started = Date.now();
   for (let attempt = 1; ; attempt++) {
+    let reason: string;
+    let asked: number | null = null;
     try {
       const res = await send();
-      if (res.status < 500 || attempt >= policy.attempts) return res;
+      if (res.status < 500 && res.status !== 429) return res;
+      asked = retryAfterMs(res.headers.get("retry-after"));
+      reason = `HTTP ${res.status}`;
+      if (!worthWaiting(policy, started, attempt, asked, options)) return res;
       await res.body?.cancel();
     } catch (err) {
-      if (attempt >= policy.attempts) {
-        const cause = err instanceof Error && err.cause ? ` (${String(err.cause)})` : "";
-        throw new ConsiliumError(code, `${what}: ${String(err)}${cause}`, 503);
-      }
+      if (options.signal?.aborted) throw err;
+      reason = `${String(err)}${err instanceof Error && err.cause ? ` (${String(err.cause)})` : ""}`;
+      if (!worthWaiting(policy, started, attempt, null, options)) throw new ConsiliumError(code, `${what}: ${reason}`, 503);
     }
-    await new Promise((r) => setTimeout(r, policy.firstPauseMs * 2 ** (attempt - 1)));
+    const pauseMs = pauseFor(policy, attempt, asked);
+    options.onRetry?.({ what, attempt, pauseMs, reason });
+    await pause(pauseMs, options.signal);
   }
 }
 
+/** Whether another attempt fits in the policy's patience (and the caller has not given up). */
+function worthWaiting(policy: RetryPolicy, started: number, attempt: number, asked: number | null, options: RetryOptions): boolean {
+  if (options.signal?.aborted) return false;
+  return Date.now() - started + pauseFor(policy, attempt, asked, 0) <= policy.patienceMs;
+}
+
+/**
+ * The pause after `attempt` failures: what `Retry-After` asked, else half the doubled step plus a
+ * random half of it ("equal jitter"), so that runners a restart threw off together do not come back
+ * together. `jitter` 0 gives the shortest pause, for the patience check.
+ */
+function pauseFor(policy: RetryPolicy, attempt: number, asked: number | null, jitter = Math.random()): number {
+  if (asked !== null) return asked;
+  const step = Math.min(policy.maxPauseMs, policy.firstPauseMs * 2 ** (attempt - 1));
+  return step / 2 + (step / 2) * jitter;
+}
+
+/** `Retry-After` as milliseconds: seconds, or an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | null {
+  if (header === null) return null;
+  if (/^\d{1,9}$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
 /** `fetchFn` with `withRetries` for the coordinator's API, counting the bytes each request sends. */
-export function retryingFetch(fetchFn: typeof fetch, traffic?: Traffic, policy: RetryPolicy = DEFAULT_RETRY): typeof fetch {
+export function retryingFetch(fetchFn: typeof fetch, traffic?: Traffic, options: RetryOptions = {}): typeof fetch {
   return async (input, init) => {
     const what = `${init?.method ?? "GET"} ${typeof input === "string" ? input : input instanceof URL ? input.href : input.url}`;
-    const res = await withRetries(() => fetchFn(input, init), "COORDINATOR_UNREACHABLE", what, policy);
+    const res = await withRetries(() => fetchFn(input, init), "COORDINATOR_UNREACHABLE", what, options);
     if (traffic && typeof init?.body === "string") traffic.up += init.body.length;
     return res;
   };

@@ -14,7 +14,7 @@ import type { SecurePost } from "../core/schemas/secure-aggregation.ts";
 import type { SiteStats } from "../core/schemas/site-stats.ts";
 import { Task, type ModelRef, type SiteEvaluation } from "../core/schemas/task.ts";
 import type { MultipartUpload, UploadedPart, UploadTarget } from "../core/schemas/upload.ts";
-import { apiClient, readAnswer, retryingFetch, withRetries, type ApiClient, type Traffic } from "./api.ts";
+import { apiClient, readAnswer, retryingFetch, withRetries, type ApiClient, type RetryOptions, type Traffic } from "./api.ts";
 
 const anyJson = z.unknown();
 
@@ -23,12 +23,17 @@ export class CoordinatorClient {
   readonly traffic: Traffic = { up: 0, down: 0 };
   readonly #api: ApiClient;
 
+  readonly #retry: RetryOptions;
+
+  /** `retry`: how long a coordinator or store that cannot be reached is waited out (30 minutes unless it says). */
   constructor(
     baseUrl: string,
     token: string,
     private readonly fetchFn: typeof fetch = fetch,
+    retry: RetryOptions = {},
   ) {
-    this.#api = apiClient(baseUrl, token, retryingFetch(fetchFn, this.traffic));
+    this.#retry = retry;
+    this.#api = apiClient(baseUrl, token, retryingFetch(fetchFn, this.traffic, retry));
   }
 
   task(): Promise<Task> {
@@ -118,6 +123,6 @@ export class CoordinatorClient {
 
   /** A request to the store through a presigned URL: sent again on a dropped connection or a 5xx (`withRetries`); never names the URL, which is a credential. */
   #store(what: string, send: () => Promise<Response>): Promise<Response> {
-    return withRetries(send, "STORE_UNREACHABLE", what);
+    return withRetries(send, "STORE_UNREACHABLE", what, this.#retry);
   }
 }

@@ -15,16 +15,16 @@ const usage = (argv: string[], env: Record<string, string> = {}) => usageOf(site
 describe("consilium site: flags", () => {
   it("takes a CSV with defaults for the split, the seed and the state dir", () => {
     expect(parseFlags(siteSpec, [...base, "--data", "rows.csv"])).toEqual({
-      coordinator: "http://127.0.0.1:8787", token: TOKEN, data: "rows.csv", seed: 1, "state-dir": ".consilium/site", verbose: false,
+      coordinator: "http://127.0.0.1:8787", token: TOKEN, data: "rows.csv", seed: 1, "state-dir": ".consilium/site", patience: 1800, verbose: false,
     });
   });
 
   it("takes every flag, and the token from the environment", () => {
     // Execute
-    const flags = parseFlags(siteSpec, ["--coordinator", "https://fl.example.org", "--data", "a.csv", "--test-fraction", "0.2", "--seed", "7", "--state-dir", "s", "--backend", "cpu", "--verbose"], { CONSILIUM_SITE_TOKEN: TOKEN });
+    const flags = parseFlags(siteSpec, ["--coordinator", "https://fl.example.org", "--data", "a.csv", "--test-fraction", "0.2", "--seed", "7", "--state-dir", "s", "--backend", "cpu", "--verbose"], { CONSILIUM_SITE_TOKEN: TOKEN, CONSILIUM_PATIENCE: "60" });
     const shipped = parseFlags(siteSpec, [...base, "--dataset-site", "heart-disease:va"]);
     // Assert
-    expect(flags).toEqual({ coordinator: "https://fl.example.org", token: TOKEN, data: "a.csv", "test-fraction": 0.2, seed: 7, "state-dir": "s", backend: "cpu", verbose: true });
+    expect(flags).toEqual({ coordinator: "https://fl.example.org", token: TOKEN, data: "a.csv", "test-fraction": 0.2, seed: 7, "state-dir": "s", patience: 60, backend: "cpu", verbose: true });
     expect(shipped["dataset-site"]).toBe("heart-disease:va");
   });
 
@@ -95,10 +95,12 @@ describe("consilium site: its rows", () => {
     await expect(loadSiteData(flags("--data", join(dir, "one.csv")))).rejects.toThrow(`--data: ${join(dir, "one.csv")} has 1 rows, too few to hold some out`);
   });
 
-  it("reports an unreachable coordinator", async () => {
+  it("waits out an unreachable coordinator for --patience, saying so, then says how to resume", async () => {
     const io = memoryIo();
-    const run = siteCommand(["--coordinator", "http://127.0.0.1:1", "--token", TOKEN, "--data", join(dir, "all.csv"), "--backend", "cpu", "--state-dir", join(dir, "state")], { io });
-    await expect(run).rejects.toThrow("cannot reach the coordinator at http://127.0.0.1:1 (GET http://127.0.0.1:1/v1/task: TypeError: fetch failed (Error: bad port))");
+    const run = siteCommand(["--coordinator", "http://127.0.0.1:1", "--token", TOKEN, "--data", join(dir, "all.csv"), "--backend", "cpu", "--state-dir", join(dir, "state"), "--patience", "1"], { io });
+    await expect(run).rejects.toThrow("cannot reach the coordinator at http://127.0.0.1:1 after waiting 1 s (GET http://127.0.0.1:1/v1/task: TypeError: fetch failed (Error: bad port)); start the runner again with the same --state-dir to resume");
     expect(io.errLines[0]).toMatch(/^site zurich-0a1b2c: 14 training and 6 test rows from .*all\.csv; backend cpu; state in /);
+    expect(io.errLines.slice(1).length).toBeGreaterThan(1);
+    expect(io.errLines.slice(1).every((l) => /GET http:\/\/127\.0\.0\.1:1\/v1\/task: TypeError: fetch failed .*; trying again in \d+\.\d s \(attempt \d+\)$/.test(l))).toBe(true);
   });
 });

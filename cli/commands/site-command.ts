@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import { z } from "zod";
+import { DEFAULT_RETRY } from "../../client/api.ts";
 import { CoordinatorClient } from "../../client/coordinator-client.ts";
 import { ConsiliumError } from "../../core/errors.ts";
 import { clinicalMetrics, type ClinicalMetrics } from "../../core/metrics/index.ts";
@@ -18,6 +19,9 @@ import { defaultStateDir } from "./export-command.ts";
 import { boolFlag, choiceFlag, fractionFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
 const datasetSites = ["heart-disease:cleveland", "heart-disease:hungarian", "heart-disease:switzerland", "heart-disease:va"] as const satisfies readonly `heart-disease:${(typeof heartDiseaseSites)[number]}`[];
+
+/** How long a runner waits out an unreachable coordinator unless --patience says. */
+const DEFAULT_PATIENCE_SECONDS = 1800;
 
 const SiteToken = textFlag().refine((t) => siteIdOfCredential(t) !== null, "expected a site credential cs_<siteId>_<secret>, as consilium enrol prints it");
 
@@ -36,6 +40,7 @@ export const SiteFlags = z
       .transform(Number)
       .pipe(z.number().positive("expected a positive number").max(1000))
       .optional(),
+    patience: intFlag(0, 7 * 24 * 3600).default(DEFAULT_PATIENCE_SECONDS),
     backend: choiceFlag(BackendName).optional(),
     "dataset-site": choiceFlag(datasetSites).optional(),
     fhir: textFlag().optional(),
@@ -62,6 +67,7 @@ export const siteSpec: CommandSpec<typeof SiteFlags> = {
     seed: { type: "string", value: "S", help: "seed of the train/test split (default 1)" },
     "state-dir": { type: "string", value: "DIR", help: `where the personal model is kept (default ${defaultStateDir})` },
     "dp-max-epsilon": { type: "string", value: "E", env: "CONSILIUM_DP_MAX_EPSILON", help: "under a privacy policy, this hospital's own cap on ε when it is below the consortium's: rounds past it are declined" },
+    patience: { type: "string", value: "SECONDS", env: "CONSILIUM_PATIENCE", help: `how long a coordinator or store that cannot be reached, or answers 5xx, is waited out before the runner stops (default ${DEFAULT_PATIENCE_SECONDS}, 30 minutes; exponential backoff with jitter, Retry-After honoured)` },
     backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")} (default: the fastest that loads)` },
     "dataset-site": { type: "string", value: "NAME:SITE", help: `instead of --data, one hospital of a shipped dataset with its FLamby split: ${datasetSites.join(", ")}` },
     fhir: { type: "string", value: "DIR", help: "instead of --data, this hospital's FHIR R4 resources: Patient/Observation/Condition .ndjson files or one bundle.json in DIR, mapped onto the common data model" },
@@ -121,6 +127,17 @@ function reporter(io: CommandIo, rounds: () => number): (e: RunnerEvent) => void
   };
 }
 
+/** What a runner's failure means to the hospital running it, for the codes that say something about what to do. */
+function siteFailure(err: unknown, coordinator: string, patience: number): unknown {
+  if (!(err instanceof ConsiliumError)) return err;
+  if (err.code === "COORDINATOR_UNREACHABLE" || err.code === "STORE_UNREACHABLE") {
+    return new Error(`cannot reach the coordinator at ${coordinator} after waiting ${patience} s (${err.message}); start the runner again with the same --state-dir to resume`);
+  }
+  if (err.status === 401) return new Error(`the coordinator at ${coordinator} does not accept this site's credential (${err.code}): ${err.message}; a revoked or mistyped credential needs a new one from the consortium (consilium enrol)`);
+  if (err.code === "SITE_EXCLUDED") return new Error(`the consortium's data-quality checks excluded this site (${err.message})`);
+  return err;
+}
+
 /**
  * Runs this site until the federation is done (or `signal` aborts).
  * @example
@@ -129,6 +146,7 @@ function reporter(io: CommandIo, rounds: () => number): (e: RunnerEvent) => void
 export async function siteCommand(argv: readonly string[], options: SiteCommandOptions = {}): Promise<SiteResult> {
   const io = options.io ?? processIo;
   const flags = parseFlags(siteSpec, argv, io.env);
+  const logger = ioLogger(io, flags.verbose);
   const siteId = siteIdOfCredential(flags.token) ?? "";
   const data = await loadSiteData(flags, io);
   const backend = await selectBackend(flags.backend);
@@ -142,11 +160,14 @@ export async function siteCommand(argv: readonly string[], options: SiteCommandO
       if (task.kind === "train") rounds = task.rounds;
       return task;
     }
-  })(flags.coordinator, flags.token);
+  })(flags.coordinator, flags.token, fetch, {
+    policy: { ...DEFAULT_RETRY, patienceMs: flags.patience * 1000 },
+    signal: options.signal,
+    onRetry: (n) => logger.warn(`${n.what}: ${n.reason}; trying again in ${(n.pauseMs / 1000).toFixed(1)} s (attempt ${n.attempt + 1})`),
+  });
   const cap = flags["dp-max-epsilon"];
-  const evaluation = await runSite({ siteId, client, data, stateDir, ...(cap !== undefined && { privacyCap: cap }), logger: ioLogger(io, flags.verbose), signal: options.signal, onEvent: reporter(io, () => rounds) }).catch((err: unknown) => {
-    if (err instanceof ConsiliumError && err.code === "COORDINATOR_UNREACHABLE") throw new Error(`cannot reach the coordinator at ${flags.coordinator} (${err.message})`);
-    throw err;
+  const evaluation = await runSite({ siteId, client, data, stateDir, ...(cap !== undefined && { privacyCap: cap }), logger, signal: options.signal, onEvent: reporter(io, () => rounds) }).catch((err: unknown) => {
+    throw siteFailure(err, flags.coordinator, flags.patience);
   });
   if (evaluation === null && !options.signal?.aborted) io.err("the federation finished without an evaluation from this site");
   return { siteId, backend, evaluation };

@@ -66,6 +66,15 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /** How long a site waits before asking again after a refused secure-aggregation step. */
 const SECURE_RETRY_MS = 250;
 
+/**
+ * Transfers through presigned URLs that failed after the client's own retries: a URL may have
+ * expired while the store or the coordinator was away, so the runner asks for its task again (with
+ * fresh URLs), this many times in a row before the failure stands.
+ */
+const STORE_FAILURES = new Set(["UPLOAD_FAILED", "MODEL_DOWNLOAD_FAILED", "STORE_UNREACHABLE"]);
+const MAX_STORE_FAILURES = 3;
+const STORE_RETRY_MS = 1_000;
+
 /** Runs until the federation is done; returns this site's final evaluation. */
 export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluation | null> {
   const { client, siteId, data, signal } = options;
@@ -76,6 +85,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
   const sitOut = new Set<number>();
   let evaluation: SiteEvaluation | null = null;
   let noisyRelease: SiteStats | null = null;
+  let storeFailures = 0;
   while (!signal?.aborted) {
     const task: Task = await client.task();
     if (task.kind === "done") {
@@ -134,7 +144,13 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
         evaluation = await evaluateStep(session, task);
         options.onEvent?.({ kind: "evaluated", evaluation });
       }
+      storeFailures = 0;
     } catch (err) {
+      if (err instanceof ConsiliumError && STORE_FAILURES.has(err.code) && ++storeFailures < MAX_STORE_FAILURES) {
+        logger.warn("a transfer through the store failed; asking for the task again", { siteId, code: err.code, message: err.message });
+        await sleep(STORE_RETRY_MS, signal);
+        continue;
+      }
       // The coordinator refused this step (round closed meanwhile, duplicate), or this round's
       // update (out of range…, recorded in its rejections): ask for the next task.
       if (err instanceof ConsiliumError && (err.status === 409 || (err.status === 422 && (task.kind === "train" || task.kind.startsWith("secure"))))) {
