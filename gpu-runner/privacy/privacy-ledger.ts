@@ -6,12 +6,13 @@
  * read back after a restart, so that a runner never forgets what it has spent. A ledger that
  * cannot be read stops training instead of starting from zero.
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { ConsiliumError } from "../../core/errors.ts";
 import { calibrateNoise, privacySpent, type SampledGaussian } from "../../core/privacy/index.ts";
 import type { PrivacyPolicy, PrivacySpent } from "../../core/schemas/privacy.ts";
+import { writeStateFile } from "../session/state-files.ts";
 
 export const LedgerEntry = z.object({
   round: z.number().int().positive(),
@@ -38,10 +39,7 @@ export type PrivacyLedger = z.infer<typeof PrivacyLedger>;
 const FILE = "privacy-ledger.json";
 
 export async function saveLedger(dir: string, ledger: PrivacyLedger): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `${FILE}.tmp`);
-  await writeFile(tmp, JSON.stringify(ledger, null, 2));
-  await rename(tmp, join(dir, FILE));
+  await writeStateFile(dir, FILE, JSON.stringify(ledger, null, 2));
 }
 
 /** The saved ledger, `null` when there is none; `CORRUPT_LEDGER` when one exists but cannot be read. */

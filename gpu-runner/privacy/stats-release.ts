@@ -4,11 +4,12 @@
  * before the coordinator took its statistics sends the same release again instead of drawing (and
  * spending its privacy budget) a second time.
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { ConsiliumError } from "../../core/errors.ts";
 import { SiteStats } from "../../core/schemas/site-stats.ts";
+import { writeStateFile } from "../session/state-files.ts";
 
 const FILE = "stats-release.json";
 
@@ -38,8 +39,6 @@ export async function keptRelease(dir: string | undefined, key: { federation: st
     if (saved.data.federation === key.federation && saved.data.noise.epsilon === key.noise.epsilon && saved.data.noise.delta === key.noise.delta) return saved.data.stats;
   }
   const stats = draw();
-  await mkdir(dir, { recursive: true });
-  await writeFile(`${file}.tmp`, JSON.stringify({ ...key, stats }));
-  await rename(`${file}.tmp`, file);
+  await writeStateFile(dir, FILE, JSON.stringify({ ...key, stats }));
   return stats;
 }

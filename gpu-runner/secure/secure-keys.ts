@@ -7,10 +7,11 @@
  * one, so that a restarted runner keeps its identity and never reveals both shares of a peer.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { generateIdentity, type Identity } from "../../core/secagg/identity.ts";
 import { SiteState } from "../../core/secagg/site-state.ts";
+import { writeStateFile } from "../session/state-files.ts";
 
 const SPKI_PREFIX_BYTES = 12;
 
@@ -21,9 +22,7 @@ export async function loadIdentity(dir: string | undefined): Promise<Identity> {
   const pem = await readFile(file, "utf8").catch(() => null);
   if (pem !== null) return identityOf(createPrivateKey(pem));
   const identity = generateIdentity();
-  await mkdir(dir, { recursive: true });
-  await writeFile(`${file}.tmp`, identity.privateKey.export({ format: "pem", type: "pkcs8" }), { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
+  await writeStateFile(dir, "identity.pem", identity.privateKey.export({ format: "pem", type: "pkcs8" }));
   return identity;
 }
 
@@ -35,10 +34,7 @@ function identityOf(privateKey: KeyObject): Identity {
 /** Keeps the round's protocol state (before any message that depends on it leaves the site). */
 export async function saveSecureState(dir: string | undefined, state: SiteState): Promise<void> {
   if (!dir) return;
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, "secure-round.json");
-  await writeFile(`${file}.tmp`, JSON.stringify(state), { mode: 0o600 });
-  await rename(`${file}.tmp`, file);
+  await writeStateFile(dir, "secure-round.json", JSON.stringify(state));
 }
 
 /** The kept protocol state of `round`, or null (none, another round's, or unreadable). */

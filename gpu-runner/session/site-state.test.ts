@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import { syntheticSites, syntheticSpec } from "../../test/fixtures/synthetic-sit
 import { selectBackend } from "../model/backend.ts";
 import { CoordinatorClient } from "../../client/coordinator-client.ts";
 import { runSite } from "./site-runner.ts";
+import { writeStateFile } from "./state-files.ts";
 import {
   loadControl,
   loadPersonalModel,
@@ -125,27 +126,27 @@ describe("site state", () => {
     const control = Float32Array.from([0, -1.5, 3.25e-7, 1e20, -0]);
 
     // Execute
-    await saveControl(dir, uniform(5, 1));
-    await saveControl(dir, control);
-    const loaded = await loadControl(dir, 5);
+    await saveControl(dir, "f", uniform(5, 1));
+    await saveControl(dir, "f", control);
+    const loaded = await loadControl(dir, "f", 5);
 
     // Assert
     expect(loaded).toEqual(control);
   });
 
-  it("loads no control when there is none of the asked length", async () => {
+  it("loads no control when there is none of the asked length or federation", async () => {
     // Prepare
     const dir = join(root, "control-length");
-    await saveControl(dir, uniform(5, 1));
+    await saveControl(dir, "f", uniform(5, 1));
     const corrupt = join(root, "control-corrupt");
-    await saveControl(corrupt, uniform(5, 1));
+    await saveControl(corrupt, "f", uniform(5, 1));
     await writeFile(join(corrupt, "control.bin"), "not an update container");
 
     // Execute
-    const results = await Promise.all([loadControl(dir, 4), loadControl(dir, 6), loadControl(corrupt, 5), loadControl(join(root, "never-written"), 5)]);
+    const results = await Promise.all([loadControl(dir, "f", 4), loadControl(dir, "f", 6), loadControl(dir, "another", 5), loadControl(corrupt, "f", 5), loadControl(join(root, "never-written"), "f", 5)]);
 
     // Assert
-    expect(results).toEqual([null, null, null, null]);
+    expect(results).toEqual([null, null, null, null, null]);
   });
 
   it("saves and loads the personal model exactly", async () => {
@@ -163,7 +164,29 @@ describe("site state", () => {
     const loaded = await loadPersonalModel(dir);
 
     // Assert
-    expect(loaded).toEqual(model);
+    expect(loaded).toEqual({ ...model, meta: { ...model.meta, files: { body: expect.any(String), head: expect.any(String) } } });
+  });
+
+  it("refuses a personal model whose body or head is not the one personal.json names", async () => {
+    // Prepare
+    const dir = join(root, "personal-torn");
+    const mlp = modelLayout({ kind: "mlp", hidden: [4] }, preprocessing.inputs.length);
+    const model: PersonalModel = {
+      meta: { modelVersion: 2, spec: { kind: "mlp", hidden: [4] }, layout: mlp, preprocessing, savedAt: "2025-01-01T00:00:00.000Z" },
+      body: uniform(mlp.bodySize, 2),
+      head: uniform(mlp.headSize, 3),
+    };
+    await savePersonalModel(dir, model);
+    // Execute: another head, as a runner killed between two writes of a later save would leave.
+    await writeStateFile(dir, "personal-head.bin", encodeUpdate(uniform(mlp.headSize, 9), "float32"));
+    const refused = await loadPersonalModel(dir).catch((err: unknown) => err);
+    // An older state folder, whose personal.json names no files, still loads.
+    const { files: _files, ...older } = JSON.parse(await readFile(join(dir, "personal.json"), "utf8")) as Record<string, unknown>;
+    await writeFile(join(dir, "personal.json"), JSON.stringify(older));
+    const olderLoaded = await loadPersonalModel(dir);
+    // Assert
+    expect(refused).toMatchObject({ code: "CORRUPT_STATE", message: expect.stringMatching(/is incomplete/) });
+    expect(olderLoaded.meta.modelVersion).toBe(2);
   });
 
   it("refuses a personal model whose weights do not fit its layout", async () => {
@@ -199,7 +222,7 @@ describe("site state", () => {
     // Execute
     const both = await run([1, 2], join(root, "continuous"));
     const beforeRestart = await run([1], join(root, "restarted"));
-    const saved = await loadControl(join(root, "restarted"), n);
+    const saved = await loadControl(join(root, "restarted"), "fed-a", n);
     const afterRestart = await run([2], join(root, "restarted"));
     const forgetful = await run([2], join(root, "fresh"));
 
@@ -209,6 +232,11 @@ describe("site state", () => {
     expect(saved).toEqual(round1.slice(n));
     expect(Math.max(...Array.from(round1.subarray(n), Math.abs))).toBeGreaterThan(1e-3);
     expect(afterRestart.get(2)).toEqual(both.get(2));
+    // Nobody else on the machine reads what the site keeps.
+    const kept = join(root, "restarted");
+    const modes = await Promise.all([kept, ...(await readdir(kept)).map((f) => join(kept, f))].map(async (p) => (await stat(p)).mode & 0o777));
+    expect(modes).toEqual([0o700, ...modes.slice(1).map(() => 0o600)]);
+    expect(modes.length).toBeGreaterThan(1);
     // A runner without the saved control would have sent something else.
     expect(forgetful.get(2)).not.toEqual(both.get(2));
   });
@@ -224,7 +252,7 @@ describe("site state", () => {
 
     // Execute
     await runSite({ siteId: "site-a", client: fake.client, data, stateDir: dir });
-    const saved = await loadControl(dir, n);
+    const saved = await loadControl(dir, "fed-a", n);
 
     // Assert: the control is round 1's, the last one the coordinator took.
     const round1 = fake.uploads.get(1) ?? new Float32Array(0);
@@ -305,6 +333,11 @@ describe("site state", () => {
     expect(saved?.values).toEqual(delta.map((d, i) => d - sent[i]!));
     expect(sent.filter((v) => v !== 0).length).toBeLessThanOrEqual(Math.ceil(0.25 * n));
     expect(afterRestart.get(2)).toEqual(both.get(2));
+    // Nobody else on the machine reads what the site keeps.
+    const kept = join(root, "restarted");
+    const modes = await Promise.all([kept, ...(await readdir(kept)).map((f) => join(kept, f))].map(async (p) => (await stat(p)).mode & 0o777));
+    expect(modes).toEqual([0o700, ...modes.slice(1).map(() => 0o600)]);
+    expect(modes.length).toBeGreaterThan(1);
     expect(restarted).toEqual(continuous);
     expect(continuous?.meta.round).toBe(2);
     // A runner without the saved residual would carry only round 2's drop into round 3.

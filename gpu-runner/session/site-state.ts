@@ -4,14 +4,16 @@
  * `consilium site export` turns into a model for local inference, and the state it carries from
  * round to round (its SCAFFOLD control, its error-feedback residual). None of it is ever sent.
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { decodeUpdate, encodeUpdate } from "../../core/codec/index.ts";
+import { decodeUpdate, encodeUpdate, sha256Hex } from "../../core/codec/index.ts";
+import { ConsiliumError } from "../../core/errors.ts";
 import { silentLogger, type Logger } from "../../core/logger.ts";
 import { Layout } from "../../core/model/layout.ts";
 import { ModelSpec } from "../../core/model/model-spec.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
+import { writeStateFile } from "./state-files.ts";
 
 export const PersonalModelMeta = z.object({
   modelVersion: z.number().int().nonnegative(),
@@ -19,6 +21,8 @@ export const PersonalModelMeta = z.object({
   layout: Layout,
   preprocessing: Preprocessing,
   savedAt: z.string(),
+  /** The sha256 of `global-body.bin` and `personal-head.bin` as saved with this file (absent from older state folders). */
+  files: z.object({ body: z.string(), head: z.string() }).optional(),
 });
 export type PersonalModelMeta = z.infer<typeof PersonalModelMeta>;
 
@@ -28,33 +32,60 @@ export interface PersonalModel {
   readonly head: Float32Array;
 }
 
+/**
+ * Saves the personal model: the body and the head first, then `personal.json`, which names their
+ * sha256. Each file is written atomically; a runner killed between them leaves a `personal.json`
+ * that no longer matches, which `loadPersonalModel` refuses instead of pairing a new head with an
+ * old body.
+ */
 export async function savePersonalModel(dir: string, model: PersonalModel): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "personal.json"), JSON.stringify(model.meta, null, 2));
-  await writeFile(join(dir, "global-body.bin"), encodeUpdate(model.body, "float32"));
-  await writeFile(join(dir, "personal-head.bin"), encodeUpdate(model.head, "float32"));
+  const body = encodeUpdate(model.body, "float32");
+  const head = encodeUpdate(model.head, "float32");
+  await writeStateFile(dir, "global-body.bin", body);
+  await writeStateFile(dir, "personal-head.bin", head);
+  const meta: PersonalModelMeta = { ...model.meta, files: { body: sha256Hex(body), head: sha256Hex(head) } };
+  await writeStateFile(dir, "personal.json", JSON.stringify(meta, null, 2));
 }
 
 export async function loadPersonalModel(dir: string): Promise<PersonalModel> {
   const meta = PersonalModelMeta.parse(JSON.parse(await readFile(join(dir, "personal.json"), "utf8")));
-  const body = decodeUpdate(await readFile(join(dir, "global-body.bin")), { length: meta.layout.bodySize }).values;
-  const head = decodeUpdate(await readFile(join(dir, "personal-head.bin")), { length: meta.layout.headSize }).values;
+  const [bodyBytes, headBytes] = [await readFile(join(dir, "global-body.bin")), await readFile(join(dir, "personal-head.bin"))];
+  if (meta.files && (sha256Hex(bodyBytes) !== meta.files.body || sha256Hex(headBytes) !== meta.files.head)) {
+    throw new ConsiliumError("CORRUPT_STATE", `the personal model in ${dir} is incomplete (its body or head is not the one personal.json names): the site's last evaluation did not finish saving it; run the site again to refit it`, 500);
+  }
+  const body = decodeUpdate(bodyBytes, { length: meta.layout.bodySize }).values;
+  const head = decodeUpdate(headBytes, { length: meta.layout.headSize }).values;
   return { meta, body, head };
 }
 
-/** The site's SCAFFOLD control variate, kept across rounds and runner restarts. */
-export async function saveControl(dir: string, control: Float32Array): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "control.bin"), encodeUpdate(control, "float32"));
+/**
+ * The site's SCAFFOLD control variate, kept across rounds and runner restarts: one line of JSON
+ * naming the federation it belongs to, then the values as a float32 update container.
+ */
+export async function saveControl(dir: string, federation: string | null, control: Float32Array): Promise<void> {
+  const meta = Buffer.from(`${JSON.stringify({ federation, length: control.length })}\n`);
+  await writeStateFile(dir, "control.bin", Buffer.concat([meta, encodeUpdate(control, "float32")]));
 }
 
-/** The saved control variate, or `null` when there is none of this length. */
-export async function loadControl(dir: string, length: number): Promise<Float32Array | null> {
-  const bytes = await readFile(join(dir, "control.bin")).catch(() => null);
+/**
+ * The saved control variate of `federation` at this length, or `null` when there is none. One
+ * kept for another federation, or unreadable, is passed over with a warning: a control from
+ * another federation would steer this one's training wrong.
+ */
+export async function loadControl(dir: string, federation: string | null, length: number, logger: Logger = silentLogger): Promise<Float32Array | null> {
+  const file = join(dir, "control.bin");
+  const bytes = await readFile(file).catch(() => null);
   if (!bytes) return null;
   try {
-    return decodeUpdate(bytes, { length }).values;
-  } catch {
+    const newline = bytes.indexOf(0x0a);
+    const meta = z.object({ federation: z.string().nullable(), length: z.number().int().nonnegative() }).parse(JSON.parse(bytes.subarray(0, newline).toString("utf8")));
+    if (meta.federation !== federation || meta.length !== length) {
+      logger.warn("SCAFFOLD control of another federation passed over; this site's control starts at zero", { file, kept: meta.federation, federation });
+      return null;
+    }
+    return decodeUpdate(bytes.subarray(newline + 1), { length, codec: "float32" }).values;
+  } catch (err) {
+    logger.warn("SCAFFOLD control unreadable; this site's control starts at zero", { file, message: (err as Error).message });
     return null;
   }
 }
@@ -89,11 +120,8 @@ const RESIDUAL = "residual.bin";
  * await saveResidual(stateDir, { meta: { federation, codec: task.codec, round: task.round, length }, values });
  */
 export async function saveResidual(dir: string, residual: Residual): Promise<void> {
-  await mkdir(dir, { recursive: true });
   const meta = Buffer.from(`${JSON.stringify(residual.meta)}\n`);
-  const partial = join(dir, `${RESIDUAL}.${process.pid}.partial`);
-  await writeFile(partial, Buffer.concat([meta, encodeUpdate(residual.values, "float32")]));
-  await rename(partial, join(dir, RESIDUAL));
+  await writeStateFile(dir, RESIDUAL, Buffer.concat([meta, encodeUpdate(residual.values, "float32")]));
 }
 
 /**

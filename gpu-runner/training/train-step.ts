@@ -34,7 +34,7 @@ async function controlsFor(s: SiteSession, task: TrainTask, length: number): Pro
   const server = decodeUpdate(await s.client.download(task.control), { length, codec: "float32" }).values;
   // Before the first aggregate every control is zero: a saved one belongs to an earlier federation.
   if (task.model.version === 0) return { server, site: new Float32Array(length) };
-  const saved = s.siteControl?.length === length ? s.siteControl : s.stateDir ? await loadControl(s.stateDir, length) : null;
+  const saved = s.siteControl?.length === length ? s.siteControl : s.stateDir ? await loadControl(s.stateDir, task.federation ?? null, length, s.logger) : null;
   return { server, site: saved ?? new Float32Array(length) };
 }
 
@@ -159,7 +159,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
   // a refused update must leave the site's control where the server's average still has it.
   if (result.siteControl) {
     s.siteControl = result.siteControl;
-    if (s.stateDir) await saveControl(s.stateDir, result.siteControl);
+    if (s.stateDir) await saveControl(s.stateDir, task.federation ?? null, result.siteControl);
   }
   // Likewise the residual: a refused update sent nothing, so the last accepted one's residual stands.
   if (residual) {
