@@ -31,7 +31,7 @@ export const enrolSpec: CommandSpec<typeof EnrolFlags> = {
  */
 export async function enrolCommand(argv: readonly string[], options: { readonly io?: CommandIo } = {}): Promise<EnrolResponse> {
   const io = options.io ?? processIo;
-  const flags = parseFlags(enrolSpec, argv, io.env);
+  const flags = parseFlags(enrolSpec, argv, io.env, (line) => io.err(line));
   const enrolled = await new AdminClient(flags.coordinator, flags["admin-token"]).enrol(flags.name).catch((err: unknown) => {
     const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
     throw new Error(err instanceof TypeError ? `cannot reach the coordinator at ${flags.coordinator}${cause}` : err instanceof Error ? err.message : String(err));

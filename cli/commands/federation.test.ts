@@ -20,7 +20,9 @@ describe("coordinator, enrol, site and site export as commands", () => {
   let dir: string;
   let coordinator: CoordinatorHandle;
   const coordinatorIo = memoryIo();
-  const siteIo = [memoryIo(), memoryIo()] as const;
+  // Site credentials go through the environment, as a hospital passes them.
+  const siteEnv: Record<string, string>[] = [{}, {}];
+  const siteIo = [memoryIo(siteEnv[0]), memoryIo(siteEnv[1])] as const;
   let enrolled: { siteId: string; token: string }[];
   let results: SiteResult[];
   let status: FederationStatus;
@@ -37,12 +39,13 @@ describe("coordinator, enrol, site and site export as commands", () => {
     await enrolCommand(["--coordinator", coordinator.url, "--name", "Hungarian"], { io: enrolIo });
     enrolled = enrolIo.outLines.map((l) => JSON.parse(l) as { siteId: string; token: string });
     results = await Promise.all(
-      (["cleveland", "hungarian"] as const).map((site, i) =>
-        siteCommand(
-          ["--coordinator", coordinator.url, "--token", enrolled[i]?.token ?? "", "--dataset-site", `heart-disease:${site}`, "--state-dir", join(dir, site), "--backend", "cpu"],
+      (["cleveland", "hungarian"] as const).map((site, i) => {
+        siteEnv[i]!.CONSILIUM_SITE_TOKEN = enrolled[i]?.token ?? "";
+        return siteCommand(
+          ["--coordinator", coordinator.url, "--dataset-site", `heart-disease:${site}`, "--state-dir", join(dir, site), "--backend", "cpu"],
           { io: siteIo[i] },
-        ),
-      ),
+        );
+      }),
     );
     const res = await fetch(`${coordinator.url}/v1/admin/status`, { headers: { authorization: `Bearer ${ADMIN}` } });
     status = FederationStatus.parse(await res.json());

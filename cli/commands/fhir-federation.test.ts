@@ -21,7 +21,9 @@ const quiet = { ...memoryIo(), out: () => {}, err: () => {} };
 describe("consilium site --fhir against consilium coordinator --cdm", () => {
   let dir: string;
   let coordinator: CoordinatorHandle;
-  const siteIo = [memoryIo(), memoryIo()] as const;
+  // Site credentials go through the environment, as a hospital passes them.
+  const siteEnv: Record<string, string>[] = [{}, {}];
+  const siteIo = [memoryIo(siteEnv[0]), memoryIo(siteEnv[1])] as const;
   let results: SiteResult[];
   let status: FederationStatus;
 
@@ -37,13 +39,14 @@ describe("consilium site --fhir against consilium coordinator --cdm", () => {
     for (const name of ["site-01", "site-02"]) await enrolCommand(["--coordinator", coordinator.url, "--name", name], { io: enrolIo });
     const enrolled = enrolIo.outLines.map((l) => JSON.parse(l) as { siteId: string; token: string });
     results = await Promise.all(
-      ["site-01", "site-02"].map((site, i) =>
+      ["site-01", "site-02"].map((site, i) => {
         // site-01 names the consortium's data model; site-02 relies on the built-in one, the same model.
-        siteCommand(
-          ["--coordinator", coordinator.url, "--token", enrolled[i]?.token ?? "", "--fhir", join(dir, "cohort", site), ...(i === 0 ? ["--cdm", join(dir, "cohort", "cdm.json")] : []), "--state-dir", join(dir, site), "--backend", "cpu"],
+        siteEnv[i]!.CONSILIUM_SITE_TOKEN = enrolled[i]?.token ?? "";
+        return siteCommand(
+          ["--coordinator", coordinator.url, "--fhir", join(dir, "cohort", site), ...(i === 0 ? ["--cdm", join(dir, "cohort", "cdm.json")] : []), "--state-dir", join(dir, site), "--backend", "cpu"],
           { io: siteIo[i] },
-        ),
-      ),
+        );
+      }),
     );
     const res = await fetch(`${coordinator.url}/v1/admin/status`, { headers: { authorization: `Bearer ${ADMIN}` } });
     status = FederationStatus.parse(await res.json());

@@ -31,6 +31,13 @@ describe("parseFlags", () => {
     expect(parseFlags(demo, ["--token", "flag"], { DEMO_TOKEN: "from-env" }).token).toBe("flag");
   });
 
+  it("warns when a secret is given on the command line, where every user of the machine can read it", () => {
+    const warnings: string[] = [];
+    parseFlags(demo, ["--token", "t0p"], {}, (line) => void warnings.push(line));
+    parseFlags(demo, [], { DEMO_TOKEN: "from-env" }, (line) => void warnings.push(line));
+    expect(warnings).toEqual(["--token on the command line is readable by every user of this machine; set DEMO_TOKEN instead"]);
+  });
+
   it("names the flag and the value it refused", () => {
     expect(usage(["--token", "t", "--port", "11"])).toBe('--port: expected a whole number from 0 to 10 (got "11")');
     expect(usage(["--token", "t", "--port", "2.5"])).toBe('--port: expected a whole number from 0 to 10 (got "2.5")');

@@ -98,7 +98,7 @@ const helpFlag: Flag = { type: "boolean", help: "show this help" };
  * @example
  * const flags = parseFlags(enrolSpec, ["--coordinator", url, "--name", "Zurich"], process.env);
  */
-export function parseFlags<S extends z.ZodType>(spec: CommandSpec<S>, argv: readonly string[], env: CommandIo["env"] = {}): z.output<S> {
+export function parseFlags<S extends z.ZodType>(spec: CommandSpec<S>, argv: readonly string[], env: CommandIo["env"] = {}, warn?: (line: string) => void): z.output<S> {
   const options = Object.fromEntries([
     ...Object.entries(spec.flags).map(([name, f]) => [name, { type: f.type }] as const),
     ["help", { type: "boolean", short: "h" }] as const,
@@ -112,6 +112,10 @@ export function parseFlags<S extends z.ZodType>(spec: CommandSpec<S>, argv: read
   }
   if (values.help) throw new HelpRequested(helpText(spec));
   delete values.help;
+  for (const [name, f] of Object.entries(spec.flags)) {
+    // Any user of the machine can read a process's arguments (/proc/PID/cmdline, ps).
+    if (f.secret && values[name] !== undefined) warn?.(`--${name} on the command line is readable by every user of this machine; set ${f.env ?? "it in the environment"} instead`);
+  }
   const fromEnv = new Set<string>();
   for (const [name, f] of Object.entries(spec.flags)) {
     const fallback = f.env === undefined ? undefined : env[f.env];

@@ -96,8 +96,8 @@ describe("consilium site: its rows", () => {
   });
 
   it("waits out an unreachable coordinator for --patience, saying so, then says how to resume", async () => {
-    const io = memoryIo();
-    const run = siteCommand(["--coordinator", "http://127.0.0.1:1", "--token", TOKEN, "--data", join(dir, "all.csv"), "--backend", "cpu", "--state-dir", join(dir, "state"), "--patience", "1"], { io });
+    const io = memoryIo({ CONSILIUM_SITE_TOKEN: TOKEN });
+    const run = siteCommand(["--coordinator", "http://127.0.0.1:1", "--data", join(dir, "all.csv"), "--backend", "cpu", "--state-dir", join(dir, "state"), "--patience", "1"], { io });
     await expect(run).rejects.toThrow("cannot reach the coordinator at http://127.0.0.1:1 after waiting 1 s (GET http://127.0.0.1:1/v1/task: TypeError: fetch failed (Error: bad port)); start the runner again with the same --state-dir to resume");
     expect(io.errLines[0]).toMatch(/^site zurich-0a1b2c: 14 training and 6 test rows from .*all\.csv; backend cpu; state in /);
     expect(io.errLines.slice(1).length).toBeGreaterThan(1);

@@ -145,7 +145,7 @@ function siteFailure(err: unknown, coordinator: string, patience: number): unkno
  */
 export async function siteCommand(argv: readonly string[], options: SiteCommandOptions = {}): Promise<SiteResult> {
   const io = options.io ?? processIo;
-  const flags = parseFlags(siteSpec, argv, io.env);
+  const flags = parseFlags(siteSpec, argv, io.env, (line) => io.err(line));
   const logger = ioLogger(io, flags.verbose);
   const siteId = siteIdOfCredential(flags.token) ?? "";
   const data = await loadSiteData(flags, io);
