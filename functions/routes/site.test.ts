@@ -18,6 +18,13 @@ async function expectRecorded(h: Harness, rejection: Omit<Rejection, "at">): Pro
   expect((await h.status()).rejections).toEqual([recorded]);
 }
 
+/** Refused before any site was authenticated: counted in this minute under `code`, nothing of the request stored. */
+async function expectCounted(h: Harness, code: string, count: number): Promise<void> {
+  const now = h.deps.clock.now();
+  expect(await h.rejections()).toEqual([]);
+  expect((await h.status()).failures).toEqual([{ minute: now - (now % 60_000), code, count }]);
+}
+
 /** Every site not yet accepted sends a valid update; the round must still aggregate all of them. */
 async function expectRoundGoesOn(h: Harness, sites: TestSite[], round: number, accepted: TestSite[] = []): Promise<void> {
   expect(await h.finishRound(sites, round, accepted)).toEqual(["aggregated"]);
@@ -172,7 +179,8 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     await expectRoundGoesOn(h, sites, 1);
   });
 
-  it("refuses a credential naming a site that is not enrolled with UNKNOWN_SITE", async () => {
+  // An unknown site and a wrong secret are answered alike: the answer must not tell an outsider which site ids exist.
+  it("refuses a credential naming a site that is not enrolled with BAD_CREDENTIAL, as it would a wrong secret, and only counts it", async () => {
     // Prepare
     const h = new Harness();
     const sites = await h.startTraining();
@@ -180,8 +188,8 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     // Execute
     const res = await h.request("POST", path(1), { token: "cs_ghost-ward_c2VjcmV0", json: manifest });
     // Assert
-    expectError(res, 401, "UNKNOWN_SITE", "site ghost-ward is not enrolled");
-    await expectRecorded(h, { siteId: null, round: 1, code: "UNKNOWN_SITE", message: `POST ${path(1)}: site ghost-ward is not enrolled` });
+    expectError(res, 401, "BAD_CREDENTIAL", "unknown site or wrong credential");
+    await expectCounted(h, "BAD_CREDENTIAL", 1);
     await expectRoundGoesOn(h, sites, 1);
   });
 
@@ -194,8 +202,8 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     // Execute
     const res = await h.request("POST", path(1), { token: `cs_${site.siteId}_bm90LXRoZS1zZWNyZXQ`, json: manifest });
     // Assert
-    expectError(res, 401, "BAD_CREDENTIAL", "wrong credential for site");
-    await expectRecorded(h, { siteId: null, round: 1, code: "BAD_CREDENTIAL", message: `POST ${path(1)}: wrong credential for site` });
+    expectError(res, 401, "BAD_CREDENTIAL", "unknown site or wrong credential");
+    await expectCounted(h, "BAD_CREDENTIAL", 1);
     await expectRoundGoesOn(h, sites, 1);
   });
 
@@ -254,14 +262,12 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     // Assert
     expectError(streamed, 413, "BODY_TOO_LARGE", "request body exceeds 2048 bytes");
     expectError(declared, 413, "BODY_TOO_LARGE", "request body exceeds 2048 bytes");
-    const rejections = await h.rejections();
-    const recorded = { at: h.deps.clock.now(), siteId: null, round: 1, code: "BODY_TOO_LARGE", message: `POST ${path(1)}: request body exceeds 2048 bytes` };
-    expect(rejections).toEqual([recorded, recorded]);
-    expect((await h.status()).rejections).toEqual(rejections);
+    // The limit is checked before the credential: no site is known yet, so the refusals are counted.
+    await expectCounted(h, "BODY_TOO_LARGE", 2);
     await expectRoundGoesOn(h, sites, 1);
   });
 
-  it("refuses a second update from the same site in a round with DUPLICATE_UPDATE", async () => {
+  it("refuses a second update from the same site in a round with DUPLICATE_UPDATE, and takes the same one again as a retry", async () => {
     // Prepare
     const h = new Harness();
     const sites = await h.startTraining();
@@ -269,8 +275,10 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     const manifest = await h.upload(site, 1, delta(1), 2);
     await h.postUpdate(site, 1, manifest);
     // Execute
-    const res = await h.postUpdate(site, 1, manifest);
+    const retry = await h.postUpdate(site, 1, manifest);
+    const res = await h.postUpdate(site, 1, await h.upload(site, 1, delta(2), 2));
     // Assert
+    expect(retry).toEqual({ status: 202, body: { queued: false } });
     const message = `site ${site.siteId} already sent an update for round 1`;
     expectError(res, 409, "DUPLICATE_UPDATE", message);
     await expectRecorded(h, { siteId: site.siteId, round: 1, code: "DUPLICATE_UPDATE", message: `POST ${path(1)}: ${message}` });

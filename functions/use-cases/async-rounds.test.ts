@@ -145,8 +145,10 @@ describe("asynchronous rounds", () => {
     const again = await h.postUpdate(sites[2]!, 1, forwarded);
     // Assert
     expect(counted).toMatchObject({ status: 409, body: { error: { code: "DUPLICATE_UPDATE" } } });
-    expect(again).toMatchObject({ status: 409, body: { error: { code: "DUPLICATE_UPDATE" } } });
+    // The forwarded one is taken again as the retry it is, and still counts once, in round 2.
+    expect(again).toMatchObject({ status: 202 });
     expect(await readJson(h.deps.store, keys.updateManifest(2, sites[0]!.siteId), StoredUpdate)).toBeNull();
+    expect((await h.deps.store.list(keys.updatesPrefix(2))).filter((k) => k.endsWith(".json"))).toEqual([keys.updateManifest(2, sites[2]!.siteId)]);
   });
 
   it("counts a forwarded update retried after a crash between its marker and its manifest", async () => {

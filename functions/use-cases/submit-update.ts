@@ -3,7 +3,7 @@ import { sharedSeed } from "../../core/codec/index.ts";
 import { ConsiliumError } from "../../core/errors.ts";
 import { updateShape } from "./update-shape.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
-import { RoundRecord, type StoredUpdate, type UpdateManifest } from "../../core/schemas/round.ts";
+import { RoundRecord, StoredUpdate, type UpdateManifest } from "../../core/schemas/round.ts";
 import type { FederationConfig, FederationState } from "../../core/schemas/federation.ts";
 import { SiteStats } from "../../core/schemas/site-stats.ts";
 import { taskSeed } from "../../core/schemas/task-seed.ts";
@@ -76,7 +76,12 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
     if (marker?.round !== target || marker.sha256 !== manifest.sha256) throw duplicate();
   }
   if (!(await writeJson(deps.store, keys.updateManifest(target, siteId), stored, { ifAbsent: true }))) {
-    throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${target}`, 409);
+    // The same update again is a retry whose first answer was lost (perhaps with the process that
+    // wrote it): it goes on as the first would have, so that the round is still queued at quorum.
+    const first = await readJson(deps.store, keys.updateManifest(target, siteId), StoredUpdate);
+    if (first?.sha256 !== manifest.sha256 || first.samples !== manifest.samples) {
+      throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${target}`, 409);
+    }
   }
   if ((await admitAfterWrite(deps, target, siteId)) === "included") return { queued: true };
   // A round not yet opened is queued when it opens (`advance`); one opened meanwhile is queued here.
