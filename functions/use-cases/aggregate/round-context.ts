@@ -20,6 +20,7 @@ import { beginAggregation } from "../begin-aggregation.ts";
 import { loadFederation } from "../load-federation.ts";
 import { advance } from "../open-round.ts";
 import { recordRejection } from "../record-rejection.ts";
+import { markSecureAggregating } from "../secure/phases.ts";
 import { updateShape } from "../update-shape.ts";
 
 export type AggregateOutcome = "aggregated" | "skipped" | "already-done";
@@ -71,7 +72,9 @@ export interface Aggregated {
 export async function openRoundContext(deps: CoordinatorDeps, job: AggregateJob): Promise<RoundContext | "already-done"> {
   const { config, state: federation } = await loadFederation(deps);
   if (job.federation !== config.id) throw new ConsiliumError("WRONG_FEDERATION", `job for ${job.federation}, store holds ${config.id}`, 400);
-  const stored = await mustReadJson(deps.store, keys.round(job.round), RoundRecord, "NO_ROUND", `round ${job.round}`);
+  const read = await mustReadJson(deps.store, keys.round(job.round), RoundRecord, "NO_ROUND", `round ${job.round}`);
+  // A secure round's job may arrive before its round was marked: its set is the masked inputs the phases took.
+  const stored = config.secureAggregation ? await markSecureAggregating(deps, read) : read;
   // Only the federation's current round may move it on: a round aggregated again (its re-queue raced its close) must not rewind it.
   const isCurrent = federation.phase === "training" && federation.round === job.round;
   // A region's relay, not its aggregator, opens its next round (with the global model).

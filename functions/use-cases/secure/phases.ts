@@ -1,3 +1,4 @@
+import { ConsiliumError } from "../../../core/errors.ts";
 import { AdvertiseKeys } from "../../../core/secagg/messages.ts";
 import { graphOf, SecAggConfig } from "../../../core/secagg/index.ts";
 import type { FederationConfig } from "../../../core/schemas/federation.ts";
@@ -110,13 +111,31 @@ export async function closeDuePhases(deps: CoordinatorDeps, config: FederationCo
     if (sites.length < masked.length && !recoverable && now <= phases.maskedInput!.closedAt + phaseMs) return done("waiting");
     phases = { ...phases, unmasking: await closePhase(deps, r, "unmasking", sites) };
   }
-  const included = masked.map((i) => session.participants[i - 1]!);
   // Read again: the caller's copy may be stale, and a round another caller already moved on must stay where it is.
   const current = await readJson(deps.store, keys.round(r), RoundRecord);
   if (current?.status !== "open") return done("done");
-  await writeJson(deps.store, keys.round(r), { ...current, status: "aggregating", aggregationStartedAt: now, included, secure: secureSummary(session, phases) } satisfies RoundRecord);
+  // The job first: a process that dies after sending it leaves a job that marks the round itself
+  // (`markSecureAggregating`); one that marked the round first and died would leave it with no job.
   await requestAggregation(deps, config.id, r);
+  await markSecureAggregating(deps, current);
   return done("queued");
+}
+
+/**
+ * Moves a secure round whose unmasking phase closed to `aggregating`, with the sites whose masked
+ * inputs it sums as its set and the phases' account; answers the record. Whoever comes first — the
+ * caller that closed the phase, or the aggregate job it queued — writes the same set.
+ */
+export async function markSecureAggregating(deps: CoordinatorDeps, record: RoundRecord): Promise<RoundRecord> {
+  if (record.status !== "open") return record;
+  const r = record.round;
+  const session = await mustReadJson(deps.store, keys.secureSession(r), SecureSession, "CORRUPT_STATE", `secure session of round ${r}`);
+  const phases = await readPhases(deps, r);
+  if (!phases.maskedInput || !phases.unmasking) throw new ConsiliumError("CORRUPT_STATE", `round ${r} is to aggregate before its secure phases closed`, 500);
+  const included = phases.maskedInput.sites.map((i) => session.participants[i - 1]!);
+  const marked: RoundRecord = { ...record, status: "aggregating", aggregationStartedAt: deps.clock.now(), included, secure: secureSummary(session, phases) };
+  await writeJson(deps.store, keys.round(r), marked);
+  return marked;
 }
 
 /** The round record's account of a secure round. */
