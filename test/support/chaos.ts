@@ -83,6 +83,11 @@ export class ChaosStore extends MemoryObjectStore {
     return written;
   }
 
+  /** A site's own PUT through its presigned URL: the coordinator's faults do not reach it. */
+  async siteWrite(key: string, body: Uint8Array): Promise<void> {
+    await super.put(key, body);
+  }
+
   override async delete(key: string): Promise<void> {
     await this.#enter("delete", key);
     await super.delete(key);
