@@ -154,4 +154,26 @@ describe("completeUpload: through submitUpdate", () => {
     expect(accepted.status).toBe(202);
     expect(await h.deps.store.get(keys.acceptedBin(1, site!.siteId, second.manifest.sha256))).toEqual(second.bytes);
   });
+
+  it("takes a site's new upload after one it abandoned half-way, and aggregates the same model as without the abandoned one", async () => {
+    // Prepare: two identical federations; in one, site a's runner dies after the first of three parts.
+    const [clean, faulty] = [multipartHarness(), multipartHarness()];
+    const run = async (h: Harness, abandon: boolean) => {
+      const [a, b, c] = (await h.startTraining()) as [TestSite, TestSite, TestSite];
+      if (abandon) {
+        const task = await h.task(a);
+        if (task.kind !== "train" || task.upload.kind !== "multipart") throw new Error("expected a multipart upload");
+        await siteClient(h.deps.store).uploadParts({ ...task.upload, parts: task.upload.parts.slice(0, 1) }, encodeUpdate(delta(9), "float32"));
+      }
+      // Execute: the restarted runner asks for its task again and sends its update whole.
+      for (const [site, k] of [[a, 1], [b, 2], [c, 3]] as const) {
+        const { manifest } = await sendInParts(h, site, k, site.table.rows.length);
+        expect((await h.postUpdate(site, 1, manifest)).body).toEqual({ queued: site === c });
+      }
+      expect(await h.runJobs()).toEqual(["aggregated"]);
+      return h.deps.store.get(keys.modelWeights(1));
+    };
+    // Assert
+    expect(await run(faulty, true)).toEqual(await run(clean, false));
+  });
 });
