@@ -12,15 +12,13 @@ import { toHex } from "../core/secagg/hex.ts";
 import { advertiseKeys, generateIdentity, maskUpdate, revealShares, secureCodes, shareKeys, type Identity, type SiteState } from "../core/secagg/index.ts";
 import { RoundRecord } from "../core/schemas/round.ts";
 import { Task } from "../core/schemas/task.ts";
-import { handleJobMessage } from "../functions/jobs.ts";
 import { keys } from "../functions/keys.ts";
 import { readJson } from "../functions/repo.ts";
 import { loadModel } from "../functions/use-cases/models.ts";
-import { ChaosQueue, ChaosStore, InjectedFault } from "./support/chaos.ts";
-import { ADMIN_TOKEN, BODY_SIZE, delta, Harness, ManualClock, recordingLogger, siteTables, type Reply, type TestDeps, type TestSite } from "./support/coordinator.ts";
+import { ChaosQueue, ChaosStore, deliverJobs, persist } from "./support/chaos.ts";
+import { ADMIN_TOKEN, BODY_SIZE, delta, Harness, ManualClock, recordingLogger, siteTables, type TestDeps, type TestSite } from "./support/coordinator.ts";
 
 const ROUNDS = 2;
-const PATIENCE = 300;
 
 interface Player {
   readonly site: TestSite;
@@ -29,17 +27,6 @@ interface Player {
   state?: SiteState;
   /** The message of the phase in hand, kept so that a post whose answer was lost goes again unchanged. */
   pending?: { readonly key: string; readonly body: unknown };
-}
-
-async function persist(send: () => Promise<Reply>): Promise<Reply> {
-  for (let attempt = 0; attempt < PATIENCE; attempt++) {
-    const res = await send().catch((err: unknown) => {
-      if (err instanceof InjectedFault) return null;
-      throw err;
-    });
-    if (res && res.status < 500) return res;
-  }
-  throw new Error("a request never went through");
 }
 
 /** One poll and what it asks, as a runner does it; answers the task's kind. */
@@ -84,17 +71,6 @@ async function step(h: Harness, p: Player): Promise<Task["kind"]> {
     });
   }
   return task.kind;
-}
-
-async function deliverJobs(deps: TestDeps, queue: ChaosQueue): Promise<void> {
-  for (let pass = 0; pass < PATIENCE && queue.messages.length > 0; pass++) {
-    for (const body of queue.drain()) {
-      await handleJobMessage(deps, body).catch(async (err: unknown) => {
-        if (!(err instanceof InjectedFault)) throw err;
-        await queue.send(body);
-      });
-    }
-  }
 }
 
 async function secureFederation(seed: number, faulty: boolean) {

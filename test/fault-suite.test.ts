@@ -13,41 +13,13 @@ import { computeSiteStats } from "../core/preprocess/site-stats.ts";
 import { seededRandom } from "../core/random.ts";
 import { Task } from "../core/schemas/task.ts";
 import { keys } from "../functions/keys.ts";
-import { handleJobMessage } from "../functions/jobs.ts";
 import { closeExpiredRounds } from "../functions/use-cases/close-expired-rounds.ts";
-import { ChaosQueue, ChaosStore, InjectedFault, type ChaosRates } from "./support/chaos.ts";
-import { ADMIN_TOKEN, BODY_SIZE, delta, Harness, ManualClock, recordingLogger, type Reply, type TestDeps, type TestSite } from "./support/coordinator.ts";
+import { ChaosQueue, ChaosStore, deliverJobs, persist, type ChaosRates } from "./support/chaos.ts";
+import { ADMIN_TOKEN, BODY_SIZE, delta, Harness, ManualClock, recordingLogger, type TestDeps, type TestSite } from "./support/coordinator.ts";
 
 const ROUNDS = 4;
 /** Fault schedules per agreement. */
 const SEEDS = 15;
-/** Attempts a site makes at one request before the run counts as stuck. */
-const PATIENCE = 200;
-
-/** A request as a runner sends it: again on a 5xx or a failure to connect. */
-async function persist(send: () => Promise<Reply>): Promise<Reply> {
-  for (let attempt = 0; attempt < PATIENCE; attempt++) {
-    const res = await send().catch((err: unknown) => {
-      if (err instanceof InjectedFault) return null;
-      throw err;
-    });
-    if (res && res.status < 500) return res;
-  }
-  throw new Error("a request never went through");
-}
-
-/** Runs queued jobs as SQS would: a job that fails stays queued for another delivery. */
-async function deliverJobs(deps: TestDeps, queue: ChaosQueue): Promise<void> {
-  for (let pass = 0; pass < PATIENCE && queue.messages.length > 0; pass++) {
-    for (const body of queue.drain()) {
-      await handleJobMessage(deps, body).catch(async (err: unknown) => {
-        if (!(err instanceof InjectedFault)) throw err;
-        await queue.send(body);
-      });
-    }
-  }
-  if (queue.messages.length > 0) throw new Error("aggregate jobs never went through");
-}
 
 /** A whole federation of three sites, each sending a fixed update every round; answers every published model's sha256. */
 async function federation(seed: number, rates: ChaosRates | null, agreement: Agreement): Promise<{ models: string[]; injected: number; duplicated: number }> {

@@ -15,6 +15,7 @@ import { z } from "zod";
 import { SiteEvaluation, type Task } from "../../core/schemas/task.ts";
 import type { SiteStats } from "../../core/schemas/site-stats.ts";
 import type { Attack } from "../simulation/attack.ts";
+import { pause } from "../../client/api.ts";
 import type { CoordinatorClient } from "../../client/coordinator-client.ts";
 import { evaluateStep } from "../training/evaluate-step.ts";
 import { createSession } from "./site-session.ts";
@@ -53,16 +54,6 @@ export interface SiteRunnerOptions {
   readonly onMasked?: (round: number, codes: Uint32Array, masked: Uint32Array) => void;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 
 /** How long a site waits before asking again after a refused secure-aggregation step. */
 const SECURE_RETRY_MS = 250;
@@ -98,11 +89,11 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
     // A secure round this site could not go on with: it waits for the round to move on instead of trying again.
     const secureRound = task.kind.startsWith("secure-") || (task.kind === "train" && task.secure) ? (task as { round: number }).round : null;
     if (secureRound !== null && sitOut.has(secureRound)) {
-      await sleep(SECURE_RETRY_MS, signal);
+      await pause(SECURE_RETRY_MS, signal);
       continue;
     }
     if (task.kind === "wait") {
-      await sleep(task.retryAfterMs, signal);
+      await pause(task.retryAfterMs, signal);
       continue;
     }
     try {
@@ -118,7 +109,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
           // A simulated dropout: gone after its upload, the site never answers this round's unmasking.
           if (!dropped.has(task.round)) logger.warn("dropping out of the round after the masked upload (simulated)", { siteId, round: task.round });
           dropped.add(task.round);
-          await sleep(SECURE_RETRY_MS, signal);
+          await pause(SECURE_RETRY_MS, signal);
           continue;
         }
         await unmaskStep(session, task);
@@ -151,7 +142,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
     } catch (err) {
       if (err instanceof ConsiliumError && STORE_FAILURES.has(err.code) && ++storeFailures < MAX_STORE_FAILURES) {
         logger.warn("a transfer through the store failed; asking for the task again", { siteId, code: err.code, message: err.message });
-        await sleep(STORE_RETRY_MS, signal);
+        await pause(STORE_RETRY_MS, signal);
         continue;
       }
       // The coordinator refused this step (round closed meanwhile, duplicate), or this round's
@@ -163,7 +154,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
         // A refused secure step is not tried again: the site sits the round out (as a dropout) and waits for the next.
         if (secureRound !== null) {
           sitOut.add(secureRound);
-          await sleep(SECURE_RETRY_MS, signal);
+          await pause(SECURE_RETRY_MS, signal);
         }
         continue;
       }

@@ -7,6 +7,8 @@
  * replays the same faults.
  */
 import { MemoryJobQueue } from "../../functions/adapters/memory-job-queue.ts";
+import type { CoordinatorDeps } from "../../functions/deps.ts";
+import { handleJobMessage } from "../../functions/jobs.ts";
 import { MemoryObjectStore } from "../../functions/adapters/memory-object-store.ts";
 import type { Clock, PutOptions } from "../../functions/ports.ts";
 import { seededRandom } from "../../core/random.ts";
@@ -120,4 +122,32 @@ export class ChaosQueue extends MemoryJobQueue {
     }
     return jobs;
   }
+}
+
+/** Attempts a caller makes before the run counts as stuck. */
+export const PATIENCE = 300;
+
+/** A request as a runner sends it: again on a 5xx or a failure to connect (an injected fault). */
+export async function persist<R extends { readonly status: number }>(send: () => Promise<R>): Promise<R> {
+  for (let attempt = 0; attempt < PATIENCE; attempt++) {
+    const res = await send().catch((err: unknown) => {
+      if (err instanceof InjectedFault) return null;
+      throw err;
+    });
+    if (res && res.status < 500) return res;
+  }
+  throw new Error("a request never went through");
+}
+
+/** Runs queued jobs as SQS would: a job that fails stays queued for another delivery. */
+export async function deliverJobs(deps: CoordinatorDeps, queue: ChaosQueue): Promise<void> {
+  for (let pass = 0; pass < PATIENCE && queue.messages.length > 0; pass++) {
+    for (const body of queue.drain()) {
+      await handleJobMessage(deps, body).catch(async (err: unknown) => {
+        if (!(err instanceof InjectedFault)) throw err;
+        await queue.send(body);
+      });
+    }
+  }
+  if (queue.messages.length > 0) throw new Error("aggregate jobs never went through");
 }
