@@ -8,7 +8,9 @@ const { main } = await import("../cli/main.ts");
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
-  process.stderr.write(`consilium: ${err instanceof Error ? err.message : String(err)}\n`);
+  // A coordinator's refusal carries its stable code (FEDERATION_EXISTS, DUPLICATE_SITE…); say it.
+  const code = err instanceof Error && typeof err.code === "string" && !err.message.startsWith(err.code) ? `${err.code}: ` : "";
+  process.stderr.write(`consilium: ${code}${err instanceof Error ? err.message : String(err)}\n`);
   if (process.env.CONSILIUM_DEBUG) console.error(err);
   process.exitCode = 1;
 }
