@@ -28,11 +28,13 @@ describe("withRetries", () => {
     notices.forEach((n, k) => expect(n.pauseMs >= steps[k]! / 2 && n.pauseMs <= steps[k]!).toBe(true));
   });
 
-  it("honours Retry-After", async () => {
-    const { send } = flaky([new Response("", { status: 503, headers: { "retry-after": "0" } })]);
+  it("honours Retry-After when it asks for longer than the backoff, and never pauses less", async () => {
+    const { send } = flaky([new Response("", { status: 503, headers: { "retry-after": "1" } }), new Response("", { status: 503, headers: { "retry-after": "0" } })]);
     const notices: RetryNotice[] = [];
-    await withRetries(send, "X", "what", { policy: { patienceMs: 10_000, firstPauseMs: 5_000, maxPauseMs: 5_000 }, onRetry: (n) => void notices.push(n) });
-    expect(notices.map((n) => n.pauseMs)).toEqual([0]);
+    await withRetries(send, "X", "what", { policy: { patienceMs: 10_000, firstPauseMs: 4, maxPauseMs: 8 }, onRetry: (n) => void notices.push(n) });
+    expect(notices[0]!.pauseMs).toBe(1000);
+    // "Retry-After: 0" still waits out the backoff's step (4 ms doubled to 8, at least half of it).
+    expect(notices[1]!.pauseMs >= 4 && notices[1]!.pauseMs <= 8).toBe(true);
     expect(retryAfterMs("120")).toBe(120_000);
     expect(retryAfterMs("Wed, 21 Oct 2026 07:28:30 GMT", Date.parse("Wed, 21 Oct 2026 07:28:00 GMT"))).toBe(30_000);
     expect(retryAfterMs("soon")).toBeNull();

@@ -120,14 +120,14 @@ function worthWaiting(policy: RetryPolicy, started: number, attempt: number, ask
 }
 
 /**
- * The pause after `attempt` failures: what `Retry-After` asked, else half the doubled step plus a
- * random half of it ("equal jitter"), so that runners a restart threw off together do not come back
- * together. `jitter` 0 gives the shortest pause, for the patience check.
+ * The pause after `attempt` failures: half the doubled step plus a random half of it ("equal
+ * jitter"), so that runners a restart threw off together do not come back together; longer when
+ * `Retry-After` asks for longer (never shorter: an answer of 0 must not make a busy loop).
+ * `jitter` 0 gives the shortest pause, for the patience check.
  */
 function pauseFor(policy: RetryPolicy, attempt: number, asked: number | null, jitter = Math.random()): number {
-  if (asked !== null) return asked;
   const step = Math.min(policy.maxPauseMs, policy.firstPauseMs * 2 ** (attempt - 1));
-  return step / 2 + (step / 2) * jitter;
+  return Math.max(asked ?? 0, step / 2 + (step / 2) * jitter);
 }
 
 /** `Retry-After` as milliseconds: seconds, or an HTTP date; null when absent or unreadable. */

@@ -159,13 +159,14 @@ describe("createApp: a federation end to end through the API", () => {
     const task = await h.task(sites[0]!);
     const post = (site: TestSite) => h.request("POST", "/v1/evaluations", { token: site.token, json: evaluation });
     const first = await post(sites[0]!);
-    const duplicate = await post(sites[0]!);
+    const retried = await post(sites[0]!);
+    const duplicate = await h.request("POST", "/v1/evaluations", { token: sites[0]!.token, json: { ...evaluation, testRows: 5 } });
     const rest = [await post(sites[1]!), await post(sites[2]!)];
     const late = await post(sites[0]!);
     const status = await h.status();
     // Assert
     expect(task).toMatchObject({ kind: "evaluate", model: { version: 2 } });
-    expect([first, ...rest].map((r) => r.status)).toEqual([202, 202, 202]);
+    expect([first, retried, ...rest].map((r) => r.status)).toEqual([202, 202, 202, 202]);
     expect(duplicate).toEqual({ status: 409, body: { error: { code: "DUPLICATE_EVALUATION", message: `site ${sites[0]!.siteId} already reported its evaluation` } } });
     expect(ErrorBody.parse(late.body).error).toEqual({ code: "WRONG_PHASE", message: "federation is in phase done, not evaluating" });
     expect(status.state.phase).toBe("done");

@@ -4,7 +4,8 @@
  * phases and the unmasking aggregate job, whose deliveries are duplicated, reordered and repeated
  * after a failure. Sites act as runners do: a message whose answer was lost is posted again as it
  * was. Every round must publish the sites' weighted mean (to the quantisation's resolution) or be
- * skipped with its reason — never stuck, never a wrong sum.
+ * skipped with its reason — never stuck, never a wrong sum. A site whose step is refused (409) sits
+ * the rest of the round out, as a runner does.
  */
 import { describe, expect, it } from "vitest";
 import { computeSiteStats } from "../core/preprocess/site-stats.ts";
@@ -14,6 +15,7 @@ import { RoundRecord } from "../core/schemas/round.ts";
 import { Task } from "../core/schemas/task.ts";
 import { keys } from "../functions/keys.ts";
 import { readJson } from "../functions/repo.ts";
+import { closeExpiredRounds } from "../functions/use-cases/close-expired-rounds.ts";
 import { loadModel } from "../functions/use-cases/models.ts";
 import { ChaosQueue, ChaosStore, deliverJobs, persist } from "./support/chaos.ts";
 import { ADMIN_TOKEN, BODY_SIZE, delta, Harness, ManualClock, recordingLogger, siteTables, type TestDeps, type TestSite } from "./support/coordinator.ts";
@@ -27,18 +29,23 @@ interface Player {
   state?: SiteState;
   /** The message of the phase in hand, kept so that a post whose answer was lost goes again unchanged. */
   pending?: { readonly key: string; readonly body: unknown };
+  /** Rounds this site sits out after a refused step, as a runner does. */
+  readonly sitOut: Set<number>;
 }
 
 /** One poll and what it asks, as a runner does it; answers the task's kind. */
 async function step(h: Harness, p: Player): Promise<Task["kind"]> {
   const polled = await persist(() => h.request("GET", "/v1/task", { token: p.site.token }));
   const task = Task.parse(polled.body);
+  const round = "round" in task ? task.round : 0;
+  if (p.sitOut.has(round) && task.kind !== "evaluate" && task.kind !== "done") return "wait";
   const post = async (key: string, make: () => unknown) => {
     if (p.pending?.key !== key) p.pending = { key, body: make() };
     const body = p.pending.body;
-    const res = await persist(() => h.request("POST", `/v1/rounds/${(task as { round: number }).round}/secure`, { token: p.site.token, json: body }));
-    // 202 taken; a 409 says the phase moved on without it (the site sits the rest of the round out).
+    const res = await persist(() => h.request("POST", `/v1/rounds/${round}/secure`, { token: p.site.token, json: body }));
+    // 202 taken; a 409 says the round went on without this message: the site sits the rest of it out.
     expect([202, 409]).toContain(res.status);
+    if (res.status === 409) p.sitOut.add(round);
   };
   if (task.kind === "secure-advertise") {
     await post(`${task.round}/advertise`, () => {
@@ -81,7 +88,7 @@ async function secureFederation(seed: number, faulty: boolean) {
   const h = new Harness(deps);
   const sites = await h.enrolSites({ rounds: ROUNDS, expectedSites: 4, roundDeadlineSeconds: 600, secureAggregation: { phaseSeconds: 30, clip: 10 } });
   sites.push(await h.enrol("Fourth", siteTables[0]!));
-  const players: Player[] = sites.map((site, i) => ({ site, identity: generateIdentity(), update: delta(i + 1) }));
+  const players: Player[] = sites.map((site, i) => ({ site, identity: generateIdentity(), update: delta(i + 1), sitOut: new Set<number>() }));
   store.armed = faulty;
   for (const p of players) {
     await persist(() => h.request("POST", "/v1/identity", { token: p.site.token, json: { publicKey: toHex(p.identity.publicKey) } }));
@@ -93,10 +100,19 @@ async function secureFederation(seed: number, faulty: boolean) {
       return h.request("POST", "/v1/stats", { token: p.site.token, json: computeSiteStats(p.site.table, task.features) });
     });
   }
-  for (let polls = 0; polls < 200; polls++) {
+  let idle = 0;
+  for (let polls = 0; polls < 400; polls++) {
     const kinds = await Promise.all(players.map((p) => step(h, p)));
     await deliverJobs(deps, queue);
     if (kinds.every((k) => k === "evaluate" || k === "done")) break;
+    // Everyone waits (a site sat out): time passes to the phase's deadline, and the minute cron closes it.
+    idle = kinds.every((k) => k === "wait") ? idle + 1 : 0;
+    if (idle >= 3) {
+      clock.advance(31_000);
+      await persist(async () => (await closeExpiredRounds(deps), { status: 200 }));
+      await deliverJobs(deps, queue);
+      idle = 0;
+    }
   }
   store.armed = false;
   const rounds = [];

@@ -10,13 +10,13 @@ import { relayStep, type RelayStep } from "../region-relay.ts";
 import { jsonLogger, lambdaDeps, relayFromEnv } from "./resources.ts";
 
 const BUDGET_MS = 45_000;
-/** A global coordinator that cannot be reached is waited out within the run's budget; the next scheduled run goes on. */
+/** A global coordinator that cannot be reached is waited out, but never past the run's budget (the signal); the next scheduled run goes on. */
 const UPSTREAM_RETRY = { patienceMs: 20_000, firstPauseMs: 250, maxPauseMs: 5_000 };
 const PAUSE_MS = 2_000;
 
 export const handler = async (): Promise<{ steps: number; last: RelayStep }> => {
   const { region, upstreamUrl, token } = relayFromEnv();
-  const options = { region, deps: lambdaDeps(), global: new CoordinatorClient(upstreamUrl, token, fetch, { policy: UPSTREAM_RETRY }), logger: jsonLogger };
+  const options = { region, deps: lambdaDeps(), global: new CoordinatorClient(upstreamUrl, token, fetch, { policy: UPSTREAM_RETRY, signal: AbortSignal.timeout(BUDGET_MS) }), logger: jsonLogger };
   const until = Date.now() + BUDGET_MS;
   let steps = 0;
   let last: RelayStep = "waiting";

@@ -267,6 +267,24 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     await expectRoundGoesOn(h, sites, 1);
   });
 
+  it("answers a retried update the round went on to include as the first post was answered", async () => {
+    // Prepare: every site sends; the round aggregates; one site's first answer was lost.
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const manifests = [];
+    for (const [i, site] of sites.entries()) {
+      manifests.push(await h.upload(site, 1, delta(i + 1), 2));
+      await h.postUpdate(site, 1, manifests[i]);
+    }
+    await h.runJobs();
+    // Execute
+    const retried = await h.postUpdate(sites[0]!, 1, manifests[0]);
+    const other = await h.postUpdate(sites[0]!, 1, await h.upload(sites[0]!, 1, delta(7), 2));
+    // Assert
+    expect(retried).toEqual({ status: 202, body: { queued: true } });
+    expect(other.status).toBe(409);
+  });
+
   it("refuses a second update from the same site in a round with DUPLICATE_UPDATE, and takes the same one again as a retry", async () => {
     // Prepare
     const h = new Harness();

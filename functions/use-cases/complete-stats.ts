@@ -41,16 +41,23 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
       const kept = all.filter((s) => !excluded.includes(s.siteId));
       return checkedPreprocessing(mergeSiteStats(kept.map((s) => s.stats), config.features, kept.map((s) => s.siteId)));
     };
+    // Blocked: nothing is kept, so a changed set of statistics is checked afresh.
+    const blocked = async (err: unknown): Promise<StatsProgress> => ({ kind: "blocked", failure: await recordStatsFailure(deps, err instanceof Error ? err.message : String(err)) });
     let merged: Preprocessing;
     try {
       merged = mergeWithout(fresh.excluded);
     } catch (err) {
-      // Blocked: nothing is kept, so a changed set of statistics is checked afresh.
-      return { kind: "blocked", failure: await recordStatsFailure(deps, err instanceof Error ? err.message : String(err)) };
+      return blocked(err);
     }
     // Written once, with the preprocessing it excludes for: a completer that lost the race goes on from the first report.
     const quality = await keepQuality(deps, fresh);
-    if (quality.excluded.join() !== fresh.excluded.join()) merged = mergeWithout(quality.excluded);
+    if (quality.excluded.join() !== fresh.excluded.join()) {
+      try {
+        merged = mergeWithout(quality.excluded);
+      } catch (err) {
+        return blocked(err);
+      }
+    }
     if (await writeJson(deps.store, keys.preprocessing, merged, { ifAbsent: true })) {
       for (const f of merged.agreement?.features ?? []) {
         if (!f.used) deps.logger.warn("feature left out: too few sites provide it", { feature: f.name, providedBy: f.providedBy, sites: f.sites, quorum: merged.agreement?.quorum });

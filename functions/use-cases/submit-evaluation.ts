@@ -17,8 +17,13 @@ export async function submitEvaluation(deps: CoordinatorDeps, siteId: string, ev
   if (evaluation.modelVersion !== state.modelVersion) {
     throw new ConsiliumError("STALE_MODEL", `evaluation is of model ${evaluation.modelVersion}, final model is ${state.modelVersion}`, 409);
   }
-  if (!(await writeJson(deps.store, keys.evaluation(siteId), { siteId, ...evaluation }, { ifAbsent: true }))) {
-    throw new ConsiliumError("DUPLICATE_EVALUATION", `site ${siteId} already reported its evaluation`, 409);
+  const record = { siteId, ...evaluation };
+  if (!(await writeJson(deps.store, keys.evaluation(siteId), record, { ifAbsent: true }))) {
+    // The same evaluation again is a retry whose first answer was lost: it still finishes the federation when it is the last.
+    const stored = await deps.store.get(keys.evaluation(siteId));
+    if (stored === null || new TextDecoder().decode(stored) !== JSON.stringify(record)) {
+      throw new ConsiliumError("DUPLICATE_EVALUATION", `site ${siteId} already reported its evaluation`, 409);
+    }
   }
   const reported = await deps.store.list(keys.evaluationsPrefix);
   if (reported.length >= (await activeSites(deps, config))) {

@@ -9,7 +9,9 @@ import { advertiseKeys, generateIdentity, maskUpdate, revealShares, secureCodes,
 import { sha256Hex } from "../../../core/codec/index.ts";
 import type { Task } from "../../../core/schemas/task.ts";
 import { keys } from "../../keys.ts";
-import { BODY_SIZE, delta, Harness, siteTables, type TestSite } from "../../../test/support/coordinator.ts";
+import { BODY_SIZE, delta, Harness, siteTables, testDeps, type TestSite } from "../../../test/support/coordinator.ts";
+import { MemoryJobQueue } from "../../adapters/memory-job-queue.ts";
+import { handleJobMessage } from "../../jobs.ts";
 import { closeExpiredRounds } from "../close-expired-rounds.ts";
 import { loadModel } from "../models.ts";
 
@@ -203,5 +205,20 @@ describe("a secure round at the coordinator", () => {
     expect(wrongKey).toMatchObject({ status: 422, body: { error: { code: "SECAGG_BAD_SIGNATURE" } } });
     expect(wrongSite).toMatchObject({ status: 422, body: { error: { code: "SECAGG_BAD_MESSAGE" } } });
     expect((await h.rejections()).map((r) => r.code)).toEqual(expect.arrayContaining(["SECAGG_BAD_SIGNATURE", "SECAGG_BAD_MESSAGE"]));
+  });
+
+  it("leaves the round closed when its aggregate job runs before the caller that queued it has returned", async () => {
+    // Prepare: a queue that runs each job the moment it is sent, as a fast SQS trigger may.
+    const deps = testDeps();
+    const eager = new MemoryJobQueue();
+    eager.send = async (body: string) => void (await handleJobMessage({ ...deps, queue: eager }, body));
+    const h = new Harness({ ...deps, queue: eager });
+    const players = await start(h);
+    const updates = new Map(players.map((p, i) => [p, delta(i + 1)] as const));
+    // Execute: the four phases; the last unmasking post closes the phase and the job runs inside it.
+    for (let i = 0; i < 4; i++) await everyone(h, players, updates);
+    // Assert
+    expect(await h.round(1)).toMatchObject({ status: "closed", resultVersion: 1, secure: { participants: 4, masked: 4 } });
+    expect((await h.round(2))?.status).toBe("open");
   });
 });

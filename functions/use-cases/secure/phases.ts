@@ -105,28 +105,35 @@ export async function closeDuePhases(deps: CoordinatorDeps, config: FederationCo
   const masked = phases.maskedInput!.sites;
   if (masked.length < session.minSummands) return done(tooFew("sent masked inputs", masked));
 
+  let closedHere = false;
   if (!phases.unmasking) {
     const sites = await posted(deps, r, "unmasking", session);
     const recoverable = canUnmask(session.config, shared, masked, sites);
     if (sites.length < masked.length && !recoverable && now <= phases.maskedInput!.closedAt + phaseMs) return done("waiting");
     phases = { ...phases, unmasking: await closePhase(deps, r, "unmasking", sites) };
+    closedHere = true;
   }
-  // Read again: the caller's copy may be stale, and a round another caller already moved on must stay where it is.
+  // The aggregate job alone marks the round `aggregating` (`markSecureAggregating`), so that no
+  // caller holding an older copy of the round can write over a round the job has closed. The caller
+  // that closed the unmasking phase queues the job; should it die before, any later caller that
+  // finds the round still open a while after the phase closed queues it again (a duplicate is harmless).
   const current = await readJson(deps.store, keys.round(r), RoundRecord);
   if (current?.status !== "open") return done("done");
-  // The job first: a process that dies after sending it leaves a job that marks the round itself
-  // (`markSecureAggregating`); one that marked the round first and died would leave it with no job.
-  await requestAggregation(deps, config.id, r);
-  await markSecureAggregating(deps, current);
+  if (closedHere || now > phases.unmasking!.closedAt + JOB_GRACE_MS) await requestAggregation(deps, config.id, r);
   return done("queued");
 }
 
+/** How long a secure round may stay open after its unmasking closed before a caller queues its job again. */
+const JOB_GRACE_MS = 30_000;
+
 /**
  * Moves a secure round whose unmasking phase closed to `aggregating`, with the sites whose masked
- * inputs it sums as its set and the phases' account; answers the record. Whoever comes first — the
- * caller that closed the phase, or the aggregate job it queued — writes the same set.
+ * inputs it sums as its set and the phases' account; answers the record. Called by the aggregate
+ * job only, on the record read again just before: a duplicate delivery finds it marked or closed.
  */
-export async function markSecureAggregating(deps: CoordinatorDeps, record: RoundRecord): Promise<RoundRecord> {
+export async function markSecureAggregating(deps: CoordinatorDeps, stale: RoundRecord): Promise<RoundRecord> {
+  if (stale.status !== "open") return stale;
+  const record = (await readJson(deps.store, keys.round(stale.round), RoundRecord)) ?? stale;
   if (record.status !== "open") return record;
   const r = record.round;
   const session = await mustReadJson(deps.store, keys.secureSession(r), SecureSession, "CORRUPT_STATE", `secure session of round ${r}`);

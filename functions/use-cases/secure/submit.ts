@@ -33,6 +33,9 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
   if (message.site !== site || message.round !== round) throw new SecAggError("SECAGG_BAD_MESSAGE", `a message of site ${siteId} (index ${site}) names site ${message.site}, round ${message.round}`);
   const phase = PHASE_OF[post.kind];
   const [phases, identity] = await Promise.all([readPhases(deps, round), identityOf(deps, siteId)]);
+  // A retry whose first answer was lost, perhaps after its message closed the phase, is accepted as it was.
+  const counted = { advertise: phases.advertise, "share-keys": phases.shareKeys, "masked-input": phases.maskedInput, unmasking: phases.unmasking }[phase];
+  if (counted?.sites.includes(site) && (await storedAs(deps, round, phase, siteId, post)) === "same") return { accepted: true };
   const closed = (p: ClosedPhase | null) => {
     if (p) throw new ConsiliumError("PHASE_CLOSED", `the ${p.phase} phase of round ${round} closed at ${new Date(p.closedAt).toISOString()}`, 409);
   };
@@ -71,10 +74,7 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
   }
   if (!(await writeJson(deps.store, keys.secureMessage(round, phase, siteId), stored, { ifAbsent: true }))) {
     // The same message again (a retry whose first answer was lost) is accepted; another is not.
-    const bytes = await deps.store.get(keys.secureMessage(round, phase, siteId));
-    const before = bytes && (JSON.parse(new TextDecoder().decode(bytes)) as { manifest?: unknown });
-    const same = post.kind === "masked-input" ? JSON.stringify(before?.manifest) === JSON.stringify(post.manifest) : JSON.stringify(before) === JSON.stringify(stored);
-    if (!same) throw new ConsiliumError("DUPLICATE_MESSAGE", `site ${siteId} already posted another ${phase} message for round ${round}`, 409);
+    if ((await storedAs(deps, round, phase, siteId, post)) !== "same") throw new ConsiliumError("DUPLICATE_MESSAGE", `site ${siteId} already posted another ${phase} message for round ${round}`, 409);
     return { accepted: true };
   }
   // The phase may have closed between the check above and the write: then the message does not count.
@@ -89,4 +89,13 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
   // Only this message's phase can have become complete; the others are as read above.
   await closeDuePhases(deps, config, record, session, phases);
   return { accepted: true };
+}
+
+/** Whether the site's stored message of `phase` is `post` (a masked input: its manifest), another, or absent. */
+async function storedAs(deps: CoordinatorDeps, round: number, phase: SecurePhase, siteId: string, post: SecurePost): Promise<"same" | "other" | "none"> {
+  const bytes = await deps.store.get(keys.secureMessage(round, phase, siteId));
+  if (bytes === null) return "none";
+  const before = JSON.parse(new TextDecoder().decode(bytes)) as { manifest?: unknown };
+  const same = post.kind === "masked-input" ? JSON.stringify(before.manifest) === JSON.stringify(post.manifest) : JSON.stringify(before) === JSON.stringify(post);
+  return same ? "same" : "other";
 }
