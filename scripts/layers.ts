@@ -6,7 +6,7 @@
  *
  * - Production code (non-test files in core/, client/, functions/, gpu-runner/, cli/) never
  *   imports a test file (`*.test.ts`) or anything under test/; test helpers live under test/.
- * - core/ imports nothing outside core/ (npm packages and node: builtins are fine).
+ * - core/ imports nothing outside core/ (npm packages are fine; of node's built-ins, node:crypto only).
  * - client/ imports only core/ at run time; its types may also come from functions/routes/ and
  *   functions/app.ts (Hono's typed RPC client), and from nowhere else.
  * - functions/ imports only core/ and client/.
@@ -15,7 +15,8 @@
  * - infra/ and sst.config.ts import only infra/ and functions/handlers/.
  * - Test files (`*.test.ts`), test/, bench/, scripts/ and bin/ may import anything.
  *
- * An import is a relative `import` or `export … from`, a dynamic `import("…")`, a
+ * An import is a relative `import` or `export … from`, a dynamic `import("…")`, `require("…")`,
+ * `import x = require("…")`, `import.meta.resolve("…")`, a
  * `new URL("…", import.meta.url)` naming a script (worker entries), or an SST
  * `handler: "functions/handlers/x.handler"` path. Only `import type`, `export type` and
  * `typeof import("…")` are type-only: under `verbatimModuleSyntax` an import whose every
@@ -37,8 +38,10 @@ export interface Rule {
   readonly allow?: Paths;
   /** …and none of these (when given). */
   readonly deny?: Paths;
-  /** Type-only imports must reach one of these; unrestricted when absent. */
+  /** Type-only imports must reach one of these; `allow` (and `deny`) when absent. */
   readonly allowTypes?: Paths;
+  /** The `node:` built-ins the files may import; any when absent. */
+  readonly builtins?: readonly string[];
   readonly rule: string;
 }
 
@@ -47,7 +50,7 @@ const PRODUCTION: Paths = ["core/", "client/", "functions/", "gpu-runner/", "cli
 
 export const RULES: readonly Rule[] = [
   { files: PRODUCTION, deny: TESTS, rule: "production code never imports a test file or test/" },
-  { files: ["core/"], allow: ["core/"], rule: "core/ imports nothing outside core/" },
+  { files: ["core/"], allow: ["core/"], builtins: ["node:crypto"], rule: "core/ imports nothing outside core/ (of node's built-ins, node:crypto only)" },
   {
     files: ["client/"],
     allow: ["client/", "core/"],
@@ -61,7 +64,7 @@ export const RULES: readonly Rule[] = [
 ];
 
 export interface Import {
-  /** Repository path of the imported file (as written when it does not exist). */
+  /** Repository path of the imported file (as written when it does not exist), or a `node:` built-in. */
   readonly to: string;
   readonly typeOnly: boolean;
 }
@@ -80,8 +83,9 @@ const matches = (path: string, paths: Paths): boolean =>
   paths.some((p) => (p.endsWith("/") ? path.startsWith(p) : p.startsWith("*") ? path.endsWith(p.slice(1)) : path === p));
 
 function breaks(rule: Rule, { to, typeOnly }: Import): boolean {
-  if (typeOnly) return rule.allowTypes !== undefined && !matches(to, rule.allowTypes);
-  return (rule.allow !== undefined && !matches(to, rule.allow)) || (rule.deny !== undefined && matches(to, rule.deny));
+  if (to.startsWith("node:")) return rule.builtins !== undefined && !rule.builtins.includes(to);
+  const allow = typeOnly ? (rule.allowTypes ?? rule.allow) : rule.allow;
+  return (allow !== undefined && !matches(to, allow)) || (rule.deny !== undefined && matches(to, rule.deny));
 }
 
 const isFile = (root: string, path: string): boolean => statSync(join(root, path), { throwIfNoEntry: false })?.isFile() ?? false;
@@ -103,10 +107,14 @@ const literal = (node: ts.Node | undefined): string | undefined =>
 const isImportMetaUrl = (node: ts.Node | undefined): boolean =>
   node !== undefined && ts.isPropertyAccessExpression(node) && ts.isMetaProperty(node.expression) && node.name.text === "url";
 
+const isImportMetaResolve = (node: ts.Node): boolean =>
+  ts.isPropertyAccessExpression(node) && ts.isMetaProperty(node.expression) && node.name.text === "resolve";
+
 /** The relative imports of one file (`file` and the results are repository paths). */
 export function importsOf(root: string, file: string, text: string): Import[] {
   const found: Import[] = [];
   const relativeTo = (spec: string | undefined, typeOnly: boolean, scriptsOnly = false): void => {
+    if (spec?.startsWith("node:")) found.push({ to: spec, typeOnly });
     if (spec === undefined || !(spec.startsWith("./") || spec.startsWith("../"))) return;
     const to = resolveModule(root, posix.normalize(posix.join(posix.dirname(file), spec)));
     if (!scriptsOnly || (SCRIPT.test(to) && isFile(root, to))) found.push({ to, typeOnly });
@@ -118,7 +126,9 @@ export function importsOf(root: string, file: string, text: string): Import[] {
       relativeTo(literal(node.moduleSpecifier), node.isTypeOnly);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) {
       relativeTo(literal(node.argument.literal), true);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
+      relativeTo(literal(node.moduleReference.expression), node.isTypeOnly);
+    } else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === "require") || isImportMetaResolve(node.expression))) {
       relativeTo(literal(node.arguments[0]), false);
     } else if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === "URL" && isImportMetaUrl(node.arguments?.[1])) {
       relativeTo(literal(node.arguments?.[0]), false, true);

@@ -36,17 +36,28 @@ const planted: Record<string, string> = {
   "infra/api.ts": `new sst.aws.Function("Api", { handler: "functions/handlers/api.handler" });\nnew sst.aws.Function("Y", { handler: "functions/use-cases/y.handler" });`,
   "sst.config.ts": `export default $config({ async run() { await import("./infra/api"); } });`,
   "bench/z.ts": `import "../test/support/h.ts";`,
+  // Forms that load a module other than a static import, type-only imports under rules without a type list, built-ins.
+  "core/forms.ts": `import type { B } from "../functions/b.ts";\nimport x = require("../functions/d.ts");\nconst y = require("../gpu-runner/f.ts");\nimport.meta.resolve("../cli/g.ts");\nimport { readFileSync } from "node:fs";\nimport { createHash } from "node:crypto";`,
+  "gpu-runner/typed.ts": `import type { H } from "../test/support/h.ts";`,
 };
 
+const CORE = "core/ imports nothing outside core/ (of node's built-ins, node:crypto only)";
 const expected = [
   "cli/g.ts -> test/support/h.ts: production code never imports a test file or test/",
   "client/inline-type.ts -> functions/routes/x.ts: client/ imports only core/ at run time, types also from functions/routes/ and functions/app.ts",
   "client/runtime.ts -> functions/routes/x.ts: client/ imports only core/ at run time, types also from functions/routes/ and functions/app.ts",
   "client/typed.ts -> functions/use-cases/y.ts: client/ imports only core/ at run time, types also from functions/routes/ and functions/app.ts",
-  "core/a.ts -> functions/b.ts: core/ imports nothing outside core/",
+  `core/a.ts -> functions/b.ts: ${CORE}`,
+  `core/forms.ts -> cli/g.ts: ${CORE}`,
+  `core/forms.ts -> functions/b.ts: ${CORE}`,
+  `core/forms.ts -> functions/d.ts: ${CORE}`,
+  `core/forms.ts -> gpu-runner/f.ts: ${CORE}`,
+  `core/forms.ts -> node:fs: ${CORE}`,
   "functions/e.ts -> gpu-runner/f.ts: functions/ imports only core/ and client/",
   "gpu-runner/c.ts -> functions/d.ts: gpu-runner/ imports only core/ and client/",
+  "gpu-runner/c.ts -> functions/routes/x.ts: gpu-runner/ imports only core/ and client/",
   "gpu-runner/pool.ts -> cli/worker.mjs: gpu-runner/ imports only core/ and client/",
+  "gpu-runner/typed.ts -> test/support/h.ts: production code never imports a test file or test/",
   "infra/api.ts -> functions/use-cases/y.ts: infra/ and sst.config.ts import only infra/ and functions/handlers/",
 ];
 
