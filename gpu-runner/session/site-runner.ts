@@ -19,7 +19,7 @@ import { pause } from "../../client/api.ts";
 import type { CoordinatorClient } from "../../client/coordinator-client.ts";
 import { evaluateStep } from "../training/evaluate-step.ts";
 import { createSession } from "./site-session.ts";
-import { ensureStateDir } from "./state-files.ts";
+import { ensureStateDir, sweepPartials } from "./state-files.ts";
 import { trainStep } from "../training/train-step.ts";
 import { advertiseStep, forgetRound, registerStep, shareStep, unmaskStep } from "../secure/secure-step.ts";
 import type { SiteSpeed } from "../simulation/site-speed.ts";
@@ -72,7 +72,10 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
   const { client, siteId, data, signal } = options;
   const logger = options.logger ?? silentLogger;
   // Owner-only from the start: what the site keeps is trained on patient rows.
-  if (options.stateDir) await ensureStateDir(options.stateDir);
+  if (options.stateDir) {
+    await ensureStateDir(options.stateDir);
+    await sweepPartials(options.stateDir);
+  }
   const session = createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap, options.speed, options.onMasked);
   const drops = new Set(options.dropRounds ?? []);
   const dropped = new Set<number>();

@@ -1,8 +1,9 @@
+import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureStateDir, writeStateFile } from "./state-files.ts";
+import { ensureStateDir, sweepPartials, writeStateFile } from "./state-files.ts";
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
 
@@ -26,16 +27,26 @@ describe("a site's state folder", () => {
     expect(await readdir(dir)).toEqual(["a.json"]);
   });
 
-  it("keeps the old file whole when a write fails part-way", async () => {
-    // Prepare
-    const dir = join(root, "failing");
-    await writeStateFile(dir, "b.bin", "old");
-    // Execute: a folder where the file should go makes the rename fail after the data was written.
-    await mkdir(join(dir, "c.bin"));
-    const failed = await writeStateFile(dir, "c.bin", "new").catch((err: unknown) => err);
-    // Assert
-    expect(failed).toBeInstanceOf(Error);
-    expect(await readFile(join(dir, "b.bin"), "utf8")).toBe("old");
-    expect((await readdir(dir)).sort()).toEqual(["b.bin", "c.bin"]);
+  it("leaves the old file or the new one whole when the writer is killed at any moment, and sweeps what it left beside", async () => {
+    // Prepare: a process writing 1 MiB files, each of one repeated byte, as fast as it can.
+    const dir = join(root, "killed");
+    const script = `import { writeStateFile } from ${JSON.stringify(new URL("./state-files.ts", import.meta.url).href)};
+      for (let i = 1; ; i++) { await writeStateFile(${JSON.stringify(dir)}, "big.bin", new Uint8Array(1 << 20).fill(i % 256)); if (i === 1) process.stdout.write("ready\\n"); }`;
+    const outcomes: string[] = [];
+    for (let k = 0; k < 5; k++) {
+      const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+      await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+      // Execute: killed after a few more writes, at whatever point of one it is.
+      await new Promise((r) => setTimeout(r, 20 + 15 * k));
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      // Assert: the file is some write's whole contents.
+      const bytes = await readFile(join(dir, "big.bin"));
+      outcomes.push(bytes.length === 1 << 20 && bytes.every((b) => b === bytes[0]) ? "whole" : "torn");
+      await sweepPartials(dir);
+      expect((await readdir(dir)).filter((n) => n !== "big.bin")).toEqual([]);
+    }
+    expect(outcomes).toEqual(Array(5).fill("whole"));
   });
+
 });

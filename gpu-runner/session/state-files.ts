@@ -7,13 +7,20 @@
  * reads it.
  */
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Makes `dir` (and its parents) if needed, and makes it owner-only. */
 export async function ensureStateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
+}
+
+/** Removes what writes killed half-way left beside their files; for a runner starting on its folder, before it writes. */
+export async function sweepPartials(dir: string): Promise<number> {
+  const partials = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.startsWith(".") && name.endsWith(".partial"));
+  await Promise.all(partials.map((name) => rm(join(dir, name), { force: true })));
+  return partials.length;
 }
 
 /** Writes `name` under `dir` atomically and owner-only. */
