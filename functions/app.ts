@@ -9,7 +9,8 @@ import { ConsiliumError } from "../core/errors.ts";
 import type { CoordinatorDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { apiRoutes } from "./routes/index.ts";
-import { recordRejection } from "./use-cases/record-rejection.ts";
+import { countFailure } from "./use-cases/count-failure.ts";
+import { clip, recordRejection } from "./use-cases/record-rejection.ts";
 
 /**
  * @example
@@ -35,18 +36,25 @@ export function createApp(deps: CoordinatorDeps) {
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError(async (err, c) => {
     if (!(err instanceof ConsiliumError) || err.status >= 500) {
-      deps.logger.error("request failed", { path: c.req.path, err: err instanceof Error ? err.stack : String(err) });
+      deps.logger.error("request failed", { path: clip(c.req.path, 128), err: err instanceof Error ? err.stack : String(err) });
       const code = err instanceof ConsiliumError ? err.code : "INTERNAL";
       return c.json({ error: { code, message: "internal error" } }, 500);
     }
-    // Errors from middleware (site auth, body limit) are thrown before the route binds its params.
-    const raw = c.req.param("round") ?? /^\/v1\/rounds\/([^/]+)\//.exec(c.req.path)?.[1];
-    await recordRejection(deps, {
-      siteId: c.get("site")?.id ?? null,
-      round: raw !== undefined && /^\d{1,16}$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : null,
-      code: err.code,
-      message: `${c.req.method} ${c.req.path}: ${err.message}`,
-    });
+    const site = c.get("site");
+    if (!site && !c.get("admin")) {
+      // Before anyone is authenticated a refusal is only counted: an outsider cannot fill the store.
+      await countFailure(deps, err.code);
+      deps.logger.warn("refused unauthenticated request", { code: err.code, method: c.req.method, path: clip(c.req.path, 128) });
+    } else {
+      // Errors from middleware are thrown before the route binds its params.
+      const raw = c.req.param("round") ?? /^\/v1\/rounds\/([^/]+)\//.exec(c.req.path)?.[1];
+      await recordRejection(deps, {
+        siteId: site?.id ?? null,
+        round: raw !== undefined && /^\d{1,16}$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : null,
+        code: err.code,
+        message: `${c.req.method} ${clip(c.req.path, 200)}: ${err.message}`,
+      });
+    }
     return c.json({ error: { code: err.code, message: err.message } }, err.status as 400);
   });
   return app;

@@ -92,11 +92,15 @@ describe("authenticateSite", () => {
     await expect(authenticateSite(undefined, store)).rejects.toMatchObject({ code: "UNAUTHENTICATED", message: "missing bearer token" });
   });
 
-  it("refuses a credential for a site that is not enrolled with 401 UNKNOWN_SITE", async () => {
-    const { store } = await enrolled("royal-0a1b2c");
-    await expect(authenticateSite("Bearer cs_general-ffffff_c2VjcmV0", store)).rejects.toMatchObject({
-      code: "UNKNOWN_SITE", status: 401, message: "site general-ffffff is not enrolled",
-    });
+  it("refuses a credential for a site that is not enrolled exactly as a wrong secret, so that no answer tells which site ids exist", async () => {
+    // Prepare
+    const { store, token } = await enrolled("royal-0a1b2c");
+    // Execute
+    const unknown = await authenticateSite("Bearer cs_general-ffffff_c2VjcmV0", store).catch((e: ConsiliumError) => [e.code, e.status, e.message]);
+    const wrong = await authenticateSite(`Bearer ${token}x`, store).catch((e: ConsiliumError) => [e.code, e.status, e.message]);
+    // Assert
+    expect(unknown).toEqual(["BAD_CREDENTIAL", 401, "unknown site or wrong credential"]);
+    expect(wrong).toEqual(unknown);
   });
 
   it("refuses another secret for an enrolled site with 401 BAD_CREDENTIAL, whatever its length", async () => {
@@ -106,7 +110,7 @@ describe("authenticateSite", () => {
     // Execute
     const results = await Promise.all(wrong.map((t) => authenticateSite(`Bearer ${t}`, store).catch((e: ConsiliumError) => [e.code, e.status, e.message])));
     // Assert
-    expect(results).toEqual(wrong.map(() => ["BAD_CREDENTIAL", 401, "wrong credential for site"]));
+    expect(results).toEqual(wrong.map(() => ["BAD_CREDENTIAL", 401, "unknown site or wrong credential"]));
   });
 
   it("refuses to compare against a stored record whose hash is malformed (CORRUPT_STATE), instead of throwing a length error", async () => {

@@ -30,13 +30,19 @@ export function newSiteCredential(siteId: string): { token: string; tokenSha256:
   return { token, tokenSha256: sha256Text(token) };
 }
 
+/** Stands in for an unknown site's hash, so that its credential is compared like any other. */
+const NO_SITE_HASH = sha256Text("no site is enrolled under this id");
+
+/**
+ * The site whose credential the bearer token is. An unknown site and a wrong secret get the same
+ * answer after the same comparison: the refusal must not tell an outsider which site ids exist.
+ */
 export async function authenticateSite(header: string | undefined, store: ObjectStore): Promise<SiteRecord> {
   const token = bearer(header);
   const siteId = siteIdOfCredential(token);
   if (!siteId) throw new ConsiliumError("UNAUTHENTICATED", "malformed site credential", 401);
   const site = await readJson(store, keys.site(siteId), SiteRecord);
-  if (!site) throw new ConsiliumError("UNKNOWN_SITE", `site ${siteId} is not enrolled`, 401);
-  const ok = timingSafeEqual(Buffer.from(sha256Text(token)), Buffer.from(site.tokenSha256));
-  if (!ok) throw new ConsiliumError("BAD_CREDENTIAL", "wrong credential for site", 401);
+  const ok = timingSafeEqual(Buffer.from(sha256Text(token)), Buffer.from(site?.tokenSha256 ?? NO_SITE_HASH));
+  if (!site || !ok) throw new ConsiliumError("BAD_CREDENTIAL", "unknown site or wrong credential", 401);
   return site;
 }

@@ -3,5 +3,5 @@ import type { CoordinatorDeps } from "./deps.ts";
 
 /** Hono context variables set by the auth middlewares. */
 export interface AppEnv {
-  Variables: { deps: CoordinatorDeps; site?: SiteRecord };
+  Variables: { deps: CoordinatorDeps; site?: SiteRecord; admin?: true };
 }

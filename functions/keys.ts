@@ -58,6 +58,9 @@ export const keys = {
   audit: (seq: string) => `audit/${seq}.json`,
   rejection: (id: string) => `rejections/${id}.json`,
   rejectionsPrefix: "rejections/",
+  /** Refusals before authentication, one counter per minute (since the epoch) and code, grouped by hour. */
+  failureCount: (minute: number, code: string) => `failures/${Math.floor(minute / 60)}/${minute}-${code}.json`,
+  failuresOfHour: (hour: number) => `failures/${hour}/`,
 };
 
 /** Zero-padded so that lexicographic listing is numeric order. */

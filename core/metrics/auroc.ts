@@ -24,5 +24,6 @@ export function aurocFromHistogram(pos: ArrayLike<number>, neg: ArrayLike<number
     negativesBelow += q;
   }
   if (positives === 0 || negativesBelow === 0) return null;
-  return u / (positives * negativesBelow);
+  // With counts near 2^53 the rounding of u and of the product can put the ratio a hair past [0, 1].
+  return Math.min(1, Math.max(0, u / (positives * negativesBelow)));
 }

@@ -92,6 +92,6 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
     },
     rounds,
     bytes: { up: rounds.reduce((n, r) => n + r.bytesUp, 0), down: rounds.reduce((n, r) => n + r.bytesDown, 0) },
-    rejections: status.rejections.length,
+    rejections: status.rejectionsTotal ?? status.rejections.length,
   };
 }

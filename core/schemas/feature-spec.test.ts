@@ -28,6 +28,7 @@ describe("FeatureSpec", () => {
     ["no features", { ...featureSpec(), features: [] }, [["features", "Too small: expected array to have >=1 items"]]],
     ["an unknown feature type", { ...featureSpec(), features: [{ name: "x", column: "x", type: "text" }] }, [["features.0.type", 'Invalid option: expected one of "numeric"|"categorical"']]],
     ["an empty column name", { ...featureSpec(), features: [{ name: "x", column: "", type: "numeric" }] }, [["features.0.column", "Too small: expected string to have >=1 characters"]]],
+    ["a feature named constructor, which sites could not report", { ...featureSpec(), features: [{ name: "constructor", column: "x", type: "numeric" }] }, [["features.0.name", "a feature cannot be named __proto__, constructor, prototype"]]],
     ["a label with both rules", { ...featureSpec(), label: { column: "num", positive: ["1"], positiveAbove: 0 } }, [["label", "label needs exactly one of positive or positiveAbove"]]],
   ])("rejects %s", (_, value, expected) => {
     // Execute and Assert

@@ -3,10 +3,16 @@ import { z } from "zod";
 /** Most histogram bins a numeric feature may ask of the sites. */
 export const MAX_HISTOGRAM_BINS = 4096;
 
+/** Names that would shadow an object's own machinery where features are looked up by name. */
+export const RESERVED_FEATURE_NAMES = ["__proto__", "constructor", "prototype"];
+
 /** One model input, read from one source column. */
 export const FeatureDef = z
   .object({
-    name: z.string().min(1),
+    name: z
+      .string()
+      .min(1)
+      .refine((n) => !RESERVED_FEATURE_NAMES.includes(n), { message: `a feature cannot be named ${RESERVED_FEATURE_NAMES.join(", ")}` }),
     column: z.string().min(1),
     type: z.enum(["numeric", "categorical"]),
     /** Values that mean "not measured" for this column only (e.g. cholesterol recorded as 0). */

@@ -2,6 +2,7 @@ import { PrivacySpent } from "./privacy.ts";
 import { z } from "zod";
 import { DEFAULT_BINS, EvalCounts } from "../metrics/eval-counts.ts";
 import { ScoringDecision } from "../scoring/scoring-policy.ts";
+import { MAX_SITE_COUNT, SiteCount } from "./site-count.ts";
 import { MAX_PARTS, UploadedPart } from "./upload.ts";
 
 /**
@@ -10,6 +11,8 @@ import { MAX_PARTS, UploadedPart } from "./upload.ts";
  */
 export const SubmittedCounts = EvalCounts.superRefine((c, ctx) => {
   if (c.pos.length !== DEFAULT_BINS) ctx.addIssue({ code: "custom", path: ["pos"], message: `histogram must have ${DEFAULT_BINS} bins, got ${c.pos.length}` });
+  // Every other count adds up to n: bounding n keeps any sum over the sites a safe integer.
+  if (c.n > MAX_SITE_COUNT) ctx.addIssue({ code: "custom", path: ["n"], message: `a site counts at most ${MAX_SITE_COUNT} predictions, got ${c.n}` });
 });
 
 export const RoundRecord = z.object({
@@ -52,7 +55,7 @@ export type RoundRecord = z.infer<typeof RoundRecord>;
 /** A site's report that its update is in the store (the update bytes travel separately). */
 export const UpdateManifest = z.object({
   round: z.number().int().positive(),
-  samples: z.number().int().positive(),
+  samples: SiteCount.positive(),
   codec: z.string(),
   byteLength: z.number().int().positive(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -60,7 +63,7 @@ export const UpdateManifest = z.object({
   baseMetrics: SubmittedCounts.optional(),
   trainLoss: z.number().nonnegative().optional(),
   /** Bytes the site downloaded for this round (model). */
-  bytesDown: z.number().int().nonnegative().default(0),
+  bytesDown: SiteCount.default(0),
   /** A multipart upload (the task's `upload.kind`): its id, from the task. */
   uploadId: z.string().min(1).optional(),
   /**
@@ -146,6 +149,19 @@ export const Rejection = z.object({
   message: z.string(),
 });
 export type Rejection = z.infer<typeof Rejection>;
+
+/**
+ * Requests refused before any site or administrator was authenticated (failed credentials, bodies
+ * over the limit), counted per minute and code rather than kept one by one: an outsider must not
+ * be able to fill the store or the status.
+ */
+export const FailureCount = z.object({
+  /** Start of the minute, epoch milliseconds. */
+  minute: z.number().int().nonnegative(),
+  code: z.string(),
+  count: z.number().int().positive(),
+});
+export type FailureCount = z.infer<typeof FailureCount>;
 
 /** One round's audit record (`audit/round-{r}.json`): what went into the model and what did not. */
 export const AuditRecord = z.object({

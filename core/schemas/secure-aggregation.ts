@@ -11,6 +11,7 @@ import { NeighbourhoodTargets } from "../secagg/neighbourhood-parameters.ts";
 import { SecAggConfig } from "../secagg/secagg-config.ts";
 import { PrivacySpent } from "./privacy.ts";
 import { SubmittedCounts } from "./round.ts";
+import { SiteCount } from "./site-count.ts";
 import { MAX_PARTS, UploadedPart } from "./upload.ts";
 
 /** Bound on the L2 norm of a site's update before masking when the federation sets none. */
@@ -87,7 +88,7 @@ export const MaskedInputPost = z.object({
   manifest: MaskedInputManifest,
   /** The round's base model on this site's held-out rows, before training (counts only). */
   baseMetrics: SubmittedCounts.optional(),
-  bytesDown: z.number().int().nonnegative().default(0),
+  bytesDown: SiteCount.default(0),
   uploadId: z.string().min(1).optional(),
   parts: z.array(UploadedPart).max(MAX_PARTS).optional(),
   privacy: PrivacySpent.optional(),

@@ -26,6 +26,21 @@ describe("SiteStats", () => {
     expect(issuesOf(SiteStats, { ...stats(), features: { ...stats().features, ...features } })).toEqual(expected);
   });
 
+  it("refuses a feature named __proto__, constructor or prototype, which no spec can name (zod alone would drop __proto__ without a word)", () => {
+    // Prepare: JSON.parse makes "__proto__" an own key, as a request body would.
+    const named = (name: string) => JSON.parse(`{"rows":120,"positives":50,"features":{"${name}":${JSON.stringify(stats().features.age)}}}`);
+    // Execute and Assert
+    for (const name of ["__proto__", "constructor", "prototype"]) expect(issuesOf(SiteStats, named(name))).toEqual([[`features.${name}`, `"${name}" is a reserved key`]]);
+  });
+
+  it("refuses a level named __proto__, and keeps levels named constructor or toString", () => {
+    // Prepare
+    const levels = (counts: string) => JSON.parse(`{"rows":3,"positives":1,"features":{"cp":{"kind":"categorical","counts":${counts},"missing":0}}}`);
+    // Execute and Assert
+    expect(issuesOf(SiteStats, levels('{"__proto__":1,"2":2}'))).toEqual([["features.cp.counts.__proto__", '"__proto__" is a reserved key']]);
+    expect(SiteStats.parse(levels('{"constructor":1,"toString":2}')).features.cp).toEqual({ kind: "categorical", counts: { constructor: 1, toString: 2 }, missing: 0 });
+  });
+
   it("rejects a negative row count", () => {
     // Execute and Assert
     expect(issuesOf(SiteStats, { ...stats(), rows: -1 })).toEqual([["rows", "Too small: expected number to be >=0"]]);

@@ -1,7 +1,9 @@
 import { z } from "zod";
-import { MAX_HISTOGRAM_BINS } from "./feature-spec.ts";
+import { MAX_HISTOGRAM_BINS, RESERVED_FEATURE_NAMES } from "./feature-spec.ts";
+import { ownRecord } from "./own-record.ts";
+import { SiteCount } from "./site-count.ts";
 
-const count = z.number().int().nonnegative();
+const count = SiteCount;
 
 /** Running moments of one numeric feature (count, mean, sum of squared deviations). */
 export const NumericStats = z.object({
@@ -27,7 +29,8 @@ export type NumericStats = z.infer<typeof NumericStats>;
 
 export const CategoricalStats = z.object({
   kind: z.literal("categorical"),
-  counts: z.record(z.string(), count),
+  /** A level may be called anything a column holds ("constructor" too) but `__proto__`, which no object keeps. */
+  counts: ownRecord(z.string(), count),
   missing: count,
 });
 export type CategoricalStats = z.infer<typeof CategoricalStats>;
@@ -39,6 +42,6 @@ export type FeatureStats = z.infer<typeof FeatureStats>;
 export const SiteStats = z.object({
   rows: count,
   positives: count,
-  features: z.record(z.string(), FeatureStats),
+  features: ownRecord(z.string(), FeatureStats, RESERVED_FEATURE_NAMES),
 });
 export type SiteStats = z.infer<typeof SiteStats>;

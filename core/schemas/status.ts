@@ -3,13 +3,16 @@ import { ClinicalMetrics } from "../metrics/clinical-metrics.ts";
 import { SiteScore } from "../scoring/score-updates.ts";
 import { ScoringDecision } from "../scoring/scoring-policy.ts";
 import { FederationState } from "./federation.ts";
-import { Rejection, RoundRecord } from "./round.ts";
+import { FailureCount, Rejection, RoundRecord } from "./round.ts";
 import { StoredEvaluation } from "./task.ts";
 import { SitePrivacy } from "./privacy.ts";
 import { QualityReport } from "../quality/quality-report.ts";
 import { FeaturesAgreement } from "./preprocessing.ts";
 import { AsyncPolicy } from "../async/async-policy.ts";
 import { SecureAggregationPolicy } from "./secure-aggregation.ts";
+
+/** Most rejections one status lists: the response stays far below Lambda's 6 MB however many are stored. */
+export const MAX_STATUS_REJECTIONS = 200;
 
 export const RoundStatus = RoundRecord.extend({
   updates: z.number().int().nonnegative(),
@@ -50,7 +53,12 @@ export const FederationStatus = z.object({
   state: FederationState,
   sites: z.array(SiteStatus),
   roundLog: z.array(RoundStatus),
+  /** The newest rejections (at most `MAX_STATUS_REJECTIONS`, after the `rejectionsSkip` newest), oldest first. */
   rejections: z.array(Rejection),
+  /** Every rejection stored; absent from older coordinators, which listed them all. */
+  rejectionsTotal: z.number().int().nonnegative().optional(),
+  /** Refusals before authentication over the last hour, per minute and code; absent from older coordinators. */
+  failures: z.array(FailureCount).optional(),
   /** Why the federation cannot leave its phase on its own (e.g. statistics that do not merge); null when nothing blocks it. */
   blocked: Rejection.nullable().optional(),
   evaluations: z.array(StoredEvaluation),

@@ -7,6 +7,7 @@ import { FeatureSpec } from "./feature-spec.ts";
 import { TrainingConfig } from "./federation.ts";
 import { Preprocessing } from "./preprocessing.ts";
 import { SubmittedCounts } from "./round.ts";
+import { SiteCount } from "./site-count.ts";
 import { UploadTarget } from "./upload.ts";
 import { PrivacyPolicy, StatsNoise } from "./privacy.ts";
 import { SecureTasks, SecureTrain } from "./secure-aggregation.ts";
@@ -98,8 +99,8 @@ export type Task = z.infer<typeof Task>;
 /** A site's closing report on the final model: counts only, on its own held-out rows. */
 export const SiteEvaluation = z.object({
   modelVersion: z.number().int().nonnegative(),
-  trainRows: z.number().int().nonnegative(),
-  testRows: z.number().int().nonnegative(),
+  trainRows: SiteCount,
+  testRows: SiteCount,
   global: SubmittedCounts,
   personalized: SubmittedCounts,
   local: SubmittedCounts,

@@ -3,7 +3,7 @@ import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { buildApp } from "fauxqs";
 import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Rejection } from "../../core/schemas/round.ts";
+import { FailureCount } from "../../core/schemas/round.ts";
 import { FederationStatus } from "../../core/schemas/status.ts";
 import { federationConfig } from "../../test/support/coordinator.ts";
 import { handler } from "./api.ts";
@@ -116,16 +116,16 @@ describe("api handler (function URL event, state on S3 via fauxqs)", () => {
     expect((await stored("")).filter((k) => !k.startsWith("rejections/"))).toEqual(["federation.json", "state.json"]);
   });
 
-  it("refuses GET /v1/admin/status without a token and records the refusal in the bucket", async () => {
+  it("refuses GET /v1/admin/status without a token and counts the refusal in the bucket, storing nothing of the request", async () => {
     // Execute
     const res = await handler(event("GET", "/v1/admin/status"), context);
     // Assert
     expect(res.statusCode).toBe(401);
     expect(JSON.parse(res.body)).toEqual({ error: { code: "UNAUTHENTICATED", message: "missing bearer token" } });
-    const [key, ...more] = await stored("rejections/");
+    expect(await stored("rejections/")).toEqual([]);
+    const [key, ...more] = await stored("failures/");
     expect(more).toEqual([]);
     const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    const rejection = Rejection.parse(JSON.parse(await object.Body!.transformToString()));
-    expect(rejection).toMatchObject({ siteId: null, round: null, code: "UNAUTHENTICATED", message: "GET /v1/admin/status: missing bearer token" });
+    expect(FailureCount.parse(JSON.parse(await object.Body!.transformToString()))).toMatchObject({ code: "UNAUTHENTICATED", count: 1 });
   });
 });

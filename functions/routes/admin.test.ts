@@ -5,7 +5,7 @@ import { strategyNames } from "../../core/strategy/create-strategy.ts";
 const DEADLINE = T0 + 600_000;
 
 describe("admin routes: authentication", () => {
-  it("refuses a request without a bearer token with 401 UNAUTHENTICATED, records it, and the round goes on", async () => {
+  it("refuses a request without a bearer token with 401 UNAUTHENTICATED, counts it without keeping it, and the round goes on", async () => {
     // Prepare
     const h = new Harness();
     const sites = await h.startTraining();
@@ -13,13 +13,14 @@ describe("admin routes: authentication", () => {
     const res = await h.request("GET", "/v1/admin/status");
     // Assert
     expect(res).toEqual({ status: 401, body: { error: { code: "UNAUTHENTICATED", message: "missing bearer token" } } });
-    const recorded = { at: T0, siteId: null, round: null, code: "UNAUTHENTICATED", message: "GET /v1/admin/status: missing bearer token" };
-    expect(await h.rejections()).toEqual([recorded]);
-    expect((await h.status()).rejections).toEqual([recorded]);
+    expect(await h.rejections()).toEqual([]);
+    const status = await h.status();
+    expect(status.failures).toEqual([{ minute: T0 - (T0 % 60_000), code: "UNAUTHENTICATED", count: 1 }]);
+    expect(status.rejections).toEqual([]);
     expect(await h.finishRound(sites, 1)).toEqual(["aggregated"]);
   });
 
-  it("refuses a wrong admin token, or a site's credential, with 403 FORBIDDEN", async () => {
+  it("refuses a wrong admin token, or a site's credential, with 403 FORBIDDEN, counted as failures", async () => {
     // Prepare
     const h = new Harness();
     const sites = await h.startTraining();
@@ -30,12 +31,22 @@ describe("admin routes: authentication", () => {
     const forbidden = { status: 403, body: { error: { code: "FORBIDDEN", message: "admin token required" } } };
     expect(wrong).toEqual(forbidden);
     expect(site).toEqual(forbidden);
-    expect((await h.rejections()).map((r) => r.message).sort()).toEqual([
-      "GET /v1/admin/status: admin token required",
-      "POST /v1/admin/sites: admin token required",
-    ]);
-    expect((await h.status()).sites).toHaveLength(3);
+    expect(await h.rejections()).toEqual([]);
+    const status = await h.status();
+    expect(status.failures?.map((f) => [f.code, f.count])).toEqual([["FORBIDDEN", 2]]);
+    expect(status.sites).toHaveLength(3);
     expect(await h.finishRound(sites, 1)).toEqual(["aggregated"]);
+  });
+
+  it("records each refusal of the administrator's own requests, as audit data", async () => {
+    // Prepare
+    const h = new Harness();
+    await h.createFederation();
+    // Execute
+    const res = await h.admin("POST", "/v1/admin/sites", { name: "" });
+    // Assert
+    expect(res.status).toBe(400);
+    expect((await h.rejections()).map((r) => [r.siteId, r.code])).toEqual([[null, "INVALID_BODY"]]);
   });
 
   it("refuses a credential in another scheme with 401 UNAUTHENTICATED", async () => {

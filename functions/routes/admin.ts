@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { EnrolRequest, FederationConfig } from "../../core/schemas/federation.ts";
 import { requireAdmin } from "../auth.ts";
 import type { AppEnv } from "../env.ts";
-import { jsonBody } from "../http.ts";
+import { intParam, jsonBody } from "../http.ts";
 import { closeExpiredRounds } from "../use-cases/close-expired-rounds.ts";
 import { createFederation } from "../use-cases/create-federation.ts";
 import { enrolSite } from "../use-cases/enrol-site.ts";
@@ -13,6 +13,7 @@ import { putValidationSet, ValidationSet } from "../use-cases/validation-set.ts"
 export const adminRoutes = new Hono<AppEnv>()
   .use(async (c, next) => {
     requireAdmin(c.req.header("authorization"), c.get("deps").adminToken);
+    c.set("admin", true);
     await next();
   })
   .post("/federation", jsonBody(FederationConfig), async (c) => c.json(await createFederation(c.get("deps"), c.req.valid("json")), 201))
@@ -20,6 +21,10 @@ export const adminRoutes = new Hono<AppEnv>()
     const { name, id } = c.req.valid("json");
     return c.json(await enrolSite(c.get("deps"), name, id), 201);
   })
-  .get("/status", async (c) => c.json(await readStatus(c.get("deps"))))
+  .get("/status", async (c) => {
+    // Rejections come newest first in pages of MAX_STATUS_REJECTIONS: `?rejectionsSkip=200` is the second page.
+    const skip = c.req.query("rejectionsSkip");
+    return c.json(await readStatus(c.get("deps"), { rejectionsSkip: skip === undefined ? 0 : intParam(skip, "rejectionsSkip") }));
+  })
   .put("/validation", jsonBody(ValidationSet), async (c) => c.json(await putValidationSet(c.get("deps"), c.req.valid("json"))))
   .post("/rounds/close-expired", async (c) => c.json(await closeExpiredRounds(c.get("deps"))));

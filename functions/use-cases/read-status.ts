@@ -1,6 +1,4 @@
 import { Reputation, RoundScores, siteReputation } from "../../core/scoring/index.ts";
-import { clinicalMetrics, DEFAULT_BINS, mergeCounts } from "../../core/metrics/index.ts";
-import type { EvalCounts } from "../../core/metrics/eval-counts.ts";
 import { SiteRecord } from "../../core/schemas/federation.ts";
 import { Rejection, RoundRecord, StoredUpdate } from "../../core/schemas/round.ts";
 import { MaskedInputPost } from "../../core/schemas/secure-aggregation.ts";
@@ -9,39 +7,17 @@ import { StoredDecline, type SitePrivacy } from "../../core/schemas/privacy.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { StoredEvaluation } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
-import type { Logger, ObjectStore } from "../ports.ts";
-import { ConsiliumError } from "../../core/errors.ts";
+import type { ObjectStore } from "../ports.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
+import { pooledMetrics, poolable } from "./pooled-metrics.ts";
 import { loadQuality } from "./quality.ts";
-
-/** Sites submit DEFAULT_BINS bins; counts stored before that rule cannot be pooled and are left out. */
-const poolable = (c: EvalCounts): boolean => c.pos.length === DEFAULT_BINS && c.neg.length === DEFAULT_BINS;
-
-const pooled = (counts: EvalCounts[]) => {
-  const usable = counts.filter(poolable);
-  return usable.length === 0 ? null : clinicalMetrics(mergeCounts(usable));
-};
+import { readFailureCounts, readRejections } from "./read-refusals.ts";
 
 async function readAll<T>(list: string[], read: (k: string) => Promise<T | null>): Promise<T[]> {
   const values: (T | null)[] = await Promise.all(list.map(read));
   return values.filter((v): v is T => v !== null);
-}
-
-/** By time, then by id (the key), so that the log reads the same whatever order the store lists in. */
-async function readRejections(store: ObjectStore, logger: Logger): Promise<Rejection[]> {
-  const list = await store.list(keys.rejectionsPrefix);
-  const read = await readAll(list, async (k) => {
-    // The log is a record of refusals: one unreadable entry is reported and passed over, never the whole status lost.
-    const r = await readJson(store, k, Rejection).catch((err: unknown) => {
-      if (!(err instanceof ConsiliumError && err.code === "CORRUPT_STATE")) throw err;
-      logger.error("unreadable rejection record passed over", { key: k, message: err.message });
-      return null;
-    });
-    return r && { id: k, r };
-  });
-  return read.sort((a, b) => a.r.at - b.r.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((x) => x.r);
 }
 
 const standing = (r: { reputation: number; quarantinedUntil: number }, round: number) => ({
@@ -51,7 +27,7 @@ const standing = (r: { reputation: number; quarantinedUntil: number }, round: nu
 });
 
 /** The federation as an administrator sees it, rebuilt from the store (metrics pooled from counts). */
-export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatus> {
+export async function readStatus(deps: CoordinatorDeps, options: { readonly rejectionsSkip?: number } = {}): Promise<FederationStatus> {
   const { config, state } = await loadFederation(deps);
   const agreement = (await readJson(deps.store, keys.preprocessing, Preprocessing))?.agreement;
   const { store } = deps;
@@ -63,7 +39,7 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
   const updates = [...plainUpdates, ...(await readAll(roundKeys.filter((k) => /\/secure\/masked-input\/[^/]+\.json$/.test(k)), (k) => readMaskedInput(store, k)))];
   const stats = new Set((await store.list(keys.statsPrefix)).map((k) => k.slice(keys.statsPrefix.length, -".json".length)));
   const evaluations = await readAll(await store.list(keys.evaluationsPrefix), (k) => readJson(store, k, StoredEvaluation));
-  const rejections = await readRejections(store, deps.logger);
+  const { rejections, total: rejectionsTotal } = await readRejections(store, deps.logger, { skip: options.rejectionsSkip });
   const blocked = state.phase === "stats" ? await readJson(store, keys.statsFailure, Rejection) : null;
   const scored = await readAll(roundKeys.filter((k) => k.endsWith("/scores.json")), (k) => readJson(store, k, RoundScores));
   const declines = await readAll(roundKeys.filter((k) => k.includes("/declines/")), (k) => readJson(store, k, StoredDecline));
@@ -80,7 +56,7 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
       bytesUp: mine.reduce((n, u) => n + u.byteLength, 0),
       bytesDown: mine.reduce((n, u) => n + u.bytesDown, 0),
       // An asynchronous update trained in an earlier round measured that round's model, not this one's.
-      baseModel: pooled(mine.flatMap((u) => (u.baseMetrics && u.baseVersion === undefined ? [u.baseMetrics] : []))),
+      baseModel: pooledMetrics(mine.flatMap((u) => (u.baseMetrics && u.baseVersion === undefined ? [u.baseMetrics] : [])), deps.logger, `round ${r.round} base model`),
       ...(roundScores && {
         scores: roundScores.scores.map((score) => {
           const d = roundScores.decisions.find((x) => x.siteId === score.siteId);
@@ -90,15 +66,8 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
     };
   });
   const pooledEvaluations = evaluations.filter((e) => poolable(e.global) && poolable(e.personalized) && poolable(e.local));
-  const final =
-    pooledEvaluations.length === 0
-      ? null
-      : {
-          global: clinicalMetrics(mergeCounts(pooledEvaluations.map((e) => e.global))),
-          personalized: clinicalMetrics(mergeCounts(pooledEvaluations.map((e) => e.personalized))),
-          local: clinicalMetrics(mergeCounts(pooledEvaluations.map((e) => e.local))),
-          sites: pooledEvaluations.length,
-        };
+  const [global, personalized, local] = (["global", "personalized", "local"] as const).map((m) => pooledMetrics(pooledEvaluations.map((e) => e[m]), deps.logger, `final ${m}`));
+  const final = global && personalized && local ? { global, personalized, local, sites: pooledEvaluations.length } : null;
   return {
     federation: config.id,
     strategy: config.strategy,
@@ -117,6 +86,8 @@ export async function readStatus(deps: CoordinatorDeps): Promise<FederationStatu
     })),
     roundLog,
     rejections,
+    rejectionsTotal,
+    failures: await readFailureCounts(deps),
     blocked,
     evaluations,
     final,
