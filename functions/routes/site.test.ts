@@ -285,6 +285,26 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     expect(other.status).toBe(409);
   });
 
+  it("answers a retried update as the first post was while the round is aggregating and has yet to fix its set", async () => {
+    // Prepare: every site sends; the aggregate job marks the round and dies before fixing its set.
+    const h = new Harness();
+    const sites = await h.startTraining();
+    const manifests = [];
+    for (const [i, site] of sites.entries()) {
+      manifests.push(await h.upload(site, 1, delta(i + 1), 2));
+      await h.postUpdate(site, 1, manifests[i]);
+    }
+    const round = (await h.round(1))!;
+    await h.deps.store.put(keys.round(1), JSON.stringify({ ...round, status: "aggregating", aggregationStartedAt: round.openedAt }));
+    // Execute
+    const retried = await h.postUpdate(sites[0]!, 1, manifests[0]);
+    const outcomes = await h.runJobs();
+    // Assert
+    expect(retried).toEqual({ status: 202, body: { queued: true } });
+    expect(outcomes).toContain("aggregated");
+    expect((await h.round(1))?.included).toEqual(sites.map((s) => s.siteId).sort());
+  });
+
   it("refuses a second update from the same site in a round with DUPLICATE_UPDATE, and takes the same one again as a retry", async () => {
     // Prepare
     const h = new Harness();

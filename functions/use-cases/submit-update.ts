@@ -36,8 +36,11 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   // Asynchronous rounds: an update trained in an earlier round counts in the one open now (or next, while this one aggregates).
   const target = config.async && record ? await asyncTarget(deps, config, state, record, siteId) : round;
   if (target === round && (!record || record.status !== "open" || round !== state.round)) {
-    // A retry whose first answer was lost, of an update the round went on to include, is answered as the first was.
-    if (record?.included?.includes(siteId) && (await readJson(deps.store, keys.updateManifest(round, siteId), StoredUpdate))?.sha256 === manifest.sha256) return { queued: true };
+    // A retry whose first answer was lost, of an update the round took, is answered as the first was:
+    // the round includes it, or is aggregating and has yet to fix its set, which will list it.
+    const takes = record?.included ? record.included.includes(siteId) : record?.status === "aggregating";
+    const first = takes ? await readJson(deps.store, keys.updateManifest(round, siteId), StoredUpdate) : null;
+    if (first?.sha256 === manifest.sha256 && first.samples === manifest.samples) return { queued: true };
     throw new ConsiliumError("ROUND_CLOSED", `round ${round} is not open for updates`, 409);
   }
   if (target === round && record && deps.clock.now() > record.deadline) {
