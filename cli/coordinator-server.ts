@@ -4,14 +4,14 @@
  * trigger for aggregate jobs, and a timer that plays the deadline cron. Production runs the same
  * three pieces as Lambda functions (see infra/).
  */
-import type { AddressInfo } from "node:net";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { createApp } from "../functions/app.ts";
 import type { CoordinatorDeps } from "../functions/deps.ts";
 import { handleJobMessage } from "../functions/jobs.ts";
 import { closeExpiredRounds } from "../functions/use-cases/close-expired-rounds.ts";
 import { receiveJobs } from "./embedded-stack.ts";
+import { listen, type HttpListener } from "./http-listener.ts";
 
 export interface CoordinatorServerOptions {
   readonly deps: CoordinatorDeps;
@@ -21,6 +21,8 @@ export interface CoordinatorServerOptions {
   readonly host?: string;
   /** How often the deadline check runs. */
   readonly cronMs?: number;
+  /** Serve on this server (shared with the embedded store) instead of one of its own; `port` and `host` are then its. */
+  readonly listener?: HttpListener;
 }
 
 export interface CoordinatorServer {
@@ -30,12 +32,8 @@ export interface CoordinatorServer {
 
 export async function startCoordinator(o: CoordinatorServerOptions): Promise<CoordinatorServer> {
   const app = createApp(o.deps);
-  const host = o.host ?? "127.0.0.1";
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: o.port ?? 0, hostname: host }, () => resolve(s));
-    s.once("error", reject);
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listener = o.listener ?? (await listen(o.host ?? "127.0.0.1", o.port ?? 0));
+  listener.setApp(getRequestListener(app.fetch));
   const controller = new AbortController();
   const jobs = receiveJobs(o.sqs, o.queueUrl, async (body) => void (await handleJobMessage(o.deps, body)), {
     signal: controller.signal,
@@ -56,13 +54,14 @@ export async function startCoordinator(o: CoordinatorServerOptions): Promise<Coo
       });
   }, o.cronMs ?? 1000);
   return {
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url: listener.url,
     async stop() {
       clearInterval(cron);
       await tick;
       controller.abort();
       await jobs;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      listener.setApp(null);
+      if (!o.listener) await listener.close();
     },
   };
 }

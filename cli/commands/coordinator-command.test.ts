@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { heartDiseaseSpec } from "../../gpu-runner/data/builtin-datasets.ts";
 import { parseModelSpec } from "../../core/model/model-spec.ts";
 import { AdminClient } from "../../client/admin-client.ts";
+import { CoordinatorClient } from "../../client/coordinator-client.ts";
 import { defaultRecipe } from "../recipes.ts";
 import { startEmbeddedStack, type EmbeddedStack } from "../embedded-stack.ts";
 import { coordinatorCommand, coordinatorSpec, federationFromDataset, federationFromFile } from "./coordinator-command.ts";
@@ -41,7 +42,11 @@ describe("consilium coordinator: flags", () => {
     expect(usage(["--dataset", "wdbc", "--admin-token", "short"])).toBe("--admin-token: must be at least 16 characters");
     expect(usage(["--dataset", "wdbc"], { CONSILIUM_ADMIN_TOKEN: "short" })).toBe("CONSILIUM_ADMIN_TOKEN: must be at least 16 characters");
     expect(usage(["--dataset", "wdbc", "--s3-endpoint", "s3.local"])).toBe('--s3-endpoint: expected an http(s) URL such as http://127.0.0.1:8787 (got "s3.local")');
-    expect(usage([])).toBe("give --federation FILE.json, --dataset NAME or --cdm FILE.json: the embedded store starts empty");
+    expect(usage(["--dataset", "wdbc", "--host", "0.0.0.0"])).toBe("--public-url: required with a wildcard --host: the origin sites reach this machine at, e.g. http://192.0.2.10:8787; presigned URLs name it");
+    expect(usage(["--dataset", "wdbc", "--public-url", "https://coordinator.example.org/consilium"])).toBe("--public-url: give an origin such as https://coordinator.example.org:8787, with no path");
+    expect(usage(["--dataset", "wdbc", "--public-url", "ftp://x"])).toBe('--public-url: expected an http(s) URL such as http://127.0.0.1:8787 (got "ftp://x")');
+    expect(usage(["--dataset", "wdbc", "--s3-endpoint", "http://127.0.0.1:4566", "--bucket", "b", "--queue-url", "http://127.0.0.1:4566/000000000000/jobs"])).toBe("--admin-token (or CONSILIUM_ADMIN_TOKEN): required with --s3-endpoint: no data folder keeps a generated one");
+    expect(usage(["--dataset", "wdbc", "--s3-endpoint", "http://127.0.0.1:4566", "--bucket", "b", "--queue-url", "http://127.0.0.1:4566/000000000000/jobs", "--data-dir", "d"], { CONSILIUM_ADMIN_TOKEN: TOKEN })).toBe("--data-dir and --public-url go with the embedded store; with --s3-endpoint the state and the sites' downloads are that store's");
     expect(usage(["--dataset", "wdbc", "--federation", "f.json"])).toBe("give one of --federation FILE.json, --dataset NAME or --cdm FILE.json");
     expect(usage(["--dataset", "wdbc", "--cdm", "cdm.json"])).toBe("give one of --federation FILE.json, --dataset NAME or --cdm FILE.json");
     expect(usage(["--federation", "f.json", "--sites", "3"])).toBe("--rounds, --sites and --secure-aggregation go with --dataset or --cdm; a --federation file sets its own");
@@ -91,38 +96,96 @@ describe("consilium coordinator: the federation it creates", () => {
   });
 });
 
-describe("consilium coordinator: serving", () => {
-  it("prints its URL and a generated admin token, serves, and stops cleanly when the signal aborts", async () => {
+describe("consilium coordinator: serving from a data folder", () => {
+  let dir: string;
+  beforeAll(async () => void (dir = await mkdtemp(join(tmpdir(), "consilium-serving-"))));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("prints its URL, its data folder and a generated admin token once, serves, and stops cleanly when the signal aborts", async () => {
     // Prepare
     const io = memoryIo();
     const controller = new AbortController();
+    const data = join(dir, "serving");
     // Execute
-    const c = await coordinatorCommand(["--dataset", "wdbc", "--port", "0", "--sites", "2"], { signal: controller.signal, io });
+    const c = await coordinatorCommand(["--dataset", "wdbc", "--port", "0", "--sites", "2", "--data-dir", data], { signal: controller.signal, io });
     const status = await new AdminClient(c.url, c.adminToken).status();
     controller.abort();
     await c.closed;
     // Assert
     expect(c.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(io.errLines).toEqual([
-      expect.stringMatching(new RegExp(`^coordinator listening on ${c.url} \\(federation wdbc created; embedded store http://127\\.0\\.0\\.1:\\d+\\)$`)),
-      `admin token ${c.adminToken}`,
+      `coordinator listening on ${c.url} (federation wdbc created; embedded store in ${data}, served at ${c.url}/store; admin token generated, below)`,
+      `admin token ${c.adminToken} (kept owner-only in ${join(data, "admin-token")}; not shown again)`,
     ]);
     expect(c.adminToken.length).toBeGreaterThanOrEqual(32);
     expect(status).toMatchObject({ federation: "wdbc", state: { phase: "stats" } });
     await expect(fetch(c.url)).rejects.toThrow();
   });
+
+  it("carries on the same federation when started again on the folder: sites, their credentials and the admin token", async () => {
+    // Prepare
+    const data = join(dir, "restart");
+    const flags = ["--dataset", "heart-disease", "--sites", "2", "--port", "0", "--data-dir", data];
+    const first = await coordinatorCommand(flags, { io: memoryIo() });
+    const enrolled = await new AdminClient(first.url, first.adminToken).enrol("Basel");
+    await first.stop();
+    // Execute
+    const io = memoryIo();
+    const second = await coordinatorCommand(flags, { io });
+    const status = await new AdminClient(second.url, first.adminToken).status();
+    const task = await new CoordinatorClient(second.url, enrolled.token).task();
+    await second.stop();
+    const third = await coordinatorCommand(["--port", "0", "--data-dir", data, "--dataset", "heart-disease", "--rounds", "9"], { io });
+    await third.stop();
+    // Assert
+    expect([second.created, second.federation, second.adminToken]).toEqual([false, "heart-disease", first.adminToken]);
+    expect(io.errLines[0]).toBe(`coordinator listening on ${second.url} (federation heart-disease already in the store; embedded store in ${data}, served at ${second.url}/store; admin token in ${join(data, "admin-token")})`);
+    expect(io.errLines.some((l) => l.includes(first.adminToken))).toBe(false);
+    expect(status.sites.map((s) => s.name)).toEqual(["Basel"]);
+    expect(task.kind).toBe("stats");
+    expect(io.errLines).toContain("warn the store holds this federation already and serves it as it is: the federation flags given differ from it and are not applied");
+  });
+
+  it("refuses to start on a folder holding no federation without one to create, and on a folder in use", async () => {
+    // Prepare
+    const data = join(dir, "in-use");
+    const running = await coordinatorCommand(["--dataset", "wdbc", "--port", "0", "--data-dir", data], { io: memoryIo() });
+    try {
+      // Execute / Assert
+      await expect(coordinatorCommand(["--port", "0", "--data-dir", join(dir, "empty")], { io: memoryIo() })).rejects.toThrow(`give --federation FILE.json, --dataset NAME or --cdm FILE.json: ${join(dir, "empty")} holds no federation yet`);
+      await expect(coordinatorCommand(["--port", "0", "--data-dir", data], { io: memoryIo() })).rejects.toThrow(/^--data-dir: .*lock names process \d+, which is running: one coordinator per data folder/);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it("names the --public-url origin in the store's address, for sites on other machines", async () => {
+    // Prepare
+    const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: TOKEN });
+    // Execute
+    const c = await coordinatorCommand(["--dataset", "wdbc", "--port", "0", "--data-dir", join(dir, "public"), "--public-url", "https://coordinator.example.org"], { io });
+    const status = await new AdminClient(c.url, TOKEN).status();
+    await c.stop();
+    // Assert
+    expect(io.errLines).toEqual([`coordinator listening on ${c.url} (federation wdbc created; embedded store in ${join(dir, "public")}, served at https://coordinator.example.org/store; admin token as given)`]);
+    expect(status.federation).toBe("wdbc");
+  });
 });
 
 describe("consilium coordinator: its address", () => {
+  let dir: string;
+  beforeAll(async () => void (dir = await mkdtemp(join(tmpdir(), "consilium-address-"))));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
   it("refuses a port in use and a host that is not this machine's, before starting anything", async () => {
     // Prepare
     const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: TOKEN });
-    const first = await coordinatorCommand(["--dataset", "wdbc", "--port", "0"], { io });
+    const first = await coordinatorCommand(["--dataset", "wdbc", "--port", "0", "--data-dir", join(dir, "a")], { io });
     const port = new URL(first.url).port;
     try {
       // Execute / Assert
-      await expect(coordinatorCommand(["--dataset", "wdbc", "--port", port], { io })).rejects.toThrow(`--port: 127.0.0.1:${port} is already in use`);
-      await expect(coordinatorCommand(["--dataset", "wdbc", "--port", "0", "--host", "192.0.2.1"], { io })).rejects.toThrow("--host: 192.0.2.1 is not an address of this machine");
+      await expect(coordinatorCommand(["--dataset", "wdbc", "--port", port, "--data-dir", join(dir, "b")], { io })).rejects.toThrow(`--port: 127.0.0.1:${port} is already in use`);
+      await expect(coordinatorCommand(["--dataset", "wdbc", "--port", "0", "--host", "192.0.2.1", "--data-dir", join(dir, "b")], { io })).rejects.toThrow("--host: 192.0.2.1 is not an address of this machine");
     } finally {
       await first.stop();
     }
@@ -161,8 +224,9 @@ describe("consilium coordinator: on S3/SQS endpoints", () => {
     expect(first.created).toBe(true);
     expect([second.created, second.federation, third.created, third.federation]).toEqual([false, "heart-disease", false, "heart-disease"]);
     expect(status.sites.map((s) => s.name)).toEqual(["Basel"]);
-    expect(io.errLines[0]).toBe(`coordinator listening on ${first.url} (federation heart-disease created; s3 ${stack.endpoint} bucket consilium)`);
-    expect(io.errLines).toHaveLength(3);
+    expect(io.errLines[0]).toBe(`coordinator listening on ${first.url} (federation heart-disease created; s3 ${stack.endpoint} bucket consilium; admin token as given)`);
+    expect(io.errLines[2]).toBe("warn the store holds this federation already and serves it as it is: the federation flags given differ from it and are not applied");
+    expect(io.errLines).toHaveLength(4);
     expect(await stack.store.get("federation.json")).not.toBeNull();
   });
 });

@@ -29,7 +29,7 @@ describe("coordinator, enrol, site and site export as commands", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "consilium-commands-"));
-    coordinator = await coordinatorCommand(["--dataset", "heart-disease", "--sites", "2", "--rounds", "2", "--port", "0"], {
+    coordinator = await coordinatorCommand(["--dataset", "heart-disease", "--sites", "2", "--rounds", "2", "--port", "0", "--data-dir", join(dir, "coordinator")], {
       io: { ...coordinatorIo, env: { CONSILIUM_ADMIN_TOKEN: ADMIN } },
       pollMs: 50,
       cronMs: 200,

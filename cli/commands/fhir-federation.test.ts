@@ -30,7 +30,7 @@ describe("consilium site --fhir against consilium coordinator --cdm", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "consilium-fhir-commands-"));
     await synthCommand(["--sites", "2", "--patients", "900", "--seed", "3", "--out", join(dir, "cohort")], { io: quiet });
-    coordinator = await coordinatorCommand(["--cdm", join(dir, "cohort", "cdm.json"), "--sites", "2", "--rounds", "2", "--port", "0"], {
+    coordinator = await coordinatorCommand(["--cdm", join(dir, "cohort", "cdm.json"), "--sites", "2", "--rounds", "2", "--port", "0", "--data-dir", join(dir, "coordinator")], {
       io: { ...memoryIo(), env: { CONSILIUM_ADMIN_TOKEN: ADMIN } },
       pollMs: 50,
       cronMs: 200,
@@ -81,6 +81,6 @@ describe("consilium site --fhir against consilium coordinator --cdm", () => {
     await writeFile(join(dir, "bad-cdm.json"), JSON.stringify({ features: [] }));
     await expect(loadSiteData(flags("--fhir", join(dir, "absent")), quiet)).rejects.toThrow(/^--fhir: .*absent holds neither bundle\.json nor any of Patient\.ndjson/);
     await expect(loadSiteData(flags("--fhir", join(dir, "cohort", "site-01"), "--cdm", join(dir, "bad-cdm.json")), quiet)).rejects.toThrow(/^--cdm: .*bad-cdm\.json is not a common data model:/);
-    await expect(coordinatorCommand(["--cdm", join(dir, "none.json"), "--port", "0"], { io: quiet })).rejects.toThrow(/^--cdm: cannot read the data model .*none\.json/);
+    await expect(coordinatorCommand(["--cdm", join(dir, "none.json"), "--port", "0", "--data-dir", join(dir, "unused")], { io: quiet })).rejects.toThrow(/^--cdm: cannot read the data model .*none\.json/);
   });
 });
