@@ -64,9 +64,10 @@ const NOTES: Readonly<Record<string, string>> = {
     "`epsilon` spent, `delta`, `budget`, `noiseMultiplier`, `refusedRounds`).",
   ].join("\n"),
   coordinator: [
-    "Without `--s3-endpoint` the coordinator keeps its state in an embedded S3/SQS server, which",
-    "listens on loopback only: sites on other machines need a reachable S3 endpoint (`--s3-endpoint`,",
-    "or AWS itself). Deploying on AWS is described in [deploy.md](deploy.md).",
+    "Without `--s3-endpoint` the coordinator keeps its state in an embedded S3/SQS store on disk",
+    "(`--data-dir`), which checks every request's signature; started again on the same folder it",
+    "carries on the same federation. Sites on other machines reach it through `--public-url`",
+    "([one-machine.md](one-machine.md)). Deploying on AWS is described in [deploy.md](deploy.md).",
   ].join("\n"),
   enrol: "Prints `{\"siteId\": …, \"token\": …}`; the token is shown once and only its hash is stored.",
   "site export": [
