@@ -194,7 +194,8 @@ describe("consilium coordinator: its address", () => {
 
 describe("consilium coordinator: on S3/SQS endpoints", () => {
   let stack: EmbeddedStack;
-  const s3Flags = () => ["--port", "0", "--admin-token", TOKEN, "--s3-endpoint", stack.endpoint, "--bucket", stack.bucket, "--queue-url", stack.queueUrl, "--region", stack.region];
+  // The admin token through the environment, as an operator passes it (a flag is warned about).
+  const s3Flags = () => ["--port", "0", "--s3-endpoint", stack.endpoint, "--bucket", stack.bucket, "--queue-url", stack.queueUrl, "--region", stack.region];
   beforeAll(async () => {
     stack = await startEmbeddedStack();
     vi.stubEnv("AWS_ACCESS_KEY_ID", stack.credentials.accessKeyId);
@@ -206,12 +207,12 @@ describe("consilium coordinator: on S3/SQS endpoints", () => {
   });
 
   it("refuses an empty store without --dataset or --federation", async () => {
-    await expect(coordinatorCommand(s3Flags(), { io: memoryIo() })).rejects.toThrow("give --federation FILE.json, --dataset NAME or --cdm FILE.json: the store holds no federation yet");
+    await expect(coordinatorCommand(s3Flags(), { io: memoryIo({ CONSILIUM_ADMIN_TOKEN: TOKEN }) })).rejects.toThrow("give --federation FILE.json, --dataset NAME or --cdm FILE.json: the store holds no federation yet");
   });
 
   it("creates the federation in the bucket once, then serves the one it finds", async () => {
     // Execute
-    const io = memoryIo();
+    const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: TOKEN });
     const first = await coordinatorCommand([...s3Flags(), "--dataset", "heart-disease", "--sites", "2"], { io });
     await new AdminClient(first.url, TOKEN).enrol("Basel");
     await first.stop();

@@ -142,7 +142,7 @@ async function ensureFederation(deps: CoordinatorDeps, config: FederationConfig 
  */
 export async function coordinatorCommand(argv: readonly string[], options: CoordinatorCommandOptions = {}): Promise<CoordinatorHandle> {
   const io = options.io ?? processIo;
-  const flags = parseFlags(coordinatorSpec, argv, io.env);
+  const flags = parseFlags(coordinatorSpec, argv, io.env, (line) => io.err(line));
   const federationFlags = { rounds: flags.rounds, sites: flags.sites, secure: flags["secure-aggregation"] };
   const composed = flags.federation
     ? { config: await federationFromFile(flags.federation) }
