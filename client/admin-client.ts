@@ -29,6 +29,12 @@ export class AdminClient {
     return readAnswer("PUT /v1/admin/validation", await this.#api.v1.admin.validation.$put({ json }), z.object({ rows: z.number().int() }));
   }
 
+  /** Revokes a site's credential: its next request, and every one after, is refused. */
+  async revoke(siteId: string): Promise<{ siteId: string; revokedAt: number }> {
+    const answer = await this.#api.v1.admin.sites[":site"].revoke.$post({ param: { site: siteId } });
+    return readAnswer(`POST /v1/admin/sites/${siteId}/revoke`, answer, z.object({ siteId: z.string(), revokedAt: z.number() }));
+  }
+
   async status(): Promise<FederationStatus> {
     return readAnswer("GET /v1/admin/status", await this.#api.v1.admin.status.$get(), FederationStatus);
   }

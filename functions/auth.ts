@@ -44,5 +44,7 @@ export async function authenticateSite(header: string | undefined, store: Object
   const site = await readJson(store, keys.site(siteId), SiteRecord);
   const ok = timingSafeEqual(Buffer.from(sha256Text(token)), Buffer.from(site?.tokenSha256 ?? NO_SITE_HASH));
   if (!site || !ok) throw new ConsiliumError("BAD_CREDENTIAL", "unknown site or wrong credential", 401);
+  // Only a holder of the credential learns it was revoked.
+  if ((await store.head(keys.revoked(siteId))) !== null) throw new ConsiliumError("CREDENTIAL_REVOKED", `the credential of site ${siteId} was revoked`, 401);
   return site;
 }

@@ -5,8 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { computeSiteStats } from "../core/preprocess/site-stats.ts";
 import type { SiteStats } from "../core/schemas/site-stats.ts";
-import { ADMIN_TOKEN, delta, ErrorBody, Harness, type TestSite } from "../test/support/coordinator.ts";
+import { ADMIN_TOKEN, delta, ErrorBody, Harness, type TestSite, testDeps, T0 } from "../test/support/coordinator.ts";
 import { extremeCounts } from "../test/support/fuzz-requests.ts";
+import { withWriteOnceCache } from "./adapters/write-once-cache.ts";
 import { keys } from "./keys.ts";
 
 describe("hostile inputs leave the federation readable", () => {
@@ -276,5 +277,27 @@ describe("pooled metrics that rounding would put outside their range", () => {
     expect(status.state.phase).toBe("done");
     expect(status.final?.global.auroc).toBe(1);
     expect(h.deps.logger.entries.filter((e) => e.message === "pooled metrics outside their range passed over")).toEqual([]);
+  });
+});
+
+describe("a revoked site credential", () => {
+  it("is refused at once, on a coordinator that caches site records, and the other sites go on", async () => {
+    // Prepare: the store behind the write-once cache a warm process keeps.
+    const deps = testDeps();
+    const h = new Harness({ ...deps, store: withWriteOnceCache(deps.store) as typeof deps.store });
+    const sites = await h.startTraining();
+    const [revoked, ...others] = sites as [TestSite, ...TestSite[]];
+    expect((await h.request("GET", "/v1/task", { token: revoked.token })).status).toBe(200);
+    // Execute
+    const answer = await h.admin("POST", `/v1/admin/sites/${revoked.siteId}/revoke`);
+    const again = await h.admin("POST", `/v1/admin/sites/${revoked.siteId}/revoke`);
+    const unknown = await h.admin("POST", "/v1/admin/sites/nobody-here/revoke");
+    const refused = await h.request("GET", "/v1/task", { token: revoked.token });
+    // Assert
+    expect(answer).toEqual({ status: 200, body: { siteId: revoked.siteId, revokedAt: T0 } });
+    expect(again.body).toEqual(answer.body);
+    expect([unknown.status, ErrorBody.parse(unknown.body).error.code]).toEqual([404, "NO_SITE"]);
+    expect([refused.status, ErrorBody.parse(refused.body).error.code]).toEqual([401, "CREDENTIAL_REVOKED"]);
+    for (const site of others) expect((await h.task(site)).kind).toBe("train");
   });
 });

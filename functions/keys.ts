@@ -8,6 +8,8 @@ export const keys = {
   /** Why the statistics collected so far do not merge; outside `stats/` so that it is never counted as a site's. */
   statsFailure: "stats-failure.json",
   site: (id: string) => `sites/${id}.json`,
+  /** A site's credential revoked by the administrator: read on every request, never cached (it may appear at any time). */
+  revoked: (id: string) => `revoked/${id}.json`,
   sites: "sites/",
   stats: (id: string) => `stats/${id}.json`,
   statsPrefix: "stats/",

@@ -7,6 +7,8 @@ import { closeExpiredRounds } from "../use-cases/close-expired-rounds.ts";
 import { createFederation } from "../use-cases/create-federation.ts";
 import { enrolSite } from "../use-cases/enrol-site.ts";
 import { readStatus } from "../use-cases/read-status.ts";
+import { revokeSite } from "../use-cases/revoke-site.ts";
+import { ConsiliumError } from "../../core/errors.ts";
 import { putValidationSet, ValidationSet } from "../use-cases/validation-set.ts";
 
 /** Administrator routes: every one needs the admin bearer token. */
@@ -20,6 +22,11 @@ export const adminRoutes = new Hono<AppEnv>()
   .post("/sites", jsonBody(EnrolRequest), async (c) => {
     const { name, id } = c.req.valid("json");
     return c.json(await enrolSite(c.get("deps"), name, id), 201);
+  })
+  .post("/sites/:site/revoke", async (c) => {
+    const site = c.req.param("site");
+    if (!/^[a-z0-9-]{1,64}$/.test(site)) throw new ConsiliumError("INVALID_PARAM", "site must be a site id", 400);
+    return c.json(await revokeSite(c.get("deps"), site));
   })
   .get("/status", async (c) => {
     // Rejections come newest first in pages of MAX_STATUS_REJECTIONS: `?rejectionsSkip=200` is the second page.
