@@ -101,6 +101,14 @@ describe("startEmbeddedStack: storage", () => {
     expect(new Uint8Array(await got.arrayBuffer())).toEqual(body);
   });
 
+  it("refuses a presigned PUT whose unsigned Content-Type is longer than an object's record keeps, and writes nothing", async () => {
+    const body = new TextEncoder().encode("bytes");
+    const key = "rounds/2/updates/site-long-type.bin";
+    const put = await fetch(await stack.store.presignPut(key, 60, body.length), { method: "PUT", body, headers: { "content-type": `application/${"x".repeat(300)}` } });
+    expect(put.status).toBe(400);
+    expect(await stack.store.get(key)).toBeNull();
+  });
+
   it("completes a multipart upload of part PUTs sent through plain fetch, which write-once writes then respect", async () => {
     // Prepare: 11 MiB + 1 byte, past what fauxqs takes in one request, in two 8 MiB-or-less parts.
     const body = new Uint8Array(11 * MiB + 1).fill(3);

@@ -89,10 +89,18 @@ describe("startEmbeddedStack on a data folder", () => {
     await writeFile(join(dir, "lock"), JSON.stringify({ pid: await deadPid(), token: "left by kill -9" }));
     await writeFile(join(dir, "store", "tmp", "half-written.tmp"), "torn");
     const second = await start();
+    await second.stop();
+    // A lock naming this very pid, which this process does not hold (a container restarted under the
+    // same pid), and one from an earlier boot of the machine, are stale too.
+    await writeFile(join(dir, "lock"), JSON.stringify({ pid: process.pid, token: "same pid, earlier process" }));
+    const samePid = await start();
+    await samePid.stop();
+    await writeFile(join(dir, "lock"), JSON.stringify({ pid: 1, boot: "an-earlier-boot", token: "before a power cut" }));
+    const rebooted = await start();
     // Assert
     expect(refused?.[0]).toBe("DATA_DIR_IN_USE");
     expect(refused?.[1]).toContain(`names process ${process.pid}, which is running`);
-    expect(second.bucket).toBe("consilium");
+    expect([second.bucket, samePid.bucket, rebooted.bucket]).toEqual(["consilium", "consilium", "consilium"]);
     expect(await readdir(join(dir, "store", "tmp"))).toEqual([]);
   });
 

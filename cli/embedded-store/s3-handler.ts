@@ -56,7 +56,7 @@ export async function handleS3(call: S3Call, buckets: BucketRegistry): Promise<v
     return void call.res.writeHead(204).end();
   }
   if (method === "POST" && query.uploads !== undefined) {
-    const id = await bucket.uploads.create(key, req.headers["content-type"]);
+    const id = await bucket.uploads.create(key, contentTypeOf(req.headers["content-type"]));
     return sendXml(call.res, initiateXml(call.bucket, key, id));
   }
   if (method === "POST" && uploadId !== undefined) return completeUpload(call, bucket, uploadId);
@@ -90,7 +90,8 @@ async function bucketCall(call: S3Call, method: string, buckets: BucketRegistry)
 
 async function putObject(call: S3Call, bucket: Bucket): Promise<void> {
   const ifAbsent = conditional(call.req);
-  const etag = await bucket.objects.put(call.key, call.req, declaredBody(call), { ifAbsent, ...(call.req.headers["content-type"] !== undefined && { contentType: call.req.headers["content-type"] }) });
+  const contentType = contentTypeOf(call.req.headers["content-type"]);
+  const etag = await bucket.objects.put(call.key, call.req, declaredBody(call), { ifAbsent, ...(contentType !== undefined && { contentType }) });
   if (etag === null) throw new StoreError(412, "PreconditionFailed", "an object exists under the key");
   call.res.writeHead(200, { etag }).end();
 }
@@ -154,3 +155,14 @@ function declaredBody(call: S3Call): DeclaredBody {
 function sendXml(res: ServerResponse, xml: string): void {
   res.writeHead(200, { "content-type": "application/xml", "content-length": Buffer.byteLength(xml) }).end(xml);
 }
+
+/**
+ * A request's Content-Type, which presigned PUTs do not sign: refused (400) past what an object's
+ * record keeps, so that nothing is written that could not be read back.
+ */
+function contentTypeOf(header: string | undefined): string | undefined {
+  if (header !== undefined && header.length > MAX_CONTENT_TYPE) throw new StoreError(400, "InvalidArgument", `Content-Type longer than ${MAX_CONTENT_TYPE} characters`);
+  return header;
+}
+
+const MAX_CONTENT_TYPE = 256;

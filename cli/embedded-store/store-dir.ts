@@ -20,7 +20,7 @@ export class StoreDirError extends Error {
   }
 }
 
-const Lock = z.object({ pid: z.number().int().positive(), token: z.string() });
+const Lock = z.object({ pid: z.number().int().positive(), boot: z.string().optional(), token: z.string() });
 const Credentials = z.object({ accessKeyId: z.string().regex(/^[A-Z0-9]{16,128}$/), secretAccessKey: z.string().min(32).max(128) });
 
 /** An open data folder: the store's root, its credentials, and whether others can read the folder. */
@@ -49,24 +49,37 @@ export async function openStoreDir(dir: string, durable: boolean): Promise<Store
   }
 }
 
+/** The locks this process holds: a lock naming this pid that is not among them was left by an earlier process under the same pid. */
+const held = new Set<string>();
+
 async function takeLock(path: string): Promise<() => Promise<void>> {
-  const mine = JSON.stringify({ pid: process.pid, token: randomBytes(8).toString("hex") });
+  const mine = JSON.stringify({ pid: process.pid, boot: await bootId(), token: randomBytes(8).toString("hex") });
   const release = async (): Promise<void> => {
+    held.delete(path);
     if ((await readFile(path, "utf8").catch(() => "")) === mine) await rm(path, { force: true });
   };
   for (let attempt = 0; ; attempt++) {
     try {
       await writeFile(path, mine, { flag: "wx", mode: FILE_MODE });
+      held.add(path);
       return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw error;
     }
     const holder = Lock.safeParse(await readJsonFile(path));
-    if (holder.success && alive(holder.data.pid)) {
+    // A holder is stale when its pid is this process's own (a container restarted under the same pid)
+    // or the machine has booted since (its pid now names some other process).
+    const stale = !holder.success || (holder.data.pid === process.pid && !held.has(path)) || (holder.data.boot !== undefined && holder.data.boot !== (await bootId())) || !alive(holder.data.pid);
+    if (!stale) {
       throw new StoreDirError("DATA_DIR_IN_USE", `${path} names process ${holder.data.pid}, which is running: one coordinator per data folder (delete the file if that process is not a coordinator)`);
     }
     await rm(path, { force: true });
   }
+}
+
+/** This boot of the machine, where the kernel says (Linux); undefined elsewhere. */
+async function bootId(): Promise<string | undefined> {
+  return (await readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => "")).trim() || undefined;
 }
 
 function alive(pid: number): boolean {
