@@ -205,8 +205,12 @@ describe("hostile requests to every route", () => {
     await fuzz("evaluating", 8);
   }, 300_000);
 
-  it("sends at least 10,000 requests in all", () => {
+  it("sends at least 10,000 requests in all, and many reach the handlers past authentication and parsing", () => {
     expect(sent).toBeGreaterThanOrEqual(10_000);
+    const count = (pattern: RegExp) => [...seen].filter(([key]) => pattern.test(key)).reduce((n, [, k]) => n + k, 0);
+    // Taken, and refused by the use cases themselves (not by authentication or body parsing).
+    expect(count(/^2\d\d/)).toBeGreaterThan(100);
+    expect(count(/^4\d\d (DUPLICATE_\w+|WRONG_PHASE|ROUND_CLOSED|BAD_STATS|SIZE_MISMATCH|CODEC_MISMATCH|SAMPLES_MISMATCH|STALE_MODEL|PHASE_\w+|NOT_SECURE|SECURE_AGGREGATION)$/)).toBeGreaterThan(100);
   });
 
   afterAll(() => console.info(`${sent} requests; answers seen: ${JSON.stringify(Object.fromEntries([...seen].sort()))}`));
