@@ -8,7 +8,6 @@
  * the rest of the round out, as a runner does.
  */
 import { describe, expect, it } from "vitest";
-import { computeSiteStats } from "../core/preprocess/site-stats.ts";
 import { toHex } from "../core/secagg/hex.ts";
 import { advertiseKeys, generateIdentity, maskUpdate, revealShares, secureCodes, shareKeys, type Identity, type SiteState } from "../core/secagg/index.ts";
 import { RoundRecord } from "../core/schemas/round.ts";
@@ -17,7 +16,7 @@ import { keys } from "../functions/keys.ts";
 import { readJson } from "../functions/repo.ts";
 import { closeExpiredRounds } from "../functions/use-cases/close-expired-rounds.ts";
 import { loadModel } from "../functions/use-cases/models.ts";
-import { ChaosQueue, ChaosStore, deliverJobs, persist } from "./support/chaos.ts";
+import { ChaosQueue, ChaosStore, deliverJobs, persist, sendStats } from "./support/chaos.ts";
 import { ADMIN_TOKEN, BODY_SIZE, delta, Harness, ManualClock, recordingLogger, siteTables, type TestDeps, type TestSite } from "./support/coordinator.ts";
 
 const ROUNDS = 2;
@@ -92,13 +91,7 @@ async function secureFederation(seed: number, faulty: boolean) {
   store.armed = faulty;
   for (const p of players) {
     await persist(() => h.request("POST", "/v1/identity", { token: p.site.token, json: { publicKey: toHex(p.identity.publicKey) } }));
-    await persist(async () => {
-      const res = await h.request("GET", "/v1/task", { token: p.site.token });
-      if (res.status !== 200) return res;
-      const task = Task.parse(res.body);
-      if (task.kind !== "stats") return { status: 200, body: null };
-      return h.request("POST", "/v1/stats", { token: p.site.token, json: computeSiteStats(p.site.table, task.features) });
-    });
+    await sendStats(h, p.site);
   }
   let idle = 0;
   for (let polls = 0; polls < 400; polls++) {

@@ -9,12 +9,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../core/codec/index.ts";
-import { computeSiteStats } from "../core/preprocess/site-stats.ts";
 import { seededRandom } from "../core/random.ts";
-import { Task } from "../core/schemas/task.ts";
 import { keys } from "../functions/keys.ts";
 import { closeExpiredRounds } from "../functions/use-cases/close-expired-rounds.ts";
-import { ChaosQueue, ChaosStore, deliverJobs, persist, type ChaosRates } from "./support/chaos.ts";
+import { ChaosQueue, ChaosStore, deliverJobs, persist, sendStats, type ChaosRates } from "./support/chaos.ts";
 import { ADMIN_TOKEN, BODY_SIZE, delta, Harness, ManualClock, recordingLogger, type TestDeps, type TestSite } from "./support/coordinator.ts";
 
 const ROUNDS = 4;
@@ -32,13 +30,7 @@ async function federation(seed: number, rates: ChaosRates | null, agreement: Agr
   store.armed = rates !== null;
   const cron = () => persist(async () => (await closeExpiredRounds(deps), { status: 200, body: null }));
   // Statistics, with the sites' requests interleaved.
-  await Promise.all(sites.map((site) => persist(async () => {
-    const res = await h.request("GET", "/v1/task", { token: site.token });
-    if (res.status !== 200) return res;
-    const task = Task.parse(res.body);
-    if (task.kind !== "stats") return { status: 200, body: null };
-    return h.request("POST", "/v1/stats", { token: site.token, json: computeSiteStats(site.table, task.features) });
-  })));
+  await Promise.all(sites.map((site) => sendStats(h, site)));
   // A runner killed between its upload and its manifest starts again: it uploads again and posts.
   const killed = seededRandom(seed ^ 0xdead);
   for (let round = 1; round <= ROUNDS; round++) {

@@ -267,8 +267,8 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
     await expectRoundGoesOn(h, sites, 1);
   });
 
-  it("answers a retried update the round went on to include as the first post was answered", async () => {
-    // Prepare: every site sends; the round aggregates; one site's first answer was lost.
+  /** A federation in round 1 whose three sites have each sent an update, with the manifests they posted. */
+  async function everySiteSent() {
     const h = new Harness();
     const sites = await h.startTraining();
     const manifests = [];
@@ -276,6 +276,12 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
       manifests.push(await h.upload(site, 1, delta(i + 1), 2));
       await h.postUpdate(site, 1, manifests[i]);
     }
+    return { h, sites, manifests };
+  }
+
+  it("answers a retried update the round went on to include as the first post was answered", async () => {
+    // Prepare: every site sends; the round aggregates; one site's first answer was lost.
+    const { h, sites, manifests } = await everySiteSent();
     await h.runJobs();
     // Execute
     const retried = await h.postUpdate(sites[0]!, 1, manifests[0]);
@@ -287,13 +293,7 @@ describe("POST /v1/rounds/:round/updates: bad input is refused, recorded, and th
 
   it("answers a retried update as the first post was while the round is aggregating and has yet to fix its set", async () => {
     // Prepare: every site sends; the aggregate job marks the round and dies before fixing its set.
-    const h = new Harness();
-    const sites = await h.startTraining();
-    const manifests = [];
-    for (const [i, site] of sites.entries()) {
-      manifests.push(await h.upload(site, 1, delta(i + 1), 2));
-      await h.postUpdate(site, 1, manifests[i]);
-    }
+    const { h, sites, manifests } = await everySiteSent();
     const round = (await h.round(1))!;
     await h.deps.store.put(keys.round(1), JSON.stringify({ ...round, status: "aggregating", aggregationStartedAt: round.openedAt }));
     // Execute

@@ -39,8 +39,7 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
     // A retry whose first answer was lost, of an update the round took, is answered as the first was:
     // the round includes it, or is aggregating and has yet to fix its set, which will list it.
     const takes = record?.included ? record.included.includes(siteId) : record?.status === "aggregating";
-    const first = takes ? await readJson(deps.store, keys.updateManifest(round, siteId), StoredUpdate) : null;
-    if (first?.sha256 === manifest.sha256 && first.samples === manifest.samples) return { queued: true };
+    if (takes && (await isStoredUpdate(deps, round, siteId, manifest))) return { queued: true };
     throw new ConsiliumError("ROUND_CLOSED", `round ${round} is not open for updates`, 409);
   }
   if (target === round && record && deps.clock.now() > record.deadline) {
@@ -83,8 +82,7 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   if (!(await writeJson(deps.store, keys.updateManifest(target, siteId), stored, { ifAbsent: true }))) {
     // The same update again is a retry whose first answer was lost (perhaps with the process that
     // wrote it): it goes on as the first would have, so that the round is still queued at quorum.
-    const first = await readJson(deps.store, keys.updateManifest(target, siteId), StoredUpdate);
-    if (first?.sha256 !== manifest.sha256 || first.samples !== manifest.samples) {
+    if (!(await isStoredUpdate(deps, target, siteId, manifest))) {
       throw new ConsiliumError("DUPLICATE_UPDATE", `site ${siteId} already sent an update for round ${target}`, 409);
     }
   }
@@ -92,6 +90,12 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   // A round not yet opened is queued when it opens (`advance`); one opened meanwhile is queued here.
   if (target !== round && (await readJson(deps.store, keys.round(target), RoundRecord)) === null) return { queued: false };
   return { queued: await queueIfReady(deps, config, target) };
+}
+
+/** Whether the site's stored manifest for `round` is this update (same bytes, same weight): a retry of the first post. */
+async function isStoredUpdate(deps: CoordinatorDeps, round: number, siteId: string, manifest: UpdateManifest): Promise<boolean> {
+  const first = await readJson(deps.store, keys.updateManifest(round, siteId), StoredUpdate);
+  return first?.sha256 === manifest.sha256 && first.samples === manifest.samples;
 }
 
 /** The write-once record of where a site's update trained in one round was counted instead. */

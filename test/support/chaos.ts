@@ -7,7 +7,10 @@
  * replays the same faults.
  */
 import { MemoryJobQueue } from "../../functions/adapters/memory-job-queue.ts";
+import { computeSiteStats } from "../../core/preprocess/site-stats.ts";
+import { Task } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../../functions/deps.ts";
+import type { Harness, TestSite } from "./coordinator.ts";
 import { handleJobMessage } from "../../functions/jobs.ts";
 import { MemoryObjectStore } from "../../functions/adapters/memory-object-store.ts";
 import type { Clock, PutOptions } from "../../functions/ports.ts";
@@ -150,4 +153,15 @@ export async function deliverJobs(deps: CoordinatorDeps, queue: ChaosQueue): Pro
     }
   }
   if (queue.messages.length > 0) throw new Error("aggregate jobs never went through");
+}
+
+/** A site's statistics step as a runner takes it under faults: its task, then its statistics, each again on a 5xx. */
+export function sendStats(h: Harness, site: TestSite): Promise<{ status: number }> {
+  return persist(async () => {
+    const res = await h.request("GET", "/v1/task", { token: site.token });
+    if (res.status !== 200) return res;
+    const task = Task.parse(res.body);
+    if (task.kind !== "stats") return { status: 200 };
+    return h.request("POST", "/v1/stats", { token: site.token, json: computeSiteStats(site.table, task.features) });
+  });
 }
