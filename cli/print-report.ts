@@ -5,10 +5,18 @@
  * updates, secure aggregation, features, privacy spent).
  */
 import Table from "cli-table3";
+import type { Interval } from "../core/metrics/interval.ts";
 import type { Report, RunReport, Stat } from "../core/schemas/report.ts";
 
 const whole = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${Math.round(s.mean)} ± ${Math.round(s.sd ?? 0)}` : String(Math.round(s.mean)));
 const fmt = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${s.mean.toFixed(3)} ± ${(s.sd ?? 0).toFixed(3)}` : s.mean.toFixed(3));
+
+/** A 95 % interval to two places, rounded outwards so the printed interval never claims more than the computed one. */
+export const spanText = ([lo, hi]: Interval): string => `${(Math.floor(lo * 100 + 1e-9) / 100).toFixed(2)}–${(Math.ceil(hi * 100 - 1e-9) / 100).toFixed(2)}`;
+
+/** One seed: the figure and its 95 % interval, `0.812 (0.74–0.87)`; several: mean ± sd over the seeds. */
+const withSpan = (s: Stat, seeds: number, span: Interval | null | undefined) =>
+  seeds === 1 && s.mean !== null && span ? `${fmt(s, seeds)} (${spanText(span)})` : fmt(s, seeds);
 
 /** One line on a secure run: the graph, what the phases accepted, what failed. */
 function secureSummary(r: RunReport): string {
@@ -26,17 +34,28 @@ export function printReport(report: Report, line: (s: string) => void, tty: bool
   const n = report.seeds.length;
   // Grey borders on a terminal; plain characters when the output is a file or a pipe.
   const style = tty ? { head: [] } : { head: [], border: [] };
-  const table = new Table({ head: ["site", "train", "test", "global", "personalised", "local only", "centralized"], style });
+  const table = new Table({ head: ["site", "train", "test", "global", "personalized", "local only", "centralized"], style });
+  // With one seed its run holds the intervals of the figures the summary repeats.
+  const run = n === 1 ? report.runs[0] : undefined;
   for (const s of report.sites) {
-    table.push([s.name, s.trainRows, s.testRows, fmt(s.accuracy.global, n), fmt(s.accuracy.personalized, n), fmt(s.accuracy.local, n), fmt(s.accuracy.centralized, n)]);
+    const spans = run?.sites.find((x) => x.id === s.id)?.accuracyIntervals;
+    const cell = (k: keyof typeof s.accuracy) => withSpan(s.accuracy[k], n, spans?.[k]);
+    table.push([s.name, s.trainRows, s.testRows, cell("global"), cell("personalized"), cell("local"), cell("centralized")]);
   }
   const m = report.meanSiteAccuracy;
   table.push(["mean site accuracy", "", "", fmt(m.global, n), fmt(m.personalized, n), fmt(m.local, n), fmt(m.centralized, n)]);
   line(table.toString());
   const p = report.pooled;
-  for (const [name, v] of [["global", p.global], ["personalised", p.personalized], ["local only", p.local], ["centralized", p.centralized]] as const) {
-    line(`pooled ${name.padEnd(12)} accuracy ${fmt(v.accuracy, n)}  AUROC ${fmt(v.auroc, n)}  sensitivity ${fmt(v.sensitivity, n)}  specificity ${fmt(v.specificity, n)}`);
+  for (const [name, key] of [["global", "global"], ["personalized", "personalized"], ["local only", "local"], ["centralized", "centralized"]] as const) {
+    const v = p[key];
+    const spans = run?.pooled[key].intervals;
+    line(`pooled ${name.padEnd(12)} accuracy ${withSpan(v.accuracy, n, spans?.accuracy)}  AUROC ${withSpan(v.auroc, n, spans?.auroc)}  sensitivity ${withSpan(v.sensitivity, n, spans?.sensitivity)}  specificity ${withSpan(v.specificity, n, spans?.specificity)}`);
   }
+  line(
+    run
+      ? "(lo–hi): 95 % interval over the test rows (Wilson; DeLong on the logit scale for AUROC)"
+      : `± is the sd over ${n} seeds, the spread of training; each seed's 95 % intervals are in --json runs[]`,
+  );
   for (const r of report.runs) {
     if (r.malicious.length > 0) line(`seed ${r.seed}: malicious sites ${r.malicious.join(", ")}`);
     if (r.quarantined) line(`seed ${r.seed}: quarantined ${r.quarantined.length === 0 ? "none" : r.quarantined.map((id) => `${id} (from round ${r.firstQuarantined?.[id] ?? "?"})`).join(", ")}`);

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { aurocInterval } from "../metrics/auroc-interval.ts";
 import { clinicalMetrics } from "../metrics/clinical-metrics.ts";
 import type { EvalCounts } from "../metrics/eval-counts.ts";
 import { RunReport } from "../schemas/report.ts";
 import type { RoundRecord } from "../schemas/round.ts";
 import { FederationStatus } from "../schemas/status.ts";
+import { wilsonInterval } from "../metrics/wilson-interval.ts";
 import { buildRunReport } from "./build-run-report.ts";
 import { countsOf } from "../../test/support/report.ts";
 
@@ -170,14 +172,32 @@ describe("buildRunReport", () => {
     const report = buildRunReport({ seed: 5, wallSeconds: 12.5, status: s, centralized });
 
     // Assert
+    const none = { global: null, personalized: null, local: null, centralized: null };
     expect(report.sites).toEqual([
-      { id: "a", name: "Alpha", trainRows: 40, testRows: 2, accuracy: { global: 1, personalized: 1, local: 0.5, centralized: 0.75 } },
-      { id: "b", name: "Beta", trainRows: 40, testRows: 2, accuracy: { global: 0, personalized: 1, local: 1, centralized: null } },
-      { id: "c", name: "Gamma", trainRows: 0, testRows: 0, accuracy: { global: null, personalized: null, local: null, centralized: null } },
+      {
+        id: "a", name: "Alpha", trainRows: 40, testRows: 2,
+        accuracy: { global: 1, personalized: 1, local: 0.5, centralized: 0.75 },
+        accuracyIntervals: { global: wilsonInterval(2, 2), personalized: wilsonInterval(2, 2), local: wilsonInterval(1, 2), centralized: wilsonInterval(3, 4) },
+      },
+      {
+        id: "b", name: "Beta", trainRows: 40, testRows: 2,
+        accuracy: { global: 0, personalized: 1, local: 1, centralized: null },
+        accuracyIntervals: { global: wilsonInterval(0, 2), personalized: wilsonInterval(2, 2), local: wilsonInterval(2, 2), centralized: null },
+      },
+      { id: "c", name: "Gamma", trainRows: 0, testRows: 0, accuracy: none, accuracyIntervals: none },
     ]);
     expect(report.meanSiteAccuracy).toEqual({ global: 0.5, personalized: 1, local: 0.75, centralized: 0.75 });
-    expect(report.pooled.global).toEqual({ accuracy: 0.5, auroc: 0.75, sensitivity: 0.5, specificity: 0.5 });
-    expect(report.pooled.centralized).toEqual({ accuracy: 0.75, auroc: 1, sensitivity: 1, specificity: 0.5 });
+    // Pooled global: positives 0.9 and 0.3, negatives 0.1 and 0.6; the AUROC's interval is DeLong's on those bins.
+    expect(report.pooled.global).toEqual({
+      accuracy: 0.5, auroc: 0.75, sensitivity: 0.5, specificity: 0.5,
+      intervals: { accuracy: wilsonInterval(2, 4), auroc: aurocInterval([0, 1, 0, 1], [1, 0, 1, 0]), sensitivity: wilsonInterval(1, 2), specificity: wilsonInterval(1, 2) },
+    });
+    // Centralized: positives 0.9 and 0.8 above negatives 0.2 and 0.7, so AUROC 1 on two pairs: [0.025^(1/2), 1].
+    expect(report.pooled.centralized).toEqual({
+      accuracy: 0.75, auroc: 1, sensitivity: 1, specificity: 0.5,
+      intervals: { accuracy: wilsonInterval(3, 4), auroc: [expect.closeTo(Math.sqrt(0.025), 12), 1], sensitivity: wilsonInterval(2, 2), specificity: wilsonInterval(1, 2) },
+    });
+    expect(report.pooled.global.intervals?.auroc?.[0]).toBeLessThan(0.75);
     expect(report.bytes).toEqual({ up: 300, down: 2000 });
     expect(report.rejections).toBe(1);
     expect(report.rounds[0]).toEqual({ round: 1, status: "closed", sites: 2, auroc: 1, bytesUp: 100, bytesDown: 1000 });
@@ -193,7 +213,7 @@ describe("buildRunReport", () => {
     const report = buildRunReport({ seed: 1, wallSeconds: 1, status: s, centralized: new Map() });
 
     // Assert
-    const empty = { accuracy: null, auroc: null, sensitivity: null, specificity: null };
+    const empty = { accuracy: null, auroc: null, sensitivity: null, specificity: null, intervals: { accuracy: null, auroc: null, sensitivity: null, specificity: null } };
     expect(report.pooled).toEqual({ global: empty, personalized: empty, local: empty, centralized: empty });
     expect(report.meanSiteAccuracy).toEqual({ global: null, personalized: null, local: null, centralized: null });
   });

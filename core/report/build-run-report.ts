@@ -4,7 +4,12 @@ import type { ClinicalMetrics } from "../metrics/clinical-metrics.ts";
 import type { RunReport } from "../schemas/report.ts";
 import type { FederationStatus } from "../schemas/status.ts";
 
-const pooledOf = (m: ClinicalMetrics) => ({ accuracy: m.accuracy, auroc: m.auroc, sensitivity: m.sensitivity, specificity: m.specificity });
+type Pooled = RunReport["pooled"]["global"];
+const pooledOf = (m: ReturnType<typeof clinicalMetrics>): Pooled => ({ accuracy: m.accuracy, auroc: m.auroc, sensitivity: m.sensitivity, specificity: m.specificity, intervals: m.intervals });
+const empty: Pooled = {
+  accuracy: null, auroc: null, sensitivity: null, specificity: null,
+  intervals: { accuracy: null, auroc: null, sensitivity: null, specificity: null },
+};
 const mean = (xs: (number | null)[]) => {
   const v = xs.filter((x): x is number => x !== null);
   return v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length;
@@ -23,28 +28,30 @@ export interface RunInputs {
 /**
  * One run's report from the coordinator's status (counts only) and the centralized baseline. The
  * AUROC after round r is that of model r, measured by the sites at the start of round r+1, or in
- * the final evaluation for the last round.
+ * the final evaluation for the last round. Each site accuracy and pooled figure of the final
+ * models carries its 95 % interval over the test rows (`clinicalMetrics`).
  */
 export function buildRunReport({ seed, wallSeconds, status, centralized, malicious = [] }: RunInputs): RunReport {
   const evals = status.evaluations;
   const sites = status.sites.map((s) => {
     const e = evals.find((x) => x.siteId === s.id);
     const c = centralized.get(s.id);
+    const [g, p, l, k] = [e?.global, e?.personalized, e?.local, c].map((x) => (x ? clinicalMetrics(x) : undefined));
     return {
       id: s.id,
       name: s.name,
       trainRows: e?.trainRows ?? 0,
       testRows: e?.testRows ?? 0,
-      accuracy: {
-        global: e ? clinicalMetrics(e.global).accuracy : null,
-        personalized: e ? clinicalMetrics(e.personalized).accuracy : null,
-        local: e ? clinicalMetrics(e.local).accuracy : null,
-        centralized: c ? clinicalMetrics(c).accuracy : null,
+      accuracy: { global: g?.accuracy ?? null, personalized: p?.accuracy ?? null, local: l?.accuracy ?? null, centralized: k?.accuracy ?? null },
+      accuracyIntervals: {
+        global: g?.intervals.accuracy ?? null,
+        personalized: p?.intervals.accuracy ?? null,
+        local: l?.intervals.accuracy ?? null,
+        centralized: k?.intervals.accuracy ?? null,
       },
     };
   });
   const pool = (pick: (e: (typeof evals)[number]) => EvalCounts) => pooledOf(clinicalMetrics(mergeCounts(evals.map(pick))));
-  const empty = { accuracy: null, auroc: null, sensitivity: null, specificity: null };
   const cCounts = [...centralized.values()];
   // A skipped round leaves the next one training from the same version: take the earliest
   // round that measured a version, whatever order the log lists rounds in.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Report } from "../schemas/report.ts";
+import { Report, type RunReport } from "../schemas/report.ts";
 import { stat, summariseRuns } from "./summarise-runs.ts";
 import { runReport } from "../../test/support/report.ts";
 
@@ -116,6 +116,22 @@ describe("summariseRuns", () => {
     expect(report.federatedToCentralized.mean).toBeCloseTo(0.875, 12);
     expect(report.federatedToCentralized.sd).toBeCloseTo(0.125 * Math.SQRT2, 12);
     expect(report.meanSiteAccuracy.personalized).toEqual({ mean: null, sd: null });
+  });
+
+  it("keeps each seed's intervals in its run and none in the summary", () => {
+    // Prepare
+    const intervals = { accuracy: [0.3, 0.7], auroc: [0.6, 0.95], sensitivity: null, specificity: [0.1, 0.9] } satisfies RunReport["pooled"]["global"]["intervals"];
+    const first = runReport(1);
+    const runs = [{ ...first, pooled: { ...first.pooled, global: { ...first.pooled.global, intervals } } }, runReport(2)];
+
+    // Execute
+    const report = summariseRuns(header, runs);
+
+    // Assert
+    expect(report.runs[0]?.pooled.global.intervals).toEqual(intervals);
+    expect(report.pooled.global.auroc).toEqual({ mean: 0.8, sd: 0 });
+    expect(Object.keys(report.pooled.global)).toEqual(["accuracy", "auroc", "sensitivity", "specificity"]);
+    expect(Report.parse(report)).toEqual(report);
   });
 
   it("refuses to summarise no runs", () => {

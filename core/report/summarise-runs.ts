@@ -11,7 +11,11 @@ export function stat(values: readonly (number | null | undefined)[]): Stat {
 
 type Header = Pick<Report, "backend" | "dataset" | "model" | "strategy" | "codec" | "roundsPlanned">;
 
-/** Folds per-seed runs into the report: every figure becomes `{mean, sd}` over the seeds. */
+/**
+ * Folds per-seed runs into the report: every figure becomes `{mean, sd}` over the seeds. Each
+ * seed's 95 % intervals stay in `runs` as that seed measured them: an sd over seeds is the spread
+ * of training, not an interval over test rows, and averaging intervals would be neither.
+ */
 export function summariseRuns(header: Header, runs: readonly RunReport[]): Report {
   if (runs.length === 0) throw new Error("no runs to summarise");
   const first = runs[0] as RunReport;

@@ -1,12 +1,17 @@
+import { MetricIntervals } from "../metrics/clinical-metrics.ts";
+import { Interval } from "../metrics/interval.ts";
 import { QualityReport } from "../quality/quality-report.ts";
 import { FeaturesAgreement } from "./preprocessing.ts";
 import { SitePrivacy } from "./privacy.ts";
 import { z } from "zod";
 import { RoundRecord } from "./round.ts";
+import { LabelSummary } from "./label-summary.ts";
 
 const rate = z.number().min(0).max(1).nullable();
 
-const Pooled = z.object({ accuracy: rate, auroc: rate, sensitivity: rate, specificity: rate });
+/** Pooled metrics of one model; `intervals` holds their 95 % intervals (absent from reports written before them). */
+const Pooled = z.object({ accuracy: rate, auroc: rate, sensitivity: rate, specificity: rate, intervals: MetricIntervals.optional() });
+const span = Interval.nullable();
 
 /** One simulated federation, one seed: what `consilium simulate --json` records per run. */
 export const RunReport = z.object({
@@ -33,6 +38,8 @@ export const RunReport = z.object({
       trainRows: z.number().int(),
       testRows: z.number().int(),
       accuracy: z.object({ global: rate, personalized: rate, local: rate, centralized: rate }),
+      /** The 95 % Wilson interval of each accuracy on the site's test rows (absent from reports written before them). */
+      accuracyIntervals: z.object({ global: span, personalized: span, local: span, centralized: span }).optional(),
     }),
   ),
   meanSiteAccuracy: z.object({ global: rate, personalized: rate, local: rate, centralized: rate }),
@@ -77,7 +84,10 @@ const Accuracies = z.object({ global: Stat, personalized: Stat, local: Stat, cen
 
 /**
  * The `--json` report. Every figure is `{mean, sd}` over the seeds run (sd 0 for one seed), so
- * scripts read the same keys whatever `--seeds` was; `runs` keeps each seed's plain numbers.
+ * scripts read the same keys whatever `--seeds` was; `runs` keeps each seed's plain numbers with
+ * their 95 % intervals over that seed's test rows. The sd over seeds measures how much training
+ * varies, not how few test rows there are, so the summary keeps no interval of its own: with one
+ * seed, read `runs[0]`'s.
  */
 export const Report = z.object({
   consilium: z.literal(1),
@@ -97,5 +107,11 @@ export const Report = z.object({
   wallSeconds: Stat,
   rejections: Stat,
   runs: z.array(RunReport),
+  /**
+   * What reading the data decided (a CSV's): the label rule and its counts, how the file was read,
+   * and every change to the meaning of the data (merged label spellings, rows left out, heavily
+   * imputed features, sites with few rows).
+   */
+  data: z.object({ label: LabelSummary.optional(), notes: z.array(z.string()), warnings: z.array(z.string()) }).optional(),
 });
 export type Report = z.infer<typeof Report>;
