@@ -78,7 +78,7 @@ const NOTES: Readonly<Record<string, string>> = {
       "consilium coordinator --dataset heart-disease --sites 2 --host 0.0.0.0 --s3-endpoint … --bucket … --queue-url …",
       'consilium enrol --coordinator http://coord:8787 --name "Cleveland Clinic"   # → token',
       "CONSILIUM_SITE_TOKEN=… consilium site --coordinator http://coord:8787 --dataset-site heart-disease:cleveland",
-      "consilium site export --state-dir .consilium/site --out model/",
+      "CONSILIUM_SITE_TOKEN=… consilium site export --out model/   # from .consilium/site/<site-id>",
     ]),
   ].join("\n"),
   synth: [

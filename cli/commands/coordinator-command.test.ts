@@ -153,7 +153,7 @@ describe("consilium coordinator: serving from a data folder", () => {
     try {
       // Execute / Assert
       await expect(coordinatorCommand(["--port", "0", "--data-dir", join(dir, "empty")], { io: memoryIo() })).rejects.toThrow(`give --federation FILE.json, --dataset NAME or --cdm FILE.json: ${join(dir, "empty")} holds no federation yet`);
-      await expect(coordinatorCommand(["--port", "0", "--data-dir", data], { io: memoryIo() })).rejects.toThrow(/^--data-dir: .*lock names process \d+, which is running: one coordinator per data folder/);
+      await expect(coordinatorCommand(["--port", "0", "--data-dir", data], { io: memoryIo() })).rejects.toThrow(new RegExp(`^--data-dir: ${data} is in use by process ${process.pid} \\(.*\\) on host .* since \\S+, which is still running: one coordinator per data folder`));
     } finally {
       await running.stop();
     }

@@ -99,7 +99,7 @@ describe("startEmbeddedStack on a data folder", () => {
     const rebooted = await start();
     // Assert
     expect(refused?.[0]).toBe("DATA_DIR_IN_USE");
-    expect(refused?.[1]).toContain(`names process ${process.pid}, which is running`);
+    expect(refused?.[1]).toMatch(new RegExp(`^${dir} is in use by process ${process.pid} \\(.*\\) on host .* since .*, which is still running: one coordinator per data folder \\(if pid ${process.pid} is some other program now, delete ${join(dir, "lock")}\\)$`));
     expect([second.bucket, samePid.bucket, rebooted.bucket]).toEqual(["consilium", "consilium", "consilium"]);
     expect(await readdir(join(dir, "store", "tmp"))).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -17,6 +17,7 @@ import { selectBackend } from "./backend.ts";
 import { exportPersonalModel } from "./export-model.ts";
 import { scoreRows } from "./score-rows.ts";
 import { savePersonalModel, type PersonalModel } from "../session/site-state.ts";
+import { recordPersonalModel } from "../session/state-owner.ts";
 import { trainBody, trainHead } from "../training/train.ts";
 
 /** Reads an export folder the way tfjs-node's `file://` handler does: model.json, then its manifest's paths. */
@@ -102,7 +103,7 @@ describe("exportPersonalModel", () => {
     await savePersonalModel(stateDir, personal);
 
     // Execute
-    await exportPersonalModel(stateDir, outDir);
+    const written = await exportPersonalModel(stateDir, outDir, { exportedAt: new Date("2025-06-01T12:00:00.000Z") });
     const modelJson = JSON.parse(await readFile(join(outDir, "model.json"), "utf8")) as tf.io.ModelJSON;
     const weights = await readFile(join(outDir, "weights.bin"));
     const prep = Preprocessing.parse(JSON.parse(await readFile(join(outDir, "preprocessing.json"), "utf8")));
@@ -114,13 +115,59 @@ describe("exportPersonalModel", () => {
       paths: ["weights.bin"],
       weights: personal.meta.layout.body.map((s) => ({ name: s.name, shape: s.shape, dtype: "float32" })),
     }]);
-    expect(modelJson.userDefinedMetadata).toEqual({ consilium: { modelVersion: 4, model: { kind: "mlp", hidden: [8] }, inputs: preprocessing.inputs } });
+    // A state folder that does not say whose it is: no site, no federation.
+    expect(modelJson.userDefinedMetadata).toEqual({ consilium: { modelVersion: 4, exportedAt: "2025-06-01T12:00:00.000Z", model: { kind: "mlp", hidden: [8] }, inputs: preprocessing.inputs } });
+    expect([written.siteId, written.modelVersion, written.federation]).toEqual([null, 4, null]);
     expect(weights.byteLength).toBe(4 * personal.meta.layout.bodySize);
     // The hidden layer is the global body's, untouched by the head.
     const hidden = new Float32Array(Uint8Array.from(weights).buffer);
     const dense0 = personal.meta.layout.body.slice(0, 2).reduce((n, s) => n + s.size, 0);
     expect(Array.from(hidden.subarray(0, dense0))).toEqual(Array.from(personal.body.subarray(0, dense0)));
     expect(prep).toEqual(preprocessing);
+  });
+
+  it("names the site, and the federation only when it is recorded for the saved model's version", async () => {
+    // Prepare
+    const personal = personalModel("logreg");
+    const stateDir = join(root, "named", "state");
+    await savePersonalModel(stateDir, personal);
+    const at = new Date("2025-06-01T12:00:00.000Z");
+    const meta = async (out: string) => (JSON.parse(await readFile(join(out, "model.json"), "utf8")) as tf.io.ModelJSON).userDefinedMetadata?.consilium;
+
+    // Execute
+    await recordPersonalModel(stateDir, "site-01", { federation: "fed-a", modelVersion: 4 });
+    const recorded = await exportPersonalModel(stateDir, join(root, "named", "a"), { exportedAt: at });
+    await recordPersonalModel(stateDir, "site-01", { federation: "fed-b", modelVersion: 3 });
+    const older = await exportPersonalModel(stateDir, join(root, "named", "b"), { exportedAt: at });
+    const labelled = await exportPersonalModel(stateDir, join(root, "named", "c"), { siteId: "site-07", exportedAt: at });
+
+    // Assert
+    expect(await meta(join(root, "named", "a"))).toMatchObject({ siteId: "site-01", modelVersion: 4, federation: "fed-a", exportedAt: "2025-06-01T12:00:00.000Z" });
+    expect(await meta(join(root, "named", "b"))).not.toHaveProperty("federation");
+    expect([recorded.federation, older.federation, older.siteId, labelled.siteId]).toEqual(["fed-a", null, "site-01", "site-07"]);
+  });
+
+  it("reads a model a runner is saving meanwhile again rather than pairing a new body with an old personal.json", async () => {
+    // Prepare: the runner has replaced the body, not yet the head and personal.json.
+    const older = personalModel("logreg");
+    const newer = { ...older, body: older.body.map((v) => v + 1), meta: { ...older.meta, modelVersion: 5 } };
+    const [stateDir, newerDir, tornDir] = ["state", "newer", "torn"].map((d) => join(root, "saving", d)) as [string, string, string];
+    for (const dir of [stateDir, tornDir]) await savePersonalModel(dir, older);
+    await savePersonalModel(newerDir, newer);
+    const copy = (name: string, to: string) => readFile(join(newerDir, name)).then((bytes) => writeFile(join(to, name), bytes));
+    for (const dir of [stateDir, tornDir]) await copy("global-body.bin", dir);
+
+    // Execute: the runner's last writes land while the export waits; in tornDir they never do.
+    const exporting = exportPersonalModel(stateDir, join(root, "saving", "out"));
+    setTimeout(() => void copy("personal-head.bin", stateDir).then(() => copy("personal.json", stateDir)), 100);
+    const written = await exporting;
+    await exportPersonalModel(newerDir, join(root, "saving", "expected"));
+    const torn = await exportPersonalModel(tornDir, join(root, "saving", "torn-out")).then(() => null, (e: unknown) => e);
+
+    // Assert
+    expect(written.modelVersion).toBe(5);
+    expect(await readFile(join(root, "saving", "out", "weights.bin"))).toEqual(await readFile(join(root, "saving", "expected", "weights.bin")));
+    expect(torn).toMatchObject({ code: "CORRUPT_STATE" });
   });
 
   it("refuses a saved model whose layout does not take the preprocessing's inputs", async () => {

@@ -4,6 +4,7 @@
  * (`model.json` + `weights.bin`, loadable by `tf.loadLayersModel`) with the consortium's
  * preprocessing beside it, which inference needs to turn raw rows into inputs. The personal head is
  * folded into the output layer, so any tfjs runtime serves the file as a plain dense network.
+ * `model.json` names the site, model version and federation it came from.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { ConsiliumError } from "../../core/errors.ts";
 import type { Layout, Segment } from "../../core/model/layout.ts";
 import { loadPersonalModel, type PersonalModel } from "../session/site-state.ts";
+import { readStateOwner } from "../session/state-owner.ts";
 
 /** File names inside the export folder. */
 export const exportFiles = { model: "model.json", weights: "weights.bin", preprocessing: "preprocessing.json" } as const;
@@ -79,17 +81,54 @@ function buildModel(inputDim: number, layers: readonly DenseWeights[]): tfl.Sequ
   return model;
 }
 
+/** Who the exported model is for, beyond what the state folder says. */
+export interface ExportLabel {
+  /** The site the state folder belongs to; by default what its `site.json` names. */
+  readonly siteId?: string | null;
+  readonly exportedAt?: Date;
+}
+
+/** What was written, and what `model.json`'s `userDefinedMetadata.consilium` says of it. */
+export interface ExportedModel {
+  readonly files: string[];
+  readonly siteId: string | null;
+  readonly modelVersion: number;
+  /** Known when the runner that saved the model had seen the federation's id. */
+  readonly federation: string | null;
+  readonly exportedAt: string;
+}
+
 /**
- * Writes the personal model saved under `stateDir` to `outDir` as `model.json`, `weights.bin` and
- * `preprocessing.json`, and returns their paths. Needs a tfjs backend (`selectBackend`).
+ * The saved personal model, read again when its files do not match (a runner saving a new one
+ * meanwhile: each file is replaced whole, but the three one after another).
+ */
+async function loadSettled(stateDir: string): Promise<PersonalModel> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await loadPersonalModel(stateDir);
+    } catch (err) {
+      if (!(err instanceof ConsiliumError && err.code === "CORRUPT_STATE") || attempt >= 3) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/**
+ * Writes the personal model saved under `stateDir` to `outDir` as `model.json` (naming the site,
+ * the model version, the federation when known, and when it was exported), `weights.bin` and
+ * `preprocessing.json`. Needs a tfjs backend (`selectBackend`).
  * @example
  * await selectBackend();
- * const { files } = await exportPersonalModel("state/site-01", "export/site-01");
+ * const { files, modelVersion } = await exportPersonalModel("state/site-01", "export/site-01", { siteId: "site-01" });
  * const model = await tf.loadLayersModel(`file://${files[0]}`); // with tfjs-node's file handler
  */
-export async function exportPersonalModel(stateDir: string, outDir: string): Promise<{ files: string[] }> {
-  const personal: PersonalModel = await loadPersonalModel(stateDir);
+export async function exportPersonalModel(stateDir: string, outDir: string, label: ExportLabel = {}): Promise<ExportedModel> {
+  const personal = await loadSettled(stateDir);
+  const owner = await readStateOwner(stateDir);
   const { layout, preprocessing, spec, modelVersion } = personal.meta;
+  const siteId = label.siteId ?? owner?.siteId ?? null;
+  const federation = owner?.personal?.modelVersion === modelVersion ? owner.personal.federation : null;
+  const exportedAt = (label.exportedAt ?? new Date()).toISOString();
   if (preprocessing.inputs.length !== layout.inputDim) {
     throw corrupt(`preprocessing makes ${preprocessing.inputs.length} inputs, the layout takes ${layout.inputDim}`);
   }
@@ -110,7 +149,9 @@ export async function exportPersonalModel(stateDir: string, outDir: string): Pro
     generatedBy: artifacts.generatedBy,
     convertedBy: artifacts.convertedBy ?? null,
     weightsManifest: [{ paths: [exportFiles.weights], weights: artifacts.weightSpecs }],
-    userDefinedMetadata: { consilium: { modelVersion, model: spec, inputs: preprocessing.inputs } },
+    userDefinedMetadata: {
+      consilium: { ...(siteId !== null && { siteId }), modelVersion, ...(federation !== null && { federation }), exportedAt, model: spec, inputs: preprocessing.inputs },
+    },
   };
   const files = [exportFiles.model, exportFiles.weights, exportFiles.preprocessing].map((f) => join(outDir, f));
   const [modelPath = "", weightsPath = "", prepPath = ""] = files;
@@ -118,5 +159,5 @@ export async function exportPersonalModel(stateDir: string, outDir: string): Pro
   await writeFile(weightsPath, new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)));
   await writeFile(prepPath, JSON.stringify(preprocessing, null, 2));
   await writeFile(modelPath, JSON.stringify(modelJson));
-  return { files };
+  return { files, siteId, modelVersion, federation, exportedAt };
 }

@@ -49,4 +49,16 @@ describe("a site's state folder", () => {
     expect(outcomes).toEqual(Array(5).fill("whole"));
   });
 
+  it("sweeps what a lock taker killed half-way left beside the lock, and never the lock", async () => {
+    // Prepare
+    const dir = join(root, "locked");
+    await ensureStateDir(dir);
+    await writeStateFile(dir, "lock", '{"pid":1,"token":"t"}');
+    await writeStateFile(dir, ".lock.4242.0a1b2c3d.partial", "{");
+    // Execute
+    const swept = await sweepPartials(dir);
+    // Assert
+    expect([swept, await readdir(dir)]).toEqual([1, ["lock"]]);
+  });
+
 });
