@@ -60,14 +60,18 @@ describe("requireAdmin", () => {
   });
 
   it("refuses a wrong token of any length with 403 FORBIDDEN rather than a length error", () => {
-    const forbidden = { code: "FORBIDDEN", status: 403, message: "admin token required" };
+    const forbidden = { code: "FORBIDDEN", status: 403, message: "wrong admin token: this is not the coordinator's admin token" };
     expect(thrown(() => requireAdmin("Bearer x", ADMIN))).toEqual(forbidden);
     expect(thrown(() => requireAdmin(`Bearer ${ADMIN}-and-more`, ADMIN))).toEqual(forbidden);
     expect(thrown(() => requireAdmin(`Bearer ${ADMIN.toUpperCase()}`, ADMIN))).toEqual(forbidden);
   });
 
   it("lets no token through when the function has no admin token configured", () => {
-    expect(thrown(() => requireAdmin("Bearer anything", ""))).toEqual({ code: "FORBIDDEN", status: 403, message: "admin token required" });
+    expect(thrown(() => requireAdmin("Bearer anything", ""))).toEqual({ code: "FORBIDDEN", status: 403, message: "this coordinator has no admin token set, so it refuses every admin request" });
+  });
+
+  it("tells a site credential sent as the admin token that it is one", () => {
+    expect(thrown(() => requireAdmin("Bearer cs_zurich-0a1b2c_c2VjcmV0", ADMIN))).toEqual({ code: "FORBIDDEN", status: 403, message: "a site credential cannot make admin requests: send the consortium's admin token" });
   });
 });
 

@@ -20,8 +20,16 @@ function bearer(header: string | undefined): string {
   return m[1];
 }
 
+/**
+ * Admin requests carry the consortium's admin token. A refusal says which of three things is so:
+ * the coordinator has none set, a site credential was sent, or the token is wrong.
+ */
 export function requireAdmin(header: string | undefined, adminToken: string): void {
-  if (!equalSecret(bearer(header), adminToken)) throw new ConsiliumError("FORBIDDEN", "admin token required", 403);
+  const token = bearer(header);
+  if (adminToken === "") throw new ConsiliumError("FORBIDDEN", "this coordinator has no admin token set, so it refuses every admin request", 403);
+  if (equalSecret(token, adminToken)) return;
+  if (siteIdOfCredential(token) !== null) throw new ConsiliumError("FORBIDDEN", "a site credential cannot make admin requests: send the consortium's admin token", 403);
+  throw new ConsiliumError("FORBIDDEN", "wrong admin token: this is not the coordinator's admin token", 403);
 }
 
 /** A site credential is `cs_<siteId>_<secret>`; only the secret's hash is stored. */

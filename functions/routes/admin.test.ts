@@ -28,9 +28,8 @@ describe("admin routes: authentication", () => {
     const wrong = await h.request("POST", "/v1/admin/sites", { token: "not-the-admin-token", json: { name: "Intruder" } });
     const site = await h.request("GET", "/v1/admin/status", { token: sites[0]!.token });
     // Assert
-    const forbidden = { status: 403, body: { error: { code: "FORBIDDEN", message: "admin token required" } } };
-    expect(wrong).toEqual(forbidden);
-    expect(site).toEqual(forbidden);
+    expect(wrong).toEqual({ status: 403, body: { error: { code: "FORBIDDEN", message: "wrong admin token: this is not the coordinator's admin token" } } });
+    expect(site).toEqual({ status: 403, body: { error: { code: "FORBIDDEN", message: "a site credential cannot make admin requests: send the consortium's admin token" } } });
     expect(await h.rejections()).toEqual([]);
     const status = await h.status();
     expect(status.failures?.map((f) => [f.code, f.count])).toEqual([["FORBIDDEN", 2]]);
