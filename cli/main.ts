@@ -4,7 +4,9 @@
  * and SIGINT/SIGTERM into a clean stop of the long-running commands.
  */
 import { coordinatorCommand } from "./commands/coordinator-command.ts";
+import { readFileSync } from "node:fs";
 import { enrolCommand } from "./commands/enrol-command.ts";
+import { federationInitCommand } from "./commands/federation-command.ts";
 import { exportCommand } from "./commands/export-command.ts";
 import { HelpRequested, processIo, UsageError, type CommandIo } from "./commands/flags.ts";
 import { simulateCommand } from "./commands/simulate-command.ts";
@@ -18,10 +20,18 @@ commands:
   coordinator   serve the coordinator over HTTP until SIGINT/SIGTERM
   enrol         enrol a site with a coordinator and print its credential as JSON
   site          run one hospital's runner against a coordinator
-  site export   write a site's personalised model in TensorFlow.js format
+  site export   write a site's personalized model in TensorFlow.js format
+  federation init
+                write a FederationConfig from a CSV's columns and a data dictionary
   synth         write a synthetic FHIR R4 consortium for simulate --fhir DIR
 
-Run 'consilium <command> --help' for its flags.`;
+Run 'consilium <command> --help' for its flags; 'consilium --version' for the version.`;
+
+/** This package's version, from its package.json. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: unknown };
+  return typeof pkg.version === "string" ? pkg.version : "unknown";
+}
 
 /** Runs `run` with a signal that SIGINT or SIGTERM aborts; a second signal is left to node (exit). */
 async function untilSignal<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -37,10 +47,14 @@ async function untilSignal<T>(run: (signal: AbortSignal) => Promise<T>): Promise
   }
 }
 
-async function dispatch(command: string, rest: string[]): Promise<number> {
+async function dispatch(command: string, rest: string[], io: CommandIo): Promise<number> {
   switch (command) {
     case "simulate":
-      await simulateCommand(rest);
+      await simulateCommand(rest, io);
+      return 0;
+    case "federation":
+      if (rest[0] !== "init") throw new UsageError(rest[0] === undefined ? "expected a subcommand: consilium federation init" : `unknown subcommand "${rest[0]}" (known: init)`);
+      await federationInitCommand(rest.slice(1), io);
       return 0;
     case "coordinator":
       await untilSignal(async (signal) => (await coordinatorCommand(rest, { signal })).closed);
@@ -71,9 +85,13 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     io.out(USAGE);
     return command === undefined ? 2 : 0;
   }
-  const name = command === "site" && rest[0] === "export" ? "site export" : command;
+  if (command === "--version" || command === "-V" || command === "version") {
+    io.out(`consilium ${version()}`);
+    return 0;
+  }
+  const name = (command === "site" && rest[0] === "export") || (command === "federation" && rest[0] === "init") ? `${command} ${rest[0]}` : command;
   try {
-    const code = await dispatch(command, rest);
+    const code = await dispatch(command, rest, io);
     if (code >= 0) return code;
     io.err(`consilium: unknown command "${command}"\n${USAGE}`);
     return 2;

@@ -5,36 +5,56 @@
 import { SingleBar } from "cli-progress";
 import pc from "picocolors";
 import type { Logger } from "../core/logger.ts";
+import { processIo, type CommandIo } from "./commands/flags.ts";
 
 export interface Terminal {
   readonly tty: boolean;
+  /** Progress and notes: dropped under `quiet`. */
   line(text: string): void;
+  /** Results: always printed, on the output stream. */
+  result(text: string): void;
   /** Progress of one round: `done` of `total` sites have sent their update. */
   roundProgress(round: number, rounds: number, done: number, total: number): void;
   finish(): void;
   logger: Logger;
 }
 
-export function createTerminal(options: { quiet?: boolean; verbose?: boolean; stream?: NodeJS.WriteStream } = {}): Terminal {
-  const stream = options.stream ?? process.stderr;
-  const tty = Boolean(stream.isTTY) && !process.env.CI;
+/**
+ * Progress, notes and warnings on `io.err`, results on `io.out`. `quiet` drops progress and notes,
+ * never results, warnings or errors. A progress bar only on the process's own terminal.
+ */
+export function createTerminal(options: { quiet?: boolean; verbose?: boolean; io?: CommandIo } = {}): Terminal {
+  const io = options.io ?? processIo;
+  const stream = process.stderr;
+  const tty = io === processIo && Boolean(stream.isTTY) && !process.env.CI;
   let bar: SingleBar | null = null;
   let barRound = 0;
-  const write = (text: string) => {
-    if (options.quiet) return;
+  const stopBar = () => {
     if (bar) bar.stop(), (bar = null);
-    stream.write(`${text}\n`);
+  };
+  const always = (text: string) => {
+    stopBar();
+    io.err(text);
+  };
+  const write = (text: string) => {
+    if (!options.quiet) always(text);
   };
   const log = (level: string, colour: (s: string) => string) => (message: string, fields?: Record<string, unknown>) => {
-    if (options.verbose || level !== "info") write(colour(`${level} ${message}${fields ? " " + JSON.stringify(fields) : ""}`));
+    const text = colour(`${level} ${message}${fields ? " " + JSON.stringify(fields) : ""}`);
+    if (level !== "info") always(text);
+    else if (options.verbose) write(text);
   };
   return {
     tty,
     line: write,
+    result(text) {
+      stopBar();
+      io.out(text);
+    },
     roundProgress(round, rounds, done, total) {
       if (options.quiet) return;
       if (!tty) {
-        if (done === total) stream.write(`round ${round}/${rounds}: ${done}/${total} sites sent updates\n`);
+        if (done === total) io.err(`round ${round}/${rounds}: ${done}/${total} sites sent updates`);
         return;
       }
       if (!bar || barRound !== round) {

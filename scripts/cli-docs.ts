@@ -11,6 +11,7 @@ import type { z } from "zod";
 import { coordinatorSpec } from "../cli/commands/coordinator-command.ts";
 import { enrolSpec } from "../cli/commands/enrol-command.ts";
 import { exportSpec } from "../cli/commands/export-command.ts";
+import { federationInitSpec } from "../cli/commands/federation-command.ts";
 import { flagTable, type CommandSpec } from "../cli/commands/flags.ts";
 import { simulateSpec } from "../cli/commands/simulate-command.ts";
 import { siteSpec } from "../cli/commands/site-command.ts";
@@ -18,7 +19,7 @@ import { synthSpec } from "../cli/commands/synth-command.ts";
 import { FLAG_COMBINATIONS } from "../cli/flag-combinations.ts";
 
 /** Every command, in the order `consilium --help` lists them. */
-export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, synthSpec];
+export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, federationInitSpec, synthSpec];
 
 /** Where the generated reference lives, from the repository root. */
 export const CLI_DOCS_PATH = "docs/cli.md";
@@ -38,9 +39,14 @@ const NOTES: Readonly<Record<string, string>> = {
       "npx consilium simulate --dataset heart-disease --strategy fedavg --scoring --validation 0.15 --attack scale:-10 --malicious 0.25",
     ]),
     "",
-    "A CSV of your own needs only flags: columns whose values are all numbers become numeric features,",
-    "others categorical (a text column with more than 50 values is refused as a likely identifier: pass",
-    "`--ignore`); empty cells, `NA` and `?` are missing values.",
+    "A CSV of your own needs only flags: columns whose values are all numbers (a unit such as `mg/dL`",
+    "in every cell is read and recorded) become numeric features, others categorical, dates are left",
+    "out; every column that cannot be used (an identifier, free text, stray text in a number column,",
+    "mixed units) is listed in one error with its remedy (`--ignore`, `--missing`). Empty cells, `NA`",
+    "and `?` are missing values. The run prints which label value is positive with its counts, the",
+    "label spellings it merged, the rows it left out and each feature's imputed share; `--split",
+    "column:NAME` names the sites by that column's values and never uses it as a feature. See",
+    "[concepts.md](concepts.md#a-hospitals-own-data).",
     "",
     "The attack lab (`--attack`, `--malicious`) and contribution scoring (`--scoring`, `--validation`)",
     "are described in [concepts.md](concepts.md#contribution-scoring), and what they achieve in",
@@ -57,7 +63,10 @@ const NOTES: Readonly<Record<string, string>> = {
     "`meanSiteAccuracy.{global,personalized,local,centralized}`, `federatedToCentralized`,",
     "`pooled.{global,personalized,local,centralized}.{accuracy,auroc,sensitivity,specificity}`,",
     "`rounds[]` (`round`, `auroc` of the model the round produced, `bytesUp`, `bytesDown`),",
-    "`bytes.{up,down}`, `wallSeconds`, `rejections`. Per run, with the attack lab and scoring:",
+    "`bytes.{up,down}`, `wallSeconds`, `rejections`, `data` (what reading the data decided: `label` with",
+    "`column`, `positive`, `positives`, `negatives`, `unlabelled`, `unrecognised`, `merged[]`; `notes[]`;",
+    "`warnings[]`). Per run: `runs[].pooled.*.intervals` and `runs[].sites[].accuracyIntervals` (95 %",
+    "intervals, `[lo, hi]` or null). With the attack lab and scoring:",
     "`runs[].malicious` (site ids), `runs[].quarantined`, `runs[].firstQuarantined` (site id → round),",
     "and `runs[].rounds[].scores` (site id → `distance`, `agreement`, `alignment`, `norm`, `gain` with a",
     "validation set, `action`). Under a privacy policy, `runs[].privacy[]` (`siteId`, `level`,",
@@ -79,6 +88,16 @@ const NOTES: Readonly<Record<string, string>> = {
       'consilium enrol --coordinator http://coord:8787 --name "Cleveland Clinic"   # → token',
       "CONSILIUM_SITE_TOKEN=… consilium site --coordinator http://coord:8787 --dataset-site heart-disease:cleveland",
       "CONSILIUM_SITE_TOKEN=… consilium site export --out model/   # from .consilium/site/<site-id>",
+    ]),
+  ].join("\n"),
+  "federation init": [
+    "A consortium's FederationConfig from its own columns ([concepts.md](concepts.md#a-hospitals-own-data);",
+    "`examples/consortium/` is a worked example):",
+    "",
+    fence([
+      "npx consilium federation init --data cleveland.csv --dictionary dictionary.csv --sites 3 --out federation.json",
+      "npx consilium coordinator --federation federation.json",
+      "CONSILIUM_SITE_TOKEN=… npx consilium site --coordinator http://127.0.0.1:8787 --data hungarian.csv --map-file hungarian-map.csv",
     ]),
   ].join("\n"),
   synth: [

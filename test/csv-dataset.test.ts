@@ -40,7 +40,11 @@ describe("loadCsvDataset", () => {
       ["discharge_to", "categorical"],
       ["hba1c", "numeric"],
     ]);
-    expect(data.features.label).toEqual({ column: "readmitted", positive: ["yes"] });
+    expect(data.features.label).toEqual({ column: "readmitted", positive: ["yes"], negative: ["no"] });
+    // Everything reading decided is said: the label rule and its counts, the rows left out, the imputed columns.
+    expect(data.notes).toContain(`label readmitted: positive = yes: ${data.label?.positives} of ${LABELLED} labelled rows (${((100 * (data.label?.positives ?? 0)) / LABELLED).toFixed(1)} %)`);
+    expect(data.warnings).toContain("label readmitted: 10 of 420 rows have no label (blank or a missing token) and are left out");
+    expect(data.notes?.some((n) => n.startsWith("missing values, imputed with the consortium's statistics: "))).toBe(true);
     expect(data.sites.map((s) => s.name)).toEqual(["site-01", "site-02", "site-03"]);
     // Every row once, unlabelled ones too (the runner drops those when it preprocesses).
     const ids = rowsOf(data).map((r) => r[0]);
@@ -71,7 +75,7 @@ describe("loadCsvDataset", () => {
     const load = loadCsvDataset({ ...options, ignore: [] });
 
     // Assert
-    await expect(load).rejects.toThrow('column "patient_id" has more than 50 distinct text values (an identifier?): pass --ignore patient_id');
+    await expect(load).rejects.toThrow("patient_id: every one of its 420 values is different (an identifier, or free text?); pass --ignore patient_id");
   });
 
   it("names the datasets it ships", async () => {

@@ -75,9 +75,9 @@ describe("consilium site export: which site", () => {
     const first = await exportCommand(["--out", "out-01"], { io: byToken });
     // Assert
     const out = join(process.cwd(), "out-02");
-    expect(bySite.errLines).toEqual([`exported site site-02: personalised model v11 of federation fed-1, to ${out}`]);
+    expect(bySite.errLines).toEqual([`exported site site-02: personalized model v11 of federation fed-1, to ${out}`]);
     expect(bySite.outLines).toEqual(["model.json", "weights.bin", "preprocessing.json"].map((f) => join(out, f)));
-    expect(byToken.errLines).toEqual([`exported site site-01: personalised model v10 of federation fed-0, to ${join(process.cwd(), "out-01")}`]);
+    expect(byToken.errLines).toEqual([`exported site site-01: personalized model v10 of federation fed-0, to ${join(process.cwd(), "out-01")}`]);
     expect([second.siteId, second.modelVersion, second.federation, first.siteId, first.modelVersion]).toEqual(["site-02", 11, "fed-1", "site-01", 10]);
     expect(await metadata(out)).toEqual({ siteId: "site-02", modelVersion: 11, federation: "fed-1", exportedAt: second.exportedAt, model: expect.anything(), inputs: expect.anything() });
     expect(Date.parse(second.exportedAt)).toBeGreaterThan(Date.now() - 60_000);
@@ -101,7 +101,7 @@ describe("consilium site export: which site", () => {
     // Assert
     expect(io.errLines).toEqual([
       `site site-03: the only site state folder under ${root} (--site ID picks one)`,
-      `exported site site-03: personalised model v10 of federation fed-0, to ${join(process.cwd(), "out")}`,
+      `exported site site-03: personalized model v10 of federation fed-0, to ${join(process.cwd(), "out")}`,
     ]);
   });
 
@@ -121,7 +121,7 @@ describe("consilium site export: which site", () => {
     const named = await exportCommand(["--state-dir", ".consilium/site", "--out", "out"], { io });
     // Assert
     expect(refused).toBe(`${root} holds state in the layout of an earlier version, directly in it: give --state-dir ${root} to export it`);
-    expect(io.errLines).toEqual([`exported a site not named by its state folder (give --site ID to name it): personalised model v3, to ${join(process.cwd(), "out")}`]);
+    expect(io.errLines).toEqual([`exported a site not named by its state folder (give --site ID to name it): personalized model v3, to ${join(process.cwd(), "out")}`]);
     expect(await metadata(join(process.cwd(), "out"))).not.toHaveProperty("siteId");
     expect(named.siteId).toBeNull();
   });

@@ -25,7 +25,7 @@ export type ExportFlags = z.infer<typeof ExportFlags>;
 
 export const exportSpec: CommandSpec<typeof ExportFlags> = {
   name: "site export",
-  summary: "Writes the site's personalised model (global body + personal head) as TensorFlow.js model.json + weights.bin, with preprocessing.json beside them; model.json names the site, the model version and the federation.",
+  summary: "Writes the site's personalized model (global body + personal head) as TensorFlow.js model.json + weights.bin, with preprocessing.json beside them; model.json names the site, the model version and the federation.",
   schema: ExportFlags,
   flags: {
     "state-dir": { type: "string", value: "DIR", help: `the site's state, as written by consilium site (default ${defaultStateDirHelp}; without --site or a token, the one site folder under ${siteStateRoot})` },
@@ -59,7 +59,7 @@ export async function exportCommand(argv: readonly string[], options: { readonly
   // What was written on the error stream, as progress is; the output stream lists the files only.
   const federation = written.federation === null ? "" : ` of federation ${written.federation}`;
   const site = written.siteId === null ? "a site not named by its state folder (give --site ID to name it)" : `site ${written.siteId}`;
-  io.err(`exported ${site}: personalised model v${written.modelVersion}${federation}, to ${resolve(flags.out)}`);
+  io.err(`exported ${site}: personalized model v${written.modelVersion}${federation}, to ${resolve(flags.out)}`);
   for (const file of written.files) io.out(file);
   return written;
 }

@@ -47,7 +47,7 @@ export interface FederationFlags {
  * A federation of `features` trained by `recipe`, with the flags' rounds, sites and secure
  * aggregation; the recipe's strategy gives way to FedAvg where it cannot run with them (`note`).
  */
-function federationOf(id: string, features: FeatureSpec, recipe: Recipe, o: FederationFlags): Composed {
+export function federationOf(id: string, features: FeatureSpec, recipe: Recipe, o: FederationFlags): Composed {
   const build = (strategy: string) =>
     FederationConfig.parse({
       id,
@@ -83,7 +83,10 @@ export async function federationFromCdm(file: string, o: FederationFlags): Promi
   const cdm = await readCdm(file).catch((err: unknown) => {
     throw new UsageError(`--cdm: ${(err as Error).message}`);
   });
-  // A data model's name is free text; a federation id is a slug.
-  const id = (cdm.name ?? "fhir").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 63).replace(/-+$/, "") || "fhir";
-  return federationOf(id, cdmToFeatureSpec(cdm), defaultRecipe, o);
+  return federationOf(slug(cdm.name ?? "fhir", "fhir"), cdmToFeatureSpec(cdm), defaultRecipe, o);
+}
+
+/** Free text (a data model's name, a file's) as a federation id. */
+export function slug(text: string, fallback: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 63).replace(/-+$/, "") || fallback;
 }

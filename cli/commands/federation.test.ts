@@ -78,15 +78,18 @@ describe("coordinator, enrol, site and site export as commands", () => {
     const [cleveland] = siteIo;
     expect(cleveland.errLines).toEqual([
       expect.stringMatching(/^site cleveland-[0-9a-f]{6}: 199 training and 104 test rows from Cleveland Clinic Foundation; backend cpu; state in /),
-      "sent feature statistics of 199 training rows",
+      "sent feature statistics of 199 labelled training rows",
+      expect.stringMatching(/^label num: positive = num > 0: \d+ of 199 labelled rows \(\d+\.\d %\)$/),
+      "no missing values in the features",
       expect.stringMatching(/^round 1\/2: trained, loss \d\.\d{4}, \d+ bytes up$/),
       expect.stringMatching(/^round 2\/2: trained, loss \d\.\d{4}, \d+ bytes up$/),
     ]);
     expect(cleveland.outLines).toEqual([
       "evaluation of model v2 on 104 test rows (trained on 199):",
-      expect.stringMatching(/^ {2}global {8}accuracy 0\.\d{3} {2}AUROC 0\.\d{3} {2}sensitivity 0\.\d{3} {2}specificity 0\.\d{3}$/),
-      expect.stringMatching(/^ {2}personalised {2}accuracy 0\.\d{3} /),
+      expect.stringMatching(/^ {2}global {8}accuracy 0\.\d{3} \(0\.\d\d–[01]\.\d\d\) {2}AUROC 0\.\d{3} \(0\.\d\d–[01]\.\d\d\) {2}sensitivity 0\.\d{3} \(0\.\d\d–[01]\.\d\d\) {2}specificity 0\.\d{3} \(0\.\d\d–[01]\.\d\d\)$/),
+      expect.stringMatching(/^ {2}personalized {2}accuracy 0\.\d{3} /),
       expect.stringMatching(/^ {2}local only {4}accuracy 0\.\d{3} /),
+      "  (lo–hi): 95 % interval over these 104 test rows (Wilson; DeLong on the logit scale for AUROC)",
     ]);
   });
 
@@ -99,8 +102,11 @@ describe("coordinator, enrol, site and site export as commands", () => {
     // Assert
     expect(io.outLines).toEqual([join(out, "model.json"), join(out, "weights.bin"), join(out, "preprocessing.json")]);
     expect(files).toEqual(io.outLines);
-    const model = JSON.parse(await readFile(join(out, "model.json"), "utf8")) as { weightsManifest: { paths: string[] }[] };
+    // The runner recorded whose state it is and the federation of the model it saved.
+    expect(io.errLines).toEqual([`exported site ${enrolled[0]?.siteId}: personalized model v2 of federation heart-disease, to ${out}`]);
+    const model = JSON.parse(await readFile(join(out, "model.json"), "utf8")) as { weightsManifest: { paths: string[] }[]; userDefinedMetadata: { consilium: object } };
     expect(model.weightsManifest[0]?.paths).toEqual(["weights.bin"]);
+    expect(model.userDefinedMetadata.consilium).toMatchObject({ siteId: enrolled[0]?.siteId, modelVersion: 2, federation: "heart-disease" });
     expect((await stat(join(out, "weights.bin"))).size).toBeGreaterThan(0);
   });
 });

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { main } from "../main.ts";
 import { memoryIo } from "./flags.ts";
@@ -8,7 +9,7 @@ describe("consilium (main)", () => {
     const asked = memoryIo();
     expect(await main([], bare)).toBe(2);
     expect(await main(["--help"], asked)).toBe(0);
-    for (const command of ["simulate", "coordinator", "enrol", "site", "site export"]) expect(asked.outLines[0]).toContain(`\n  ${command} `);
+    for (const command of ["simulate", "coordinator", "enrol", "site", "site export", "federation init"]) expect(asked.outLines[0]).toContain(`\n  ${command}`);
     expect(bare.outLines).toEqual(asked.outLines);
   });
 
@@ -19,6 +20,7 @@ describe("consilium (main)", () => {
       [["enrol", "--help"], "usage: consilium enrol [flags]"],
       [["site", "--help"], "usage: consilium site [flags]"],
       [["site", "export", "--help"], "usage: consilium site export [flags]"],
+      [["federation", "init", "--help"], "usage: consilium federation init [flags]"],
     ] as const) {
       const io = memoryIo();
       expect(await main([...argv], io)).toBe(0);
@@ -47,5 +49,34 @@ describe("consilium (main)", () => {
     const io = memoryIo();
     expect(await main(["coordinate"], io)).toBe(2);
     expect(io.errLines[0]).toMatch(/^consilium: unknown command "coordinate"\nusage: consilium <command> \[flags\]/);
+  });
+
+  it("prints its version from package.json for --version, -V and version", async () => {
+    // Prepare
+    const { version } = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+    // Execute
+    const ios = await Promise.all(["--version", "-V", "version"].map(async (flag) => {
+      const io = memoryIo();
+      return { code: await main([flag], io), io };
+    }));
+
+    // Assert
+    for (const { code, io } of ios) {
+      expect(code).toBe(0);
+      expect(io.outLines).toEqual([`consilium ${version}`]);
+    }
+  });
+
+  it("names the federation subcommand it expects", async () => {
+    // Execute
+    const bare = memoryIo();
+    const unknown = memoryIo();
+    const codes = [await main(["federation"], bare), await main(["federation", "start"], unknown)];
+
+    // Assert
+    expect(codes).toEqual([2, 2]);
+    expect(bare.errLines).toEqual(["consilium federation: expected a subcommand: consilium federation init"]);
+    expect(unknown.errLines).toEqual(['consilium federation: unknown subcommand "start" (known: init)']);
   });
 });

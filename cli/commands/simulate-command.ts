@@ -13,7 +13,7 @@ import { loadBuiltin, loadCsvDataset, loadFhirDataset } from "../../gpu-runner/d
 import { planProblem, simulateOnce } from "../simulate.ts";
 import { holdOutValidation } from "../validation-split.ts";
 import { createTerminal } from "../terminal.ts";
-import { parseFlags, UsageError, type CommandSpec } from "./flags.ts";
+import { parseFlags, processIo, UsageError, type CommandIo, type CommandSpec } from "./flags.ts";
 import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
 import { AsyncPolicy } from "../../core/async/async-policy.ts";
 import { parseSiteSpeeds } from "../../gpu-runner/simulation/site-speed.ts";
@@ -21,6 +21,9 @@ import { parseRegions } from "../regions.ts";
 import { SecureAggregationPolicy } from "../../core/schemas/secure-aggregation.ts";
 import { composeStrategy } from "../compose.ts";
 import { printReport } from "../print-report.ts";
+import { DEFAULT_MIN_ROWS, smallSites } from "../small-data.ts";
+import { labelOf } from "../../core/preprocess/label.ts";
+import type { Table } from "../../core/preprocess/table.ts";
 
 const num = z.coerce.number();
 const int = z.coerce.number().int();
@@ -34,6 +37,9 @@ export const SimulateFlags = z
     label: z.string().optional(),
     positive: z.string().optional(),
     ignore: z.string().optional(),
+    missing: z.string().optional(),
+    delimiter: z.enum(["comma", "semicolon", "tab"]).optional(),
+    "min-rows": int.min(0).max(1_000_000).default(DEFAULT_MIN_ROWS),
     sites: int.min(1).max(1000).default(4),
     split: z.string().default("iid"),
     "test-fraction": num.gt(0).lt(1).default(0.3),
@@ -111,8 +117,11 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     data: { type: "string", value: "FILE.csv", help: "your own CSV instead, spread over --sites simulated sites (needs --label)" },
     fhir: { type: "string", value: "DIR", help: "FHIR R4 data, a subdirectory per hospital (NDJSON or bundle.json, as consilium synth writes), mapped onto DIR/cdm.json or the synthetic cohort's data model" },
     label: { type: "string", value: "COLUMN", help: "the outcome column of --data" },
-    positive: { type: "string", value: "VALUE", help: "the label value that means positive (default: numbers above 0, or the rarer of two values)" },
+    positive: { type: "string", value: "VALUE", help: "the label value that means positive, any case (needed unless the label is 0/1/2…, where positive is above 0, or a yes/no-like pair such as yes/no, true/false, positive/negative)" },
     ignore: { type: "string", value: "COL,COL", help: "columns of --data to leave out" },
+    missing: { type: "string", value: "V,V", help: 'cells of --data that mean "not recorded", on top of blank, NA and ?' },
+    delimiter: { type: "string", value: "D", help: "the delimiter of --data: comma, semicolon or tab (default: detected from the header row)" },
+    "min-rows": { type: "string", value: "N", help: `warn about a site with fewer than N training or test rows (default ${DEFAULT_MIN_ROWS})` },
     sites: { type: "string", value: "N", help: "simulated sites for wdbc and --data (default 4; --split column:NAME makes one site per value instead)" },
     split: { type: "string", value: "SPLIT", help: "how rows are spread: iid, dirichlet:ALPHA or column:NAME (default iid)" },
     "test-fraction": { type: "string", value: "F", help: "held-out share of each site's rows (default 0.3)" },
@@ -157,7 +166,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     scoring: { type: "boolean", help: "contribution scoring: score every update, keep a reputation per site, down-weight or quarantine offenders (docs/concepts.md)" },
     validation: { type: "string", value: "FRACTION", help: "with --scoring: hold this share of each site's training rows at the coordinator as the validation set of validation-based scoring (simulation only)" },
     workers: { type: "string", value: "N", help: "worker threads for the site runners; 0 runs them in the main thread (default: the number of cores)" },
-    quiet: { type: "boolean", help: "print nothing but errors" },
+    quiet: { type: "boolean", help: "print the results, warnings and errors only: no progress" },
     verbose: { type: "boolean", help: "print the coordinator's and runners' info lines" },
   },
 };
@@ -180,12 +189,18 @@ function flagValue<T>(flag: string, parse: () => T): T {
   }
 }
 
+const list = (text: string | undefined): string[] => text?.split(",").map((s) => s.trim()).filter(Boolean) ?? [];
+
 /** The δ of the statistics' noise under --stats-epsilon. */
 const STATS_DELTA = 1e-6;
 
-export async function simulateCommand(argv: string[]): Promise<Report> {
+/**
+ * Runs the simulation the flags describe. Progress goes to `io.err` (none with --quiet), the
+ * results to `io.out`.
+ */
+export async function simulateCommand(argv: string[], io: CommandIo = processIo): Promise<Report> {
   const flags = parseSimulateFlags(argv);
-  const term = createTerminal({ quiet: flags.quiet, verbose: flags.verbose });
+  const term = createTerminal({ quiet: flags.quiet, verbose: flags.verbose, io });
   const backend = await selectBackend(flags.backend);
   // Each seed draws its own partition of a table over sites (heart-disease keeps its real hospitals).
   const load = (seed: number) => {
@@ -193,7 +208,17 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     if (flags.fhir !== undefined) return loadFhirDataset({ dir: flags.fhir, testFraction: flags["test-fraction"], seed });
     return flags.dataset
       ? loadBuiltin(flags.dataset, partitionOpts)
-      : loadCsvDataset({ ...partitionOpts, file: flags.data ?? "", label: flags.label ?? "", positive: flags.positive, ignore: flags.ignore?.split(",").filter(Boolean) ?? [] });
+      : loadCsvDataset({
+          ...partitionOpts,
+          file: flags.data ?? "",
+          label: flags.label ?? "",
+          positive: flags.positive,
+          ignore: list(flags.ignore),
+          ...(flags.missing !== undefined && { missing: list(flags.missing) }),
+          ...(flags.delimiter !== undefined && { delimiter: flags.delimiter }),
+        }).catch((err: unknown) => {
+          throw new UsageError(`--data: ${(err as Error).message}`);
+        });
   };
   const data = await load(flags.seed);
   const speeds = flags["site-speed"] === undefined ? undefined : flagValue("site-speed", () => parseSiteSpeeds(flags["site-speed"] ?? "", data.sites.length));
@@ -250,6 +275,12 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
   term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}${mode}, backend ${backend}`);
   if (composed.note) term.line(composed.note);
   for (const note of data.notes ?? []) term.line(note);
+  const labelled = (t: Table) => {
+    const col = t.columns.indexOf(data.features.label.column);
+    return t.rows.filter((r) => labelOf(r[col] ?? "", data.features.label, data.features.missingTokens) !== null).length;
+  };
+  const warnings = [...(data.warnings ?? []), ...smallSites(data.sites, flags["min-rows"], labelled)];
+  for (const warning of warnings) term.logger.warn(warning);
   const runs: RunReport[] = [];
   for (let k = 0; k < flags.seeds; k++) {
     const seed = flags.seed + k;
@@ -269,8 +300,11 @@ export async function simulateCommand(argv: string[]): Promise<Report> {
     );
     term.finish();
   }
-  const report = Report.parse(summariseRuns({ backend, dataset: data.name, model: plan.model, strategy: plan.strategy, codec: plan.codec, roundsPlanned: plan.rounds }, runs));
-  printReport(report, term.line, term.tty);
+  const report = Report.parse({
+    ...summariseRuns({ backend, dataset: data.name, model: plan.model, strategy: plan.strategy, codec: plan.codec, roundsPlanned: plan.rounds }, runs),
+    data: { ...(data.label && { label: data.label }), notes: [...(data.notes ?? [])], warnings },
+  });
+  printReport(report, term.result, term.tty);
   if (flags.json) await writeFile(flags.json, JSON.stringify(report, null, 2));
   return report;
 }

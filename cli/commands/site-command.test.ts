@@ -1,11 +1,12 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { memoryIo, parseFlags } from "./flags.ts";
 import { splitRows } from "../../gpu-runner/data/site-data.ts";
 import { loadSiteData, siteCommand, siteSpec } from "./site-command.ts";
 import { usageOf } from "../../test/support/cli.ts";
+import { deadPid, holdInChild } from "../../test/support/lock-holder.ts";
 
 const TOKEN = "cs_zurich-0a1b2c_s3cr3t-with_dashes";
 const base = ["--coordinator", "http://127.0.0.1:8787", "--token", TOKEN];
@@ -13,9 +14,9 @@ const base = ["--coordinator", "http://127.0.0.1:8787", "--token", TOKEN];
 const usage = (argv: string[], env: Record<string, string> = {}) => usageOf(siteSpec, argv, env);
 
 describe("consilium site: flags", () => {
-  it("takes a CSV with defaults for the split, the seed and the state dir", () => {
+  it("takes a CSV with defaults for the split and the seed (the state dir's default needs the site id: siteStateDir)", () => {
     expect(parseFlags(siteSpec, [...base, "--data", "rows.csv"])).toEqual({
-      coordinator: "http://127.0.0.1:8787", token: TOKEN, data: "rows.csv", seed: 1, "state-dir": ".consilium/site", patience: 1800, verbose: false,
+      coordinator: "http://127.0.0.1:8787", token: TOKEN, data: "rows.csv", seed: 1, patience: 1800, "min-rows": 30, verbose: false,
     });
   });
 
@@ -24,7 +25,7 @@ describe("consilium site: flags", () => {
     const flags = parseFlags(siteSpec, ["--coordinator", "https://fl.example.org", "--data", "a.csv", "--test-fraction", "0.2", "--seed", "7", "--state-dir", "s", "--backend", "cpu", "--verbose"], { CONSILIUM_SITE_TOKEN: TOKEN, CONSILIUM_PATIENCE: "60" });
     const shipped = parseFlags(siteSpec, [...base, "--dataset-site", "heart-disease:va"]);
     // Assert
-    expect(flags).toEqual({ coordinator: "https://fl.example.org", token: TOKEN, data: "a.csv", "test-fraction": 0.2, seed: 7, "state-dir": "s", patience: 60, backend: "cpu", verbose: true });
+    expect(flags).toEqual({ coordinator: "https://fl.example.org", token: TOKEN, data: "a.csv", "test-fraction": 0.2, seed: 7, "state-dir": "s", patience: 60, backend: "cpu", "min-rows": 30, verbose: true });
     expect(shipped["dataset-site"]).toBe("heart-disease:va");
   });
 
@@ -95,12 +96,147 @@ describe("consilium site: its rows", () => {
     await expect(loadSiteData(flags("--data", join(dir, "one.csv")))).rejects.toThrow(`--data: ${join(dir, "one.csv")} has 1 rows, too few to hold some out`);
   });
 
+  it("renames its columns onto the consortium's with --map or --map-file, and refuses a mapping that does not fit the file", async () => {
+    // Prepare
+    await writeFile(join(dir, "own.csv"), ["age;cholesterol;diagnosis", ...rows.map((r) => r.replaceAll(",", ";"))].join("\n"));
+    await writeFile(join(dir, "map.csv"), "local,consortium\ncholesterol,chol\ndiagnosis,num\n");
+    await writeFile(join(dir, "bad-map.csv"), "from,to\ncholesterol,chol\n");
+    const own = join(dir, "own.csv");
+    const io = memoryIo();
+
+    // Execute
+    const mapped = await loadSiteData(flags("--data", own, "--map", "cholesterol=chol, diagnosis=num"), io);
+    const fromFile = await loadSiteData(flags("--data", own, "--map-file", join(dir, "map.csv")), memoryIo());
+
+    // Assert
+    expect(mapped.train.columns).toEqual(["age", "chol", "num"]);
+    expect(fromFile.train.columns).toEqual(["age", "chol", "num"]);
+    expect(io.errLines).toEqual([`${own}: semicolon-separated`]);
+    await expect(loadSiteData(flags("--data", own, "--map", "cholesterl=chol"))).rejects.toThrow(`--map: ${own} has no column "cholesterl" (columns: age, cholesterol, diagnosis)`);
+    await expect(loadSiteData(flags("--data", own, "--map", "cholesterol=age"))).rejects.toThrow(`--map: "age" would name two columns of ${own}: it is already a column there; map that one too, or choose another`);
+    await expect(loadSiteData(flags("--data", own, "--map", "cholesterol=chol,diagnosis=chol"))).rejects.toThrow('--map: two columns are mapped onto "chol"');
+    await expect(loadSiteData(flags("--data", own, "--map", "cholesterol"))).rejects.toThrow('--map: expected LOCAL=CONSORTIUM pairs, e.g. cholesterol=chol (got "cholesterol=")');
+    await expect(loadSiteData(flags("--data", own, "--map-file", join(dir, "bad-map.csv")))).rejects.toThrow(`--map-file: ${join(dir, "bad-map.csv")} needs the columns local and consortium (has from, to)`);
+    expect(usage([...base, "--dataset-site", "heart-disease:va", "--map", "a=b"])).toBe("--map and --map-file rename the columns of --data");
+  });
+
   it("waits out an unreachable coordinator for --patience, saying so, then says how to resume", async () => {
     const io = memoryIo({ CONSILIUM_SITE_TOKEN: TOKEN });
     const run = siteCommand(["--coordinator", "http://127.0.0.1:1", "--data", join(dir, "all.csv"), "--backend", "cpu", "--state-dir", join(dir, "state"), "--patience", "1"], { io });
     await expect(run).rejects.toThrow("cannot reach the coordinator at http://127.0.0.1:1 after waiting 1 s (GET http://127.0.0.1:1/v1/task: TypeError: fetch failed (Error: bad port)); start the runner again with the same --state-dir to resume");
     expect(io.errLines[0]).toMatch(/^site zurich-0a1b2c: 14 training and 6 test rows from .*all\.csv; backend cpu; state in /);
-    expect(io.errLines.slice(1).length).toBeGreaterThan(1);
-    expect(io.errLines.slice(1).every((l) => /GET http:\/\/127\.0\.0\.1:1\/v1\/task: TypeError: fetch failed .*; trying again in \d+\.\d s \(attempt \d+\)$/.test(l))).toBe(true);
+    expect(io.errLines[1]).toBe("warn site zurich-0a1b2c has 14 training and 6 test rows, fewer than 30: its figures are uncertain (read their 95 % intervals) and may mislead");
+    expect(io.errLines.slice(2).length).toBeGreaterThan(1);
+    expect(io.errLines.slice(2).every((l) => /GET http:\/\/127\.0\.0\.1:1\/v1\/task: TypeError: fetch failed .*; trying again in \d+\.\d s \(attempt \d+\)$/.test(l))).toBe(true);
+  });
+});
+
+describe("consilium site: its state folder", () => {
+  const OTHER = "cs_basel-9f8e7d_an0th3r";
+  const home = process.cwd();
+  let dir: string;
+  let csv: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "consilium-site-state-"));
+    csv = join(dir, "all.csv");
+    await writeFile(csv, ["age,chol,num", ...Array.from({ length: 20 }, (_, i) => `${40 + i},${200 + i},${i % 2}`)].join("\n"));
+  });
+  afterEach(() => process.chdir(home));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** A runner against a coordinator that is not there: it gets as far as its state folder, then gives up after --patience. */
+  const run = (token: string, argv: string[], signal?: AbortSignal) => {
+    const io = memoryIo({ CONSILIUM_SITE_TOKEN: token });
+    const result = siteCommand(["--coordinator", "http://127.0.0.1:1", "--data", csv, "--backend", "cpu", "--patience", "0", ...argv], { io, signal });
+    return { io, result: result.then(() => "finished", (e: Error) => e.message) };
+  };
+  const unreachable = "cannot reach the coordinator at http://127.0.0.1:1 after waiting 0 s (GET http://127.0.0.1:1/v1/task: TypeError: fetch failed (Error: bad port)); start the runner again with the same --state-dir to resume";
+
+  it("keeps each site's state in its own folder under .consilium/site by default, and lets go of it when the runner fails", async () => {
+    // Prepare: two hospitals' runners started from one folder.
+    const work = join(dir, "one-folder");
+    await mkdir(work);
+    process.chdir(work);
+    // Execute
+    const zurich = run(TOKEN, []);
+    const basel = run(OTHER, []);
+    const outcomes = await Promise.all([zurich.result, basel.result]);
+    // Assert
+    const root = join(process.cwd(), ".consilium", "site");
+    expect(outcomes).toEqual([unreachable, unreachable]);
+    expect(zurich.io.errLines[0]).toMatch(new RegExp(`; state in ${join(root, "zurich-0a1b2c")}$`));
+    expect(basel.io.errLines[0]).toMatch(new RegExp(`; state in ${join(root, "basel-9f8e7d")}$`));
+    expect(await readdir(root)).toEqual(["basel-9f8e7d", "zurich-0a1b2c"]);
+    // Each folder is marked as its site's, and no lock is left behind.
+    expect(await readdir(join(root, "zurich-0a1b2c"))).toEqual(["site.json"]);
+    expect(JSON.parse(await readFile(join(root, "basel-9f8e7d", "site.json"), "utf8"))).toEqual({ siteId: "basel-9f8e7d" });
+  });
+
+  it("refuses a folder another runner holds, naming that process", async () => {
+    // Prepare
+    const state = join(dir, "held");
+    await mkdir(state);
+    const other = await holdInChild(state, ["site", "--token", TOKEN, "--dataset-site", "heart-disease:va"]);
+    try {
+      // Execute
+      const refused = await run(TOKEN, ["--state-dir", state]).result;
+      // Assert
+      expect(refused).toMatch(new RegExp(
+        `^${state} is in use by process ${other.pid} \\(consilium site --token \\*\\*\\* --dataset-site heart-disease:va\\) on host ${hostname()} since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z, ` +
+          `which is still running: one site runner per state folder \\(if pid ${other.pid} is some other program now, delete ${join(state, "lock")}\\)$`,
+      ));
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it("takes over the lock a killed runner left, with a warning, and lets go of it when stopped (SIGINT)", async () => {
+    // Prepare
+    const state = join(dir, "killed");
+    await mkdir(state);
+    const pid = await deadPid();
+    await writeFile(join(state, "lock"), JSON.stringify({ pid, host: hostname(), since: "2025-05-01T10:00:00.000Z", command: "consilium site --data a.csv", token: "t" }));
+    const controller = new AbortController();
+    // Execute: a runner waiting out its coordinator, stopped once it holds the folder.
+    const runner = run(TOKEN, ["--state-dir", state, "--patience", "600"], controller.signal);
+    while (!(await readFile(join(state, "lock"), "utf8").catch(() => "")).includes(`"pid":${process.pid}`)) await new Promise((r) => setTimeout(r, 20));
+    controller.abort();
+    await runner.result;
+    // Assert
+    expect(runner.io.errLines).toContain(`warn took over the lock of ${state} from process ${pid} (consilium site --data a.csv) on host ${hostname()} since 2025-05-01T10:00:00.000Z: process ${pid} is no longer running`);
+    expect(await readdir(state)).toEqual(["site.json"]);
+  });
+
+  it("refuses another site's state folder", async () => {
+    // Prepare
+    const state = join(dir, "basel");
+    await mkdir(state);
+    await writeFile(join(state, "site.json"), JSON.stringify({ siteId: "basel-9f8e7d" }));
+    // Execute
+    const refused = await run(TOKEN, ["--state-dir", state]).result;
+    // Assert
+    expect(refused).toBe(`${state} holds the state of site basel-9f8e7d, not of site zurich-0a1b2c: each site keeps its own state folder`);
+    expect(await readdir(state)).toEqual(["site.json"]);
+  });
+
+  it("refuses state an earlier version left directly in .consilium/site, saying how to move it, and uses it when named", async () => {
+    // Prepare
+    const work = join(dir, "earlier");
+    const root = join(work, ".consilium", "site");
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, "personal.json"), "{}");
+    await writeFile(join(root, "privacy-ledger.json"), "{}");
+    process.chdir(work);
+    // Execute
+    const refused = await run(TOKEN, []).result;
+    const named = await run(TOKEN, ["--state-dir", ".consilium/site"]).result;
+    // Assert
+    const at = join(process.cwd(), ".consilium", "site");
+    expect(refused).toBe(
+      `${at} holds state in the layout of an earlier version (personal.json, privacy-ledger.json); state is now kept per site, in ${at}/<site-id>. ` +
+        `If it is this site's, move it: (cd ${at} && mkdir zurich-0a1b2c && mv personal.json privacy-ledger.json zurich-0a1b2c/). ` +
+        `If several sites ran from this folder it mixes their state: remove those files. Or give --state-dir ${at} to go on using it as it is`,
+    );
+    expect(named).toBe(unreachable);
   });
 });

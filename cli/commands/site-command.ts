@@ -3,19 +3,22 @@
  * `consilium site`: one hospital's runner against a coordinator, on this machine's own rows. Only
  * statistics, body deltas and evaluation counts leave; the personal model stays in --state-dir.
  */
-import { resolve } from "node:path";
 import { z } from "zod";
 import { DEFAULT_RETRY } from "../../client/api.ts";
 import { CoordinatorClient } from "../../client/coordinator-client.ts";
 import { ConsiliumError } from "../../core/errors.ts";
-import { clinicalMetrics, type ClinicalMetrics } from "../../core/metrics/index.ts";
 import type { SiteEvaluation, Task } from "../../core/schemas/task.ts";
 import { siteIdOfCredential } from "../../core/site-credential.ts";
 import type { SiteData } from "../../gpu-runner/data/builtin-datasets.ts";
 import { heartDiseaseSites, loadSiteData as loadSiteSource, SiteDataError, type SiteSource } from "../../gpu-runner/data/site-data.ts";
 import { BackendName, selectBackend } from "../../gpu-runner/model/backend.ts";
 import { runSite, type RunnerEvent } from "../../gpu-runner/session/site-runner.ts";
-import { defaultStateDir } from "./export-command.ts";
+import { defaultStateDirHelp, siteStateDir } from "./site-state-dir.ts";
+import { labelLines } from "../../core/preprocess/label.ts";
+import { evaluationLines } from "../evaluation-lines.ts";
+import { missingLines } from "../../core/preprocess/missing-summary.ts";
+import { readCsv } from "../../gpu-runner/data/read-csv.ts";
+import { DEFAULT_MIN_ROWS, smallSites } from "../small-data.ts";
 import { boolFlag, choiceFlag, fractionFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
 const datasetSites = ["heart-disease:cleveland", "heart-disease:hungarian", "heart-disease:switzerland", "heart-disease:va"] as const satisfies readonly `heart-disease:${(typeof heartDiseaseSites)[number]}`[];
@@ -33,7 +36,7 @@ export const SiteFlags = z
     test: textFlag().optional(),
     "test-fraction": fractionFlag().optional(),
     seed: intFlag(0, 2 ** 32 - 1).default(1),
-    "state-dir": textFlag().default(defaultStateDir),
+    "state-dir": textFlag().optional(),
     "dp-max-epsilon": z
       .string()
       .regex(/^\s*(\d+\.?\d*|\.\d+)\s*$/, "expected a positive number")
@@ -45,8 +48,14 @@ export const SiteFlags = z
     "dataset-site": choiceFlag(datasetSites).optional(),
     fhir: textFlag().optional(),
     cdm: textFlag().optional(),
+    map: textFlag().optional(),
+    "map-file": textFlag().optional(),
+    delimiter: choiceFlag(["comma", "semicolon", "tab"]).optional(),
+    "min-rows": intFlag(0, 1_000_000).default(DEFAULT_MIN_ROWS),
     verbose: boolFlag(),
   })
+  .refine((f) => (f.map === undefined && f["map-file"] === undefined) || f.data !== undefined, "--map and --map-file rename the columns of --data")
+  .refine((f) => f.delimiter === undefined || f.data !== undefined, "--delimiter goes with --data")
   .refine((f) => [f.data, f["dataset-site"], f.fhir].filter((v) => v !== undefined).length === 1, "give exactly one of --data FILE.csv, --fhir DIR or --dataset-site NAME:SITE")
   .refine((f) => f.cdm === undefined || f.fhir !== undefined, "--cdm goes with --fhir")
   .refine((f) => f.fhir === undefined || f.test === undefined, "--fhir holds out --test-fraction of its patients; drop --test")
@@ -65,12 +74,16 @@ export const siteSpec: CommandSpec<typeof SiteFlags> = {
     test: { type: "string", value: "FILE.csv", help: "held-out rows for the evaluation (default: split off --data)" },
     "test-fraction": { type: "string", value: "F", help: "without --test: share of --data held out, drawn uniformly at random by --seed (default 0.3)" },
     seed: { type: "string", value: "S", help: "seed of the train/test split (default 1)" },
-    "state-dir": { type: "string", value: "DIR", help: `where the personal model is kept (default ${defaultStateDir})` },
+    "state-dir": { type: "string", value: "DIR", help: `where the personal model and the site's other state are kept, one runner at a time (default ${defaultStateDirHelp}, the id read from the credential)` },
     "dp-max-epsilon": { type: "string", value: "E", env: "CONSILIUM_DP_MAX_EPSILON", help: "under a privacy policy, this hospital's own cap on ε when it is below the consortium's: rounds past it are declined" },
     patience: { type: "string", value: "SECONDS", env: "CONSILIUM_PATIENCE", help: `how long a coordinator or store that cannot be reached, or answers 5xx, is waited out before the runner stops (default ${DEFAULT_PATIENCE_SECONDS}, 30 minutes; exponential backoff with jitter, Retry-After honoured)` },
     backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")} (default: the fastest that loads)` },
     "dataset-site": { type: "string", value: "NAME:SITE", help: `instead of --data, one hospital of a shipped dataset with its FLamby split: ${datasetSites.join(", ")}` },
     fhir: { type: "string", value: "DIR", help: "instead of --data, this hospital's FHIR R4 resources: Patient/Observation/Condition .ndjson files or one bundle.json in DIR, mapped onto the common data model" },
+    map: { type: "string", value: "LOCAL=CONSORTIUM,…", help: "this site's column names onto the consortium's, e.g. cholesterol=chol,max_hr=thalach" },
+    "map-file": { type: "string", value: "FILE.csv", help: "the same mapping as a CSV with the columns local,consortium (one row per renamed column)" },
+    delimiter: { type: "string", value: "D", help: "the delimiter of --data and --test: comma, semicolon or tab (default: detected from the header row)" },
+    "min-rows": { type: "string", value: "N", help: `warn when this site has fewer than N training or test rows (default ${DEFAULT_MIN_ROWS})` },
     cdm: { type: "string", value: "FILE.json", help: "with --fhir, the consortium's common data model (default DIR/cdm.json when present, else the built-in cardiovascular model)" },
     verbose: { type: "boolean", help: "print the runner's info lines" },
   },
@@ -98,7 +111,15 @@ export async function loadSiteData(flags: SiteFlags, io: CommandIo = processIo):
       ? { kind: "heart-disease", site: picked.slice("heart-disease:".length) as (typeof heartDiseaseSites)[number] }
       : flags.fhir !== undefined
         ? { kind: "fhir", dir: flags.fhir, ...(flags.cdm !== undefined && { cdm: flags.cdm }), testFraction, seed: flags.seed }
-        : { kind: "csv", data: flags.data ?? "", ...(flags.test !== undefined && { test: flags.test }), testFraction, seed: flags.seed };
+        : {
+            kind: "csv",
+            data: flags.data ?? "",
+            ...(flags.test !== undefined && { test: flags.test }),
+            testFraction,
+            seed: flags.seed,
+            ...(flags.delimiter !== undefined && { delimiter: flags.delimiter }),
+            map: await columnMap(flags),
+          };
   try {
     return await loadSiteSource(source, (line) => io.err(line));
   } catch (err) {
@@ -107,23 +128,46 @@ export async function loadSiteData(flags: SiteFlags, io: CommandIo = processIo):
   }
 }
 
-const fmt = (v: number | null) => (v === null ? "—" : v.toFixed(3));
-const metricsLine = (name: string, m: ClinicalMetrics) =>
-  `  ${name.padEnd(13)} accuracy ${fmt(m.accuracy)}  AUROC ${fmt(m.auroc)}  sensitivity ${fmt(m.sensitivity)}  specificity ${fmt(m.specificity)}`;
+/** --map and --map-file as one renaming; a malformed entry is a usage error naming its flag. */
+async function columnMap(flags: SiteFlags): Promise<Record<string, string>> {
+  const map: Record<string, string> = Object.create(null);
+  const add = (flag: string, local: string, consortium: string) => {
+    if (local === "" || consortium === "") throw new UsageError(`--${flag}: expected LOCAL=CONSORTIUM pairs, e.g. cholesterol=chol (got "${local}=${consortium}")`);
+    if (map[local] !== undefined && map[local] !== consortium) throw new UsageError(`--${flag}: column "${local}" is mapped twice`);
+    map[local] = consortium;
+  };
+  if (flags["map-file"] !== undefined) {
+    const file = flags["map-file"];
+    const table = await readCsv(file).catch((err: unknown) => {
+      throw new UsageError(`--map-file: cannot read ${(err as Error).message}`);
+    });
+    const [local, consortium] = ["local", "consortium"].map((c) => table.columns.indexOf(c));
+    if (local === undefined || consortium === undefined || local < 0 || consortium < 0) throw new UsageError(`--map-file: ${file} needs the columns local and consortium (has ${table.columns.join(", ")})`);
+    for (const row of table.rows) add("map-file", (row[local] ?? "").trim(), (row[consortium] ?? "").trim());
+  }
+  for (const pair of flags.map?.split(",") ?? []) {
+    const [local = "", consortium = "", ...rest] = pair.split("=").map((x) => x.trim());
+    if (rest.length > 0) throw new UsageError(`--map: expected LOCAL=CONSORTIUM pairs, e.g. cholesterol=chol (got "${pair}")`);
+    add("map", local, consortium);
+  }
+  return { ...map };
+}
 
 /** Progress on the error stream, one line per step; the evaluation goes to the output stream. */
 function reporter(io: CommandIo, rounds: () => number): (e: RunnerEvent) => void {
   return (e) => {
-    if (e.kind === "stats") io.err(`sent feature statistics of ${e.rows} training rows`);
-    else if (e.kind === "trained") io.err(`round ${e.round}/${rounds() || "?"}: trained, loss ${e.loss.toFixed(4)}, ${e.bytesUp} bytes up`);
+    if (e.kind === "stats") {
+      io.err(`sent feature statistics of ${e.rows} labelled training rows`);
+      if (e.data) {
+        const [counts = "", ...changes] = labelLines(e.data.label);
+        const [summary = "", ...heavy] = missingLines(e.data.missing);
+        io.err(counts);
+        io.err(summary);
+        for (const line of [...changes, ...heavy]) io.err(`warn ${line}`);
+      }
+    } else if (e.kind === "trained") io.err(`round ${e.round}/${rounds() || "?"}: trained, loss ${e.loss.toFixed(4)}, ${e.bytesUp} bytes up`);
     else if (e.kind === "skipped") io.err(`round ${e.round}: coordinator refused the step (${e.code}): ${e.message}`);
-    else {
-      const ev = e.evaluation;
-      io.out(`evaluation of model v${ev.modelVersion} on ${ev.testRows} test rows (trained on ${ev.trainRows}):`);
-      io.out(metricsLine("global", clinicalMetrics(ev.global)));
-      io.out(metricsLine("personalised", clinicalMetrics(ev.personalized)));
-      io.out(metricsLine("local only", clinicalMetrics(ev.local)));
-    }
+    else for (const line of evaluationLines(e.evaluation)) io.out(line);
   };
 }
 
@@ -150,8 +194,10 @@ export async function siteCommand(argv: readonly string[], options: SiteCommandO
   const siteId = siteIdOfCredential(flags.token) ?? "";
   const data = await loadSiteData(flags, io);
   const backend = await selectBackend(flags.backend);
-  const stateDir = resolve(flags["state-dir"]);
+  // Locked by runSite for as long as it runs.
+  const stateDir = await siteStateDir(flags["state-dir"], siteId);
   io.err(`site ${siteId}: ${data.train.rows.length} training and ${data.test.rows.length} test rows from ${data.name}; backend ${backend}; state in ${stateDir}`);
+  for (const line of smallSites([{ ...data, name: siteId }], flags["min-rows"])) io.err(`warn ${line}`);
   let rounds = 0;
   // The round count arrives with the first training task; the runner's events do not carry it.
   const client = new (class extends CoordinatorClient {

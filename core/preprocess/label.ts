@@ -1,7 +1,22 @@
+/**
+ * @module
+ * The label rule every site applies alike, from the federation's spec: which values are positive,
+ * which negative, which mean "no label"; and a count of what the rule did to a site's rows, so a
+ * run can say which value was positive, which spellings it merged and which rows it left out.
+ */
 import type { LabelDef } from "../schemas/feature-spec.ts";
+import type { LabelSummary } from "../schemas/label-summary.ts";
 import { canonicalLevel } from "./table.ts";
 
-/** 1, 0, or null when the label is missing or not a number where a threshold is asked for. */
+/** The form label values compare in: trimmed, numbers canonical, case folded ("YES" is "yes", "1.0" is "1"). */
+export function labelKey(value: string): string {
+  return canonicalLevel(value).toLowerCase();
+}
+
+/**
+ * 1, 0, or null when the row has no label: a missing token, a non-number where a threshold is
+ * asked for, or (where the spec lists negative values) a value in neither list.
+ */
 export function labelOf(value: string, def: LabelDef, missingTokens: readonly string[]): 0 | 1 | null {
   const t = value.trim();
   if (missingTokens.includes(t)) return null;
@@ -10,6 +25,59 @@ export function labelOf(value: string, def: LabelDef, missingTokens: readonly st
     if (t === "" || !Number.isFinite(n)) return null;
     return n > def.positiveAbove ? 1 : 0;
   }
-  const level = canonicalLevel(t);
-  return (def.positive ?? []).some((p) => canonicalLevel(p) === level) ? 1 : 0;
+  const key = labelKey(t);
+  if ((def.positive ?? []).some((p) => labelKey(p) === key)) return 1;
+  if (def.negative === undefined || def.negative.some((p) => labelKey(p) === key)) return 0;
+  return null;
+}
+
+/** The rule's positive side in words. */
+export const positiveRule = (def: LabelDef): string => (def.positiveAbove !== undefined ? `> ${def.positiveAbove}` : (def.positive ?? []).join(", "));
+
+/** Counts what `labelOf` makes of `values` (one per row), and which values were spelled several ways. */
+export function summariseLabels(values: readonly string[], def: LabelDef, missingTokens: readonly string[]): LabelSummary {
+  let positives = 0;
+  let negatives = 0;
+  let unlabelled = 0;
+  let unrecognised = 0;
+  const unrecognisedValues = new Set<string>();
+  const spellings = new Map<string, Map<string, number>>();
+  for (const raw of values) {
+    const t = raw.trim();
+    const label = labelOf(t, def, missingTokens);
+    if (missingTokens.includes(t)) unlabelled++;
+    else if (label === null) {
+      unrecognised++;
+      if (unrecognisedValues.size < 5) unrecognisedValues.add(t);
+    } else if (label === 1) positives++;
+    else negatives++;
+    if (label === null) continue;
+    const key = labelKey(t);
+    const seen = spellings.get(key) ?? new Map<string, number>();
+    seen.set(t, (seen.get(t) ?? 0) + 1);
+    spellings.set(key, seen);
+  }
+  const merged: LabelSummary["merged"][number][] = [];
+  for (const seen of spellings.values()) {
+    if (seen.size < 2) continue;
+    // The most frequent spelling names the value; the rows are those written otherwise.
+    const [first, ...others] = [...seen.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    // Canonical numbers ("1" and "1.0") are one value by design; only text spellings are worth a word.
+    if (!first || Number.isFinite(Number(first[0]))) continue;
+    merged.push({ value: first[0], spellings: others.map(([s]) => s), rows: others.reduce((n, [, c]) => n + c, 0) });
+  }
+  return { column: def.column, positive: positiveRule(def), rows: values.length, positives, negatives, unlabelled, unrecognised, unrecognisedValues: [...unrecognisedValues], merged };
+}
+
+const share = (part: number, whole: number) => (whole === 0 ? "" : ` (${((100 * part) / whole).toFixed(1)} %)`);
+
+/** The summary as lines to print: the label counts line first, then one line for each thing that changed the data. */
+export function labelLines(s: LabelSummary): string[] {
+  const used = s.positives + s.negatives;
+  const rule = s.positive.startsWith(">") ? `${s.column} ${s.positive}` : s.positive;
+  const lines = [`label ${s.column}: positive = ${rule}: ${s.positives} of ${used} labelled rows${share(s.positives, used)}`];
+  for (const m of s.merged) lines.push(`label ${s.column}: ${m.spellings.map((x) => `"${x}"`).join(", ")} read as "${m.value}" (${m.rows} rows; values differing only in case or spaces are one value)`);
+  if (s.unlabelled > 0) lines.push(`label ${s.column}: ${s.unlabelled} of ${s.rows} rows have no label (blank or a missing token) and are left out`);
+  if (s.unrecognised > 0) lines.push(`label ${s.column}: ${s.unrecognised} rows have a label that is neither positive nor negative (${s.unrecognisedValues.map((v) => `"${v}"`).join(", ")}) and are left out`);
+  return lines;
 }

@@ -38,6 +38,8 @@ export const FeatureDef = z
      * them are then counted as missing.
      */
     levels: z.array(z.string()).min(1).optional(),
+    /** Numeric: the unit the consortium's values are in (`mg/dL`); a site whose column carries another unit is refused. */
+    unit: z.string().min(1).max(32).optional(),
   })
   .superRefine((f, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
@@ -47,22 +49,29 @@ export const FeatureDef = z
     if (f.type === "categorical" && (f.range !== undefined || f.bins !== undefined)) issue("range", "range and bins apply to numeric features");
     if (f.bins !== undefined && f.range === undefined) issue("bins", "bins need a range");
     if (f.type === "numeric" && f.levels !== undefined) issue("levels", "levels apply to categorical features");
+    if (f.type === "categorical" && f.unit !== undefined) issue("unit", "a unit applies to numeric features");
   });
 export type FeatureDef = z.infer<typeof FeatureDef>;
 
 /** Histogram bins over a feature's range when the spec does not say. */
 export const DEFAULT_HISTOGRAM_BINS = 512;
 
-/** How the label column becomes 0/1: listed values, or any number above a threshold. */
+/**
+ * How the label column becomes 0/1: listed values, or any number above a threshold. Values compare
+ * without regard to case or surrounding space ("YES" is "yes"). With `negative` listed too, a
+ * value in neither list is not a label: the row is left out (and counted), not read as negative.
+ */
 export const LabelDef = z
   .object({
     column: z.string().min(1),
-    positive: z.array(z.string()).optional(),
+    positive: z.array(z.string()).min(1).optional(),
+    negative: z.array(z.string()).min(1).optional(),
     positiveAbove: z.number().optional(),
   })
   .refine((l) => (l.positive === undefined) !== (l.positiveAbove === undefined), {
     message: "label needs exactly one of positive or positiveAbove",
-  });
+  })
+  .refine((l) => l.negative === undefined || l.positive !== undefined, { message: "negative goes with positive" });
 export type LabelDef = z.infer<typeof LabelDef>;
 
 /** The consortium's agreed inputs: every site maps its columns onto this. */

@@ -14,6 +14,8 @@ export interface SiteData {
   readonly test: Table;
   /** Per numeric feature, readings the data model refused as out of range, and their mean (FHIR sources). */
   readonly outOfRange?: Readonly<Record<string, { readonly count: number; readonly mean: number }>>;
+  /** Per column, the unit its values carried in the file (CSV sources), checked against the consortium's. */
+  readonly units?: Readonly<Record<string, string>>;
 }
 
 export const datasetsDir = fileURLToPath(new URL("../../datasets/", import.meta.url));

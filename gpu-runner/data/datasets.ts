@@ -6,23 +6,30 @@
  */
 import { cdmToFeatureSpec } from "../../core/fhir/cdm.ts";
 import { defaultCdm } from "../../core/fhir/default-cdm.ts";
-import { labelOf } from "../../core/preprocess/label.ts";
+import { labelLines, labelOf, summariseLabels } from "../../core/preprocess/label.ts";
+import type { LabelSummary } from "../../core/schemas/label-summary.ts";
+import { missingLines, missingShares } from "../../core/preprocess/missing-summary.ts";
+import { computeSiteStats } from "../../core/preprocess/site-stats.ts";
 import { columnIndex, type Table } from "../../core/preprocess/table.ts";
 import { seededRandom } from "../../core/random.ts";
 import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
 import { heartDiseaseSpec, loadHeartDisease, loadWdbc, wdbcSpec, type SiteData } from "./builtin-datasets.ts";
 import { fhirSiteData, loadFhirSites, mappingNote } from "./fhir-sites.ts";
-import { inferFeatureSpec } from "./infer-spec.ts";
+import { DEFAULT_MISSING, inferSpec } from "./infer-spec.ts";
 import { parseSplit, partition, subset, trainTestSplit } from "./partition.ts";
-import { readCsv } from "./read-csv.ts";
+import { readCsvFile, readingNotes, type DelimiterName } from "./read-csv.ts";
 
 /** A dataset spread over sites, with the features the consortium agrees on. */
 export interface LoadedData {
   readonly name: string;
   readonly sites: SiteData[];
   readonly features: FeatureSpec;
-  /** What loading found worth saying per site (FHIR: resources that could not be used, by reason). */
+  /** What loading found worth saying (FHIR: resources that could not be used, by reason; CSV: how it was read, the label rule, dropped rows, imputed columns). */
   readonly notes?: readonly string[];
+  /** What loading changed in the meaning of the data: merged label spellings, rows left out, heavily imputed features. */
+  readonly warnings?: readonly string[];
+  /** CSV: what the label rule made of the whole file. */
+  readonly label?: LabelSummary;
 }
 
 export interface PartitionOptions {
@@ -37,10 +44,13 @@ export function partitionTable(table: Table, features: FeatureSpec, o: Partition
   const rng = seededRandom(o.seed);
   const col = columnIndex(table, features.label.column);
   const label = (row: readonly string[]) => String(labelOf(row[col] ?? "", features.label, features.missingTokens));
-  const groups = partition(table, parseSplit(o.split), o.sites, label, rng);
+  const split = parseSplit(o.split);
+  const groups = partition(table, split, o.sites, label, rng);
+  // Split by a column, the sites are the column's values (in `partition`'s order: sorted).
+  const names = split.kind === "column" ? splitValues(table, split.column) : undefined;
   return groups.map((idx, k) => {
     const { train, test } = trainTestSplit(idx, (i) => label(table.rows[i] ?? []), o.testFraction, rng);
-    return { name: `site-${String(k + 1).padStart(2, "0")}`, train: subset(table, train), test: subset(table, test) };
+    return { name: names?.[k] ?? `site-${String(k + 1).padStart(2, "0")}`, train: subset(table, train), test: subset(table, test) };
   });
 }
 
@@ -61,12 +71,42 @@ export interface CsvOptions extends PartitionOptions {
   readonly label: string;
   readonly positive?: string;
   readonly ignore: readonly string[];
+  /** Cells that mean "not recorded", on top of "", NA and ?. */
+  readonly missing?: readonly string[];
+  readonly delimiter?: DelimiterName;
 }
 
+/** A split column's values, sorted as `partition` groups them; a blank value is named "(blank)". */
+function splitValues(table: Table, column: string): string[] {
+  const col = columnIndex(table, column);
+  return [...new Set(table.rows.map((r) => r[col] ?? ""))].sort().map((v) => (v.trim() === "" ? "(blank)" : v));
+}
+
+/**
+ * A CSV spread over simulated sites, with everything reading it decided said in `notes`: how the
+ * file was read, the label rule and its counts, merged spellings, rows left out, columns left out,
+ * and the missing share of each feature. A split column names the sites and is never a feature.
+ */
 export async function loadCsvDataset(o: CsvOptions): Promise<LoadedData> {
-  const table = await readCsv(o.file);
-  const features = inferFeatureSpec(table, { label: o.label, positive: o.positive, ignore: o.ignore });
-  return { name: o.file, sites: partitionTable(table, features, o), features };
+  const csv = await readCsvFile(o.file, { ...(o.delimiter && { delimiter: o.delimiter }), ...(o.missing && { missing: [...DEFAULT_MISSING, ...o.missing] }) });
+  const { table } = csv;
+  const split = parseSplit(o.split);
+  const ignore = split.kind === "column" && split.column !== o.label ? [...new Set([...o.ignore, split.column])] : o.ignore;
+  if (split.kind === "column") columnIndex(table, split.column);
+  const { spec: features, notes } = inferSpec(table, { label: o.label, positive: o.positive, ignore, missing: o.missing, units: csv.units, mixedUnits: csv.mixedUnits });
+  const labelCol = columnIndex(table, features.label.column);
+  const label = summariseLabels(table.rows.map((r) => r[labelCol] ?? ""), features.label, features.missingTokens);
+  const shares = missingShares(computeSiteStats(table, features), features);
+  const [countsLine = "", ...labelChanges] = labelLines(label);
+  const [missingSummary = "", ...missingWarnings] = missingLines(shares);
+  return {
+    name: o.file,
+    sites: partitionTable(table, features, o),
+    features,
+    label,
+    notes: [...readingNotes(o.file, csv), countsLine, ...notes, missingSummary],
+    warnings: [...labelChanges, ...missingWarnings],
+  };
 }
 
 export interface FhirOptions {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCsv, readCsv } from "./read-csv.ts";
+import { detectDelimiter, parseCsv, parseCsvText, readCsv, readCsvFile, readingNotes } from "./read-csv.ts";
 
 describe("parseCsv", () => {
   it("reads quoted fields with commas, doubled quotes and line breaks", () => {
@@ -47,7 +47,7 @@ describe("parseCsv", () => {
     const parse = () => parseCsv(text);
 
     // Assert
-    expect(parse).toThrow("Invalid Record Length: expect 3, got 2 on line 4");
+    expect(parse).toThrow("line 4 has 2 fields where the header has 3; the delimiter was taken to be comma from the header row (force one with --delimiter comma|semicolon|tab)");
   });
 
   it("names the row whose width does not match the given column names", () => {
@@ -55,7 +55,7 @@ describe("parseCsv", () => {
     const parse = () => parseCsv("1,2,3\n4,5,6\n", { columns: ["a", "b"] });
 
     // Assert
-    expect(parse).toThrow("CSV row 1 has 3 fields, expected 2");
+    expect(parse).toThrow("line 1 has 3 fields where 2 columns are named");
   });
 
   it("refuses text without columns", () => {
@@ -63,7 +63,7 @@ describe("parseCsv", () => {
     const parse = () => parseCsv("\n\n");
 
     // Assert
-    expect(parse).toThrow("CSV has no columns");
+    expect(parse).toThrow("the file is empty: no header row");
   });
 });
 
@@ -97,6 +97,121 @@ describe("readCsv", () => {
     const read = readCsv(file);
 
     // Assert
-    await expect(read).rejects.toThrow(`${file}: Invalid Record Length: expect 2, got 1 on line 3`);
+    await expect(read).rejects.toThrow(`${file}: line 3 has 1 field where the header has 2`);
+  });
+
+  it("recognises gzip by its bytes, whatever the file is called", async () => {
+    // Prepare
+    const file = join(dir, "export.csv");
+    await writeFile(file, gzipSync(Buffer.from("age,outcome\n61,1\n70,0\n", "utf8")));
+
+    // Execute
+    const csv = await readCsvFile(file);
+
+    // Assert
+    expect(csv.gzip).toBe(true);
+    expect(csv.table.rows).toEqual([["61", "1"], ["70", "0"]]);
+    expect(readingNotes("export.csv", csv)).toEqual(["export.csv: gzip-compressed"]);
+  });
+
+  it("refuses binary bytes and zip archives with what to do, instead of printing them", async () => {
+    // Prepare
+    const binary = join(dir, "model.bin");
+    await writeFile(binary, Buffer.from([0x01, 0x00, 0x02, 0x03, 0xff, 0x00]));
+    const xlsx = join(dir, "sheet.csv");
+    await writeFile(xlsx, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00]));
+
+    // Execute
+    const readBinary = readCsv(binary);
+    const readZip = readCsv(xlsx);
+
+    // Assert
+    await expect(readBinary).rejects.toThrow(`${binary}: holds binary bytes, not text: is it a CSV file? (a compressed CSV must be gzip)`);
+    await expect(readZip).rejects.toThrow(`${xlsx}: is a zip archive (an .xlsx spreadsheet is one too): save or extract it as a .csv file`);
+  });
+
+  it("reads text that is not UTF-8 as Windows-1252 and says so", async () => {
+    // Prepare: "Zürich" in Latin-1.
+    const file = join(dir, "latin1.csv");
+    await writeFile(file, Buffer.concat([Buffer.from("city,outcome\nZ"), Buffer.from([0xfc]), Buffer.from("rich,1\nBern,0\n")]));
+
+    // Execute
+    const csv = await readCsvFile(file);
+
+    // Assert
+    expect(csv.table.rows[0]).toEqual(["Zürich", "1"]);
+    expect(readingNotes("latin1.csv", csv)).toEqual(["latin1.csv: not UTF-8, read as Windows-1252"]);
+  });
+});
+
+describe("parseCsvText: delimiters, decimal commas and units", () => {
+  it("detects a semicolon file and reads its decimal commas as numbers", () => {
+    // Prepare
+    const text = "age;chol;ward\n61;5,2;A\n70;6,0;\"B; east\"\n";
+
+    // Execute
+    const csv = parseCsvText(text);
+
+    // Assert
+    expect(csv.delimiter).toBe("semicolon");
+    expect(csv.decimalComma).toEqual(["chol"]);
+    expect(csv.table.rows).toEqual([["61", "5.2", "A"], ["70", "6.0", "B; east"]]);
+    expect(readingNotes("f.csv", { ...csv, gzip: false, latin1: false })).toEqual(["f.csv: semicolon-separated", "f.csv: decimal commas read as points in chol"]);
+  });
+
+  it("detects tabs, ignores delimiters inside quotes, and takes a forced delimiter", () => {
+    // Execute
+    const tab = detectDelimiter("age\tward\tnote\n1\tA\tx\n");
+    const quoted = detectDelimiter('"a;b;c",d,e\n');
+    const forced = parseCsvText("a;b\n1;2\n", { delimiter: "comma" });
+
+    // Assert
+    expect(tab).toBe("tab");
+    expect(quoted).toBe("comma");
+    expect(forced.table).toEqual({ columns: ["a;b"], rows: [["1;2"]] });
+  });
+
+  it("leaves commas in a comma file alone: a quoted 1,5 is not a number there", () => {
+    // Execute
+    const csv = parseCsvText('a,b\n"1,5",2\n"2,5",3\n');
+
+    // Assert
+    expect(csv.decimalComma).toEqual([]);
+    expect(csv.table.rows).toEqual([["1,5", "2"], ["2,5", "3"]]);
+  });
+
+  it("reads numbers that carry one unit as numbers and records the unit", () => {
+    // Prepare
+    const text = "chol,weight,stage,outcome\n258 mg/dL,75kg,1a,1\n199 mg/dL,82.5kg,2b,0\nNA,?,1a,1\n";
+
+    // Execute
+    const csv = parseCsvText(text);
+
+    // Assert
+    expect(csv.units).toEqual({ chol: "mg/dL", weight: "kg" });
+    expect(csv.table.rows).toEqual([["258", "75", "1a", "1"], ["199", "82.5", "2b", "0"], ["NA", "?", "1a", "1"]]);
+    expect(readingNotes("f.csv", { ...csv, gzip: false, latin1: false })).toEqual([
+      "f.csv: column chol carries the unit mg/dL in every value: read as numbers in mg/dL",
+      "f.csv: column weight carries the unit kg in every value: read as numbers in kg",
+    ]);
+  });
+
+  it("leaves a column whose numbers carry different units as text and names the units", () => {
+    // Execute
+    const csv = parseCsvText("chol,outcome\n258 mg/dL,1\n5.2 mmol/L,0\n");
+
+    // Assert
+    expect(csv.mixedUnits).toEqual({ chol: ["mg/dL", "mmol/L"] });
+    expect(csv.table.rows[0]).toEqual(["258 mg/dL", "1"]);
+  });
+
+  it("says 'no rows' for a header-only file and refuses a column named twice", () => {
+    // Execute
+    const headerOnly = () => parseCsvText("age,chol,outcome\n");
+    const twice = () => parseCsvText("age,age\n1,2\n");
+
+    // Assert
+    expect(headerOnly).toThrow("the file has a header row (3 columns) but no rows");
+    expect(twice).toThrow('the header names column "age" twice');
   });
 });

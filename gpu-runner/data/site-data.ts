@@ -13,14 +13,23 @@ import { seededRandom } from "../../core/random.ts";
 import { loadHeartDisease, type SiteData } from "./builtin-datasets.ts";
 import { fhirSiteData, isFile, mapSiteDirectory, mappingNote, readCdm } from "./fhir-sites.ts";
 import { subset, trainTestSplit } from "./partition.ts";
-import { readCsv } from "./read-csv.ts";
+import { readCsvFile, readingNotes, type CsvFile, type DelimiterName } from "./read-csv.ts";
 
 /** The hospitals of the shipped heart-disease dataset, in `loadHeartDisease` order. */
 export const heartDiseaseSites = ["cleveland", "hungarian", "switzerland", "va"] as const;
 
 /** Where a site's rows come from. */
 export type SiteSource =
-  | { readonly kind: "csv"; readonly data: string; readonly test?: string; readonly testFraction: number; readonly seed: number }
+  | {
+      readonly kind: "csv";
+      readonly data: string;
+      readonly test?: string;
+      readonly testFraction: number;
+      readonly seed: number;
+      readonly delimiter?: DelimiterName;
+      /** This hospital's column names onto the consortium's: `{ cholesterol: "chol" }`. */
+      readonly map?: Readonly<Record<string, string>>;
+    }
   | { readonly kind: "fhir"; readonly dir: string; readonly cdm?: string; readonly testFraction: number; readonly seed: number }
   | { readonly kind: "heart-disease"; readonly site: (typeof heartDiseaseSites)[number] };
 
@@ -28,7 +37,7 @@ export type SiteSource =
 export class SiteDataError extends Error {
   override readonly name = "SiteDataError";
   constructor(
-    readonly input: "data" | "test" | "fhir" | "cdm",
+    readonly input: "data" | "test" | "fhir" | "cdm" | "map",
     message: string,
   ) {
     super(message);
@@ -46,11 +55,39 @@ export async function loadSiteData(source: SiteSource, note: (line: string) => v
     return site;
   }
   if (source.kind === "fhir") return loadFhirSite(source, note);
-  const table = await readTable("data", source.data);
-  if (source.test !== undefined) return { name: source.data, train: table, test: await readTable("test", source.test) };
+  const data = await readTable("data", source.data, source, note);
+  const { table, units } = data;
+  if (source.test !== undefined) {
+    const test = await readTable("test", source.test, source, note);
+    const differ = Object.keys({ ...units, ...test.units }).filter((c) => units[c] !== test.units[c]);
+    if (differ.length > 0) throw new SiteDataError("test", `${source.test} writes ${differ.map((c) => `${c} in ${test.units[c] ?? "plain numbers"}`).join(", ")}, ${source.data} in ${differ.map((c) => units[c] ?? "plain numbers").join(", ")}: use one unit per column in both files`);
+    const columns = new Set(table.columns);
+    if (test.table.columns.length !== columns.size || test.table.columns.some((c) => !columns.has(c))) {
+      throw new SiteDataError("test", `${source.test} has the columns ${test.table.columns.join(", ")}; ${source.data} has ${table.columns.join(", ")}: give both files the same columns`);
+    }
+    return { name: source.data, train: table, test: test.table, units };
+  }
   const split = splitRows(table, source.testFraction, source.seed);
   if (split.train.rows.length === 0 || split.test.rows.length === 0) throw new SiteDataError("data", `${source.data} has ${table.rows.length} rows, too few to hold some out`);
-  return { name: source.data, ...split };
+  return { name: source.data, ...split, units };
+}
+
+/**
+ * The table with this hospital's columns renamed to the consortium's. A mapping that names a
+ * column the file lacks, maps two columns onto one name, or onto a name the file already uses is
+ * refused, listing the file's columns.
+ */
+export function mapColumns(table: Table, map: Readonly<Record<string, string>>, file: string): Table {
+  const have = table.columns;
+  const unknown = Object.keys(map).filter((c) => !have.includes(c));
+  if (unknown.length > 0) throw new SiteDataError("map", `${file} has no column ${unknown.map((c) => `"${c}"`).join(", ")} (columns: ${have.join(", ")})`);
+  const targets = Object.values(map);
+  const twice = targets.find((t, i) => targets.indexOf(t) !== i);
+  if (twice !== undefined) throw new SiteDataError("map", `two columns are mapped onto "${twice}"`);
+  const columns = have.map((c) => map[c] ?? c);
+  const clash = columns.find((c, i) => columns.indexOf(c) !== i);
+  if (clash !== undefined) throw new SiteDataError("map", `"${clash}" would name two columns of ${file}: it is already a column there; map that one too, or choose another`);
+  return { columns, rows: table.rows };
 }
 
 /**
@@ -63,12 +100,20 @@ export function splitRows(table: Table, testFraction: number, seed: number): { t
   return { train: subset(table, train), test: subset(table, test) };
 }
 
-async function readTable(input: "data" | "test", file: string): Promise<Table> {
+/** A CSV of this site, its columns mapped onto the consortium's, what reading it did said through `note`. */
+async function readTable(input: "data" | "test", file: string, source: Extract<SiteSource, { kind: "csv" }>, note: (line: string) => void): Promise<{ table: Table; units: Record<string, string> }> {
+  let csv: CsvFile;
   try {
-    return await readCsv(file);
+    csv = await readCsvFile(file, source.delimiter ? { delimiter: source.delimiter } : {});
   } catch (err) {
-    throw new SiteDataError(input, `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new SiteDataError(input, `cannot read ${err instanceof Error ? err.message : String(err)}`);
   }
+  const mixed = Object.entries(csv.mixedUnits);
+  if (mixed.length > 0) throw new SiteDataError(input, `${file}: ${mixed.map(([c, u]) => `the numbers of column ${c} carry different units (${u.join(", ")})`).join("; ")}: convert them to one unit`);
+  for (const line of readingNotes(file, csv)) note(line);
+  const map = source.map ?? {};
+  const units = Object.fromEntries(Object.entries(csv.units).map(([c, u]) => [map[c] ?? c, u]));
+  return { table: Object.keys(map).length > 0 ? mapColumns(csv.table, map, file) : csv.table, units };
 }
 
 /**

@@ -18,15 +18,18 @@ import type { Attack } from "../simulation/attack.ts";
 import { pause } from "../../client/api.ts";
 import type { CoordinatorClient } from "../../client/coordinator-client.ts";
 import { evaluateStep } from "../training/evaluate-step.ts";
+import { absentLine, checkColumns, DataSummary, summariseSiteData } from "./check-columns.ts";
 import { createSession } from "./site-session.ts";
+import { lockFolder } from "./folder-lock.ts";
 import { ensureStateDir, sweepPartials } from "./state-files.ts";
+import { claimStateDir, recordPersonalModel } from "./state-owner.ts";
 import { trainStep } from "../training/train-step.ts";
 import { advertiseStep, forgetRound, registerStep, shareStep, unmaskStep } from "../secure/secure-step.ts";
 import type { SiteSpeed } from "../simulation/site-speed.ts";
 
 /** What a runner tells whoever hosts it; crosses a worker-thread boundary, hence a schema. */
 export const RunnerEvent = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("stats"), rows: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal("stats"), rows: z.number().int().nonnegative(), data: DataSummary.optional() }),
   z.object({ kind: z.literal("trained"), round: z.number().int().positive(), rounds: z.number().int().positive(), loss: z.number(), bytesUp: z.number().int().nonnegative() }),
   z.object({ kind: z.literal("evaluated"), evaluation: SiteEvaluation }),
   z.object({ kind: z.literal("skipped"), round: z.number().int().nonnegative(), code: z.string(), message: z.string() }),
@@ -36,7 +39,7 @@ export type RunnerEvent = z.infer<typeof RunnerEvent>;
 export interface SiteRunnerOptions {
   readonly siteId: string;
   readonly client: CoordinatorClient;
-  readonly data: { readonly train: Table; readonly test: Table; readonly outOfRange?: SiteData["outOfRange"] };
+  readonly data: { readonly train: Table; readonly test: Table; readonly outOfRange?: SiteData["outOfRange"]; readonly units?: SiteData["units"] };
   /** Where the personal head and last global body are kept; nothing is written without it. */
   readonly stateDir?: string;
   readonly logger?: Logger;
@@ -67,15 +70,32 @@ const STORE_FAILURES = new Set(["UPLOAD_FAILED", "MODEL_DOWNLOAD_FAILED", "STORE
 const MAX_STORE_FAILURES = 3;
 const STORE_RETRY_MS = 1_000;
 
-/** Runs until the federation is done; returns this site's final evaluation. */
+/**
+ * Runs until the federation is done; returns this site's final evaluation. With a state folder,
+ * holds its lock throughout (released however the run ends) and refuses another site's folder.
+ */
 export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluation | null> {
+  const dir = options.stateDir;
+  if (!dir) return runSteps(options);
+  // Owner-only from the start: what the site keeps is trained on patient rows.
+  await ensureStateDir(dir);
+  const lock = await lockFolder(dir, { rule: "one site runner per state folder" });
+  try {
+    if (lock.tookOver) (options.logger ?? silentLogger).warn(lock.tookOver);
+    await claimStateDir(dir, options.siteId);
+    // Only under the lock: another runner's partial files are its writes in flight.
+    await sweepPartials(dir);
+    return await runSteps(options);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | null> {
   const { client, siteId, data, signal } = options;
   const logger = options.logger ?? silentLogger;
-  // Owner-only from the start: what the site keeps is trained on patient rows.
-  if (options.stateDir) {
-    await ensureStateDir(options.stateDir);
-    await sweepPartials(options.stateDir);
-  }
+  // The federation the last training or statistics task named: the saved personal model's, once evaluated.
+  let federation: string | undefined;
   const session = createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap, options.speed, options.onMasked);
   const drops = new Set(options.dropRounds ?? []);
   const dropped = new Set<number>();
@@ -99,6 +119,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
       await pause(task.retryAfterMs, signal);
       continue;
     }
+    if ((task.kind === "train" || task.kind === "stats") && task.federation !== undefined) federation = task.federation;
     try {
       if (task.kind === "identity") {
         await registerStep(session);
@@ -117,9 +138,11 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
         }
         await unmaskStep(session, task);
       } else if (task.kind === "stats") {
-        // A column the spec names and this site lacks: the site provides no value of that feature.
-        const absent = task.features.features.filter((f) => !data.train.columns.includes(f.column));
-        if (absent.length > 0) logger.warn("this site's data lacks features of the spec; it will impute them", { siteId, features: absent.map((f) => `${f.name} (column ${f.column})`) });
+        // A column the spec names and this site lacks: the site provides no value of that feature. No label column, or another unit: refused.
+        const check = checkColumns(data.train, task.features, data.units);
+        const { absent } = check;
+        const lacking = absentLine(check);
+        if (lacking) logger.warn(lacking, { siteId });
         // Under a noise policy the statistics are bounded and noised; refused readings are not reported.
         // One noisy release per site (kept under the state folder): a retried post or a restarted runner re-sends it rather than drawing (and spending) again.
         const noise = task.noise;
@@ -127,7 +150,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
           ? (noisyRelease ??= await keptRelease(options.stateDir, { federation: task.federation ?? "", noise }, () => noisySiteStats(computeSiteStats(data.train, task.features, { bounded: true }), task.features, noise, secureNormal, absent.map((f) => f.name))))
           : withOutOfRange(computeSiteStats(data.train, task.features), data.outOfRange);
         await client.postStats(stats);
-        options.onEvent?.({ kind: "stats", rows: stats.rows });
+        options.onEvent?.({ kind: "stats", rows: stats.rows, data: summariseSiteData(data.train, task.features, check) });
       } else if (task.kind === "train") {
         const step = await trainStep(session, task);
         if (step.kind === "declined") {
@@ -139,6 +162,7 @@ export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluatio
       } else {
         await forgetRound(session);
         evaluation = await evaluateStep(session, task);
+        if (options.stateDir) await recordPersonalModel(options.stateDir, siteId, federation === undefined ? undefined : { federation, modelVersion: evaluation.modelVersion });
         options.onEvent?.({ kind: "evaluated", evaluation });
       }
       storeFailures = 0;
