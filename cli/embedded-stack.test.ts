@@ -110,7 +110,7 @@ describe("startEmbeddedStack: storage", () => {
   });
 
   it("completes a multipart upload of part PUTs sent through plain fetch, which write-once writes then respect", async () => {
-    // Prepare: 11 MiB + 1 byte, past what fauxqs takes in one request, in two 8 MiB-or-less parts.
+    // Prepare: 11 MiB + 1 byte in two parts of at most 8 MiB, the part size the runners use.
     const body = new Uint8Array(11 * MiB + 1).fill(3);
     const { uploadId, parts } = await stack.store.presignMultipart("rounds/4/updates/site-c.bin", 60, body.length, 8 * MiB);
     const etags = [];

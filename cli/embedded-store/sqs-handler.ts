@@ -4,6 +4,7 @@
  * CreateQueue, GetQueueUrl, GetQueueAttributes, SendMessage, ReceiveMessage (long poll),
  * DeleteMessage and ChangeMessageVisibility. Each body is parsed with its schema.
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { ACCOUNT, QUEUE_NAME, QueueAttributes, type QueueEntry, type QueueRegistry } from "./queue-registry.ts";
 import type { Message } from "./queue.ts";
@@ -68,7 +69,9 @@ export async function handleSqs(call: SqsCall, queues: QueueRegistry): Promise<R
       const send = Actions.SendMessage.parse(input);
       if (send.MessageAttributes && Object.keys(send.MessageAttributes).length > 0) throw badRequest("InvalidParameterValue", "message attributes are not supported by the embedded store");
       const m = await queue.send(send.MessageBody, { groupId: send.MessageGroupId, dedupeId: send.MessageDeduplicationId, delaySeconds: send.DelaySeconds });
-      return { MessageId: m.id, MD5OfMessageBody: m.md5, ...(queue.rules.fifo && { SequenceNumber: String(m.seq).padStart(20, "0") }) };
+      // A FIFO duplicate answers the first message's id but, as SQS does, the MD5 of this request's body: the SDK checks it against what it sent.
+      const md5 = createHash("md5").update(send.MessageBody).digest("hex");
+      return { MessageId: m.id, MD5OfMessageBody: md5, ...(queue.rules.fifo && { SequenceNumber: String(m.seq).padStart(20, "0") }) };
     }
     case "ReceiveMessage": {
       const r = Actions.ReceiveMessage.parse(input);

@@ -1,27 +1,36 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
-import { buildApp } from "fauxqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmbeddedStack, type EmbeddedStack } from "../../cli/embedded-stack.ts";
 import { ConfigError } from "../../core/errors.ts";
 import { MultipartUploadError, type ObjectStore } from "../ports.ts";
 import { MemoryObjectStore } from "./memory-object-store.ts";
 import { S3ObjectStore } from "./s3-object-store.ts";
 
 const MiB = 1024 * 1024;
-const app = buildApp({ logger: false });
-let endpoint: string;
+let stack: EmbeddedStack;
 let s3: S3Client;
+/** A client whose If-None-Match never reaches the server: a stand-in for a server that ignores it. */
+let ignoresIfNoneMatch: S3Client;
 let buckets = 0;
 
 const makeClient = (): S3Client =>
-  new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "a", secretAccessKey: "b" } });
+  new S3Client({ endpoint: stack.endpoint, region: stack.region, forcePathStyle: true, credentials: stack.credentials });
 
 beforeAll(async () => {
-  endpoint = await app.listen({ host: "127.0.0.1", port: 0 });
+  stack = await startEmbeddedStack();
   s3 = makeClient();
+  ignoresIfNoneMatch = makeClient();
+  // At the build step, before SigV4 signs the request at finalize: the server sees a plain PUT.
+  ignoresIfNoneMatch.middlewareStack.add((next) => async (args) => {
+    const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+    for (const name of Object.keys(headers)) if (name.toLowerCase() === "if-none-match") delete headers[name];
+    return next(args);
+  }, { step: "build", name: "dropIfNoneMatch" });
 });
 afterAll(async () => {
-  await app.close();
   s3.destroy();
+  ignoresIfNoneMatch.destroy();
+  await stack.stop();
 });
 
 /** A fresh bucket per test, so tests cannot see each other's objects. */
@@ -165,7 +174,12 @@ async function fetchPut(_store: unknown, url: string, body: Uint8Array): Promise
   return res.headers.get("etag") ?? "";
 }
 
-objectStoreContract("S3ObjectStore on fauxqs", async () => new S3ObjectStore({ client: s3, bucket: await freshBucket(), emulateIfNoneMatch: true }), fetchPut);
+objectStoreContract("S3ObjectStore on the embedded store", async () => new S3ObjectStore({ client: s3, bucket: await freshBucket() }), fetchPut);
+objectStoreContract(
+  "S3ObjectStore with emulateIfNoneMatch, on a server that ignores If-None-Match",
+  async () => new S3ObjectStore({ client: ignoresIfNoneMatch, bucket: await freshBucket(), emulateIfNoneMatch: true }),
+  fetchPut,
+);
 objectStoreContract("MemoryObjectStore", async () => new MemoryObjectStore(), (store, url, body) => store.putWithUrl(url, body));
 
 describe("S3ObjectStore", () => {
@@ -197,8 +211,11 @@ describe("S3ObjectStore", () => {
     expect(Buffer.from((await store.get("models/1/weights.bin")) ?? []).equals(body)).toBe(true);
   });
 
-  it("honours ifAbsent on the multipart path", async () => {
-    const store = new S3ObjectStore({ client: s3, bucket: await freshBucket(), multipartThresholdBytes: 0, emulateIfNoneMatch: true });
+  it.each([
+    ["by the server (If-None-Match on CompleteMultipartUpload)", () => s3, false],
+    ["by emulation, on a server that ignores If-None-Match", () => ignoresIfNoneMatch, true],
+  ] as const)("honours ifAbsent on the multipart path %s", async (_how, client, emulateIfNoneMatch) => {
+    const store = new S3ObjectStore({ client: client(), bucket: await freshBucket(), multipartThresholdBytes: 0, emulateIfNoneMatch });
     expect(await store.put("big.bin", new Uint8Array(6 * MiB), { ifAbsent: true })).toBe(true);
     expect(await store.put("big.bin", new Uint8Array(1), { ifAbsent: true })).toBe(false);
     expect(await store.head("big.bin")).toBe(6 * MiB);
@@ -265,19 +282,22 @@ describe("S3ObjectStore", () => {
   });
 });
 
-// Canaries: they pin fauxqs 1.9.2 behaviour the adapter works around; when one fails, revisit the workaround.
-describe("fauxqs behaviour the adapter depends on", () => {
-  it("ignores If-None-Match on PutObject (hence emulateIfNoneMatch)", async () => {
+// The premise of the emulation tests above: without emulation, that stand-in server overwrites.
+describe("If-None-Match on PutObject", () => {
+  it("is refused with 412 by the embedded store, and overwrites through a server that ignores it unless emulated", async () => {
+    // Prepare
     const bucket = await freshBucket();
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: "k", Body: "one", IfNoneMatch: "*" }));
-    await expect(s3.send(new PutObjectCommand({ Bucket: bucket, Key: "k", Body: "two", IfNoneMatch: "*" }))).resolves.toBeDefined();
-    expect(await new S3ObjectStore({ client: s3, bucket }).put("k", "three", { ifAbsent: true })).toBe(true);
-  });
-
-  it("rejects a single request over 11 MiB with a JSON 413 the SDK cannot parse (hence multipart)", async () => {
-    const bucket = await freshBucket();
-    const put = s3.send(new PutObjectCommand({ Bucket: bucket, Key: "k", Body: new Uint8Array(11 * MiB + 1) }));
-    const status = (error: unknown): unknown => (error as { $response?: { statusCode?: number } }).$response?.statusCode;
-    await expect(put).rejects.toSatisfy((error) => status(error) === 413);
+    const put = (client: S3Client, Body: string) => client.send(new PutObjectCommand({ Bucket: bucket, Key: "k", Body, IfNoneMatch: "*" }));
+    await put(s3, "one");
+    // Execute
+    const refused = await put(s3, "two").then(() => "written", (error: unknown) => (error instanceof S3ServiceException ? `${error.$metadata.httpStatusCode} ${error.name}` : String(error)));
+    const ignored = await put(ignoresIfNoneMatch, "three");
+    const plain = await new S3ObjectStore({ client: ignoresIfNoneMatch, bucket }).put("k", "four", { ifAbsent: true });
+    const emulated = await new S3ObjectStore({ client: ignoresIfNoneMatch, bucket, emulateIfNoneMatch: true }).put("k", "five", { ifAbsent: true });
+    // Assert
+    expect(refused).toBe("412 PreconditionFailed");
+    expect(ignored.$metadata.httpStatusCode).toBe(200);
+    expect([plain, emulated]).toEqual([true, false]);
+    expect(text(await new S3ObjectStore({ client: s3, bucket }).get("k"))).toBe("four");
   });
 });

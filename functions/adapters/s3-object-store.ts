@@ -31,7 +31,7 @@ export interface S3ObjectStoreOptions {
   /** Keys per ListObjectsV2 page (default: the server's, 1000 on S3). */
   readonly listPageSize?: number;
   /**
-   * For servers that ignore `If-None-Match` (fauxqs 1.9): `ifAbsent` checks with HEAD first, writes to a key
+   * For servers that ignore `If-None-Match` (as fauxqs 1.9 did): `ifAbsent` checks with HEAD first, writes to a key
    * serialised in this process. Two processes can still both pass the HEAD; only the server can close that race.
    */
   readonly emulateIfNoneMatch?: boolean;

@@ -1,19 +1,16 @@
-import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { buildApp } from "fauxqs";
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmbeddedStack, type EmbeddedStack } from "../../cli/embedded-stack.ts";
 import { SqsJobQueue } from "./sqs-job-queue.ts";
 
-const app = buildApp({ logger: false });
+let stack: EmbeddedStack;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  const endpoint = await app.listen({ host: "127.0.0.1", port: 0 });
-  sqs = new SQSClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } });
+  stack = await startEmbeddedStack();
+  sqs = stack.sqs;
 });
-afterAll(async () => {
-  await app.close();
-  sqs.destroy();
-});
+afterAll(() => stack.stop());
 
 async function createQueue(name: string): Promise<string> {
   const fifo = name.endsWith(".fifo") ? { FifoQueue: "true" } : undefined;
@@ -35,7 +32,7 @@ async function receiveAll(queueUrl: string): Promise<string[]> {
   }
 }
 
-describe("SqsJobQueue", () => {
+describe("SqsJobQueue (on the embedded store's SQS)", () => {
   it("sends job bodies to a standard queue, ignoring dedupe keys", async () => {
     // Prepare
     const queueUrl = await createQueue("jobs");

@@ -1,8 +1,7 @@
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { buildApp } from "fauxqs";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import type { LambdaContext, LambdaEvent } from "hono/aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { startEmbeddedStack, type EmbeddedStack } from "../../cli/embedded-stack.ts";
 import { FailureCount } from "../../core/schemas/round.ts";
 import { FederationStatus } from "../../core/schemas/status.ts";
 import { federationConfig } from "../../test/support/coordinator.ts";
@@ -10,9 +9,7 @@ import { handler } from "./api.ts";
 
 const ADMIN = "lambda-admin-token-0123456789";
 const BUCKET = "consilium-state";
-const server = buildApp({ logger: false });
-let s3: S3Client;
-let sqs: SQSClient;
+let stack: EmbeddedStack;
 
 const context: LambdaContext = {
   callbackWaitsForEmptyEventLoop: false,
@@ -55,20 +52,16 @@ function event(method: string, path: string, options: { headers?: Record<string,
 }
 
 beforeAll(async () => {
-  const endpoint = await server.listen({ host: "127.0.0.1", port: 0 });
-  const credentials = { accessKeyId: "consilium", secretAccessKey: "consilium" };
-  s3 = new S3Client({ endpoint, region: "us-east-1", credentials, forcePathStyle: true });
-  sqs = new SQSClient({ endpoint, region: "us-east-1", credentials });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "consilium-jobs" }));
-  // As SST links resources to a function, plus what the AWS SDK reads to find the embedded server.
+  stack = await startEmbeddedStack({ bucket: BUCKET });
+  // As SST links resources to a function, plus what the AWS SDK reads to find the embedded store
+  // (which checks every request's signature against its own key).
   vi.stubEnv("SST_RESOURCE_State", JSON.stringify({ name: BUCKET }));
-  vi.stubEnv("SST_RESOURCE_Jobs", JSON.stringify({ url: QueueUrl }));
+  vi.stubEnv("SST_RESOURCE_Jobs", JSON.stringify({ url: stack.queueUrl }));
   vi.stubEnv("SST_RESOURCE_AdminToken", JSON.stringify({ value: ADMIN }));
-  vi.stubEnv("AWS_ENDPOINT_URL", endpoint);
-  vi.stubEnv("AWS_REGION", "us-east-1");
-  vi.stubEnv("AWS_ACCESS_KEY_ID", credentials.accessKeyId);
-  vi.stubEnv("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey);
+  vi.stubEnv("AWS_ENDPOINT_URL", stack.endpoint);
+  vi.stubEnv("AWS_REGION", stack.region);
+  vi.stubEnv("AWS_ACCESS_KEY_ID", stack.credentials.accessKeyId);
+  vi.stubEnv("AWS_SECRET_ACCESS_KEY", stack.credentials.secretAccessKey);
   // The handler logs JSON lines to the console, as CloudWatch wants; keep the test output clean.
   for (const level of ["log", "warn", "error"] as const) vi.spyOn(console, level).mockImplementation(() => undefined);
 });
@@ -76,19 +69,17 @@ beforeAll(async () => {
 afterAll(async () => {
   vi.unstubAllEnvs();
   vi.restoreAllMocks();
-  await server.close();
-  s3.destroy();
-  sqs.destroy();
+  await stack.stop();
 });
 
 async function stored(prefix: string): Promise<string[]> {
-  const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  const { Contents = [] } = await stack.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
   return Contents.map((o) => o.Key ?? "");
 }
 
-// The SDK finds fauxqs through AWS_ENDPOINT_URL alone because the endpoint is an IP literal, for which it
-// addresses buckets path-style; a host name such as `localhost` would need forcePathStyle.
-describe("api handler (function URL event, state on S3 via fauxqs)", () => {
+// The SDK finds the embedded store through AWS_ENDPOINT_URL alone because the endpoint is an IP literal, for
+// which it addresses buckets path-style; a host name such as `localhost` would need forcePathStyle.
+describe("api handler (function URL event, state on S3 via the embedded store)", () => {
   it("answers GET /healthz", async () => {
     // Execute
     const res = await handler(event("GET", "/healthz"), context);
@@ -125,7 +116,7 @@ describe("api handler (function URL event, state on S3 via fauxqs)", () => {
     expect(await stored("rejections/")).toEqual([]);
     const [key, ...more] = await stored("failures/");
     expect(more).toEqual([]);
-    const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const object = await stack.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(FailureCount.parse(JSON.parse(await object.Body!.transformToString()))).toMatchObject({ code: "UNAUTHENTICATED", count: 1 });
   });
 });

@@ -36,6 +36,7 @@ export async function selectBackend(prefer?: BackendName): Promise<BackendName> 
       const id = await loaders[name]();
       if (await tf.setBackend(id)) {
         await tf.ready();
+        if (id === "cpu") firstWriteQuietly();
         chosen = name;
         return name;
       }
@@ -45,4 +46,20 @@ export async function selectBackend(prefer?: BackendName): Promise<BackendName> 
     }
   }
   throw new Error(`no TensorFlow.js backend could start (${failures.join("; ")})`);
+}
+
+/**
+ * The cpu backend's first tensor write in Node prints a banner urging tfjs-node, which the order above
+ * already prefers. tfjs's `PROD` flag (in 4.22 it gates only tfjs's console warnings) is on for that one
+ * write and restored after, so later warnings, such as why a backend failed to initialise, still print.
+ */
+function firstWriteQuietly(): void {
+  const env = tf.env();
+  const prod = env.getBool("PROD");
+  env.set("PROD", true);
+  try {
+    tf.scalar(0).dispose();
+  } finally {
+    env.set("PROD", prod);
+  }
 }
