@@ -1,3 +1,4 @@
+import { runtime } from "./runtime";
 import { adminToken } from "./secrets";
 import { jobs } from "./queue";
 import { bucket } from "./storage";
@@ -5,6 +6,7 @@ import { bucket } from "./storage";
 // Routes only read/write small JSON and presign URLs; deltas go straight to S3, never through here.
 export const api = new sst.aws.Function("Api", {
   handler: "functions/handlers/api.handler",
+  runtime,
   url: true,
   link: [bucket, jobs, adminToken],
   memory: "512 MB",

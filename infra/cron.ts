@@ -1,3 +1,4 @@
+import { runtime } from "./runtime";
 import { adminToken } from "./secrets";
 import { jobs } from "./queue";
 import { bucket } from "./storage";
@@ -8,6 +9,7 @@ export const closeRounds = new sst.aws.Cron("CloseRounds", {
   schedule: "rate(1 minute)",
   function: {
     handler: "functions/handlers/cron.handler",
+    runtime,
     link: [bucket, jobs, adminToken],
     memory: "256 MB",
     timeout: "50 seconds",

@@ -1,3 +1,4 @@
+import { runtime } from "./runtime";
 import { bucket } from "./storage";
 
 // Keep failed jobs for SQS's maximum of 14 days so an operator can inspect and redrive them.
@@ -15,6 +16,7 @@ export const jobs = new sst.aws.Queue("Jobs", {
 jobs.subscribe(
   {
     handler: "functions/handlers/aggregate.handler",
+    runtime,
     link: [bucket, jobs],
     timeout: "5 minutes",
     // Lambda CPU scales with memory; decoding and accumulating deltas is CPU-bound.

@@ -1,3 +1,4 @@
+import { runtime } from "./runtime";
 import { adminToken } from "./secrets";
 import { jobs } from "./queue";
 import { bucket } from "./storage";
@@ -17,6 +18,7 @@ export const relay =
         schedule: "rate(1 minute)",
         function: {
           handler: "functions/handlers/relay.handler",
+          runtime,
           link: [bucket, jobs, adminToken, upstreamToken],
           environment: { CONSILIUM_UPSTREAM_URL: upstreamUrl, CONSILIUM_REGION: $app.stage },
           memory: "512 MB",
