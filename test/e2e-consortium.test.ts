@@ -122,6 +122,9 @@ describe("a consortium from its data dictionary: federation init, coordinator an
     expect(hungarian?.err).toContain("hungarian.csv: decimal commas read as points in st_depression");
     expect(hungarian?.err).toContain("hungarian.csv: column cholesterol carries the unit mg/dL in every value: read as numbers in mg/dL");
     expect(va?.err).toContain("va.tsv.gz: gzip-compressed, tab-separated");
+    // Plain numbers are taken to be in the dictionary's units, and said to be; Budapest wrote its cholesterol's.
+    expect(runs[0]?.err).toContain("plain numbers taken to be in the consortium's units: age in years, trestbps in mm Hg, chol in mg/dL, thalach in bpm, oldpeak in mm");
+    expect(hungarian?.err).toContain("plain numbers taken to be in the consortium's units: age in years, trestbps in mm Hg, thalach in bpm, oldpeak in mm");
     // One state folder per site, under the folder they were started from.
     const siteIds = tokens.map((t) => /^cs_([a-z0-9-]+)_/.exec(t)?.[1]);
     const folders = await readdir(join(dir, ".consilium", "site"));

@@ -88,7 +88,7 @@ async function specOf(flags: FederationInitFlags, io: CommandIo): Promise<Featur
   const csv = await readCsvFile(flags.data, { ...delimiter, missing: ["", "NA", "?", ...list(flags.missing)] }).catch(usage("data"));
   const inferred = (() => {
     try {
-      return inferSpec(csv.table, { label: flags.label ?? "", positive: flags.positive, ignore, missing: list(flags.missing), units: csv.units, mixedUnits: csv.mixedUnits });
+      return inferSpec(csv.table, { label: flags.label ?? "", positive: flags.positive, ignore, missing: list(flags.missing), units: csv.units, unreadable: csv.unreadable });
     } catch (err) {
       return usage("data")(err);
     }

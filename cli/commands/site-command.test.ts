@@ -115,7 +115,7 @@ describe("consilium site: its rows", () => {
     await expect(loadSiteData(flags("--data", own, "--map", "cholesterl=chol"))).rejects.toThrow(`--map: ${own} has no column "cholesterl" (columns: age, cholesterol, diagnosis)`);
     await expect(loadSiteData(flags("--data", own, "--map", "cholesterol=age"))).rejects.toThrow(`--map: "age" would name two columns of ${own}: it is already a column there; map that one too, or choose another`);
     await expect(loadSiteData(flags("--data", own, "--map", "cholesterol=chol,diagnosis=chol"))).rejects.toThrow('--map: two columns are mapped onto "chol"');
-    await expect(loadSiteData(flags("--data", own, "--map", "cholesterol"))).rejects.toThrow('--map: expected LOCAL=CONSORTIUM pairs, e.g. cholesterol=chol (got "cholesterol=")');
+    await expect(loadSiteData(flags("--data", own, "--map", "cholesterol"))).rejects.toThrow('--map: expected LOCAL=CONSORTIUM pairs, e.g. cholesterol=chol (got "cholesterol")');
     await expect(loadSiteData(flags("--data", own, "--map-file", join(dir, "bad-map.csv")))).rejects.toThrow(`--map-file: ${join(dir, "bad-map.csv")} needs the columns local and consortium (has from, to)`);
     expect(usage([...base, "--dataset-site", "heart-disease:va", "--map", "a=b"])).toBe("--map and --map-file rename the columns of --data");
   });

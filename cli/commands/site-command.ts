@@ -16,8 +16,9 @@ import { runSite, type RunnerEvent } from "../../gpu-runner/session/site-runner.
 import { defaultStateDirHelp, siteStateDir } from "./site-state-dir.ts";
 import { labelLines } from "../../core/preprocess/label.ts";
 import { evaluationLines } from "../evaluation-lines.ts";
+import { assumedUnitsLine } from "../../gpu-runner/session/check-columns.ts";
 import { missingLines } from "../../core/preprocess/missing-summary.ts";
-import { readCsv } from "../../gpu-runner/data/read-csv.ts";
+import { columnMap, columnMapFlags } from "./column-map.ts";
 import { DEFAULT_MIN_ROWS, smallSites } from "../small-data.ts";
 import { boolFlag, choiceFlag, fractionFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
@@ -128,31 +129,6 @@ export async function loadSiteData(flags: SiteFlags, io: CommandIo = processIo):
   }
 }
 
-/** --map and --map-file as one renaming; a malformed entry is a usage error naming its flag. */
-async function columnMap(flags: SiteFlags): Promise<Record<string, string>> {
-  const map: Record<string, string> = Object.create(null);
-  const add = (flag: string, local: string, consortium: string) => {
-    if (local === "" || consortium === "") throw new UsageError(`--${flag}: expected LOCAL=CONSORTIUM pairs, e.g. cholesterol=chol (got "${local}=${consortium}")`);
-    if (map[local] !== undefined && map[local] !== consortium) throw new UsageError(`--${flag}: column "${local}" is mapped twice`);
-    map[local] = consortium;
-  };
-  if (flags["map-file"] !== undefined) {
-    const file = flags["map-file"];
-    const table = await readCsv(file).catch((err: unknown) => {
-      throw new UsageError(`--map-file: cannot read ${(err as Error).message}`);
-    });
-    const [local, consortium] = ["local", "consortium"].map((c) => table.columns.indexOf(c));
-    if (local === undefined || consortium === undefined || local < 0 || consortium < 0) throw new UsageError(`--map-file: ${file} needs the columns local and consortium (has ${table.columns.join(", ")})`);
-    for (const row of table.rows) add("map-file", (row[local] ?? "").trim(), (row[consortium] ?? "").trim());
-  }
-  for (const pair of flags.map?.split(",") ?? []) {
-    const [local = "", consortium = "", ...rest] = pair.split("=").map((x) => x.trim());
-    if (rest.length > 0) throw new UsageError(`--map: expected LOCAL=CONSORTIUM pairs, e.g. cholesterol=chol (got "${pair}")`);
-    add("map", local, consortium);
-  }
-  return { ...map };
-}
-
 /** Progress on the error stream, one line per step; the evaluation goes to the output stream. */
 function reporter(io: CommandIo, rounds: () => number): (e: RunnerEvent) => void {
   return (e) => {
@@ -163,6 +139,8 @@ function reporter(io: CommandIo, rounds: () => number): (e: RunnerEvent) => void
         const [summary = "", ...heavy] = missingLines(e.data.missing);
         io.err(counts);
         io.err(summary);
+        const assumed = assumedUnitsLine(e.data.assumedUnits);
+        if (assumed) io.err(assumed);
         for (const line of [...changes, ...heavy]) io.err(`warn ${line}`);
       }
     } else if (e.kind === "trained") io.err(`round ${e.round}/${rounds() || "?"}: trained, loss ${e.loss.toFixed(4)}, ${e.bytesUp} bytes up`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { labelOf } from "./label.ts";
+import { labelLines, labelOf, summariseLabels } from "./label.ts";
 
 const tokens = ["", "NA", "?"];
 
@@ -41,3 +41,37 @@ describe("labelOf", () => {
     expect(label).toBe(expected);
   });
 });
+
+describe("summariseLabels and labelLines", () => {
+  it("counts positives, negatives, unlabelled rows and merged spellings, and says each", () => {
+    // Prepare
+    const values = ["yes", "YES", " yes", "no", "No", "", "NA", "maybe"];
+
+    // Execute
+    const summary = summariseLabels(values, { column: "outcome", positive: ["yes"], negative: ["no"] }, tokens);
+
+    // Assert
+    expect(summary).toMatchObject({ positives: 3, negatives: 2, unlabelled: 2, unrecognised: 1, unrecognisedValues: ["maybe"] });
+    expect(labelLines(summary)).toEqual([
+      "label outcome: positive = yes: 3 of 5 labelled rows (60.0 %)",
+      'label outcome: "YES" read as "yes" (1 row; values differing only in case or spaces are one value)',
+      'label outcome: "No" read as "no" (1 row; values differing only in case or spaces are one value)',
+      "label outcome: 2 of 8 rows have no label (blank or a missing token) and are left out",
+      'label outcome: 1 row has a label that is neither positive nor negative ("maybe") and are left out',
+    ]);
+  });
+
+  it("warns when a site's rows are all of one class under the consortium's rule: a label coded otherwise", () => {
+    // Prepare: the consortium says 0/1, this site writes 1/2.
+    const summary = summariseLabels(["1", "2", "2", "1"], { column: "sick", positive: ["1"], negative: ["0"] }, tokens);
+
+    // Execute
+    const lines = labelLines(summary);
+
+    // Assert
+    expect(summary).toMatchObject({ positives: 2, negatives: 0, unrecognised: 2 });
+    expect(lines).toContain("label sick: every one of the 2 labelled rows is positive: is the label coded as the consortium's rule says (positive = 1)?");
+    expect(lines).toContain('label sick: 2 rows have a label that is neither positive nor negative ("2") and are left out');
+  });
+});
+

@@ -76,8 +76,11 @@ export function labelLines(s: LabelSummary): string[] {
   const used = s.positives + s.negatives;
   const rule = s.positive.startsWith(">") ? `${s.column} ${s.positive}` : s.positive;
   const lines = [`label ${s.column}: positive = ${rule}: ${s.positives} of ${used} labelled rows${share(s.positives, used)}`];
-  for (const m of s.merged) lines.push(`label ${s.column}: ${m.spellings.map((x) => `"${x}"`).join(", ")} read as "${m.value}" (${m.rows} rows; values differing only in case or spaces are one value)`);
+  for (const m of s.merged) lines.push(`label ${s.column}: ${m.spellings.map((x) => `"${x}"`).join(", ")} read as "${m.value}" (${m.rows} row${m.rows === 1 ? "" : "s"}; values differing only in case or spaces are one value)`);
   if (s.unlabelled > 0) lines.push(`label ${s.column}: ${s.unlabelled} of ${s.rows} rows have no label (blank or a missing token) and are left out`);
-  if (s.unrecognised > 0) lines.push(`label ${s.column}: ${s.unrecognised} rows have a label that is neither positive nor negative (${s.unrecognisedValues.map((v) => `"${v}"`).join(", ")}) and are left out`);
+  if (used > 0 && (s.positives === 0 || s.negatives === 0)) {
+    lines.push(`label ${s.column}: every one of the ${used} labelled rows is ${s.positives === 0 ? "negative" : "positive"}: is the label coded as the consortium's rule says (positive = ${rule})?`);
+  }
+  if (s.unrecognised > 0) lines.push(`label ${s.column}: ${s.unrecognised} row${s.unrecognised === 1 ? " has" : "s have"} a label that is neither positive nor negative (${s.unrecognisedValues.map((v) => `"${v}"`).join(", ")}) and are left out`);
   return lines;
 }

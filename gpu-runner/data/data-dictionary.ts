@@ -137,6 +137,9 @@ export function specFromDictionary(header: readonly string[], rows: readonly Dic
   if (problems.length > 0) throw new ColumnProblems(problems);
   if (features.length === 0) throw new Error("the dictionary leaves no feature: describe at least one column as numeric or categorical");
   const label = labelRule(labelRow, o.positive);
+  if (label.positive !== undefined && label.negative === undefined) {
+    notes.push(`the label ${label.column} lists no negative value: at every site, any value but ${label.positive.join(", ")} is read as negative; list the negative values (negative field) to have other values left out and counted instead`);
+  }
   const extra = (byColumn.get(labelRow.column)?.missing ?? []).filter((m) => !DEFAULT_MISSING.includes(m));
   return { spec: { features, label, missingTokens: [...DEFAULT_MISSING, ...extra] }, notes };
 }

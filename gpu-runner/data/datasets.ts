@@ -93,7 +93,7 @@ export async function loadCsvDataset(o: CsvOptions): Promise<LoadedData> {
   const split = parseSplit(o.split);
   const ignore = split.kind === "column" && split.column !== o.label ? [...new Set([...o.ignore, split.column])] : o.ignore;
   if (split.kind === "column") columnIndex(table, split.column);
-  const { spec: features, notes } = inferSpec(table, { label: o.label, positive: o.positive, ignore, missing: o.missing, units: csv.units, mixedUnits: csv.mixedUnits });
+  const { spec: features, notes } = inferSpec(table, { label: o.label, positive: o.positive, ignore, missing: o.missing, units: csv.units, unreadable: csv.unreadable });
   const labelCol = columnIndex(table, features.label.column);
   const label = summariseLabels(table.rows.map((r) => r[labelCol] ?? ""), features.label, features.missingTokens);
   const shares = missingShares(computeSiteStats(table, features), features);

@@ -76,7 +76,10 @@ describe("inferFeatureSpec", () => {
     const inferred = inferSpec(graded, { label: "num" });
     const refused = () => inferSpec(coded, { label: "sick" });
 
+    const binary = inferSpec(table(["x", "died"], [["1", "0"], ["2", "1"], ["3", "1.0"]]), { label: "died" });
+
     // Assert
+    expect(binary.spec.label).toEqual({ column: "died", positive: ["1"], negative: ["0"] });
     expect(inferred.spec.label).toEqual({ column: "num", positiveAbove: 0 });
     expect(inferred.notes).toContain("label num takes the values 0, 1, 3: positive = num > 0 (pass --positive VALUE for one value only)");
     expect(refused).toThrow('label "sick" holds numbers ("2" (2 rows), "1" (1 row)) that are not a 0/1 or 0/1/2… coding: pass --positive VALUE');
@@ -111,7 +114,7 @@ describe("inferFeatureSpec", () => {
     const t = table(["patient_ref", "mrn", "crp", "chol", "note", "age", "outcome"], rows);
 
     // Execute
-    const infer = () => inferSpec(t, { label: "outcome", mixedUnits: { chol: ["mg/dL", "mmol/L"] } });
+    const infer = () => inferSpec(t, { label: "outcome", unreadable: { chol: "its numbers carry different units (mg/dL, mmol/L)" } });
     const ignored = inferSpec(t, { label: "outcome", ignore: ["patient_ref", "mrn", "chol", "note"], missing: ["<5"] });
 
     // Assert
@@ -122,7 +125,7 @@ describe("inferFeatureSpec", () => {
         "  patient_ref: every one of its 60 values is different (an identifier, or free text?); pass --ignore patient_ref",
         "  mrn: whole numbers, every one different (an identifier?); pass --ignore mrn",
         '  crp: 6 of 60 values are not numbers ("<5"); if they mean "not recorded", pass --missing <5; otherwise clean them, or pass --ignore crp',
-        "  chol: its numbers carry different units (mg/dL, mmol/L); convert them to one unit, or pass --ignore chol",
+        "  chol: its numbers carry different units (mg/dL, mmol/L); write them in one form (one unit, a decimal point), or pass --ignore chol",
         "  note: 55 different text values, more than the 50 levels a categorical feature may have (free text, or a fine-grained code?); group its values into at most 50 levels, or pass --ignore note",
       ].join("\n"),
     );

@@ -6,7 +6,7 @@
  */
 import { labelKey } from "../../core/preprocess/label.ts";
 import { columnIndex, isMissing, type Table } from "../../core/preprocess/table.ts";
-import type { FeatureSpec, LabelDef } from "../../core/schemas/feature-spec.ts";
+import { RESERVED_FEATURE_NAMES, type FeatureSpec, type LabelDef } from "../../core/schemas/feature-spec.ts";
 
 /** Cells that mean "not recorded" unless the caller adds its own. */
 export const DEFAULT_MISSING = ["", "NA", "?"];
@@ -27,8 +27,8 @@ export interface InferOptions {
   readonly missing?: readonly string[];
   /** Units the reader found (`CsvFile.units`): recorded on the features. */
   readonly units?: Readonly<Record<string, string>>;
-  /** Columns whose numbers carry several units (`CsvFile.mixedUnits`): refused. */
-  readonly mixedUnits?: Readonly<Record<string, readonly string[]>>;
+  /** Columns whose numbers the reader could not read without guessing, and why (`CsvFile.unreadable`): refused. */
+  readonly unreadable?: Readonly<Record<string, string>>;
 }
 
 /** A column the consortium cannot use as it is, why, and what to do. */
@@ -54,6 +54,8 @@ export interface InferredSpec {
 
 const DATE = /^(\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?)$/;
 const ID_NAME = /(^|[_\s-])(id|mrn|nr|no|number|key)$|^(id|mrn)([_\s-]|$)|patient|record|encounter|admission_?no/i;
+/** A record's own value for a key (a column may be called "constructor"). */
+const own = <T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined => (record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined);
 const isNumber = (v: string) => v.trim() !== "" && Number.isFinite(Number(v.trim()));
 
 function quoteSome(values: Iterable<string>, n = 3): string {
@@ -93,9 +95,10 @@ function inferLabel(table: Table, options: InferOptions, missing: readonly strin
   if (named.every((g) => isNumber(g.key))) {
     const numbers = named.map((g) => Number(g.key)).sort((a, b) => a - b);
     if (numbers.length < 2) throw new Error(`label "${column}" takes only the value ${numbers[0]}: a model needs both outcomes`);
+    // 0/1: both listed, so a value another site codes otherwise (1/2, yes/no) is left out and counted, not read as one class.
+    if (numbers.length === 2 && numbers[0] === 0 && numbers[1] === 1) return { def: { column, positive: ["1"], negative: ["0"] }, notes: [] };
     if (numbers[0] === 0 && numbers.every((n) => Number.isInteger(n) && n >= 0)) {
-      const notes = numbers.length > 2 ? [`label ${column} takes the values ${numbers.join(", ")}: positive = ${column} > 0 (pass --positive VALUE for one value only)`] : [];
-      return { def: { column, positiveAbove: 0 }, notes };
+      return { def: { column, positiveAbove: 0 }, notes: [`label ${column} takes the values ${numbers.join(", ")}: positive = ${column} > 0 (pass --positive VALUE for one value only)`] };
     }
     throw new Error(`label "${column}" holds numbers (${listed}) that are not a 0/1 or 0/1/2… coding: pass --positive VALUE to say which value means the outcome`);
   }
@@ -113,8 +116,9 @@ function inferLabel(table: Table, options: InferOptions, missing: readonly strin
  * with a note (`inferSpec`).
  */
 function columnProblem(column: string, present: readonly string[], options: InferOptions): ColumnProblem | null {
-  const units = options.mixedUnits?.[column];
-  if (units) return { column, reason: `its numbers carry different units (${units.join(", ")})`, remedy: `convert them to one unit, or pass --ignore ${column}` };
+  if (RESERVED_FEATURE_NAMES.includes(column)) return { column, reason: "its name is one a feature cannot have", remedy: `rename the column, or pass --ignore ${column}` };
+  const unreadable = own(options.unreadable, column);
+  if (unreadable !== undefined) return { column, reason: unreadable, remedy: `write them in one form (one unit, a decimal point), or pass --ignore ${column}` };
   const numbers = present.filter(isNumber);
   const distinct = new Set(present);
   if (numbers.length === present.length) {
@@ -171,7 +175,7 @@ export function inferSpec(table: Table, options: InferOptions): InferredSpec {
       return;
     }
     const numeric = present.every(isNumber);
-    const unit = numeric ? options.units?.[column] : undefined;
+    const unit = numeric ? own(options.units, column) : undefined;
     features.push({ name: column, column, type: numeric ? "numeric" : "categorical", missing: [], ...(unit !== undefined && { unit }) });
   });
   if (dates.length > 0) notes.push(`${dates.length === 1 ? "column" : "columns"} ${dates.join(", ")} ${dates.length === 1 ? "holds dates" : "hold dates"}: left out (derive a feature such as an age or a length of stay from ${dates.length === 1 ? "it" : "them"} before training, or pass --ignore to silence this)`);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detectDelimiter, parseCsv, parseCsvText, readCsv, readCsvFile, readingNotes } from "./read-csv.ts";
+import { detectDelimiter, parseCsv, parseCsvText, readCsv, readCsvFile, readCsvHeader, readingNotes } from "./read-csv.ts";
 
 describe("parseCsv", () => {
   it("reads quoted fields with commas, doubled quotes and line breaks", () => {
@@ -122,12 +122,48 @@ describe("readCsv", () => {
     await writeFile(xlsx, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00]));
 
     // Execute
-    const readBinary = readCsv(binary);
-    const readZip = readCsv(xlsx);
+    const readBinary = await readCsv(binary).catch((err: unknown) => err);
+    const readZip = await readCsv(xlsx).catch((err: unknown) => err);
 
     // Assert
-    await expect(readBinary).rejects.toThrow(`${binary}: holds binary bytes, not text: is it a CSV file? (a compressed CSV must be gzip)`);
-    await expect(readZip).rejects.toThrow(`${xlsx}: is a zip archive (an .xlsx spreadsheet is one too): save or extract it as a .csv file`);
+    expect((readBinary as Error).message).toBe(`${binary}: holds binary bytes, not text: is it a CSV file? (a compressed CSV must be gzip)`);
+    expect((readZip as Error).message).toBe(`${xlsx}: is a zip archive (an .xlsx spreadsheet is one too): save or extract it as a .csv file`);
+  });
+
+  it("refuses a file, or a gzip file's text, past the size one file may hold, without reading it all", async () => {
+    // Prepare: 4 KiB of text, and a gzip file that expands to 4 MiB.
+    const plain = join(dir, "big.csv");
+    await writeFile(plain, `a,b\n${"1,2\n".repeat(1024)}`);
+    const bomb = join(dir, "bomb.csv.gz");
+    await writeFile(bomb, gzipSync(Buffer.concat([Buffer.from("a,b\n"), Buffer.alloc(4 * 2 ** 20, "1,2\n")])));
+
+    // Execute
+    const tooBig = await readCsvFile(plain, { maxBytes: 1000 }).catch((err: unknown) => err);
+    const expands = await readCsvFile(bomb, { maxBytes: 2 ** 20 }).catch((err: unknown) => err);
+    const header = await readCsvHeader(bomb);
+
+    // Assert
+    expect(tooBig).toBeInstanceOf(Error);
+    expect(expands).toBeInstanceOf(Error);
+    expect((tooBig as Error).message).toBe(`${plain}: is 4100 bytes, more than the 1000 bytes one file may hold: split it into several files`);
+    expect((expands as Error).message).toBe(`${bomb}: decompresses to more than the 1 MB one file may hold: split it into several files`);
+    expect(header).toEqual({ columns: ["a", "b"], delimiter: "comma" });
+  });
+
+  it("reads a wide header quickly: 200,000 columns", async () => {
+    // Prepare
+    const wide = join(dir, "wide.csv");
+    const names = Array.from({ length: 200_000 }, (_, i) => `c${i}`);
+    await writeFile(wide, `${names.join(",")}\n${names.map(() => "1").join(",")}\n`);
+    await writeFile(join(dir, "twice.csv"), `${[...names, "c7"].join(",")}\n`);
+
+    // Execute
+    const header = await readCsvHeader(wide);
+    const twice = await readCsvHeader(join(dir, "twice.csv")).catch((err: unknown) => err);
+
+    // Assert
+    expect(header.columns).toHaveLength(200_000);
+    expect((twice as Error).message).toBe(`${join(dir, "twice.csv")}: the header names column "c7" twice`);
   });
 
   it("reads text that is not UTF-8 as Windows-1252 and says so", async () => {
@@ -171,13 +207,14 @@ describe("parseCsvText: delimiters, decimal commas and units", () => {
     expect(forced.table).toEqual({ columns: ["a;b"], rows: [["1;2"]] });
   });
 
-  it("leaves commas in a comma file alone: a quoted 1,5 is not a number there", () => {
+  it("leaves commas in a comma file alone: a quoted 1,5 is not read as a number there", () => {
     // Execute
     const csv = parseCsvText('a,b\n"1,5",2\n"2,5",3\n');
 
     // Assert
     expect(csv.decimalComma).toEqual([]);
     expect(csv.table.rows).toEqual([["1,5", "2"], ["2,5", "3"]]);
+    expect(Object.keys(csv.unreadable)).toEqual(["a"]);
   });
 
   it("reads numbers that carry one unit as numbers and records the unit", () => {
@@ -201,8 +238,42 @@ describe("parseCsvText: delimiters, decimal commas and units", () => {
     const csv = parseCsvText("chol,outcome\n258 mg/dL,1\n5.2 mmol/L,0\n");
 
     // Assert
-    expect(csv.mixedUnits).toEqual({ chol: ["mg/dL", "mmol/L"] });
+    expect(csv.unreadable).toEqual({ chol: "its numbers carry different units (mg/dL, mmol/L)" });
     expect(csv.table.rows[0]).toEqual(["258 mg/dL", "1"]);
+  });
+
+  it("reads a column that is mostly numbers and leaves its stray cells as text for the caller to name", () => {
+    // Execute: one "n/a" among decimal commas; one "pending" among numbers with a unit, one without it.
+    const csv = parseCsvText("chol;crp\n5,2;12 mg/L\n6,1;pending\nn/a;3 mg/L\n4,8;7\n7,0;9 mg/L\n");
+
+    // Assert
+    expect(csv.decimalComma).toEqual(["chol"]);
+    expect(csv.units).toEqual({ crp: "mg/L" });
+    expect(csv.table.rows.map((r) => r.join("|"))).toEqual(["5.2|12", "6.1|pending", "n/a|3", "4.8|7", "7.0|9"]);
+    expect(readingNotes("f.csv", { ...csv, gzip: false, latin1: false })).toContain("f.csv: column crp carries the unit mg/L in 3 of its 4 numbers (the others taken to be in mg/L too): read as numbers in mg/L");
+  });
+
+  it("refuses to guess whether a comma is a decimal mark or a thousands separator", () => {
+    // Execute
+    const quoted = parseCsvText('a,b\n"4,3",1\n"5,1",2\n');
+    const mixed = parseCsvText("a;b\n1.234;1\n2,5;2\n");
+    const thousands = parseCsvText("a\tb\n1,234\t1\n2,500\t2\n");
+
+    // Assert
+    expect(quoted.unreadable.a).toMatch(/^numbers written with a comma \(4,3, 5,1\) in a comma-separated file/);
+    expect(mixed.unreadable.a).toBe("numbers written both with a decimal comma and with a point (2,5, 1.234): one of them may be a thousands separator");
+    expect(thousands.unreadable.a).toMatch(/^numbers written with a comma and three digits after it \(1,234, 2,500\)/);
+    expect(quoted.table.rows[0]).toEqual(["4,3", "1"]);
+  });
+
+  it("keeps columns called constructor or __proto__ as columns", () => {
+    // Execute
+    const csv = parseCsvText("constructor,__proto__\n5 mg,1\n6 mg,2\n");
+
+    // Assert
+    expect(csv.table.columns).toEqual(["constructor", "__proto__"]);
+    expect(Object.keys(csv.units)).toEqual(["constructor"]);
+    expect(csv.units.constructor).toBe("mg");
   });
 
   it("says 'no rows' for a header-only file and refuses a column named twice", () => {

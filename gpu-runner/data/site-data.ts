@@ -84,7 +84,7 @@ export function mapColumns(table: Table, map: Readonly<Record<string, string>>, 
   const targets = Object.values(map);
   const twice = targets.find((t, i) => targets.indexOf(t) !== i);
   if (twice !== undefined) throw new SiteDataError("map", `two columns are mapped onto "${twice}"`);
-  const columns = have.map((c) => map[c] ?? c);
+  const columns = have.map((c) => (Object.hasOwn(map, c) ? (map[c] ?? c) : c));
   const clash = columns.find((c, i) => columns.indexOf(c) !== i);
   if (clash !== undefined) throw new SiteDataError("map", `"${clash}" would name two columns of ${file}: it is already a column there; map that one too, or choose another`);
   return { columns, rows: table.rows };
@@ -108,11 +108,12 @@ async function readTable(input: "data" | "test", file: string, source: Extract<S
   } catch (err) {
     throw new SiteDataError(input, `cannot read ${err instanceof Error ? err.message : String(err)}`);
   }
-  const mixed = Object.entries(csv.mixedUnits);
-  if (mixed.length > 0) throw new SiteDataError(input, `${file}: ${mixed.map(([c, u]) => `the numbers of column ${c} carry different units (${u.join(", ")})`).join("; ")}: convert them to one unit`);
+  const unreadable = Object.entries(csv.unreadable);
+  if (unreadable.length > 0) throw new SiteDataError(input, `${file}: ${unreadable.map(([c, why]) => `column ${c}: ${why}`).join("; ")}`);
   for (const line of readingNotes(file, csv)) note(line);
   const map = source.map ?? {};
-  const units = Object.fromEntries(Object.entries(csv.units).map(([c, u]) => [map[c] ?? c, u]));
+  const units: Record<string, string> = Object.create(null);
+  for (const [c, u] of Object.entries(csv.units)) units[Object.hasOwn(map, c) ? (map[c] ?? c) : c] = u;
   return { table: Object.keys(map).length > 0 ? mapColumns(csv.table, map, file) : csv.table, units };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConsiliumError } from "../../core/errors.ts";
 import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
-import { absentLine, checkColumns, summariseSiteData } from "./check-columns.ts";
+import { absentLine, assumedUnitsLine, checkColumns, summariseSiteData } from "./check-columns.ts";
 
 const spec: FeatureSpec = {
   features: [
@@ -51,6 +51,18 @@ describe("checkColumns", () => {
     expect(thrown(otherUnit)).toMatchObject({ code: "UNIT_MISMATCH", status: 422 });
     expect(otherUnit).toThrow("column chol is in mmol/L here, the consortium's chol in mg/dL: convert it before joining");
     expect(sameUnit.absent).toEqual([]);
+    expect(sameUnit.unitWarnings).toEqual([]);
+  });
+
+  it("says where units cannot be compared: plain numbers against a declared unit, a unit the spec does not declare", () => {
+    // Execute
+    const plain = checkColumns({ columns: ["age", "chol", "thalach", "num"], rows: [] }, spec);
+    const undeclared = checkColumns({ columns: ["age", "chol", "thalach", "num"], rows: [] }, spec, { thalach: "bpm" });
+
+    // Assert
+    expect(plain.unitWarnings).toEqual([]);
+    expect(assumedUnitsLine(plain.assumedUnits)).toBe("plain numbers taken to be in the consortium's units: chol in mg/dL");
+    expect(undeclared.unitWarnings).toEqual(["column thalach is in bpm here, and the consortium declares no unit for thalach: every site must measure it in bpm (a data dictionary can declare it)"]);
   });
 });
 

@@ -19,6 +19,10 @@ export interface ColumnCheck {
   readonly absent: readonly FeatureDef[];
   /** This site's columns the spec does not name (candidates for --map). */
   readonly unused: readonly string[];
+  /** Where this site's units and the spec's cannot be compared: said, not refused. */
+  readonly unitWarnings: readonly string[];
+  /** Features whose column holds plain numbers here where the spec declares a unit: taken to be in it. */
+  readonly assumedUnits: readonly { readonly column: string; readonly unit: string }[];
 }
 
 const list = (names: readonly string[]) => names.join(", ");
@@ -37,11 +41,20 @@ export function checkColumns(table: Table, spec: FeatureSpec, units: Readonly<Re
       422,
     );
   }
-  const mismatched = spec.features.filter((f) => f.unit !== undefined && units[f.column] !== undefined && units[f.column] !== f.unit);
+  const unitOf = (column: string) => (Object.hasOwn(units, column) ? units[column] : undefined);
+  const mismatched = spec.features.filter((f) => f.unit !== undefined && unitOf(f.column) !== undefined && unitOf(f.column) !== f.unit);
   if (mismatched.length > 0) {
-    throw new ConsiliumError("UNIT_MISMATCH", mismatched.map((f) => `column ${f.column} is in ${units[f.column]} here, the consortium's ${f.name} in ${f.unit}: convert it before joining`).join("; "), 422);
+    throw new ConsiliumError("UNIT_MISMATCH", mismatched.map((f) => `column ${f.column} is in ${unitOf(f.column)} here, the consortium's ${f.name} in ${f.unit}: convert it before joining`).join("; "), 422);
   }
-  return { absent: spec.features.filter((f) => !table.columns.includes(f.column)), unused };
+  const unitWarnings: string[] = [];
+  const assumedUnits: { column: string; unit: string }[] = [];
+  for (const f of spec.features) {
+    if (f.type !== "numeric" || !table.columns.includes(f.column)) continue;
+    const here = unitOf(f.column);
+    if (f.unit !== undefined && here === undefined) assumedUnits.push({ column: f.column, unit: f.unit });
+    if (f.unit === undefined && here !== undefined) unitWarnings.push(`column ${f.column} is in ${here} here, and the consortium declares no unit for ${f.name}: every site must measure it in ${here} (a data dictionary can declare it)`);
+  }
+  return { absent: spec.features.filter((f) => !table.columns.includes(f.column)), unused, unitWarnings, assumedUnits };
 }
 
 /** The warning for features this site lacks, with the columns it could map. */
@@ -58,11 +71,19 @@ const count = z.number().int().nonnegative();
 export const DataSummary = z.object({
   label: LabelSummary,
   missing: z.array(z.object({ feature: z.string(), missing: count, rows: count, imputed: z.string() })),
+  /** Columns of plain numbers taken to be in the consortium's declared unit. */
+  assumedUnits: z.array(z.object({ column: z.string(), unit: z.string() })).default([]),
 });
 export type DataSummary = z.infer<typeof DataSummary>;
+
+/** The one line saying which plain-number columns are taken to be in the consortium's units, or null. */
+export function assumedUnitsLine(assumed: readonly { readonly column: string; readonly unit: string }[]): string | null {
+  if (assumed.length === 0) return null;
+  return `plain numbers taken to be in the consortium's units: ${assumed.map((a) => `${a.column} in ${a.unit}`).join(", ")}`;
+}
 
 export function summariseSiteData(table: Table, spec: FeatureSpec, check: ColumnCheck): DataSummary {
   const col = table.columns.indexOf(spec.label.column);
   const label = summariseLabels(table.rows.map((r) => r[col] ?? ""), spec.label, spec.missingTokens);
-  return DataSummary.parse({ label, missing: missingShares(computeSiteStats(table, spec), spec, check.absent.map((f) => f.name)) });
+  return DataSummary.parse({ label, missing: missingShares(computeSiteStats(table, spec), spec, check.absent.map((f) => f.name)), assumedUnits: check.assumedUnits });
 }

@@ -8,8 +8,8 @@
  * A lock from another host is never taken over: whether its process runs cannot be seen from here.
  * Used by the site runner's state folder and the embedded store's data folder.
  */
-import { randomBytes } from "node:crypto";
-import { link, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { link, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { z } from "zod";
@@ -52,7 +52,10 @@ export interface LockOptions {
   readonly command?: string;
 }
 
-/** The locks this process holds: a lock naming this pid that is not among them was left by an earlier process under the same pid. */
+/**
+ * The tokens of the locks this process has made (each added before its lock can appear): a lock
+ * naming this pid whose token is not among them was left by an earlier process under the same pid.
+ */
 const held = new Set<string>();
 
 /**
@@ -67,26 +70,26 @@ export async function lockFolder(dir: string, options: LockOptions): Promise<Fol
   const me: LockHolder = { pid: process.pid, host: hostname(), boot: await bootId(), since: new Date().toISOString(), command: options.command ?? commandLine(process.argv), token: randomBytes(8).toString("hex") };
   const mine = JSON.stringify(me);
   const release = async (): Promise<void> => {
-    held.delete(path);
+    held.delete(me.token);
     if ((await readFile(path, "utf8").catch(() => "")) === mine) await rm(path, { force: true });
   };
   let tookOver: string | null = null;
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (await create(path, mine)) {
-      held.add(path);
-      return { path, tookOver, release };
-    }
+    held.add(me.token);
+    if (await create(path, mine)) return { path, tookOver, release };
+    held.delete(me.token);
     const text = await readFile(path, "utf8").catch(() => null);
     if (text === null) continue;
     const holder = parseHolder(text);
-    const why = holder === null ? "it could not be read" : await staleness(holder, path);
+    const why = holder === null ? "it could not be read" : await staleness(holder);
     if (why === null && holder !== null) {
       const other = holder.host !== undefined && holder.host !== me.host;
       const seen = other ? `, which cannot be seen from this host (${me.host})` : ", which is still running";
       const hint = other ? `if that process is gone, delete ${path}` : `if pid ${holder.pid} is some other program now, delete ${path}`;
       throw new FolderInUseError(`${dir} is in use by ${describeHolder(holder)}${seen}: ${options.rule} (${hint})`, holder, path);
     }
-    if (await setAside(path, text)) tookOver = `took over the lock of ${dir} from ${holder === null ? "an unreadable lock file" : describeHolder(holder)}: ${why}`;
+    if (await breakStale(path, text, mine)) tookOver = `took over the lock of ${dir} from ${holder === null ? "an unreadable lock file" : describeHolder(holder)}: ${why}`;
+    else await pause(10 + Math.random() * 40);
   }
   throw new Error(`${path}: could not take the lock after 5 attempts (other processes are taking it at the same time)`);
 }
@@ -99,7 +102,7 @@ export async function folderHolder(dir: string): Promise<{ holder: LockHolder; s
   const path = join(dir, LOCK_FILE);
   const text = await readFile(path, "utf8").catch(() => null);
   const holder = text === null ? null : parseHolder(text);
-  return holder === null ? null : { holder, stale: (await staleness(holder, path)) !== null };
+  return holder === null ? null : { holder, stale: (await staleness(holder)) !== null };
 }
 
 /** `process 4242 (consilium site …) on host ward-7 since 2025-05-01T10:00:00.000Z`, as much as the lock says. */
@@ -121,11 +124,11 @@ export function commandLine(argv: readonly string[]): string {
 }
 
 /** Why `holder` is stale, or null when it may be running. */
-async function staleness(holder: LockHolder, path: string): Promise<string | null> {
+async function staleness(holder: LockHolder): Promise<string | null> {
   if (holder.host !== undefined && holder.host !== hostname()) return null;
   const boot = await bootId();
   if (holder.boot !== undefined && boot !== undefined && holder.boot !== boot) return "it was taken before this machine last booted";
-  if (holder.pid === process.pid) return held.has(path) ? null : "it names this process's pid, which an earlier process had (a restart under the same pid)";
+  if (holder.pid === process.pid) return held.has(holder.token) ? null : "it names this process's pid, which an earlier process had (a restart under the same pid)";
   return alive(holder.pid) ? null : `process ${holder.pid} is no longer running`;
 }
 
@@ -155,22 +158,35 @@ async function create(path: string, content: string): Promise<boolean> {
 }
 
 /**
- * Moves the stale lock `seen` out of the way. Another process may have replaced it meanwhile (a
- * second runner taking the same stale lock): then what was moved is put back, and false answered.
+ * Removes the stale lock `seen`, if it is still there, as the one taker that holds its break marker
+ * (created exclusively, named after the stale lock's content): a lock that another taker has made
+ * meanwhile is never touched, so two takers of one stale lock cannot both end up holding it. A
+ * marker left by a taker that died in those few steps is not guessed away: the error names it.
  */
-async function setAside(path: string, seen: string): Promise<boolean> {
-  const aside = besideLock(path);
+async function breakStale(path: string, seen: string, mine: string): Promise<boolean> {
+  const marker = `${path}.break-${createHash("sha256").update(seen).digest("hex").slice(0, 16)}`;
   try {
-    await rename(path, aside);
+    await writeFile(marker, mine, { flag: "wx", mode: 0o600 });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const breaker = parseHolder(await readFile(marker, "utf8").catch(() => ""));
+    if (breaker && breaker.pid !== process.pid && (breaker.host === undefined || breaker.host === hostname()) && !alive(breaker.pid)) {
+      throw new Error(`${marker} was left by process ${breaker.pid}, which died while taking over the stale lock ${path}: delete ${marker} (and ${path}, if no runner is using the folder)`);
+    }
+    return false;
   }
-  const moved = await readFile(aside, "utf8").catch(() => "");
-  if (moved !== seen) await link(aside, path).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
-  return moved === seen;
+  try {
+    if ((await readFile(path, "utf8").catch(() => null)) !== seen) return false;
+    await unlink(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
+    return true;
+  } finally {
+    await unlink(marker).catch(() => undefined);
+  }
 }
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A name beside the lock that a state folder's sweep of partial writes (`sweepPartials`) removes after a crash. */
 function besideLock(path: string): string {

@@ -143,6 +143,7 @@ async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | nu
         const { absent } = check;
         const lacking = absentLine(check);
         if (lacking) logger.warn(lacking, { siteId });
+        for (const line of check.unitWarnings) logger.warn(line, { siteId });
         // Under a noise policy the statistics are bounded and noised; refused readings are not reported.
         // One noisy release per site (kept under the state folder): a retried post or a restarted runner re-sends it rather than drawing (and spending) again.
         const noise = task.noise;
