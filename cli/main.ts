@@ -7,6 +7,8 @@ import { coordinatorCommand } from "./commands/coordinator-command.ts";
 import { readFileSync } from "node:fs";
 import { enrolCommand } from "./commands/enrol-command.ts";
 import { federationInitCommand } from "./commands/federation-command.ts";
+import { predictCommand } from "./commands/predict-command.ts";
+import { serveCommand } from "./commands/serve-command.ts";
 import { exportCommand } from "./commands/export-command.ts";
 import { HelpRequested, processIo, UsageError, type CommandIo } from "./commands/flags.ts";
 import { simulateCommand } from "./commands/simulate-command.ts";
@@ -21,6 +23,8 @@ commands:
   enrol         enrol a site with a coordinator and print its credential as JSON
   site          run one hospital's runner against a coordinator
   site export   write a site's personalized model in TensorFlow.js format
+  site predict  score a CSV of a site's rows with its personalized model
+  site serve    serve a site's personalized model on a local HTTP endpoint until SIGINT/SIGTERM
   federation init
                 write a FederationConfig from a CSV's columns and a data dictionary
   synth         write a synthetic FHIR R4 consortium for simulate --fhir DIR
@@ -67,7 +71,15 @@ async function dispatch(command: string, rest: string[], io: CommandIo): Promise
       return 0;
     case "site": {
       if (rest[0] === "export") {
-        await exportCommand(rest.slice(1));
+        await exportCommand(rest.slice(1), { io });
+        return 0;
+      }
+      if (rest[0] === "predict") {
+        await predictCommand(rest.slice(1), { io });
+        return 0;
+      }
+      if (rest[0] === "serve") {
+        await untilSignal(async (signal) => (await serveCommand(rest.slice(1), { signal, io })).closed);
         return 0;
       }
       const result = await untilSignal((signal) => siteCommand(rest, { signal }).then((r) => ({ ...r, stopped: signal.aborted })));
@@ -89,7 +101,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     io.out(`consilium ${version()}`);
     return 0;
   }
-  const name = (command === "site" && rest[0] === "export") || (command === "federation" && rest[0] === "init") ? `${command} ${rest[0]}` : command;
+  const name = (command === "site" && ["export", "predict", "serve"].includes(rest[0] ?? "")) || (command === "federation" && rest[0] === "init") ? `${command} ${rest[0]}` : command;
   try {
     const code = await dispatch(command, rest, io);
     if (code >= 0) return code;

@@ -12,6 +12,8 @@ import { coordinatorSpec } from "../cli/commands/coordinator-command.ts";
 import { enrolSpec } from "../cli/commands/enrol-command.ts";
 import { exportSpec } from "../cli/commands/export-command.ts";
 import { federationInitSpec } from "../cli/commands/federation-command.ts";
+import { predictSpec } from "../cli/commands/predict-command.ts";
+import { serveSpec } from "../cli/commands/serve-command.ts";
 import { flagTable, type CommandSpec } from "../cli/commands/flags.ts";
 import { simulateSpec } from "../cli/commands/simulate-command.ts";
 import { siteSpec } from "../cli/commands/site-command.ts";
@@ -19,7 +21,7 @@ import { synthSpec } from "../cli/commands/synth-command.ts";
 import { FLAG_COMBINATIONS } from "../cli/flag-combinations.ts";
 
 /** Every command, in the order `consilium --help` lists them. */
-export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, federationInitSpec, synthSpec];
+export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, predictSpec, serveSpec, federationInitSpec, synthSpec];
 
 /** Where the generated reference lives, from the repository root. */
 export const CLI_DOCS_PATH = "docs/cli.md";
@@ -89,6 +91,22 @@ const NOTES: Readonly<Record<string, string>> = {
       "CONSILIUM_SITE_TOKEN=… consilium site --coordinator http://coord:8787 --dataset-site heart-disease:cleveland",
       "CONSILIUM_SITE_TOKEN=… consilium site export --out model/   # from .consilium/site/<site-id>",
     ]),
+  ].join("\n"),
+  "site predict": [
+    "Writes `row,[id],score,decision,model_version,reason`: a row whose inputs the model cannot use (a",
+    "number that does not parse, a level the consortium never saw, an absent column) gets an empty score",
+    "and its reason; missing values are filled as the model's own preprocessing defines, and counted.",
+    "",
+    fence(["npx consilium site predict --site site-01 --data today.csv --id mrn --out scores.csv"]),
+  ].join("\n"),
+  "site serve": [
+    "`POST /v1/predict` with `{\"rows\": [{column: value, …}]}` (at most 10,000 rows, 1 MiB) answers",
+    "`{modelVersion, siteId, threshold, predictions: [{score, decision}]}`; rows that cannot be scored",
+    "answer 422 `BAD_ROWS` naming each row and column, and nothing is scored. `GET /v1/model` describes",
+    "the model, `GET /healthz` answers `{ok: true}`. A model the runner installs is picked up on the next",
+    "request.",
+    "",
+    fence(["npx consilium site serve --site site-01 --port 8790 &", "curl -s -XPOST 127.0.0.1:8790/v1/predict -d '{\"rows\":[{\"age\":61,\"chol\":240}]}'"]),
   ].join("\n"),
   "federation init": [
     "A consortium's FederationConfig from its own columns ([concepts.md](concepts.md#a-hospitals-own-data);",
