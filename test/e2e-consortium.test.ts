@@ -97,6 +97,10 @@ describe("a consortium from its data dictionary: federation init, coordinator an
       { name: "hungarian", data: "hungarian.csv", map: ["--map-file", join(EXAMPLE, "hungarian-map.csv")] },
       { name: "va", data: "va.tsv.gz", map: ["--map-file", join(EXAMPLE, "va-map.csv")] },
     ];
+    // A wrong admin token is told it is wrong.
+    const wrong = await consilium(dir, ["enrol", "--coordinator", url, "--name", "intruder"], { CONSILIUM_ADMIN_TOKEN: "not-the-admin-token-at-all" });
+    expect(wrong.code).toBe(1);
+    expect(wrong.err.trim()).toBe("consilium: FORBIDDEN: wrong admin token: this is not the coordinator's admin token");
     const tokens: string[] = [];
     for (const h of hospitals) {
       const enrolled = await consilium(dir, ["enrol", "--coordinator", url, "--name", h.name], { CONSILIUM_ADMIN_TOKEN: ADMIN });

@@ -33,8 +33,10 @@ export async function enrolCommand(argv: readonly string[], options: { readonly 
   const io = options.io ?? processIo;
   const flags = parseFlags(enrolSpec, argv, io.env, (line) => io.err(line));
   const enrolled = await new AdminClient(flags.coordinator, flags["admin-token"]).enrol(flags.name).catch((err: unknown) => {
-    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : "";
-    throw new Error(err instanceof TypeError ? `cannot reach the coordinator at ${flags.coordinator}${cause}` : err instanceof Error ? err.message : String(err));
+    if (!(err instanceof TypeError)) throw err;
+    // A refusal keeps its stable code (FORBIDDEN, DUPLICATE_SITE…), which the CLI prints; a network failure says where.
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
+    throw new Error(`cannot reach the coordinator at ${flags.coordinator}${cause}`);
   });
   io.out(JSON.stringify(enrolled));
   return enrolled;
