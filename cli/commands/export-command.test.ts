@@ -120,7 +120,7 @@ describe("consilium site export: which site", () => {
     const io = memoryIo();
     const named = await exportCommand(["--state-dir", ".consilium/site", "--out", "out"], { io });
     // Assert
-    expect(refused).toBe(`${root} holds state in the layout of an earlier version, directly in it: give --state-dir ${root} to export it`);
+    expect(refused).toBe(`${root} holds state in the layout of an earlier version, directly in it: give --state-dir ${root} to read it`);
     expect(io.errLines).toEqual([`exported a site not named by its state folder (give --site ID to name it): personalized model v3, to ${join(process.cwd(), "out")}`]);
     expect(await metadata(join(process.cwd(), "out"))).not.toHaveProperty("siteId");
     expect(named.siteId).toBeNull();

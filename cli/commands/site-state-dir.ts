@@ -2,7 +2,7 @@
  * @module
  * Where a site's state lives unless `--state-dir` says: `.consilium/site/<site-id>` under the
  * working directory, one folder per site, so that several runners started from one folder never
- * share one. `consilium site` and `consilium site export` find the folder the same way.
+ * share one. `consilium site` and its `export`, `predict` and `serve` find the folder the same way.
  */
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -65,7 +65,7 @@ export async function exportStateDir(given: string | undefined, siteId: string |
   if (given !== undefined) return { dir: resolve(cwd, given), siteId, note: null };
   const root = resolve(cwd, siteStateRoot);
   const { sites, files } = await listRoot(root);
-  const earlier = files.length > 0 ? ` (${root} holds state in the layout of an earlier version: give --state-dir ${root} to export it)` : "";
+  const earlier = files.length > 0 ? ` (${root} holds state in the layout of an earlier version: give --state-dir ${root} to read it)` : "";
   if (siteId !== null) {
     if (!sites.includes(siteId)) throw new UsageError(`no state of site ${siteId} in ${join(root, siteId)}: run consilium site with its credential first, or give --state-dir DIR${earlier}`);
     return { dir: join(root, siteId), siteId, note: null };
@@ -73,6 +73,6 @@ export async function exportStateDir(given: string | undefined, siteId: string |
   const [only] = sites;
   if (only !== undefined && sites.length === 1) return { dir: join(root, only), siteId: only, note: `site ${only}: the only site state folder under ${root} (--site ID picks one)` };
   if (sites.length > 1) throw new UsageError(`${root} holds the state of ${sites.length} sites (${sites.join(", ")}): give --site ID or --token to pick one`);
-  if (files.length > 0) throw new UsageError(`${root} holds state in the layout of an earlier version, directly in it: give --state-dir ${root} to export it`);
+  if (files.length > 0) throw new UsageError(`${root} holds state in the layout of an earlier version, directly in it: give --state-dir ${root} to read it`);
   throw new UsageError(`no site state under ${root}: run consilium site first, or give --state-dir DIR`);
 }
