@@ -72,6 +72,16 @@ export async function loadSiteData(source: SiteSource, note: (line: string) => v
   return { name: source.data, ...split, units };
 }
 
+/** The first name that occurs twice, in one pass (a header may have many columns). */
+function firstRepeat(names: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) return n;
+    seen.add(n);
+  }
+  return undefined;
+}
+
 /**
  * The table with this hospital's columns renamed to the consortium's. A mapping that names a
  * column the file lacks, maps two columns onto one name, or onto a name the file already uses is
@@ -81,11 +91,10 @@ export function mapColumns(table: Table, map: Readonly<Record<string, string>>, 
   const have = table.columns;
   const unknown = Object.keys(map).filter((c) => !have.includes(c));
   if (unknown.length > 0) throw new SiteDataError("map", `${file} has no column ${unknown.map((c) => `"${c}"`).join(", ")} (columns: ${have.join(", ")})`);
-  const targets = Object.values(map);
-  const twice = targets.find((t, i) => targets.indexOf(t) !== i);
+  const twice = firstRepeat(Object.values(map));
   if (twice !== undefined) throw new SiteDataError("map", `two columns are mapped onto "${twice}"`);
   const columns = have.map((c) => (Object.hasOwn(map, c) ? (map[c] ?? c) : c));
-  const clash = columns.find((c, i) => columns.indexOf(c) !== i);
+  const clash = firstRepeat(columns);
   if (clash !== undefined) throw new SiteDataError("map", `"${clash}" would name two columns of ${file}: it is already a column there; map that one too, or choose another`);
   return { columns, rows: table.rows };
 }
