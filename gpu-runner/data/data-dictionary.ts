@@ -67,9 +67,10 @@ export function parseDictionary(table: Table, file: string): DictionaryRow[] {
     if (parsed.success) rows.push(parsed.data);
     else faults.push(...parsed.error.issues.map((issue) => `  row ${i + 2} (${record.column || "?"}): ${issue.path.join(".")}: ${issue.message}`));
   });
-  const names = rows.map((r) => r.column);
-  const twice = names.filter((n, i) => names.indexOf(n) !== i);
-  for (const n of new Set(twice)) faults.push(`  column ${n} is described twice`);
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const r of rows) (seen.has(r.column) ? twice : seen).add(r.column);
+  for (const n of twice) faults.push(`  column ${n} is described twice`);
   if (faults.length > 0) throw new Error(`${file}: ${faults.length} fault${faults.length === 1 ? "" : "s"}:\n${faults.join("\n")}`);
   return rows;
 }
