@@ -7,6 +7,7 @@ import { coordinatorCommand } from "./commands/coordinator-command.ts";
 import { readFileSync } from "node:fs";
 import { enrolCommand } from "./commands/enrol-command.ts";
 import { federationInitCommand } from "./commands/federation-command.ts";
+import { modelsCommand } from "./commands/models-command.ts";
 import { predictCommand } from "./commands/predict-command.ts";
 import { serveCommand } from "./commands/serve-command.ts";
 import { exportCommand } from "./commands/export-command.ts";
@@ -27,6 +28,7 @@ commands:
   site serve    serve a site's personalized model on a local HTTP endpoint until SIGINT/SIGTERM
   federation init
                 write a FederationConfig from a CSV's columns and a data dictionary
+  models        the model registry: list, show V, promote V, rollback --to V
   synth         write a synthetic FHIR R4 consortium for simulate --fhir DIR
 
 Run 'consilium <command> --help' for its flags; 'consilium --version' for the version.`;
@@ -55,6 +57,9 @@ async function dispatch(command: string, rest: string[], io: CommandIo): Promise
   switch (command) {
     case "simulate":
       await simulateCommand(rest, io);
+      return 0;
+    case "models":
+      await modelsCommand(rest, { io });
       return 0;
     case "federation":
       if (rest[0] !== "init") throw new UsageError(rest[0] === undefined ? "expected a subcommand: consilium federation init" : `unknown subcommand "${rest[0]}" (known: init)`);

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { EnrolResponse, type FederationConfig } from "../core/schemas/federation.ts";
 import { FederationStatus } from "../core/schemas/status.ts";
+import { ChampionEntry, ModelsView, ModelView } from "../core/registry/index.ts";
 import { apiClient, readAnswer, type ApiClient } from "./api.ts";
 
 export class AdminClient {
@@ -37,5 +38,27 @@ export class AdminClient {
 
   async status(): Promise<FederationStatus> {
     return readAnswer("GET /v1/admin/status", await this.#api.v1.admin.status.$get(), FederationStatus);
+  }
+
+  /** The registry: every version, the champion and its history. */
+  async models(): Promise<ModelsView> {
+    return readAnswer("GET /v1/admin/models", await this.#api.v1.admin.models.$get(), ModelsView);
+  }
+
+  /** One registered version's card and decision. */
+  async model(version: number): Promise<ModelView> {
+    return readAnswer(`GET /v1/admin/models/${version}`, await this.#api.v1.admin.models[":version"].$get({ param: { version: String(version) } }), ModelView);
+  }
+
+  /** Makes `version` the champion; with `expectedChampion`, only if the champion is still that one (else 409 CHAMPION_CHANGED). */
+  async promote(version: number, reason: string, expectedChampion?: number | null): Promise<ChampionEntry> {
+    const json = { reason, ...(expectedChampion !== undefined && { expectedChampion }) };
+    return readAnswer(`POST /v1/admin/models/${version}/promote`, await this.#api.v1.admin.models[":version"].promote.$post({ param: { version: String(version) }, json }), ChampionEntry);
+  }
+
+  /** Makes a former champion the champion again. */
+  async rollback(to: number, reason: string, expectedChampion?: number | null): Promise<ChampionEntry> {
+    const json = { to, reason, ...(expectedChampion !== undefined && { expectedChampion }) };
+    return readAnswer("POST /v1/admin/models/rollback", await this.#api.v1.admin.models.rollback.$post({ json }), ChampionEntry);
   }
 }

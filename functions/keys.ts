@@ -57,6 +57,20 @@ export const keys = {
   downlinkResidual: (v: number) => `models/${pad(v)}/downlink-residual.bin`,
   evaluation: (site: string) => `evaluations/${site}.json`,
   evaluationsPrefix: "evaluations/",
+  /**
+   * The model registry, outside any run's keys (it outlives them): a version is reserved write-once
+   * by its run (`run.json`), then its artifacts and card written once; `decision.json` records the
+   * gate's judgement.
+   */
+  registryRun: (v: number) => `registry/versions/${pad(v)}/run.json`,
+  registryCard: (v: number) => `registry/versions/${pad(v)}/card.json`,
+  registryWeights: (v: number) => `registry/versions/${pad(v)}/weights.bin`,
+  registryPreprocessing: (v: number) => `registry/versions/${pad(v)}/preprocessing.json`,
+  registryDecision: (v: number) => `registry/versions/${pad(v)}/decision.json`,
+  registryVersionsPrefix: "registry/versions/",
+  /** The champion's history, write-once entries: the pointer is the latest, moved by writing the next if absent (compare-and-swap). */
+  championEntry: (seq: number) => `registry/champion/${pad(seq)}.json`,
+  championPrefix: "registry/champion/",
   audit: (seq: string) => `audit/${seq}.json`,
   rejection: (id: string) => `rejections/${id}.json`,
   rejectionsPrefix: "rejections/",

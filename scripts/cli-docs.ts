@@ -12,6 +12,7 @@ import { coordinatorSpec } from "../cli/commands/coordinator-command.ts";
 import { enrolSpec } from "../cli/commands/enrol-command.ts";
 import { exportSpec } from "../cli/commands/export-command.ts";
 import { federationInitSpec } from "../cli/commands/federation-command.ts";
+import { modelsSpec } from "../cli/commands/models-command.ts";
 import { predictSpec } from "../cli/commands/predict-command.ts";
 import { serveSpec } from "../cli/commands/serve-command.ts";
 import { flagTable, type CommandSpec } from "../cli/commands/flags.ts";
@@ -21,7 +22,7 @@ import { synthSpec } from "../cli/commands/synth-command.ts";
 import { FLAG_COMBINATIONS } from "../cli/flag-combinations.ts";
 
 /** Every command, in the order `consilium --help` lists them. */
-export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, predictSpec, serveSpec, federationInitSpec, synthSpec];
+export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, predictSpec, serveSpec, federationInitSpec, modelsSpec, synthSpec];
 
 /** Where the generated reference lives, from the repository root. */
 export const CLI_DOCS_PATH = "docs/cli.md";
@@ -116,6 +117,18 @@ const NOTES: Readonly<Record<string, string>> = {
       "npx consilium federation init --data cleveland.csv --dictionary dictionary.csv --sites 3 --out federation.json",
       "npx consilium coordinator --federation federation.json",
       "CONSILIUM_SITE_TOKEN=… npx consilium site --coordinator http://127.0.0.1:8787 --data hungarian.csv --map-file hungarian-map.csv",
+    ]),
+  ].join("\n"),
+  models: [
+    "A finished run registers its model as a version (card, weights, preprocessing, written once); the",
+    "first version that beats chance (its pooled AUROC's 95 % interval above 0.5) becomes the champion.",
+    "The champion moves only by compare-and-swap, with its reason recorded:",
+    "",
+    fence([
+      "npx consilium models list --coordinator http://127.0.0.1:8787",
+      "npx consilium models show 2 --coordinator http://127.0.0.1:8787 --json",
+      'npx consilium models promote 2 --reason "better on the spring data" --expect-champion 1 --coordinator http://127.0.0.1:8787',
+      'npx consilium models rollback --to 1 --reason "version 2 under-calls at site b" --coordinator http://127.0.0.1:8787',
     ]),
   ].join("\n"),
   synth: [

@@ -9,7 +9,7 @@ describe("consilium (main)", () => {
     const asked = memoryIo();
     expect(await main([], bare)).toBe(2);
     expect(await main(["--help"], asked)).toBe(0);
-    for (const command of ["simulate", "coordinator", "enrol", "site", "site export", "site predict", "site serve", "federation init"]) expect(asked.outLines[0]).toContain(`\n  ${command}`);
+    for (const command of ["simulate", "coordinator", "enrol", "site", "site export", "site predict", "site serve", "federation init", "models"]) expect(asked.outLines[0]).toContain(`\n  ${command}`);
     expect(bare.outLines).toEqual(asked.outLines);
   });
 

@@ -15,3 +15,4 @@ export { evaluateCounts, ModelEvaluation } from "./model-evaluation.ts";
 export { ratesAtThreshold, type Rates } from "./rates-at-threshold.ts";
 export { RegistryError, type RegistryErrorCode } from "./registry-error.ts";
 export { statsHash } from "./stats-hash.ts";
+export { ChampionEntry, ChampionRequest, ModelsView, ModelView, RegistryDecision, RollbackRequest, VersionSummary } from "./registry-records.ts";

@@ -10,6 +10,8 @@ import { readStatus } from "../use-cases/read-status.ts";
 import { revokeSite } from "../use-cases/revoke-site.ts";
 import { ConsiliumError } from "../../core/errors.ts";
 import { putValidationSet, ValidationSet } from "../use-cases/validation-set.ts";
+import { listModels, promoteModel, rollbackModel, showModel } from "../use-cases/registry/models.ts";
+import { ChampionRequest, RollbackRequest } from "../../core/registry/index.ts";
 
 /** Administrator routes: every one needs the admin bearer token. */
 export const adminRoutes = new Hono<AppEnv>()
@@ -34,4 +36,8 @@ export const adminRoutes = new Hono<AppEnv>()
     return c.json(await readStatus(c.get("deps"), { rejectionsSkip: skip === undefined ? 0 : intParam(skip, "rejectionsSkip") }));
   })
   .put("/validation", jsonBody(ValidationSet), async (c) => c.json(await putValidationSet(c.get("deps"), c.req.valid("json"))))
-  .post("/rounds/close-expired", async (c) => c.json(await closeExpiredRounds(c.get("deps"))));
+  .post("/rounds/close-expired", async (c) => c.json(await closeExpiredRounds(c.get("deps"))))
+  .get("/models", async (c) => c.json(await listModels(c.get("deps"))))
+  .get("/models/:version", async (c) => c.json(await showModel(c.get("deps"), intParam(c.req.param("version"), "version"))))
+  .post("/models/:version/promote", jsonBody(ChampionRequest), async (c) => c.json(await promoteModel(c.get("deps"), intParam(c.req.param("version"), "version"), c.req.valid("json"))))
+  .post("/models/rollback", jsonBody(RollbackRequest), async (c) => c.json(await rollbackModel(c.get("deps"), c.req.valid("json"))));

@@ -10,6 +10,7 @@ import { requestAggregation } from "./request-aggregation.ts";
 import { queueIfReady } from "./queue-if-ready.ts";
 import { requeueStuckAggregation } from "./requeue-stuck-aggregation.ts";
 import { progressSecureRound } from "./secure/index.ts";
+import { registerRun } from "./registry/register-run.ts";
 
 export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
 
@@ -17,12 +18,17 @@ export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
  * The cron tick: finishes whatever a crash left half done, and closes a round past its deadline.
  * Such a round stops taking updates at once and is then aggregated with the updates it has, or
  * skipped (training goes on from the same model) when none arrived. A round stuck aggregating
- * gets its job re-queued.
+ * gets its job re-queued; a finished run is registered if it is not yet.
  */
 export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round: number; action: TickAction }> {
   const { config, state } = await loadFederation(deps);
   const none = { round: state.round, action: "none" as const };
   if (state.phase === "stats") return (await completeStats(deps, config)).kind === "complete" ? { round: 1, action: "opened" } : none;
+  // A finished run's registration that a crash cut short is finished here (registering again is a no-op).
+  if (state.phase === "done") {
+    await registerRun(deps);
+    return none;
+  }
   if (state.phase !== "training") return none;
   const round = await readJson(deps.store, keys.round(state.round), RoundRecord);
   if (!round) return none;
