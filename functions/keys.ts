@@ -68,6 +68,9 @@ export const keys = {
   registryPreprocessing: (v: number) => `registry/versions/${pad(v)}/preprocessing.json`,
   registryDecision: (v: number) => `registry/versions/${pad(v)}/decision.json`,
   registryVersionsPrefix: "registry/versions/",
+  /** A run's registration, by the run's identity (its id, config hash and final model's digest): done, or how often it failed. */
+  registryRunDone: (runKey: string) => `registry/runs/${runKey}.json`,
+  registryRunFailures: (runKey: string) => `registry/runs/${runKey}.failures.json`,
   /** The champion's history, write-once entries: the pointer is the latest, moved by writing the next if absent (compare-and-swap). */
   championEntry: (seq: number) => `registry/champion/${pad(seq)}.json`,
   championPrefix: "registry/champion/",

@@ -21,7 +21,7 @@ async function registry(): Promise<Harness> {
   const global = counts(30, 5, 30, 5);
   for (const site of sites) await h.request("POST", "/v1/evaluations", { token: site.token, json: { modelVersion: 1, trainRows: 70, testRows: 70, global, personalized: global, local: global } });
   const card = (await readJson(h.deps.store, keys.registryCard(1), ModelCard))!;
-  await writeJson(h.deps.store, keys.registryRun(2), { run: "spring" });
+  await writeJson(h.deps.store, keys.registryRun(2), { run: "spring", key: "c".repeat(64) });
   await writeJson(h.deps.store, keys.registryCard(2), { ...card, version: 2, run: "spring", parent: 1 });
   return h;
 }

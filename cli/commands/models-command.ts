@@ -20,7 +20,7 @@ export const ModelsFlags = z.object({
   to: intFlag(1, 999_999).optional(),
   "expect-champion": z
     .string({ error: (i) => (i.input === undefined ? "required" : "expected a version number or none") })
-    .regex(/^(none|\d{1,6})$/, "expected a version number or none")
+    .regex(/^(none|[1-9]\d{0,5})$/, "expected a version number or none")
     .transform((v) => (v === "none" ? null : Number(v)))
     .optional(),
   json: boolFlag(),

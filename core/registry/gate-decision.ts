@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ModelEvaluation } from "./model-evaluation.ts";
 
 /** The rules of the promotion gate, in the order they are judged. */
-export const GateRuleName = z.enum(["chance", "comparable", "pooled-auroc", "site-sensitivity", "calibration", "improvement"]);
+export const GateRuleName = z.enum(["chance", "within-site", "comparable", "pooled-auroc", "site-sensitivity", "calibration", "improvement"]);
 export type GateRuleName = z.infer<typeof GateRuleName>;
 
 /** The numbers a rule judged by, by name; `null` where a number is undefined (one class). */

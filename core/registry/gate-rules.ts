@@ -2,6 +2,9 @@
  * The promotion gate's rules, one function each: every verdict carries the numbers it compared
  * and a sentence naming them.
  */
+import { aurocFromHistogram } from "../metrics/auroc.ts";
+import { hanleyMcNeilVariance } from "../metrics/auroc-interval.ts";
+import { delongVariance } from "../metrics/delong-variance.ts";
 import type { EvalCounts } from "../metrics/eval-counts.ts";
 import type { GateRule, SiteJudgement } from "./gate-decision.ts";
 import type { GatePolicy } from "./gate-policy.ts";
@@ -25,6 +28,36 @@ export function chanceRule(candidate: ModelEvaluation): GateRule {
   const stated = `pooled AUROC ${f3(auroc)} with 95 % interval ${f3(interval[0])}–${f3(interval[1])}`;
   const verdict = passed ? ", above chance (0.5)" : auroc > 0.5 ? ": its lower bound is not above chance (0.5)" : ": not above chance (0.5)";
   return { rule: "chance", passed, numbers, reason: stated + verdict };
+}
+
+/**
+ * A first version must also beat chance within the sites, not only across them: pooled rows can
+ * separate sites with different prevalences while each site's patients are not told apart. The
+ * stratified AUROC (each site's AUROC weighted by its positive × negative pairs, as the stratified
+ * Mann–Whitney statistic is) with its DeLong variances summed (sites are independent; Hanley &
+ * McNeil's where DeLong's is undefined) must have its 95 % lower bound above 0.5.
+ */
+export function withinSiteRule(sites: readonly EvalCounts[]): GateRule {
+  let weight = 0;
+  let sum = 0;
+  let variance = 0;
+  for (const c of sites) {
+    const positives = c.pos.reduce((a, b) => a + b, 0);
+    const negatives = c.neg.reduce((a, b) => a + b, 0);
+    const a = aurocFromHistogram(c.pos, c.neg);
+    if (a === null) continue;
+    const w = positives * negatives;
+    const v = delongVariance(c.pos, c.neg) ?? hanleyMcNeilVariance(a, positives, negatives);
+    weight += w;
+    sum += w * a;
+    variance += w * w * v;
+  }
+  if (weight === 0) return { rule: "within-site", passed: false, numbers: { stratified: null, lower: null }, reason: "within-site AUROC undefined: no site holds both classes" };
+  const stratified = sum / weight;
+  const lower = stratified - 1.959964 * Math.sqrt(variance / (weight * weight));
+  const passed = stratified > 0.5 && lower > 0.5;
+  const stated = `AUROC within sites ${f3(stratified)} (lower 95 % bound ${f3(lower)})`;
+  return { rule: "within-site", passed, numbers: { stratified, lower }, reason: stated + (passed ? ", above chance" : ": not above chance (0.5): the model does not tell a site's patients apart") };
 }
 
 /** Candidate and champion are compared on the same rows: the sites that evaluated both. */

@@ -51,8 +51,9 @@ describe("decidePromotion: a first version", () => {
     const [lo, hi] = decision.candidate.aurocInterval!;
     expect(decision.promote).toBe(true);
     expect(decision.reason).toBe(`promoted: pooled AUROC 0.860 with 95 % interval ${lo.toFixed(3)}–${hi.toFixed(3)}, above chance (0.5)`);
+    expect(decision.rules.find((r) => r.rule === "within-site")).toMatchObject({ passed: true, reason: expect.stringMatching(/^AUROC within sites 0\.860 \(lower 95 % bound 0\.\d{3}\), above chance$/) });
     expect(lo).toBeGreaterThan(0.5);
-    expect(decision.rules.map((r) => r.rule)).toEqual(["chance"]);
+    expect(decision.rules.map((r) => r.rule)).toEqual(["chance", "within-site"]);
     expect(decision.champion).toBeNull();
     expect(GateDecision.safeParse(decision).success).toBe(true);
   });
@@ -76,7 +77,22 @@ describe("decidePromotion: a first version", () => {
 
     // Assert
     expect(decision.promote).toBe(false);
-    expect(decision.reason).toMatch(/^not promoted: pooled AUROC 0\.500 with 95 % interval .*: not above chance \(0\.5\)$/);
+    expect(decision.reason).toMatch(/^not promoted: pooled AUROC 0\.500 with 95 % interval .*: not above chance \(0\.5\); AUROC within sites 0\.500 .*: not above chance \(0\.5\): the model does not tell a site's patients apart$/);
+  });
+
+  it("is not promoted when it only sorts the sites: pooled rows separate, each site's do not", () => {
+    // Prepare: every row scores 0.8 at site a (80 % positive) and 0.2 at site b (20 % positive): AUROC 0.5 within each.
+    const at = (bin: number, n: number) => Array.from({ length: 5 }, (_, i) => (i === bin ? n : 0));
+    const candidate = { a: counts(at(4, 80), at(4, 20)), b: counts(at(1, 20), at(1, 80)) };
+
+    // Execute
+    const decision = decidePromotion({ candidate, champion: null });
+
+    // Assert
+    expect(decision.candidate.auroc).toBeCloseTo(0.8, 10);
+    expect(decision.rules.find((r) => r.rule === "chance")?.passed).toBe(true);
+    expect(decision.rules.find((r) => r.rule === "within-site")).toMatchObject({ passed: false, numbers: { stratified: 0.5 } });
+    expect(decision.promote).toBe(false);
   });
 
   it("must be under the ECE cap when the policy sets one", () => {

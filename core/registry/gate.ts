@@ -9,7 +9,7 @@ import { mergeCounts } from "../metrics/merge-counts.ts";
 import type { SiteCounts } from "./federated-evaluation.ts";
 import type { GateDecision, GateRule } from "./gate-decision.ts";
 import { GatePolicy } from "./gate-policy.ts";
-import { calibrationRule, chanceRule, comparableRule, improvementRule, pooledAurocRule, siteSensitivityRule } from "./gate-rules.ts";
+import { calibrationRule, chanceRule, comparableRule, improvementRule, pooledAurocRule, siteSensitivityRule, withinSiteRule } from "./gate-rules.ts";
 import { evaluateCounts, type ModelEvaluation } from "./model-evaluation.ts";
 
 /** What the gate judges: both models' counts by site, the champion's pooled evaluation when it was promoted, the policy. */
@@ -28,7 +28,8 @@ export interface PromotionInput {
  * AUROC, per-site sensitivity at the operating threshold, pooled calibration, and then whether
  * the candidate is better or the champion has degraded. Promotes when every rule passes. A first
  * version (no champion) is promoted when its pooled AUROC and the lower bound of its 95 % DeLong
- * interval are above 0.5 (and its ECE is under `maxEce`, if set). Deterministic: the same input
+ * interval are above 0.5, the same holds within the sites (`withinSiteRule`), and its ECE is under
+ * `maxEce`, if set. Deterministic: the same input
  * gives the same decision. Throws only for a caller's mistake (no candidate counts, sites with
  * different bins, a threshold off the bins' edges).
  *
@@ -42,7 +43,7 @@ export function decidePromotion(input: PromotionInput): GateDecision {
   const candidateIds = Object.keys(input.candidate).sort();
   if (input.champion === null) {
     const candidate = pool(input.candidate, candidateIds);
-    const rules = [chanceRule(candidate), ...(policy.maxEce === undefined ? [] : [calibrationRule(candidate, null, policy)])];
+    const rules = [chanceRule(candidate), withinSiteRule(candidateIds.map((id) => input.candidate[id]!)), ...(policy.maxEce === undefined ? [] : [calibrationRule(candidate, null, policy)])];
     return decided(rules, candidate, null, candidateIds, [], "not promoted");
   }
   const champion = input.champion;

@@ -10,7 +10,7 @@ import { requestAggregation } from "./request-aggregation.ts";
 import { queueIfReady } from "./queue-if-ready.ts";
 import { requeueStuckAggregation } from "./requeue-stuck-aggregation.ts";
 import { progressSecureRound } from "./secure/index.ts";
-import { registerRun } from "./registry/register-run.ts";
+import { registerIfDone } from "./registry/register-run.ts";
 
 export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
 
@@ -26,7 +26,7 @@ export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round
   if (state.phase === "stats") return (await completeStats(deps, config)).kind === "complete" ? { round: 1, action: "opened" } : none;
   // A finished run's registration that a crash cut short is finished here (registering again is a no-op).
   if (state.phase === "done") {
-    await registerRun(deps);
+    await registerIfDone(deps);
     return none;
   }
   if (state.phase !== "training") return none;

@@ -22,7 +22,11 @@ export async function listModels(deps: CoordinatorDeps): Promise<ModelsView> {
   const champion = history.at(-1) ?? null;
   const versions = [];
   for (const v of await registered(deps)) {
-    const card = await readJson(deps.store, keys.registryCard(v), ModelCard);
+    // A card or decision that does not parse is passed over here (logged), never a failed list.
+    const card = await readJson(deps.store, keys.registryCard(v), ModelCard).catch(() => {
+      deps.logger.warn("a registered card does not parse; left out of the list", { version: v });
+      return null;
+    });
     if (!card) continue;
     versions.push({
       version: v,
@@ -33,7 +37,7 @@ export async function listModels(deps: CoordinatorDeps): Promise<ModelsView> {
       auroc: card.evaluation.pooled.auroc,
       sites: card.sites.length,
       champion: champion?.version === v,
-      decision: await readJson(deps.store, keys.registryDecision(v), RegistryDecision),
+      decision: await readJson(deps.store, keys.registryDecision(v), RegistryDecision).catch(() => null),
     });
   }
   return { champion, history, versions };
@@ -61,6 +65,7 @@ export async function promoteModel(deps: CoordinatorDeps, version: number, reque
 /** An operator's rollback to a version that was champion before. @throws ConsiliumError NOT_A_FORMER_CHAMPION (422). */
 export async function rollbackModel(deps: CoordinatorDeps, request: RollbackRequest): Promise<ChampionEntry> {
   const view = await showModel(deps, request.to);
+  if (view.champion) throw new ConsiliumError("ALREADY_CHAMPION", `version ${request.to} is the champion already`, 409);
   if (!view.formerChampion) throw new ConsiliumError("NOT_A_FORMER_CHAMPION", `version ${request.to} was never the champion: promote it instead (consilium models promote ${request.to})`, 422);
   return moveChampion(deps, { version: request.to, action: "rollback", by: "operator", reason: request.reason, ...(request.expectedChampion !== undefined && { expected: request.expectedChampion }) });
 }

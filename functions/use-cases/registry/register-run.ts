@@ -2,15 +2,18 @@
  * @module
  * A finished run registers its model as a version of the consortium's registry: the version number
  * is reserved write-once by the run, then its weights, preprocessing and card are written once
- * (the card last: a version with a card is registered). Registering the same run again answers the
- * version it has. The first version goes through the gate on its own (it must beat chance) and,
- * passing, becomes the champion; a later one is judged against the champion only on both models'
- * counts from the same rows, which a run does not collect yet, so its decision says it is not judged.
+ * (the card last: a version with a card is registered). A run is known by its id, its config's
+ * hash and its final model's digest, so a later run that reuses an id is a new version. Registering
+ * the same run again answers the version it has. The first version goes through the gate on its
+ * own (it must beat chance, across and within sites) and, passing, becomes the champion; a later
+ * one is judged against the champion only on both models' counts from the same rows, which a run
+ * does not collect yet, so its decision says it is not judged.
  */
 import { z } from "zod";
 import { sha256Hex } from "../../../core/codec/index.ts";
 import { configHash, decidePromotion, federatedEvaluation, ModelCard, RegistryDecision, statsHash, type SiteCounts } from "../../../core/registry/index.ts";
 import { Preprocessing } from "../../../core/schemas/preprocessing.ts";
+import { ModelManifest } from "../../../core/schemas/round.ts";
 import { SiteStats } from "../../../core/schemas/site-stats.ts";
 import { StoredEvaluation } from "../../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../../deps.ts";
@@ -21,25 +24,72 @@ import { readStatus } from "../read-status.ts";
 import { currentChampion, moveChampion } from "./champion.ts";
 
 /** Which run holds a version number. */
-const VersionRun = z.object({ run: z.string().min(1) });
+const VersionRun = z.object({ run: z.string().min(1), key: z.string().regex(/^[0-9a-f]{64}$/) });
+const RunDone = z.object({ version: z.int().min(1) });
+const RunFailures = z.object({ attempts: z.int().min(1), error: z.string() });
+
+/** After this many failed registrations of one run, the cron tick stops trying (a site's evaluation still does). */
+export const MAX_REGISTRATION_ATTEMPTS = 10;
 
 
 /** The most versions one registry holds: far past any consortium's life, and a bound on the search. */
 const MAX_VERSIONS = 999_999;
 
+/** A stored object, or null when it is missing or does not parse (a bad object never blocks the registry). */
+async function readOrNull<T extends z.ZodType>(deps: CoordinatorDeps, key: string, schema: T): Promise<z.infer<T> | null> {
+  try {
+    return await readJson(deps.store, key, schema);
+  } catch {
+    deps.logger.warn("a registry object does not parse; passed over", { key });
+    return null;
+  }
+}
+
 /** The version a run holds, or the next free number reserved for it. */
-async function reserve(deps: CoordinatorDeps, run: string): Promise<{ version: number; reserved: boolean }> {
+async function reserve(deps: CoordinatorDeps, run: string, key: string): Promise<number> {
   const listed = await deps.store.list(keys.registryVersionsPrefix);
   const numbers = [...new Set(listed.map((k) => Number(/versions\/(\d{6})\//.exec(k)?.[1] ?? Number.NaN)).filter(Number.isInteger))].sort((a, b) => a - b);
   for (const v of numbers) {
-    if ((await readJson(deps.store, keys.registryRun(v), VersionRun))?.run === run) return { version: v, reserved: false };
+    if ((await readOrNull(deps, keys.registryRun(v), VersionRun))?.key === key) return v;
   }
   for (let v = (numbers.at(-1) ?? 0) + 1; v <= MAX_VERSIONS; v++) {
-    if (await writeJson(deps.store, keys.registryRun(v), { run }, { ifAbsent: true })) return { version: v, reserved: true };
+    if (await writeJson(deps.store, keys.registryRun(v), { run, key }, { ifAbsent: true })) return v;
     // Taken meanwhile: by this run (a concurrent registration of it), or by another.
-    if ((await readJson(deps.store, keys.registryRun(v), VersionRun))?.run === run) return { version: v, reserved: false };
+    if ((await readOrNull(deps, keys.registryRun(v), VersionRun))?.key === key) return v;
   }
   throw new Error("the registry holds no free version number");
+}
+
+/** What a finished run is known by: its id, its config's hash and its final model's digest. */
+async function runIdentity(deps: CoordinatorDeps): Promise<{ run: string; key: string; modelVersion: number; configSha256: string } | null> {
+  const { config, state } = await loadFederation(deps);
+  if (state.phase !== "done") return null;
+  const manifest = await readJson(deps.store, keys.modelManifest(state.modelVersion), ModelManifest);
+  const configSha256 = configHash(config);
+  return { run: config.id, key: sha256Hex(new TextEncoder().encode(`${config.id}\n${configSha256}\n${manifest?.sha256 ?? ""}`)), modelVersion: state.modelVersion, configSha256 };
+}
+
+/**
+ * The cron tick's registration: finishes one cut short, quietly does nothing for a run registered
+ * already (one read), and gives up on a run after MAX_REGISTRATION_ATTEMPTS failures, logged each
+ * time; it never throws.
+ */
+export async function registerIfDone(deps: CoordinatorDeps): Promise<void> {
+  try {
+    const id = await runIdentity(deps);
+    if (id === null || (await readOrNull(deps, keys.registryRunDone(id.key), RunDone)) !== null) return;
+    const failures = await readOrNull(deps, keys.registryRunFailures(id.key), RunFailures);
+    if (failures !== null && failures.attempts >= MAX_REGISTRATION_ATTEMPTS) return;
+    try {
+      await registerRun(deps);
+    } catch (err) {
+      const error = (err as Error).message;
+      await writeJson(deps.store, keys.registryRunFailures(id.key), { attempts: (failures?.attempts ?? 0) + 1, error });
+      deps.logger.warn("registering the finished run failed", { run: id.run, attempt: (failures?.attempts ?? 0) + 1, error });
+    }
+  } catch (err) {
+    deps.logger.warn("could not tell whether the finished run is registered", { error: (err as Error).message });
+  }
 }
 
 /**
@@ -47,15 +97,19 @@ async function reserve(deps: CoordinatorDeps, run: string): Promise<{ version: n
  * answers the same version, and a registration cut short is finished.
  */
 export async function registerRun(deps: CoordinatorDeps): Promise<{ version: number; decision: RegistryDecision } | null> {
-  const { config, state } = await loadFederation(deps);
-  if (state.phase !== "done") return null;
-  const { version } = await reserve(deps, config.id);
-  const done = await readJson(deps.store, keys.registryDecision(version), RegistryDecision);
-  if (done && (await deps.store.get(keys.registryCard(version))) !== null) return { version, decision: done };
-  const weights = await deps.store.get(keys.modelWeights(state.modelVersion));
+  const id = await runIdentity(deps);
+  if (id === null) return null;
+  const { config } = await loadFederation(deps);
+  const version = await reserve(deps, id.run, id.key);
+  const done = await readOrNull(deps, keys.registryDecision(version), RegistryDecision);
+  if (done && (await deps.store.get(keys.registryCard(version))) !== null) {
+    await writeJson(deps.store, keys.registryRunDone(id.key), { version }, { ifAbsent: true });
+    return { version, decision: done };
+  }
+  const weights = await deps.store.get(keys.modelWeights(id.modelVersion));
   const preprocessingBytes = await deps.store.get(keys.preprocessing);
   const preprocessing = await readJson(deps.store, keys.preprocessing, Preprocessing);
-  if (!weights || !preprocessingBytes || !preprocessing) throw new Error(`run ${config.id} is done but its model v${state.modelVersion} or preprocessing is missing from the store`);
+  if (!weights || !preprocessingBytes || !preprocessing) throw new Error(`run ${id.run} is done but its model v${id.modelVersion} or preprocessing is missing from the store`);
   const evaluations = (await Promise.all((await deps.store.list(keys.evaluationsPrefix)).map((k) => readJson(deps.store, k, StoredEvaluation)))).filter((e): e is StoredEvaluation => e !== null);
   const counts: SiteCounts = Object.fromEntries(evaluations.map((e) => [e.siteId, e.global]));
   const stats = await Promise.all(
@@ -65,13 +119,13 @@ export async function registerRun(deps: CoordinatorDeps): Promise<{ version: num
     }),
   );
   const privacy = config.privacy ? (await readStatus(deps)).privacy : undefined;
-  const champion = await currentChampion(deps);
   const card = ModelCard.parse({
     version,
-    run: config.id,
-    parent: champion !== null && champion.version < version ? champion.version : null,
+    run: id.run,
+    // Every run trains from scratch today: no version is its parent.
+    parent: null,
     createdAt: deps.clock.now(),
-    configSha256: configHash(config),
+    configSha256: id.configSha256,
     strategy: config.strategy,
     codec: config.codec,
     model: config.model,
@@ -85,17 +139,25 @@ export async function registerRun(deps: CoordinatorDeps): Promise<{ version: num
   await deps.store.put(keys.registryWeights(version), weights, binary);
   await deps.store.put(keys.registryPreprocessing(version), preprocessingBytes, { ifAbsent: true, contentType: "application/json" });
   await writeJson(deps.store, keys.registryCard(version), card, { ifAbsent: true });
-  const decision = await decide(deps, version, counts, champion === null);
+  const decision = await decide(deps, version, counts);
   await writeJson(deps.store, keys.registryDecision(version), decision, { ifAbsent: true });
-  const recorded = (await readJson(deps.store, keys.registryDecision(version), RegistryDecision)) ?? decision;
-  deps.logger.info("run registered", { run: config.id, version, promoted: recorded.promoted });
+  const recorded = (await readOrNull(deps, keys.registryDecision(version), RegistryDecision)) ?? decision;
+  await writeJson(deps.store, keys.registryRunDone(id.key), { version }, { ifAbsent: true });
+  deps.logger.info("run registered", { run: id.run, version, promoted: recorded.promoted });
   return { version, decision: recorded };
 }
 
-/** The gate's judgement of a new version, and the champion moved when it passes. */
-async function decide(deps: CoordinatorDeps, version: number, counts: SiteCounts, first: boolean): Promise<RegistryDecision> {
+/**
+ * The gate's judgement of a new version, and the champion moved when it passes. The champion is
+ * read first: a version that is the champion already (moved by a concurrent or an earlier,
+ * interrupted registration of this run) is recorded promoted, never "not judged".
+ */
+async function decide(deps: CoordinatorDeps, version: number, counts: SiteCounts): Promise<RegistryDecision> {
   const at = deps.clock.now();
-  if (!first) {
+  const champion = await currentChampion(deps);
+  const promotedBy = (entry: { reason: string }): RegistryDecision => ({ version, at, judged: true, promoted: true, reason: entry.reason });
+  if (champion?.version === version) return promotedBy(champion);
+  if (champion !== null) {
     return { version, at, judged: false, promoted: false, reason: "not judged: the gate compares a candidate with the champion on the same rows, and this run did not evaluate the champion; promote it by hand (consilium models promote) after comparing their cards" };
   }
   const gate = decidePromotion({ candidate: counts, champion: null });
@@ -104,7 +166,9 @@ async function decide(deps: CoordinatorDeps, version: number, counts: SiteCounts
     await moveChampion(deps, { version, action: "promote", by: "gate", reason: gate.reason, expected: null });
     return { version, at, judged: true, promoted: true, reason: gate.reason, gate };
   } catch (err) {
-    // Another version became the champion meanwhile (an operator): this one stays a candidate.
+    // A concurrent registration of this run moved it first, or an operator promoted another version.
+    const now = await currentChampion(deps);
+    if (now?.version === version) return { version, at, judged: true, promoted: true, reason: gate.reason, gate };
     return { version, at, judged: true, promoted: false, reason: `${gate.reason}; not promoted: ${(err as Error).message}`, gate };
   }
 }

@@ -8,7 +8,7 @@ import { keys } from "../../keys.ts";
 import { readJson, writeJson } from "../../repo.ts";
 import { closeExpiredRounds } from "../close-expired-rounds.ts";
 import { championHistory, moveChampion } from "./champion.ts";
-import { registerRun } from "./register-run.ts";
+import { MAX_REGISTRATION_ATTEMPTS, registerRun } from "./register-run.ts";
 
 /** Scores of 0 and 1 only: tp and tn at the right end, fn and fp at the wrong one. */
 const counts = (tp: number, fn: number, tn: number, fp: number) => {
@@ -32,7 +32,7 @@ async function finishedRun(global: ReturnType<typeof counts>): Promise<{ h: Harn
 /** Another version in the registry, as a later run would leave it: version 1's card under a new number and run. */
 async function anotherVersion(h: Harness, version: number): Promise<void> {
   const card = (await readJson(h.deps.store, keys.registryCard(1), ModelCard))!;
-  await writeJson(h.deps.store, keys.registryRun(version), { run: `run-${version}` }, { ifAbsent: true });
+  await writeJson(h.deps.store, keys.registryRun(version), { run: `run-${version}`, key: String(version).padStart(64, "b") }, { ifAbsent: true });
   await writeJson(h.deps.store, keys.registryCard(version), { ...card, version, run: `run-${version}`, parent: 1 }, { ifAbsent: true });
 }
 
@@ -152,4 +152,54 @@ describe("the model registry", () => {
     expect(stale).toMatchObject({ code: "CHAMPION_CHANGED", status: 409 });
     expect((await championHistory(h.deps)).map((e) => e.version)).toEqual([1]);
   });
+
+  it("records a version promoted however its registrations interleave: two at once after the first was lost", async () => {
+    // Prepare: the run is done and its registration gone entirely (as if the hook never ran).
+    const { h } = await finishedRun(counts(30, 5, 30, 5));
+    for (const key of await h.deps.store.list("registry/")) await h.deps.store.delete(key);
+
+    // Execute
+    const both = await Promise.all([registerRun(h.deps), registerRun(h.deps)]);
+
+    // Assert
+    expect(both.map((r) => [r?.version, r?.decision.promoted])).toEqual([[1, true], [1, true]]);
+    expect(await readJson(h.deps.store, keys.registryDecision(1), RegistryDecision)).toMatchObject({ judged: true, promoted: true });
+    expect((await championHistory(h.deps)).map((e) => e.version)).toEqual([1]);
+  });
+
+  it("passes over a corrupt champion entry and goes on numbering after it; refuses to roll back to the champion itself", async () => {
+    // Prepare
+    const { h } = await finishedRun(counts(30, 5, 30, 5));
+    await anotherVersion(h, 2);
+    await h.deps.store.put(keys.championEntry(2), "{ not json", {});
+
+    // Execute
+    const listed = await h.admin("GET", "/v1/admin/models");
+    const promoted = await h.admin("POST", "/v1/admin/models/2/promote", { reason: "after the corrupt entry" });
+    const toItself = await h.admin("POST", "/v1/admin/models/rollback", { to: 2, reason: "r" });
+
+    // Assert
+    expect(listed.status).toBe(200);
+    expect(ModelsView.parse(listed.body).champion?.version).toBe(1);
+    expect(promoted.body).toMatchObject({ seq: 3, version: 2, previous: 1 });
+    expect(toItself).toMatchObject({ status: 409, body: { error: { code: "ALREADY_CHAMPION" } } });
+  });
+
+  it("lets the cron tick give up on a registration that keeps failing, without ever failing the tick", async () => {
+    // Prepare: the run is done, but its preprocessing is gone, so no card can be written.
+    const { h } = await finishedRun(counts(30, 5, 30, 5));
+    for (const key of await h.deps.store.list("registry/")) await h.deps.store.delete(key);
+    await h.deps.store.delete(keys.preprocessing);
+
+    // Execute
+    for (let tick = 0; tick < MAX_REGISTRATION_ATTEMPTS + 3; tick++) await closeExpiredRounds(h.deps);
+
+    // Assert
+    const failures = (await h.deps.store.list("registry/runs/")).filter((k) => k.endsWith(".failures.json"));
+    expect(failures).toHaveLength(1);
+    const recorded = JSON.parse(new TextDecoder().decode((await h.deps.store.get(failures[0]!))!)) as { attempts: number; error: string };
+    expect(recorded).toEqual({ attempts: MAX_REGISTRATION_ATTEMPTS, error: "run test-fed is done but its model v2 or preprocessing is missing from the store" });
+    expect(await readJson(h.deps.store, keys.registryCard(1), ModelCard)).toBeNull();
+  });
 });
+
