@@ -18,7 +18,7 @@ import { readJson } from "../../functions/repo.ts";
 import { createFederation } from "../../functions/use-cases/create-federation.ts";
 import { embeddedBacking, s3Backing, type Backing } from "../coordinator-backing.ts";
 import { startCoordinator, type CoordinatorServer } from "../coordinator-server.ts";
-import { listen, type HttpListener } from "../http-listener.ts";
+import { listenOn } from "./listen-on.ts";
 import { federationFromCdm, federationFromDataset, federationFromFile } from "./federation-source.ts";
 import { boolFlag, choiceFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
@@ -106,16 +106,6 @@ export interface CoordinatorHandle {
   stop(): Promise<void>;
 }
 
-/** Binds the address, turning the usual failures into usage errors that name the flag. */
-async function listenOn(host: string, port: number): Promise<HttpListener> {
-  return listen(host, port).catch((err: NodeJS.ErrnoException) => {
-    const code = err.code ?? "ERROR";
-    if (code === "EADDRINUSE") throw new UsageError(`--port: ${host}:${port} is already in use`);
-    if (code === "EACCES") throw new UsageError(`--port: not allowed to listen on ${host}:${port}`);
-    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new UsageError(`--host: ${host} is not an address of this machine`);
-    throw new UsageError(`--host: cannot listen on ${host}:${port} (${code})`);
-  });
-}
 
 /** Creates the federation unless the store holds one; answers the one served, whether it was created, and whether the flags asked for another. */
 async function ensureFederation(deps: CoordinatorDeps, config: FederationConfig | null): Promise<{ id: string; created: boolean; differs: boolean }> {

@@ -12,10 +12,11 @@ import { positiveRule } from "../../core/preprocess/label.ts";
 import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
 import { parseDictionary, specFromDictionary } from "../../gpu-runner/data/data-dictionary.ts";
 import { inferSpec } from "../../gpu-runner/data/infer-spec.ts";
+import { DEFAULT_MISSING_TOKENS } from "../../core/schemas/feature-spec.ts";
 import { readCsv, readCsvFile, readCsvHeader, readingNotes } from "../../gpu-runner/data/read-csv.ts";
 import { defaultRecipe } from "../recipes.ts";
 import { federationOf, slug } from "./federation-source.ts";
-import { boolFlag, choiceFlag, intFlag, parseFlags, processIo, textFlag, UsageError, type CommandIo, type CommandSpec } from "./flags.ts";
+import { boolFlag, choiceFlag, commaList, intFlag, parseFlags, processIo, textFlag, UsageError, type CommandIo, type CommandSpec } from "./flags.ts";
 
 export const FederationInitFlags = z
   .object({
@@ -62,12 +63,11 @@ export const federationInitSpec: CommandSpec<typeof FederationInitFlags> = {
   },
 };
 
-const list = (text: string | undefined): string[] => text?.split(",").map((s) => s.trim()).filter(Boolean) ?? [];
 
 /** The spec from the dictionary and the header, or inferred from the rows; what it decided, said. */
 async function specOf(flags: FederationInitFlags, io: CommandIo): Promise<FeatureSpec> {
   const delimiter = flags.delimiter ? { delimiter: flags.delimiter } : {};
-  const ignore = list(flags.ignore);
+  const ignore = commaList(flags.ignore);
   const usage = (flag: string) => (err: unknown) => {
     throw new UsageError(`--${flag}: ${(err as Error).message}`);
   };
@@ -85,10 +85,10 @@ async function specOf(flags: FederationInitFlags, io: CommandIo): Promise<Featur
     for (const note of made.notes) io.err(note);
     return made.spec;
   }
-  const csv = await readCsvFile(flags.data, { ...delimiter, missing: ["", "NA", "?", ...list(flags.missing)] }).catch(usage("data"));
+  const csv = await readCsvFile(flags.data, { ...delimiter, missing: [...DEFAULT_MISSING_TOKENS, ...commaList(flags.missing)] }).catch(usage("data"));
   const inferred = (() => {
     try {
-      return inferSpec(csv.table, { label: flags.label ?? "", positive: flags.positive, ignore, missing: list(flags.missing), units: csv.units, unreadable: csv.unreadable });
+      return inferSpec(csv.table, { label: flags.label ?? "", positive: flags.positive, ignore, missing: commaList(flags.missing), units: csv.units, unreadable: csv.unreadable });
     } catch (err) {
       return usage("data")(err);
     }

@@ -90,6 +90,9 @@ export const choiceFlag = <const T extends readonly [string, ...string[]]>(value
 
 export const boolFlag = () => z.boolean().default(false);
 
+/** A `A,B,C` flag's items, trimmed, empty ones dropped; none when the flag is absent. */
+export const commaList = (text: string | undefined): string[] => text?.split(",").map((s) => s.trim()).filter(Boolean) ?? [];
+
 const helpFlag: Flag = { type: "boolean", help: "show this help" };
 
 /**

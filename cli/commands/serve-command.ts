@@ -11,7 +11,7 @@ import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { ConsiliumError } from "../../core/errors.ts";
 import { decide, loadLocalModel, ModelFeature, modelFeatures, modelStamp, RowProblemCode, scoreLocalRows, type LocalModel } from "../../gpu-runner/model/local-model.ts";
-import { listen, type HttpListener } from "../http-listener.ts";
+import { listenOn } from "./listen-on.ts";
 import { boolFlag, intFlag, parseFlags, processIo, textFlag, UsageError, type CommandIo, type CommandSpec } from "./flags.ts";
 import { modelName, modelSourceFlags, modelSourceHelp, openSiteModel, sameSite, sameSiteMessage, thresholdFlag, thresholdSource } from "./predict-command.ts";
 
@@ -203,16 +203,6 @@ export interface ServeHandle {
   stop(): Promise<void>;
 }
 
-/** Binds the address, turning the usual failures into usage errors that name the flag. */
-async function listenOn(host: string, port: number): Promise<HttpListener> {
-  return listen(host, port).catch((err: NodeJS.ErrnoException) => {
-    const code = err.code ?? "ERROR";
-    if (code === "EADDRINUSE") throw new UsageError(`--port: ${host}:${port} is already in use`);
-    if (code === "EACCES") throw new UsageError(`--port: not allowed to listen on ${host}:${port}`);
-    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new UsageError(`--host: ${host} is not an address of this machine`);
-    throw new UsageError(`--host: cannot listen on ${host}:${port} (${code})`);
-  });
-}
 
 /**
  * Starts the endpoint and answers once it listens; it runs until `signal` aborts or `stop()`.

@@ -13,7 +13,7 @@ import { loadBuiltin, loadCsvDataset, loadFhirDataset } from "../../gpu-runner/d
 import { planProblem, simulateOnce } from "../simulate.ts";
 import { holdOutValidation } from "../validation-split.ts";
 import { createTerminal } from "../terminal.ts";
-import { parseFlags, processIo, UsageError, type CommandIo, type CommandSpec } from "./flags.ts";
+import { commaList, parseFlags, processIo, UsageError, type CommandIo, type CommandSpec } from "./flags.ts";
 import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
 import { AsyncPolicy } from "../../core/async/async-policy.ts";
 import { parseSiteSpeeds } from "../../gpu-runner/simulation/site-speed.ts";
@@ -189,7 +189,6 @@ function flagValue<T>(flag: string, parse: () => T): T {
   }
 }
 
-const list = (text: string | undefined): string[] => text?.split(",").map((s) => s.trim()).filter(Boolean) ?? [];
 
 /** The δ of the statistics' noise under --stats-epsilon. */
 const STATS_DELTA = 1e-6;
@@ -213,8 +212,8 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
           file: flags.data ?? "",
           label: flags.label ?? "",
           positive: flags.positive,
-          ignore: list(flags.ignore),
-          ...(flags.missing !== undefined && { missing: list(flags.missing) }),
+          ignore: commaList(flags.ignore),
+          ...(flags.missing !== undefined && { missing: commaList(flags.missing) }),
           ...(flags.delimiter !== undefined && { delimiter: flags.delimiter }),
         }).catch((err: unknown) => {
           throw new UsageError(`--data: ${(err as Error).message}`);

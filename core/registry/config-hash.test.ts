@@ -1,23 +1,11 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { featureSpec, training } from "../../test/support/schemas.ts";
+import { featureSpec, federationInput, training } from "../../test/support/schemas.ts";
 import { FederationConfig } from "../schemas/federation.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import { configHash } from "./config-hash.ts";
 
-const config = () => ({
-  id: "heart-2025",
-  features: featureSpec(),
-  model: { kind: "mlp" as const, hidden: [16] },
-  training: training(),
-  rounds: 20,
-  expectedSites: 4,
-  quorum: 3,
-  roundDeadlineSeconds: 600,
-  strategy: "fedadam:0.05",
-  codec: "int8",
-  seed: 7,
-});
+const config = federationInput;
 
 /** The same value with every object's keys in reverse order. */
 const reorder = (value: unknown): unknown =>

@@ -53,6 +53,9 @@ export const FeatureDef = z
   });
 export type FeatureDef = z.infer<typeof FeatureDef>;
 
+/** Cells that mean "not recorded" unless a spec or a flag says otherwise. */
+export const DEFAULT_MISSING_TOKENS: readonly string[] = ["", "NA", "?"];
+
 /** Histogram bins over a feature's range when the spec does not say. */
 export const DEFAULT_HISTOGRAM_BINS = 512;
 
@@ -79,7 +82,7 @@ export const FeatureSpec = z
   .object({
     features: z.array(FeatureDef).min(1),
     label: LabelDef,
-    missingTokens: z.array(z.string()).default(["", "NA", "?"]),
+    missingTokens: z.array(z.string()).default([...DEFAULT_MISSING_TOKENS]),
     /**
      * Share of the sites that must provide a feature (have at least one value of it) for the
      * consortium to use it; the others impute it. Default 0.5.

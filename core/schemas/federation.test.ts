@@ -1,20 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { FederationConfig, TrainingConfig } from "./federation.ts";
-import { featureSpec, issuesOf, training } from "../../test/support/schemas.ts";
+import { featureSpec, federationInput, issuesOf, training } from "../../test/support/schemas.ts";
 
-const config = () => ({
-  id: "heart-2025",
-  features: featureSpec(),
-  model: { kind: "mlp", hidden: [16] },
-  training: training(),
-  rounds: 20,
-  expectedSites: 4,
-  quorum: 3,
-  roundDeadlineSeconds: 600,
-  strategy: "fedadam:0.05",
-  codec: "int8",
-  seed: 7,
-});
+const config = federationInput;
 
 describe("FederationConfig", () => {
   it("parses a federation's agreement, keeping every field", () => {

@@ -11,8 +11,8 @@
  */
 import { z } from "zod";
 import { columnIndex, type Table } from "../../core/preprocess/table.ts";
-import { FeatureDef, LabelDef, type FeatureSpec } from "../../core/schemas/feature-spec.ts";
-import { ColumnProblems, DEFAULT_MISSING, type ColumnProblem } from "./infer-spec.ts";
+import { DEFAULT_MISSING_TOKENS, FeatureDef, LabelDef, type FeatureSpec } from "../../core/schemas/feature-spec.ts";
+import { ColumnProblems, type ColumnProblem } from "./infer-spec.ts";
 
 const FIELDS = ["column", "type", "unit", "min", "max", "levels", "missing", "impute", "positive", "negative", "description"] as const;
 const TYPES = ["numeric", "categorical", "label", "date", "id", "ignore"] as const;
@@ -141,6 +141,6 @@ export function specFromDictionary(header: readonly string[], rows: readonly Dic
   if (label.positive !== undefined && label.negative === undefined) {
     notes.push(`the label ${label.column} lists no negative value: at every site, any value but ${label.positive.join(", ")} is read as negative; list the negative values (negative field) to have other values left out and counted instead`);
   }
-  const extra = (byColumn.get(labelRow.column)?.missing ?? []).filter((m) => !DEFAULT_MISSING.includes(m));
-  return { spec: { features, label, missingTokens: [...DEFAULT_MISSING, ...extra] }, notes };
+  const extra = (byColumn.get(labelRow.column)?.missing ?? []).filter((m) => !DEFAULT_MISSING_TOKENS.includes(m));
+  return { spec: { features, label, missingTokens: [...DEFAULT_MISSING_TOKENS, ...extra] }, notes };
 }

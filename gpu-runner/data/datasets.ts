@@ -15,7 +15,8 @@ import { seededRandom } from "../../core/random.ts";
 import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
 import { heartDiseaseSpec, loadHeartDisease, loadWdbc, wdbcSpec, type SiteData } from "./builtin-datasets.ts";
 import { fhirSiteData, loadFhirSites, mappingNote } from "./fhir-sites.ts";
-import { DEFAULT_MISSING, inferSpec } from "./infer-spec.ts";
+import { inferSpec } from "./infer-spec.ts";
+import { DEFAULT_MISSING_TOKENS } from "../../core/schemas/feature-spec.ts";
 import { parseSplit, partition, subset, trainTestSplit } from "./partition.ts";
 import { readCsvFile, readingNotes, type DelimiterName } from "./read-csv.ts";
 
@@ -88,7 +89,7 @@ function splitValues(table: Table, column: string): string[] {
  * and the missing share of each feature. A split column names the sites and is never a feature.
  */
 export async function loadCsvDataset(o: CsvOptions): Promise<LoadedData> {
-  const csv = await readCsvFile(o.file, { ...(o.delimiter && { delimiter: o.delimiter }), ...(o.missing && { missing: [...DEFAULT_MISSING, ...o.missing] }) });
+  const csv = await readCsvFile(o.file, { ...(o.delimiter && { delimiter: o.delimiter }), ...(o.missing && { missing: [...DEFAULT_MISSING_TOKENS, ...o.missing] }) });
   const { table } = csv;
   const split = parseSplit(o.split);
   const ignore = split.kind === "column" && split.column !== o.label ? [...new Set([...o.ignore, split.column])] : o.ignore;

@@ -6,10 +6,8 @@
  */
 import { labelKey } from "../../core/preprocess/label.ts";
 import { columnIndex, isMissing, type Table } from "../../core/preprocess/table.ts";
-import { RESERVED_FEATURE_NAMES, type FeatureSpec, type LabelDef } from "../../core/schemas/feature-spec.ts";
+import { DEFAULT_MISSING_TOKENS, RESERVED_FEATURE_NAMES, type FeatureSpec, type LabelDef } from "../../core/schemas/feature-spec.ts";
 
-/** Cells that mean "not recorded" unless the caller adds its own. */
-export const DEFAULT_MISSING = ["", "NA", "?"];
 const MAX_LEVELS = 50;
 /** A column this share numbers, the rest text, is a numeric column with stray text, not a categorical one. */
 const MOSTLY_NUMBERS = 0.8;
@@ -23,7 +21,7 @@ export interface InferOptions {
   /** The label value that means "positive"; needed unless the label is 0/1-like (numbers from 0) or yes/no-like. */
   readonly positive?: string;
   readonly ignore?: readonly string[];
-  /** Cells that mean "not recorded", on top of DEFAULT_MISSING. */
+  /** Cells that mean "not recorded", on top of DEFAULT_MISSING_TOKENS. */
   readonly missing?: readonly string[];
   /** Units the reader found (`CsvFile.units`): recorded on the features. */
   readonly units?: Readonly<Record<string, string>>;
@@ -153,7 +151,7 @@ function columnProblem(column: string, present: readonly string[], options: Infe
 export function inferSpec(table: Table, options: InferOptions): InferredSpec {
   const ignore = new Set(options.ignore ?? []);
   for (const c of [options.label, ...ignore]) columnIndex(table, c);
-  const missing = [...DEFAULT_MISSING, ...(options.missing ?? [])];
+  const missing = [...DEFAULT_MISSING_TOKENS, ...(options.missing ?? [])];
   const features: FeatureSpec["features"] = [];
   const notes: string[] = [];
   const problems: ColumnProblem[] = [];

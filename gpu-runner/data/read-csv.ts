@@ -11,6 +11,7 @@ import { open, readFile, stat } from "node:fs/promises";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { parse } from "csv-parse/sync";
 import type { Table } from "../../core/preprocess/table.ts";
+import { DEFAULT_MISSING_TOKENS } from "../../core/schemas/feature-spec.ts";
 
 export const DELIMITERS = { comma: ",", semicolon: ";", tab: "\t" } as const;
 export type DelimiterName = keyof typeof DELIMITERS;
@@ -44,7 +45,6 @@ export interface CsvFile {
   readonly unreadable: Readonly<Record<string, string>>;
 }
 
-const MISSING = ["", "NA", "?"];
 
 /** A number, with a decimal point or (in semicolon and tab files) comma, then optionally a unit. */
 const CELL = /^([+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)(?:[eE][+-]?\d+)?)(\s*)([A-Za-zµμ°%][A-Za-z0-9µμ°%/^.·*-]*)?$/;
@@ -136,7 +136,7 @@ export function parseCsvText(text: string, options: CsvOptions = {}): Omit<CsvFi
   if (duplicate !== undefined) throw new Error(`the header names column "${duplicate}" twice`);
   if (records.length === 0) throw new Error(`the file has a header row (${columns.length} columns) but no rows`);
   const rows = records.map((r) => r.record);
-  const missing = options.missing ?? MISSING;
+  const missing = options.missing ?? DEFAULT_MISSING_TOKENS;
   const decimalComma: string[] = [];
   // No prototype: a column may be called "constructor" or "__proto__".
   const units: Record<string, string> = Object.create(null);
@@ -166,7 +166,7 @@ export function parseCsvText(text: string, options: CsvOptions = {}): Omit<CsvFi
 }
 
 /** The first name that occurs twice, in one pass. */
-function duplicateOf(names: readonly string[]): string | undefined {
+export function duplicateOf(names: readonly string[]): string | undefined {
   const seen = new Set<string>();
   for (const n of names) {
     if (seen.has(n)) return n;

@@ -13,7 +13,7 @@ import { seededRandom } from "../../core/random.ts";
 import { loadHeartDisease, type SiteData } from "./builtin-datasets.ts";
 import { fhirSiteData, isFile, mapSiteDirectory, mappingNote, readCdm } from "./fhir-sites.ts";
 import { subset, trainTestSplit } from "./partition.ts";
-import { readCsvFile, readingNotes, type CsvFile, type DelimiterName } from "./read-csv.ts";
+import { duplicateOf, readCsvFile, readingNotes, type CsvFile, type DelimiterName } from "./read-csv.ts";
 
 /** The hospitals of the shipped heart-disease dataset, in `loadHeartDisease` order. */
 export const heartDiseaseSites = ["cleveland", "hungarian", "switzerland", "va"] as const;
@@ -72,15 +72,6 @@ export async function loadSiteData(source: SiteSource, note: (line: string) => v
   return { name: source.data, ...split, units };
 }
 
-/** The first name that occurs twice, in one pass (a header may have many columns). */
-function firstRepeat(names: readonly string[]): string | undefined {
-  const seen = new Set<string>();
-  for (const n of names) {
-    if (seen.has(n)) return n;
-    seen.add(n);
-  }
-  return undefined;
-}
 
 /**
  * The table with this hospital's columns renamed to the consortium's. A mapping that names a
@@ -91,10 +82,10 @@ export function mapColumns(table: Table, map: Readonly<Record<string, string>>, 
   const have = table.columns;
   const unknown = Object.keys(map).filter((c) => !have.includes(c));
   if (unknown.length > 0) throw new SiteDataError("map", `${file} has no column ${unknown.map((c) => `"${c}"`).join(", ")} (columns: ${have.join(", ")})`);
-  const twice = firstRepeat(Object.values(map));
+  const twice = duplicateOf(Object.values(map));
   if (twice !== undefined) throw new SiteDataError("map", `two columns are mapped onto "${twice}"`);
   const columns = have.map((c) => (Object.hasOwn(map, c) ? (map[c] ?? c) : c));
-  const clash = firstRepeat(columns);
+  const clash = duplicateOf(columns);
   if (clash !== undefined) throw new SiteDataError("map", `"${clash}" would name two columns of ${file}: it is already a column there; map that one too, or choose another`);
   return { columns, rows: table.rows };
 }

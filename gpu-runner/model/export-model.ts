@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { ConsiliumError } from "../../core/errors.ts";
 import type { Layout, Segment } from "../../core/model/layout.ts";
-import { loadPersonalModel, type PersonalModel } from "../session/site-state.ts";
+import { loadSettledPersonalModel, type PersonalModel } from "../session/site-state.ts";
 import { readStateOwner } from "../session/state-owner.ts";
 
 /** File names inside the export folder. */
@@ -98,20 +98,6 @@ export interface ExportedModel {
   readonly exportedAt: string;
 }
 
-/**
- * The saved personal model, read again when its files do not match (a runner saving a new one
- * meanwhile: each file is replaced whole, but the three one after another).
- */
-async function loadSettled(stateDir: string): Promise<PersonalModel> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await loadPersonalModel(stateDir);
-    } catch (err) {
-      if (!(err instanceof ConsiliumError && err.code === "CORRUPT_STATE") || attempt >= 3) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 /**
  * Writes the personal model saved under `stateDir` to `outDir` as `model.json` (naming the site,
@@ -123,7 +109,7 @@ async function loadSettled(stateDir: string): Promise<PersonalModel> {
  * const model = await tf.loadLayersModel(`file://${files[0]}`); // with tfjs-node's file handler
  */
 export async function exportPersonalModel(stateDir: string, outDir: string, label: ExportLabel = {}): Promise<ExportedModel> {
-  const personal = await loadSettled(stateDir);
+  const personal = await loadSettledPersonalModel(stateDir);
   const owner = await readStateOwner(stateDir);
   const { layout, preprocessing, spec, modelVersion } = personal.meta;
   const siteId = label.siteId ?? owner?.siteId ?? null;

@@ -19,7 +19,7 @@ import { CONFUSION_THRESHOLD } from "../../core/metrics/eval-counts.ts";
 import { applyPreprocessing } from "../../core/preprocess/transform.ts";
 import { canonicalLevel, isMissing, numericValue } from "../../core/preprocess/table.ts";
 import type { FeatureTransform, Preprocessing } from "../../core/schemas/preprocessing.ts";
-import { loadPersonalModel, type PersonalModel } from "../session/site-state.ts";
+import { loadSettledPersonalModel, type PersonalModel } from "../session/site-state.ts";
 import { readStateOwner } from "../session/state-owner.ts";
 import { scoreRows } from "./score-rows.ts";
 
@@ -93,17 +93,6 @@ export async function modelStamp(stateDir: string): Promise<string | null> {
   }
 }
 
-/** The saved model, read again when its files do not match yet (a runner saving a new one meanwhile). */
-async function loadSettled(stateDir: string): Promise<PersonalModel> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await loadPersonalModel(stateDir);
-    } catch (err) {
-      if (!(err instanceof ConsiliumError && err.code === "CORRUPT_STATE") || attempt >= 3) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 /**
  * The personal model saved under `stateDir`, with the site and federation its `site.json` names.
@@ -115,7 +104,7 @@ async function loadSettled(stateDir: string): Promise<PersonalModel> {
 export async function loadLocalModel(stateDir: string, label: { readonly siteId?: string | null } = {}): Promise<LocalModel> {
   const stamp = await modelStamp(stateDir);
   if (stamp === null) throw new ConsiliumError("NO_PERSONAL_MODEL", `no personal model in ${stateDir}: run consilium site until the federation finishes first`, 404);
-  const personal = await loadSettled(stateDir);
+  const personal = await loadSettledPersonalModel(stateDir);
   const owner = await readStateOwner(stateDir);
   const { modelVersion, preprocessing, layout, savedAt } = personal.meta;
   if (preprocessing.inputs.length !== layout.inputDim) {

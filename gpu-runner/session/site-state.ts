@@ -59,6 +59,22 @@ export async function loadPersonalModel(dir: string): Promise<PersonalModel> {
 }
 
 /**
+ * The saved personal model, read again (up to 3 times, 200 ms apart) when its files do not match:
+ * a runner saving a new one meanwhile replaces each file whole, but one after another. For readers
+ * that take no lock (`site export`, `predict`, `serve`).
+ */
+export async function loadSettledPersonalModel(dir: string): Promise<PersonalModel> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await loadPersonalModel(dir);
+    } catch (err) {
+      if (!(err instanceof ConsiliumError && err.code === "CORRUPT_STATE") || attempt >= 3) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/**
  * The site's SCAFFOLD control variate, kept across rounds and runner restarts: one line of JSON
  * naming the federation it belongs to, then the values as a float32 update container.
  */

@@ -44,6 +44,21 @@ export const preprocessing = (): Preprocessing => ({
 
 export const training = () => ({ localEpochs: 2, batchSize: 32, learningRate: 0.05, l2: 0, headEpochs: 50, headL2: 0.01 });
 
+/** A FederationConfig's input with every kind of field set. */
+export const federationInput = () => ({
+  id: "heart-2025",
+  features: featureSpec(),
+  model: { kind: "mlp" as const, hidden: [16] },
+  training: training(),
+  rounds: 20,
+  expectedSites: 4,
+  quorum: 3,
+  roundDeadlineSeconds: 600,
+  strategy: "fedadam:0.05",
+  codec: "int8",
+  seed: 7,
+});
+
 export const modelRef = () => ({ version: 3, url: "https://store.example/models/3", sha256: sha, byteLength: 1024 });
 
 export const layout = () => modelLayout({ kind: "mlp", hidden: [4] }, 2);
