@@ -20,7 +20,8 @@ export function smallSites(sites: readonly { name: string; train: Rows; test: Ro
   return sites.flatMap((s) => {
     const train = count(s.train);
     const test = count(s.test);
-    if (train >= min && test >= min) return [];
-    return [`site ${s.name} has ${train} training and ${test} test rows, fewer than ${min}: its figures are uncertain (read their 95 % intervals) and may mislead`];
+    const few = [train < min && "training", test < min && "test"].filter(Boolean).join(" and ");
+    if (few === "") return [];
+    return [`site ${s.name} has ${train} training and ${test} test rows, fewer than ${min} ${few} rows: its figures are uncertain (read their 95 % intervals) and may mislead`];
   });
 }

@@ -10,6 +10,7 @@ import { computeSiteStats } from "../core/preprocess/site-stats.ts";
 import { Report, type RunReport } from "../core/schemas/report.ts";
 import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { simulateCommand } from "../cli/commands/simulate-command.ts";
+import { memoryIo } from "../cli/commands/flags.ts";
 import { defaultRecipe } from "../cli/recipes.ts";
 import { loadBuiltin, loadCsvDataset, type CsvOptions, type LoadedData } from "../gpu-runner/data/datasets.ts";
 import { simulateOnce } from "../cli/simulate.ts";
@@ -136,7 +137,8 @@ describe("consilium simulate --data", () => {
     const json = join(dir, "report.json");
 
     // Execute
-    const returned = await simulateCommand(["--data", file, "--label", "readmitted", "--positive", "yes", "--ignore", "patient_id", "--sites", "3", "--rounds", "3", "--quiet", "--json", json]);
+    const io = memoryIo();
+    const returned = await simulateCommand(["--data", file, "--label", "readmitted", "--positive", "yes", "--ignore", "patient_id", "--sites", "3", "--rounds", "3", "--quiet", "--json", json], io);
     const report = Report.parse(JSON.parse(await readFile(json, "utf8")));
 
     // Assert
@@ -145,5 +147,8 @@ describe("consilium simulate --data", () => {
     expect(report.sites).toHaveLength(3);
     expect(report.runs[0]?.rounds.map((r) => r.status)).toEqual(["closed", "closed", "closed"]);
     expect(report.pooled.global.auroc.mean).toBeGreaterThan(0.7);
+    // Quiet: the results on the output stream, and only warnings on the error stream.
+    expect(io.outLines.some((l) => l.startsWith("pooled global"))).toBe(true);
+    expect(io.errLines).toContain("warn label readmitted: 10 of 420 rows have no label (blank or a missing token) and are left out");
   });
 });

@@ -125,7 +125,7 @@ describe("consilium site: its rows", () => {
     const run = siteCommand(["--coordinator", "http://127.0.0.1:1", "--data", join(dir, "all.csv"), "--backend", "cpu", "--state-dir", join(dir, "state"), "--patience", "1"], { io });
     await expect(run).rejects.toThrow("cannot reach the coordinator at http://127.0.0.1:1 after waiting 1 s (GET http://127.0.0.1:1/v1/task: TypeError: fetch failed (Error: bad port)); start the runner again with the same --state-dir to resume");
     expect(io.errLines[0]).toMatch(/^site zurich-0a1b2c: 14 training and 6 test rows from .*all\.csv; backend cpu; state in /);
-    expect(io.errLines[1]).toBe("warn site zurich-0a1b2c has 14 training and 6 test rows, fewer than 30: its figures are uncertain (read their 95 % intervals) and may mislead");
+    expect(io.errLines[1]).toBe("warn site zurich-0a1b2c has 14 training and 6 test rows, fewer than 30 training and test rows: its figures are uncertain (read their 95 % intervals) and may mislead");
     expect(io.errLines.slice(2).length).toBeGreaterThan(1);
     expect(io.errLines.slice(2).every((l) => /GET http:\/\/127\.0\.0\.1:1\/v1\/task: TypeError: fetch failed .*; trying again in \d+\.\d s \(attempt \d+\)$/.test(l))).toBe(true);
   });
