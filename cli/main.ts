@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { enrolCommand } from "./commands/enrol-command.ts";
 import { federationInitCommand } from "./commands/federation-command.ts";
 import { modelsCommand } from "./commands/models-command.ts";
+import { runsCommand } from "./commands/runs-command.ts";
 import { predictCommand } from "./commands/predict-command.ts";
 import { serveCommand } from "./commands/serve-command.ts";
 import { exportCommand } from "./commands/export-command.ts";
@@ -29,6 +30,7 @@ commands:
   federation init
                 write a FederationConfig from a CSV's columns and a data dictionary
   models        the model registry: list, show V, promote V, rollback --to V
+  runs          the consortium's training runs: list, start --reason R
   synth         write a synthetic FHIR R4 consortium for simulate --fhir DIR
 
 Run 'consilium <command> --help' for its flags; 'consilium --version' for the version.`;
@@ -60,6 +62,9 @@ async function dispatch(command: string, rest: string[], io: CommandIo): Promise
       return 0;
     case "models":
       await modelsCommand(rest, { io });
+      return 0;
+    case "runs":
+      await runsCommand(rest, { io });
       return 0;
     case "federation":
       if (rest[0] !== "init") throw new UsageError(rest[0] === undefined ? "expected a subcommand: consilium federation init" : `unknown subcommand "${rest[0]}" (known: init)`);

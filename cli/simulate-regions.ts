@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { keys } from "../functions/keys.ts";
+import { runStore } from "../functions/adapters/run-store.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoordinatorClient } from "../client/coordinator-client.ts";
@@ -54,8 +56,8 @@ export async function simulateRegions(plan: SimulationPlan, regions: readonly Re
     }
     await Promise.all([...relays, runSites(plan, sites, (s) => urls.get(s.siteId) ?? "", hooks, controller)]);
     const status = await global.admin.status();
-    await hooks.onStack?.(global.stack.store);
-    for (const [name, store] of stores) await hooks.onRegionStack?.(name, store);
+    await hooks.onStack?.(runStore(global.stack.store, keys.runPrefix(1)));
+    for (const [name, store] of stores) await hooks.onRegionStack?.(name, runStore(store, keys.runPrefix(1)));
     // The global coordinator's sites are the regions: their centralized baseline pools their sites'.
     const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed });
     const centralized = new Map(regions.flatMap((r) => {

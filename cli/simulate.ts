@@ -4,6 +4,8 @@
  * an embedded S3/SQS-compatible server on loopback, the coordinator over HTTP, and one runner per
  * site talking to both exactly as a hospital would.
  */
+import { keys } from "../functions/keys.ts";
+import { runStore } from "../functions/adapters/run-store.ts";
 import type { PrivacyPolicy } from "../core/schemas/privacy.ts";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -93,13 +95,13 @@ export interface SimulationPlan {
 export interface SimulationHooks {
   readonly logger: Logger;
   readonly onEvent?: (siteIndex: number, event: RunnerEvent) => void;
-  /** Sees the coordinator's store after the run, before teardown (tests inspect what was stored). */
+  /** Sees the coordinator's store as the simulated run (the consortium's first) sees it, after the run, before teardown (tests inspect what was stored). */
   readonly onStack?: (store: ObjectStore) => Promise<void> | void;
   /** Runners in this thread only: the fetch they reach the coordinator and the store with (to record or shape traffic). */
   readonly fetch?: typeof fetch;
   /** Runners in this thread only: the codes each site masked in each secure round, and what it uploaded. */
   readonly onMasked?: (siteId: string, round: number, codes: Uint32Array, masked: Uint32Array) => void;
-  /** With regions: sees each region's coordinator store after the run, before teardown. */
+  /** With regions: sees each region's coordinator store as its run sees it, after the run, before teardown. */
   readonly onRegionStack?: (region: string, store: ObjectStore) => Promise<void> | void;
 }
 
@@ -280,7 +282,7 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
     const sites = enrolledSites(plan, seed, enrolled, stateRoot, plan.sites.map((_, i) => i));
     await runSites(plan, sites, global.url, hooks, controller);
     const status = await admin.status();
-    await hooks.onStack?.(global.stack.store);
+    await hooks.onStack?.(runStore(global.stack.store, keys.runPrefix(1)));
     const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed });
     const centralized = new Map(enrolled.flatMap((e, i) => (counts[i] ? [[e.siteId, counts[i]] as const] : [])));
     const malicious = sites.filter((s) => s.attack !== undefined).map((s) => s.siteId);

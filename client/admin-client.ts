@@ -7,6 +7,7 @@ import { z } from "zod";
 import { EnrolResponse, type FederationConfig } from "../core/schemas/federation.ts";
 import { FederationStatus } from "../core/schemas/status.ts";
 import { ChampionEntry, ModelsView, ModelView } from "../core/registry/index.ts";
+import { RunsView, TriggerOutcome } from "../core/schemas/consortium.ts";
 import { apiClient, readAnswer, type ApiClient } from "./api.ts";
 
 export class AdminClient {
@@ -60,5 +61,15 @@ export class AdminClient {
   async rollback(to: number, reason: string, expectedChampion?: number | null): Promise<ChampionEntry> {
     const json = { to, reason, ...(expectedChampion !== undefined && { expectedChampion }) };
     return readAnswer("POST /v1/admin/models/rollback", await this.#api.v1.admin.models.rollback.$post({ json }), ChampionEntry);
+  }
+
+  /** The consortium's runs and the triggers waiting for the next one. */
+  async runs(): Promise<RunsView> {
+    return readAnswer("GET /v1/admin/runs", await this.#api.v1.admin.runs.$get(), RunsView);
+  }
+
+  /** Asks for a run: it starts now (201) unless one is training, and then waits for it (202). */
+  async startRun(reason: string): Promise<TriggerOutcome> {
+    return readAnswer("POST /v1/admin/runs", await this.#api.v1.admin.runs.$post({ json: { reason } }), TriggerOutcome);
   }
 }

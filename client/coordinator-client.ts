@@ -12,7 +12,7 @@ import type { SiteDecline } from "../core/schemas/privacy.ts";
 import type { UpdateManifest } from "../core/schemas/round.ts";
 import type { SecurePost } from "../core/schemas/secure-aggregation.ts";
 import type { SiteStats } from "../core/schemas/site-stats.ts";
-import { Task, type ModelRef, type SiteEvaluation } from "../core/schemas/task.ts";
+import { ChampionOffer, type ModelRef, type SiteEvaluation, Task } from "../core/schemas/task.ts";
 import type { MultipartUpload, UploadedPart, UploadTarget } from "../core/schemas/upload.ts";
 import { apiClient, readAnswer, retryingFetch, withRetries, type ApiClient, type RetryOptions, type Traffic } from "./api.ts";
 
@@ -38,6 +38,11 @@ export class CoordinatorClient {
 
   task(): Promise<Task> {
     return this.#read("GET /v1/task", this.#api.v1.task.$get(), Task);
+  }
+
+  /** The consortium's champion to pull (presigned weights, model, layout, preprocessing), or null before there is one. */
+  champion(): Promise<ChampionOffer> {
+    return this.#read("GET /v1/champion", this.#api.v1.champion.$get(), ChampionOffer);
   }
 
   postStats(stats: SiteStats): Promise<unknown> {

@@ -64,14 +64,14 @@ describe("createApp: a federation end to end through the API", () => {
     expect(task.layout.bodySize).toBe(BODY_SIZE);
     expect(task.upload.byteLength).toBe(encodedSize(BODY_SIZE, "float32"));
     if (task.upload.kind !== "single") throw new Error(`expected a single upload, got ${task.upload.kind}`);
-    expect(h.deps.store.parsePresigned(task.upload.url)).toEqual({
+    expect(h.root.store.parsePresigned(task.upload.url)).toEqual({
       op: "put",
-      key: keys.updateBin(1, sites[1]!.siteId),
+      key: keys.runPrefix(1) + keys.updateBin(1, sites[1]!.siteId),
       contentLength: encodedSize(BODY_SIZE, "float32"),
       expiresAt: T0 + 3_600_000,
     });
     expect(task.model.version).toBe(0);
-    expect(h.deps.store.parsePresigned(task.model.url)).toEqual({ op: "get", key: keys.modelWeights(0), expiresAt: T0 + 3_600_000 });
+    expect(h.root.store.parsePresigned(task.model.url)).toEqual({ op: "get", key: keys.runPrefix(1) + keys.modelWeights(0), expiresAt: T0 + 3_600_000 });
   });
 
   it("queues one aggregate job at quorum; the job writes model 1 = model 0 + the sample-weighted mean delta and opens round 2", async () => {
@@ -97,7 +97,7 @@ describe("createApp: a federation end to end through the API", () => {
     // Assert
     expect(replies.map((r) => r.body)).toEqual([{ queued: false }, { queued: false }, { queued: true }]);
     expect(queuedAfter).toEqual([0, 0, 1]);
-    expect(jobs.map((j) => JSON.parse(j))).toEqual([{ kind: "aggregate", federation: "test-fed", round: 1 }]);
+    expect(jobs.map((j) => JSON.parse(j))).toEqual([{ kind: "aggregate", federation: "test-fed", round: 1, run: 1 }]);
     expect(outcomes).toEqual(["aggregated"]);
     expectClose(await h.model(1), fedAvgExpected(model0, parts));
     const ids = sites.map((s) => s.siteId).sort();
@@ -122,13 +122,13 @@ describe("createApp: a federation end to end through the API", () => {
     for (const [i, site] of sites.entries()) await h.submit(site, 1, delta(i + 1), 1 + i);
     const [job] = h.deps.queue.messages;
     await h.runJobs();
-    const before = new Map([...h.deps.store.objects].map(([k, v]) => [k, Buffer.from(v).toString("hex")]));
+    const before = new Map([...h.root.store.objects].map(([k, v]) => [k, Buffer.from(v).toString("hex")]));
     h.deps.clock.advance(60_000);
     // Execute
     const again = await handleJobMessage(h.deps, job!);
     // Assert
     expect(again).toBe("already-done");
-    const after = new Map([...h.deps.store.objects].map(([k, v]) => [k, Buffer.from(v).toString("hex")]));
+    const after = new Map([...h.root.store.objects].map(([k, v]) => [k, Buffer.from(v).toString("hex")]));
     expect(after).toEqual(before);
     expect(h.deps.queue.messages).toEqual([]);
   });
@@ -142,7 +142,7 @@ describe("createApp: a federation end to end through the API", () => {
     const missing = await h.request("GET", "/v1/models/9", { token: site!.token });
     // Assert
     expect(found.status).toBe(200);
-    expect(found.body).toMatchObject({ manifest: { version: 0 }, version: 0, url: `memory://consilium/${keys.modelWeights(0)}?op=get&expires=${T0 + 3_600_000}` });
+    expect(found.body).toMatchObject({ manifest: { version: 0 }, version: 0, url: `memory://consilium/${keys.runPrefix(1)}${keys.modelWeights(0)}?op=get&expires=${T0 + 3_600_000}` });
     expect(missing).toEqual({ status: 404, body: { error: { code: "NO_MODEL", message: "model 9 not found" } } });
   });
 

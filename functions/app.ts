@@ -10,6 +10,7 @@ import type { CoordinatorDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { apiRoutes } from "./routes/index.ts";
 import { countFailure } from "./use-cases/count-failure.ts";
+import { activeRunDeps } from "./use-cases/runs/run-scope.ts";
 import { clip, recordRejection } from "./use-cases/record-rejection.ts";
 
 /**
@@ -21,6 +22,11 @@ export function createApp(deps: CoordinatorDeps) {
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
     c.set("deps", deps);
+    await next();
+  });
+  // Every API request acts on the run the sites work on; the consortium's keys stay shared (use-cases/runs/run-scope.ts).
+  app.use("/v1/*", async (c, next) => {
+    c.set("deps", await activeRunDeps(deps));
     await next();
   });
   app.use(

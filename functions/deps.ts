@@ -7,6 +7,14 @@ export interface CoordinatorDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly adminToken: string;
+  /**
+   * The run these deps act on (`use-cases/runs/run-scope.ts`): their store is the run's view,
+   * with the run's keys under `runs/{seq}/`; seq 0 is a store from before runs, its one federation
+   * at the top. Absent: the consortium's deps, and entry points act on the active run.
+   */
+  readonly run?: { readonly seq: number };
+  /** A run's deps keep the consortium's, for what outlives the run (the next run, the registry's own listing). */
+  readonly consortium?: CoordinatorDeps;
   /** Lifetime of presigned URLs handed to sites. */
   readonly urlTtlSeconds?: number;
   /** Updates larger than this go up as a multipart upload (default 8 MiB; S3 takes at most 5 GiB in one PUT). */

@@ -92,7 +92,7 @@ describe("statistics whose moments are finite but huge", () => {
 function stored(h: Harness, prefix: string, text: string): { bytes: number; holds: boolean } {
   let bytes = 0;
   let holds = false;
-  for (const [key, body] of h.deps.store.objects) {
+  for (const [key, body] of h.root.store.objects) {
     if (!key.startsWith(prefix)) continue;
     bytes += key.length + body.length;
     holds ||= Buffer.from(body).toString("utf8").includes(text);

@@ -1,6 +1,7 @@
 import { ConsiliumError } from "../core/errors.ts";
 import { Job } from "../core/schemas/round.ts";
 import type { CoordinatorDeps } from "./deps.ts";
+import { activeRunDeps, scopeToRun } from "./use-cases/runs/run-scope.ts";
 import { aggregateRound, type AggregateOutcome } from "./use-cases/aggregate/aggregate-round.ts";
 
 /**
@@ -16,5 +17,6 @@ export async function handleJobMessage(deps: CoordinatorDeps, body: string): Pro
   }
   const parsed = Job.safeParse(raw);
   if (!parsed.success) throw new ConsiliumError("INVALID_JOB", `job message is not a job: ${parsed.error.issues[0]?.message ?? ""}`, 400);
-  return aggregateRound(deps, parsed.data);
+  const job = parsed.data;
+  return aggregateRound(job.run === undefined ? await activeRunDeps(deps) : scopeToRun(deps, job.run), job);
 }

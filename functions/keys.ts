@@ -1,4 +1,9 @@
-/** Object-store keys of one federation's state (see docs/architecture.md). */
+/**
+ * Object-store keys (see docs/architecture.md). A run's keys (`federation.json`, `rounds/…`,
+ * `models/…`) are written under its own prefix `runs/{seq}/` by the run-scoped store
+ * (`adapters/run-store.ts`); the consortium's keys, which outlive runs, are not: see
+ * CONSORTIUM_PREFIXES.
+ */
 export const keys = {
   federation: "federation.json",
   state: "state.json",
@@ -80,7 +85,30 @@ export const keys = {
   /** Refusals before authentication, one counter per minute (since the epoch) and code, grouped by hour. */
   failureCount: (minute: number, code: string) => `failures/${Math.floor(minute / 60)}/${minute}-${code}.json`,
   failuresOfHour: (hour: number) => `failures/${hour}/`,
+  /** The consortium's standing agreement, written once; each run's `federation.json` is a copy with the run's id. */
+  consortium: "consortium/config.json",
+  /** A run's record, written once when it starts. */
+  run: (seq: number) => `consortium/runs/${pad(seq)}.json`,
+  runsPrefix: "consortium/runs/",
+  /** The run the sites work on (an index of the run records, repaired from them). */
+  activeRun: "consortium/active-run.json",
+  /** A reason to train, written once; named by time so that listing order is arrival order. */
+  trigger: (at: number, kind: string, tag: string) => `consortium/triggers/${String(Math.max(0, Math.floor(at))).padStart(15, "0")}-${kind}-${tag}.json`,
+  triggersPrefix: "consortium/triggers/",
+  /** The champion the run's evaluation compares its model with, fixed once when the evaluation begins. */
+  evaluationChampion: "evaluation-champion.json",
+  /** How the run's first model was made (the parent's body or fresh weights), written once. */
+  warmStart: "warm-start.json",
+  /** Where a run's own keys live. */
+  runPrefix: (seq: number) => `runs/${pad(seq)}/`,
 };
+
+/**
+ * Keys that belong to the consortium rather than to one run: its agreement, runs and triggers,
+ * enrolled and revoked sites, long-term identities, the model registry and the refusal records.
+ * The run-scoped store leaves them unprefixed, so every run sees the same ones.
+ */
+export const CONSORTIUM_PREFIXES = ["consortium/", "sites/", "revoked/", "identities/", "registry/", "rejections/", "failures/"] as const;
 
 /** Zero-padded so that lexicographic listing is numeric order. */
 function pad(n: number): string {

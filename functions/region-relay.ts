@@ -13,6 +13,7 @@ import { ConsiliumError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Task } from "../core/schemas/task.ts";
 import type { CoordinatorDeps } from "./deps.ts";
+import { activeRunDeps } from "./use-cases/runs/run-scope.ts";
 import { checkGlobalTask, finishRegion, openRegionalEvaluation, openRegionalRound, regionalAggregate, regionalRoundOpened, regionEvaluation, regionStats } from "./use-cases/region.ts";
 import type { CoordinatorClient } from "../client/coordinator-client.ts";
 
@@ -35,7 +36,9 @@ export type RelayStep = "done" | "progress" | "waiting";
  * region can of it now. Every step is idempotent, so steps may run from a loop (`runRegionRelay`)
  * or from a scheduled function, any number of times.
  */
-export async function relayStep(o: RegionRelayOptions): Promise<RelayStep> {
+export async function relayStep(options: RegionRelayOptions): Promise<RelayStep> {
+  // The region's own run: its use cases read and write under the run's prefix.
+  const o = { ...options, deps: await activeRunDeps(options.deps) };
   const task: Task = await o.global.task();
   try {
     if (task.kind === "done") {

@@ -54,7 +54,7 @@ describe("a federation whose sites send every update in parts", () => {
   it("completes every round with every site's update, each sent as a one-part multipart upload, and no rejection", () => {
     expect(report.rounds.map((r) => [r.round, r.status, r.sites])).toEqual([[1, "closed", 2], [2, "closed", 2]]);
     expect(report.rejections).toBe(0);
-    expect(partPuts.sort()).toEqual(["000001/updates/site-01", "000001/updates/site-02", "000002/updates/site-01", "000002/updates/site-02"].map((k) => `/consilium/rounds/${k}.bin`));
+    expect(partPuts.sort()).toEqual(["000001/updates/site-01", "000001/updates/site-02", "000002/updates/site-01", "000002/updates/site-02"].map((k) => `/consilium/runs/000001/rounds/${k}.bin`));
     expect(report.sites.map((s) => s.accuracy.global !== null)).toEqual([true, true]);
   });
 });

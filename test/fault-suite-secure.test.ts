@@ -65,7 +65,7 @@ async function step(h: Harness, p: Player): Promise<Task["kind"]> {
       const { state, bytes, manifest } = maskUpdate(p.state!, secure.shares, codes, p.identity.privateKey);
       p.state = state;
       // The upload itself goes straight to the store through the site's URL, past the coordinator's faults.
-      await (h.deps.store as ChaosStore).siteWrite(keys.maskedBin(task.round, p.site.siteId), bytes.slice());
+      await (h.root.store as ChaosStore).siteWrite(keys.runPrefix(1) + keys.maskedBin(task.round, p.site.siteId), bytes.slice());
       p.pending = { key: `${task.round}/mask`, body: { kind: "masked-input", manifest } };
     }
     await post(`${task.round}/mask`, () => p.pending!.body);
@@ -109,7 +109,7 @@ async function secureFederation(seed: number, faulty: boolean) {
   }
   store.armed = false;
   const rounds = [];
-  for (let r = 1; r <= ROUNDS; r++) rounds.push(await readJson(store, keys.round(r), RoundRecord));
+  for (let r = 1; r <= ROUNDS; r++) rounds.push(await readJson(h.deps.store, keys.round(r), RoundRecord));
   return { h, players, rounds, injected: store.injected.before + store.injected.after };
 }
 

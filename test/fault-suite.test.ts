@@ -49,7 +49,7 @@ async function federation(seed: number, rates: ChaosRates | null, agreement: Agr
   const ids = sites.map((x) => x.siteId).sort();
   for (let r = 1; r <= ROUNDS; r++) expect({ seed, round: r, included: [...((await h.round(r))?.included ?? [])].sort() }).toEqual({ seed, round: r, included: ids });
   const models: string[] = [];
-  for (let v = 0; v <= ROUNDS; v++) models.push(sha256Hex((await store.get(keys.modelWeights(v))) ?? new Uint8Array()));
+  for (let v = 0; v <= ROUNDS; v++) models.push(sha256Hex((await h.deps.store.get(keys.modelWeights(v))) ?? new Uint8Array()));
   return { models, injected: store.injected.before + store.injected.after, duplicated: queue.duplicated };
 }
 

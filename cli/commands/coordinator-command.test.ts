@@ -228,6 +228,7 @@ describe("consilium coordinator: on S3/SQS endpoints", () => {
     expect(io.errLines[0]).toBe(`coordinator listening on ${first.url} (federation heart-disease created; s3 ${stack.endpoint} bucket consilium; admin token as given)`);
     expect(io.errLines[2]).toBe("warn the store holds this federation already and serves it as it is: the federation flags given differ from it and are not applied");
     expect(io.errLines).toHaveLength(4);
-    expect(await stack.store.get("federation.json")).not.toBeNull();
+    expect(await stack.store.get("runs/000001/federation.json")).not.toBeNull();
+    expect(await stack.store.get("consortium/config.json")).not.toBeNull();
   });
 });

@@ -16,6 +16,7 @@ import { keys } from "../../functions/keys.ts";
 import { systemClock } from "../../functions/ports.ts";
 import { readJson } from "../../functions/repo.ts";
 import { createFederation } from "../../functions/use-cases/create-federation.ts";
+import { readConsortium } from "../../functions/use-cases/runs/advance-runs.ts";
 import { embeddedBacking, s3Backing, type Backing } from "../coordinator-backing.ts";
 import { startCoordinator, type CoordinatorServer } from "../coordinator-server.ts";
 import { listenOn } from "./listen-on.ts";
@@ -107,10 +108,15 @@ export interface CoordinatorHandle {
 }
 
 
+/** The consortium's agreement, or the one federation of a store from before runs. */
+async function storedAgreement(deps: CoordinatorDeps): Promise<FederationConfig | null> {
+  return (await readConsortium(deps)) ?? (await readJson(deps.store, keys.federation, FederationConfig));
+}
+
 /** Creates the federation unless the store holds one; answers the one served, whether it was created, and whether the flags asked for another. */
 async function ensureFederation(deps: CoordinatorDeps, config: FederationConfig | null): Promise<{ id: string; created: boolean; differs: boolean }> {
   // Read first: some S3-compatible servers ignore If-None-Match, which alone guards createFederation.
-  const existing = await readJson(deps.store, keys.federation, FederationConfig);
+  const existing = await storedAgreement(deps);
   const differs = (stored: FederationConfig | null) => config !== null && JSON.stringify(stored) !== JSON.stringify(config);
   if (existing) return { id: existing.id, created: false, differs: differs(existing) };
   if (!config) throw new UsageError("give --federation FILE.json, --dataset NAME or --cdm FILE.json: the store holds no federation yet");
@@ -119,7 +125,7 @@ async function ensureFederation(deps: CoordinatorDeps, config: FederationConfig 
     return { id: config.id, created: true, differs: false };
   } catch (err) {
     if (!(err instanceof ConsiliumError && err.code === "FEDERATION_EXISTS")) throw err;
-    const winner = await readJson(deps.store, keys.federation, FederationConfig);
+    const winner = await storedAgreement(deps);
     return { id: winner?.id ?? config.id, created: false, differs: differs(winner) };
   }
 }

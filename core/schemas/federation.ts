@@ -6,6 +6,7 @@ import { AsyncPolicy } from "../async/async-policy.ts";
 import { FeatureSpec } from "./feature-spec.ts";
 import { PrivacyPolicy, StatsNoise } from "./privacy.ts";
 import { SecureAggregationPolicy } from "./secure-aggregation.ts";
+import { ContinuousPolicy } from "./consortium.ts";
 
 /** What a site does with the shared body in one round; sent to every site with its task. */
 export const TrainingConfig = z.object({
@@ -125,6 +126,11 @@ export const FederationConfig = z.object({
    * (defaults filled in). Off when absent.
    */
   scoring: z.object({ enabled: z.boolean() }).extend(ScoringOptions.partial().shape).optional(),
+  /**
+   * Continuous learning (`ContinuousPolicy`): when the consortium trains again (schedule, grown
+   * data, drift), and the promotion gate's rules. One run, started by hand, when absent.
+   */
+  continuous: ContinuousPolicy.optional(),
 });
 export type FederationConfig = z.infer<typeof FederationConfig>;
 

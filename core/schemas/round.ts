@@ -134,6 +134,8 @@ export const AggregateJob = z.object({
   kind: z.literal("aggregate"),
   federation: z.string(),
   round: z.number().int().positive(),
+  /** The run the round belongs to (`runs/{run}/`); absent in jobs from before runs, which act on the active run. */
+  run: z.number().int().nonnegative().optional(),
 });
 export type AggregateJob = z.infer<typeof AggregateJob>;
 

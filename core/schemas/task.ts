@@ -35,6 +35,14 @@ const ModelRef = z.object({
 });
 export type ModelRef = z.infer<typeof ModelRef>;
 
+/** A registered version as a site downloads it: its weights (presigned), model, layout and its own preprocessing. */
+export const ChampionModel = z.object({ model: ModelRef, spec: ModelSpec, layout: Layout, preprocessing: Preprocessing });
+export type ChampionModel = z.infer<typeof ChampionModel>;
+
+/** The answer to `GET /v1/champion`: the consortium's champion, or null before any version was promoted. */
+export const ChampionOffer = z.object({ champion: ChampionModel.nullable() });
+export type ChampionOffer = z.infer<typeof ChampionOffer>;
+
 /** The answer to `GET /v1/task`: what this site should do next. */
 export const Task = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("wait"), retryAfterMs: z.number().int().positive(), reason: z.string() }),
@@ -90,6 +98,12 @@ export const Task = z.discriminatedUnion("kind", [
     /** The local-only baseline replays the federation's schedule, round by round, on this site alone. */
     rounds: z.number().int().positive(),
     seed: z.number().int().nonnegative(),
+    /**
+     * The consortium's champion, fixed when the run's evaluation began: the site scores it too, with
+     * its own preprocessing, on the same held-out rows, so the promotion gate compares the two
+     * models on the same patients. Absent when there is no champion yet.
+     */
+    champion: ChampionModel.optional(),
   }),
   z.object({ kind: z.literal("done"), modelVersion: z.number().int().nonnegative() }),
   ...SecureTasks,
@@ -104,9 +118,17 @@ export const SiteEvaluation = z.object({
   global: SubmittedCounts,
   personalized: SubmittedCounts,
   local: SubmittedCounts,
+  /** The champion's counts on the same held-out rows, when the task named one (its registry version). */
+  champion: z.object({ version: z.number().int().min(1), counts: SubmittedCounts }).optional(),
 });
 export type SiteEvaluation = z.infer<typeof SiteEvaluation>;
 
 /** Read back leniently: an evaluation stored before bins were fixed must not break the status. */
-export const StoredEvaluation = SiteEvaluation.extend({ global: EvalCounts, personalized: EvalCounts, local: EvalCounts, siteId: z.string() });
+export const StoredEvaluation = SiteEvaluation.extend({
+  global: EvalCounts,
+  personalized: EvalCounts,
+  local: EvalCounts,
+  champion: z.object({ version: z.number().int().min(1), counts: EvalCounts }).optional(),
+  siteId: z.string(),
+});
 export type StoredEvaluation = z.infer<typeof StoredEvaluation>;

@@ -6,20 +6,32 @@
  */
 import type { ObjectStore } from "../ports.ts";
 
-const WRITE_ONCE = [
-  /^federation\.json$/,
-  /^preprocessing\.json$/,
+/** A run's write-once keys, under its prefix `runs/{seq}/` (or at the top of a store from before runs). */
+const RUN_WRITE_ONCE = [
+  /federation\.json$/,
+  /preprocessing\.json$/,
+  /warm-start\.json$/,
+  /evaluation-champion\.json$/,
+  /stats\/[^/]+\.json$/,
+  /models\/\d+\/(weights\.bin|control\.bin|delta\.bin|downlink-residual\.bin|manifest\.json)$/,
+  /rounds\/\d+\/(included\.json|strategy-state\.bin)$/,
+  /rounds\/\d+\/accepted\/[^/]+\/[0-9a-f]{64}\.bin$/,
+  /evaluations\/[^/]+\.json$/,
+  // Secure aggregation: the round's session, each closed phase's record, the sites' messages (never their uploads, which a site may overwrite).
+  /rounds\/\d+\/secure\/(session|advertise\.closed|share-keys\.closed|masked-input\.closed|unmasking\.closed)\.json$/,
+  /rounds\/\d+\/secure\/(advertise|share-keys|masked-input|unmasking)\/[^/]+\.json$/,
+].map((re) => new RegExp(`^(runs/\\d+/)?${re.source}`));
+
+/** The consortium's write-once keys: its agreement, run records, sites, identities and the registry's versions and champion entries. */
+const CONSORTIUM_WRITE_ONCE = [
+  /^consortium\/(config|runs\/\d+)\.json$/,
   /^sites\/[^/]+\.json$/,
-  /^stats\/[^/]+\.json$/,
-  /^models\/\d+\/(weights\.bin|control\.bin|delta\.bin|downlink-residual\.bin|manifest\.json)$/,
-  /^rounds\/\d+\/(included\.json|strategy-state\.bin)$/,
-  /^rounds\/\d+\/accepted\/[^/]+\/[0-9a-f]{64}\.bin$/,
-  /^evaluations\/[^/]+\.json$/,
-  // Secure aggregation: the round's session, each closed phase's record, the sites' messages (never their uploads, which a site may overwrite) and identities.
-  /^rounds\/\d+\/secure\/(session|advertise\.closed|share-keys\.closed|masked-input\.closed|unmasking\.closed)\.json$/,
-  /^rounds\/\d+\/secure\/(advertise|share-keys|masked-input|unmasking)\/[^/]+\.json$/,
   /^identities\/[^/]+\.json$/,
+  /^registry\/versions\/\d+\/(run\.json|card\.json|weights\.bin|preprocessing\.json|decision\.json)$/,
+  /^registry\/champion\/\d+\.json$/,
 ];
+
+const WRITE_ONCE = [...RUN_WRITE_ONCE, ...CONSORTIUM_WRITE_ONCE];
 
 export const isWriteOnce = (key: string): boolean => WRITE_ONCE.some((re) => re.test(key));
 

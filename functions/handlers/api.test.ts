@@ -104,7 +104,10 @@ describe("api handler (function URL event, state on S3 via the embedded store)",
     const status = FederationStatus.parse(JSON.parse(res.body));
     expect(status.federation).toBe("test-fed");
     expect(status.state).toMatchObject({ phase: "stats", round: 0, modelVersion: 0 });
-    expect((await stored("")).filter((k) => !k.startsWith("rejections/"))).toEqual(["federation.json", "state.json"]);
+    // The consortium's agreement, its first run's record and trigger, the pointer, and the run's own keys under its prefix.
+    const written = (await stored("")).filter((k) => !k.startsWith("rejections/"));
+    expect(written.filter((k) => !k.startsWith("consortium/triggers/"))).toEqual(["consortium/active-run.json", "consortium/config.json", "consortium/runs/000001.json", "runs/000001/federation.json", "runs/000001/state.json"]);
+    expect(written.filter((k) => k.startsWith("consortium/triggers/"))).toEqual([expect.stringMatching(/^consortium\/triggers\/\d{15}-created-consortium\.json$/)]);
   });
 
   it("refuses GET /v1/admin/status without a token and counts the refusal in the bucket, storing nothing of the request", async () => {

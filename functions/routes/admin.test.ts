@@ -104,9 +104,9 @@ describe("POST /v1/admin/rounds/close-expired", () => {
     const jobs = [...h.deps.queue.messages];
     const outcomes = await h.runJobs();
     // Assert
-    expect(early).toEqual({ status: 200, body: { round: 1, action: "none" } });
-    expect(res).toEqual({ status: 200, body: { round: 1, action: "queued" } });
-    expect(jobs.map((j) => JSON.parse(j))).toEqual([{ kind: "aggregate", federation: "test-fed", round: 1 }]);
+    expect(early).toEqual({ status: 200, body: { round: 1, action: "none", runs: { action: "training", run: 1 } } });
+    expect(res).toEqual({ status: 200, body: { round: 1, action: "queued", runs: { action: "training", run: 1 } } });
+    expect(jobs.map((j) => JSON.parse(j))).toEqual([{ kind: "aggregate", federation: "test-fed", round: 1, run: 1 }]);
     expect(outcomes).toEqual(["aggregated"]);
     const status = await h.status();
     expect(status.state).toMatchObject({ phase: "training", round: 2, modelVersion: 1 });
@@ -121,7 +121,7 @@ describe("POST /v1/admin/rounds/close-expired", () => {
     // Execute
     const res = await h.admin("POST", "/v1/admin/rounds/close-expired");
     // Assert
-    expect(res).toEqual({ status: 200, body: { round: 1, action: "skipped" } });
+    expect(res).toEqual({ status: 200, body: { round: 1, action: "skipped", runs: { action: "training", run: 1 } } });
     expect(h.deps.queue.messages).toEqual([]);
     const status = await h.status();
     expect(status.state).toEqual({ phase: "training", round: 2, modelVersion: 0, updatedAt: DEADLINE + 1 });

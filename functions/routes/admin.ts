@@ -12,6 +12,9 @@ import { ConsiliumError } from "../../core/errors.ts";
 import { putValidationSet, ValidationSet } from "../use-cases/validation-set.ts";
 import { listModels, promoteModel, rollbackModel, showModel } from "../use-cases/registry/models.ts";
 import { ChampionRequest, RollbackRequest } from "../../core/registry/index.ts";
+import { RunRequest } from "../../core/schemas/consortium.ts";
+import { requestRun } from "../use-cases/runs/advance-runs.ts";
+import { listRuns } from "../use-cases/runs/list-runs.ts";
 
 /** Administrator routes: every one needs the admin bearer token. */
 export const adminRoutes = new Hono<AppEnv>()
@@ -40,4 +43,9 @@ export const adminRoutes = new Hono<AppEnv>()
   .get("/models", async (c) => c.json(await listModels(c.get("deps"))))
   .get("/models/:version", async (c) => c.json(await showModel(c.get("deps"), intParam(c.req.param("version"), "version"))))
   .post("/models/:version/promote", jsonBody(ChampionRequest), async (c) => c.json(await promoteModel(c.get("deps"), intParam(c.req.param("version"), "version"), c.req.valid("json"))))
-  .post("/models/rollback", jsonBody(RollbackRequest), async (c) => c.json(await rollbackModel(c.get("deps"), c.req.valid("json"))));
+  .post("/models/rollback", jsonBody(RollbackRequest), async (c) => c.json(await rollbackModel(c.get("deps"), c.req.valid("json"))))
+  .get("/runs", async (c) => c.json(await listRuns(c.get("deps"))))
+  .post("/runs", jsonBody(RunRequest), async (c) => {
+    const outcome = await requestRun(c.get("deps"), c.req.valid("json").reason);
+    return c.json(outcome, outcome.started ? 201 : 202);
+  });

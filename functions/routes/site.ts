@@ -12,6 +12,7 @@ import { mustReadJson } from "../repo.ts";
 import { declineRound } from "../use-cases/decline-round.ts";
 import { modelRef } from "../use-cases/models.ts";
 import { nextTask } from "../use-cases/next-task.ts";
+import { currentChampionModel } from "../use-cases/registry/champion-model.ts";
 import { registerIdentity, submitSecure } from "../use-cases/secure/index.ts";
 import { submitEvaluation } from "../use-cases/submit-evaluation.ts";
 import { submitStats } from "../use-cases/submit-stats.ts";
@@ -48,6 +49,7 @@ export const siteRoutes = new Hono<AppEnv>()
     await submitEvaluation(c.get("deps"), c.get("site")!.id, c.req.valid("json"));
     return c.json({ accepted: true as const }, 202);
   })
+  .get("/champion", async (c) => c.json({ champion: await currentChampionModel(c.get("deps")) }))
   .get("/models/:version", async (c) => {
     const deps = c.get("deps");
     const version = intParam(c.req.param("version"), "version");

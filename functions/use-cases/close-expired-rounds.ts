@@ -1,4 +1,7 @@
+import { ConsiliumError } from "../../core/errors.ts";
 import { RoundRecord } from "../../core/schemas/round.ts";
+import { advanceRuns, readConsortium, type RunsTick } from "./runs/advance-runs.ts";
+import { activeRunDeps } from "./runs/run-scope.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { readJson, writeJson } from "../repo.ts";
@@ -15,12 +18,30 @@ import { registerIfDone } from "./registry/register-run.ts";
 export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
 
 /**
- * The cron tick: finishes whatever a crash left half done, and closes a round past its deadline.
+ * The cron tick: in the active run, finishes whatever a crash left half done and closes a round
+ * past its deadline (`closeRunRounds`); then the consortium's tick (`advanceRuns`) starts the next
+ * run when one is due and none trains.
+ */
+export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round: number; action: TickAction; runs: RunsTick }> {
+  const run = await activeRunDeps(deps);
+  let closed: { round: number; action: TickAction };
+  try {
+    closed = await closeRunRounds(run);
+  } catch (err) {
+    // A consortium whose run's start was cut short before its agreement: the consortium's tick finishes it.
+    if (!(err instanceof ConsiliumError && err.code === "NO_FEDERATION" && (await readConsortium(deps)) !== null)) throw err;
+    closed = { round: 0, action: "none" };
+  }
+  return { ...closed, runs: await advanceRuns(deps) };
+}
+
+/**
+ * One run's tick: finishes whatever a crash left half done, and closes a round past its deadline.
  * Such a round stops taking updates at once and is then aggregated with the updates it has, or
  * skipped (training goes on from the same model) when none arrived. A round stuck aggregating
  * gets its job re-queued; a finished run is registered if it is not yet.
  */
-export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round: number; action: TickAction }> {
+export async function closeRunRounds(deps: CoordinatorDeps): Promise<{ round: number; action: TickAction }> {
   const { config, state } = await loadFederation(deps);
   const none = { round: state.round, action: "none" as const };
   if (state.phase === "stats") return (await completeStats(deps, config)).kind === "complete" ? { round: 1, action: "opened" } : none;

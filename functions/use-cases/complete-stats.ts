@@ -1,5 +1,3 @@
-import { initBody } from "../../core/model/init-params.ts";
-import { seededRandom } from "../../core/random.ts";
 import { modelLayout } from "../../core/model/layout.ts";
 import { mergeSiteStats } from "../../core/preprocess/merge-stats.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
@@ -15,6 +13,7 @@ import { loadFederation } from "./load-federation.ts";
 import { saveModel } from "./models.ts";
 import { advance } from "./open-round.ts";
 import { recordStatsFailure } from "./record-stats-failure.ts";
+import { firstBody } from "./runs/warm-start.ts";
 
 export type StatsProgress = { readonly kind: "waiting" } | { readonly kind: "complete" } | { readonly kind: "blocked"; readonly failure: Rejection };
 
@@ -70,7 +69,10 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
   const layout = modelLayout(config.model, prep.inputs.length);
   const strategy = createStrategy(config.strategy);
   const control = strategy.controlVariates ? strategy.init(layout.bodySize).vectors.c : undefined;
-  await saveModel(deps, initBody(layout, seededRandom(config.seed)), { version: 0, round: 0, strategy: strategy.spec, sites: [], samples: 0 }, control);
+  // The champion's body when the run started from one that fits; fresh weights otherwise (recorded once).
+  const { body, warmStart } = await firstBody(deps, config, layout, prep);
+  if (warmStart.from !== null) deps.logger.info("warm start", { from: warmStart.from });
+  await saveModel(deps, body, { version: 0, round: 0, strategy: strategy.spec, sites: [], samples: 0 }, control);
   // A slow completer must not reopen round 1 over a federation that has moved on meanwhile.
   if ((await loadFederation(deps)).state.phase === "stats") await advance(deps, config, 1, 0);
   return { kind: "complete" };

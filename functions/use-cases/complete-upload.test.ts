@@ -30,7 +30,7 @@ async function sendInParts(h: Harness, site: TestSite, k: number, samples: numbe
   const task = await h.task(site);
   if (task.kind !== "train" || task.upload.kind !== "multipart") throw new Error(`expected a multipart train task, got ${JSON.stringify(task).slice(0, 80)}`);
   const bytes = encodeUpdate(delta(k), "float32");
-  const parts = await siteClient(h.deps.store).uploadParts(task.upload, bytes);
+  const parts = await siteClient(h.root.store).uploadParts(task.upload, bytes);
   return { bytes, manifest: { round: 1, samples, codec: "float32", byteLength: bytes.length, sha256: sha256Hex(bytes), uploadId: task.upload.uploadId, parts } };
 }
 
@@ -45,8 +45,8 @@ describe("completeUpload: the task", () => {
     if (task.kind !== "train" || task.upload.kind !== "multipart") throw new Error("expected a multipart upload");
     const { uploadId, parts } = task.upload;
     expect(task.upload).toMatchObject({ kind: "multipart", partBytes: PART, byteLength: SIZE });
-    expect(parts.map((p) => h.deps.store.parsePresigned(p.url))).toEqual([40, 40, 20].map((contentLength, i) => ({
-      op: "part", key: keys.updateBin(1, site!.siteId), uploadId, partNumber: i + 1, contentLength, expiresAt: T0 + 3_600_000,
+    expect(parts.map((p) => h.root.store.parsePresigned(p.url))).toEqual([40, 40, 20].map((contentLength, i) => ({
+      op: "part", key: keys.runPrefix(1) + keys.updateBin(1, site!.siteId), uploadId, partNumber: i + 1, contentLength, expiresAt: T0 + 3_600_000,
     })));
   });
 });
@@ -163,7 +163,7 @@ describe("completeUpload: through submitUpdate", () => {
       if (abandon) {
         const task = await h.task(a);
         if (task.kind !== "train" || task.upload.kind !== "multipart") throw new Error("expected a multipart upload");
-        await siteClient(h.deps.store).uploadParts({ ...task.upload, parts: task.upload.parts.slice(0, 1) }, encodeUpdate(delta(9), "float32"));
+        await siteClient(h.root.store).uploadParts({ ...task.upload, parts: task.upload.parts.slice(0, 1) }, encodeUpdate(delta(9), "float32"));
       }
       // Execute: the restarted runner asks for its task again and sends its update whole.
       for (const [site, k] of [[a, 1], [b, 2], [c, 3]] as const) {

@@ -56,7 +56,7 @@ describe("the coordinator's compressed down-link", () => {
     await expect(aggregateRound(h.deps, job(1))).rejects.toThrow();
     expect(await aggregateRound(h.deps, job(1))).toBe("aggregated");
     for (const key of [keys.modelWeights(1), keys.modelDelta(1), keys.downlinkResidual(1)]) {
-      const [a, b] = [await clean.h.deps.store.get(key), await store.get(key)];
+      const [a, b] = [await clean.h.deps.store.get(key), await h.deps.store.get(key)];
       expect(a && b && Buffer.from(a).equals(Buffer.from(b)), key).toBe(true);
     }
   });

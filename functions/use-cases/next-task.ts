@@ -15,6 +15,7 @@ import { controlRef, modelRef } from "./models.ts";
 import { presignUpload } from "./upload-plan.ts";
 import { loadQuality } from "./quality.ts";
 import { identityOf, secureStep } from "./secure/index.ts";
+import { championTask } from "./runs/evaluation-champion.ts";
 import { bytesPerValue } from "../../core/secagg/masked-bytes.ts";
 import type { SecureTrain } from "../../core/schemas/secure-aggregation.ts";
 
@@ -40,7 +41,8 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
   if (state.phase === "evaluating") {
     if ((await deps.store.head(keys.evaluation(siteId))) !== null) return { kind: "done", modelVersion: state.modelVersion };
     const model = await modelRef(deps, state.modelVersion);
-    return { kind: "evaluate", model, ...common, rounds: config.rounds, seed: config.seed };
+    const champion = await championTask(deps);
+    return { kind: "evaluate", model, ...common, rounds: config.rounds, seed: config.seed, ...(champion && { champion }) };
   }
   const round = await mustReadJson(deps.store, keys.round(state.round), RoundRecord, "NO_ROUND", `round ${state.round}`);
   if (round.status !== "open") return wait(`round ${round.round} is ${round.status}`);

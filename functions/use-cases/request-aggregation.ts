@@ -7,7 +7,7 @@ import type { CoordinatorDeps } from "../deps.ts";
  * duplicate of the first send.
  */
 export async function requestAggregation(deps: CoordinatorDeps, federation: string, round: number, requeue = 0): Promise<void> {
-  const job: AggregateJob = { kind: "aggregate", federation, round };
+  const job: AggregateJob = { kind: "aggregate", federation, round, ...(deps.run && { run: deps.run.seq }) };
   await deps.queue.send(JSON.stringify(job), `${federation}-aggregate-${round}${requeue > 0 ? `-requeue-${requeue}` : ""}`);
   deps.logger.info("aggregation queued", { round, ...(requeue > 0 && { requeue }) });
 }

@@ -129,7 +129,7 @@ describe("contribution scoring in the coordinator", () => {
     h.deps.queue.drain();
     store.failNextPut((k) => k === keys.audit("round-000001"));
     await aggregateRound(h.deps, { kind: "aggregate", federation: "test-fed", round: 1 }).catch(() => undefined);
-    const scores = await store.get(keys.roundScores(1));
+    const scores = await h.deps.store.get(keys.roundScores(1));
     expect(scores).not.toBeNull();
 
     // Execute
@@ -137,7 +137,7 @@ describe("contribution scoring in the coordinator", () => {
 
     // Assert
     expect(outcome).toBe("aggregated");
-    expect(await store.get(keys.roundScores(1))).toEqual(scores);
+    expect(await h.deps.store.get(keys.roundScores(1))).toEqual(scores);
     expect((await audit(h, 1))?.scoring?.decisions).toHaveLength(5);
   });
 });

@@ -7,6 +7,7 @@ import { writeJson } from "../repo.ts";
 import { assertPhase, loadFederation } from "./load-federation.ts";
 import { activeSites, loadQuality } from "./quality.ts";
 import { registerRun } from "./registry/register-run.ts";
+import { evaluationChampion } from "./runs/evaluation-champion.ts";
 
 /** Takes a site's counts on the final model; when every site taking part has reported, the federation is done. */
 export async function submitEvaluation(deps: CoordinatorDeps, siteId: string, evaluation: SiteEvaluation): Promise<void> {
@@ -17,6 +18,10 @@ export async function submitEvaluation(deps: CoordinatorDeps, siteId: string, ev
   }
   if (evaluation.modelVersion !== state.modelVersion) {
     throw new ConsiliumError("STALE_MODEL", `evaluation is of model ${evaluation.modelVersion}, final model is ${state.modelVersion}`, 409);
+  }
+  // The champion's counts must be of the champion this run's evaluation fixed; a site that could not score it sends none.
+  if (evaluation.champion !== undefined && evaluation.champion.version !== (await evaluationChampion(deps))) {
+    throw new ConsiliumError("WRONG_CHAMPION", `the champion's counts are of version ${evaluation.champion.version}, not of the version this run's evaluation compares with`, 409);
   }
   const record = { siteId, ...evaluation };
   if (!(await writeJson(deps.store, keys.evaluation(siteId), record, { ifAbsent: true }))) {

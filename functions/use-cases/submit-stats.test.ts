@@ -72,14 +72,14 @@ describe("submitStats: leaving the stats phase", () => {
     for (const site of sites.slice(0, 2)) await h.postStats(site);
     store.failNextPut((key) => key === keys.modelWeights(0));
     const crashed = await h.postStats(sites[2]!);
-    const prep = await readJson(store, keys.preprocessing, Preprocessing);
+    const prep = await readJson(h.deps.store, keys.preprocessing, Preprocessing);
     // Execute
     const retry = await repost(h, sites[2]!);
     // Assert
     expect(crashed).toEqual({ status: 500, body: { error: { code: "INTERNAL", message: "internal error" } } });
     expect(prep?.inputs).toEqual(["age", "sex=M"]);
     expect(retry).toEqual({ status: 202, body: { complete: true } });
-    expect(await readJson(store, keys.preprocessing, Preprocessing)).toEqual(prep);
+    expect(await readJson(h.deps.store, keys.preprocessing, Preprocessing)).toEqual(prep);
     expect((await h.status()).state).toEqual({ phase: "training", round: 1, modelVersion: 0, updatedAt: T0 });
     expect(await h.task(sites[0]!)).toMatchObject({ kind: "train", round: 1, model: { version: 0 } });
   });

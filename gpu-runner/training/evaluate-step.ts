@@ -1,3 +1,4 @@
+import { decodeUpdate } from "../../core/codec/index.ts";
 import { countPredictions } from "../../core/metrics/index.ts";
 import { initBody } from "../../core/model/init-params.ts";
 import { seededRandom } from "../../core/random.ts";
@@ -10,6 +11,19 @@ import { trainHead } from "./train.ts";
 import { trainRounds } from "./train-rounds.ts";
 
 type EvaluateTask = Extract<Task, { kind: "evaluate" }>;
+
+type ChampionTask = NonNullable<EvaluateTask["champion"]>;
+
+/**
+ * The consortium's champion scored on the same held-out rows, with its own preprocessing: the
+ * gate's comparison. Downloaded whole and checked against its digest; the model the site holds for
+ * the down-link is left as it is.
+ */
+async function championCounts(s: SiteSession, champion: ChampionTask): Promise<{ version: number; counts: SiteEvaluation["global"] }> {
+  const body = decodeUpdate(await s.client.download(champion.model), { length: champion.layout.bodySize, codec: "float32" }).values;
+  const { test } = s.prepared(champion.preprocessing);
+  return { version: champion.model.version, counts: countPredictions(scoreRows(champion.layout, body, null, test), test.y) };
+}
 
 /**
  * The closing step: fit the personal head on the final body (frozen), train the local-only
@@ -31,6 +45,7 @@ export async function evaluateStep(s: SiteSession, task: EvaluateTask): Promise<
     global: countPredictions(scoreRows(task.layout, body, null, test), test.y),
     personalized: countPredictions(scoreRows(task.layout, body, head, test), test.y),
     local: countPredictions(scoreRows(task.layout, local, null, test), test.y),
+    ...(task.champion && { champion: await championCounts(s, task.champion) }),
   };
   if (s.stateDir) {
     const meta = { modelVersion: task.model.version, spec: task.spec, layout: task.layout, preprocessing: task.preprocessing, savedAt: new Date().toISOString() };

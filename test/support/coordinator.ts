@@ -19,7 +19,8 @@ import { createApp } from "../../functions/app.ts";
 import type { CoordinatorDeps } from "../../functions/deps.ts";
 import { handleJobMessage } from "../../functions/jobs.ts";
 import { keys } from "../../functions/keys.ts";
-import type { Clock, Logger, PutOptions } from "../../functions/ports.ts";
+import type { Clock, Logger, ObjectStore, PutOptions } from "../../functions/ports.ts";
+import { scopeToRun } from "../../functions/use-cases/runs/run-scope.ts";
 import { readJson } from "../../functions/repo.ts";
 import type { AggregateOutcome } from "../../functions/use-cases/aggregate/aggregate-round.ts";
 import { loadModel } from "../../functions/use-cases/models.ts";
@@ -50,10 +51,14 @@ export function recordingLogger(): Logger & { readonly entries: LogEntry[] } {
   return { entries, info: at("info"), warn: at("warn"), error: at("error") };
 }
 
+/** A key as the run that owns it names it (`runs/000001/state.json` is `state.json`): what tests match on. */
+const runLocal = (key: string): string => key.replace(/^runs\/\d{6}\//, "");
+
 /**
  * A store that fails chosen writes, to stand in for a Lambda that dies between two writes, fails
  * chosen reads, to stand in for a transient S3 or network error, or runs another request just
- * before a chosen write, to replay an interleaving of two Lambdas.
+ * before a chosen write, to replay an interleaving of two Lambdas. Matchers see a run's keys as
+ * the run names them.
  */
 export class FlakyStore extends MemoryObjectStore {
   readonly #failures: ((key: string) => boolean)[] = [];
@@ -66,19 +71,19 @@ export class FlakyStore extends MemoryObjectStore {
   }
 
   override async get(key: string): Promise<Uint8Array | null> {
-    const i = this.#readFailures.findIndex((matches) => matches(key));
+    const i = this.#readFailures.findIndex((matches) => matches(runLocal(key)));
     if (i >= 0) {
       this.#readFailures.splice(i, 1);
-      throw new Error(`injected failure reading ${key}`);
+      throw new Error(`injected failure reading ${runLocal(key)}`);
     }
     return super.get(key);
   }
 
   override async getStream(key: string): Promise<AsyncIterable<Uint8Array> | null> {
-    const i = this.#readFailures.findIndex((matches) => matches(key));
+    const i = this.#readFailures.findIndex((matches) => matches(runLocal(key)));
     if (i >= 0) {
       this.#readFailures.splice(i, 1);
-      throw new Error(`injected failure reading ${key}`);
+      throw new Error(`injected failure reading ${runLocal(key)}`);
     }
     return super.getStream(key);
   }
@@ -94,12 +99,12 @@ export class FlakyStore extends MemoryObjectStore {
   }
 
   override async put(key: string, body: Uint8Array | string, options?: PutOptions): Promise<boolean> {
-    const h = this.#hooks.findIndex((hook) => hook.matches(key));
+    const h = this.#hooks.findIndex((hook) => hook.matches(runLocal(key)));
     if (h >= 0) await this.#hooks.splice(h, 1)[0]!.run();
-    const i = this.#failures.findIndex((matches) => matches(key));
+    const i = this.#failures.findIndex((matches) => matches(runLocal(key)));
     if (i >= 0) {
       this.#failures.splice(i, 1);
-      throw new Error(`injected failure writing ${key}`);
+      throw new Error(`injected failure writing ${runLocal(key)}`);
     }
     return super.put(key, body, options);
   }
@@ -111,6 +116,13 @@ export type TestDeps = CoordinatorDeps & {
   readonly clock: ManualClock;
   readonly logger: ReturnType<typeof recordingLogger>;
 };
+
+/** One run's deps over test deps: the run's view of the store, the same queue, clock and logger. */
+export type RunTestDeps = Omit<TestDeps, "store"> & { readonly store: ObjectStore };
+
+export function runTestDeps(root: TestDeps, seq: number): RunTestDeps {
+  return { ...root, ...scopeToRun(root, seq), queue: root.queue, clock: root.clock, logger: root.logger };
+}
 
 /** `minPartBytes` goes to the memory store made when none is given (multipart tests with parts of a few bytes). */
 export function testDeps(options: { maxBodyBytes?: number; store?: MemoryObjectStore; minPartBytes?: number } = {}): TestDeps {
@@ -209,8 +221,22 @@ export class Harness {
   /** The federation's seed, from which `upload` draws a seeded codec's round seed. */
   seed = 0;
 
-  constructor(readonly deps: TestDeps = testDeps()) {
-    this.app = createApp(deps);
+  /**
+   * One run's deps, the first run's until `useRun` (its store is the run's view of the store:
+   * `runs/000001/…`, the consortium's keys shared), for tests that call use cases, upload or read
+   * keys directly.
+   */
+  deps: RunTestDeps;
+
+  /** The consortium's deps the app is built on. */
+  constructor(readonly root: TestDeps = testDeps()) {
+    this.deps = runTestDeps(root, 1);
+    this.app = createApp(root);
+  }
+
+  /** Speaks of run `seq` from now on: its keys, its uploads. */
+  useRun(seq: number): void {
+    this.deps = runTestDeps(this.root, seq);
   }
 
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Reply> {

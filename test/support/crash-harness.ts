@@ -6,6 +6,8 @@
  * answers every model's weights, so that a run with kills can be compared byte for byte with one
  * without. Loopback only; every wait is bounded.
  */
+import { runStore } from "../../functions/adapters/run-store.ts";
+import { keys as storeKeys } from "../../functions/keys.ts";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -212,8 +214,10 @@ async function stop(proc: ChildProcess | null): Promise<void> {
 async function readWeights(dataDir: string): Promise<Map<string, Buffer>> {
   const stack = await startEmbeddedStack({ dataDir });
   try {
-    const keys = (await stack.store.list("models/")).filter((k) => k.endsWith("/weights.bin"));
-    return new Map(await Promise.all(keys.map(async (k) => [k, Buffer.from((await stack.store.get(k)) ?? [])] as const)));
+    // The consortium's first run, the one the crash test trains.
+    const run = runStore(stack.store, storeKeys.runPrefix(1));
+    const keys = (await run.list("models/")).filter((k) => k.endsWith("/weights.bin"));
+    return new Map(await Promise.all(keys.map(async (k) => [k, Buffer.from((await run.get(k)) ?? [])] as const)));
   } finally {
     await stack.stop();
   }

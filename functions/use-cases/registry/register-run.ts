@@ -6,12 +6,13 @@
  * hash and its final model's digest, so a later run that reuses an id is a new version. Registering
  * the same run again answers the version it has. The first version goes through the gate on its
  * own (it must beat chance, across and within sites) and, passing, becomes the champion; a later
- * one is judged against the champion only on both models' counts from the same rows, which a run
- * does not collect yet, so its decision says it is not judged.
+ * one is judged against the champion on both models' counts from the same rows (every site scores
+ * the champion beside the run's model at evaluation) and replaces it when the gate passes.
  */
 import { z } from "zod";
 import { sha256Hex } from "../../../core/codec/index.ts";
-import { configHash, decidePromotion, federatedEvaluation, ModelCard, RegistryDecision, statsHash, type SiteCounts } from "../../../core/registry/index.ts";
+import { configHash, decidePromotion, federatedEvaluation, ModelCard, RegistryDecision, statsHash, type GateDecision, type GatePolicy, type SiteCounts } from "../../../core/registry/index.ts";
+import { WarmStart } from "../../../core/schemas/consortium.ts";
 import { Preprocessing } from "../../../core/schemas/preprocessing.ts";
 import { ModelManifest } from "../../../core/schemas/round.ts";
 import { SiteStats } from "../../../core/schemas/site-stats.ts";
@@ -22,6 +23,7 @@ import { readJson, writeJson } from "../../repo.ts";
 import { loadFederation } from "../load-federation.ts";
 import { readStatus } from "../read-status.ts";
 import { currentChampion, moveChampion } from "./champion.ts";
+import { evaluationChampion } from "../runs/evaluation-champion.ts";
 
 /** Which run holds a version number. */
 const VersionRun = z.object({ run: z.string().min(1), key: z.string().regex(/^[0-9a-f]{64}$/) });
@@ -67,6 +69,19 @@ async function runIdentity(deps: CoordinatorDeps): Promise<{ run: string; key: s
   const manifest = await readJson(deps.store, keys.modelManifest(state.modelVersion), ModelManifest);
   const configSha256 = configHash(config);
   return { run: config.id, key: sha256Hex(new TextEncoder().encode(`${config.id}\n${configSha256}\n${manifest?.sha256 ?? ""}`)), modelVersion: state.modelVersion, configSha256 };
+}
+
+/**
+ * Where a finished run's registration stands: its version, `gave-up` after MAX_REGISTRATION_ATTEMPTS
+ * failures, or null while the run is not done or not yet registered.
+ */
+export async function registrationOf(deps: CoordinatorDeps): Promise<number | "gave-up" | null> {
+  const id = await runIdentity(deps);
+  if (id === null) return null;
+  const done = await readOrNull(deps, keys.registryRunDone(id.key), RunDone);
+  if (done !== null) return done.version;
+  const failures = await readOrNull(deps, keys.registryRunFailures(id.key), RunFailures);
+  return failures !== null && failures.attempts >= MAX_REGISTRATION_ATTEMPTS ? "gave-up" : null;
 }
 
 /**
@@ -122,8 +137,8 @@ export async function registerRun(deps: CoordinatorDeps): Promise<{ version: num
   const card = ModelCard.parse({
     version,
     run: id.run,
-    // Every run trains from scratch today: no version is its parent.
-    parent: null,
+    // The version whose body the run's first model was (null: fresh weights).
+    parent: (await readJson(deps.store, keys.warmStart, WarmStart).catch(() => null))?.from ?? null,
     createdAt: deps.clock.now(),
     configSha256: id.configSha256,
     strategy: config.strategy,
@@ -139,7 +154,7 @@ export async function registerRun(deps: CoordinatorDeps): Promise<{ version: num
   await deps.store.put(keys.registryWeights(version), weights, binary);
   await deps.store.put(keys.registryPreprocessing(version), preprocessingBytes, { ifAbsent: true, contentType: "application/json" });
   await writeJson(deps.store, keys.registryCard(version), card, { ifAbsent: true });
-  const decision = await decide(deps, version, counts);
+  const decision = await decide(deps, version, counts, evaluations, config.continuous?.gate);
   await writeJson(deps.store, keys.registryDecision(version), decision, { ifAbsent: true });
   const recorded = (await readOrNull(deps, keys.registryDecision(version), RegistryDecision)) ?? decision;
   await writeJson(deps.store, keys.registryRunDone(id.key), { version }, { ifAbsent: true });
@@ -150,23 +165,40 @@ export async function registerRun(deps: CoordinatorDeps): Promise<{ version: num
 /**
  * The gate's judgement of a new version, and the champion moved when it passes. The champion is
  * read first: a version that is the champion already (moved by a concurrent or an earlier,
- * interrupted registration of this run) is recorded promoted, never "not judged".
+ * interrupted registration of this run) is recorded promoted. A later version is judged against the
+ * champion on the counts both models scored on the same held-out rows at each site; when the run
+ * compared with another version than today's champion (an operator moved it meanwhile) or no site
+ * scored the champion, it is recorded not judged, for the operator.
  */
-async function decide(deps: CoordinatorDeps, version: number, counts: SiteCounts): Promise<RegistryDecision> {
+async function decide(deps: CoordinatorDeps, version: number, counts: SiteCounts, evaluations: readonly StoredEvaluation[], policy?: GatePolicy): Promise<RegistryDecision> {
   const at = deps.clock.now();
   const champion = await currentChampion(deps);
   const promotedBy = (entry: { reason: string }): RegistryDecision => ({ version, at, judged: true, promoted: true, reason: entry.reason });
   if (champion?.version === version) return promotedBy(champion);
-  if (champion !== null) {
-    return { version, at, judged: false, promoted: false, reason: "not judged: the gate compares a candidate with the champion on the same rows, and this run did not evaluate the champion; promote it by hand (consilium models promote) after comparing their cards" };
+  let gate: GateDecision;
+  if (champion === null) {
+    gate = decidePromotion({ candidate: counts, champion: null, ...(policy && { policy }) });
+  } else {
+    const compared = await evaluationChampion(deps);
+    const held: SiteCounts = Object.fromEntries(evaluations.flatMap((e) => (e.champion?.version === champion.version ? [[e.siteId, e.champion.counts]] : [])));
+    if (compared !== champion.version || Object.keys(held).length === 0) {
+      const why =
+        compared === null
+          ? "this run's evaluation began before there was a champion"
+          : compared !== champion.version
+            ? `this run compared its model with version ${compared}, and the champion is now version ${champion.version}`
+            : `no site scored the champion (version ${champion.version}) beside this run's model`;
+      return { version, at, judged: false, promoted: false, reason: `not judged: ${why}; promote it by hand (consilium models promote) after comparing their cards` };
+    }
+    const baseline = (await readOrNull(deps, keys.registryCard(champion.version), ModelCard))?.evaluation.pooled;
+    gate = decidePromotion({ candidate: counts, champion: held, ...(baseline && { championBaseline: baseline }), ...(policy && { policy }) });
   }
-  const gate = decidePromotion({ candidate: counts, champion: null });
   if (!gate.promote) return { version, at, judged: true, promoted: false, reason: gate.reason, gate };
   try {
-    await moveChampion(deps, { version, action: "promote", by: "gate", reason: gate.reason, expected: null });
+    await moveChampion(deps, { version, action: "promote", by: "gate", reason: gate.reason, expected: champion?.version ?? null });
     return { version, at, judged: true, promoted: true, reason: gate.reason, gate };
   } catch (err) {
-    // A concurrent registration of this run moved it first, or an operator promoted another version.
+    // A concurrent registration of this run moved it first, or an operator moved the champion meanwhile.
     const now = await currentChampion(deps);
     if (now?.version === version) return { version, at, judged: true, promoted: true, reason: gate.reason, gate };
     return { version, at, judged: true, promoted: false, reason: `${gate.reason}; not promoted: ${(err as Error).message}`, gate };

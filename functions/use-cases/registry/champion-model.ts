@@ -1,0 +1,30 @@
+/**
+ * @module
+ * A registered version as a site downloads it: presigned weights checked against the card's
+ * digest, the model, the layout and the version's own preprocessing. Sites score the champion at a
+ * run's evaluation with it, and pull it when the champion changes (`GET /v1/champion`).
+ */
+import { modelLayout } from "../../../core/model/layout.ts";
+import { ModelCard } from "../../../core/registry/index.ts";
+import { Preprocessing } from "../../../core/schemas/preprocessing.ts";
+import type { ChampionModel } from "../../../core/schemas/task.ts";
+import type { CoordinatorDeps } from "../../deps.ts";
+import { keys } from "../../keys.ts";
+import { mustReadJson } from "../../repo.ts";
+import { currentChampion } from "./champion.ts";
+
+/** Version `version` for a site; undefined for a version whose card names no digest of its weights (registered before cards did). */
+export async function championModel(deps: CoordinatorDeps, version: number): Promise<ChampionModel | undefined> {
+  const card = await mustReadJson(deps.store, keys.registryCard(version), ModelCard, "CORRUPT_STATE", `version ${version}'s card`);
+  const preprocessing = await mustReadJson(deps.store, keys.registryPreprocessing(version), Preprocessing, "CORRUPT_STATE", `version ${version}'s preprocessing`);
+  const byteLength = await deps.store.head(keys.registryWeights(version));
+  if (card.artifacts === undefined || byteLength === null) return undefined;
+  const url = await deps.store.presignGet(keys.registryWeights(version), deps.urlTtlSeconds ?? 3600);
+  return { model: { version, url, sha256: card.artifacts.weightsSha256, byteLength }, spec: card.model, layout: modelLayout(card.model, preprocessing.inputs.length), preprocessing };
+}
+
+/** The champion now, for a site to pull; null before any version was promoted. */
+export async function currentChampionModel(deps: CoordinatorDeps): Promise<ChampionModel | null> {
+  const champion = await currentChampion(deps);
+  return champion === null ? null : ((await championModel(deps, champion.version)) ?? null);
+}
