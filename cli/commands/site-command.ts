@@ -53,6 +53,8 @@ export const SiteFlags = z
     "map-file": textFlag().optional(),
     delimiter: choiceFlag(["comma", "semicolon", "tab"]).optional(),
     "min-rows": intFlag(0, 1_000_000).default(DEFAULT_MIN_ROWS),
+    follow: boolFlag(),
+    "pull-every": intFlag(1, 7 * 24 * 3600).default(60),
     verbose: boolFlag(),
   })
   .refine((f) => (f.map === undefined && f["map-file"] === undefined) || f.data !== undefined, "--map and --map-file rename the columns of --data")
@@ -66,7 +68,8 @@ export type SiteFlags = z.infer<typeof SiteFlags>;
 
 export const siteSpec: CommandSpec<typeof SiteFlags> = {
   name: "site",
-  summary: "Runs one hospital's runner against the coordinator until the federation is done, then prints its evaluation on its own test rows.",
+  summary:
+    "Runs one hospital's runner against the coordinator until the federation is done, then prints its evaluation on its own test rows. With --follow it keeps running: it joins each new run and installs the consortium's champion whenever it changes (personal head refitted, kept only when at least as good as the global model on this site's test rows).",
   schema: SiteFlags,
   flags: {
     coordinator: { type: "string", value: "URL", help: "the coordinator's URL" },
@@ -86,6 +89,8 @@ export const siteSpec: CommandSpec<typeof SiteFlags> = {
     delimiter: { type: "string", value: "D", help: "the delimiter of --data and --test: comma, semicolon or tab (default: detected from the header row)" },
     "min-rows": { type: "string", value: "N", help: `warn when this site has fewer than N training or test rows (default ${DEFAULT_MIN_ROWS})` },
     cdm: { type: "string", value: "FILE.json", help: "with --fhir, the consortium's common data model (default DIR/cdm.json when present, else the built-in cardiovascular model)" },
+    follow: { type: "boolean", help: "keep running: join every run the consortium starts, and install the champion whenever it changes (until SIGINT/SIGTERM)" },
+    "pull-every": { type: "string", value: "SECONDS", help: "with --follow, how often the champion is checked while the site trains (default 60; always when idle between runs)" },
     verbose: { type: "boolean", help: "print the runner's info lines" },
   },
 };
@@ -145,6 +150,7 @@ function reporter(io: CommandIo, rounds: () => number): (e: RunnerEvent) => void
       }
     } else if (e.kind === "trained") io.err(`round ${e.round}/${rounds() || "?"}: trained, loss ${e.loss.toFixed(4)}, ${e.bytesUp} bytes up`);
     else if (e.kind === "skipped") io.err(`round ${e.round}: coordinator refused the step (${e.code}): ${e.message}`);
+    else if (e.kind === "installed") io.out(`installed version ${e.version}${e.previous === null ? "" : ` (was ${e.previous})`}: ${e.reason}`);
     else for (const line of evaluationLines(e.evaluation)) io.out(line);
   };
 }
@@ -190,7 +196,7 @@ export async function siteCommand(argv: readonly string[], options: SiteCommandO
     onRetry: (n) => logger.warn(`${n.what}: ${n.reason}; trying again in ${(n.pauseMs / 1000).toFixed(1)} s (attempt ${n.attempt + 1})`),
   });
   const cap = flags["dp-max-epsilon"];
-  const evaluation = await runSite({ siteId, client, data, stateDir, ...(cap !== undefined && { privacyCap: cap }), logger, signal: options.signal, onEvent: reporter(io, () => rounds) }).catch((err: unknown) => {
+  const evaluation = await runSite({ siteId, client, data, stateDir, ...(cap !== undefined && { privacyCap: cap }), logger, signal: options.signal, onEvent: reporter(io, () => rounds), ...(flags.follow && { follow: { pullEveryMs: flags["pull-every"] * 1000 } }) }).catch((err: unknown) => {
     throw siteFailure(err, flags.coordinator, flags.patience);
   });
   if (evaluation === null && !options.signal?.aborted) io.err("the federation finished without an evaluation from this site");

@@ -39,8 +39,11 @@ export type ModelRef = z.infer<typeof ModelRef>;
 export const ChampionModel = z.object({ model: ModelRef, spec: ModelSpec, layout: Layout, preprocessing: Preprocessing });
 export type ChampionModel = z.infer<typeof ChampionModel>;
 
-/** The answer to `GET /v1/champion`: the consortium's champion, or null before any version was promoted. */
-export const ChampionOffer = z.object({ champion: ChampionModel.nullable() });
+/**
+ * The answer to `GET /v1/champion`: the consortium's champion, or null before any version was
+ * promoted, with the consortium's training config (the site refits its personal head with it).
+ */
+export const ChampionOffer = z.object({ champion: ChampionModel.extend({ training: TrainingConfig }).nullable() });
 export type ChampionOffer = z.infer<typeof ChampionOffer>;
 
 /** The answer to `GET /v1/task`: what this site should do next. */

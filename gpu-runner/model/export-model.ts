@@ -12,7 +12,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { ConsiliumError } from "../../core/errors.ts";
 import type { Layout, Segment } from "../../core/model/layout.ts";
-import { loadSettledPersonalModel, type PersonalModel } from "../session/site-state.ts";
+import { loadSettledPersonalModel } from "../session/installed-model.ts";
+import type { PersonalModel } from "../session/site-state.ts";
 import { readStateOwner } from "../session/state-owner.ts";
 
 /** File names inside the export folder. */
@@ -86,6 +87,8 @@ export interface ExportLabel {
   /** The site the state folder belongs to; by default what its `site.json` names. */
   readonly siteId?: string | null;
   readonly exportedAt?: Date;
+  /** An installed registry version (`installed-model.ts`); by default the model in use. */
+  readonly version?: number;
 }
 
 /** What was written, and what `model.json`'s `userDefinedMetadata.consilium` says of it. */
@@ -96,6 +99,8 @@ export interface ExportedModel {
   /** Known when the runner that saved the model had seen the federation's id. */
   readonly federation: string | null;
   readonly exportedAt: string;
+  /** For an installed registry version: personal head or the global model alone, and why. */
+  readonly installed?: NonNullable<PersonalModel["meta"]["installed"]>;
 }
 
 
@@ -109,11 +114,13 @@ export interface ExportedModel {
  * const model = await tf.loadLayersModel(`file://${files[0]}`); // with tfjs-node's file handler
  */
 export async function exportPersonalModel(stateDir: string, outDir: string, label: ExportLabel = {}): Promise<ExportedModel> {
-  const personal = await loadSettledPersonalModel(stateDir);
+  const personal = await loadSettledPersonalModel(stateDir, label.version);
   const owner = await readStateOwner(stateDir);
   const { layout, preprocessing, spec, modelVersion } = personal.meta;
   const siteId = label.siteId ?? owner?.siteId ?? null;
-  const federation = owner?.personal?.modelVersion === modelVersion ? owner.personal.federation : null;
+  const installed = personal.meta.installed;
+  // An installed version is the registry's; site.json's federation speaks of the last run's personal model.
+  const federation = installed === undefined && owner?.personal?.modelVersion === modelVersion ? owner.personal.federation : null;
   const exportedAt = (label.exportedAt ?? new Date()).toISOString();
   if (preprocessing.inputs.length !== layout.inputDim) {
     throw corrupt(`preprocessing makes ${preprocessing.inputs.length} inputs, the layout takes ${layout.inputDim}`);
@@ -136,7 +143,7 @@ export async function exportPersonalModel(stateDir: string, outDir: string, labe
     convertedBy: artifacts.convertedBy ?? null,
     weightsManifest: [{ paths: [exportFiles.weights], weights: artifacts.weightSpecs }],
     userDefinedMetadata: {
-      consilium: { ...(siteId !== null && { siteId }), modelVersion, ...(federation !== null && { federation }), exportedAt, model: spec, inputs: preprocessing.inputs },
+      consilium: { ...(siteId !== null && { siteId }), modelVersion, ...(federation !== null && { federation }), ...(installed && { installed }), exportedAt, model: spec, inputs: preprocessing.inputs },
     },
   };
   const files = [exportFiles.model, exportFiles.weights, exportFiles.preprocessing].map((f) => join(outDir, f));
@@ -145,5 +152,5 @@ export async function exportPersonalModel(stateDir: string, outDir: string, labe
   await writeFile(weightsPath, new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)));
   await writeFile(prepPath, JSON.stringify(preprocessing, null, 2));
   await writeFile(modelPath, JSON.stringify(modelJson));
-  return { files, siteId, modelVersion, federation, exportedAt };
+  return { files, siteId, modelVersion, federation, exportedAt, ...(installed && { installed }) };
 }

@@ -19,7 +19,8 @@ import { CONFUSION_THRESHOLD } from "../../core/metrics/eval-counts.ts";
 import { applyPreprocessing } from "../../core/preprocess/transform.ts";
 import { canonicalLevel, isMissing, numericValue } from "../../core/preprocess/table.ts";
 import type { FeatureTransform, Preprocessing } from "../../core/schemas/preprocessing.ts";
-import { loadSettledPersonalModel, type PersonalModel } from "../session/site-state.ts";
+import { INSTALLED, loadSettledPersonalModel } from "../session/installed-model.ts";
+import type { PersonalModel } from "../session/site-state.ts";
 import { readStateOwner } from "../session/state-owner.ts";
 import { scoreRows } from "./score-rows.ts";
 
@@ -82,15 +83,21 @@ export interface ScoredRows {
 
 const PERSONAL = "personal.json";
 
-/** `personal.json`'s identity (inode, size, mtime), cheap to compare on every request; null when there is none. */
+/**
+ * The identity (inode, size, mtime) of what names the model in use: the installed models' pointer
+ * when the site has installed one, else `personal.json`; cheap to compare on every request; null
+ * when there is neither.
+ */
 export async function modelStamp(stateDir: string): Promise<string | null> {
-  try {
-    const s = await stat(join(stateDir, PERSONAL), { bigint: true });
-    return `${s.ino}:${s.size}:${s.mtimeNs}`;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw err;
+  for (const file of [join(INSTALLED, "current.json"), PERSONAL]) {
+    try {
+      const s = await stat(join(stateDir, file), { bigint: true });
+      return `${file}:${s.ino}:${s.size}:${s.mtimeNs}`;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
   }
+  return null;
 }
 
 
@@ -110,7 +117,8 @@ export async function loadLocalModel(stateDir: string, label: { readonly siteId?
   if (preprocessing.inputs.length !== layout.inputDim) {
     throw new ConsiliumError("CORRUPT_STATE", `personal model: preprocessing makes ${preprocessing.inputs.length} inputs, the layout takes ${layout.inputDim}`, 500);
   }
-  const federation = owner?.personal?.modelVersion === modelVersion ? owner.personal.federation : null;
+  // An installed version is the registry's; site.json's federation speaks of the last run's personal model.
+  const federation = personal.meta.installed === undefined && owner?.personal?.modelVersion === modelVersion ? owner.personal.federation : null;
   return { stateDir, siteId: label.siteId ?? owner?.siteId ?? null, federation, modelVersion, savedAt, threshold: CONFUSION_THRESHOLD, preprocessing, personal, stamp };
 }
 

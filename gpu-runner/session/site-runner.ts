@@ -24,6 +24,7 @@ import { lockFolder } from "./folder-lock.ts";
 import { ensureStateDir, sweepPartials } from "./state-files.ts";
 import { claimStateDir, recordPersonalModel } from "./state-owner.ts";
 import { trainStep } from "../training/train-step.ts";
+import { pullChampion } from "../training/install-champion.ts";
 import { advertiseStep, forgetRound, registerStep, shareStep, unmaskStep } from "../secure/secure-step.ts";
 import type { SiteSpeed } from "../simulation/site-speed.ts";
 
@@ -33,6 +34,7 @@ export const RunnerEvent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("trained"), round: z.number().int().positive(), rounds: z.number().int().positive(), loss: z.number(), bytesUp: z.number().int().nonnegative() }),
   z.object({ kind: z.literal("evaluated"), evaluation: SiteEvaluation }),
   z.object({ kind: z.literal("skipped"), round: z.number().int().nonnegative(), code: z.string(), message: z.string() }),
+  z.object({ kind: z.literal("installed"), version: z.number().int().positive(), previous: z.number().int().positive().nullable(), choice: z.enum(["personal", "global"]), reason: z.string() }),
 ]);
 export type RunnerEvent = z.infer<typeof RunnerEvent>;
 
@@ -55,6 +57,12 @@ export interface SiteRunnerOptions {
   readonly dropRounds?: readonly number[];
   /** For audits and tests: the codes this site masked in each secure round, and the masked vector it uploaded. */
   readonly onMasked?: (round: number, codes: Uint32Array, masked: Uint32Array) => void;
+  /**
+   * The long-running mode: the runner does not stop when a run is done. It joins each new run the
+   * consortium starts, and (with a state folder) pulls the champion whenever it changes, checked
+   * every `pullEveryMs` (default 60 s) and whenever the site is idle, until `signal` aborts.
+   */
+  readonly follow?: { readonly pullEveryMs?: number; readonly idleMs?: number };
 }
 
 
@@ -71,7 +79,8 @@ const MAX_STORE_FAILURES = 3;
 const STORE_RETRY_MS = 1_000;
 
 /**
- * Runs until the federation is done; returns this site's final evaluation. With a state folder,
+ * Runs until the federation is done (with `follow`, until `signal` aborts); returns this site's
+ * last evaluation. With a state folder,
  * holds its lock throughout (released however the run ends) and refuses another site's folder.
  */
 export async function runSite(options: SiteRunnerOptions): Promise<SiteEvaluation | null> {
@@ -96,18 +105,47 @@ async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | nu
   const logger = options.logger ?? silentLogger;
   // The federation the last training or statistics task named: the saved personal model's, once evaluated.
   let federation: string | undefined;
-  const session = createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap, options.speed, options.onMasked);
+  const newSession = () => createSession(siteId, client, data, options.stateDir, options.attack, logger, options.privacyCap, options.speed, options.onMasked);
+  let session = newSession();
   const drops = new Set(options.dropRounds ?? []);
   const dropped = new Set<number>();
   const sitOut = new Set<number>();
   let evaluation: SiteEvaluation | null = null;
   let noisyRelease: SiteStats | null = null;
   let storeFailures = 0;
+  const follow = options.follow;
+  let lastPull = Number.NEGATIVE_INFINITY;
+  const pull = async () => {
+    if (!follow || !options.stateDir) return;
+    lastPull = Date.now();
+    try {
+      const outcome = await pullChampion(session, options.stateDir);
+      if (outcome.kind === "installed") options.onEvent?.({ kind: "installed", version: outcome.version, previous: outcome.previous, choice: outcome.choice, reason: outcome.reason });
+    } catch (err) {
+      // The installed model stays: a site is never without one.
+      logger.warn("pulling the champion failed; the installed model stays", { siteId, error: (err as Error).message });
+    }
+  };
   while (!signal?.aborted) {
+    if (follow && Date.now() - lastPull >= (follow.pullEveryMs ?? 60_000)) await pull();
     const task: Task = await client.task();
     if (task.kind === "done") {
       await forgetRound(session);
-      return evaluation;
+      if (!follow) return evaluation;
+      // Between runs: the champion may have moved (this run's gate, an operator); then wait for the next run.
+      await pull();
+      await pause(follow.idleMs ?? 5_000, signal);
+      continue;
+    }
+    // A new run: what this site kept for the last one (its noisy release, its secure rounds) does not carry over.
+    const named = task.kind === "train" || task.kind === "stats" ? task.federation : undefined;
+    if (follow && named !== undefined && federation !== undefined && named !== federation) {
+      logger.info("joining a new run", { siteId, run: named, previous: federation });
+      session = newSession();
+      noisyRelease = null;
+      sitOut.clear();
+      dropped.clear();
+      evaluation = null;
     }
     // A secure round this site could not go on with: it waits for the round to move on instead of trying again.
     const secureRound = task.kind.startsWith("secure-") || (task.kind === "train" && task.secure) ? (task as { round: number }).round : null;

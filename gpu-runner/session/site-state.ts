@@ -23,6 +23,19 @@ export const PersonalModelMeta = z.object({
   savedAt: z.string(),
   /** The sha256 of `global-body.bin` and `personal-head.bin` as saved with this file (absent from older state folders). */
   files: z.object({ body: z.string(), head: z.string() }).optional(),
+  /**
+   * An installed registry version (`installed-model.ts`): `modelVersion` is the registry's
+   * version; `kind` whether the site's personal head is on it or the global model alone (a zero
+   * head), and why, from both models' AUROC on the site's held-out rows.
+   */
+  installed: z
+    .object({
+      kind: z.enum(["personal", "global"]),
+      reason: z.string(),
+      /** Both models' AUROC on the site's held-out rows when it was installed (null: one class only). */
+      auroc: z.object({ personal: z.number().nullable(), global: z.number().nullable(), rows: z.int().nonnegative() }),
+    })
+    .optional(),
 });
 export type PersonalModelMeta = z.infer<typeof PersonalModelMeta>;
 
@@ -58,21 +71,6 @@ export async function loadPersonalModel(dir: string): Promise<PersonalModel> {
   return { meta, body, head };
 }
 
-/**
- * The saved personal model, read again (up to 3 times, 200 ms apart) when its files do not match:
- * a runner saving a new one meanwhile replaces each file whole, but one after another. For readers
- * that take no lock (`site export`, `predict`, `serve`).
- */
-export async function loadSettledPersonalModel(dir: string): Promise<PersonalModel> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await loadPersonalModel(dir);
-    } catch (err) {
-      if (!(err instanceof ConsiliumError && err.code === "CORRUPT_STATE") || attempt >= 3) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 /**
  * The site's SCAFFOLD control variate, kept across rounds and runner restarts: one line of JSON

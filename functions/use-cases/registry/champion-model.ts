@@ -7,10 +7,11 @@
 import { modelLayout } from "../../../core/model/layout.ts";
 import { ModelCard } from "../../../core/registry/index.ts";
 import { Preprocessing } from "../../../core/schemas/preprocessing.ts";
-import type { ChampionModel } from "../../../core/schemas/task.ts";
+import type { ChampionModel, ChampionOffer } from "../../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../../deps.ts";
 import { keys } from "../../keys.ts";
 import { mustReadJson } from "../../repo.ts";
+import { loadFederation } from "../load-federation.ts";
 import { currentChampion } from "./champion.ts";
 
 /** Version `version` for a site; undefined for a version whose card names no digest of its weights (registered before cards did). */
@@ -23,8 +24,11 @@ export async function championModel(deps: CoordinatorDeps, version: number): Pro
   return { model: { version, url, sha256: card.artifacts.weightsSha256, byteLength }, spec: card.model, layout: modelLayout(card.model, preprocessing.inputs.length), preprocessing };
 }
 
-/** The champion now, for a site to pull; null before any version was promoted. */
-export async function currentChampionModel(deps: CoordinatorDeps): Promise<ChampionModel | null> {
+/** The champion now, for a site to pull, with the training config its head is refitted with; null before any version was promoted. */
+export async function currentChampionModel(deps: CoordinatorDeps): Promise<ChampionOffer["champion"]> {
   const champion = await currentChampion(deps);
-  return champion === null ? null : ((await championModel(deps, champion.version)) ?? null);
+  const model = champion === null ? undefined : await championModel(deps, champion.version);
+  if (model === undefined) return null;
+  const { config } = await loadFederation(deps);
+  return { ...model, training: config.training };
 }
