@@ -20,7 +20,7 @@ import type { FeatureSpec } from "../core/schemas/feature-spec.ts";
 import type { EnrolResponse, FederationConfig, TrainingConfig } from "../core/schemas/federation.ts";
 import type { RunReport } from "../core/schemas/report.ts";
 import { withWriteOnceCache } from "../functions/adapters/write-once-cache.ts";
-import { systemClock, type ObjectStore } from "../functions/ports.ts";
+import { systemClock, type Clock, type ObjectStore } from "../functions/ports.ts";
 import { maliciousSites, parseAttack, type AttackPlan } from "../gpu-runner/simulation/attack.ts";
 import type { SiteSpeed } from "../gpu-runner/simulation/site-speed.ts";
 import { selectBackend } from "../gpu-runner/model/backend.ts";
@@ -167,11 +167,11 @@ function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks
 }
 
 /** An embedded S3/SQS stack and a coordinator over HTTP on it, as one deployment (global or a region's). */
-export async function startDeployment(plan: SimulationPlan, hooks: SimulationHooks) {
+export async function startDeployment(plan: Pick<SimulationPlan, "multipartThresholdBytes">, hooks: Pick<SimulationHooks, "logger">, clock: Clock = systemClock) {
   const stack = await startEmbeddedStack();
   const adminToken = randomBytes(24).toString("base64url");
   const deps: CoordinatorDeps = {
-    store: withWriteOnceCache(stack.store), queue: stack.queue, clock: systemClock, logger: hooks.logger, adminToken, pollMs: 25,
+    store: withWriteOnceCache(stack.store), queue: stack.queue, clock, logger: hooks.logger, adminToken, pollMs: 25,
     multipartThresholdBytes: plan.multipartThresholdBytes,
   };
   const coordinator = await startCoordinator({ deps, sqs: stack.sqs, queueUrl: stack.queueUrl, cronMs: 500 });

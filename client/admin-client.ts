@@ -7,7 +7,7 @@ import { z } from "zod";
 import { EnrolResponse, type FederationConfig } from "../core/schemas/federation.ts";
 import { FederationStatus } from "../core/schemas/status.ts";
 import { ChampionEntry, ModelsView, ModelView } from "../core/registry/index.ts";
-import { RunsView, TriggerOutcome } from "../core/schemas/consortium.ts";
+import { Abandoned, RunsView, TriggerOutcome } from "../core/schemas/consortium.ts";
 import { apiClient, readAnswer, type ApiClient } from "./api.ts";
 
 export class AdminClient {
@@ -71,5 +71,15 @@ export class AdminClient {
   /** Asks for a run: it starts now (201) unless one is training, and then waits for it (202). */
   async startRun(reason: string): Promise<TriggerOutcome> {
     return readAnswer("POST /v1/admin/runs", await this.#api.v1.admin.runs.$post({ json: { reason } }), TriggerOutcome);
+  }
+
+  /** Stops the run that trains, with the reason; it registers nothing, and the next trigger starts the next run. */
+  async abandonRun(reason: string): Promise<{ run: number; abandoned: Abandoned }> {
+    return readAnswer("POST /v1/admin/runs/abandon", await this.#api.v1.admin.runs.abandon.$post({ json: { reason } }), z.object({ run: z.number(), abandoned: Abandoned }));
+  }
+
+  /** Runs the cron tick now: closes rounds past their deadline, finishes what a crash left, starts a due run. */
+  async tick(): Promise<{ round: number; action: string }> {
+    return readAnswer("POST /v1/admin/rounds/close-expired", await this.#api.v1.admin.rounds["close-expired"].$post(), z.object({ round: z.number(), action: z.string() }).passthrough());
   }
 }

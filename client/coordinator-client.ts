@@ -14,6 +14,7 @@ import type { SecurePost } from "../core/schemas/secure-aggregation.ts";
 import type { SiteStats } from "../core/schemas/site-stats.ts";
 import { ChampionOffer, type ModelRef, type SiteEvaluation, Task } from "../core/schemas/task.ts";
 import type { MultipartUpload, UploadedPart, UploadTarget } from "../core/schemas/upload.ts";
+import { CheckInAnswer, type CheckIn } from "../core/schemas/consortium.ts";
 import { apiClient, readAnswer, retryingFetch, withRetries, type ApiClient, type RetryOptions, type Traffic } from "./api.ts";
 
 const anyJson = z.unknown();
@@ -38,6 +39,11 @@ export class CoordinatorClient {
 
   task(): Promise<Task> {
     return this.#read("GET /v1/task", this.#api.v1.task.$get(), Task);
+  }
+
+  /** Sends this site's current statistics between runs; answers the drift flags and what they set off. */
+  checkIn(checkIn: CheckIn): Promise<CheckInAnswer> {
+    return this.#read("POST /v1/checkins", this.#api.v1.checkins.$post({ json: checkIn }), CheckInAnswer);
   }
 
   /** The consortium's champion to pull (presigned weights, model, layout, preprocessing), or null before there is one. */

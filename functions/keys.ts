@@ -95,8 +95,21 @@ export const keys = {
   /** A reason to train, written once; named by time so that listing order is arrival order. */
   trigger: (at: number, kind: string, tag: string) => `consortium/triggers/${String(Math.max(0, Math.floor(at))).padStart(15, "0")}-${kind}-${tag}.json`,
   triggersPrefix: "consortium/triggers/",
+  /** A tag a trigger is raised once for, claimed write-once by the trigger's writer. */
+  triggerTag: (kind: string, tag: string) => `consortium/trigger-tags/${kind}-${tag}.json`,
+  /** An operator stopped the run before it finished: it registers nothing, and the next run may start. */
+  abandoned: "abandoned.json",
+  /** A region's run: the global run it relays, fixed by the first global task that names one. */
+  globalRun: "global-run.json",
   /** The champion the run's evaluation compares its model with, fixed once when the evaluation begins. */
   evaluationChampion: "evaluation-champion.json",
+  /** A site's check-in, write-once, and its latest (rewritten at each). */
+  checkIn: (site: string, at: number) => `consortium/checkins/${site}/${String(Math.max(0, Math.floor(at))).padStart(15, "0")}.json`,
+  latestCheckIn: (site: string) => `consortium/checkins-latest/${site}.json`,
+  latestCheckInsPrefix: "consortium/checkins-latest/",
+  /** A site whose new data drift keeps out of training (removed by a check-in without the flag). */
+  driftExclusion: (site: string) => `consortium/drift-exclusions/${site}.json`,
+  driftExclusionsPrefix: "consortium/drift-exclusions/",
   /** How the run's first model was made (the parent's body or fresh weights), written once. */
   warmStart: "warm-start.json",
   /** Where a run's own keys live. */
@@ -105,10 +118,11 @@ export const keys = {
 
 /**
  * Keys that belong to the consortium rather than to one run: its agreement, runs and triggers,
- * enrolled and revoked sites, long-term identities, the model registry and the refusal records.
+ * enrolled and revoked sites, long-term identities, the model registry, the refusal records and
+ * the coordinator-held validation rows of contribution scoring.
  * The run-scoped store leaves them unprefixed, so every run sees the same ones.
  */
-export const CONSORTIUM_PREFIXES = ["consortium/", "sites/", "revoked/", "identities/", "registry/", "rejections/", "failures/"] as const;
+export const CONSORTIUM_PREFIXES = ["consortium/", "sites/", "revoked/", "identities/", "registry/", "rejections/", "failures/", "validation.json"] as const;
 
 /** Zero-padded so that lexicographic listing is numeric order. */
 function pad(n: number): string {

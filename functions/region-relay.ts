@@ -12,7 +12,10 @@ import { decodeUpdate, sha256Hex } from "../core/codec/index.ts";
 import { ConsiliumError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Task } from "../core/schemas/task.ts";
+import { z } from "zod";
 import type { CoordinatorDeps } from "./deps.ts";
+import { keys } from "./keys.ts";
+import { readJson, writeJson } from "./repo.ts";
 import { activeRunDeps } from "./use-cases/runs/run-scope.ts";
 import { checkGlobalTask, finishRegion, openRegionalEvaluation, openRegionalRound, regionalAggregate, regionalRoundOpened, regionEvaluation, regionStats } from "./use-cases/region.ts";
 import type { CoordinatorClient } from "../client/coordinator-client.ts";
@@ -28,6 +31,21 @@ export interface RegionRelayOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * A region's run relays one global run: the first global task naming a run fixes it (write-once),
+ * and a later global run is refused rather than fed this run's statistics and aggregates. A region
+ * follows the global consortium's later runs only when its own coordinator starts a run for each.
+ */
+async function sameGlobalRun(deps: CoordinatorDeps, task: Task): Promise<void> {
+  const named = task.kind === "stats" || task.kind === "train" ? task.federation : undefined;
+  if (named === undefined) return;
+  await writeJson(deps.store, keys.globalRun, { federation: named }, { ifAbsent: true });
+  const fixed = await readJson(deps.store, keys.globalRun, z.object({ federation: z.string() }));
+  if (fixed !== null && fixed.federation !== named) {
+    throw new ConsiliumError("REGION_MISMATCH", `the global coordinator is on run ${named}, and this region's run relays ${fixed.federation}: start a new run at the region's coordinator (consilium runs start) to relay it`, 409);
+  }
+}
+
 /** What one relay step did: the global federation is over, something moved, or nothing could yet. */
 export type RelayStep = "done" | "progress" | "waiting";
 
@@ -40,6 +58,7 @@ export async function relayStep(options: RegionRelayOptions): Promise<RelayStep>
   // The region's own run: its use cases read and write under the run's prefix.
   const o = { ...options, deps: await activeRunDeps(options.deps) };
   const task: Task = await o.global.task();
+  await sameGlobalRun(o.deps, task);
   try {
     if (task.kind === "done") {
       // Done, or the global coordinator excluded the region: either way its sites have nothing more to do.

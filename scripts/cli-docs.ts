@@ -14,6 +14,7 @@ import { exportSpec } from "../cli/commands/export-command.ts";
 import { federationInitSpec } from "../cli/commands/federation-command.ts";
 import { modelsSpec } from "../cli/commands/models-command.ts";
 import { runsSpec } from "../cli/commands/runs-command.ts";
+import { continuousSpec } from "../cli/commands/continuous-command.ts";
 import { predictSpec } from "../cli/commands/predict-command.ts";
 import { serveSpec } from "../cli/commands/serve-command.ts";
 import { flagTable, type CommandSpec } from "../cli/commands/flags.ts";
@@ -23,7 +24,7 @@ import { synthSpec } from "../cli/commands/synth-command.ts";
 import { FLAG_COMBINATIONS } from "../cli/flag-combinations.ts";
 
 /** Every command, in the order `consilium --help` lists them. */
-export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, predictSpec, serveSpec, federationInitSpec, modelsSpec, runsSpec, synthSpec];
+export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, predictSpec, serveSpec, federationInitSpec, modelsSpec, runsSpec, continuousSpec, synthSpec];
 
 /** Where the generated reference lives, from the repository root. */
 export const CLI_DOCS_PATH = "docs/cli.md";

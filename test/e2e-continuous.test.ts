@@ -3,7 +3,7 @@
  * long-running mode; run 1 registers version 1 (the champion) and every site installs it; an
  * operator starts run 2, which the sites join and the gate judges against the champion on the
  * same rows; then a promotion and a rollback, each followed by every site's installed model within
- * one pull. At every install the personal model is kept only when it is at least as good as the
+ * one pull. Between runs the sites check in, and data the champion was trained on shows no drift. At every install the personal model is kept only when it is at least as good as the
  * global one on the site's held-out rows.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -67,7 +67,7 @@ describe("a consortium that keeps training, with sites that pull the champion", 
           stateDir,
           logger: silentLogger,
           signal: controller.signal,
-          follow: { pullEveryMs: 100, idleMs: 50 },
+          follow: { pullEveryMs: 100, idleMs: 50, checkInEveryMs: 100 },
           onEvent: (event) => events.push({ siteId: e.siteId, event }),
         });
       }),
@@ -112,6 +112,11 @@ describe("a consortium that keeps training, with sites that pull the champion", 
     // One pull each: every site's first install after the rollback is version 1, and there is no other.
     const after = events.slice(mark).filter((e) => e.event.kind === "installed");
     expect(after.map((e) => [e.siteId, e.event.kind === "installed" && e.event.version]).sort()).toEqual(stateDirs.map((d) => [d.split("/").at(-1), 1]).sort());
+
+    // Between runs the sites checked in; their data is the data the champion was trained on: nothing drifted.
+    const checkIns = events.filter((e) => e.event.kind === "checked-in");
+    expect(new Set(checkIns.map((e) => e.siteId)).size).toBe(3);
+    expect(checkIns.filter((e) => e.event.kind === "checked-in" && e.event.flags > 0)).toEqual([]);
 
     // Every install kept the personal model only when it was at least as good as the global one on the site's held-out rows.
     const installs = events.filter((e) => e.event.kind === "installed");

@@ -1,4 +1,6 @@
 import { DownlinkCodec } from "../../core/schemas/federation.ts";
+import { continuousCommand } from "./continuous-command.ts";
+import type { ContinuousReport } from "../simulate-continuous.ts";
 import { PrivacyPolicy } from "../../core/schemas/privacy.ts";
 import { availableParallelism } from "node:os";
 import { parseAttack } from "../../gpu-runner/simulation/attack.ts";
@@ -197,7 +199,9 @@ const STATS_DELTA = 1e-6;
  * Runs the simulation the flags describe. Progress goes to `io.err` (none with --quiet), the
  * results to `io.out`.
  */
-export async function simulateCommand(argv: string[], io: CommandIo = processIo): Promise<Report> {
+export async function simulateCommand(argv: string[], io: CommandIo = processIo): Promise<Report | ContinuousReport> {
+  // A consortium over months is its own simulation, with its own flags.
+  if (argv.some((a) => a === "--months" || a.startsWith("--months="))) return continuousCommand(argv, io);
   const flags = parseSimulateFlags(argv);
   const term = createTerminal({ quiet: flags.quiet, verbose: flags.verbose, io });
   const backend = await selectBackend(flags.backend);

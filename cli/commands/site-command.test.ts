@@ -16,7 +16,7 @@ const usage = (argv: string[], env: Record<string, string> = {}) => usageOf(site
 describe("consilium site: flags", () => {
   it("takes a CSV with defaults for the split and the seed (the state dir's default needs the site id: siteStateDir)", () => {
     expect(parseFlags(siteSpec, [...base, "--data", "rows.csv"])).toEqual({
-      coordinator: "http://127.0.0.1:8787", token: TOKEN, data: "rows.csv", seed: 1, patience: 1800, "min-rows": 30, follow: false, "pull-every": 60, verbose: false,
+      coordinator: "http://127.0.0.1:8787", token: TOKEN, data: "rows.csv", seed: 1, patience: 1800, "min-rows": 30, follow: false, "pull-every": 60, "check-in-every": 3600, verbose: false,
     });
   });
 
@@ -25,7 +25,7 @@ describe("consilium site: flags", () => {
     const flags = parseFlags(siteSpec, ["--coordinator", "https://fl.example.org", "--data", "a.csv", "--test-fraction", "0.2", "--seed", "7", "--state-dir", "s", "--backend", "cpu", "--verbose"], { CONSILIUM_SITE_TOKEN: TOKEN, CONSILIUM_PATIENCE: "60" });
     const shipped = parseFlags(siteSpec, [...base, "--dataset-site", "heart-disease:va"]);
     // Assert
-    expect(flags).toEqual({ coordinator: "https://fl.example.org", token: TOKEN, data: "a.csv", "test-fraction": 0.2, seed: 7, "state-dir": "s", patience: 60, backend: "cpu", "min-rows": 30, follow: false, "pull-every": 60, verbose: true });
+    expect(flags).toEqual({ coordinator: "https://fl.example.org", token: TOKEN, data: "a.csv", "test-fraction": 0.2, seed: 7, "state-dir": "s", patience: 60, backend: "cpu", "min-rows": 30, follow: false, "pull-every": 60, "check-in-every": 3600, verbose: true });
     expect(shipped["dataset-site"]).toBe("heart-disease:va");
   });
 

@@ -55,6 +55,7 @@ export const SiteFlags = z
     "min-rows": intFlag(0, 1_000_000).default(DEFAULT_MIN_ROWS),
     follow: boolFlag(),
     "pull-every": intFlag(1, 7 * 24 * 3600).default(60),
+    "check-in-every": intFlag(1, 31 * 24 * 3600).default(3600),
     verbose: boolFlag(),
   })
   .refine((f) => (f.map === undefined && f["map-file"] === undefined) || f.data !== undefined, "--map and --map-file rename the columns of --data")
@@ -91,6 +92,7 @@ export const siteSpec: CommandSpec<typeof SiteFlags> = {
     cdm: { type: "string", value: "FILE.json", help: "with --fhir, the consortium's common data model (default DIR/cdm.json when present, else the built-in cardiovascular model)" },
     follow: { type: "boolean", help: "keep running: join every run the consortium starts, and install the champion whenever it changes (until SIGINT/SIGTERM)" },
     "pull-every": { type: "string", value: "SECONDS", help: "with --follow, how often the champion is checked while the site trains (default 60; always when idle between runs)" },
+    "check-in-every": { type: "string", value: "SECONDS", help: "with --follow, how often the site sends its current statistics between runs, for drift and new-data triggers (default 3600)" },
     verbose: { type: "boolean", help: "print the runner's info lines" },
   },
 };
@@ -150,6 +152,7 @@ function reporter(io: CommandIo, rounds: () => number): (e: RunnerEvent) => void
       }
     } else if (e.kind === "trained") io.err(`round ${e.round}/${rounds() || "?"}: trained, loss ${e.loss.toFixed(4)}, ${e.bytesUp} bytes up`);
     else if (e.kind === "skipped") io.err(`round ${e.round}: coordinator refused the step (${e.code}): ${e.message}`);
+    else if (e.kind === "checked-in") io.err(`checked in: ${e.flags === 0 ? "no drift flagged" : e.reasons.join("; ")}${e.triggered.length ? `; triggered ${e.triggered.join(", ")}` : ""}`);
     else if (e.kind === "installed") io.out(`installed version ${e.version}${e.previous === null ? "" : ` (was ${e.previous})`}: ${e.reason}`);
     else for (const line of evaluationLines(e.evaluation)) io.out(line);
   };
@@ -196,7 +199,7 @@ export async function siteCommand(argv: readonly string[], options: SiteCommandO
     onRetry: (n) => logger.warn(`${n.what}: ${n.reason}; trying again in ${(n.pauseMs / 1000).toFixed(1)} s (attempt ${n.attempt + 1})`),
   });
   const cap = flags["dp-max-epsilon"];
-  const evaluation = await runSite({ siteId, client, data, stateDir, ...(cap !== undefined && { privacyCap: cap }), logger, signal: options.signal, onEvent: reporter(io, () => rounds), ...(flags.follow && { follow: { pullEveryMs: flags["pull-every"] * 1000 } }) }).catch((err: unknown) => {
+  const evaluation = await runSite({ siteId, client, data, stateDir, ...(cap !== undefined && { privacyCap: cap }), logger, signal: options.signal, onEvent: reporter(io, () => rounds), ...(flags.follow && { follow: { pullEveryMs: flags["pull-every"] * 1000, checkInEveryMs: flags["check-in-every"] * 1000 } }) }).catch((err: unknown) => {
     throw siteFailure(err, flags.coordinator, flags.patience);
   });
   if (evaluation === null && !options.signal?.aborted) io.err("the federation finished without an evaluation from this site");

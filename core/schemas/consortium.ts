@@ -4,8 +4,11 @@
  * triggers that start runs and the pointer to the run the sites work on.
  */
 import { z } from "zod";
+import { DriftFlag } from "../drift/drift-flag.ts";
 import { DriftPolicy } from "../drift/policy.ts";
 import { GatePolicy } from "../registry/gate-policy.ts";
+import { SubmittedCounts } from "./round.ts";
+import { SiteStats } from "./site-stats.ts";
 
 /**
  * When a consortium trains again, and how a new version is judged. `schedule`: a run starts when
@@ -60,8 +63,13 @@ export const WarmStart = z.object({
 });
 export type WarmStart = z.infer<typeof WarmStart>;
 
+/** An operator's stop of a run that cannot finish (a hospital gone, statistics that will not merge). */
+export const Abandoned = z.object({ at: z.number(), reason: z.string().min(1).max(2000) });
+export type Abandoned = z.infer<typeof Abandoned>;
+
 /** A run as the operator sees it. */
 export const RunView = RunRecord.extend({
+  abandoned: Abandoned.nullable(),
   phase: z.enum(["stats", "training", "evaluating", "done"]).nullable(),
   round: z.int().min(0).nullable(),
   warmStart: WarmStart.nullable(),
@@ -85,3 +93,44 @@ export const TriggerOutcome = z.object({
   waitingFor: z.int().min(1).nullable(),
 });
 export type TriggerOutcome = z.infer<typeof TriggerOutcome>;
+
+/**
+ * What a site sends when it checks in between runs: its current statistics (the same as a stats
+ * task's, noised where the consortium noises them), a version of its data (any label of the
+ * hospital's choosing: an extract date, a hash) and, when it holds the champion, the champion's
+ * counts on its newly labelled rows.
+ */
+export const CheckIn = z.object({
+  stats: SiteStats,
+  dataVersion: z.string().min(1).max(200),
+  champion: z.object({ version: z.int().min(1), counts: SubmittedCounts }).optional(),
+});
+export type CheckIn = z.infer<typeof CheckIn>;
+
+/** What the coordinator made of a check-in: drift flags against the champion's training snapshot, and what they set off. */
+export const CheckInAnswer = z.object({
+  /** The version whose training snapshot of this site its data was compared with (null: no champion, or no version trained on this site). */
+  comparedWith: z.int().min(1).nullable(),
+  flags: z.array(DriftFlag),
+  /** Flags acted on: `retrain: …` and `leave out …: …` lines. */
+  reasons: z.array(z.string()),
+  /** The site's new data is left out of training until a check-in without the flag. */
+  excluded: z.boolean(),
+  /** Triggers this check-in raised (drift, new data); each is raised once per champion (and site, for drift). */
+  triggered: z.array(TriggerKind),
+});
+export type CheckInAnswer = z.infer<typeof CheckInAnswer>;
+
+/** A check-in as kept, write-once under `consortium/checkins/{site}/`, and the site's latest. */
+export const CheckInRecord = z.object({
+  siteId: z.string(),
+  at: z.number(),
+  rows: z.int().nonnegative(),
+  dataVersion: z.string(),
+  answer: CheckInAnswer,
+});
+export type CheckInRecord = z.infer<typeof CheckInRecord>;
+
+/** A site whose new data stays out of training, and why (a unit error, by default). */
+export const DriftExclusion = z.object({ siteId: z.string(), since: z.number(), championVersion: z.int().min(1), reasons: z.array(z.string()).min(1) });
+export type DriftExclusion = z.infer<typeof DriftExclusion>;

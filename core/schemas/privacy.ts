@@ -17,6 +17,12 @@ export const PrivacyPolicy = z.object({
   epsilon: z.number().positive().max(1000),
   delta: z.number().positive().max(0.1).default(1e-5),
   clip: z.number().positive().max(1e6).default(1),
+  /**
+   * The ε a site may spend over all the consortium's runs on the same patients (composed by the
+   * RDP accountant across runs); `epsilon` is each run's. Absent, one run's ε: a site then
+   * declines every private round of a later run, never silently starting again from zero.
+   */
+  lifetimeEpsilon: z.number().positive().max(10000).optional(),
 });
 export type PrivacyPolicy = z.infer<typeof PrivacyPolicy>;
 
@@ -38,6 +44,8 @@ export const PrivacySpent = z.object({
   /** The ε the site may spend over the federation: the policy's, or less when the site caps it. */
   budget: z.number().positive(),
   noiseMultiplier: z.number().nonnegative(),
+  /** Over all the consortium's runs at this site, and the lifetime budget (absent from sites before runs). */
+  lifetime: z.object({ epsilon: z.number().nonnegative(), budget: z.number().positive() }).optional(),
 });
 export type PrivacySpent = z.infer<typeof PrivacySpent>;
 

@@ -15,6 +15,7 @@ import { ChampionRequest, RollbackRequest } from "../../core/registry/index.ts";
 import { RunRequest } from "../../core/schemas/consortium.ts";
 import { requestRun } from "../use-cases/runs/advance-runs.ts";
 import { listRuns } from "../use-cases/runs/list-runs.ts";
+import { abandonRun } from "../use-cases/runs/abandon-run.ts";
 
 /** Administrator routes: every one needs the admin bearer token. */
 export const adminRoutes = new Hono<AppEnv>()
@@ -48,4 +49,5 @@ export const adminRoutes = new Hono<AppEnv>()
   .post("/runs", jsonBody(RunRequest), async (c) => {
     const outcome = await requestRun(c.get("deps"), c.req.valid("json").reason);
     return c.json(outcome, outcome.started ? 201 : 202);
-  });
+  })
+  .post("/runs/abandon", jsonBody(RunRequest), async (c) => c.json(await abandonRun(c.get("deps"), c.req.valid("json").reason)));

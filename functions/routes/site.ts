@@ -13,6 +13,8 @@ import { declineRound } from "../use-cases/decline-round.ts";
 import { modelRef } from "../use-cases/models.ts";
 import { nextTask } from "../use-cases/next-task.ts";
 import { currentChampionModel } from "../use-cases/registry/champion-model.ts";
+import { submitCheckIn } from "../use-cases/runs/check-in.ts";
+import { CheckIn } from "../../core/schemas/consortium.ts";
 import { registerIdentity, submitSecure } from "../use-cases/secure/index.ts";
 import { submitEvaluation } from "../use-cases/submit-evaluation.ts";
 import { submitStats } from "../use-cases/submit-stats.ts";
@@ -50,6 +52,7 @@ export const siteRoutes = new Hono<AppEnv>()
     return c.json({ accepted: true as const }, 202);
   })
   .get("/champion", async (c) => c.json({ champion: await currentChampionModel(c.get("deps")) }))
+  .post("/checkins", jsonBody(CheckIn), async (c) => c.json(await submitCheckIn(c.get("deps"), c.get("site")!.id, c.req.valid("json")), 201))
   .get("/models/:version", async (c) => {
     const deps = c.get("deps");
     const version = intParam(c.req.param("version"), "version");

@@ -8,11 +8,12 @@ import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import { QualityReport, qualityReport } from "../../core/quality/quality-report.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
-import { mustReadJson, writeJson } from "../repo.ts";
+import { mustReadJson, readJson, writeJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
 import { saveModel } from "./models.ts";
 import { advance } from "./open-round.ts";
 import { recordStatsFailure } from "./record-stats-failure.ts";
+import { DriftExclusion } from "../../core/schemas/consortium.ts";
 import { firstBody } from "./runs/warm-start.ts";
 
 export type StatsProgress = { readonly kind: "waiting" } | { readonly kind: "complete" } | { readonly kind: "blocked"; readonly failure: Rejection };
@@ -29,13 +30,13 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
   if (reported.length < config.expectedSites) return { kind: "waiting" };
   // A region checks its sites' data, then takes its preprocessing and first round from the global coordinator, through its relay.
   if (config.upstream) {
-    if ((await deps.store.head(keys.quality)) === null) await keepQuality(deps, checkQuality(config, await readReported(deps, reported)));
+    if ((await deps.store.head(keys.quality)) === null) await keepQuality(deps, await qualityWithDrift(deps, config, await readReported(deps, reported)));
     return { kind: "waiting" };
   }
   if ((await deps.store.head(keys.preprocessing)) === null) {
     const all = await readReported(deps, reported);
     // The checks run on every site's statistics; an excluded site's do not shape the preprocessing.
-    const fresh = checkQuality(config, all);
+    const fresh = await qualityWithDrift(deps, config, all);
     const mergeWithout = (excluded: readonly string[]) => {
       const kept = all.filter((s) => !excluded.includes(s.siteId));
       return checkedPreprocessing(mergeSiteStats(kept.map((s) => s.stats), config.features, kept.map((s) => s.siteId)));
@@ -108,6 +109,27 @@ export async function readReported(deps: CoordinatorDeps, reported: readonly str
 /** The data-quality checks on the sites' statistics, under the federation's policy. */
 function checkQuality(config: FederationConfig, sites: readonly { siteId: string; stats: SiteStats }[]): QualityReport {
   return qualityReport(config.quality?.policy ?? "warn", sites, { noisy: config.statsNoise !== undefined });
+}
+
+/** Sites whose new data the consortium's drift policy keeps out of training (`runs/check-in.ts`), with why. */
+async function driftExclusions(deps: CoordinatorDeps): Promise<DriftExclusion[]> {
+  const listed = await deps.store.list(keys.driftExclusionsPrefix);
+  const read = await Promise.all(listed.map((k) => readJson(deps.store, k, DriftExclusion).catch(() => null)));
+  return read.filter((x): x is DriftExclusion => x !== null);
+}
+
+/**
+ * The quality report with the drift exclusions of sites in this run: whatever the quality policy,
+ * a site whose new data a drift flag excludes (a unit error) is left out and said so, never
+ * trained on silently.
+ */
+async function qualityWithDrift(deps: CoordinatorDeps, config: FederationConfig, sites: readonly { siteId: string; stats: SiteStats }[]): Promise<QualityReport> {
+  const report = checkQuality(config, sites);
+  const present = new Set(sites.map((s) => s.siteId));
+  const extra = (await driftExclusions(deps)).filter((e) => present.has(e.siteId) && !report.excluded.includes(e.siteId));
+  if (extra.length === 0) return report;
+  const flags = extra.map((e) => ({ siteId: e.siteId, check: "unit" as const, reason: `drift since the check-in of ${new Date(e.since).toISOString()} against version ${e.championVersion}: ${e.reasons.join("; ")}`, score: 1 }));
+  return { ...report, flags: [...report.flags, ...flags], excluded: [...report.excluded, ...extra.map((e) => e.siteId)].sort() };
 }
 
 /** Writes the quality report once (logging its flags when this call wrote it) and returns the one stored. */

@@ -7,7 +7,7 @@ import { mustReadJson, writeJson } from "../repo.ts";
 import { federationProblem } from "./federation-problem.ts";
 import { consortiumDeps, scopeToRun } from "./runs/run-scope.ts";
 import { startRun } from "./runs/start-run.ts";
-import { recordTrigger } from "./runs/triggers.ts";
+import { createdTrigger } from "./runs/triggers.ts";
 
 /**
  * Writes the consortium's agreement once and starts its first run, which begins by collecting
@@ -24,7 +24,7 @@ export async function createFederation(deps: CoordinatorDeps, requested: Federat
   // A store from before runs holds its one federation at the top.
   if ((await root.store.head(keys.federation)) !== null) throw exists();
   if (!(await writeJson(root.store, keys.consortium, config, { ifAbsent: true }))) throw exists();
-  const trigger = await recordTrigger(root, "created", "the consortium was created", { tag: "consortium" });
+  const trigger = await createdTrigger(root);
   const { record } = await startRun(root, config, 1, [trigger]);
   deps.logger.info("federation created", { id: config.id, strategy: config.strategy });
   return mustReadJson(scopeToRun(root, record.seq).store, keys.state, FederationState, "NO_FEDERATION", "federation state");

@@ -48,12 +48,45 @@ describe("the privacy ledger", () => {
     expect(spentOf(ledger).budget).toBe(1.5);
   });
 
-  it("starts a new ledger for another federation, and keeps its noise for the same one", () => {
+  it("keeps its noise for the same run, and carries an earlier run's rounds into the next run's ledger (the same patients)", () => {
     const first = run(null, 3).ledger;
     expect(planRound(first, policy, round).ledger.noiseMultiplier).toBe(first.noiseMultiplier);
     const other = planRound(first, policy, { ...round, federation: "fed-b", q: 0.5 });
-    expect(other.ledger.entries).toEqual([]);
+    expect(other.ledger.entries.map((e) => [e.round, e.federation])).toEqual([[1, "fed-a"], [2, "fed-a"], [3, "fed-a"]]);
     expect(other.ledger.noiseMultiplier).not.toBe(first.noiseMultiplier);
+  });
+
+  it("holds every run to its budget and all runs together to the lifetime budget; without one, a later run declines", () => {
+    // Run A spends its whole budget (ε 3 over 10 rounds).
+    const a = run(null, 10).ledger;
+    const spentA = spentOf(a).epsilon;
+    expect(spentA).toBeGreaterThan(2.9);
+    // No lifetime budget: run B may not spend anything more on the same patients.
+    const strict = planRound(a, policy, { ...round, federation: "fed-b" });
+    expect(strict.refuse).toBe(true);
+    expect(strict.lifetime).toBeGreaterThan(spentA);
+    // A lifetime budget of 4 (two runs of ε 3 compose to less than 6 under RDP): run B trains until all runs together reach it, then declines.
+    const lifetimePolicy = PrivacyPolicy.parse({ ...policy, lifetimeEpsilon: 4 });
+    let ledger: PrivacyLedger = a;
+    const refused: number[] = [];
+    for (let r = 1; r <= 10; r++) {
+      const plan = planRound(ledger, lifetimePolicy, { ...round, federation: "fed-b" });
+      if (plan.refuse) {
+        refused.push(r);
+        ledger = plan.ledger;
+        continue;
+      }
+      ledger = recordRound(plan, r, plan.steps);
+    }
+    const spent = spentOf(ledger);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.length).toBeLessThan(10);
+    expect(spent.epsilon).toBeLessThanOrEqual(3 * (1 + 1e-6));
+    expect(spent.lifetime?.budget).toBe(4);
+    expect(spent.lifetime!.epsilon).toBeLessThanOrEqual(4 * (1 + 1e-6));
+    expect(spent.lifetime!.epsilon).toBeGreaterThan(spent.epsilon);
+    // The accountant over every entry is the lifetime figure: nothing was forgotten between runs.
+    expect(spent.lifetime!.epsilon).toBeCloseTo(privacySpent(ledger.entries, { delta: ledger.delta }).epsilon, 10);
   });
 
   it("survives a restart of the runner, and refuses to train from a ledger it cannot read", async () => {
@@ -73,7 +106,7 @@ describe("the privacy ledger", () => {
   it("counts a round trained twice twice: the first noisy update may already have left", () => {
     const plan = planRound(null, policy, round);
     const twice = recordRound({ ...plan, ledger: recordRound(plan, 1, 40) }, 1, 40);
-    const entry = { round: 1, q: 0.05, sigma: plan.ledger.noiseMultiplier, steps: 40 };
+    const entry = { round: 1, federation: "fed-a", q: 0.05, sigma: plan.ledger.noiseMultiplier, steps: 40 };
     expect(twice.entries).toEqual([entry, entry]);
     expect(spentOf(twice).epsilon).toBeGreaterThan(spentOf(recordRound(plan, 1, 40)).epsilon);
   });

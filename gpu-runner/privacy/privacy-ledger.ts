@@ -16,6 +16,8 @@ import { writeStateFile } from "../session/state-files.ts";
 
 export const LedgerEntry = z.object({
   round: z.number().int().positive(),
+  /** The run (federation) the round belonged to; absent in ledgers from before runs (the ledger's own). */
+  federation: z.string().optional(),
   q: z.number().min(0).max(1),
   sigma: z.number().positive(),
   steps: z.number().int().nonnegative(),
@@ -23,8 +25,14 @@ export const LedgerEntry = z.object({
 export type LedgerEntry = z.infer<typeof LedgerEntry>;
 
 export const PrivacyLedger = z.object({
-  /** The federation the ledger belongs to; a ledger of another federation is not this one's. */
+  /**
+   * The run (federation) the ledger is now counting. A later run of the consortium keeps the
+   * entries of the earlier ones (the same patients): each run is held to its budget, and all of
+   * them together to the lifetime budget.
+   */
   federation: z.string().nullable(),
+  /** The ε all runs together may spend (the policy's `lifetimeEpsilon`, else its `epsilon`). */
+  lifetimeBudget: z.number().positive().optional(),
   level: z.enum(["sample", "client"]),
   delta: z.number().positive().max(0.1),
   /** The ε this site holds itself to: the policy's, or its own lower cap. */
@@ -63,8 +71,10 @@ export interface RoundPlan {
   readonly ledger: PrivacyLedger;
   readonly q: number;
   readonly steps: number;
-  /** The ledger's ε at δ once this round has run all its steps. */
+  /** This run's ε at δ once this round has run all its steps… */
   readonly after: number;
+  /** …and all runs' together. */
+  readonly lifetime: number;
   /** Training this round would take the site past its budget. */
   readonly refuse: boolean;
 }
@@ -82,22 +92,27 @@ export function planRound(
   round: { federation: string | null; rounds: number; q: number; steps: number; cap?: number },
 ): RoundPlan {
   const budget = Math.min(policy.epsilon, round.cap ?? Number.POSITIVE_INFINITY);
-  const fits = saved && saved.federation === round.federation && saved.level === policy.level && saved.delta === policy.delta;
-  const ledger: PrivacyLedger = fits
-    ? { ...saved, budget }
-    : {
-        federation: round.federation,
-        level: policy.level,
-        delta: policy.delta,
-        budget,
-        noiseMultiplier: calibrateNoise({ q: round.q, steps: round.steps * round.rounds, epsilon: policy.epsilon, delta: policy.delta }),
-        entries: [],
-        refused: [],
-      };
-  const entries: SampledGaussian[] = [...ledger.entries, { q: round.q, sigma: ledger.noiseMultiplier, steps: round.steps }];
-  const after = privacySpent(entries, { delta: ledger.delta }).epsilon;
+  const lifetimeBudget = Math.min(policy.lifetimeEpsilon ?? policy.epsilon, round.cap ?? Number.POSITIVE_INFINITY);
+  const same = saved !== null && saved.level === policy.level && saved.delta === policy.delta;
+  const fresh = (entries: LedgerEntry[]): PrivacyLedger => ({
+    federation: round.federation,
+    level: policy.level,
+    delta: policy.delta,
+    budget,
+    lifetimeBudget,
+    noiseMultiplier: calibrateNoise({ q: round.q, steps: round.steps * round.rounds, epsilon: policy.epsilon, delta: policy.delta }),
+    entries,
+    refused: [],
+  });
+  // A later run of the same consortium: the entries stay (the same patients), tagged with the run they spent in.
+  const carried = (l: PrivacyLedger) => l.entries.map((e) => ({ ...e, federation: e.federation ?? l.federation ?? undefined }));
+  const ledger: PrivacyLedger = !same ? fresh([]) : saved.federation === round.federation ? { ...saved, budget, lifetimeBudget } : fresh(carried(saved));
+  const next: SampledGaussian = { q: round.q, sigma: ledger.noiseMultiplier, steps: round.steps };
+  const run = ledger.entries.filter((e) => (e.federation ?? ledger.federation) === ledger.federation);
+  const after = privacySpent([...run, next], { delta: ledger.delta }).epsilon;
+  const lifetime = privacySpent([...ledger.entries, next], { delta: ledger.delta }).epsilon;
   // Calibration meets the policy's ε to a relative tolerance of 1e-6 in σ; allow that much.
-  return { ledger, q: round.q, steps: round.steps, after, refuse: after > budget * (1 + 1e-6) };
+  return { ledger, q: round.q, steps: round.steps, after, lifetime, refuse: after > budget * (1 + 1e-6) || lifetime > lifetimeBudget * (1 + 1e-6) };
 }
 
 /**
@@ -105,12 +120,21 @@ export function planRound(
  * failed upload) counts again: its first noisy update may have left the site already.
  */
 export function recordRound(plan: RoundPlan, round: number, steps: number): PrivacyLedger {
-  const entry: LedgerEntry = { round, q: plan.q, sigma: plan.ledger.noiseMultiplier, steps };
+  const entry: LedgerEntry = { round, ...(plan.ledger.federation !== null && { federation: plan.ledger.federation }), q: plan.q, sigma: plan.ledger.noiseMultiplier, steps };
   return { ...plan.ledger, entries: [...plan.ledger.entries, entry] };
 }
 
-/** The ledger in brief, as updates and refusals report it. */
+/** The ledger in brief, as updates and refusals report it: this run's ε, and all runs' when the ledger spans several. */
 export function spentOf(ledger: PrivacyLedger): PrivacySpent {
-  const epsilon = ledger.entries.length === 0 ? 0 : privacySpent(ledger.entries, { delta: ledger.delta }).epsilon;
-  return { level: ledger.level, epsilon, delta: ledger.delta, budget: ledger.budget, noiseMultiplier: ledger.noiseMultiplier };
+  const spend = (entries: readonly LedgerEntry[]) => (entries.length === 0 ? 0 : privacySpent(entries, { delta: ledger.delta }).epsilon);
+  const run = ledger.entries.filter((e) => (e.federation ?? ledger.federation) === ledger.federation);
+  const spanned = run.length !== ledger.entries.length;
+  return {
+    level: ledger.level,
+    epsilon: spend(run),
+    delta: ledger.delta,
+    budget: ledger.budget,
+    noiseMultiplier: ledger.noiseMultiplier,
+    ...(spanned && { lifetime: { epsilon: spend(ledger.entries), budget: ledger.lifetimeBudget ?? ledger.budget } }),
+  };
 }

@@ -25,6 +25,8 @@ import { ensureStateDir, sweepPartials } from "./state-files.ts";
 import { claimStateDir, recordPersonalModel } from "./state-owner.ts";
 import { trainStep } from "../training/train-step.ts";
 import { pullChampion } from "../training/install-champion.ts";
+import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
+import { checkInStep, dataDigest } from "./check-in-step.ts";
 import { advertiseStep, forgetRound, registerStep, shareStep, unmaskStep } from "../secure/secure-step.ts";
 import type { SiteSpeed } from "../simulation/site-speed.ts";
 
@@ -34,6 +36,7 @@ export const RunnerEvent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("trained"), round: z.number().int().positive(), rounds: z.number().int().positive(), loss: z.number(), bytesUp: z.number().int().nonnegative() }),
   z.object({ kind: z.literal("evaluated"), evaluation: SiteEvaluation }),
   z.object({ kind: z.literal("skipped"), round: z.number().int().nonnegative(), code: z.string(), message: z.string() }),
+  z.object({ kind: z.literal("checked-in"), flags: z.number().int().nonnegative(), reasons: z.array(z.string()), excluded: z.boolean(), triggered: z.array(z.string()) }),
   z.object({ kind: z.literal("installed"), version: z.number().int().positive(), previous: z.number().int().positive().nullable(), choice: z.enum(["personal", "global"]), reason: z.string() }),
 ]);
 export type RunnerEvent = z.infer<typeof RunnerEvent>;
@@ -62,7 +65,14 @@ export interface SiteRunnerOptions {
    * consortium starts, and (with a state folder) pulls the champion whenever it changes, checked
    * every `pullEveryMs` (default 60 s) and whenever the site is idle, until `signal` aborts.
    */
-  readonly follow?: { readonly pullEveryMs?: number; readonly idleMs?: number };
+  readonly follow?: {
+    readonly pullEveryMs?: number;
+    readonly idleMs?: number;
+    /** Between runs, how often the site checks in with its current statistics (default 1 hour; `check-in-step.ts`). */
+    readonly checkInEveryMs?: number;
+    /** The data version a check-in names (default: a digest of the rows). */
+    readonly dataVersion?: string;
+  };
 }
 
 
@@ -126,14 +136,30 @@ async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | nu
       logger.warn("pulling the champion failed; the installed model stays", { siteId, error: (err as Error).message });
     }
   };
+  // The features and noise of the consortium's last statistics task: what a check-in between runs reports.
+  let features: FeatureSpec | null = null;
+  let noisy = false;
+  let lastCheckIn = Number.NEGATIVE_INFINITY;
+  const dataVersion = follow?.dataVersion ?? (follow ? dataDigest([data.train, data.test]) : "");
+  const checkIn = async () => {
+    if (!follow || features === null || noisy || Date.now() - lastCheckIn < (follow.checkInEveryMs ?? 3_600_000)) return;
+    lastCheckIn = Date.now();
+    try {
+      const answer = await checkInStep(session, data, features, dataVersion, options.stateDir);
+      options.onEvent?.({ kind: "checked-in", flags: answer.flags.filter((f) => f.severity === "act").length, reasons: answer.reasons, excluded: answer.excluded, triggered: answer.triggered });
+    } catch (err) {
+      logger.warn("checking in failed; the next check-in tries again", { siteId, error: (err as Error).message });
+    }
+  };
   while (!signal?.aborted) {
     if (follow && Date.now() - lastPull >= (follow.pullEveryMs ?? 60_000)) await pull();
     const task: Task = await client.task();
     if (task.kind === "done") {
       await forgetRound(session);
       if (!follow) return evaluation;
-      // Between runs: the champion may have moved (this run's gate, an operator); then wait for the next run.
+      // Between runs: the champion may have moved (this run's gate, an operator); the site checks in; then it waits for the next run.
       await pull();
+      await checkIn();
       await pause(follow.idleMs ?? 5_000, signal);
       continue;
     }
@@ -176,6 +202,8 @@ async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | nu
         }
         await unmaskStep(session, task);
       } else if (task.kind === "stats") {
+        features = task.features;
+        noisy = task.noise !== undefined;
         // A column the spec names and this site lacks: the site provides no value of that feature. No label column, or another unit: refused.
         const check = checkColumns(data.train, task.features, data.units);
         const { absent } = check;

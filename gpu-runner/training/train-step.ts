@@ -187,7 +187,11 @@ async function keepLedger(s: SiteSession, ledger: PrivacyLedger): Promise<Privac
 async function decline(s: SiteSession, task: TrainTask, plan: RoundPlan): Promise<TrainOutcome> {
   const ledger = await keepLedger(s, { ...plan.ledger, refused: [...new Set([...plan.ledger.refused, task.round])].sort((a, b) => a - b) });
   const privacy = spentOf(ledger);
-  const message = `training round ${task.round} would take this site to ε ${plan.after.toFixed(3)} at δ ${ledger.delta}, above its budget of ${ledger.budget}`;
+  const lifetime = ledger.lifetimeBudget ?? ledger.budget;
+  const message =
+    plan.after > ledger.budget * (1 + 1e-6)
+      ? `training round ${task.round} would take this site to ε ${plan.after.toFixed(3)} at δ ${ledger.delta}, above its budget of ${ledger.budget}`
+      : `training round ${task.round} would take this site to ε ${plan.lifetime.toFixed(3)} at δ ${ledger.delta} over all the consortium's runs, above its lifetime budget of ${lifetime}`;
   await s.client.declineRound({ round: task.round, code: "PRIVACY_BUDGET_EXHAUSTED", message, privacy });
   return { kind: "declined", message, privacy };
 }

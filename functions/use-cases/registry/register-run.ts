@@ -24,6 +24,7 @@ import { loadFederation } from "../load-federation.ts";
 import { readStatus } from "../read-status.ts";
 import { currentChampion, moveChampion } from "./champion.ts";
 import { evaluationChampion } from "../runs/evaluation-champion.ts";
+import { isAbandoned } from "../runs/abandon-run.ts";
 
 /** Which run holds a version number. */
 const VersionRun = z.object({ run: z.string().min(1), key: z.string().regex(/^[0-9a-f]{64}$/) });
@@ -65,7 +66,8 @@ async function reserve(deps: CoordinatorDeps, run: string, key: string): Promise
 /** What a finished run is known by: its id, its config's hash and its final model's digest. */
 async function runIdentity(deps: CoordinatorDeps): Promise<{ run: string; key: string; modelVersion: number; configSha256: string } | null> {
   const { config, state } = await loadFederation(deps);
-  if (state.phase !== "done") return null;
+  // An abandoned run is done without a model to register.
+  if (state.phase !== "done" || (await isAbandoned(deps)) !== null) return null;
   const manifest = await readJson(deps.store, keys.modelManifest(state.modelVersion), ModelManifest);
   const configSha256 = configHash(config);
   return { run: config.id, key: sha256Hex(new TextEncoder().encode(`${config.id}\n${configSha256}\n${manifest?.sha256 ?? ""}`)), modelVersion: state.modelVersion, configSha256 };
@@ -73,9 +75,11 @@ async function runIdentity(deps: CoordinatorDeps): Promise<{ run: string; key: s
 
 /**
  * Where a finished run's registration stands: its version, `gave-up` after MAX_REGISTRATION_ATTEMPTS
- * failures, or null while the run is not done or not yet registered.
+ * failures, `abandoned` for a run an operator stopped, or null while the run is not done or not
+ * yet registered.
  */
-export async function registrationOf(deps: CoordinatorDeps): Promise<number | "gave-up" | null> {
+export async function registrationOf(deps: CoordinatorDeps): Promise<number | "gave-up" | "abandoned" | null> {
+  if ((await isAbandoned(deps)) !== null) return "abandoned";
   const id = await runIdentity(deps);
   if (id === null) return null;
   const done = await readOrNull(deps, keys.registryRunDone(id.key), RunDone);

@@ -15,7 +15,7 @@ import { loadFederation } from "../load-federation.ts";
 import { registrationOf } from "../registry/register-run.ts";
 import { consortiumDeps, newestRunSeq, scopeToRun } from "./run-scope.ts";
 import { finishStart, startRun } from "./start-run.ts";
-import { pendingTriggers, recordTrigger } from "./triggers.ts";
+import { createdTrigger, pendingTriggers, raiseOnce, recordTrigger } from "./triggers.ts";
 
 export type RunsAction = "none" | "training" | "registering" | "started";
 
@@ -44,7 +44,7 @@ export async function advanceRuns(deps: CoordinatorDeps): Promise<RunsTick> {
   if (consortium === null) return { action: "none", run: null };
   let record = await newestRun(root);
   // The agreement was written and the first run's start cut short before its record.
-  if (record === null) record = (await startRun(root, consortium, 1, [await recordTrigger(root, "created", "the consortium was created", { tag: "consortium" })])).record;
+  if (record === null) record = (await startRun(root, consortium, 1, [await createdTrigger(root)])).record;
   await repairStart(root, consortium, record);
   const run = scopeToRun(root, record.seq);
   await recordScheduleTrigger(root, consortium, record);
@@ -55,7 +55,8 @@ export async function advanceRuns(deps: CoordinatorDeps): Promise<RunsTick> {
   const pending = await pendingTriggers(root, record);
   if (pending.length === 0) return { action: "none", run: record.seq };
   const next = await startRun(root, consortium, record.seq + 1, pending);
-  return { action: "started", run: next.record.seq };
+  // Of two ticks racing to start it, the one that lost says the run trains.
+  return { action: next.started ? "started" : "training", run: next.record.seq };
 }
 
 /** An operator's request for a run: recorded, and started at once unless a run is training. */
@@ -67,6 +68,7 @@ export async function requestRun(deps: CoordinatorDeps, reason: string): Promise
   const started = tick.action === "started" ? await newestRun(root) : null;
   return { trigger, started, waitingFor: started === null ? tick.run : null };
 }
+
 
 /** A run's agreement, first state and the pointer to it, when its start was cut short. */
 async function repairStart(deps: CoordinatorDeps, consortium: FederationConfig, record: RunRecord): Promise<void> {
@@ -89,5 +91,5 @@ async function recordScheduleTrigger(deps: CoordinatorDeps, consortium: Federati
   if (every === undefined) return;
   const due = record.startedAt + every * 3_600_000;
   if (deps.clock.now() < due) return;
-  await recordTrigger(deps, "schedule", `scheduled: every ${every} h, and run ${record.seq} started ${new Date(record.startedAt).toISOString()}`, { tag: `after-${record.seq}`, at: due });
+  await raiseOnce(deps, "schedule", `scheduled: every ${every} h, and run ${record.seq} started ${new Date(record.startedAt).toISOString()}`, `after-${record.seq}`, due);
 }

@@ -12,6 +12,7 @@ import { readJson } from "../../repo.ts";
 import { registrationOf } from "../registry/register-run.ts";
 import { activeRunSeq, consortiumDeps, runSeqs, scopeToRun } from "./run-scope.ts";
 import { pendingTriggers } from "./triggers.ts";
+import { isAbandoned } from "./abandon-run.ts";
 
 export async function listRuns(deps: CoordinatorDeps): Promise<RunsView> {
   const root = consortiumDeps(deps);
@@ -26,7 +27,8 @@ export async function listRuns(deps: CoordinatorDeps): Promise<RunsView> {
     const state = await orNull(root, keys.state, () => readJson(run.store, keys.state, FederationState));
     const warmStart = await orNull(root, keys.warmStart, () => readJson(run.store, keys.warmStart, WarmStart));
     const registered = state?.phase === "done" ? await orNull(root, "registry", () => registrationOf(run)) : null;
-    runs.push({ ...record, phase: state?.phase ?? null, round: state?.round ?? null, warmStart, version: typeof registered === "number" ? registered : null, active: seq === active });
+    const abandoned = await isAbandoned(run);
+    runs.push({ ...record, phase: state?.phase ?? null, round: state?.round ?? null, warmStart, version: typeof registered === "number" ? registered : null, active: seq === active, abandoned });
   }
   return { runs, pending: await pendingTriggers(root, newest) };
 }

@@ -10,6 +10,7 @@ import { readJson, writeJson } from "../../repo.ts";
 import { closeExpiredRounds } from "../close-expired-rounds.ts";
 import { championHistory } from "../registry/champion.ts";
 import { advanceRuns } from "./advance-runs.ts";
+import { recordTrigger } from "./triggers.ts";
 
 const HOUR = 3_600_000;
 
@@ -121,22 +122,32 @@ describe("a consortium's runs", () => {
     expect(await readJson(h.deps.store, keys.warmStart, WarmStart)).toEqual({ from: null, reason: "fresh weights: the consortium's first run" });
   });
 
-  it("starts a manual run at once when none trains (201), and never two runs for two racing ticks", async () => {
-    // Prepare: run 1 done and registered; two triggers pending.
+  it("starts a manual run at once when none trains (201)", async () => {
     const h = new Harness();
     const sites = await h.startTraining({ rounds: 2 });
     await finishRun(h, sites, 1);
+    const asked = await h.admin("POST", "/v1/admin/runs", { reason: "quarterly refresh" });
+    expect(asked.status).toBe(201);
+    expect(TriggerOutcome.parse(asked.body).started).toMatchObject({ seq: 2, triggers: [expect.objectContaining({ kind: "manual" })] });
+  });
+
+  it("starts one run for two racing ticks, with every pending trigger", async () => {
+    // Prepare: run 1 done and registered; two triggers pending, recorded without a tick.
+    const h = new Harness();
+    const sites = await h.startTraining({ rounds: 2 });
+    await finishRun(h, sites, 1);
+    const a = await recordTrigger(h.root, "manual", "first");
+    const b = await recordTrigger(h.root, "manual", "second");
 
     // Execute
-    const asked = await h.admin("POST", "/v1/admin/runs", { reason: "quarterly refresh" });
-    const [a, b] = await Promise.all([advanceRuns(h.root), advanceRuns(h.root)]);
+    const ticks = await Promise.all([advanceRuns(h.root), advanceRuns(h.root), advanceRuns(h.root)]);
     const listed = await runs(h);
 
     // Assert
-    expect(asked.status).toBe(201);
-    expect(TriggerOutcome.parse(asked.body).started).toMatchObject({ seq: 2, triggers: [expect.objectContaining({ kind: "manual" })] });
-    expect([a.action, b.action]).toEqual(["training", "training"]);
+    expect(ticks.map((t) => t.action).sort()).toEqual(["started", "training", "training"]);
     expect(listed.runs.map((r) => r.seq)).toEqual([1, 2]);
+    expect(listed.runs[1]!.triggers.map((t) => t.key).sort()).toEqual([a.key, b.key].sort());
+    expect(listed.pending).toEqual([]);
   });
 
   it("finishes a start cut short before the pointer on the next tick, and the sites follow", async () => {
@@ -249,5 +260,34 @@ describe("a consortium's runs", () => {
     await finishRun(h, sites, 2, { champion: null });
     const shown = await h.admin("GET", "/v1/admin/models/2");
     expect(shown.body).toMatchObject({ decision: { judged: false, promoted: false, reason: expect.stringMatching(/no site scored the champion \(version 1\)/) } });
+  });
+
+  it("lets an operator abandon a run that cannot finish: its sites stop, nothing is registered, and the next trigger starts the next run", async () => {
+    // Prepare: run 2 waits for a hospital that has left (two of three statistics).
+    const h = new Harness();
+    const sites = await h.startTraining({ rounds: 2 });
+    await finishRun(h, sites, 1);
+    await h.admin("POST", "/v1/admin/runs", { reason: "monthly" });
+    for (const site of sites.slice(0, 2)) expect((await h.postStats(site)).status).toBe(202);
+    const registry = await h.root.store.list("registry/");
+
+    // Execute
+    const stopped = await h.admin("POST", "/v1/admin/runs/abandon", { reason: "hospital 3 left the consortium" });
+    const again = await h.admin("POST", "/v1/admin/runs/abandon", { reason: "twice" });
+    const task = await h.task(sites[0]!);
+    const next = await h.admin("POST", "/v1/admin/runs", { reason: "without hospital 3" });
+    const listed = await runs(h);
+
+    // Assert
+    expect(stopped).toMatchObject({ status: 200, body: { run: 2, abandoned: { reason: "hospital 3 left the consortium" } } });
+    expect(again).toMatchObject({ status: 200, body: { run: 2, abandoned: { reason: "hospital 3 left the consortium" } } });
+    expect(task.kind).toBe("done");
+    expect(next.status).toBe(201);
+    expect(listed.runs.map((r) => [r.seq, r.phase, r.version, r.abandoned?.reason ?? null])).toEqual([
+      [1, "done", 1, null],
+      [2, "done", null, "hospital 3 left the consortium"],
+      [3, "stats", null, null],
+    ]);
+    expect(await h.root.store.list("registry/")).toEqual(registry);
   });
 });

@@ -11,23 +11,46 @@ import { keys } from "../../keys.ts";
 import { readJson, writeJson } from "../../repo.ts";
 import { consortiumDeps } from "./run-scope.ts";
 
-/**
- * Records a trigger. `tag` names it when it must be recorded once however often it is raised (a
- * schedule slot, a drift flag's month); a random tag otherwise. Answers the stored trigger.
- */
-export async function recordTrigger(deps: CoordinatorDeps, kind: TriggerKind, reason: string, options: { tag?: string; at?: number } = {}): Promise<TriggerRecord> {
+/** Records a trigger (named by `at`, now by default); answers it. */
+export async function recordTrigger(deps: CoordinatorDeps, kind: TriggerKind, reason: string, at?: number): Promise<TriggerRecord> {
   const root = consortiumDeps(deps);
-  const at = options.at ?? root.clock.now();
-  const key = keys.trigger(at, kind, options.tag ?? randomBytes(6).toString("hex"));
-  const trigger: TriggerRecord = { key, kind, at, reason };
-  if (!(await writeJson(root.store, key, trigger, { ifAbsent: true }))) return (await readTrigger(root, key)) ?? trigger;
+  const when = at ?? root.clock.now();
+  const trigger: TriggerRecord = { key: keys.trigger(when, kind, randomBytes(6).toString("hex")), kind, at: when, reason };
+  await writeJson(root.store, trigger.key, trigger, { ifAbsent: true });
   root.logger.info("run triggered", { kind, reason });
   return trigger;
 }
 
-/** Whether a trigger with this kind and tag is recorded, at any time (a tag is raised once). */
-export async function hasTrigger(deps: CoordinatorDeps, kind: TriggerKind, tag: string): Promise<boolean> {
-  return (await consortiumDeps(deps).store.list(keys.triggersPrefix)).some((k) => k.endsWith(`-${kind}-${tag}.json`));
+/**
+ * Records a trigger once for `tag` however often it is raised (a schedule slot, a site's drift
+ * since a run started): the trigger itself, written if absent under `consortium/trigger-tags/`,
+ * claims the tag, and is then written where triggers are listed. A claimer that died between the
+ * two writes is finished by the next raise of the tag. Answers the trigger when this call claimed
+ * the tag, null when it was claimed already.
+ */
+export async function raiseOnce(deps: CoordinatorDeps, kind: TriggerKind, reason: string, tag: string, at?: number): Promise<TriggerRecord | null> {
+  const root = consortiumDeps(deps);
+  const when = at ?? root.clock.now();
+  const trigger: TriggerRecord = { key: keys.trigger(when, kind, tag), kind, at: when, reason };
+  const claimed = await writeJson(root.store, keys.triggerTag(kind, tag), trigger, { ifAbsent: true });
+  const kept = claimed ? trigger : await readJson(root.store, keys.triggerTag(kind, tag), TriggerRecord).catch(() => null);
+  if (kept === null) {
+    root.logger.warn("a trigger's claim does not read; the tag stays spent", { kind, tag });
+    return null;
+  }
+  await writeJson(root.store, kept.key, kept, { ifAbsent: true });
+  if (claimed) root.logger.info("run triggered", { kind, reason });
+  return claimed ? trigger : null;
+}
+
+/** The consortium's creation trigger, one however many creators and ticks race to write it. */
+export async function createdTrigger(deps: CoordinatorDeps): Promise<TriggerRecord> {
+  const root = consortiumDeps(deps);
+  const raised = await raiseOnce(root, "created", "the consortium was created", "consortium");
+  if (raised !== null) return raised;
+  const kept = await readJson(root.store, keys.triggerTag("created", "consortium"), TriggerRecord).catch(() => null);
+  if (kept === null) throw new Error("the consortium's creation trigger does not read");
+  return kept;
 }
 
 /** How far before the previous run's start a trigger may still be untaken: clocks of writers a moment apart. */

@@ -1,0 +1,120 @@
+/**
+ * @module
+ * `consilium simulate --months M`: a consortium that keeps training, replayed month by month on
+ * synthetic hospitals with planted drifts (`cli/simulate-continuous.ts`). Prints one line per
+ * month (champion, its pooled AUROC on the month's new patients beside the central reference,
+ * drift flags, runs started and why, gate decisions), and the whole report as JSON with --json.
+ */
+import { writeFile } from "node:fs/promises";
+import { z } from "zod";
+import { BackendName, selectBackend } from "../../gpu-runner/model/backend.ts";
+import { parseDrifts } from "../../gpu-runner/simulation/monthly-cohort.ts";
+import { simulateContinuous, type ContinuousReport } from "../simulate-continuous.ts";
+import { boolFlag, choiceFlag, ioLogger, intFlag, parseFlags, processIo, textFlag, UsageError, type CommandIo, type CommandSpec } from "./flags.ts";
+
+const positive = (max: number) =>
+  z
+    .string()
+    .regex(/^\s*(\d+\.?\d*|\.\d+)\s*$/, "expected a positive number")
+    .transform(Number)
+    .pipe(z.number().positive("expected a positive number").max(max));
+
+export const ContinuousFlags = z.object({
+  months: intFlag(1, 120),
+  sites: intFlag(2, 200).default(10),
+  "patients-per-month": intFlag(20, 1_000_000).default(2000),
+  drift: z.string().default(""),
+  window: intFlag(2, 60).default(6),
+  "schedule-months": intFlag(1, 120).default(3),
+  model: textFlag().default("mlp:16"),
+  rounds: intFlag(1, 1000).default(10),
+  "local-epochs": intFlag(1, 100).default(5),
+  lr: positive(10).default(0.1),
+  strategy: textFlag().default("fedavg"),
+  codec: textFlag().default("float32"),
+  "attack-month": intFlag(1, 120).optional(),
+  seed: intFlag(0, 2 ** 31 - 1).default(1),
+  backend: choiceFlag(BackendName).optional(),
+  json: textFlag().optional(),
+  verbose: boolFlag(),
+});
+export type ContinuousFlags = z.infer<typeof ContinuousFlags>;
+
+export const continuousSpec: CommandSpec<typeof ContinuousFlags> = {
+  name: "simulate --months",
+  summary:
+    "A consortium that keeps training, month by month on a virtual clock, on synthetic hospitals (age, cholesterol, blood pressure, smoking) with drifts planted by --drift. Sites check in each month with last month's labelled rows; runs start from the schedule and from drift; the gate judges every version; sites pull the champion. Prints the champion's pooled AUROC on each month's new patients beside a model trained centrally on the trailing window.",
+  schema: ContinuousFlags,
+  flags: {
+    months: { type: "string", value: "M", help: "months to replay after the first run (trained on the window before month 1)" },
+    sites: { type: "string", value: "N", help: "hospitals (default 10)" },
+    "patients-per-month": { type: "string", value: "P", help: "patients admitted per month over all hospitals (default 2000)" },
+    drift: { type: "string", value: "SPEC", help: "planted drifts, comma-separated: unit:SITE@MONTH (cholesterol in mmol/L labelled mg/dL), shift:SITE@MONTH:YEARS (older patients), prevalence:SITE@MONTH:LOGODDS" },
+    window: { type: "string", value: "MONTHS", help: "labelled months a run trains on, its last held out at each site (default 6)" },
+    "schedule-months": { type: "string", value: "MONTHS", help: "a run on schedule this long after the last started (default 3)" },
+    model: { type: "string", value: "SPEC", help: "the model (default mlp:16)" },
+    rounds: { type: "string", value: "N", help: "rounds per run (default 10)" },
+    "local-epochs": { type: "string", value: "N", help: "local epochs per round (default 5)" },
+    lr: { type: "string", value: "RATE", help: "local learning rate (default 0.1)" },
+    strategy: { type: "string", value: "NAME", help: "aggregation strategy (default fedavg)" },
+    codec: { type: "string", value: "SPEC", help: "update codec (default float32)" },
+    "attack-month": { type: "string", value: "M", help: "an operator's run at month M in which site 1 sends scale:-10 updates: the gate must reject its model" },
+    seed: { type: "string", value: "S", help: "seed of the hospitals' patients and the training (default 1)" },
+    backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")}` },
+    json: { type: "string", value: "FILE", help: "write the report (timeline[], versions[], runs[]) as JSON" },
+    verbose: { type: "boolean", help: "print the coordinator's and runners' info lines" },
+  },
+};
+
+const fmt = (x: number | null) => (x === null ? "  —  " : x.toFixed(3));
+
+/** One line per month, for people. */
+export function timelineLines(report: ContinuousReport): string[] {
+  const lines = ["month  champion  AUROC  reference  gap     flags / runs / gate"];
+  for (const m of report.timeline) {
+    const gap = m.championAuroc !== null && m.referenceAuroc !== null ? (m.championAuroc - m.referenceAuroc).toFixed(3).padStart(6) : "   —  ";
+    const notes = [
+      ...m.flags.map((f) => `flag ${f.siteId} ${f.check}${f.feature ? ` ${f.feature}` : ""}`),
+      ...(m.excluded.length ? [`excluded ${m.excluded.join(", ")}`] : []),
+      ...m.runsStarted.map((r) => `run ${r.seq} (${r.triggers.map((t) => t.kind).join("+")})`),
+      ...m.decisions.map((d) => `v${d.version} ${d.promoted ? "promoted" : d.judged ? "rejected" : "not judged"}`),
+    ];
+    lines.push(`${String(m.month).padStart(5)}  ${String(m.champion ?? "—").padStart(8)}  ${fmt(m.championAuroc)}  ${fmt(m.referenceAuroc).padStart(9)}  ${gap}  ${notes.join("; ")}`);
+  }
+  lines.push(`${report.timeline.length} months in ${report.wallSeconds.toFixed(1)} s; ${report.runs.length} runs, ${report.versions.length} versions`);
+  return lines;
+}
+
+export async function continuousCommand(argv: readonly string[], io: CommandIo = processIo): Promise<ContinuousReport> {
+  const flags = parseFlags(continuousSpec, argv, io.env);
+  let drifts;
+  try {
+    drifts = parseDrifts(flags.drift);
+  } catch (err) {
+    throw new UsageError(`--drift: ${(err as Error).message}`);
+  }
+  const outOfRange = drifts.find((d) => d.site >= flags.sites);
+  if (outOfRange) throw new UsageError(`--drift: site ${outOfRange.site + 1} is past --sites ${flags.sites}`);
+  await selectBackend(flags.backend);
+  const report = await simulateContinuous(
+    {
+      sites: flags.sites,
+      months: flags.months,
+      patientsPerMonth: flags["patients-per-month"],
+      drifts,
+      windowMonths: flags.window,
+      scheduleMonths: flags["schedule-months"],
+      model: flags.model,
+      training: { localEpochs: flags["local-epochs"], lrSchedule: "constant", batchSize: 32, learningRate: flags.lr, l2: 0.001, headEpochs: 2, headL2: 0.01 },
+      rounds: flags.rounds,
+      strategy: flags.strategy,
+      codec: flags.codec,
+      ...(flags["attack-month"] !== undefined && { attackMonth: flags["attack-month"] }),
+      seed: flags.seed,
+    },
+    { logger: ioLogger(io, flags.verbose) },
+  );
+  for (const line of timelineLines(report)) io.out(line);
+  if (flags.json !== undefined) await writeFile(flags.json, JSON.stringify(report, null, 2));
+  return report;
+}
