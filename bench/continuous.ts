@@ -34,9 +34,12 @@ const base: ContinuousPlan = {
 
 const report = await simulateContinuous(base, { logger: quietLogger });
 const lines = [`backend ${backend}`, ...timelineLines(report)];
-const gaps = report.timeline.map((m) => (m.championAuroc !== null && m.referenceAuroc !== null ? m.championAuroc - m.referenceAuroc : null));
-const worst = Math.min(...gaps.filter((g): g is number => g !== null));
-lines.push(`largest shortfall of the champion against the reference: ${(-worst).toFixed(3)} AUROC`);
+const worst = (gap: (m: ContinuousReport["timeline"][number]) => number | null) => Math.min(...report.timeline.map(gap).filter((g): g is number => g !== null));
+const all = worst((m) => (m.championAuroc !== null && m.referenceAuroc !== null ? m.championAuroc - m.referenceAuroc : null));
+const kept = worst((m) => (m.championAurocKept !== null && m.referenceAurocKept !== null ? m.championAurocKept - m.referenceAurocKept : null));
+lines.push(`largest shortfall of the champion against the reference: ${(-all).toFixed(3)} AUROC on every site's patients, ${(-kept).toFixed(3)} leaving out those of a site held out for a unit error`);
+const attacked = report.timeline.find((m) => m.month === base.attackMonth);
+for (const d of attacked?.decisions ?? []) lines.push(`the attacked run's version ${d.version}: ${d.promoted ? "promoted" : d.judged ? "rejected" : "not judged"}: ${d.reason}`);
 
 // The cost of a month as the consortium grows: months 1-3 with 5 and with 10 hospitals, the same patients per hospital.
 const month = async (sites: number): Promise<ContinuousReport> => simulateContinuous({ ...base, sites, months: 3, patientsPerMonth: 200 * sites, drifts: [], attackMonth: undefined }, { logger: quietLogger });

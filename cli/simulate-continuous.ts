@@ -67,6 +67,9 @@ export interface TimelineMonth {
   readonly championAuroc: number | null;
   /** A model trained centrally on the same trailing window, on the same patients. */
   readonly referenceAuroc: number | null;
+  /** Both on the patients of the sites whose data no drift exclusion holds out this month (the unit error's rows are wrong for any model). */
+  readonly championAurocKept: number | null;
+  readonly referenceAurocKept: number | null;
   readonly patients: number;
   readonly flags: readonly { readonly siteId: string; readonly check: string; readonly feature?: string; readonly reason: string }[];
   readonly excluded: readonly string[];
@@ -200,6 +203,7 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
       // The month's new patients: the installed champion (global model) and the central reference, on the same rows.
       const news = enrolled.map((_, i) => monthRows(cohort, i, month));
       const championCounts: EvalCounts[] = [];
+      const championKept: EvalCounts[] = [];
       const installed: TimelineMonth["installed"][number][] = [];
       let championVersion: number | null = null;
       for (const [i, e] of enrolled.entries()) {
@@ -208,7 +212,9 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
         if (m === null) continue;
         championVersion = m.meta.modelVersion;
         const data = applyPreprocessing(news[i]!, m.meta.preprocessing);
-        championCounts.push(countPredictions(scoreRows(m.meta.layout, m.body, null, data), data.y));
+        const counts = countPredictions(scoreRows(m.meta.layout, m.body, null, data), data.y);
+        championCounts.push(counts);
+        if (!excluded.includes(e.siteId)) championKept.push(counts);
       }
       const reference = trainCentralized({
         sites: enrolled.map((e, i) => ({ name: e.siteId, train: windowRows(cohort, i, last - plan.windowMonths + 1, last), test: news[i]! })),
@@ -223,6 +229,8 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
         champion: championVersion,
         championAuroc: auroc(championCounts.length ? mergeCounts(championCounts) : null),
         referenceAuroc: auroc(mergeCounts(reference)),
+        championAurocKept: auroc(championKept.length ? mergeCounts(championKept) : null),
+        referenceAurocKept: auroc(mergeCounts(reference.filter((_, i) => !excluded.includes(enrolled[i]!.siteId)))),
         patients: news.reduce((n, t2: Table) => n + t2.rows.length, 0),
         flags,
         excluded,

@@ -70,9 +70,10 @@ const fmt = (x: number | null) => (x === null ? "  —  " : x.toFixed(3));
 
 /** One line per month, for people. */
 export function timelineLines(report: ContinuousReport): string[] {
-  const lines = ["month  champion  AUROC  reference  gap     flags / runs / gate"];
+  const lines = ["month  champion  AUROC  reference  gap     gap*    flags / runs / gate"];
+  const gapOf = (a: number | null, b: number | null) => (a !== null && b !== null ? (a - b).toFixed(3).padStart(6) : "   —  ");
   for (const m of report.timeline) {
-    const gap = m.championAuroc !== null && m.referenceAuroc !== null ? (m.championAuroc - m.referenceAuroc).toFixed(3).padStart(6) : "   —  ";
+    const gap = `${gapOf(m.championAuroc, m.referenceAuroc)}  ${gapOf(m.championAurocKept, m.referenceAurocKept)}`;
     const notes = [
       ...m.flags.map((f) => `flag ${f.siteId} ${f.check}${f.feature ? ` ${f.feature}` : ""}`),
       ...(m.excluded.length ? [`excluded ${m.excluded.join(", ")}`] : []),
@@ -81,7 +82,7 @@ export function timelineLines(report: ContinuousReport): string[] {
     ];
     lines.push(`${String(m.month).padStart(5)}  ${String(m.champion ?? "—").padStart(8)}  ${fmt(m.championAuroc)}  ${fmt(m.referenceAuroc).padStart(9)}  ${gap}  ${notes.join("; ")}`);
   }
-  lines.push(`${report.timeline.length} months in ${report.wallSeconds.toFixed(1)} s; ${report.runs.length} runs, ${report.versions.length} versions`);
+  lines.push(`${report.timeline.length} months in ${report.wallSeconds.toFixed(1)} s; ${report.runs.length} runs, ${report.versions.length} versions; gap* leaves out the patients of sites a drift exclusion holds out that month`);
   return lines;
 }
 

@@ -2,7 +2,8 @@
  * @module
  * A run's first model: the body of the champion the run started from (its parent), when the
  * parent has the same model and the same inputs after this run's preprocessing is fitted on the
- * current statistics; fresh weights otherwise (the first run, no champion, a changed feature set
+ * current statistics, with its first layer rewritten for the refitted standardisation
+ * (`rescaleInputs`); fresh weights otherwise (the first run, no champion, a changed feature set
  * or model). The choice and its reason are written once per run (`warm-start.json`), so a retried
  * transition makes the same model 0.
  */
@@ -12,7 +13,8 @@ import type { Layout } from "../../../core/model/layout.ts";
 import { canonicalJson, ModelCard } from "../../../core/registry/index.ts";
 import { RunRecord, WarmStart } from "../../../core/schemas/consortium.ts";
 import type { FederationConfig } from "../../../core/schemas/federation.ts";
-import type { Preprocessing } from "../../../core/schemas/preprocessing.ts";
+import { Preprocessing } from "../../../core/schemas/preprocessing.ts";
+import { rescaleInputs } from "../../../core/model/rescale-inputs.ts";
 import { seededRandom } from "../../../core/random.ts";
 import type { CoordinatorDeps } from "../../deps.ts";
 import { keys } from "../../keys.ts";
@@ -28,7 +30,9 @@ export async function firstBody(deps: CoordinatorDeps, config: FederationConfig,
   if (kept.from === null) return { body: fresh(), warmStart: kept };
   const parent = await parentBody(deps, kept.from, layout);
   if (typeof parent === "string") throw new Error(`run's warm start from version ${kept.from} cannot be read: ${parent}`);
-  return { body: parent, warmStart: kept };
+  // The parent learned on inputs standardised by its own statistics: its first layer is rewritten for the refitted ones.
+  const parentPrep = await mustReadJson(consortiumDeps(deps).store, keys.registryPreprocessing(kept.from), Preprocessing, "CORRUPT_STATE", `version ${kept.from}'s preprocessing`);
+  return { body: rescaleInputs(layout, parent, parentPrep, prep), warmStart: kept };
 }
 
 async function choose(deps: CoordinatorDeps, config: FederationConfig, layout: Layout, prep: Preprocessing): Promise<WarmStart> {
@@ -48,7 +52,7 @@ async function choose(deps: CoordinatorDeps, config: FederationConfig, layout: L
   }
   const body = await parentBody(deps, v, layout, card.artifacts?.weightsSha256);
   if (typeof body === "string") return { from: null, reason: `fresh weights: version ${v}'s weights ${body}` };
-  return { from: v, reason: `warm start from version ${v}, the champion when the run started; preprocessing refitted on the current statistics` };
+  return { from: v, reason: `warm start from version ${v}, the champion when the run started; preprocessing refitted on the current statistics, its first layer rewritten to match` };
 }
 
 /** The registered body of version `v`, or why it cannot be used. */
