@@ -3,7 +3,7 @@
  * The continuous-learning timeline (`cli/simulate-continuous.ts`): 10 hospitals, 12 months after a
  * first run on six months of history, 2000 patients a month (36,000 in all), older patients at
  * hospital 5 from month 4 and cholesterol in mmol/L at hospital 3 from month 6, and an operator's
- * run at month 9 that hospital 1 attacks (scale:-10 under plain FedAvg). Prints each month's
+ * run at month 9 that hospital 10, the largest, attacks (scale:-10 under plain FedAvg). Prints each month's
  * champion AUROC on the month's new patients beside the centrally trained reference, the flags,
  * runs and gate decisions, and the wall time; then the cost of a month with 5 and with 10
  * hospitals (the same patients per hospital), as a ratio measured in this run.
@@ -29,6 +29,8 @@ const base: ContinuousPlan = {
   strategy: "fedavg",
   codec: "float32",
   attackMonth: 9,
+  // The largest hospital: FedAvg weighs an update by its rows.
+  attackSite: 9,
   seed: 1,
 };
 
@@ -42,7 +44,7 @@ const attacked = report.timeline.find((m) => m.month === base.attackMonth);
 for (const d of attacked?.decisions ?? []) lines.push(`the attacked run's version ${d.version}: ${d.promoted ? "promoted" : d.judged ? "rejected" : "not judged"}: ${d.reason}`);
 
 // The cost of a month as the consortium grows: months 1-3 with 5 and with 10 hospitals, the same patients per hospital.
-const month = async (sites: number): Promise<ContinuousReport> => simulateContinuous({ ...base, sites, months: 3, patientsPerMonth: 200 * sites, drifts: [], attackMonth: undefined }, { logger: quietLogger });
+const month = async (sites: number): Promise<ContinuousReport> => simulateContinuous({ ...base, sites, months: 3, patientsPerMonth: 200 * sites, drifts: [], attackMonth: undefined, attackSite: undefined }, { logger: quietLogger });
 const [five, ten] = [await month(5), await month(10)];
 const perMonth = (r: ContinuousReport) => r.monthSeconds.slice(1).reduce((a, b) => a + b, 0) / (r.monthSeconds.length - 1);
 lines.push(`a month (check-ins, runs, pulls, measurement): ${perMonth(five).toFixed(1)} s with 5 hospitals, ${perMonth(ten).toFixed(1)} s with 10: ${(perMonth(ten) / perMonth(five)).toFixed(2)}× for 2× the hospitals`);

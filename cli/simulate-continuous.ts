@@ -55,8 +55,10 @@ export interface ContinuousPlan {
   readonly rounds: number;
   readonly strategy: string;
   readonly codec: string;
-  /** An operator's run at this month in which site 1 sends `scale:-10` updates (plain FedAvg takes them). */
+  /** An operator's run at this month in which one site sends `scale:-10` updates (plain FedAvg takes them)… */
   readonly attackMonth?: number;
+  /** …this site (0-based; default 0, the smallest). */
+  readonly attackSite?: number;
   readonly seed: number;
 }
 
@@ -181,14 +183,14 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
         if (answer.excluded) excluded.push(e.siteId);
       }
       const attacked = plan.attackMonth === month;
-      if (attacked) await admin.startRun("an operator's run (site 1 attacks it in the simulation)");
+      if (attacked) await admin.startRun(`an operator's run (site ${(plan.attackSite ?? 0) + 1} attacks it in the simulation)`);
       // The tick starts a run when a trigger is pending; the sites train it to its end, the gate judges it; again while runs start.
       let after: RunsView;
       for (;;) {
         await admin.tick();
         after = await admin.runs();
         if (after.runs.at(-1)?.phase === "done") break;
-        await trainRun(last, attacked ? 0 : null);
+        await trainRun(last, attacked ? (plan.attackSite ?? 0) : null);
       }
       const fresh: RunRecord[] = after.runs.slice(knownRuns);
       knownRuns = after.runs.length;

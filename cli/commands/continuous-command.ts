@@ -33,6 +33,7 @@ export const ContinuousFlags = z.object({
   strategy: textFlag().default("fedavg"),
   codec: textFlag().default("float32"),
   "attack-month": intFlag(1, 120).optional(),
+  "attack-site": intFlag(1, 200).optional(),
   seed: intFlag(0, 2 ** 31 - 1).default(1),
   backend: choiceFlag(BackendName).optional(),
   json: textFlag().optional(),
@@ -58,7 +59,8 @@ export const continuousSpec: CommandSpec<typeof ContinuousFlags> = {
     lr: { type: "string", value: "RATE", help: "local learning rate (default 0.1)" },
     strategy: { type: "string", value: "NAME", help: "aggregation strategy (default fedavg)" },
     codec: { type: "string", value: "SPEC", help: "update codec (default float32)" },
-    "attack-month": { type: "string", value: "M", help: "an operator's run at month M in which site 1 sends scale:-10 updates: the gate must reject its model" },
+    "attack-month": { type: "string", value: "M", help: "an operator's run at month M in which one site sends scale:-10 updates: the gate must reject its model" },
+    "attack-site": { type: "string", value: "N", help: "with --attack-month, the attacking site (default 1, the smallest)" },
     seed: { type: "string", value: "S", help: "seed of the hospitals' patients and the training (default 1)" },
     backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")}` },
     json: { type: "string", value: "FILE", help: "write the report (timeline[], versions[], runs[]) as JSON" },
@@ -94,6 +96,7 @@ export async function continuousCommand(argv: readonly string[], io: CommandIo =
   } catch (err) {
     throw new UsageError(`--drift: ${(err as Error).message}`);
   }
+  if (flags["attack-site"] !== undefined && (flags["attack-site"] > flags.sites || flags["attack-month"] === undefined)) throw new UsageError("--attack-site: a site of --sites, with --attack-month");
   const outOfRange = drifts.find((d) => d.site >= flags.sites);
   if (outOfRange) throw new UsageError(`--drift: site ${outOfRange.site + 1} is past --sites ${flags.sites}`);
   await selectBackend(flags.backend);
@@ -111,6 +114,7 @@ export async function continuousCommand(argv: readonly string[], io: CommandIo =
       strategy: flags.strategy,
       codec: flags.codec,
       ...(flags["attack-month"] !== undefined && { attackMonth: flags["attack-month"] }),
+      ...(flags["attack-site"] !== undefined && { attackSite: flags["attack-site"] - 1 }),
       seed: flags.seed,
     },
     { logger: ioLogger(io, flags.verbose) },

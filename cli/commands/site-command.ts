@@ -91,7 +91,7 @@ export const siteSpec: CommandSpec<typeof SiteFlags> = {
     "min-rows": { type: "string", value: "N", help: `warn when this site has fewer than N training or test rows (default ${DEFAULT_MIN_ROWS})` },
     cdm: { type: "string", value: "FILE.json", help: "with --fhir, the consortium's common data model (default DIR/cdm.json when present, else the built-in cardiovascular model)" },
     follow: { type: "boolean", help: "keep running: join every run the consortium starts, and install the champion whenever it changes (until SIGINT/SIGTERM)" },
-    "pull-every": { type: "string", value: "SECONDS", help: "with --follow, how often the champion is checked while the site trains (default 60; always when idle between runs)" },
+    "pull-every": { type: "string", value: "SECONDS", help: "with --follow, how often the champion is checked (default 60; and once as each run ends)" },
     "check-in-every": { type: "string", value: "SECONDS", help: "with --follow, how often the site sends its current statistics between runs, for drift and new-data triggers (default 3600)" },
     verbose: { type: "boolean", help: "print the runner's info lines" },
   },

@@ -62,8 +62,9 @@ export interface SiteRunnerOptions {
   readonly onMasked?: (round: number, codes: Uint32Array, masked: Uint32Array) => void;
   /**
    * The long-running mode: the runner does not stop when a run is done. It joins each new run the
-   * consortium starts, and (with a state folder) pulls the champion whenever it changes, checked
-   * every `pullEveryMs` (default 60 s) and whenever the site is idle, until `signal` aborts.
+   * consortium starts (asking for a task every `idleMs` between runs, default 30 s), and (with a
+   * state folder) pulls the champion whenever it changes, checked every `pullEveryMs` (default
+   * 60 s) and once as each run ends, until `signal` aborts.
    */
   readonly follow?: {
     readonly pullEveryMs?: number;
@@ -151,18 +152,21 @@ async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | nu
       logger.warn("checking in failed; the next check-in tries again", { siteId, error: (err as Error).message });
     }
   };
+  // Between runs: set when the run in hand is done, so the champion is pulled once at once (its gate may just have moved it).
+  let idle = false;
   while (!signal?.aborted) {
     if (follow && Date.now() - lastPull >= (follow.pullEveryMs ?? 60_000)) await pull();
     const task: Task = await client.task();
     if (task.kind === "done") {
       await forgetRound(session);
       if (!follow) return evaluation;
-      // Between runs: the champion may have moved (this run's gate, an operator); the site checks in; then it waits for the next run.
-      await pull();
+      if (!idle) await pull();
+      idle = true;
       await checkIn();
-      await pause(follow.idleMs ?? 5_000, signal);
+      await pause(follow.idleMs ?? 30_000, signal);
       continue;
     }
+    idle = false;
     // A new run: what this site kept for the last one (its noisy release, its secure rounds) does not carry over.
     const named = task.kind === "train" || task.kind === "stats" ? task.federation : undefined;
     if (follow && named !== undefined && federation !== undefined && named !== federation) {
