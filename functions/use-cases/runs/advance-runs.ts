@@ -62,7 +62,7 @@ export async function advanceRuns(deps: CoordinatorDeps): Promise<RunsTick> {
 /** An operator's request for a run: recorded, and started at once unless a run is training. */
 export async function requestRun(deps: CoordinatorDeps, reason: string): Promise<TriggerOutcome> {
   const root = consortiumDeps(deps);
-  if ((await readConsortium(root)) === null) throw new ConsiliumError("NO_CONSORTIUM", "no consortium in this store: create one first (consilium federation create), or this store's federation is from before runs", 409);
+  if ((await readConsortium(root)) === null) throw new ConsiliumError("NO_CONSORTIUM", "no consortium in this store: create one first (POST /v1/admin/federation, as consilium coordinator --federation FILE does), or this store's federation is from before runs and takes no second run", 409);
   const trigger = await recordTrigger(root, "manual", reason);
   const tick = await advanceRuns(root);
   const started = tick.action === "started" ? await newestRun(root) : null;
