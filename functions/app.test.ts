@@ -2,20 +2,15 @@ import { describe, expect, it } from "vitest";
 import { encodedSize } from "../core/codec/index.ts";
 import { initBody } from "../core/model/init-params.ts";
 import { seededRandom } from "../core/random.ts";
-import { DEFAULT_BINS } from "../core/metrics/index.ts";
 import { modelLayout } from "../core/model/layout.ts";
 import { FederationState } from "../core/schemas/federation.ts";
 import { ModelManifest } from "../core/schemas/round.ts";
 import { keys } from "./keys.ts";
 import { readJson } from "./repo.ts";
 import { handleJobMessage } from "./jobs.ts";
-import { ADMIN_TOKEN, BODY_SIZE, delta, ErrorBody, expectClose, fedAvgExpected, federationConfig, Harness, siteTables, T0, type TestSite } from "../test/support/coordinator.ts";
+import { ADMIN_TOKEN, BODY_SIZE, delta, ErrorBody, expectClose, fedAvgExpected, federationConfig, Harness, siteTables, T0, type TestSite, edgeCounts } from "../test/support/coordinator.ts";
 
-/** Scores of 0 and 1 only, in the DEFAULT_BINS bins every site submits. */
-const counts = (tp: number, fn: number, tn: number, fp: number) => {
-  const histogram = (low: number, high: number) => Array.from({ length: DEFAULT_BINS }, (_, i) => (i === 0 ? low : i === DEFAULT_BINS - 1 ? high : 0));
-  return { n: tp + fn + tn + fp, tp, fp, tn, fn, pos: histogram(fn, tp), neg: histogram(tn, fp) };
-};
+const counts = edgeCounts;
 
 describe("createApp: a federation end to end through the API", () => {
   it("collects every site's statistics, then stores model 0 and opens round 1", async () => {

@@ -1,16 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_BINS } from "../../core/metrics/index.ts";
-import { ADMIN_TOKEN, delta, Harness } from "../../test/support/coordinator.ts";
+import { ADMIN_TOKEN, delta, Harness, edgeCounts } from "../../test/support/coordinator.ts";
 import { keys } from "../../functions/keys.ts";
 import { readJson, writeJson } from "../../functions/repo.ts";
 import { ModelCard } from "../../core/registry/index.ts";
 import { memoryIo, UsageError } from "./flags.ts";
 import { modelsCommand } from "./models-command.ts";
 
-const counts = (tp: number, fn: number, tn: number, fp: number) => {
-  const histogram = (low: number, high: number) => Array.from({ length: DEFAULT_BINS }, (_, i) => (i === 0 ? low : i === DEFAULT_BINS - 1 ? high : 0));
-  return { n: tp + fn + tn + fp, tp, fp, tn, fn, pos: histogram(fn, tp), neg: histogram(tn, fp) };
-};
+const counts = edgeCounts;
 
 /** A finished run (registered as version 1, the champion) and a second version as a later run would leave it. */
 async function registry(): Promise<Harness> {

@@ -1,13 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_BINS } from "../../core/metrics/index.ts";
-import { ADMIN_TOKEN, delta, Harness } from "../../test/support/coordinator.ts";
+import { ADMIN_TOKEN, delta, Harness, edgeCounts } from "../../test/support/coordinator.ts";
 import { memoryIo, UsageError } from "./flags.ts";
 import { runsCommand } from "./runs-command.ts";
 
-const counts = (tp: number, fn: number, tn: number, fp: number) => {
-  const histogram = (low: number, high: number) => Array.from({ length: DEFAULT_BINS }, (_, i) => (i === 0 ? low : i === DEFAULT_BINS - 1 ? high : 0));
-  return { n: tp + fn + tn + fp, tp, fp, tn, fn, pos: histogram(fn, tp), neg: histogram(tn, fp) };
-};
+const counts = edgeCounts;
 
 /** `consilium runs …` against the harness's app, the admin token from the environment. */
 async function runs(h: Harness, argv: string[]) {

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { CodecSpec, encodeUpdate, sha256Hex, sharedSeed, type CodecOptions } from "../../core/codec/index.ts";
+import { DEFAULT_BINS } from "../../core/metrics/index.ts";
 import { computeSiteStats } from "../../core/preprocess/site-stats.ts";
 import type { Table } from "../../core/preprocess/table.ts";
 import { EnrolResponse, FederationConfig } from "../../core/schemas/federation.ts";
@@ -360,4 +361,10 @@ export class Harness {
   model(version: number): Promise<Float32Array> {
     return loadModel(this.deps, version);
   }
+}
+
+/** Evaluation counts with scores of 0 and 1 only: tp and tn at the right end, fn and fp at the wrong one. */
+export function edgeCounts(tp: number, fn: number, tn: number, fp: number) {
+  const histogram = (low: number, high: number) => Array.from({ length: DEFAULT_BINS }, (_, i) => (i === 0 ? low : i === DEFAULT_BINS - 1 ? high : 0));
+  return { n: tp + fn + tn + fp, tp, fp, tn, fn, pos: histogram(fn, tp), neg: histogram(tn, fp) };
 }

@@ -1,20 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../../core/codec/index.ts";
-import { DEFAULT_BINS } from "../../../core/metrics/index.ts";
 import { configHash, ModelCard, ModelsView, ModelView, RegistryDecision } from "../../../core/registry/index.ts";
 import { FederationConfig } from "../../../core/schemas/federation.ts";
-import { delta, federationConfig, Harness, type TestSite } from "../../../test/support/coordinator.ts";
+import { delta, federationConfig, Harness, type TestSite, edgeCounts } from "../../../test/support/coordinator.ts";
 import { keys } from "../../keys.ts";
 import { readJson, writeJson } from "../../repo.ts";
 import { closeExpiredRounds } from "../close-expired-rounds.ts";
 import { championHistory, moveChampion } from "./champion.ts";
 import { MAX_REGISTRATION_ATTEMPTS, registerRun } from "./register-run.ts";
 
-/** Scores of 0 and 1 only: tp and tn at the right end, fn and fp at the wrong one. */
-const counts = (tp: number, fn: number, tn: number, fp: number) => {
-  const histogram = (low: number, high: number) => Array.from({ length: DEFAULT_BINS }, (_, i) => (i === 0 ? low : i === DEFAULT_BINS - 1 ? high : 0));
-  return { n: tp + fn + tn + fp, tp, fp, tn, fn, pos: histogram(fn, tp), neg: histogram(tn, fp) };
-};
+const counts = edgeCounts;
 
 /** A 2-round federation through the API to its end, every site reporting `global` counts. */
 async function finishedRun(global: ReturnType<typeof counts>): Promise<{ h: Harness; sites: TestSite[] }> {

@@ -1,12 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_BINS } from "../../../core/metrics/index.ts";
 import { computeSiteStats } from "../../../core/preprocess/site-stats.ts";
 import type { Table } from "../../../core/preprocess/table.ts";
 import { seededRandom, standardNormal } from "../../../core/random.ts";
 import { CheckInAnswer, DriftExclusion, RunsView } from "../../../core/schemas/consortium.ts";
 import { FeatureSpec } from "../../../core/schemas/feature-spec.ts";
 import { QualityReport } from "../../../core/quality/quality-report.ts";
-import { Harness, type TestSite } from "../../../test/support/coordinator.ts";
+import { Harness, type TestSite, edgeCounts } from "../../../test/support/coordinator.ts";
 import { keys } from "../../keys.ts";
 import { readJson } from "../../repo.ts";
 import { closeExpiredRounds } from "../close-expired-rounds.ts";
@@ -32,10 +31,7 @@ function table(rows: number, seed: number, o: { age?: number; cholDivisor?: numb
   return { columns: ["age", "chol", "sex", "outcome"], rows: out };
 }
 
-const counts = (tp: number, fn: number, tn: number, fp: number) => {
-  const histogram = (low: number, high: number) => Array.from({ length: DEFAULT_BINS }, (_, i) => (i === 0 ? low : i === DEFAULT_BINS - 1 ? high : 0));
-  return { n: tp + fn + tn + fp, tp, fp, tn, fn, pos: histogram(fn, tp), neg: histogram(tn, fp) };
-};
+const counts = edgeCounts;
 
 /** Three hospitals of 400 rows through run 1 to version 1, the champion. */
 async function consortium(): Promise<{ h: Harness; sites: TestSite[] }> {

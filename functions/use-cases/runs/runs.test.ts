@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_BINS } from "../../../core/metrics/index.ts";
 import { ModelCard } from "../../../core/registry/index.ts";
 import { RunsView, TriggerOutcome, WarmStart } from "../../../core/schemas/consortium.ts";
 import { FederationStatus } from "../../../core/schemas/status.ts";
 import { Task } from "../../../core/schemas/task.ts";
-import { delta, federationConfig, FlakyStore, Harness, T0, testDeps, type TestSite } from "../../../test/support/coordinator.ts";
+import { delta, federationConfig, FlakyStore, Harness, T0, testDeps, type TestSite, edgeCounts } from "../../../test/support/coordinator.ts";
 import { keys } from "../../keys.ts";
 import { readJson, writeJson } from "../../repo.ts";
 import { closeExpiredRounds } from "../close-expired-rounds.ts";
@@ -14,11 +13,7 @@ import { recordTrigger } from "./triggers.ts";
 
 const HOUR = 3_600_000;
 
-/** Scores of 0 and 1 only: tp and tn at the right end, fn and fp at the wrong one. */
-const counts = (tp: number, fn: number, tn: number, fp: number) => {
-  const histogram = (low: number, high: number) => Array.from({ length: DEFAULT_BINS }, (_, i) => (i === 0 ? low : i === DEFAULT_BINS - 1 ? high : 0));
-  return { n: tp + fn + tn + fp, tp, fp, tn, fn, pos: histogram(fn, tp), neg: histogram(tn, fp) };
-};
+const counts = edgeCounts;
 
 /** Every site posts its statistics to the active run (whose task must ask for them). */
 async function postAllStats(h: Harness, sites: readonly TestSite[]): Promise<void> {
