@@ -63,7 +63,7 @@ export const WarmStart = z.object({
 });
 export type WarmStart = z.infer<typeof WarmStart>;
 
-/** An operator's stop of a run that cannot finish (a hospital gone, statistics that will not merge). */
+/** A run stopped without a model: by an operator when it cannot finish (a hospital gone, statistics that will not merge), or by the coordinator when every site declined its first round (privacy budgets). */
 export const Abandoned = z.object({ at: z.number(), reason: z.string().min(1).max(2000) });
 export type Abandoned = z.infer<typeof Abandoned>;
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { Abandoned } from "../../core/schemas/consortium.ts";
+import { FederationState } from "../../core/schemas/federation.ts";
 import { AuditRecord, ModelManifest } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
@@ -75,6 +77,32 @@ describe("a site that declines a round for its privacy budget", () => {
     expect(h.deps.queue.drain()).toEqual([]);
     await h.submit(b, 1, delta(2), 1);
     expect(await h.runJobs()).toEqual(["aggregated"]);
+  });
+
+  it("declined by every site in the run's first round: the run stops at once, abandoned with the reason, instead of waiting for deadlines", async () => {
+    const h = new Harness();
+    const sites = (await h.startTraining({ privacy: policy, rounds: 5 })) as TestSite[];
+    for (const site of sites.slice(0, -1)) await decline(h, site, 1);
+    expect((await h.round(1))?.status).toBe("open");
+    expect((await decline(h, sites.at(-1)!, 1)).status).toBe(202);
+    expect(h.deps.queue.drain()).toEqual([]);
+    expect(await h.round(1)).toMatchObject({ status: "skipped", reason: expect.stringContaining("every site taking part declined round 1") });
+    expect((await readJson(h.deps.store, keys.state, FederationState))?.phase).toBe("done");
+    expect((await readJson(h.deps.store, keys.abandoned, Abandoned))?.reason).toMatch(/^nothing trained: every site taking part declined round 1/);
+    expect(await h.round(2)).toBeNull();
+    expect((await h.task(sites[0]!)).kind).toBe("done");
+  });
+
+  it("declined by every site after a round aggregated: training stops with that round's model, which is evaluated", async () => {
+    const h = new Harness();
+    const sites = (await h.startTraining({ privacy: policy, rounds: 5 })) as TestSite[];
+    for (const [i, site] of sites.entries()) await h.submit(site, 1, delta(i + 1), 1);
+    expect(await h.runJobs()).toEqual(["aggregated"]);
+    for (const site of sites) await decline(h, site, 2);
+    expect(await h.round(2)).toMatchObject({ status: "skipped", included: [] });
+    expect(await readJson(h.deps.store, keys.state, FederationState)).toMatchObject({ phase: "evaluating", modelVersion: 1 });
+    expect(await readJson(h.deps.store, keys.abandoned, Abandoned)).toBeNull();
+    expect(await h.task(sites[0]!)).toMatchObject({ kind: "evaluate", model: { version: 1 } });
   });
 
   it("cannot be client-level under SCAFFOLD, whose control deltas would leave the site without noise", async () => {

@@ -6,6 +6,7 @@ import { keys } from "../keys.ts";
 import { readJson, writeJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
 import { queueIfReady } from "./queue-if-ready.ts";
+import { stopIfAllDeclined } from "./stop-declined-round.ts";
 import { recordRejection } from "./record-rejection.ts";
 import { loadQuality } from "./quality.ts";
 import { progressSecureRound } from "./secure/index.ts";
@@ -13,8 +14,8 @@ import { progressSecureRound } from "./secure/index.ts";
 /**
  * A site refuses the open round because training it would exceed its privacy budget. The refusal
  * is kept (status, report) and logged like a rejection; the round goes on without the site and
- * closes as soon as every other site has sent its update. Sending the same refusal again is
- * harmless.
+ * closes as soon as every other site has sent its update; when every site refuses it, the run's
+ * training stops (`stop-declined-round.ts`). Sending the same refusal again is harmless.
  */
 export async function declineRound(deps: CoordinatorDeps, siteId: string, round: number, decline: SiteDecline): Promise<{ queued: boolean }> {
   if (decline.round !== round) throw new ConsiliumError("ROUND_MISMATCH", `decline is for round ${decline.round}, path says ${round}`, 400);
@@ -33,5 +34,7 @@ export async function declineRound(deps: CoordinatorDeps, siteId: string, round:
   await recordRejection(deps, { siteId, round, code: decline.code, message: decline.message });
   // A secure round's masked-input phase counts the refusal as the site's answer.
   if (config.secureAggregation) return { queued: (await progressSecureRound(deps, config, record)) === "queued" };
-  return { queued: await queueIfReady(deps, config, round) };
+  if (await queueIfReady(deps, config, round)) return { queued: true };
+  // The last site to refuse: the run's training stops (see stop-declined-round).
+  return { queued: (await stopIfAllDeclined(deps, config, round)) === "aggregating" };
 }

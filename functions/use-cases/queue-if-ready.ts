@@ -8,7 +8,8 @@ import { activeSites } from "./quality.ts";
 /**
  * Queues the round's aggregation once it has what it waits for: a quorum of updates, or an update
  * from every site taking part (not excluded by the data-quality checks) that did not decline the
- * round (its privacy budget). A round that every site declined waits for its deadline, which skips it.
+ * round (its privacy budget). A round that every site declined stops the run's training
+ * (`stop-declined-round.ts`).
  */
 export async function queueIfReady(deps: CoordinatorDeps, config: FederationConfig, round: number): Promise<boolean> {
   const siteOf = (prefix: string) => (k: string) => k.slice(prefix.length, -".json".length);

@@ -1,0 +1,50 @@
+/**
+ * @module
+ * A round that every site taking part declined (their privacy budgets) can receive no update, and
+ * neither can any later round of the run: a site declines a round when training it would pass its
+ * budget, and every later round of the run costs at least as much (the same sampling rate and
+ * noise). So the round closes at once instead of waiting for its deadline, and the run's training
+ * stops: with the model of its last aggregated round, which is then evaluated and registered as
+ * usual; or, when no round of the run aggregated anything, the run is abandoned with the reason
+ * (it registers nothing, and the consortium's next trigger starts the next run). The round is
+ * closed through the aggregator's own steps, so an update that raced the last refusal is
+ * aggregated instead. Each write is safe to repeat after a crash: the tick finishes what is left.
+ */
+import { Abandoned } from "../../core/schemas/consortium.ts";
+import type { FederationConfig, FederationState } from "../../core/schemas/federation.ts";
+import { RoundRecord } from "../../core/schemas/round.ts";
+import type { CoordinatorDeps } from "../deps.ts";
+import { keys } from "../keys.ts";
+import { readJson, writeJson } from "../repo.ts";
+import { beginAggregation } from "./begin-aggregation.ts";
+import { loadFederation } from "./load-federation.ts";
+import { advance } from "./open-round.ts";
+import { activeSites } from "./quality.ts";
+import { requestAggregation } from "./request-aggregation.ts";
+
+export async function stopIfAllDeclined(deps: CoordinatorDeps, config: FederationConfig, round: number): Promise<"aggregating" | "stopped" | "abandoned" | "none"> {
+  // A region's rounds are its relay's to open and close; a secure round counts refusals in its own phases.
+  if (config.upstream || config.secureAggregation) return "none";
+  const record = await readJson(deps.store, keys.round(round), RoundRecord);
+  if (record === null || record.status !== "open") return "none";
+  if ((await deps.store.list(keys.updatesPrefix(round))).some((k) => k.endsWith(".json"))) return "none";
+  const declined = new Set((await deps.store.list(keys.declinesPrefix(round))).map((k) => k.slice(keys.declinesPrefix(round).length, -".json".length)));
+  if (declined.size < (await activeSites(deps, config))) return "none";
+  const closing = await beginAggregation(deps, record);
+  if (closing.included.length > 0) {
+    await requestAggregation(deps, config.id, round);
+    return "aggregating";
+  }
+  const why = `every site taking part declined round ${round} (privacy budgets): no later round of this run can receive an update`;
+  await writeJson(deps.store, keys.round(round), { ...closing, status: "skipped", reason: why, closedAt: deps.clock.now() } satisfies RoundRecord);
+  if (record.baseVersion > 0) {
+    deps.logger.warn("training stopped early: every site declined", { round, modelVersion: record.baseVersion });
+    await advance(deps, config, config.rounds + 1, record.baseVersion);
+    return "stopped";
+  }
+  await writeJson(deps.store, keys.abandoned, { at: deps.clock.now(), reason: `nothing trained: ${why}` } satisfies Abandoned, { ifAbsent: true });
+  const { state } = await loadFederation(deps);
+  await writeJson(deps.store, keys.state, { ...state, phase: "done", updatedAt: deps.clock.now() } satisfies FederationState);
+  deps.logger.warn("run abandoned: every site declined its first round", { round });
+  return "abandoned";
+}
