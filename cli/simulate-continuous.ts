@@ -20,9 +20,11 @@ import { aurocFromHistogram, countPredictions, mergeCounts } from "../core/metri
 import { parseModelSpec } from "../core/model/model-spec.ts";
 import { applyPreprocessing } from "../core/preprocess/transform.ts";
 import type { Table } from "../core/preprocess/table.ts";
-import type { RunRecord, RunsView } from "../core/schemas/consortium.ts";
+import type { RunsView, RunView } from "../core/schemas/consortium.ts";
 import type { EnrolResponse, FederationConfig, TrainingConfig } from "../core/schemas/federation.ts";
 import type { EvalCounts } from "../core/metrics/eval-counts.ts";
+import { privacySpent } from "../core/privacy/index.ts";
+import type { PrivacyPolicy } from "../core/schemas/privacy.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import type { Clock } from "../functions/ports.ts";
 import { scoreRows } from "../gpu-runner/model/score-rows.ts";
@@ -30,6 +32,7 @@ import { checkInStep } from "../gpu-runner/session/check-in-step.ts";
 import { loadInstalled } from "../gpu-runner/session/installed-model.ts";
 import { createSession } from "../gpu-runner/session/site-session.ts";
 import { runSite } from "../gpu-runner/session/site-runner.ts";
+import { loadLedger, type LedgerEntry } from "../gpu-runner/privacy/privacy-ledger.ts";
 import { parseAttack } from "../gpu-runner/simulation/attack.ts";
 import { cohortSpec, monthRows, windowRows, type CohortOptions, type PlantedDrift } from "../gpu-runner/simulation/monthly-cohort.ts";
 import { trainCentralized } from "../gpu-runner/training/centralized.ts";
@@ -59,7 +62,17 @@ export interface ContinuousPlan {
   readonly attackMonth?: number;
   /** …this site (0-based; default 0, the smallest). */
   readonly attackSite?: number;
+  /** DP-SGD at every site: `epsilon` per run, `lifetimeEpsilon` over all runs (each site's ledger spans them). */
+  readonly privacy?: PrivacyPolicy;
   readonly seed: number;
+}
+
+/** What one site's ledger says it spent: per run, and over all runs, against its lifetime budget. */
+export interface SitePrivacySpent {
+  readonly siteId: string;
+  readonly runs: readonly { readonly run: string; readonly epsilon: number; readonly rounds: number }[];
+  readonly total: number;
+  readonly lifetimeBudget: number;
 }
 
 export interface TimelineMonth {
@@ -75,10 +88,12 @@ export interface TimelineMonth {
   readonly patients: number;
   readonly flags: readonly { readonly siteId: string; readonly check: string; readonly feature?: string; readonly reason: string }[];
   readonly excluded: readonly string[];
-  readonly runsStarted: readonly { readonly seq: number; readonly triggers: readonly { readonly kind: string; readonly reason: string }[] }[];
+  readonly runsStarted: readonly { readonly seq: number; readonly triggers: readonly { readonly kind: string; readonly reason: string }[]; readonly abandoned: string | null }[];
   readonly decisions: readonly { readonly version: number; readonly run: string; readonly promoted: boolean; readonly judged: boolean; readonly reason: string }[];
   /** Each site's installed version at the month's end, and whether its personal head is on it. */
   readonly installed: readonly { readonly siteId: string; readonly version: number | null; readonly kind: "personal" | "global" | null }[];
+  /** Under a privacy policy: each site's ε over all runs at the month's end, from its own ledger. */
+  readonly epsilon: readonly { readonly siteId: string; readonly total: number }[] | null;
 }
 
 export interface ContinuousReport {
@@ -89,6 +104,21 @@ export interface ContinuousReport {
   readonly wallSeconds: number;
   /** Wall time of each month, in seconds (month 0 is the first run on the history). */
   readonly monthSeconds: number[];
+  /** Under a privacy policy: what each site spent, per run and in total, read from its ledger. */
+  readonly privacy: readonly SitePrivacySpent[] | null;
+}
+
+/** A site's ledger, summed per run (the RDP accountant composes each run's rounds, and all of them for the total). */
+export async function sitePrivacySpent(siteId: string, dir: string): Promise<SitePrivacySpent | null> {
+  const ledger = await loadLedger(dir);
+  if (ledger === null) return null;
+  const runOf = (e: LedgerEntry) => e.federation ?? ledger.federation ?? "";
+  const spend = (entries: readonly LedgerEntry[]) => (entries.length === 0 ? 0 : privacySpent(entries, { delta: ledger.delta }).epsilon);
+  const runs = [...new Set(ledger.entries.map(runOf))].map((run) => {
+    const entries = ledger.entries.filter((e) => runOf(e) === run);
+    return { run, epsilon: spend(entries), rounds: entries.length };
+  });
+  return { siteId, runs, total: spend(ledger.entries), lifetimeBudget: ledger.lifetimeBudget ?? ledger.budget };
 }
 
 /** A clock the simulation moves a month at a time; within a month it runs as real time does. */
@@ -126,7 +156,9 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
     strategy: plan.strategy,
     codec: plan.codec,
     seed: plan.seed,
-    continuous: { schedule: { everyHours: plan.scheduleMonths * 30 * 24 } },
+    // Due half a day before the month's anniversary: a month's tick runs a few seconds into the month, not always later than the last run started in its month.
+    continuous: { schedule: { everyHours: plan.scheduleMonths * 30 * 24 - 12 } },
+    ...(plan.privacy && { privacy: plan.privacy }),
   };
   const timeline: TimelineMonth[] = [];
   const monthSeconds: number[] = [];
@@ -192,7 +224,7 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
         if (after.runs.at(-1)?.phase === "done") break;
         await trainRun(last, attacked ? (plan.attackSite ?? 0) : null);
       }
-      const fresh: RunRecord[] = after.runs.slice(knownRuns);
+      const fresh: RunView[] = after.runs.slice(knownRuns);
       knownRuns = after.runs.length;
       const models = await admin.models();
       const decisions = [];
@@ -226,6 +258,7 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
         rounds: plan.rounds,
         seed: plan.seed + month,
       });
+      const spent = plan.privacy ? await Promise.all(enrolled.map((e) => sitePrivacySpent(e.siteId, stateDir(e)))) : null;
       timeline.push({
         month,
         champion: championVersion,
@@ -236,9 +269,10 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
         patients: news.reduce((n, t2: Table) => n + t2.rows.length, 0),
         flags,
         excluded,
-        runsStarted: fresh.map((r) => ({ seq: r.seq, triggers: r.triggers.map((x) => ({ kind: x.kind, reason: x.reason })) })),
+        runsStarted: fresh.map((r) => ({ seq: r.seq, triggers: r.triggers.map((x) => ({ kind: x.kind, reason: x.reason })), abandoned: r.abandoned?.reason ?? null })),
         decisions,
         installed,
+        epsilon: spent === null ? null : enrolled.map((e, i) => ({ siteId: e.siteId, total: spent[i]?.total ?? 0 })),
       });
       monthSeconds.push((performance.now() - t) / 1000);
       logger.info("month done", { month, champion: championVersion, runs: fresh.length });
@@ -247,7 +281,9 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
     const runs = await admin.runs();
     const versions = [];
     for (const v of models.versions) versions.push({ version: v.version, run: v.run, parent: v.parent, auroc: v.auroc, champion: v.champion, sites: (await admin.model(v.version)).card.sites.map((x) => x.siteId) });
+    const privacy = plan.privacy ? (await Promise.all(enrolled.map((e) => sitePrivacySpent(e.siteId, stateDir(e))))).filter((p): p is SitePrivacySpent => p !== null) : null;
     return {
+      privacy,
       plan: { ...plan },
       timeline,
       versions,

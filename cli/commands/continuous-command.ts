@@ -7,6 +7,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { z } from "zod";
+import { PrivacyPolicy } from "../../core/schemas/privacy.ts";
 import { BackendName, selectBackend } from "../../gpu-runner/model/backend.ts";
 import { parseDrifts } from "../../gpu-runner/simulation/monthly-cohort.ts";
 import { simulateContinuous, type ContinuousReport } from "../simulate-continuous.ts";
@@ -34,12 +35,18 @@ export const ContinuousFlags = z.object({
   codec: textFlag().default("float32"),
   "attack-month": intFlag(1, 120).optional(),
   "attack-site": intFlag(1, 200).optional(),
+  "dp-epsilon": positive(1000).optional(),
+  "dp-lifetime-epsilon": positive(10000).optional(),
+  "dp-delta": positive(0.1).optional(),
+  "dp-clip": positive(1e6).optional(),
   seed: intFlag(0, 2 ** 31 - 1).default(1),
   backend: choiceFlag(BackendName).optional(),
   json: textFlag().optional(),
   verbose: boolFlag(),
 });
 export type ContinuousFlags = z.infer<typeof ContinuousFlags>;
+
+const DP_NEEDS_EPSILON = "--dp-lifetime-epsilon, --dp-delta and --dp-clip need --dp-epsilon E";
 
 export const continuousSpec: CommandSpec<typeof ContinuousFlags> = {
   name: "simulate --months",
@@ -61,6 +68,10 @@ export const continuousSpec: CommandSpec<typeof ContinuousFlags> = {
     codec: { type: "string", value: "SPEC", help: "update codec (default float32)" },
     "attack-month": { type: "string", value: "M", help: "an operator's run at month M in which one site sends scale:-10 updates: the gate must reject its model" },
     "attack-site": { type: "string", value: "N", help: "with --attack-month, the attacking site (default 1, the smallest)" },
+    "dp-epsilon": { type: "string", value: "E", help: "differential privacy (DP-SGD at every site): each run's ε budget per site" },
+    "dp-lifetime-epsilon": { type: "string", value: "E", help: "with --dp-epsilon: the ε each site may spend over all runs on its patients (default: one run's); a site declines the rounds that would pass it" },
+    "dp-delta": { type: "string", value: "D", help: "the δ of those budgets (default 1e-5)" },
+    "dp-clip": { type: "string", value: "C", help: "the L2 bound per example (default 1)" },
     seed: { type: "string", value: "S", help: "seed of the hospitals' patients and the training (default 1)" },
     backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")}` },
     json: { type: "string", value: "FILE", help: "write the report (timeline[], versions[], runs[]) as JSON" },
@@ -79,12 +90,30 @@ export function timelineLines(report: ContinuousReport): string[] {
     const notes = [
       ...m.flags.map((f) => `flag ${f.siteId} ${f.check}${f.feature ? ` ${f.feature}` : ""}`),
       ...(m.excluded.length ? [`excluded ${m.excluded.join(", ")}`] : []),
-      ...m.runsStarted.map((r) => `run ${r.seq} (${r.triggers.map((t) => t.kind).join("+")})`),
+      ...m.runsStarted.map((r) => `run ${r.seq} (${r.triggers.map((t) => t.kind).join("+")})${r.abandoned === null ? "" : " abandoned"}`),
       ...m.decisions.map((d) => `v${d.version} ${d.promoted ? "promoted" : d.judged ? "rejected" : "not judged"}`),
     ];
     lines.push(`${String(m.month).padStart(5)}  ${String(m.champion ?? "—").padStart(8)}  ${fmt(m.championAuroc)}  ${fmt(m.referenceAuroc).padStart(9)}  ${gap}  ${notes.join("; ")}`);
   }
+  lines.push(...privacyLines(report));
   lines.push(`${report.timeline.length} months in ${report.wallSeconds.toFixed(1)} s; ${report.runs.length} runs, ${report.versions.length} versions; gap* leaves out the patients of sites a drift exclusion holds out that month`);
+  return lines;
+}
+
+/** Under a privacy policy: each site's ε per run and in total against its lifetime budget, from its own ledger. */
+export function privacyLines(report: ContinuousReport): string[] {
+  if (report.privacy === null) return [];
+  const runIds = [...new Set(report.privacy.flatMap((p) => p.runs.map((r) => r.run)))];
+  const seqOf = (id: string) => report.runs.find((r) => r.id === id)?.seq ?? id;
+  const head = `site        ${runIds.map((id) => `run ${seqOf(id)}`.padStart(7)).join("")}    total  lifetime`;
+  const lines = [`privacy: ε per run and over all runs at each site (δ ${report.plan.privacy?.delta ?? "—"}), from the site's ledger (the RDP accountant composes runs: less than their sum)`, head];
+  for (const p of report.privacy) {
+    const cells = runIds.map((id) => {
+      const run = p.runs.find((r) => r.run === id);
+      return (run === undefined ? "—" : run.epsilon.toFixed(2)).padStart(7);
+    });
+    lines.push(`${p.siteId.padEnd(10)}  ${cells.join("")}  ${p.total.toFixed(2).padStart(7)}  ${p.lifetimeBudget.toFixed(2).padStart(8)}`);
+  }
   return lines;
 }
 
@@ -99,6 +128,12 @@ export async function continuousCommand(argv: readonly string[], io: CommandIo =
   if (flags["attack-site"] !== undefined && (flags["attack-site"] > flags.sites || flags["attack-month"] === undefined)) throw new UsageError("--attack-site: a site of --sites, with --attack-month");
   const outOfRange = drifts.find((d) => d.site >= flags.sites);
   if (outOfRange) throw new UsageError(`--drift: site ${outOfRange.site + 1} is past --sites ${flags.sites}`);
+  if (flags["dp-epsilon"] === undefined && (flags["dp-lifetime-epsilon"] !== undefined || flags["dp-delta"] !== undefined || flags["dp-clip"] !== undefined)) throw new UsageError(DP_NEEDS_EPSILON);
+  let privacy: PrivacyPolicy | undefined;
+  if (flags["dp-epsilon"] !== undefined) {
+    privacy = PrivacyPolicy.parse({ level: "sample", epsilon: flags["dp-epsilon"], delta: flags["dp-delta"], clip: flags["dp-clip"], lifetimeEpsilon: flags["dp-lifetime-epsilon"] });
+    if ((privacy.lifetimeEpsilon ?? privacy.epsilon) < privacy.epsilon) throw new UsageError("--dp-lifetime-epsilon: below --dp-epsilon, no run could train");
+  }
   await selectBackend(flags.backend);
   const report = await simulateContinuous(
     {
@@ -115,6 +150,7 @@ export async function continuousCommand(argv: readonly string[], io: CommandIo =
       codec: flags.codec,
       ...(flags["attack-month"] !== undefined && { attackMonth: flags["attack-month"] }),
       ...(flags["attack-site"] !== undefined && { attackSite: flags["attack-site"] - 1 }),
+      ...(privacy && { privacy }),
       seed: flags.seed,
     },
     { logger: ioLogger(io, flags.verbose) },
