@@ -50,6 +50,10 @@ export const SynthConfig = z
     /** Patients in the whole cohort, shared among the sites by `share`. */
     patients: z.number().int().positive(),
     indexDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).default("2024-01-01"),
+    /** A patient's event, when there is one, falls within this many days after the index date (the label's window). */
+    eventWithinDays: z.int().min(1).max(364).default(364),
+    /** Put before every resource id: patients of different exports (a month's) keep distinct ids. */
+    idPrefix: z.string().regex(/^[A-Za-z0-9._-]*$/).max(32).default(""),
     sites: z.array(SiteProfile).min(1),
   })
   .refine((c) => new Set(c.sites.map((s) => s.name)).size === c.sites.length, { message: "site names must be unique" })

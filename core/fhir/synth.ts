@@ -91,8 +91,8 @@ export function* synthSite(config: SynthConfig, site: number): Generator<SynthPa
   const at = (back: number) => new Date(indexMs - back * DAY_MS + (8 + Math.floor(rng() * 9)) * 3_600_000 + Math.floor(rng() * 60) * 60_000).toISOString();
   const pad = String(n - 1).length;
   for (let i = 0; i < n; i++) {
-    const id = `${profile.name}-${String(i).padStart(pad, "0")}`;
-    yield synthPatient(profile, id, indexMs, { rng, normal, days, at });
+    const id = `${config.idPrefix}${profile.name}-${String(i).padStart(pad, "0")}`;
+    yield synthPatient(profile, id, indexMs, { rng, normal, days, at, eventWithinDays: config.eventWithinDays });
   }
 }
 
@@ -101,10 +101,11 @@ interface Draws {
   readonly normal: () => number;
   readonly days: (lo: number, hi: number) => number;
   readonly at: (back: number) => string;
+  readonly eventWithinDays: number;
 }
 
 function synthPatient(p: SiteProfile, id: string, indexMs: number, d: Draws): SynthPatient {
-  const { rng, normal, days, at } = d;
+  const { rng, normal, days, at, eventWithinDays } = d;
   const age = clamp(Math.round(p.age.mean + p.age.sd * normal()), 18, 95);
   const male = rng() < p.maleFraction ? 1 : 0;
   const bmiLevel = clamp(27 + 4.5 * normal(), 16, 55);
@@ -226,7 +227,7 @@ function synthPatient(p: SiteProfile, id: string, indexMs: number, d: Draws): Sy
   const risk = sigmoid(cardioLogit(values, p.riskOffset));
   const event = rng() < risk ? 1 : 0;
   const label = rng() < p.labelNoise ? ((1 - event) as 0 | 1) : event;
-  if (label) conditions.push(condition("event", snomed ? CODES.infarctionSnomed : CODES.infarctionIcd10, at(-days(1, 364))));
+  if (label) conditions.push(condition("event", snomed ? CODES.infarctionSnomed : CODES.infarctionIcd10, at(-days(1, eventWithinDays))));
   return { patient, observations, conditions, truth: { values, risk, event, label }, planted: { otherObservations, oldReadings, priorEvents, missing: gone } };
 }
 

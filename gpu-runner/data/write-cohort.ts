@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import { CARDIO_MODEL } from "../../core/fhir/cardio-model.ts";
+import type { Cdm } from "../../core/fhir/cdm.ts";
 import { defaultCdm } from "../../core/fhir/default-cdm.ts";
 import { SynthConfig, type SynthConfigInput } from "../../core/fhir/synth-config.ts";
 import { emptyTally, synthSite, tally, type CohortManifest, type SiteTally } from "../../core/fhir/synth.ts";
@@ -24,6 +25,8 @@ export interface WriteCohortOptions {
   readonly format?: "ndjson" | "bundle";
   /** Called after each site is written (progress for a CLI). */
   readonly onSite?: (tally: SiteTally, index: number) => void;
+  /** The data model written as `cdm.json` (default: the default CDM at the cohort's index date). */
+  readonly cdm?: Cdm;
 }
 
 const FLUSH_CHARS = 1 << 20;
@@ -106,6 +109,6 @@ export async function writeCohort(input: SynthConfigInput, dir: string, options:
   }
   const manifest: CohortManifest = { config, model: CARDIO_MODEL, sites: tallies };
   await writeFile(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  await writeFile(join(dir, "cdm.json"), `${JSON.stringify(defaultCdm, null, 2)}\n`);
+  await writeFile(join(dir, "cdm.json"), `${JSON.stringify(options.cdm ?? { ...defaultCdm, indexDate: config.indexDate }, null, 2)}\n`);
   return manifest;
 }
