@@ -8,7 +8,8 @@
  * the champion, and the champion is measured on the month's new patients beside a reference
  * model trained centrally on the same trailing window. A run's held-out rows at each site are
  * every third patient of its last labelled month (the gate compares models on them); the rest of
- * the window is trained on.
+ * the window is trained on. The months come from synthetic tables (`monthly-cohort.ts`) or from
+ * the hospitals' monthly FHIR exports (`gpu-runner/data/monthly-fhir.ts`).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -34,7 +35,8 @@ import { createSession } from "../gpu-runner/session/site-session.ts";
 import { runSite } from "../gpu-runner/session/site-runner.ts";
 import { loadLedger, type LedgerEntry } from "../gpu-runner/privacy/privacy-ledger.ts";
 import { parseAttack } from "../gpu-runner/simulation/attack.ts";
-import { cohortSpec, monthRows, windowRows, type CohortOptions, type PlantedDrift } from "../gpu-runner/simulation/monthly-cohort.ts";
+import { monthsData, type MonthlyData } from "../gpu-runner/data/monthly-fhir.ts";
+import { syntheticMonths, type PlantedDrift } from "../gpu-runner/simulation/monthly-cohort.ts";
 import { trainCentralized } from "../gpu-runner/training/centralized.ts";
 import { pullChampion } from "../gpu-runner/training/install-champion.ts";
 import { siteIdOf, startDeployment } from "./simulate.ts";
@@ -137,17 +139,21 @@ class VirtualClock implements Clock {
 const auroc = (c: EvalCounts | null) => (c === null ? null : aurocFromHistogram(c.pos, c.neg));
 
 /** Runs the whole timeline: month 0 trains the first run on the history, then months 1..M. */
-export async function simulateContinuous(plan: ContinuousPlan, options: { readonly logger?: Logger } = {}): Promise<ContinuousReport> {
+export async function simulateContinuous(plan: ContinuousPlan, options: { readonly logger?: Logger; readonly data?: MonthlyData } = {}): Promise<ContinuousReport> {
   const logger = options.logger ?? silentLogger;
+  const data = options.data ?? syntheticMonths({ sites: plan.sites, patientsPerMonth: plan.patientsPerMonth, drifts: plan.drifts, seed: plan.seed });
+  if (data.sites.length !== plan.sites) throw new Error(`the data holds ${data.sites.length} sites, the plan ${plan.sites}`);
+  if (data.first > 1 - plan.windowMonths || data.last < plan.months) {
+    throw new Error(`the replay needs months ${1 - plan.windowMonths}..${plan.months} (a window of ${plan.windowMonths} before month 1, then ${plan.months} months); the data holds months ${data.first}..${data.last}`);
+  }
   const started = performance.now();
   const clock = new VirtualClock();
   const deployment = await startDeployment({}, { logger }, clock);
   const stateRoot = await mkdtemp(join(tmpdir(), "consilium-continuous-"));
-  const cohort: CohortOptions = { sites: plan.sites, patientsPerMonth: plan.patientsPerMonth, drifts: plan.drifts, seed: plan.seed };
   const model = parseModelSpec(plan.model);
   const config: FederationConfig = {
     id: "continuous",
-    features: cohortSpec,
+    features: data.spec,
     model,
     training: plan.training,
     rounds: plan.rounds,
@@ -172,10 +178,15 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
     for (let i = 0; i < plan.sites; i++) enrolled.push(await admin.enrol(`Hospital ${i + 1}`, siteIdOf(i)));
     /** A site's labelled window ending at month `last`: its held-out rows are the last month's every third patient, the rest is trained on. */
     const siteWindow = (i: number, last: number) => {
-      const recent = monthRows(cohort, i, last);
-      const earlier = windowRows(cohort, i, last - plan.windowMonths + 1, last - 1);
+      const recent = data.month(i, last).table;
+      const window = monthsData(data, i, last - plan.windowMonths + 1, last);
+      const earlier = monthsData(data, i, last - plan.windowMonths + 1, last - 1).table;
       const held = recent.rows.filter((_, k) => k % 3 === 0);
-      return { train: { columns: recent.columns, rows: [...earlier.rows, ...recent.rows.filter((_, k) => k % 3 !== 0)] }, test: { columns: recent.columns, rows: held } };
+      return {
+        train: { columns: recent.columns, rows: [...earlier.rows, ...recent.rows.filter((_, k) => k % 3 !== 0)] },
+        test: { columns: recent.columns, rows: held },
+        ...(window.outOfRange && { outOfRange: window.outOfRange }),
+      };
     };
     const client = (e: EnrolResponse) => new CoordinatorClient(deployment.url, e.token, fetch, { policy: SIMULATION_RETRY });
     const stateDir = (e: EnrolResponse) => join(stateRoot, e.siteId);
@@ -209,8 +220,9 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
       const flags: TimelineMonth["flags"][number][] = [];
       const excluded: string[] = [];
       for (const [i, e] of enrolled.entries()) {
-        const rows = monthRows(cohort, i, last);
-        const answer = await checkInStep(createSession(e.siteId, client(e), { train: rows, test: rows }, stateDir(e), undefined, logger), { train: rows, test: rows }, cohortSpec, `month-${last}`, stateDir(e));
+        const { table: rows, outOfRange } = data.month(i, last);
+        const monthData = { train: rows, test: rows, ...(outOfRange && { outOfRange }) };
+        const answer = await checkInStep(createSession(e.siteId, client(e), monthData, stateDir(e), undefined, logger), monthData, data.spec, `month-${last}`, stateDir(e));
         flags.push(...answer.flags.filter((f) => f.severity === "act").map((f) => ({ siteId: f.siteId, check: f.check, ...(f.feature !== undefined && { feature: f.feature }), reason: f.reason })));
         if (answer.excluded) excluded.push(e.siteId);
       }
@@ -235,7 +247,7 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
       knownVersions = models.versions.length;
       await pullAll(last);
       // The month's new patients: the installed champion (global model) and the central reference, on the same rows.
-      const news = enrolled.map((_, i) => monthRows(cohort, i, month));
+      const news = enrolled.map((_, i) => data.month(i, month).table);
       const championCounts: EvalCounts[] = [];
       const championKept: EvalCounts[] = [];
       const installed: TimelineMonth["installed"][number][] = [];
@@ -251,8 +263,8 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
         if (!excluded.includes(e.siteId)) championKept.push(counts);
       }
       const reference = trainCentralized({
-        sites: enrolled.map((e, i) => ({ name: e.siteId, train: windowRows(cohort, i, last - plan.windowMonths + 1, last), test: news[i]! })),
-        features: cohortSpec,
+        sites: enrolled.map((e, i) => ({ name: e.siteId, train: monthsData(data, i, last - plan.windowMonths + 1, last).table, test: news[i]! })),
+        features: data.spec,
         model,
         training: plan.training,
         rounds: plan.rounds,

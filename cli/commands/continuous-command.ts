@@ -9,7 +9,8 @@ import { writeFile } from "node:fs/promises";
 import { z } from "zod";
 import { PrivacyPolicy } from "../../core/schemas/privacy.ts";
 import { BackendName, selectBackend } from "../../gpu-runner/model/backend.ts";
-import { parseDrifts } from "../../gpu-runner/simulation/monthly-cohort.ts";
+import { isMonthlyFhir, loadMonthlyFhir, type MonthlyData } from "../../gpu-runner/data/monthly-fhir.ts";
+import { parseDrifts, type PlantedDrift } from "../../gpu-runner/simulation/monthly-cohort.ts";
 import { simulateContinuous, type ContinuousReport } from "../simulate-continuous.ts";
 import { boolFlag, choiceFlag, ioLogger, intFlag, parseFlags, processIo, textFlag, UsageError, type CommandIo, type CommandSpec } from "./flags.ts";
 
@@ -22,9 +23,10 @@ const positive = (max: number) =>
 
 export const ContinuousFlags = z.object({
   months: intFlag(1, 120),
-  sites: intFlag(2, 200).default(10),
-  "patients-per-month": intFlag(20, 1_000_000).default(2000),
-  drift: z.string().default(""),
+  sites: intFlag(2, 200).optional(),
+  "patients-per-month": intFlag(20, 1_000_000).optional(),
+  drift: z.string().optional(),
+  fhir: textFlag().optional(),
   window: intFlag(2, 60).default(6),
   "schedule-months": intFlag(1, 120).default(3),
   model: textFlag().default("mlp:16"),
@@ -58,6 +60,7 @@ export const continuousSpec: CommandSpec<typeof ContinuousFlags> = {
     sites: { type: "string", value: "N", help: "hospitals (default 10)" },
     "patients-per-month": { type: "string", value: "P", help: "patients admitted per month over all hospitals (default 2000)" },
     drift: { type: "string", value: "SPEC", help: "planted drifts, comma-separated: unit:SITE@MONTH (cholesterol in mmol/L labelled mg/dL), shift:SITE@MONTH:YEARS (older patients), prevalence:SITE@MONTH:LOGODDS" },
+    fhir: { type: "string", value: "DIR", help: "replay the hospitals' monthly FHIR exports in DIR (consilium synth --months writes them; their sites and drifts replace --sites, --patients-per-month and --drift)" },
     window: { type: "string", value: "MONTHS", help: "labelled months a run trains on, its last held out at each site (default 6)" },
     "schedule-months": { type: "string", value: "MONTHS", help: "a run on schedule this long after the last started (default 3)" },
     model: { type: "string", value: "SPEC", help: "the model (default mlp:16)" },
@@ -119,15 +122,33 @@ export function privacyLines(report: ContinuousReport): string[] {
 
 export async function continuousCommand(argv: readonly string[], io: CommandIo = processIo): Promise<ContinuousReport> {
   const flags = parseFlags(continuousSpec, argv, io.env);
-  let drifts;
-  try {
-    drifts = parseDrifts(flags.drift);
-  } catch (err) {
-    throw new UsageError(`--drift: ${(err as Error).message}`);
+  let drifts: PlantedDrift[];
+  let sites: number;
+  let patientsPerMonth: number;
+  let data: MonthlyData | undefined;
+  if (flags.fhir !== undefined) {
+    if (flags.sites !== undefined || flags["patients-per-month"] !== undefined || flags.drift !== undefined) throw new UsageError("--fhir: the exports name their sites, patients and drifts; leave out --sites, --patients-per-month and --drift");
+    if (!(await isMonthlyFhir(flags.fhir))) throw new UsageError(`--fhir: ${flags.fhir} holds no months.json: write monthly exports with consilium synth --months M --out ${flags.fhir}`);
+    const loaded = await loadMonthlyFhir(flags.fhir).catch((err: unknown) => {
+      throw new UsageError(`--fhir: ${(err as Error).message}`);
+    });
+    if (loaded.first > 1 - flags.window || loaded.last < flags.months) throw new UsageError(`--fhir: the replay needs months ${1 - flags.window} to ${flags.months} (--window ${flags.window} before month 1); ${flags.fhir} holds ${loaded.first} to ${loaded.last}`);
+    ({ drifts } = loaded.manifest);
+    sites = loaded.sites.length;
+    patientsPerMonth = loaded.manifest.patientsPerMonth;
+    data = loaded;
+  } else {
+    try {
+      drifts = parseDrifts(flags.drift ?? "");
+    } catch (err) {
+      throw new UsageError(`--drift: ${(err as Error).message}`);
+    }
+    sites = flags.sites ?? 10;
+    patientsPerMonth = flags["patients-per-month"] ?? 2000;
   }
-  if (flags["attack-site"] !== undefined && (flags["attack-site"] > flags.sites || flags["attack-month"] === undefined)) throw new UsageError("--attack-site: a site of --sites, with --attack-month");
-  const outOfRange = drifts.find((d) => d.site >= flags.sites);
-  if (outOfRange) throw new UsageError(`--drift: site ${outOfRange.site + 1} is past --sites ${flags.sites}`);
+  if (flags["attack-site"] !== undefined && (flags["attack-site"] > sites || flags["attack-month"] === undefined)) throw new UsageError("--attack-site: a site of --sites, with --attack-month");
+  const outOfRange = drifts.find((d) => d.site >= sites);
+  if (outOfRange) throw new UsageError(`--drift: site ${outOfRange.site + 1} is past --sites ${sites}`);
   if (flags["dp-epsilon"] === undefined && (flags["dp-lifetime-epsilon"] !== undefined || flags["dp-delta"] !== undefined || flags["dp-clip"] !== undefined)) throw new UsageError(DP_NEEDS_EPSILON);
   let privacy: PrivacyPolicy | undefined;
   if (flags["dp-epsilon"] !== undefined) {
@@ -137,9 +158,9 @@ export async function continuousCommand(argv: readonly string[], io: CommandIo =
   await selectBackend(flags.backend);
   const report = await simulateContinuous(
     {
-      sites: flags.sites,
+      sites,
       months: flags.months,
-      patientsPerMonth: flags["patients-per-month"],
+      patientsPerMonth,
       drifts,
       windowMonths: flags.window,
       scheduleMonths: flags["schedule-months"],
@@ -153,7 +174,7 @@ export async function continuousCommand(argv: readonly string[], io: CommandIo =
       ...(privacy && { privacy }),
       seed: flags.seed,
     },
-    { logger: ioLogger(io, flags.verbose) },
+    { logger: ioLogger(io, flags.verbose), ...(data && { data }) },
   );
   for (const line of timelineLines(report)) io.out(line);
   if (flags.json !== undefined) await writeFile(flags.json, JSON.stringify(report, null, 2));

@@ -37,6 +37,16 @@ describe("consilium synth, then simulate --fhir's loader", () => {
     expect(data.notes?.[0]).toMatch(/^site-01: \d+ patients, [\d,]+ resources read, [\d,]+ not used \(/);
   });
 
+  it("refuses monthly flags without --months, drifts outside the sites or months, and too few patients for every month", async () => {
+    const out = await dir();
+    await expect(synthCommand(["--history", "3", "--out", out], { io: quiet })).rejects.toThrow(/--history and --drift need --months M/);
+    await expect(synthCommand(["--months", "2", "--sites", "3", "--drift", "unit:4@1", "--out", out], { io: quiet })).rejects.toThrow(/--drift: site 4 from month 1 is outside --sites 3/);
+    await expect(synthCommand(["--months", "2", "--sites", "3", "--drift", "unit:2@3", "--out", out], { io: quiet })).rejects.toThrow(/outside --sites 3 and --months 2/);
+    await expect(synthCommand(["--months", "2", "--sites", "3", "--drift", "unit", "--out", out], { io: quiet })).rejects.toThrow(/--drift: drift "unit"/);
+    await expect(synthCommand(["--months", "2", "--history", "2", "--sites", "3", "--patients", "11", "--out", out], { io: quiet })).rejects.toThrow(/a patient per site, in every month written/);
+    await expect(synthCommand(["--months", "2", "--format", "bundle", "--out", out], { io: quiet })).rejects.toThrow(/--months writes ndjson exports/);
+  });
+
   it("gives the quality checks what they need to name a planted unit error", async () => {
     // Ten hospitals; by default site-02 records cholesterol in mmol/L but declares mg/dL.
     const d = await dir();

@@ -8,10 +8,11 @@
  */
 import { createHash } from "node:crypto";
 import { countPredictions } from "../../core/metrics/index.ts";
-import { computeSiteStats } from "../../core/preprocess/site-stats.ts";
+import { computeSiteStats, withOutOfRange } from "../../core/preprocess/site-stats.ts";
 import type { Table } from "../../core/preprocess/table.ts";
 import type { CheckIn, CheckInAnswer } from "../../core/schemas/consortium.ts";
 import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
+import type { SiteData } from "../data/builtin-datasets.ts";
 import { scoreRows } from "../model/score-rows.ts";
 import { loadInstalled } from "./installed-model.ts";
 import type { SiteSession } from "./site-session.ts";
@@ -27,8 +28,9 @@ export function dataDigest(tables: readonly Table[]): string {
 }
 
 /** Sends one check-in; the champion's counts when the site has installed one. */
-export async function checkInStep(s: SiteSession, data: { readonly train: Table; readonly test: Table }, features: FeatureSpec, dataVersion: string, stateDir?: string): Promise<CheckInAnswer> {
-  const stats = computeSiteStats(data.train, features);
+export async function checkInStep(s: SiteSession, data: { readonly train: Table; readonly test: Table; readonly outOfRange?: SiteData["outOfRange"] }, features: FeatureSpec, dataVersion: string, stateDir?: string): Promise<CheckInAnswer> {
+  // Readings the data model refused as out of range go with the statistics, as at a run's start: a unit error shows there first.
+  const stats = withOutOfRange(computeSiteStats(data.train, features), data.outOfRange);
   const installed = stateDir ? await loadInstalled(stateDir).catch(() => null) : null;
   let champion: CheckIn["champion"];
   if (installed !== null) {

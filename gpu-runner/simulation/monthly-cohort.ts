@@ -11,6 +11,7 @@ import { z } from "zod";
 import type { Table } from "../../core/preprocess/table.ts";
 import { seededRandom, standardNormal } from "../../core/random.ts";
 import { FeatureSpec } from "../../core/schemas/feature-spec.ts";
+import type { MonthlyData } from "../data/monthly-fhir.ts";
 
 /** The consortium's data model: age, cholesterol (mg/dL), systolic pressure, smoking, and a 0/1 event. */
 export const cohortSpec: FeatureSpec = FeatureSpec.parse({
@@ -87,6 +88,17 @@ export function monthRows(o: CohortOptions, site: number, month: number): Table 
     rows.push([age.toFixed(0), (mmol ? chol / 38.67 : chol).toFixed(mmol ? 2 : 0), sbp.toFixed(0), smoker ? "yes" : "no", event ? "1" : "0"]);
   }
   return { columns: COLUMNS, rows };
+}
+
+/** The synthetic hospitals as the month-by-month replay reads them (any month). */
+export function syntheticMonths(o: CohortOptions): MonthlyData {
+  return {
+    spec: cohortSpec,
+    sites: Array.from({ length: o.sites }, (_, i) => `site-${String(i + 1).padStart(2, "0")}`),
+    first: Number.NEGATIVE_INFINITY,
+    last: Number.POSITIVE_INFINITY,
+    month: (site, month) => ({ table: monthRows(o, site, month) }),
+  };
 }
 
 /** Hospital `site`'s rows of months `from`..`to` (inclusive), in order. */
