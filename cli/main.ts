@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { enrolCommand } from "./commands/enrol-command.ts";
 import { federationInitCommand } from "./commands/federation-command.ts";
 import { modelsCommand } from "./commands/models-command.ts";
+import { auditCommand } from "./commands/audit-command.ts";
 import { runsCommand } from "./commands/runs-command.ts";
 import { predictCommand } from "./commands/predict-command.ts";
 import { serveCommand } from "./commands/serve-command.ts";
@@ -30,6 +31,7 @@ commands:
   federation init
                 write a FederationConfig from a CSV's columns and a data dictionary
   models        the model registry: list, show V, promote V, rollback --to V
+  audit         the audit trail: verify (live or an export), export --since T --format jsonl|csv
   runs          the consortium's training runs: list, start --reason R
   synth         write a synthetic FHIR R4 consortium for simulate --fhir DIR
 
@@ -65,6 +67,9 @@ async function dispatch(command: string, rest: string[], io: CommandIo): Promise
       return 0;
     case "runs":
       await runsCommand(rest, { io });
+      return 0;
+    case "audit":
+      await auditCommand(rest, { io });
       return 0;
     case "federation":
       if (rest[0] !== "init") throw new UsageError(rest[0] === undefined ? "expected a subcommand: consilium federation init" : `unknown subcommand "${rest[0]}" (known: init)`);

@@ -8,6 +8,7 @@ import { EnrolResponse, type FederationConfig } from "../core/schemas/federation
 import { FederationStatus } from "../core/schemas/status.ts";
 import { ChampionEntry, ModelsView, ModelView } from "../core/registry/index.ts";
 import { Abandoned, RunsView, TriggerOutcome } from "../core/schemas/consortium.ts";
+import { AuditPageView } from "../core/audit/trail.ts";
 import { apiClient, readAnswer, type ApiClient } from "./api.ts";
 
 export class AdminClient {
@@ -64,6 +65,12 @@ export class AdminClient {
   }
 
   /** The consortium's runs and the triggers waiting for the next one. */
+  /** The audit trail after sequence `after`: records with their stored text, the signed checkpoints and the key that signs them. */
+  async audit(after: number, limit?: number): Promise<AuditPageView> {
+    const query = { after: String(after), ...(limit !== undefined && { limit: String(limit) }) };
+    return readAnswer("GET /v1/admin/audit", await this.#api.v1.admin.audit.$get({ query }), AuditPageView);
+  }
+
   async runs(): Promise<RunsView> {
     return readAnswer("GET /v1/admin/runs", await this.#api.v1.admin.runs.$get(), RunsView);
   }

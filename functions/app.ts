@@ -9,6 +9,7 @@ import { ConsiliumError } from "../core/errors.ts";
 import type { CoordinatorDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { apiRoutes } from "./routes/index.ts";
+import { auditRequest } from "./use-cases/audit/audit-requests.ts";
 import { countFailure } from "./use-cases/count-failure.ts";
 import { activeRunDeps } from "./use-cases/runs/run-scope.ts";
 import { clip, recordRejection } from "./use-cases/record-rejection.ts";
@@ -28,6 +29,17 @@ export function createApp(deps: CoordinatorDeps) {
   app.use("/v1/*", async (c, next) => {
     c.set("deps", await activeRunDeps(deps));
     await next();
+  });
+  // The audit trail: one record per authenticated request that changes state or reaches model or site data, after its answer.
+  app.use("/v1/*", async (c, next) => {
+    await next();
+    try {
+      await auditRequest(c, c.error);
+    } catch (err) {
+      // The action stands (its answer may carry what cannot be sent twice, an enrolment's token); the gap is logged and counted.
+      deps.logger.error("audit record not written", { method: c.req.method, path: clip(c.req.path, 128), err: err instanceof Error ? err.message : String(err) });
+      await countFailure(deps, "AUDIT_WRITE_FAILED");
+    }
   });
   app.use(
     bodyLimit({

@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import type { Clock, JobQueue, Logger, ObjectStore } from "./ports.ts";
 
 /** Everything the coordinator needs; handlers build it from env, tests from fakes. */
@@ -7,6 +8,8 @@ export interface CoordinatorDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly adminToken: string;
+  /** The Ed25519 key that signs the audit trail's checkpoints (`auditSigningKey`); none: records are chained, not signed. */
+  readonly auditKey?: { readonly privateKey: KeyObject; readonly publicKey: string };
   /**
    * The run these deps act on (`use-cases/runs/run-scope.ts`): their store is the run's view,
    * with the run's keys under `runs/{seq}/`; seq 0 is a store from before runs, its one federation

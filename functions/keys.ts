@@ -80,6 +80,14 @@ export const keys = {
   championEntry: (seq: number) => `registry/champion/${pad(seq)}.json`,
   championPrefix: "registry/champion/",
   audit: (seq: string) => `audit/${seq}.json`,
+  /** The consortium's hash-chained audit trail (`core/audit/trail.ts`): record n, write-once; zero-padded to 12 digits. */
+  auditRecord: (seq: number) => `audit/trail/${String(seq).padStart(12, "0")}.json`,
+  auditRecordsPrefix: "audit/trail/",
+  /** Where the trail ends, as its last writer knew it (a hint: the records are the truth). */
+  auditHead: "audit/trail-head.json",
+  /** A signed checkpoint of the trail at record n, write-once. */
+  auditCheckpoint: (seq: number) => `audit/checkpoints/${String(seq).padStart(12, "0")}.json`,
+  auditCheckpointsPrefix: "audit/checkpoints/",
   rejection: (id: string) => `rejections/${id}.json`,
   rejectionsPrefix: "rejections/",
   /** Refusals before authentication, one counter per minute (since the epoch) and code, grouped by hour. */
@@ -118,11 +126,11 @@ export const keys = {
 
 /**
  * Keys that belong to the consortium rather than to one run: its agreement, runs and triggers,
- * enrolled and revoked sites, long-term identities, the model registry, the refusal records and
- * the coordinator-held validation rows of contribution scoring.
+ * enrolled and revoked sites, long-term identities, the model registry, the refusal records,
+ * the coordinator-held validation rows of contribution scoring, and the audit trail.
  * The run-scoped store leaves them unprefixed, so every run sees the same ones.
  */
-export const CONSORTIUM_PREFIXES = ["consortium/", "sites/", "revoked/", "identities/", "registry/", "rejections/", "failures/", "validation.json"] as const;
+export const CONSORTIUM_PREFIXES = ["consortium/", "sites/", "revoked/", "identities/", "registry/", "rejections/", "failures/", "validation.json", "audit/trail/", "audit/trail-head.json", "audit/checkpoints/"] as const;
 
 /** Zero-padded so that lexicographic listing is numeric order. */
 function pad(n: number): string {

@@ -1,5 +1,5 @@
 import { runtime } from "./runtime";
-import { adminToken } from "./secrets";
+import { adminToken, auditKey } from "./secrets";
 import { jobs } from "./queue";
 import { bucket } from "./storage";
 
@@ -8,7 +8,7 @@ export const api = new sst.aws.Function("Api", {
   handler: "functions/handlers/api.handler",
   runtime,
   url: true,
-  link: [bucket, jobs, adminToken],
+  link: [bucket, jobs, adminToken, auditKey],
   memory: "512 MB",
   timeout: "30 seconds",
 });

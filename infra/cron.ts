@@ -1,5 +1,5 @@
 import { runtime } from "./runtime";
-import { adminToken } from "./secrets";
+import { adminToken, auditKey } from "./secrets";
 import { jobs } from "./queue";
 import { bucket } from "./storage";
 
@@ -10,7 +10,7 @@ export const closeRounds = new sst.aws.Cron("CloseRounds", {
   function: {
     handler: "functions/handlers/cron.handler",
     runtime,
-    link: [bucket, jobs, adminToken],
+    link: [bucket, jobs, adminToken, auditKey],
     memory: "256 MB",
     timeout: "50 seconds",
   },

@@ -1,5 +1,6 @@
 import { runtime } from "./runtime";
 import { bucket } from "./storage";
+import { auditKey } from "./secrets";
 
 // Keep failed jobs for SQS's maximum of 14 days so an operator can inspect and redrive them.
 export const jobsDlq = new sst.aws.Queue("JobsDlq", {
@@ -17,7 +18,7 @@ jobs.subscribe(
   {
     handler: "functions/handlers/aggregate.handler",
     runtime,
-    link: [bucket, jobs],
+    link: [bucket, jobs, auditKey],
     timeout: "5 minutes",
     // Lambda CPU scales with memory; decoding and accumulating deltas is CPU-bound.
     memory: "2048 MB",

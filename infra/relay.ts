@@ -1,5 +1,5 @@
 import { runtime } from "./runtime";
-import { adminToken } from "./secrets";
+import { adminToken, auditKey } from "./secrets";
 import { jobs } from "./queue";
 import { bucket } from "./storage";
 
@@ -19,7 +19,7 @@ export const relay =
         function: {
           handler: "functions/handlers/relay.handler",
           runtime,
-          link: [bucket, jobs, adminToken, upstreamToken],
+          link: [bucket, jobs, adminToken, auditKey, upstreamToken],
           environment: { CONSILIUM_UPSTREAM_URL: upstreamUrl, CONSILIUM_REGION: $app.stage },
           memory: "512 MB",
           timeout: "55 seconds",

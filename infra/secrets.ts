@@ -1,2 +1,4 @@
 // Set per stage with `npx sst secret set AdminToken <value>`; read in handlers via Resource.AdminToken.
 export const adminToken = new sst.Secret("AdminToken");
+// The Ed25519 seed (32 bytes, hex) that signs the audit trail's checkpoints: `npx sst secret set AuditKey $(openssl rand -hex 32)`.
+export const auditKey = new sst.Secret("AuditKey");

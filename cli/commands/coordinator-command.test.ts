@@ -114,7 +114,7 @@ describe("consilium coordinator: serving from a data folder", () => {
     // Assert
     expect(c.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(io.errLines).toEqual([
-      `coordinator listening on ${c.url} (federation wdbc created; embedded store in ${data}, served at ${c.url}/store; admin token generated, below)`,
+      `coordinator listening on ${c.url} (federation wdbc created; embedded store in ${data}, served at ${c.url}/store; admin token generated, below; audit checkpoints unsigned: --audit-key signs them)`,
       `admin token ${c.adminToken} (kept owner-only in ${join(data, "admin-token")}; not shown again)`,
     ]);
     expect(c.adminToken.length).toBeGreaterThanOrEqual(32);
@@ -139,7 +139,7 @@ describe("consilium coordinator: serving from a data folder", () => {
     await third.stop();
     // Assert
     expect([second.created, second.federation, second.adminToken]).toEqual([false, "heart-disease", first.adminToken]);
-    expect(io.errLines[0]).toBe(`coordinator listening on ${second.url} (federation heart-disease already in the store; embedded store in ${data}, served at ${second.url}/store; admin token in ${join(data, "admin-token")})`);
+    expect(io.errLines[0]).toBe(`coordinator listening on ${second.url} (federation heart-disease already in the store; embedded store in ${data}, served at ${second.url}/store; admin token in ${join(data, "admin-token")}; audit checkpoints unsigned: --audit-key signs them)`);
     expect(io.errLines.some((l) => l.includes(first.adminToken))).toBe(false);
     expect(status.sites.map((s) => s.name)).toEqual(["Basel"]);
     expect(task.kind).toBe("stats");
@@ -167,7 +167,7 @@ describe("consilium coordinator: serving from a data folder", () => {
     const status = await new AdminClient(c.url, TOKEN).status();
     await c.stop();
     // Assert
-    expect(io.errLines).toEqual([`coordinator listening on ${c.url} (federation wdbc created; embedded store in ${join(dir, "public")}, served at https://coordinator.example.org/store; admin token as given)`]);
+    expect(io.errLines).toEqual([`coordinator listening on ${c.url} (federation wdbc created; embedded store in ${join(dir, "public")}, served at https://coordinator.example.org/store; admin token as given; audit checkpoints unsigned: --audit-key signs them)`]);
     expect(status.federation).toBe("wdbc");
   });
 });
@@ -225,7 +225,7 @@ describe("consilium coordinator: on S3/SQS endpoints", () => {
     expect(first.created).toBe(true);
     expect([second.created, second.federation, third.created, third.federation]).toEqual([false, "heart-disease", false, "heart-disease"]);
     expect(status.sites.map((s) => s.name)).toEqual(["Basel"]);
-    expect(io.errLines[0]).toBe(`coordinator listening on ${first.url} (federation heart-disease created; s3 ${stack.endpoint} bucket consilium; admin token as given)`);
+    expect(io.errLines[0]).toBe(`coordinator listening on ${first.url} (federation heart-disease created; s3 ${stack.endpoint} bucket consilium; admin token as given; audit checkpoints unsigned: --audit-key signs them)`);
     expect(io.errLines[2]).toBe("warn the store holds this federation already and serves it as it is: the federation flags given differ from it and are not applied");
     expect(io.errLines).toHaveLength(4);
     expect(await stack.store.get("runs/000001/federation.json")).not.toBeNull();

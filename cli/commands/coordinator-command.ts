@@ -22,6 +22,7 @@ import { startCoordinator, type CoordinatorServer } from "../coordinator-server.
 import { listenOn } from "./listen-on.ts";
 import { federationFromCdm, federationFromDataset, federationFromFile } from "./federation-source.ts";
 import { boolFlag, choiceFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
+import { auditSigningKey } from "../../core/audit/trail.ts";
 
 export { federationFromCdm, federationFromDataset, federationFromFile } from "./federation-source.ts";
 
@@ -49,6 +50,7 @@ export const CoordinatorFlags = z
     "queue-url": urlFlag().optional(),
     region: textFlag().optional(),
     "secure-aggregation": boolFlag(),
+    "audit-key": textFlag().optional(),
     verbose: boolFlag(),
   })
   .refine((f) => [f.federation, f.dataset, f.cdm].filter((v) => v !== undefined).length <= 1, "give one of --federation FILE.json, --dataset NAME or --cdm FILE.json")
@@ -68,6 +70,7 @@ export const coordinatorSpec: CommandSpec<typeof CoordinatorFlags> = {
   schema: CoordinatorFlags,
   flags: {
     port: { type: "string", value: "N", help: "port to listen on; 0 picks a free one (default 8787)" },
+    "audit-key": { type: "string", value: "SEED", env: "CONSILIUM_AUDIT_KEY", secret: true, help: "the Ed25519 seed (32 bytes, hex or base64) that signs the audit trail's checkpoints; without it the trail is chained but not signed" },
     host: { type: "string", value: "H", help: "address to bind (default 127.0.0.1)" },
     "admin-token": { type: "string", value: "T", env: "CONSILIUM_ADMIN_TOKEN", secret: true, help: "administrator bearer token, at least 16 characters (default: the one kept in the data folder, generated and printed once at the first start)" },
     "data-dir": { type: "string", value: "DIR", help: `where the embedded store keeps the federation (models, updates, sites, credentials, audit) across restarts; owner-only, one coordinator at a time (default ${DEFAULT_DATA_DIR})` },
@@ -155,6 +158,12 @@ export async function coordinatorCommand(argv: readonly string[], options: Coord
   if (!endpoint && !config && !existsSync(join(dataDir, "store"))) {
     throw new UsageError(`give --federation FILE.json, --dataset NAME or --cdm FILE.json: ${dataDir} holds no federation yet`);
   }
+  let auditKey: CoordinatorDeps["auditKey"];
+  try {
+    auditKey = flags["audit-key"] === undefined ? undefined : auditSigningKey(flags["audit-key"]);
+  } catch (err) {
+    throw new UsageError(`--audit-key: ${(err as Error).message}`);
+  }
   const listener = await listenOn(flags.host, flags.port);
   let backing: Backing | undefined;
   let server: CoordinatorServer;
@@ -164,7 +173,7 @@ export async function coordinatorCommand(argv: readonly string[], options: Coord
     backing = endpoint && bucket && queueUrl
       ? await s3Backing(endpoint, bucket, queueUrl, flags.region, flags["admin-token"] ?? "")
       : await embeddedBacking({ dataDir, listener, publicUrl, logger, adminToken: flags["admin-token"] });
-    const deps: CoordinatorDeps = { store: withWriteOnceCache(backing.store), queue: backing.queue, clock: systemClock, logger, adminToken: backing.adminToken.token, pollMs: options.pollMs };
+    const deps: CoordinatorDeps = { store: withWriteOnceCache(backing.store), queue: backing.queue, clock: systemClock, logger, adminToken: backing.adminToken.token, pollMs: options.pollMs, ...(auditKey && { auditKey }) };
     federation = await ensureFederation(deps, config);
     server = await startCoordinator({ deps, sqs: backing.sqs, queueUrl: backing.queueUrl, listener, cronMs: options.cronMs });
   } catch (err) {
@@ -175,7 +184,8 @@ export async function coordinatorCommand(argv: readonly string[], options: Coord
   const b = backing;
   const { token, origin, file } = b.adminToken;
   const how = origin === "given" ? "as given" : origin === "kept" ? `in ${file}` : "generated, below";
-  io.err(`coordinator listening on ${server.url} (federation ${federation.id} ${federation.created ? "created" : "already in the store"}; ${b.describe}; admin token ${how})`);
+  const audit = auditKey ? `audit checkpoints signed by key ${auditKey.publicKey}` : "audit checkpoints unsigned: --audit-key signs them";
+  io.err(`coordinator listening on ${server.url} (federation ${federation.id} ${federation.created ? "created" : "already in the store"}; ${b.describe}; admin token ${how}; ${audit})`);
   // The one time the generated token is shown: it stays in the owner-only file.
   if (origin === "generated") io.err(`admin token ${token} (kept owner-only in ${file}; not shown again)`);
   for (const warning of b.warnings) logger.warn(warning);

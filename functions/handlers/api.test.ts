@@ -106,7 +106,7 @@ describe("api handler (function URL event, state on S3 via the embedded store)",
     expect(status.state).toMatchObject({ phase: "stats", round: 0, modelVersion: 0 });
     // The consortium's agreement, its first run's record and trigger, the pointer, and the run's own keys under its prefix.
     const written = (await stored("")).filter((k) => !k.startsWith("rejections/"));
-    expect(written.filter((k) => !k.startsWith("consortium/triggers/"))).toEqual(["consortium/active-run.json", "consortium/config.json", "consortium/runs/000001.json", "consortium/trigger-tags/created-consortium.json", "runs/000001/federation.json", "runs/000001/state.json"]);
+    expect(written.filter((k) => !k.startsWith("consortium/triggers/") && !k.startsWith("audit/"))).toEqual(["consortium/active-run.json", "consortium/config.json", "consortium/runs/000001.json", "consortium/trigger-tags/created-consortium.json", "runs/000001/federation.json", "runs/000001/state.json"]);
     expect(written.filter((k) => k.startsWith("consortium/triggers/"))).toEqual([expect.stringMatching(/^consortium\/triggers\/\d{15}-created-consortium\.json$/)]);
   });
 

@@ -11,6 +11,7 @@ import { SqsJobQueue } from "../adapters/sqs-job-queue.ts";
 import { withWriteOnceCache } from "../adapters/write-once-cache.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { systemClock, type Logger } from "../ports.ts";
+import { auditSigningKey } from "../../core/audit/trail.ts";
 
 const json = <T extends z.ZodType>(schema: T) =>
   z.string().transform((s, ctx) => {
@@ -26,6 +27,7 @@ const Env = z.object({
   SST_RESOURCE_State: json(z.object({ name: z.string().min(1) })),
   SST_RESOURCE_Jobs: json(z.object({ url: z.string().url() })),
   SST_RESOURCE_AdminToken: json(z.object({ value: z.string().min(16, "admin token must be at least 16 characters") })).optional(),
+  SST_RESOURCE_AuditKey: json(z.object({ value: z.string().min(1) })).optional(),
 });
 
 /** Structured JSON lines, which CloudWatch indexes. */
@@ -49,6 +51,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorDe
     logger: jsonLogger,
     // Functions without the secret linked (the aggregator) never check admin tokens.
     adminToken: e.SST_RESOURCE_AdminToken?.value ?? "",
+    // Checks the seed here, at the container's start: a bad one fails loudly instead of leaving checkpoints unsigned.
+    ...(e.SST_RESOURCE_AuditKey && { auditKey: auditSigningKey(e.SST_RESOURCE_AuditKey.value) }),
   };
 }
 

@@ -67,14 +67,15 @@ describe("admin routes: federation and sites", () => {
     expect((await h.status()).federation).toBe("test-fed");
   });
 
-  it("refuses an unknown strategy with INVALID_CONFIG before writing anything but the rejection", async () => {
+  it("refuses an unknown strategy with INVALID_CONFIG before writing anything but the rejection and its audit record", async () => {
     // Prepare
     const h = new Harness();
     // Execute
     const res = await h.admin("POST", "/v1/admin/federation", federationConfig({ strategy: "fedmagic" }));
     // Assert
     expect(res).toEqual({ status: 400, body: { error: { code: "INVALID_CONFIG", message: `unknown strategy "fedmagic" (known: ${strategyNames().join(", ")})` } } });
-    expect((await h.deps.store.list("")).filter((k) => !k.startsWith("rejections/"))).toEqual([]);
+    expect((await h.deps.store.list("")).filter((k) => !k.startsWith("rejections/") && !k.startsWith("audit/"))).toEqual([]);
+    expect(await h.deps.store.list("audit/trail/")).toEqual(["audit/trail/000000000001.json"]);
   });
 
   it("refuses a site without a name with INVALID_BODY", async () => {

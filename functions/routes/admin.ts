@@ -16,6 +16,7 @@ import { RunRequest } from "../../core/schemas/consortium.ts";
 import { requestRun } from "../use-cases/runs/advance-runs.ts";
 import { listRuns } from "../use-cases/runs/list-runs.ts";
 import { abandonRun } from "../use-cases/runs/abandon-run.ts";
+import { MAX_AUDIT_PAGE, readAuditPage } from "../use-cases/audit/read-audit.ts";
 
 /** Administrator routes: every one needs the admin bearer token. */
 export const adminRoutes = new Hono<AppEnv>()
@@ -50,4 +51,11 @@ export const adminRoutes = new Hono<AppEnv>()
     const outcome = await requestRun(c.get("deps"), c.req.valid("json").reason);
     return c.json(outcome, outcome.started ? 201 : 202);
   })
-  .post("/runs/abandon", jsonBody(RunRequest), async (c) => c.json(await abandonRun(c.get("deps"), c.req.valid("json").reason)));
+  .post("/runs/abandon", jsonBody(RunRequest), async (c) => c.json(await abandonRun(c.get("deps"), c.req.valid("json").reason)))
+  .get("/audit", async (c) => {
+    // `?after=N&limit=M`: records after sequence N, at most M (MAX_AUDIT_PAGE), their stored text exactly, and the signed checkpoints.
+    const after = c.req.query("after");
+    const limit = c.req.query("limit");
+    const page = await readAuditPage(c.get("deps"), { after: after === undefined ? 0 : intParam(after, "after"), limit: limit === undefined ? MAX_AUDIT_PAGE : intParam(limit, "limit") });
+    return c.json({ ...page, publicKey: c.get("deps").auditKey?.publicKey ?? null });
+  });

@@ -107,7 +107,7 @@ describe("closeExpiredRounds", () => {
     const store = new FlakyStore();
     const h = new Harness(testDeps({ store }));
     const sites = await h.startTraining();
-    store.failNextPut((key) => key.startsWith("audit/"));
+    store.failNextPut((key) => key.startsWith("audit/round-"));
     await h.finishRound(sites, 1).catch(() => undefined);
     h.deps.clock.ms = T0 + 3 * 30 * 60_000 + 1;
     // Execute
@@ -159,7 +159,7 @@ describe("closeExpiredRounds", () => {
     const h = new Harness({ ...testDeps({ store }), queue: new MemoryJobQueue({ fifo: true }) });
     const sites = await h.startTraining();
     h.deps.clock.advance(1_000);
-    store.failNextPut((key) => key.startsWith("audit/"));
+    store.failNextPut((key) => key.startsWith("audit/round-"));
     const crashed = await h.finishRound(sites, 1).catch((error: unknown) => error);
     h.deps.clock.advance(GRACE);
     // Execute
@@ -183,7 +183,7 @@ describe("closeExpiredRounds", () => {
     const store = new FlakyStore();
     const h = new Harness({ ...testDeps({ store }), aggregationGraceMs: 60_000 });
     const sites = await h.startTraining();
-    store.failNextPut((key) => key.startsWith("audit/"));
+    store.failNextPut((key) => key.startsWith("audit/round-"));
     await h.finishRound(sites, 1).catch(() => undefined);
     // Execute
     h.deps.clock.ms = T0 + 60_001;

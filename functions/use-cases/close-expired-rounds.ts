@@ -14,6 +14,7 @@ import { queueIfReady } from "./queue-if-ready.ts";
 import { requeueStuckAggregation } from "./requeue-stuck-aggregation.ts";
 import { progressSecureRound } from "./secure/index.ts";
 import { registerIfDone } from "./registry/register-run.ts";
+import { auditCoordinator, CHECKPOINT_MS, checkpointNow } from "./audit/append-audit.ts";
 
 export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
 
@@ -32,7 +33,10 @@ export async function closeExpiredRounds(deps: CoordinatorDeps): Promise<{ round
     if (!(err instanceof ConsiliumError && err.code === "NO_FEDERATION" && (await readConsortium(deps)) !== null)) throw err;
     closed = { round: 0, action: "none" };
   }
-  return { ...closed, runs: await advanceRuns(deps) };
+  const runs = await advanceRuns(deps);
+  // The trail's tail is pinned by a signed checkpoint within CHECKPOINT_MS, however quiet the consortium.
+  await checkpointNow(deps, { olderThanMs: CHECKPOINT_MS }).catch((err: unknown) => deps.logger.error("audit checkpoint not written", { err: err instanceof Error ? err.message : String(err) }));
+  return { ...closed, runs };
 }
 
 /**
@@ -75,6 +79,7 @@ export async function closeRunRounds(deps: CoordinatorDeps): Promise<{ round: nu
     return { round: round.round, action: "queued" };
   }
   await writeJson(deps.store, keys.round(round.round), { ...closing, status: "skipped", reason: "deadline passed with no updates", closedAt: deps.clock.now() } satisfies RoundRecord);
+  await auditCoordinator(deps, "round.skip", `round/${round.round}`, { reason: "deadline passed with no updates" });
   if (!config.upstream) await advance(deps, config, round.round + 1, round.baseVersion);
   return { round: round.round, action: "skipped" };
 }

@@ -52,7 +52,7 @@ describe("the coordinator's compressed down-link", () => {
     const sites = await h.startTraining({ codec: "topk:0.5+int8" });
     for (const [i, site] of sites.entries()) await h.submit(site, 1, delta(i + 1), [3, 2, 4][i]!);
     h.deps.queue.drain();
-    store.failNextPut((k) => k.startsWith("audit/"));
+    store.failNextPut((k) => k.startsWith("audit/round-"));
     await expect(aggregateRound(h.deps, job(1))).rejects.toThrow();
     expect(await aggregateRound(h.deps, job(1))).toBe("aggregated");
     for (const key of [keys.modelWeights(1), keys.modelDelta(1), keys.downlinkResidual(1)]) {

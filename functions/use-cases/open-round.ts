@@ -4,6 +4,7 @@ import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { writeJson } from "../repo.ts";
 import { queueIfReady } from "./queue-if-ready.ts";
+import { auditCoordinator } from "./audit/append-audit.ts";
 
 /**
  * Moves the federation past a finished round: opens round `next` training from `baseVersion` (by
@@ -16,6 +17,7 @@ export async function advance(deps: CoordinatorDeps, config: FederationConfig, n
     const state: FederationState = { phase: "evaluating", round: config.rounds, modelVersion: baseVersion, updatedAt: now };
     await writeJson(deps.store, keys.state, state);
     deps.logger.info("training finished; evaluating", { modelVersion: baseVersion });
+    await auditCoordinator(deps, "training.finish", `model/${baseVersion}`, {});
     return state;
   }
   // A region's round may be given an earlier deadline: the global round's, less time to send the aggregate up.
@@ -25,6 +27,7 @@ export async function advance(deps: CoordinatorDeps, config: FederationConfig, n
   const state: FederationState = { phase: "training", round: next, modelVersion: baseVersion, updatedAt: now };
   await writeJson(deps.store, keys.state, state);
   deps.logger.info("round opened", { round: next, baseVersion });
+  await auditCoordinator(deps, "round.open", `round/${next}`, { baseVersion, deadline: round.deadline });
   // Asynchronous updates that arrived while the last round aggregated may already fill this one.
   if (config.async) await queueIfReady(deps, config, next);
   return state;

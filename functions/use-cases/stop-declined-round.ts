@@ -21,6 +21,7 @@ import { loadFederation } from "./load-federation.ts";
 import { advance } from "./open-round.ts";
 import { activeSites } from "./quality.ts";
 import { requestAggregation } from "./request-aggregation.ts";
+import { auditCoordinator } from "./audit/append-audit.ts";
 
 export async function stopIfAllDeclined(deps: CoordinatorDeps, config: FederationConfig, round: number): Promise<"aggregating" | "stopped" | "abandoned" | "none"> {
   // A region's rounds are its relay's to open and close; a secure round counts refusals in its own phases.
@@ -37,6 +38,7 @@ export async function stopIfAllDeclined(deps: CoordinatorDeps, config: Federatio
   }
   const why = `every site taking part declined round ${round} (privacy budgets): no later round of this run can receive an update`;
   await writeJson(deps.store, keys.round(round), { ...closing, status: "skipped", reason: why, closedAt: deps.clock.now() } satisfies RoundRecord);
+  await auditCoordinator(deps, "round.skip", `round/${round}`, { reason: why });
   if (record.baseVersion > 0) {
     deps.logger.warn("training stopped early: every site declined", { round, modelVersion: record.baseVersion });
     await advance(deps, config, config.rounds + 1, record.baseVersion);
@@ -46,5 +48,6 @@ export async function stopIfAllDeclined(deps: CoordinatorDeps, config: Federatio
   const { state } = await loadFederation(deps);
   await writeJson(deps.store, keys.state, { ...state, phase: "done", updatedAt: deps.clock.now() } satisfies FederationState);
   deps.logger.warn("run abandoned: every site declined its first round", { round });
+  await auditCoordinator(deps, "run.abandon", `run/${deps.run?.seq ?? 0}`, { reason: `nothing trained: ${why}` });
   return "abandoned";
 }

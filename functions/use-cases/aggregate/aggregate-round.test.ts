@@ -122,7 +122,7 @@ describe("aggregateRound", () => {
     const store = new FlakyStore();
     const h = new Harness(testDeps({ store }));
     const { sites } = await roundWithUpdates(h);
-    store.failNextPut((key) => key.startsWith("audit/"));
+    store.failNextPut((key) => key.startsWith("audit/round-"));
     // Execute
     const first = await aggregateRound(h.deps, job(1)).catch((error: unknown) => error);
     const weightsAfterCrash = hex(await store.get(keys.modelWeights(1)));

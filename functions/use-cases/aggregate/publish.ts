@@ -7,6 +7,7 @@ import { recordRejection } from "../record-rejection.ts";
 import { scoreRound } from "../score-round.ts";
 import { downlink } from "./downlink.ts";
 import type { Aggregated, AggregateOutcome, RoundContext } from "./round-context.ts";
+import { auditCoordinator } from "../audit/append-audit.ts";
 
 /** Why a round whose strategy produced Inf or NaN is skipped; the next round trains from the same base. */
 export const NOT_FINITE = "aggregate is not finite";
@@ -67,6 +68,12 @@ export async function publishRound(ctx: RoundContext, aggregated: Aggregated): P
     at: now,
   } satisfies AuditRecord);
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, resultVersion: job.round, closedAt: now } satisfies RoundRecord);
+  await auditCoordinator(deps, "round.close", `round/${job.round}`, {
+    included: used.map((u) => u.siteId),
+    rejected: rejected.map((r) => ({ siteId: r.siteId, code: r.code })),
+    ...(scored && { quarantined: scored.excluded }),
+    resultVersion: job.round,
+  });
   await ctx.next(job.round);
   deps.logger.info("round aggregated", { round: job.round, sites: kept.length, rejected: rejected.length, ...(scored && { quarantined: excluded.length }) });
   return "aggregated";

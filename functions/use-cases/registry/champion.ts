@@ -12,6 +12,7 @@ import { ChampionEntry } from "../../../core/registry/index.ts";
 import type { CoordinatorDeps } from "../../deps.ts";
 import { keys } from "../../keys.ts";
 import { writeJson } from "../../repo.ts";
+import { auditCoordinator } from "../audit/append-audit.ts";
 
 /** The history as stored: every entry that reads, oldest first, and the highest number taken. */
 async function readHistory(deps: CoordinatorDeps): Promise<{ entries: ChampionEntry[]; lastSeq: number }> {
@@ -77,5 +78,6 @@ export async function moveChampion(deps: CoordinatorDeps, move: ChampionMove): P
     throw new ConsiliumError("CHAMPION_CHANGED", `another move of the champion won: the champion is ${winner === null ? "none" : `version ${winner.version} (${winner.reason})`}; look again and retry`, 409);
   }
   deps.logger.info("champion moved", { version: entry.version, previous: entry.previous, action: entry.action, by: entry.by });
+  await auditCoordinator(deps, `champion.${entry.action}`, `registry/${entry.version}`, { previous: entry.previous, by: entry.by, reason: entry.reason });
   return entry;
 }

@@ -25,6 +25,7 @@ import { readStatus } from "../read-status.ts";
 import { currentChampion, moveChampion } from "./champion.ts";
 import { evaluationChampion } from "../runs/evaluation-champion.ts";
 import { isAbandoned } from "../runs/abandon-run.ts";
+import { auditCoordinator } from "../audit/append-audit.ts";
 
 /** Which run holds a version number. */
 const VersionRun = z.object({ run: z.string().min(1), key: z.string().regex(/^[0-9a-f]{64}$/) });
@@ -163,6 +164,7 @@ export async function registerRun(deps: CoordinatorDeps): Promise<{ version: num
   const recorded = (await readOrNull(deps, keys.registryDecision(version), RegistryDecision)) ?? decision;
   await writeJson(deps.store, keys.registryRunDone(id.key), { version }, { ifAbsent: true });
   deps.logger.info("run registered", { run: id.run, version, promoted: recorded.promoted });
+  await auditCoordinator(deps, "model.register", `registry/${version}`, { id: id.run, promoted: recorded.promoted, judged: recorded.judged, reason: recorded.reason });
   return { version, decision: recorded };
 }
 

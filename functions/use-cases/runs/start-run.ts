@@ -13,6 +13,7 @@ import { keys } from "../../keys.ts";
 import { mustReadJson, writeJson } from "../../repo.ts";
 import { currentChampion } from "../registry/champion.ts";
 import { consortiumDeps, newestRunSeq, scopeToRun } from "./run-scope.ts";
+import { auditCoordinator } from "../audit/append-audit.ts";
 
 /** A run's federation id: the consortium's for the first run, with `-r{seq}` after it for later ones (63 characters at most). */
 export function runId(consortiumId: string, seq: number): string {
@@ -47,7 +48,10 @@ export async function startRun(
   const started = await writeJson(root.store, keys.run(seq), record, { ifAbsent: true });
   const kept = started ? record : await mustReadJson(root.store, keys.run(seq), RunRecord, "CORRUPT_STATE", `run ${seq}`);
   await finishStart(root, consortium, kept);
-  if (started) root.logger.info("run started", { run: kept.id, seq, triggers: kept.triggers.map((t) => t.kind), parent: kept.parent });
+  if (started) {
+    root.logger.info("run started", { run: kept.id, seq, triggers: kept.triggers.map((t) => t.kind), parent: kept.parent });
+    await auditCoordinator(root, "run.start", `run/${seq}`, { id: kept.id, triggers: kept.triggers.map((t) => ({ kind: t.kind, reason: t.reason })), parent: kept.parent });
+  }
   return { record: kept, started };
 }
 

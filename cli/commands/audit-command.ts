@@ -1,0 +1,184 @@
+/**
+ * @module
+ * `consilium audit verify|export`: the consortium's audit trail (`core/audit/trail.ts`) from a
+ * compliance officer's seat. `verify` walks the chain from its first record, live against a
+ * coordinator (admin token from the environment) or offline over a JSON Lines export, and names
+ * the first bad sequence: a record deleted, changed, moved, or the tail cut behind a signed
+ * checkpoint. `export` writes the records since a time as JSON Lines (each record's stored text
+ * exactly, then the checkpoints: what `verify --file` checks) or CSV (for people and spreadsheets).
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { z } from "zod";
+import { AdminClient } from "../../client/admin-client.ts";
+import { AuditCheckpoint, AuditRecord, recordHash, verifyChain, type ChainVerdict } from "../../core/audit/trail.ts";
+import { boolFlag, choiceFlag, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
+
+const ACTIONS = ["verify", "export"] as const;
+type Action = (typeof ACTIONS)[number];
+
+export const AuditFlags = z.object({
+  coordinator: urlFlag().optional(),
+  "admin-token": textFlag().optional(),
+  file: textFlag().optional(),
+  "public-key": z.string().regex(/^[0-9a-f]{64}$/, "expected the checkpoint key's 64 hex characters").optional(),
+  since: textFlag().optional(),
+  format: choiceFlag(["jsonl", "csv"] as const).default("jsonl"),
+  out: textFlag().optional(),
+  json: boolFlag(),
+});
+export type AuditFlags = z.infer<typeof AuditFlags>;
+
+export const auditSpec: CommandSpec<typeof AuditFlags> = {
+  name: "audit",
+  summary:
+    "The consortium's audit trail: `audit verify` (the hash chain from its first record and the signed checkpoints, live with --coordinator or offline with --file EXPORT; names the first bad sequence) and `audit export [--since T] [--format jsonl|csv] [--out FILE]`.",
+  schema: AuditFlags,
+  flags: {
+    coordinator: { type: "string", value: "URL", help: "the coordinator's URL" },
+    "admin-token": { type: "string", value: "T", env: "CONSILIUM_ADMIN_TOKEN", secret: true, help: "administrator bearer token" },
+    file: { type: "string", value: "EXPORT", help: "verify: a JSON Lines export (consilium audit export) instead of a coordinator" },
+    "public-key": { type: "string", value: "HEX", help: "verify: the consortium's checkpoint key (64 hex); checkpoints signed by any other key fail" },
+    since: { type: "string", value: "T", help: "export: records from this time on (ISO 8601, e.g. 2027-01-01 or 2027-01-01T12:00:00Z)" },
+    format: { type: "string", value: "FORMAT", help: "export: jsonl (the records as stored, then the checkpoints; verifiable; default) or csv" },
+    out: { type: "string", value: "FILE", help: "export: write to FILE instead of standard output" },
+    json: { type: "boolean", help: "verify: print the verdict as JSON" },
+  },
+};
+
+/** The trail as read: each record's text by sequence, and the checkpoints. */
+interface Trail {
+  readonly records: { readonly seq: number; readonly text: string }[];
+  readonly checkpoints: AuditCheckpoint[];
+  readonly publicKey: string | null;
+}
+
+async function fetchTrail(admin: AdminClient): Promise<Trail> {
+  const records: Trail["records"] = [];
+  let after = 0;
+  let page;
+  for (;;) {
+    page = await admin.audit(after);
+    records.push(...page.records);
+    if (page.next === null) break;
+    after = page.next;
+  }
+  return { records, checkpoints: page.checkpoints, publicKey: page.publicKey };
+}
+
+/** A JSON Lines export read back: record lines as they are and in their order, checkpoint lines by their `checkpoint` key. */
+async function readExport(file: string): Promise<Trail> {
+  const text = await readFile(file, "utf8").catch((err: unknown) => {
+    throw new UsageError(`--file: cannot read ${file}: ${(err as Error).message}`);
+  });
+  const records: Trail["records"] = [];
+  const checkpoints: AuditCheckpoint[] = [];
+  for (const [i, line] of text.split("\n").entries()) {
+    if (line.trim() === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new UsageError(`--file: ${file} line ${i + 1} is not JSON`);
+    }
+    const checkpoint = z.object({ checkpoint: AuditCheckpoint }).safeParse(value);
+    if (checkpoint.success) checkpoints.push(checkpoint.data.checkpoint);
+    else {
+      const seq = z.object({ seq: z.int().min(1) }).safeParse(value);
+      if (!seq.success) throw new UsageError(`--file: ${file} line ${i + 1} is neither an audit record nor a checkpoint`);
+      // An export's order is its lines': the first record says where it starts, each next line is the next sequence.
+      records.push({ seq: records.length === 0 ? seq.data.seq : records[0]!.seq + records.length, text: line });
+    }
+  }
+  return { records, checkpoints, publicKey: null };
+}
+
+/** The trail's verdict: records placed by sequence (a gap is a gap), from the first one held. */
+export function verifyTrail(trail: Trail, publicKey?: string): ChainVerdict & { readonly from: number } {
+  const encoder = new TextEncoder();
+  const from = trail.records.length === 0 ? 1 : Math.min(...trail.records.map((r) => r.seq));
+  const last = trail.records.length === 0 ? 0 : Math.max(...trail.records.map((r) => r.seq));
+  const placed: (Uint8Array | null)[] = Array.from({ length: last - from + 1 }, () => null);
+  for (const r of trail.records) placed[r.seq - from] = encoder.encode(r.text);
+  return { ...verifyChain(placed, trail.checkpoints, publicKey, { from }), from };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** One CSV field, quoted when it must be (RFC 4180): a few lines, where a CSV library would be a dependency for one writer. */
+const csvField = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+
+function exportLines(trail: Trail, since: number, format: "jsonl" | "csv"): string[] {
+  const parse = (text: string) => {
+    try {
+      return AuditRecord.safeParse(JSON.parse(text));
+    } catch {
+      return AuditRecord.safeParse(null);
+    }
+  };
+  // A record that does not read is exported as it is: the verifier names it.
+  const chosen = trail.records.map((r) => ({ ...r, record: parse(r.text) })).filter((r) => !r.record.success || r.record.data.at >= since);
+  if (format === "jsonl") {
+    const first = chosen[0]?.seq ?? Number.POSITIVE_INFINITY;
+    return [...chosen.map((r) => r.text), ...trail.checkpoints.filter((c) => c.seq >= first).map((c) => JSON.stringify({ checkpoint: c }))];
+  }
+  const lines = ["seq,at,actor_kind,actor_id,action,object,outcome,code,detail,prev,hash"];
+  for (const r of chosen) {
+    if (!r.record.success) {
+      lines.push(`${r.seq},,,,,,unreadable,,,,`);
+      continue;
+    }
+    const x = r.record.data;
+    const cells = [String(x.seq), iso(x.at), x.actor.kind, x.actor.id, x.action, x.object, x.outcome, x.code ?? "", x.detail === undefined ? "" : JSON.stringify(x.detail), x.prev, recordHash(new TextEncoder().encode(r.text))];
+    lines.push(cells.map(csvField).join(","));
+  }
+  return lines;
+}
+
+/**
+ * @example
+ * await auditCommand(["verify", "--coordinator", url]); // CONSILIUM_ADMIN_TOKEN in the environment
+ */
+export async function auditCommand(argv: readonly string[], options: { readonly io?: CommandIo; readonly fetchFn?: typeof fetch } = {}): Promise<ChainVerdict | string[]> {
+  const io = options.io ?? processIo;
+  if (argv.includes("--help") || argv.includes("-h")) return parseFlags(auditSpec, ["--help"], io.env) as never;
+  const [action, ...rest] = argv;
+  if (!ACTIONS.includes(action as Action)) throw new UsageError(action === undefined || action.startsWith("-") ? `expected one of ${ACTIONS.join(", ")}` : `unknown action "${action}" (known: ${ACTIONS.join(", ")})`);
+  const flags = parseFlags(auditSpec, rest, io.env, (line) => io.err(line));
+  const live = () => {
+    if (flags.coordinator === undefined) throw new UsageError("--coordinator URL: required (or --file EXPORT to verify an export)");
+    if (flags["admin-token"] === undefined) throw new UsageError("--admin-token: required (set CONSILIUM_ADMIN_TOKEN)");
+    return fetchTrail(new AdminClient(flags.coordinator, flags["admin-token"], options.fetchFn));
+  };
+  if (action === "verify") {
+    if (flags.since !== undefined || flags.out !== undefined || rest.includes("--format")) throw new UsageError("--since, --format and --out go with export");
+    if ((flags.file === undefined) === (flags.coordinator === undefined)) throw new UsageError("verify: give --coordinator URL or --file EXPORT, one of them");
+    const trail = flags.file !== undefined ? await readExport(flags.file) : await live();
+    const key = flags["public-key"] ?? trail.publicKey ?? undefined;
+    const verdict = verifyTrail(trail, key);
+    if (flags.json) io.out(JSON.stringify(verdict, null, 2));
+    else if (verdict.ok) {
+      const anchored = verdict.from > 1 ? ` (from record ${verdict.from}, anchored at its link to ${verdict.from - 1}, which the export does not hold)` : "";
+      io.out(`audit trail intact: ${verdict.records} records${anchored}, head ${verdict.head.slice(0, 16)}…; ${verdict.checkpoint === null ? "no signed checkpoint" : `signed checkpoint at ${verdict.checkpoint}${key === undefined ? "" : ` (key ${key.slice(0, 16)}…)`}`}`);
+    } else io.out(`audit trail broken at record ${verdict.problem!.seq}: ${verdict.problem!.message}`);
+    if (!verdict.ok) throw new AuditBroken(verdict);
+    return verdict;
+  }
+  if (flags.file !== undefined || flags["public-key"] !== undefined || flags.json) throw new UsageError("--file, --public-key and --json go with verify");
+  let since = 0;
+  if (flags.since !== undefined) {
+    since = Date.parse(flags.since);
+    if (Number.isNaN(since)) throw new UsageError(`--since: "${flags.since}" is not a time (ISO 8601, e.g. 2027-01-01 or 2027-01-01T12:00:00Z)`);
+  }
+  const lines = exportLines(await live(), since, flags.format);
+  if (flags.out !== undefined) await writeFile(flags.out, lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+  else for (const l of lines) io.out(l);
+  return lines;
+}
+
+/** A chain that does not verify: the command fails (exit status 1) after saying where. */
+export class AuditBroken extends Error {
+  readonly code = "AUDIT_CHAIN_BROKEN";
+  constructor(readonly verdict: ChainVerdict) {
+    super(`audit trail broken at record ${verdict.problem?.seq}: ${verdict.problem?.message}`);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * @module
+ * Appending to the consortium's audit trail (`core/audit/trail.ts`) from any coordinator instance.
+ * Record `n` is written write-once at `audit/trail/{n}` with the hash of record `n − 1`; a writer
+ * that loses the race for a sequence reads the winner, links to it and tries the next one, so two
+ * writers can never fork the chain. Where the chain ends is a hint (`audit/trail-head.json`,
+ * rewritten after each append): a stale hint costs a few reads forward, never a wrong link. Every
+ * `CHECKPOINT_EVERY` records, and when the newest checkpoint is older than `CHECKPOINT_MS`, the
+ * writer of a record signs a checkpoint of it with the consortium's audit key (when one is set).
+ *
+ * An audit record that cannot be written fails the action that wanted it (its caller decides);
+ * `audited` wraps an action so that its record names the outcome.
+ */
+import { z } from "zod";
+import { AuditCheckpoint, AuditEvent, encodeRecord, GENESIS, recordHash, signCheckpoint, type AuditRecord } from "../../../core/audit/trail.ts";
+import type { CoordinatorDeps } from "../../deps.ts";
+import { keys } from "../../keys.ts";
+import { readJson, writeJson } from "../../repo.ts";
+import { countFailure } from "../count-failure.ts";
+
+/** A checkpoint at least every this many records… */
+export const CHECKPOINT_EVERY = 100;
+/** …and at the first record written this long after the newest checkpoint. */
+export const CHECKPOINT_MS = 10 * 60_000;
+/** A writer gives up after this many sequences taken by others in a row (a store that never says "absent"). */
+const MAX_RACES = 10_000;
+
+const Head = z.object({ seq: z.int().min(0), hash: z.string().regex(/^[0-9a-f]{64}$/), checkpointAt: z.number().optional(), checkpointSeq: z.int().optional() });
+type Head = z.infer<typeof Head>;
+
+/** The consortium's store, whichever run these deps act on: the trail outlives runs. */
+const rootOf = (deps: CoordinatorDeps): CoordinatorDeps => deps.consortium ?? deps;
+
+async function readHead(deps: CoordinatorDeps): Promise<Head> {
+  try {
+    return (await readJson(deps.store, keys.auditHead, Head)) ?? { seq: 0, hash: GENESIS };
+  } catch {
+    // A hint that does not read is no hint: walk from the start.
+    return { seq: 0, hash: GENESIS };
+  }
+}
+
+/**
+ * Appends one record and answers it with its hash. The event is checked against the schema first:
+ * a record that could not be read back is never written.
+ */
+export async function appendAudit(deps: CoordinatorDeps, event: AuditEvent): Promise<{ record: AuditRecord; hash: string }> {
+  const root = rootOf(deps);
+  const checked = AuditEvent.parse(event);
+  const head = await readHead(root);
+  let seq = head.seq + 1;
+  let prev = head.hash;
+  for (let races = 0; races < MAX_RACES; races++) {
+    const record: AuditRecord = { ...checked, seq, prev };
+    const bytes = encodeRecord(record);
+    if (await root.store.put(keys.auditRecord(seq), bytes, { ifAbsent: true, contentType: "application/json" })) {
+      const hash = recordHash(bytes);
+      await checkpointIfDue(root, head, seq, hash);
+      return { record, hash };
+    }
+    // Taken: by a concurrent writer, or the hint was stale. Link to what is there and try the next.
+    const there = await root.store.get(keys.auditRecord(seq));
+    if (there === null) continue;
+    prev = recordHash(there);
+    seq++;
+  }
+  throw new Error(`the audit trail could not be appended after ${MAX_RACES} sequences taken`);
+}
+
+async function checkpointIfDue(root: CoordinatorDeps, head: Head, seq: number, hash: string): Promise<void> {
+  const now = root.clock.now();
+  const key = root.auditKey;
+  const lastSeq = head.checkpointSeq ?? 0;
+  const due = key !== undefined && (seq - lastSeq >= CHECKPOINT_EVERY || head.checkpointAt === undefined || now - head.checkpointAt >= CHECKPOINT_MS);
+  if (due) {
+    const checkpoint = signCheckpoint(key, seq, hash, now);
+    await writeJson(root.store, keys.auditCheckpoint(seq), checkpoint satisfies AuditCheckpoint, { ifAbsent: true });
+  }
+  // The hint moves forward only as far as this writer knows; a concurrent writer may set it back a little.
+  await writeJson(root.store, keys.auditHead, { seq, hash, checkpointAt: due ? now : head.checkpointAt, checkpointSeq: due ? seq : head.checkpointSeq } satisfies Head);
+}
+
+/**
+ * Writes a checkpoint of the chain's newest record, unless it has one, or (with `olderThanMs`) the
+ * newest checkpoint is younger than that. The cron calls it, so that a quiet consortium's tail is
+ * pinned too, within CHECKPOINT_MS of its last record.
+ */
+export async function checkpointNow(deps: CoordinatorDeps, options: { readonly olderThanMs?: number } = {}): Promise<AuditCheckpoint | null> {
+  const root = rootOf(deps);
+  const key = root.auditKey;
+  if (key === undefined) return null;
+  const hint = await readHead(root);
+  if (options.olderThanMs !== undefined && hint.checkpointAt !== undefined && root.clock.now() - hint.checkpointAt < options.olderThanMs) return null;
+  let { seq, hash } = hint;
+  for (;;) {
+    const next = await root.store.get(keys.auditRecord(seq + 1));
+    if (next === null) break;
+    seq++;
+    hash = recordHash(next);
+  }
+  if (seq === 0) return null;
+  const head = await readHead(root);
+  if (head.checkpointSeq === seq) return null;
+  const checkpoint = signCheckpoint(key, seq, hash, root.clock.now());
+  await writeJson(root.store, keys.auditCheckpoint(seq), checkpoint, { ifAbsent: true });
+  await writeJson(root.store, keys.auditHead, { seq, hash, checkpointAt: checkpoint.at, checkpointSeq: seq } satisfies Head);
+  return checkpoint;
+}
+
+/**
+ * Records an action the coordinator took on its own (a round opened or closed, a run started, a
+ * version registered, the gate's promotion). A record that cannot be written does not undo the action: it is logged and counted
+ * (`AUDIT_WRITE_FAILED`), as for requests.
+ */
+export async function auditCoordinator(deps: CoordinatorDeps, action: string, object: string, detail: Record<string, z.core.util.JSONType> = {}): Promise<void> {
+  try {
+    await appendAudit(deps, { at: deps.clock.now(), actor: { kind: "coordinator", id: "coordinator" }, action, object, outcome: "ok", detail: { ...(deps.run && { run: deps.run.seq }), ...detail } });
+  } catch (err) {
+    deps.logger.error("audit record not written", { action, object, err: err instanceof Error ? err.message : String(err) });
+    await countFailure(deps.consortium ?? deps, "AUDIT_WRITE_FAILED");
+  }
+}
