@@ -9,6 +9,7 @@ import { enrolCommand } from "./commands/enrol-command.ts";
 import { federationInitCommand } from "./commands/federation-command.ts";
 import { modelsCommand } from "./commands/models-command.ts";
 import { auditCommand } from "./commands/audit-command.ts";
+import { operatorsCommand } from "./commands/operators-command.ts";
 import { runsCommand } from "./commands/runs-command.ts";
 import { predictCommand } from "./commands/predict-command.ts";
 import { serveCommand } from "./commands/serve-command.ts";
@@ -32,6 +33,7 @@ commands:
                 write a FederationConfig from a CSV's columns and a data dictionary
   models        the model registry: list, show V, promote V, rollback --to V
   audit         the audit trail: verify (live or an export), export --since T --format jsonl|csv
+  operators     the consortium's named operators: add NAME --role R, list, revoke NAME
   runs          the consortium's training runs: list, start --reason R
   synth         write a synthetic FHIR R4 consortium for simulate --fhir DIR
 
@@ -70,6 +72,9 @@ async function dispatch(command: string, rest: string[], io: CommandIo): Promise
       return 0;
     case "audit":
       await auditCommand(rest, { io });
+      return 0;
+    case "operators":
+      await operatorsCommand(rest, { io });
       return 0;
     case "federation":
       if (rest[0] !== "init") throw new UsageError(rest[0] === undefined ? "expected a subcommand: consilium federation init" : `unknown subcommand "${rest[0]}" (known: init)`);

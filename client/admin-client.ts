@@ -9,6 +9,7 @@ import { FederationStatus } from "../core/schemas/status.ts";
 import { ChampionEntry, ModelsView, ModelView } from "../core/registry/index.ts";
 import { Abandoned, RunsView, TriggerOutcome } from "../core/schemas/consortium.ts";
 import { AuditPageView } from "../core/audit/trail.ts";
+import { OperatorCredential, OperatorView, type OperatorRole } from "../core/schemas/operators.ts";
 import { apiClient, readAnswer, type ApiClient } from "./api.ts";
 
 export class AdminClient {
@@ -69,6 +70,21 @@ export class AdminClient {
   async audit(after: number, limit?: number): Promise<AuditPageView> {
     const query = { after: String(after), ...(limit !== undefined && { limit: String(limit) }) };
     return readAnswer("GET /v1/admin/audit", await this.#api.v1.admin.audit.$get({ query }), AuditPageView);
+  }
+
+  /** Adds a named operator with a role; the answer holds its credential, shown this once. */
+  async addOperator(name: string, role: OperatorRole): Promise<OperatorCredential> {
+    return readAnswer("POST /v1/admin/operators", await this.#api.v1.admin.operators.$post({ json: { name, role } }), OperatorCredential);
+  }
+
+  async operators(): Promise<OperatorView[]> {
+    return (await readAnswer("GET /v1/admin/operators", await this.#api.v1.admin.operators.$get(), z.object({ operators: z.array(OperatorView) }))).operators;
+  }
+
+  /** Revokes an operator's credential: refused at once on every coordinator instance. */
+  async revokeOperator(name: string): Promise<{ name: string; revokedAt: number }> {
+    const answer = await this.#api.v1.admin.operators[":name"].revoke.$post({ param: { name } });
+    return readAnswer(`POST /v1/admin/operators/${name}/revoke`, answer, z.object({ name: z.string(), revokedAt: z.number() }));
   }
 
   async runs(): Promise<RunsView> {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { ConsiliumError } from "../core/errors.ts";
 import { SiteRecord } from "../core/schemas/federation.ts";
+import { OperatorRecord, operatorOfCredential, type OperatorRole } from "../core/schemas/operators.ts";
 import { siteIdOfCredential } from "../core/site-credential.ts";
 import { keys } from "./keys.ts";
 import type { ObjectStore } from "./ports.ts";
@@ -30,6 +31,34 @@ export function requireAdmin(header: string | undefined, adminToken: string): vo
   if (equalSecret(token, adminToken)) return;
   if (siteIdOfCredential(token) !== null) throw new ConsiliumError("FORBIDDEN", "a site credential cannot make admin requests: send the consortium's admin token", 403);
   throw new ConsiliumError("FORBIDDEN", "wrong admin token: this is not the coordinator's admin token", 403);
+}
+
+/** Stands in for an unknown operator's hash, so that the comparison runs as for any other. */
+const NO_OPERATOR_HASH = sha256Text("no operator has this name");
+
+/**
+ * Who an admin request comes from: the bootstrap owner (`admin`, the consortium's admin token) or
+ * a named operator (`co_<name>_<secret>`, its record read on every request, so a revocation holds
+ * at once on every instance). An unknown name and a wrong secret get the same answer.
+ */
+export async function authenticateOperator(header: string | undefined, adminToken: string, store: ObjectStore): Promise<{ name: string; role: OperatorRole }> {
+  const token = bearer(header);
+  const name = operatorOfCredential(token);
+  if (name === null) {
+    requireAdmin(header, adminToken);
+    return { name: "admin", role: "owner" };
+  }
+  const record = await readJson(store, keys.operator(name), OperatorRecord).catch(() => null);
+  const ok = timingSafeEqual(Buffer.from(sha256Text(token)), Buffer.from(record?.tokenSha256 ?? NO_OPERATOR_HASH));
+  if (!record || !ok) throw new ConsiliumError("FORBIDDEN", "unknown operator or wrong credential", 403);
+  if ((await store.head(keys.operatorRevoked(name))) !== null) throw new ConsiliumError("CREDENTIAL_REVOKED", `the credential of operator ${name} was revoked`, 401);
+  return { name, role: record.role };
+}
+
+/** An operator credential is `co_<name>_<secret>`; only its hash is stored. */
+export function newOperatorCredential(name: string): { token: string; tokenSha256: string } {
+  const token = `co_${name}_${randomBytes(24).toString("base64url")}`;
+  return { token, tokenSha256: sha256Text(token) };
 }
 
 /** A site credential is `cs_<siteId>_<secret>`; only the secret's hash is stored. */

@@ -1,7 +1,8 @@
+import type { OperatorRole } from "../core/schemas/operators.ts";
 import type { SiteRecord } from "../core/schemas/federation.ts";
 import type { CoordinatorDeps } from "./deps.ts";
 
 /** Hono context variables set by the auth middlewares. */
 export interface AppEnv {
-  Variables: { deps: CoordinatorDeps; site?: SiteRecord; admin?: true };
+  Variables: { deps: CoordinatorDeps; site?: SiteRecord; admin?: true; operator?: { readonly name: string; readonly role: OperatorRole } };
 }

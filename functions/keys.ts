@@ -80,6 +80,10 @@ export const keys = {
   championEntry: (seq: number) => `registry/champion/${pad(seq)}.json`,
   championPrefix: "registry/champion/",
   audit: (seq: string) => `audit/${seq}.json`,
+  /** A named operator (`core/schemas/operators.ts`), written once; revoked by the marker beside it, read on every request. */
+  operator: (name: string) => `operators/${name}.json`,
+  operatorsPrefix: "operators/",
+  operatorRevoked: (name: string) => `operators-revoked/${name}.json`,
   /** The consortium's hash-chained audit trail (`core/audit/trail.ts`): record n, write-once; zero-padded to 12 digits. */
   auditRecord: (seq: number) => `audit/trail/${String(seq).padStart(12, "0")}.json`,
   auditRecordsPrefix: "audit/trail/",
@@ -130,7 +134,7 @@ export const keys = {
  * the coordinator-held validation rows of contribution scoring, and the audit trail.
  * The run-scoped store leaves them unprefixed, so every run sees the same ones.
  */
-export const CONSORTIUM_PREFIXES = ["consortium/", "sites/", "revoked/", "identities/", "registry/", "rejections/", "failures/", "validation.json", "audit/trail/", "audit/trail-head.json", "audit/checkpoints/"] as const;
+export const CONSORTIUM_PREFIXES = ["consortium/", "sites/", "revoked/", "identities/", "registry/", "rejections/", "failures/", "validation.json", "audit/trail/", "audit/trail-head.json", "audit/checkpoints/", "operators/", "operators-revoked/"] as const;
 
 /** Zero-padded so that lexicographic listing is numeric order. */
 function pad(n: number): string {

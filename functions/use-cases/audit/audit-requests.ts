@@ -43,6 +43,10 @@ export const AUDITED: Readonly<Record<string, Audited>> = {
   "POST /v1/admin/runs": { action: "run.request", object: fixed("runs") },
   "POST /v1/admin/runs/abandon": { action: "run.abandon", object: fixed("runs") },
   "GET /v1/admin/audit": { action: "audit.read", object: fixed("audit") },
+  // The answer carries the new credential: only its name is taken from it.
+  "POST /v1/admin/operators": { action: "operator.add", object: (_c, body) => `operator/${typeof body?.name === "string" ? body.name : "?"}` },
+  "GET /v1/admin/operators": { action: "operator.list", object: fixed("operators") },
+  "POST /v1/admin/operators/:name/revoke": { action: "operator.revoke", object: param("name") },
   "GET /v1/task": {
     action: "model.download",
     object: (_c, body) => {
@@ -87,7 +91,7 @@ export async function auditRequest(c: Context<AppEnv>, error: Error | undefined)
   const deps = c.get("deps");
   const event: AuditEvent = {
     at: deps.clock.now(),
-    actor: site ? { kind: "site", id: site.id } : { kind: "operator", id: "admin" },
+    actor: site ? { kind: "site", id: site.id } : { kind: "operator", id: c.get("operator")?.name ?? "admin" },
     action: audited.action,
     object,
     outcome: ok ? "ok" : c.res.status >= 500 ? "failed" : "refused",
