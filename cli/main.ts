@@ -10,6 +10,7 @@ import { federationInitCommand } from "./commands/federation-command.ts";
 import { modelsCommand } from "./commands/models-command.ts";
 import { auditCommand } from "./commands/audit-command.ts";
 import { operatorsCommand } from "./commands/operators-command.ts";
+import { sitesCommand } from "./commands/sites-command.ts";
 import { runsCommand } from "./commands/runs-command.ts";
 import { predictCommand } from "./commands/predict-command.ts";
 import { serveCommand } from "./commands/serve-command.ts";
@@ -34,6 +35,7 @@ commands:
   models        the model registry: list, show V, promote V, rollback --to V
   audit         the audit trail: verify (live or an export), export --since T --format jsonl|csv
   operators     the consortium's named operators: add NAME --role R, list, revoke NAME
+  sites         the consortium's hospitals: list, rotate ID, revoke ID
   runs          the consortium's training runs: list, start --reason R
   synth         write a synthetic FHIR R4 consortium for simulate --fhir DIR
 
@@ -75,6 +77,9 @@ async function dispatch(command: string, rest: string[], io: CommandIo): Promise
       return 0;
     case "operators":
       await operatorsCommand(rest, { io });
+      return 0;
+    case "sites":
+      await sitesCommand(rest, { io });
       return 0;
     case "federation":
       if (rest[0] !== "init") throw new UsageError(rest[0] === undefined ? "expected a subcommand: consilium federation init" : `unknown subcommand "${rest[0]}" (known: init)`);

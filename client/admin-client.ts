@@ -4,7 +4,7 @@
  * (`api.ts`), every answer parsed with its schema.
  */
 import { z } from "zod";
-import { EnrolResponse, type FederationConfig } from "../core/schemas/federation.ts";
+import { EnrolResponse, RotatedCredential, type FederationConfig } from "../core/schemas/federation.ts";
 import { FederationStatus } from "../core/schemas/status.ts";
 import { ChampionEntry, ModelsView, ModelView } from "../core/registry/index.ts";
 import { Abandoned, RunsView, TriggerOutcome } from "../core/schemas/consortium.ts";
@@ -23,8 +23,15 @@ export class AdminClient {
     return readAnswer("POST /v1/admin/federation", await this.#api.v1.admin.federation.$post({ json: config }), z.unknown());
   }
 
-  async enrol(name: string, id?: string): Promise<EnrolResponse> {
-    return readAnswer("POST /v1/admin/sites", await this.#api.v1.admin.sites.$post({ json: { name, ...(id !== undefined && { id }) } }), EnrolResponse);
+  async enrol(name: string, id?: string, expiresInDays?: number): Promise<EnrolResponse> {
+    const json = { name, ...(id !== undefined && { id }), ...(expiresInDays !== undefined && { expiresInDays }) };
+    return readAnswer("POST /v1/admin/sites", await this.#api.v1.admin.sites.$post({ json }), EnrolResponse);
+  }
+
+  /** A new credential for the site, shown this once; the one before stops working at once. */
+  async rotate(siteId: string, expiresInDays?: number): Promise<RotatedCredential> {
+    const answer = await this.#api.v1.admin.sites[":site"].rotate.$post({ param: { site: siteId }, json: { ...(expiresInDays !== undefined && { expiresInDays }) } });
+    return readAnswer(`POST /v1/admin/sites/${siteId}/rotate`, answer, RotatedCredential);
   }
 
   /** Stores the coordinator-held validation set of contribution scoring. */

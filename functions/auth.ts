@@ -1,8 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { ConsiliumError } from "../core/errors.ts";
-import { SiteRecord } from "../core/schemas/federation.ts";
+import { SiteCredentialRecord, SiteRecord } from "../core/schemas/federation.ts";
 import { OperatorRecord, operatorOfCredential, type OperatorRole } from "../core/schemas/operators.ts";
-import { siteIdOfCredential } from "../core/site-credential.ts";
+import { parseSiteCredential, siteIdOfCredential } from "../core/site-credential.ts";
 import { keys } from "./keys.ts";
 import type { ObjectStore } from "./ports.ts";
 import { readJson } from "./repo.ts";
@@ -74,14 +74,29 @@ const NO_SITE_HASH = sha256Text("no site is enrolled under this id");
  * The site whose credential the bearer token is. An unknown site and a wrong secret get the same
  * answer after the same comparison: the refusal must not tell an outsider which site ids exist.
  */
-export async function authenticateSite(header: string | undefined, store: ObjectStore): Promise<SiteRecord> {
+export async function authenticateSite(header: string | undefined, store: ObjectStore, now: number = Date.now()): Promise<SiteRecord> {
   const token = bearer(header);
-  const siteId = siteIdOfCredential(token);
-  if (!siteId) throw new ConsiliumError("UNAUTHENTICATED", "malformed site credential", 401);
+  const parsed = parseSiteCredential(token);
+  if (!parsed) throw new ConsiliumError("UNAUTHENTICATED", "malformed site credential", 401);
+  const { siteId, generation } = parsed;
   const site = await readJson(store, keys.site(siteId), SiteRecord);
-  const ok = timingSafeEqual(Buffer.from(sha256Text(token)), Buffer.from(site?.tokenSha256 ?? NO_SITE_HASH));
-  if (!site || !ok) throw new ConsiliumError("BAD_CREDENTIAL", "unknown site or wrong credential", 401);
-  // Only a holder of the credential learns it was revoked.
-  if ((await store.head(keys.revoked(siteId))) !== null) throw new ConsiliumError("CREDENTIAL_REVOKED", `the credential of site ${siteId} was revoked`, 401);
+  // Generation 0 is enrolment's credential, in the site's record; a later one, its rotation's record.
+  const issued = generation === 0 || site === null ? null : await readJson(store, keys.siteCredential(siteId, generation), SiteCredentialRecord).catch(() => null);
+  const expected = generation === 0 ? site?.tokenSha256 : issued?.tokenSha256;
+  const ok = timingSafeEqual(Buffer.from(sha256Text(token)), Buffer.from(expected ?? NO_SITE_HASH));
+  if (!site || expected === undefined || !ok) throw new ConsiliumError("BAD_CREDENTIAL", "unknown site or wrong credential", 401);
+  // Only a holder of the credential learns it was revoked, replaced or has expired. Both marks are read on every request (absent objects are never cached).
+  const [revoked, next] = await Promise.all([store.head(keys.revoked(siteId)), store.head(keys.siteCredential(siteId, generation + 1))]);
+  if (revoked !== null) throw new ConsiliumError("CREDENTIAL_REVOKED", `the credential of site ${siteId} was revoked`, 401);
+  if (next !== null) throw new ConsiliumError("CREDENTIAL_ROTATED", `this credential of site ${siteId} was replaced by a newer one (generation ${generation + 1}): use the credential the rotation printed`, 401);
+  const expiresAt = generation === 0 ? site.expiresAt : (issued?.expiresAt ?? undefined);
+  if (expiresAt !== undefined && now >= expiresAt) throw new ConsiliumError("CREDENTIAL_EXPIRED", `the credential of site ${siteId} expired at ${new Date(expiresAt).toISOString()}: ask the consortium's operator for a new one (consilium sites rotate ${siteId})`, 401);
   return site;
 }
+
+/** A rotated site credential `cs_<siteId>.<generation>_<secret>`; only its hash is stored. */
+export function rotatedSiteCredential(siteId: string, generation: number): { token: string; tokenSha256: string } {
+  const token = `cs_${siteId}.${generation}_${randomBytes(24).toString("base64url")}`;
+  return { token, tokenSha256: sha256Text(token) };
+}
+

@@ -80,6 +80,9 @@ export const keys = {
   championEntry: (seq: number) => `registry/champion/${pad(seq)}.json`,
   championPrefix: "registry/champion/",
   audit: (seq: string) => `audit/${seq}.json`,
+  /** A site's credentials after enrolment's, and the marks that end them, one per generation, written once. */
+  siteCredential: (id: string, generation: number) => `site-credentials/${id}/${pad(generation)}.json`,
+  siteCredentialsPrefix: (id: string) => `site-credentials/${id}/`,
   /** A named operator (`core/schemas/operators.ts`), written once; revoked by the marker beside it, read on every request. */
   operator: (name: string) => `operators/${name}.json`,
   operatorsPrefix: "operators/",
@@ -134,7 +137,7 @@ export const keys = {
  * the coordinator-held validation rows of contribution scoring, and the audit trail.
  * The run-scoped store leaves them unprefixed, so every run sees the same ones.
  */
-export const CONSORTIUM_PREFIXES = ["consortium/", "sites/", "revoked/", "identities/", "registry/", "rejections/", "failures/", "validation.json", "audit/trail/", "audit/trail-head.json", "audit/checkpoints/", "operators/", "operators-revoked/"] as const;
+export const CONSORTIUM_PREFIXES = ["consortium/", "sites/", "revoked/", "identities/", "registry/", "rejections/", "failures/", "validation.json", "audit/trail/", "audit/trail-head.json", "audit/checkpoints/", "operators/", "operators-revoked/", "site-credentials/"] as const;
 
 /** Zero-padded so that lexicographic listing is numeric order. */
 function pad(n: number): string {

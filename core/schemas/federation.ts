@@ -147,16 +147,37 @@ export type FederationState = z.infer<typeof FederationState>;
 export const SiteRecord = z.object({
   id: z.string(),
   name: z.string(),
+  /** The hash of the credential issued at enrolment (generation 0). */
   tokenSha256: z.string().regex(/^[0-9a-f]{64}$/),
   enrolledAt: z.number(),
+  /** When that credential stops working (epoch ms); absent: it does not expire. */
+  expiresAt: z.number().optional(),
 });
 export type SiteRecord = z.infer<typeof SiteRecord>;
+
+/** How long a credential issued now works: whole days, at most ten years; absent, it does not expire. */
+export const ExpiresInDays = z.int().min(1).max(3650);
 
 export const EnrolRequest = z.object({
   name: z.string().min(1).max(200),
   /** A chosen site id (reproducible simulations, stable names); a random suffix is added otherwise. */
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "site id must be lower-case letters, digits and dashes").optional(),
+  expiresInDays: ExpiresInDays.optional(),
 });
+
+/**
+ * `site-credentials/{site}/{generation}.json`, written once: a site's credential after a rotation.
+ * Generation n + 1 existing means generation n no longer works (enrolment's is generation 0).
+ */
+export const SiteCredentialRecord = z.object({ generation: z.int().min(1), tokenSha256: z.string().regex(/^[0-9a-f]{64}$/), issuedAt: z.number(), expiresAt: z.number().nullable(), by: z.string() });
+export type SiteCredentialRecord = z.infer<typeof SiteCredentialRecord>;
+
+/** `POST /v1/admin/sites/:site/rotate`. */
+export const RotateRequest = z.object({ expiresInDays: ExpiresInDays.optional() });
+
+/** A rotation's answer: the new credential, shown this once. */
+export const RotatedCredential = z.object({ siteId: z.string(), generation: z.int().min(1), token: z.string(), expiresAt: z.number().nullable() });
+export type RotatedCredential = z.infer<typeof RotatedCredential>;
 export type EnrolRequest = z.infer<typeof EnrolRequest>;
 
 export const EnrolResponse = z.object({ siteId: z.string(), token: z.string() });

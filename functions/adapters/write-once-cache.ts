@@ -26,6 +26,7 @@ const RUN_WRITE_ONCE = [
 const CONSORTIUM_WRITE_ONCE = [
   /^consortium\/(config|runs\/\d+)\.json$/,
   /^sites\/[^/]+\.json$/,
+  /^site-credentials\/[^/]+\/\d+\.json$/,
   /^identities\/[^/]+\.json$/,
   /^registry\/versions\/\d+\/(run\.json|card\.json|weights\.bin|preprocessing\.json|decision\.json)$/,
   /^registry\/champion\/\d+\.json$/,

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { EnrolRequest, FederationConfig } from "../../core/schemas/federation.ts";
+import { EnrolRequest, FederationConfig, RotateRequest } from "../../core/schemas/federation.ts";
 import type { MiddlewareHandler } from "hono";
 import { OperatorRequest, roleAllows, type OperatorRole } from "../../core/schemas/operators.ts";
 import { authenticateOperator } from "../auth.ts";
@@ -10,7 +10,7 @@ import { closeExpiredRounds } from "../use-cases/close-expired-rounds.ts";
 import { createFederation } from "../use-cases/create-federation.ts";
 import { enrolSite } from "../use-cases/enrol-site.ts";
 import { readStatus } from "../use-cases/read-status.ts";
-import { revokeSite } from "../use-cases/revoke-site.ts";
+import { revokeSite, rotateSite } from "../use-cases/revoke-site.ts";
 import { ConsiliumError } from "../../core/errors.ts";
 import { putValidationSet, ValidationSet } from "../use-cases/validation-set.ts";
 import { listModels, promoteModel, rollbackModel, showModel } from "../use-cases/registry/models.ts";
@@ -42,8 +42,13 @@ export const adminRoutes = new Hono<AppEnv>()
   })
   .post("/federation", need("owner", "creating the consortium"), jsonBody(FederationConfig), async (c) => c.json(await createFederation(c.get("deps"), c.req.valid("json")), 201))
   .post("/sites", need("operator", "enrolling a site"), jsonBody(EnrolRequest), async (c) => {
-    const { name, id } = c.req.valid("json");
-    return c.json(await enrolSite(c.get("deps"), name, id), 201);
+    const { name, id, expiresInDays } = c.req.valid("json");
+    return c.json(await enrolSite(c.get("deps"), name, id, expiresInDays), 201);
+  })
+  .post("/sites/:site/rotate", need("operator", "rotating a site's credential"), jsonBody(RotateRequest), async (c) => {
+    const site = c.req.param("site");
+    if (!/^[a-z0-9-]{1,64}$/.test(site)) throw new ConsiliumError("INVALID_PARAM", "site must be a site id", 400);
+    return c.json(await rotateSite(c.get("deps"), site, c.get("operator")!.name, c.req.valid("json").expiresInDays), 201);
   })
   .post("/sites/:site/revoke", need("operator", "revoking a site"), async (c) => {
     const site = c.req.param("site");

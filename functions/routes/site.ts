@@ -29,7 +29,7 @@ const roundParam = intParamCheck("round");
  */
 export const siteRoutes = new Hono<AppEnv>()
   .use(async (c, next) => {
-    c.set("site", await authenticateSite(c.req.header("authorization"), c.get("deps").store));
+    c.set("site", await authenticateSite(c.req.header("authorization"), c.get("deps").store, c.get("deps").clock.now()));
     await next();
   })
   .get("/task", async (c) => c.json(await nextTask(c.get("deps"), c.get("site")!.id)))

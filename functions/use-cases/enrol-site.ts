@@ -6,12 +6,15 @@ import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { writeJson } from "../repo.ts";
 
-/** Gives a hospital its identity and credential; the credential is shown once, only its hash kept. */
-export async function enrolSite(deps: CoordinatorDeps, name: string, id?: string): Promise<EnrolResponse> {
+const DAY_MS = 86_400_000;
+
+/** Gives a hospital its identity and credential (expiring after `expiresInDays` when given); the credential is shown once, only its hash kept. */
+export async function enrolSite(deps: CoordinatorDeps, name: string, id?: string, expiresInDays?: number): Promise<EnrolResponse> {
   const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 24) || "site";
   const siteId = id ?? `${slug}-${randomBytes(3).toString("hex")}`;
   const { token, tokenSha256 } = newSiteCredential(siteId);
-  const record: SiteRecord = { id: siteId, name, tokenSha256, enrolledAt: deps.clock.now() };
+  const now = deps.clock.now();
+  const record: SiteRecord = { id: siteId, name, tokenSha256, enrolledAt: now, ...(expiresInDays !== undefined && { expiresAt: now + expiresInDays * DAY_MS }) };
   // On an id collision the stored hash is another site's: this credential would never authenticate.
   if (!(await writeJson(deps.store, keys.site(siteId), record, { ifAbsent: true }))) {
     throw new ConsiliumError("SITE_ID_TAKEN", `site id ${siteId} is taken; ${id ? "choose another" : "enrol again"}`, 409);

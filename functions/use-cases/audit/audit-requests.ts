@@ -33,6 +33,8 @@ export const AUDITED: Readonly<Record<string, Audited>> = {
   "POST /v1/admin/federation": { action: "consortium.create", object: fixed("consortium") },
   "POST /v1/admin/sites": { action: "site.enrol", object: (_c, body) => `site/${typeof body?.siteId === "string" ? body.siteId : "?"}` },
   "POST /v1/admin/sites/:site/revoke": { action: "site.revoke", object: param("site") },
+  // The answer carries the new credential: the object is the path's site only.
+  "POST /v1/admin/sites/:site/rotate": { action: "site.rotate", object: param("site") },
   "GET /v1/admin/status": { action: "status.read", object: fixed("consortium") },
   "PUT /v1/admin/validation": { action: "validation.replace", object: fixed("validation") },
   "GET /v1/admin/models": { action: "model.list", object: fixed("registry") },
