@@ -72,7 +72,6 @@ export class AdminClient {
     return readAnswer("POST /v1/admin/models/rollback", await this.#api.v1.admin.models.rollback.$post({ json }), ChampionEntry);
   }
 
-  /** The consortium's runs and the triggers waiting for the next one. */
   /** The audit trail after sequence `after`: records with their stored text, the signed checkpoints and the key that signs them. */
   async audit(after: number, limit?: number): Promise<AuditPageView> {
     const query = { after: String(after), ...(limit !== undefined && { limit: String(limit) }) };
@@ -94,6 +93,7 @@ export class AdminClient {
     return readAnswer(`POST /v1/admin/operators/${name}/revoke`, answer, z.object({ name: z.string(), revokedAt: z.number() }));
   }
 
+  /** The consortium's runs and the triggers waiting for the next one. */
   async runs(): Promise<RunsView> {
     return readAnswer("GET /v1/admin/runs", await this.#api.v1.admin.runs.$get(), RunsView);
   }

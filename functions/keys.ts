@@ -95,6 +95,8 @@ export const keys = {
   /** A signed checkpoint of the trail at record n, write-once. */
   auditCheckpoint: (seq: number) => `audit/checkpoints/${String(seq).padStart(12, "0")}.json`,
   auditCheckpointsPrefix: "audit/checkpoints/",
+  /** That a model was handed to a site, written once: its download is recorded once, however often the site asks. */
+  auditDownload: (site: string, object: string) => `audit/downloads/${site}/${object}.json`,
   rejection: (id: string) => `rejections/${id}.json`,
   rejectionsPrefix: "rejections/",
   /** Refusals before authentication, one counter per minute (since the epoch) and code, grouped by hour. */
@@ -137,7 +139,7 @@ export const keys = {
  * the coordinator-held validation rows of contribution scoring, and the audit trail.
  * The run-scoped store leaves them unprefixed, so every run sees the same ones.
  */
-export const CONSORTIUM_PREFIXES = ["consortium/", "sites/", "revoked/", "identities/", "registry/", "rejections/", "failures/", "validation.json", "audit/trail/", "audit/trail-head.json", "audit/checkpoints/", "operators/", "operators-revoked/", "site-credentials/"] as const;
+export const CONSORTIUM_PREFIXES = ["consortium/", "sites/", "revoked/", "identities/", "registry/", "rejections/", "failures/", "validation.json", "audit/trail/", "audit/trail-head.json", "audit/checkpoints/", "audit/downloads/", "operators/", "operators-revoked/", "site-credentials/"] as const;
 
 /** Zero-padded so that lexicographic listing is numeric order. */
 function pad(n: number): string {

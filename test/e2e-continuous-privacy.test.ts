@@ -2,10 +2,9 @@
  * Continuous learning under a privacy policy, through the CLI (`consilium simulate --months M
  * --dp-epsilon E --dp-lifetime-epsilon L`): each site's ledger spans the consortium's runs, so the
  * ε it spends over all of them never passes its lifetime budget. Runs go on training while the
- * budget lasts; the run that would pass it stops its training where every site declines (with the
- * model of its last aggregated round), and a run whose first round every site declines is
- * abandoned at once with the reason, registering nothing while the champion stays. The report
- * shows ε per run and in total per site.
+ * budget lasts; a run whose first round every site declines is abandoned at once with the reason,
+ * registering nothing while the champion stays (a run stopped part-way by refusals is
+ * `functions/use-cases/decline-round.test.ts`'s). The report shows ε per run and in total per site.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";

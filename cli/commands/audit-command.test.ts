@@ -41,7 +41,7 @@ describe("consilium audit verify and export", () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  const records = () => lines.filter((l) => !l.startsWith('{"checkpoint"'));
+  const records = () => lines.filter((l) => l.startsWith('{"seq"'));
   const checkpoints = () => lines.filter((l) => l.startsWith('{"checkpoint"'));
   async function verifyFile(name: string, content: string[]) {
     await writeFile(join(dir, name), `${content.join("\n")}\n`);
@@ -51,7 +51,8 @@ describe("consilium audit verify and export", () => {
   it("verifies the finished federation's trail live and from its export, checkpoints signed by the consortium's key", async () => {
     const live = await audit(h, ["verify"]);
     // The export was read through the API, so the trail now holds its record too.
-    expect(live.io.outLines[0]).toMatch(new RegExp(`^audit trail intact: ${records().length + 1} records, head [0-9a-f]{16}…; signed checkpoint at ${pinned} \\(key ${key.publicKey.slice(0, 16)}…\\)$`));
+    expect(live.io.outLines[0]).toMatch(new RegExp(`^audit trail intact: ${records().length + 1} records, head [0-9a-f]{16}…; signed checkpoint at ${pinned} \\(key ${key.publicKey.slice(0, 16)}…\\); records ${pinned + 1} to ${records().length + 1} not yet under a checkpoint$`));
+    expect(lines[0]).toMatch(/^\{"export":\{"from":1,"exportedAt":"\d{4}-/);
     const offline = await verifyFile("intact.jsonl", lines);
     expect(offline.io.outLines[0]).toMatch(/^audit trail intact: /);
     expect(records().length).toBeGreaterThan(pinned + 5);
@@ -79,6 +80,15 @@ describe("consilium audit verify and export", () => {
 
     const forged = await audit(h, ["verify", "--file", join(dir, "intact.jsonl"), "--public-key", "ab".repeat(32)], false);
     expect(forged.io.outLines[0]).toMatch(/^audit trail broken at record 1: the checkpoint at 1 is not signed by the consortium's key/);
+    // A key rotated: every key the consortium used is listed.
+    const rotated = await audit(h, ["verify", "--file", join(dir, "intact.jsonl"), "--public-key", `${"ab".repeat(32)},${key.publicKey}`], false);
+    expect(rotated.io.outLines[0]).toMatch(/^audit trail intact: /);
+    // Stripped of its checkpoints, an export held to the consortium's key proves nothing.
+    const stripped = await verifyFile("stripped.jsonl", r);
+    expect(stripped.io.outLines[0]).toBe("audit trail broken at record 1: no checkpoint signed by the consortium's key: the records cannot be told from rewritten ones");
+    // The oldest records deleted: a whole export (its header says from 1) names the first.
+    const headless = await verifyFile("headless.jsonl", [lines[0]!, ...r.slice(3), ...c]);
+    expect(headless.io.outLines[0]).toBe("audit trail broken at record 1: record 1 is missing (the next held is record 4)");
   });
 
   it("exports as CSV and since a time, a partial export verified from its first record", async () => {
@@ -97,7 +107,7 @@ describe("consilium audit verify and export", () => {
     expect(part.length).toBeGreaterThan(0);
     expect(part.length).toBeLessThan(records().length);
     const verified = await audit(h, ["verify", "--file", join(dir, "since.jsonl")], false);
-    expect(verified.io.outLines[0]).toMatch(/^audit trail intact: \d+ records \(from record \d+, anchored at its link to \d+, which the export does not hold\)/);
+    expect(verified.io.outLines[0]).toMatch(/^audit trail intact: \d+ records \(from record \d+, anchored at its link to \d+: the export proves nothing before it\)/);
   });
 
   it("refuses flags that do not go together and a time that is not one", async () => {

@@ -20,7 +20,11 @@ export const AuditFlags = z.object({
   coordinator: urlFlag().optional(),
   "admin-token": textFlag().optional(),
   file: textFlag().optional(),
-  "public-key": z.string().regex(/^[0-9a-f]{64}$/, "expected the checkpoint key's 64 hex characters").optional(),
+  "public-key": z
+    .string()
+    .regex(/^[0-9a-f]{64}(,[0-9a-f]{64})*$/, "expected the checkpoint key's 64 hex characters (several, comma-separated, for a key that was rotated)")
+    .transform((t) => t.split(","))
+    .optional(),
   since: textFlag().optional(),
   format: choiceFlag(["jsonl", "csv"] as const).default("jsonl"),
   out: textFlag().optional(),
@@ -37,7 +41,7 @@ export const auditSpec: CommandSpec<typeof AuditFlags> = {
     coordinator: { type: "string", value: "URL", help: "the coordinator's URL" },
     "admin-token": { type: "string", value: "T", env: "CONSILIUM_ADMIN_TOKEN", secret: true, help: "administrator bearer token" },
     file: { type: "string", value: "EXPORT", help: "verify: a JSON Lines export (consilium audit export) instead of a coordinator" },
-    "public-key": { type: "string", value: "HEX", help: "verify: the consortium's checkpoint key (64 hex); checkpoints signed by any other key fail" },
+    "public-key": { type: "string", value: "HEX[,HEX]", help: "verify: the consortium's checkpoint keys (64 hex each; every key it has used); a checkpoint signed by another fails, and the trail must hold one" },
     since: { type: "string", value: "T", help: "export: records from this time on (ISO 8601, e.g. 2027-01-01 or 2027-01-01T12:00:00Z)" },
     format: { type: "string", value: "FORMAT", help: "export: jsonl (the records as stored, then the checkpoints; verifiable; default) or csv" },
     out: { type: "string", value: "FILE", help: "export: write to FILE instead of standard output" },
@@ -50,28 +54,41 @@ interface Trail {
   readonly records: { readonly seq: number; readonly text: string }[];
   readonly checkpoints: AuditCheckpoint[];
   readonly publicKey: string | null;
+  /** Where verification starts: 1 for the coordinator's trail and a whole export; a partial export's first record. */
+  readonly from: number;
+  readonly source: "coordinator" | "export";
 }
+
+/** An export's first line: where it starts (1 for the whole trail), and when it was made. */
+const ExportHeader = z.object({ export: z.object({ from: z.int().min(1), exportedAt: z.string() }) });
 
 async function fetchTrail(admin: AdminClient): Promise<Trail> {
   const records: Trail["records"] = [];
+  const checkpoints: AuditCheckpoint[] = [];
   let after = 0;
   let page;
   for (;;) {
     page = await admin.audit(after);
     records.push(...page.records);
+    checkpoints.push(...page.checkpoints);
     if (page.next === null) break;
     after = page.next;
   }
-  return { records, checkpoints: page.checkpoints, publicKey: page.publicKey };
+  return { records, checkpoints, publicKey: page.publicKey, from: 1, source: "coordinator" };
 }
 
-/** A JSON Lines export read back: record lines as they are and in their order, checkpoint lines by their `checkpoint` key. */
+/**
+ * A JSON Lines export read back: its header (where it starts; none: the whole trail, from 1), then
+ * record lines as they are and in their order (the first at `from`, each next line the next
+ * sequence), and checkpoint lines by their `checkpoint` key.
+ */
 async function readExport(file: string): Promise<Trail> {
   const text = await readFile(file, "utf8").catch((err: unknown) => {
     throw new UsageError(`--file: cannot read ${file}: ${(err as Error).message}`);
   });
   const records: Trail["records"] = [];
   const checkpoints: AuditCheckpoint[] = [];
+  let from = 1;
   for (const [i, line] of text.split("\n").entries()) {
     if (line.trim() === "") continue;
     let value: unknown;
@@ -80,26 +97,30 @@ async function readExport(file: string): Promise<Trail> {
     } catch {
       throw new UsageError(`--file: ${file} line ${i + 1} is not JSON`);
     }
+    const header = ExportHeader.safeParse(value);
+    if (header.success) {
+      if (records.length > 0 || checkpoints.length > 0) throw new UsageError(`--file: ${file} line ${i + 1}: the export's header must come first`);
+      from = header.data.export.from;
+      continue;
+    }
     const checkpoint = z.object({ checkpoint: AuditCheckpoint }).safeParse(value);
     if (checkpoint.success) checkpoints.push(checkpoint.data.checkpoint);
     else {
-      const seq = z.object({ seq: z.int().min(1) }).safeParse(value);
-      if (!seq.success) throw new UsageError(`--file: ${file} line ${i + 1} is neither an audit record nor a checkpoint`);
-      // An export's order is its lines': the first record says where it starts, each next line is the next sequence.
-      records.push({ seq: records.length === 0 ? seq.data.seq : records[0]!.seq + records.length, text: line });
+      if (!z.object({ seq: z.int().min(1) }).safeParse(value).success) throw new UsageError(`--file: ${file} line ${i + 1} is neither an audit record nor a checkpoint`);
+      records.push({ seq: from + records.length, text: line });
     }
   }
-  return { records, checkpoints, publicKey: null };
+  return { records, checkpoints, publicKey: null, from, source: "export" };
 }
 
-/** The trail's verdict: records placed by sequence (a gap is a gap), from the first one held. */
-export function verifyTrail(trail: Trail, publicKey?: string): ChainVerdict & { readonly from: number } {
+/** The trail's verdict from its `from`: records placed by sequence (a gap is a gap). */
+export function verifyTrail(trail: Trail, publicKey?: readonly string[]): ChainVerdict & { readonly from: number } {
   const encoder = new TextEncoder();
-  const from = trail.records.length === 0 ? 1 : Math.min(...trail.records.map((r) => r.seq));
-  const last = trail.records.length === 0 ? 0 : Math.max(...trail.records.map((r) => r.seq));
-  const placed: (Uint8Array | null)[] = Array.from({ length: last - from + 1 }, () => null);
-  for (const r of trail.records) placed[r.seq - from] = encoder.encode(r.text);
-  return { ...verifyChain(placed, trail.checkpoints, publicKey, { from }), from };
+  let last = trail.from - 1;
+  for (const r of trail.records) if (r.seq > last) last = r.seq;
+  const placed: (Uint8Array | null)[] = Array.from({ length: last - trail.from + 1 }, () => null);
+  for (const r of trail.records) if (r.seq >= trail.from) placed[r.seq - trail.from] = encoder.encode(r.text);
+  return { ...verifyChain(placed, trail.checkpoints, publicKey, { from: trail.from }), from: trail.from };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -107,7 +128,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** One CSV field, quoted when it must be (RFC 4180): a few lines, where a CSV library would be a dependency for one writer. */
 const csvField = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
 
-function exportLines(trail: Trail, since: number, format: "jsonl" | "csv"): string[] {
+function exportLines(trail: Trail, since: number, format: "jsonl" | "csv", exportedAt: number): string[] {
   const parse = (text: string) => {
     try {
       return AuditRecord.safeParse(JSON.parse(text));
@@ -115,15 +136,21 @@ function exportLines(trail: Trail, since: number, format: "jsonl" | "csv"): stri
       return AuditRecord.safeParse(null);
     }
   };
-  // A record that does not read is exported as it is: the verifier names it.
-  const chosen = trail.records.map((r) => ({ ...r, record: parse(r.text) })).filter((r) => !r.record.success || r.record.data.at >= since);
+  // From the first record at or after `since`, every record after it: times are not strictly in sequence order (writers race), the chain is.
+  const first = trail.records.findIndex((r) => {
+    const parsed = parse(r.text);
+    return parsed.success && parsed.data.at >= since;
+  });
+  const chosen = (first < 0 ? [] : trail.records.slice(first)).map((r) => ({ ...r, record: parse(r.text) }));
   if (format === "jsonl") {
-    const first = chosen[0]?.seq ?? Number.POSITIVE_INFINITY;
-    return [...chosen.map((r) => r.text), ...trail.checkpoints.filter((c) => c.seq >= first).map((c) => JSON.stringify({ checkpoint: c }))];
+    const from = since === 0 ? 1 : (chosen[0]?.seq ?? 1);
+    const header = JSON.stringify({ export: { from, exportedAt: iso(exportedAt) } });
+    return [header, ...chosen.map((r) => r.text), ...trail.checkpoints.filter((c) => c.seq >= from).map((c) => JSON.stringify({ checkpoint: c }))];
   }
   const lines = ["seq,at,actor_kind,actor_id,action,object,outcome,code,detail,prev,hash"];
   for (const r of chosen) {
     if (!r.record.success) {
+      // A record that does not read is listed as such: the verifier names it.
       lines.push(`${r.seq},,,,,,unreadable,,,,`);
       continue;
     }
@@ -153,12 +180,19 @@ export async function auditCommand(argv: readonly string[], options: { readonly 
     if (flags.since !== undefined || flags.out !== undefined || rest.includes("--format")) throw new UsageError("--since, --format and --out go with export");
     if ((flags.file === undefined) === (flags.coordinator === undefined)) throw new UsageError("verify: give --coordinator URL or --file EXPORT, one of them");
     const trail = flags.file !== undefined ? await readExport(flags.file) : await live();
-    const key = flags["public-key"] ?? trail.publicKey ?? undefined;
-    const verdict = verifyTrail(trail, key);
+    const keys = flags["public-key"];
+    let verdict: ChainVerdict & { readonly from: number } = verifyTrail(trail, keys ?? (trail.publicKey === null ? undefined : [trail.publicKey]));
+    // Held to a key, the trail must carry a checkpoint it signed: an export stripped of its checkpoints proves nothing.
+    if (verdict.ok && keys !== undefined && verdict.checkpoint === null && verdict.records > 0) {
+      verdict = { ...verdict, ok: false, problem: { seq: trail.from, problem: "bad-checkpoint", message: "no checkpoint signed by the consortium's key: the records cannot be told from rewritten ones" } };
+    }
     if (flags.json) io.out(JSON.stringify(verdict, null, 2));
     else if (verdict.ok) {
-      const anchored = verdict.from > 1 ? ` (from record ${verdict.from}, anchored at its link to ${verdict.from - 1}, which the export does not hold)` : "";
-      io.out(`audit trail intact: ${verdict.records} records${anchored}, head ${verdict.head.slice(0, 16)}…; ${verdict.checkpoint === null ? "no signed checkpoint" : `signed checkpoint at ${verdict.checkpoint}${key === undefined ? "" : ` (key ${key.slice(0, 16)}…)`}`}`);
+      const partial = verdict.from > 1 ? ` (from record ${verdict.from}, anchored at its link to ${verdict.from - 1}: the export proves nothing before it)` : "";
+      const signer = verdict.checkpoint === null ? "" : (trail.checkpoints.find((c) => c.seq === verdict.checkpoint)?.publicKey ?? "");
+      const last = verdict.from - 1 + verdict.records;
+      const unsigned = verdict.checkpoint === null ? "no signed checkpoint" : `signed checkpoint at ${verdict.checkpoint} (key ${signer.slice(0, 16)}…${keys === undefined && trail.source === "export" ? ", not checked against the consortium's: give --public-key" : ""})${last > verdict.checkpoint ? `; records ${verdict.checkpoint + 1} to ${last} not yet under a checkpoint` : ""}`;
+      io.out(`audit trail intact: ${verdict.records} records${partial}, head ${verdict.head.slice(0, 16)}…; ${unsigned}`);
     } else io.out(`audit trail broken at record ${verdict.problem!.seq}: ${verdict.problem!.message}`);
     if (!verdict.ok) throw new AuditBroken(verdict);
     return verdict;
@@ -166,10 +200,10 @@ export async function auditCommand(argv: readonly string[], options: { readonly 
   if (flags.file !== undefined || flags["public-key"] !== undefined || flags.json) throw new UsageError("--file, --public-key and --json go with verify");
   let since = 0;
   if (flags.since !== undefined) {
-    since = Date.parse(flags.since);
+    since = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(flags.since) ? Date.parse(flags.since) : Number.NaN;
     if (Number.isNaN(since)) throw new UsageError(`--since: "${flags.since}" is not a time (ISO 8601, e.g. 2027-01-01 or 2027-01-01T12:00:00Z)`);
   }
-  const lines = exportLines(await live(), since, flags.format);
+  const lines = exportLines(await live(), since, flags.format, Date.now());
   if (flags.out !== undefined) await writeFile(flags.out, lines.length === 0 ? "" : `${lines.join("\n")}\n`);
   else for (const l of lines) io.out(l);
   return lines;

@@ -17,7 +17,7 @@ import { boolFlag, choiceFlag, ioLogger, intFlag, parseFlags, processIo, textFla
 const positive = (max: number) =>
   z
     .string()
-    .regex(/^\s*(\d+\.?\d*|\.\d+)\s*$/, "expected a positive number")
+    .regex(/^\s*(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/, "expected a positive number")
     .transform(Number)
     .pipe(z.number().positive("expected a positive number").max(max));
 

@@ -108,8 +108,10 @@ export function signCheckpoint(key: { privateKey: KeyObject; publicKey: string }
   return { seq, hash, at, publicKey: key.publicKey, signature: Buffer.from(signBytes(key.privateKey, checkpointMessage(seq, hash, at))).toString("hex") };
 }
 
-export function checkpointValid(c: AuditCheckpoint, publicKey?: string): boolean {
-  if (publicKey !== undefined && c.publicKey !== publicKey) return false;
+/** Whether the checkpoint's signature holds, and (given keys) it was made with one of them: a consortium that rotated its key lists each. */
+export function checkpointValid(c: AuditCheckpoint, publicKey?: string | readonly string[]): boolean {
+  const allowed = publicKey === undefined ? null : typeof publicKey === "string" ? [publicKey] : publicKey;
+  if (allowed !== null && !allowed.includes(c.publicKey)) return false;
   return verifyBytes(Buffer.from(c.publicKey, "hex"), checkpointMessage(c.seq, c.hash, c.at), Buffer.from(c.signature, "hex"));
 }
 
@@ -148,7 +150,7 @@ export interface ChainVerdict {
  * hold, or a chain shorter than its newest checkpoint (the tail cut). A change to the last
  * record is caught once a checkpoint covers it.
  */
-export function verifyChain(records: readonly (Uint8Array | null)[], checkpoints: readonly AuditCheckpoint[] = [], publicKey?: string, options: { readonly from?: number } = {}): ChainVerdict {
+export function verifyChain(records: readonly (Uint8Array | null)[], checkpoints: readonly AuditCheckpoint[] = [], publicKey?: string | readonly string[], options: { readonly from?: number } = {}): ChainVerdict {
   const from = options.from ?? 1;
   let prev = GENESIS;
   const hashes: string[] = [];
@@ -171,6 +173,7 @@ export function verifyChain(records: readonly (Uint8Array | null)[], checkpoints
     // A part of the chain (an export since a time) is anchored at its first record's link, which only the records before it could check.
     if (i === 0 && from > 1) prev = record.prev;
     if (record.prev !== prev) {
+      if (seq === 1) return fail({ seq, problem: "hash-mismatch", message: "record 1 does not link to the start of the chain: changed after it was written" });
       // The record before was changed (or this one's link was): the earlier sequence is the one that no longer matches.
       return fail({ seq: seq - 1, problem: "hash-mismatch", message: `record ${seq - 1} does not hash to what record ${seq} says it was: changed after it was written` });
     }

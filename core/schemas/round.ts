@@ -49,6 +49,8 @@ export const RoundRecord = z.object({
     .optional(),
   closedAt: z.number().optional(),
   reason: z.string().optional(),
+  /** Skipped because every site declined it: the run's training stops here (`stop-declined-round.ts`), and the tick finishes the stop instead of opening the next round. */
+  stop: z.literal("declined").optional(),
 });
 export type RoundRecord = z.infer<typeof RoundRecord>;
 

@@ -14,6 +14,7 @@ import { queueIfReady } from "./queue-if-ready.ts";
 import { requeueStuckAggregation } from "./requeue-stuck-aggregation.ts";
 import { progressSecureRound } from "./secure/index.ts";
 import { registerIfDone } from "./registry/register-run.ts";
+import { finishDeclinedStop } from "./stop-declined-round.ts";
 import { auditCoordinator, CHECKPOINT_MS, checkpointNow } from "./audit/append-audit.ts";
 
 export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
@@ -58,6 +59,11 @@ export async function closeRunRounds(deps: CoordinatorDeps): Promise<{ round: nu
   const round = await readJson(deps.store, keys.round(state.round), RoundRecord);
   if (!round) return none;
   // A close (here or in the aggregator) that died before opening the next round is finished on the next tick.
+  // A round every site declined stops the run's training; a stop cut short is finished, never taken for a skip.
+  if (round.status === "skipped" && round.stop === "declined") {
+    await finishDeclinedStop(deps, config, round);
+    return none;
+  }
   if (round.status === "closed" || round.status === "skipped") {
     // A region's next round is its relay's to open.
     if (!config.upstream) await advance(deps, config, round.round + 1, round.resultVersion ?? round.baseVersion);

@@ -3,7 +3,7 @@ import { Abandoned } from "../../core/schemas/consortium.ts";
 import { FederationState } from "../../core/schemas/federation.ts";
 import { AuditRecord, ModelManifest } from "../../core/schemas/round.ts";
 import { keys } from "../keys.ts";
-import { readJson } from "../repo.ts";
+import { readJson, writeJson } from "../repo.ts";
 import { delta, expectClose, fedAvgExpected, Harness, type TestSite } from "../../test/support/coordinator.ts";
 
 const policy = { level: "sample", epsilon: 2, delta: 1e-5, clip: 1 } as const;
@@ -103,6 +103,20 @@ describe("a site that declines a round for its privacy budget", () => {
     expect(await readJson(h.deps.store, keys.state, FederationState)).toMatchObject({ phase: "evaluating", modelVersion: 1 });
     expect(await readJson(h.deps.store, keys.abandoned, Abandoned)).toBeNull();
     expect(await h.task(sites[0]!)).toMatchObject({ kind: "evaluate", model: { version: 1 } });
+  });
+
+  it("a stop cut short after its round was marked is finished by the tick, which does not open the next round", async () => {
+    const h = new Harness();
+    const sites = (await h.startTraining({ privacy: policy, rounds: 5 })) as TestSite[];
+    for (const [i, site] of sites.entries()) await h.submit(site, 1, delta(i + 1), 1);
+    await h.runJobs();
+    // As if the coordinator died right after marking round 2: skipped for every site's refusal, the state still training.
+    const round = (await h.round(2))!;
+    await writeJson(h.deps.store, keys.round(2), { ...round, status: "skipped", stop: "declined", included: [], reason: "every site taking part declined round 2 (privacy budgets)" });
+    h.root.clock.advance(601_000);
+    await h.admin("POST", "/v1/admin/rounds/close-expired");
+    expect(await h.round(3)).toBeNull();
+    expect(await readJson(h.deps.store, keys.state, FederationState)).toMatchObject({ phase: "evaluating", modelVersion: 1 });
   });
 
   it("cannot be client-level under SCAFFOLD, whose control deltas would leave the site without noise", async () => {

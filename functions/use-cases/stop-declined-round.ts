@@ -37,17 +37,29 @@ export async function stopIfAllDeclined(deps: CoordinatorDeps, config: Federatio
     return "aggregating";
   }
   const why = `every site taking part declined round ${round} (privacy budgets): no later round of this run can receive an update`;
-  await writeJson(deps.store, keys.round(round), { ...closing, status: "skipped", reason: why, closedAt: deps.clock.now() } satisfies RoundRecord);
+  // The mark first: a crash after it is finished by the tick (`finishDeclinedStop`), never taken for a skip that opens the next round.
+  await writeJson(deps.store, keys.round(round), { ...closing, status: "skipped", stop: "declined", reason: why, closedAt: deps.clock.now() } satisfies RoundRecord);
   await auditCoordinator(deps, "round.skip", `round/${round}`, { reason: why });
+  return finishDeclinedStop(deps, config, { ...record, reason: why });
+}
+
+/** The stop a round skipped for every site's refusal asks for: evaluate the last aggregated model, or abandon a run that aggregated none. Safe to repeat. */
+export async function finishDeclinedStop(deps: CoordinatorDeps, config: FederationConfig, record: RoundRecord): Promise<"stopped" | "abandoned"> {
+  const why = record.reason ?? `every site taking part declined round ${record.round} (privacy budgets)`;
   if (record.baseVersion > 0) {
-    deps.logger.warn("training stopped early: every site declined", { round, modelVersion: record.baseVersion });
-    await advance(deps, config, config.rounds + 1, record.baseVersion);
+    const { state } = await loadFederation(deps);
+    if (state.phase === "training") {
+      deps.logger.warn("training stopped early: every site declined", { round: record.round, modelVersion: record.baseVersion });
+      await advance(deps, config, config.rounds + 1, record.baseVersion);
+    }
     return "stopped";
   }
-  await writeJson(deps.store, keys.abandoned, { at: deps.clock.now(), reason: `nothing trained: ${why}` } satisfies Abandoned, { ifAbsent: true });
+  const fresh = await writeJson(deps.store, keys.abandoned, { at: deps.clock.now(), reason: `nothing trained: ${why}` } satisfies Abandoned, { ifAbsent: true });
   const { state } = await loadFederation(deps);
-  await writeJson(deps.store, keys.state, { ...state, phase: "done", updatedAt: deps.clock.now() } satisfies FederationState);
-  deps.logger.warn("run abandoned: every site declined its first round", { round });
-  await auditCoordinator(deps, "run.abandon", `run/${deps.run?.seq ?? 0}`, { reason: `nothing trained: ${why}` });
+  if (state.phase !== "done") await writeJson(deps.store, keys.state, { ...state, phase: "done", updatedAt: deps.clock.now() } satisfies FederationState);
+  if (fresh) {
+    deps.logger.warn("run abandoned: every site declined its first round", { round: record.round });
+    await auditCoordinator(deps, "run.abandon", `run/${deps.run?.seq ?? 0}`, { reason: `nothing trained: ${why}` });
+  }
   return "abandoned";
 }

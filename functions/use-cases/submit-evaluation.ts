@@ -8,6 +8,7 @@ import { assertPhase, loadFederation } from "./load-federation.ts";
 import { activeSites, loadQuality } from "./quality.ts";
 import { registerRun } from "./registry/register-run.ts";
 import { evaluationChampion } from "./runs/evaluation-champion.ts";
+import { auditCoordinator } from "./audit/append-audit.ts";
 
 /** Takes a site's counts on the final model; when every site taking part has reported, the federation is done. */
 export async function submitEvaluation(deps: CoordinatorDeps, siteId: string, evaluation: SiteEvaluation): Promise<void> {
@@ -36,6 +37,7 @@ export async function submitEvaluation(deps: CoordinatorDeps, siteId: string, ev
     const done: FederationState = { ...state, phase: "done", updatedAt: deps.clock.now() };
     await writeJson(deps.store, keys.state, done);
     deps.logger.info("federation done", { modelVersion: state.modelVersion });
+    await auditCoordinator(deps, "run.finish", `model/${state.modelVersion}`, { evaluations: reported.length });
     // The site's evaluation is taken whatever befalls the registration; the cron tick finishes it.
     await registerRun(deps).catch((err: unknown) => deps.logger.warn("registering the finished run failed; the next tick retries", { error: (err as Error).message }));
   }

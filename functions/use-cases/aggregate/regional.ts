@@ -7,6 +7,7 @@ import { writeJson } from "../../repo.ts";
 import type { AggregateOutcome, RoundContext } from "./round-context.ts";
 import { secureMeanOf } from "./secure-mean.ts";
 import { streamedMean } from "./streamed.ts";
+import { auditCoordinator } from "../audit/append-audit.ts";
 
 /** Fewest sites whose updates a region's aggregate may hold: one site's update must never leave its region. */
 export const MIN_REGIONAL_SITES = 2;
@@ -26,6 +27,7 @@ export async function aggregateRegional(ctx: RoundContext): Promise<AggregateOut
   await publishRegional(deps, { round: job.round, baseVersion: round.baseVersion, samples, sites: kept.map((u) => u.siteId) }, mean);
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, closedAt: deps.clock.now() } satisfies RoundRecord);
   deps.logger.info("regional round aggregated", { round: job.round, sites: kept.length, samples });
+  await auditCoordinator(deps, "round.close", `round/${job.round}`, { included: kept.map((u) => u.siteId), rejected: rejected.map((r) => ({ siteId: r.siteId, code: r.code })), regional: true });
   return "aggregated";
 }
 

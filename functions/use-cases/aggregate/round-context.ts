@@ -22,6 +22,7 @@ import { advance } from "../open-round.ts";
 import { recordRejection } from "../record-rejection.ts";
 import { markSecureAggregating } from "../secure/phases.ts";
 import { updateShape } from "../update-shape.ts";
+import { auditCoordinator } from "../audit/append-audit.ts";
 
 export type AggregateOutcome = "aggregated" | "skipped" | "already-done";
 
@@ -95,6 +96,7 @@ export async function openRoundContext(deps: CoordinatorDeps, job: AggregateJob)
   };
   const skip = async (reason: string): Promise<AggregateOutcome> => {
     await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason, closedAt: deps.clock.now() } satisfies RoundRecord);
+    await auditCoordinator(deps, "round.skip", `round/${job.round}`, { reason, rejected: rejected.map((r) => ({ siteId: r.siteId, code: r.code })) });
     await next(round.baseVersion);
     return "skipped";
   };

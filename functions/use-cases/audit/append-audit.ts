@@ -4,7 +4,8 @@
  * Record `n` is written write-once at `audit/trail/{n}` with the hash of record `n − 1`; a writer
  * that loses the race for a sequence reads the winner, links to it and tries the next one, so two
  * writers can never fork the chain. Where the chain ends is a hint (`audit/trail-head.json`,
- * rewritten after each append): a stale hint costs a few reads forward, never a wrong link. Every
+ * rewritten after each append): the link is always the hash of the record as stored, a stale hint
+ * costs a few reads forward, a lost or wrong one a search in O(log n) reads (`findEnd`). Every
  * `CHECKPOINT_EVERY` records, and when the newest checkpoint is older than `CHECKPOINT_MS`, the
  * writer of a record signs a checkpoint of it with the consortium's audit key (when one is set).
  *
@@ -35,36 +36,72 @@ async function readHead(deps: CoordinatorDeps): Promise<Head> {
   try {
     return (await readJson(deps.store, keys.auditHead, Head)) ?? { seq: 0, hash: GENESIS };
   } catch {
-    // A hint that does not read is no hint: walk from the start.
+    // A hint that does not read is no hint: the end is searched for.
     return { seq: 0, hash: GENESIS };
   }
 }
 
 /**
+ * The chain's last record as stored (its sequence and the hash of its bytes), searched from the
+ * hint: the hint's record is read, never trusted, and when it is missing or the hint is lost the
+ * end is found by probing 1, 2, 4… past the last record known to exist and halving back, in
+ * O(log n) reads. A record deleted from the middle (tampering, which verification names) can
+ * mislead the search into the gap; the chain then breaks there too.
+ */
+export async function findEnd(deps: CoordinatorDeps, hint: { readonly seq: number }): Promise<{ seq: number; hash: string }> {
+  const root = rootOf(deps);
+  const exists = async (seq: number) => seq === 0 || (await root.store.head(keys.auditRecord(seq))) !== null;
+  let low = hint.seq > 0 && (await exists(hint.seq)) ? hint.seq : 0;
+  // Exponential probe forward from the last sequence known to exist…
+  let step = 1;
+  let high = low + step;
+  while (await exists(high)) {
+    low = high;
+    step *= 2;
+    high = low + step;
+  }
+  // …then halve back: `low` exists, `high` does not.
+  while (high - low > 1) {
+    const mid = low + Math.floor((high - low) / 2);
+    if (await exists(mid)) low = mid;
+    else high = mid;
+  }
+  if (low === 0) return { seq: 0, hash: GENESIS };
+  const bytes = await root.store.get(keys.auditRecord(low));
+  if (bytes === null) throw new Error(`audit record ${low} vanished while the trail's end was searched`);
+  return { seq: low, hash: recordHash(bytes) };
+}
+
+/**
  * Appends one record and answers it with its hash. The event is checked against the schema first:
- * a record that could not be read back is never written.
+ * a record that could not be read back is never written. The link is the hash of the record
+ * stored before it, read from the store (the hint only says where to look).
  */
 export async function appendAudit(deps: CoordinatorDeps, event: AuditEvent): Promise<{ record: AuditRecord; hash: string }> {
   const root = rootOf(deps);
   const checked = AuditEvent.parse(event);
   const head = await readHead(root);
-  let seq = head.seq + 1;
-  let prev = head.hash;
+  // The common case, a fresh hint: its record is read for the link, and the next sequence is free.
+  const hinted = head.seq > 0 ? await root.store.get(keys.auditRecord(head.seq)) : null;
+  const end = head.seq === 0 || hinted === null ? await findEnd(root, { seq: 0 }) : { seq: head.seq, hash: recordHash(hinted) };
+  let seq = end.seq + 1;
+  let prev = end.hash;
   for (let races = 0; races < MAX_RACES; races++) {
     const record: AuditRecord = { ...checked, seq, prev };
     const bytes = encodeRecord(record);
     if (await root.store.put(keys.auditRecord(seq), bytes, { ifAbsent: true, contentType: "application/json" })) {
       const hash = recordHash(bytes);
-      await checkpointIfDue(root, head, seq, hash);
+      // The record stands; a checkpoint or hint that cannot be written is the cron's to catch up.
+      await checkpointIfDue(root, head, seq, hash).catch((err: unknown) => root.logger.error("audit checkpoint or head hint not written", { seq, err: err instanceof Error ? err.message : String(err) }));
       return { record, hash };
     }
-    // Taken: by a concurrent writer, or the hint was stale. Link to what is there and try the next.
+    // Taken by a concurrent writer (or the hint was behind): link to what is there and try the next.
     const there = await root.store.get(keys.auditRecord(seq));
     if (there === null) continue;
     prev = recordHash(there);
     seq++;
   }
-  throw new Error(`the audit trail could not be appended after ${MAX_RACES} sequences taken`);
+  throw new Error(`the audit trail could not be appended after ${MAX_RACES} sequences taken by concurrent writers`);
 }
 
 async function checkpointIfDue(root: CoordinatorDeps, head: Head, seq: number, hash: string): Promise<void> {
@@ -91,16 +128,9 @@ export async function checkpointNow(deps: CoordinatorDeps, options: { readonly o
   if (key === undefined) return null;
   const hint = await readHead(root);
   if (options.olderThanMs !== undefined && hint.checkpointAt !== undefined && root.clock.now() - hint.checkpointAt < options.olderThanMs) return null;
-  let { seq, hash } = hint;
-  for (;;) {
-    const next = await root.store.get(keys.auditRecord(seq + 1));
-    if (next === null) break;
-    seq++;
-    hash = recordHash(next);
-  }
-  if (seq === 0) return null;
-  const head = await readHead(root);
-  if (head.checkpointSeq === seq) return null;
+  // What is signed is the stored record's hash, never the hint's.
+  const { seq, hash } = await findEnd(root, hint);
+  if (seq === 0 || hint.checkpointSeq === seq) return null;
   const checkpoint = signCheckpoint(key, seq, hash, root.clock.now());
   await writeJson(root.store, keys.auditCheckpoint(seq), checkpoint, { ifAbsent: true });
   await writeJson(root.store, keys.auditHead, { seq, hash, checkpointAt: checkpoint.at, checkpointSeq: seq } satisfies Head);

@@ -29,7 +29,6 @@ describe("the audit trail of API requests", () => {
     expect(seen).toContainEqual(["operator", "admin", "status.read", "consortium", "ok"]);
     const text = JSON.stringify(records);
     for (const secret of [ADMIN_TOKEN, ...sites.map((s) => s.token)]) expect(text).not.toContain(secret);
-    expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
   });
 
   it("records a refusal with its code, and not a request nobody authenticated (that is only counted)", async () => {

@@ -2,8 +2,9 @@
  * @module
  * One audit record per authenticated API request that changes state or reaches model or site data
  * (`AUDITED`): who (the site its credential names, or the operator), what (a stable action
- * name), on what, and the outcome (with the refusal's code). A task poll is recorded only when it
- * hands out a model (a download, by whom); an unauthenticated refusal is counted, not recorded
+ * name), on what, and the outcome (with the refusal's code). A task poll or a champion pull is
+ * recorded when it hands out a model, once per site and model (a download, by whom: marked
+ * write-once under `audit/downloads/`); an unauthenticated refusal is counted, not recorded
  * (`count-failure.ts`). Actions the coordinator takes on its own (rounds opening and closing,
  * runs, the gate) are recorded where they happen.
  */
@@ -12,6 +13,7 @@ import { matchedRoutes } from "hono/route";
 import { ConsiliumError } from "../../../core/errors.ts";
 import type { AuditEvent } from "../../../core/audit/trail.ts";
 import type { AppEnv } from "../../env.ts";
+import { keys } from "../../keys.ts";
 import { appendAudit } from "./append-audit.ts";
 
 type Body = Record<string, unknown> | null;
@@ -88,9 +90,17 @@ export async function auditRequest(c: Context<AppEnv>, error: Error | undefined)
   const ok = c.res.status < 400;
   let body: Body = null;
   if (ok && c.res.headers.get("content-type")?.includes("application/json")) body = (await c.res.clone().json().catch(() => null)) as Body;
-  const object = audited.object(c, body);
-  if (object === null) return null;
+  const raw = audited.object(c, body);
+  if (raw === null) return null;
+  // An object named by the caller (a path parameter) is clipped, so that a long one is still recorded.
+  const object = raw.length > 256 ? `${raw.slice(0, 240)}…(${raw.length} chars)` : raw;
   const deps = c.get("deps");
+  // A model handed to a site is recorded once per site and model: a following site asks for the champion every minute.
+  let marker: string | null = null;
+  if (ok && audited.action === "model.download" && site) {
+    marker = keys.auditDownload(site.id, object.replace(/[^a-z0-9-]/g, "_"));
+    if (!(await (deps.consortium ?? deps).store.put(marker, "{}", { ifAbsent: true }))) return null;
+  }
   const event: AuditEvent = {
     at: deps.clock.now(),
     actor: site ? { kind: "site", id: site.id } : { kind: "operator", id: c.get("operator")?.name ?? "admin" },
@@ -100,6 +110,12 @@ export async function auditRequest(c: Context<AppEnv>, error: Error | undefined)
     ...(!ok && { code: error instanceof ConsiliumError ? error.code : c.res.status >= 500 ? "INTERNAL" : `HTTP_${c.res.status}` }),
     ...(deps.run && { detail: { run: deps.run.seq } }),
   };
-  await appendAudit(deps, event);
+  try {
+    await appendAudit(deps, event);
+  } catch (err) {
+    // Not recorded: the next download of the same model is recorded instead.
+    if (marker !== null) await (deps.consortium ?? deps).store.delete(marker).catch(() => undefined);
+    throw err;
+  }
   return event;
 }

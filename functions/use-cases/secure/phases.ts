@@ -12,6 +12,7 @@ import { advance } from "../open-round.ts";
 import { recordRejection } from "../record-rejection.ts";
 import { requestAggregation } from "../request-aggregation.ts";
 import { secureSession, MIN_SECURE_SITES } from "./session.ts";
+import { auditCoordinator } from "../audit/append-audit.ts";
 
 /** The four phases' closing records, as far as they exist. */
 export interface Phases {
@@ -185,6 +186,7 @@ async function failSecureRound(deps: CoordinatorDeps, config: FederationConfig, 
   await writeJson(deps.store, keys.round(record.round), { ...closing, included: [], status: "skipped", reason, closedAt: deps.clock.now(), ...(session && { secure: secureSummary(session, phases) }) } satisfies RoundRecord);
   await recordRejection(deps, { siteId: null, round: record.round, code: "SECURE_ROUND_FAILED", message: reason });
   deps.logger.warn("secure round failed", { round: record.round, reason });
+  await auditCoordinator(deps, "round.skip", `round/${record.round}`, { reason, secure: true });
   // A region's next round is its relay's to open.
   if (!config.upstream) await advance(deps, config, record.round + 1, record.baseVersion);
   return "failed";
