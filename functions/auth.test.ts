@@ -67,7 +67,7 @@ describe("requireAdmin", () => {
   });
 
   it("lets no token through when the function has no admin token configured", () => {
-    expect(thrown(() => requireAdmin("Bearer anything", ""))).toEqual({ code: "FORBIDDEN", status: 403, message: "this coordinator has no admin token set, so it refuses every admin request" });
+    expect(thrown(() => requireAdmin("Bearer anything", ""))).toEqual({ code: "FORBIDDEN", status: 403, message: "this coordinator has no admin token set, so it refuses every admin request but a named operator's" });
   });
 
   it("tells a site credential sent as the admin token that it is one", () => {

@@ -27,7 +27,7 @@ function bearer(header: string | undefined): string {
  */
 export function requireAdmin(header: string | undefined, adminToken: string): void {
   const token = bearer(header);
-  if (adminToken === "") throw new ConsiliumError("FORBIDDEN", "this coordinator has no admin token set, so it refuses every admin request", 403);
+  if (adminToken === "") throw new ConsiliumError("FORBIDDEN", "this coordinator has no admin token set, so it refuses every admin request but a named operator's", 403);
   if (equalSecret(token, adminToken)) return;
   if (siteIdOfCredential(token) !== null) throw new ConsiliumError("FORBIDDEN", "a site credential cannot make admin requests: send the consortium's admin token", 403);
   throw new ConsiliumError("FORBIDDEN", "wrong admin token: this is not the coordinator's admin token", 403);
@@ -48,7 +48,8 @@ export async function authenticateOperator(header: string | undefined, adminToke
     requireAdmin(header, adminToken);
     return { name: "admin", role: "owner" };
   }
-  const record = await readJson(store, keys.operator(name), OperatorRecord).catch(() => null);
+  // Only an absent record is an unknown operator; a store that fails fails the request.
+  const record = await readJson(store, keys.operator(name), OperatorRecord);
   const ok = timingSafeEqual(Buffer.from(sha256Text(token)), Buffer.from(record?.tokenSha256 ?? NO_OPERATOR_HASH));
   if (!record || !ok) throw new ConsiliumError("FORBIDDEN", "unknown operator or wrong credential", 403);
   if ((await store.head(keys.operatorRevoked(name))) !== null) throw new ConsiliumError("CREDENTIAL_REVOKED", `the credential of operator ${name} was revoked`, 401);
@@ -79,14 +80,21 @@ export async function authenticateSite(header: string | undefined, store: Object
   const parsed = parseSiteCredential(token);
   if (!parsed) throw new ConsiliumError("UNAUTHENTICATED", "malformed site credential", 401);
   const { siteId, generation } = parsed;
-  const site = await readJson(store, keys.site(siteId), SiteRecord);
+  // Every read at once, whatever the credential: the site's record and its generation's (cached once
+  // read) beside the two marks that are never cached, so that an unknown site, an unknown
+  // generation and a wrong secret take the same time and get the same answer. Only an absent
+  // object counts as unknown; a store that fails fails the request (5xx), for the site to retry.
+  const [site, issued, revoked, next] = await Promise.all([
+    readJson(store, keys.site(siteId), SiteRecord),
+    generation === 0 ? Promise.resolve(null) : readJson(store, keys.siteCredential(siteId, generation), SiteCredentialRecord),
+    store.head(keys.revoked(siteId)),
+    store.head(keys.siteCredential(siteId, generation + 1)),
+  ]);
   // Generation 0 is enrolment's credential, in the site's record; a later one, its rotation's record.
-  const issued = generation === 0 || site === null ? null : await readJson(store, keys.siteCredential(siteId, generation), SiteCredentialRecord).catch(() => null);
-  const expected = generation === 0 ? site?.tokenSha256 : issued?.tokenSha256;
+  const expected = site === null ? undefined : generation === 0 ? site.tokenSha256 : issued?.tokenSha256;
   const ok = timingSafeEqual(Buffer.from(sha256Text(token)), Buffer.from(expected ?? NO_SITE_HASH));
   if (!site || expected === undefined || !ok) throw new ConsiliumError("BAD_CREDENTIAL", "unknown site or wrong credential", 401);
-  // Only a holder of the credential learns it was revoked, replaced or has expired. Both marks are read on every request (absent objects are never cached).
-  const [revoked, next] = await Promise.all([store.head(keys.revoked(siteId)), store.head(keys.siteCredential(siteId, generation + 1))]);
+  // Only a holder of the credential learns it was revoked, replaced or has expired.
   if (revoked !== null) throw new ConsiliumError("CREDENTIAL_REVOKED", `the credential of site ${siteId} was revoked`, 401);
   if (next !== null) throw new ConsiliumError("CREDENTIAL_ROTATED", `this credential of site ${siteId} was replaced by a newer one (generation ${generation + 1}): use the credential the rotation printed`, 401);
   const expiresAt = generation === 0 ? site.expiresAt : (issued?.expiresAt ?? undefined);

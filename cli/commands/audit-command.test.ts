@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditSigningKey } from "../../core/audit/trail.ts";
 import { checkpointNow } from "../../functions/use-cases/audit/append-audit.ts";
 import { ADMIN_TOKEN, delta, Harness, testDeps, type TestSite } from "../../test/support/coordinator.ts";
-import { AuditBroken, auditCommand } from "./audit-command.ts";
+import type { AuditCheckpoint } from "../../core/audit/trail.ts";
+import { AuditBroken, auditCommand, unsignedStretch } from "./audit-command.ts";
 import { memoryIo, UsageError } from "./flags.ts";
 
 const key = auditSigningKey(randomBytes(32).toString("hex"));
@@ -108,6 +109,26 @@ describe("consilium audit verify and export", () => {
     expect(part.length).toBeLessThan(records().length);
     const verified = await audit(h, ["verify", "--file", join(dir, "since.jsonl")], false);
     expect(verified.io.outLines[0]).toMatch(/^audit trail intact: \d+ records \(from record \d+, anchored at its link to \d+: the export proves nothing before it\)/);
+  });
+
+  it("exports nothing since a time after the last record, and that empty export verifies", async () => {
+    const empty = await audit(h, ["export", "--since", "2099-01-01", "--out", join(dir, "empty.jsonl")]);
+    expect(empty.result).not.toBeInstanceOf(Error);
+    const content = (await readFile(join(dir, "empty.jsonl"), "utf8")).trimEnd().split("\n");
+    expect(content).toHaveLength(1);
+    expect(content[0]).toMatch(/^\{"export":\{"from":\d+,/);
+    expect((await audit(h, ["verify", "--file", join(dir, "empty.jsonl")], false)).io.outLines[0]).toMatch(/^audit trail intact: 0 records/);
+  });
+
+  it("finds a stretch of more than 200 records under no checkpoint, the tail included, where the coordinator signs one every 100", () => {
+    const at = (...seqs: number[]) => seqs.map((seq) => ({ seq }) as AuditCheckpoint);
+    expect(unsignedStretch(1, 450, at(1, 101, 201, 301, 401))).toBeNull();
+    expect(unsignedStretch(1, 450, at(1, 101, 401))).toEqual({ from: 102, to: 400 });
+    expect(unsignedStretch(1, 250, at(1))).toEqual({ from: 2, to: 250 });
+    expect(unsignedStretch(1, 200, at(1))).toBeNull();
+    // A partial export counts from its first record.
+    expect(unsignedStretch(300, 450, at(1, 101, 401))).toBeNull();
+    expect(unsignedStretch(150, 450, at(1, 101, 401))).toEqual({ from: 150, to: 400 });
   });
 
   it("refuses flags that do not go together and a time that is not one", async () => {

@@ -11,6 +11,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { z } from "zod";
 import { AdminClient } from "../../client/admin-client.ts";
 import { AuditCheckpoint, AuditRecord, recordHash, verifyChain, type ChainVerdict } from "../../core/audit/trail.ts";
+import { CHECKPOINT_EVERY } from "../../functions/use-cases/audit/append-audit.ts";
 import { boolFlag, choiceFlag, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
 const ACTIONS = ["verify", "export"] as const;
@@ -113,6 +114,19 @@ async function readExport(file: string): Promise<Trail> {
   return { records, checkpoints, publicKey: null, from, source: "export" };
 }
 
+/** The most records in a row without a checkpoint that a trail held to a key may carry: twice the coordinator's cadence, for checkpoints a failed write skipped. */
+const MAX_UNSIGNED = 2 * CHECKPOINT_EVERY;
+
+/** The first run of more than MAX_UNSIGNED records (from `from` to `last`) that no checkpoint covers, or null. */
+export function unsignedStretch(from: number, last: number, checkpoints: readonly AuditCheckpoint[]): { from: number; to: number } | null {
+  let covered = from - 1;
+  for (const seq of checkpoints.map((c) => c.seq).filter((s) => s >= from && s <= last).sort((a, b) => a - b)) {
+    if (seq - covered > MAX_UNSIGNED) return { from: covered + 1, to: seq - 1 };
+    covered = seq;
+  }
+  return last - covered > MAX_UNSIGNED ? { from: covered + 1, to: last } : null;
+}
+
 /** The trail's verdict from its `from`: records placed by sequence (a gap is a gap). */
 export function verifyTrail(trail: Trail, publicKey?: readonly string[]): ChainVerdict & { readonly from: number } {
   const encoder = new TextEncoder();
@@ -143,7 +157,10 @@ function exportLines(trail: Trail, since: number, format: "jsonl" | "csv", expor
   });
   const chosen = (first < 0 ? [] : trail.records.slice(first)).map((r) => ({ ...r, record: parse(r.text) }));
   if (format === "jsonl") {
-    const from = since === 0 ? 1 : (chosen[0]?.seq ?? 1);
+    // Nothing since T: an empty export that starts after the last record, which verifies as empty.
+    let last = 0;
+    for (const r of trail.records) if (r.seq > last) last = r.seq;
+    const from = since === 0 ? 1 : (chosen[0]?.seq ?? last + 1);
     const header = JSON.stringify({ export: { from, exportedAt: iso(exportedAt) } });
     return [header, ...chosen.map((r) => r.text), ...trail.checkpoints.filter((c) => c.seq >= from).map((c) => JSON.stringify({ checkpoint: c }))];
   }
@@ -182,9 +199,14 @@ export async function auditCommand(argv: readonly string[], options: { readonly 
     const trail = flags.file !== undefined ? await readExport(flags.file) : await live();
     const keys = flags["public-key"];
     let verdict: ChainVerdict & { readonly from: number } = verifyTrail(trail, keys ?? (trail.publicKey === null ? undefined : [trail.publicKey]));
-    // Held to a key, the trail must carry a checkpoint it signed: an export stripped of its checkpoints proves nothing.
-    if (verdict.ok && keys !== undefined && verdict.checkpoint === null && verdict.records > 0) {
-      verdict = { ...verdict, ok: false, problem: { seq: trail.from, problem: "bad-checkpoint", message: "no checkpoint signed by the consortium's key: the records cannot be told from rewritten ones" } };
+    // Held to a key, the trail must carry the checkpoints the coordinator signs (one every CHECKPOINT_EVERY records): an export stripped of them proves nothing.
+    if (verdict.ok && keys !== undefined && verdict.records > 0) {
+      const unsigned = unsignedStretch(trail.from, trail.from - 1 + verdict.records, trail.checkpoints);
+      if (verdict.checkpoint === null) verdict = { ...verdict, ok: false, problem: { seq: trail.from, problem: "bad-checkpoint", message: "no checkpoint signed by the consortium's key: the records cannot be told from rewritten ones" } };
+      else if (unsigned !== null) verdict = { ...verdict, ok: false, problem: { seq: unsigned.from, problem: "bad-checkpoint", message: `records ${unsigned.from} to ${unsigned.to} carry no signed checkpoint, more than ${MAX_UNSIGNED} in a row where the coordinator signs one every ${CHECKPOINT_EVERY}: checkpoints were removed` } };
+    }
+    if (!verdict.ok && verdict.problem?.problem === "bad-checkpoint" && flags["public-key"] === undefined && trail.source === "coordinator") {
+      verdict = { ...verdict, problem: { ...verdict.problem, message: `${verdict.problem.message} (the coordinator's current key; a key the consortium used before? give every one: --public-key OLD,NEW)` } };
     }
     if (flags.json) io.out(JSON.stringify(verdict, null, 2));
     else if (verdict.ok) {

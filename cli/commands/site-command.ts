@@ -27,7 +27,7 @@ const datasetSites = ["heart-disease:cleveland", "heart-disease:hungarian", "hea
 /** How long a runner waits out an unreachable coordinator unless --patience says. */
 const DEFAULT_PATIENCE_SECONDS = 1800;
 
-const SiteToken = textFlag().refine((t) => siteIdOfCredential(t) !== null, "expected a site credential cs_<siteId>_<secret>, as consilium enrol prints it");
+const SiteToken = textFlag().refine((t) => siteIdOfCredential(t) !== null, "expected a site credential cs_<siteId>_<secret> (cs_<siteId>.<n>_<secret> after a rotation), as consilium enrol or consilium sites rotate prints it");
 
 export const SiteFlags = z
   .object({
@@ -163,6 +163,9 @@ function siteFailure(err: unknown, coordinator: string, patience: number): unkno
   if (!(err instanceof ConsiliumError)) return err;
   if (err.code === "COORDINATOR_UNREACHABLE" || err.code === "STORE_UNREACHABLE") {
     return new Error(`cannot reach the coordinator at ${coordinator} after waiting ${patience} s (${err.message}); start the runner again with the same --state-dir to resume`);
+  }
+  if (err.code === "CREDENTIAL_ROTATED" || err.code === "CREDENTIAL_EXPIRED") {
+    return new Error(`the coordinator at ${coordinator} does not accept this site's credential (${err.code}): ${err.message}; start the runner again with the new credential (CONSILIUM_SITE_TOKEN) and the same state folder`);
   }
   if (err.status === 401) return new Error(`the coordinator at ${coordinator} does not accept this site's credential (${err.code}): ${err.message}; a revoked or mistyped credential needs a new one from the consortium (consilium enrol)`);
   if (err.code === "SITE_EXCLUDED") return new Error(`the consortium's data-quality checks excluded this site (${err.message})`);

@@ -45,7 +45,7 @@ export const adminRoutes = new Hono<AppEnv>()
     const { name, id, expiresInDays } = c.req.valid("json");
     return c.json(await enrolSite(c.get("deps"), name, id, expiresInDays), 201);
   })
-  .post("/sites/:site/rotate", need("operator", "rotating a site's credential"), jsonBody(RotateRequest), async (c) => {
+  .post("/sites/:site/rotate", need("owner", "rotating a site's credential"), jsonBody(RotateRequest), async (c) => {
     const site = c.req.param("site");
     if (!/^[a-z0-9-]{1,64}$/.test(site)) throw new ConsiliumError("INVALID_PARAM", "site must be a site id", 400);
     return c.json(await rotateSite(c.get("deps"), site, c.get("operator")!.name, c.req.valid("json").expiresInDays), 201);

@@ -80,4 +80,18 @@ describe("named operators and their roles", () => {
     for (const name of ["admin", "Dana", "-x", "a".repeat(64)]) expect((await h.admin("POST", "/v1/admin/operators", { name, role: "viewer" })).status).toBe(400);
     expect((await h.admin("POST", "/v1/admin/operators", { name: "x", role: "god" })).status).toBe(400);
   });
+
+  it("keeps each role to its routes: a viewer neither revokes nor rotates, an operator neither rotates nor creates, and an operator's credential is no site's", async () => {
+    const h = new Harness();
+    const [site] = (await h.startTraining()) as [TestSite];
+    const viewer = await addOperator(h, "dana", "viewer");
+    const operator = await addOperator(h, "omar", "operator");
+    const code = async (token: string, method: string, path: string, json?: unknown) => ((await h.request(method, path, { token, ...(json !== undefined && { json }) })).body as { error?: { code: string } }).error?.code;
+    expect(await code(viewer, "POST", `/v1/admin/sites/${site.siteId}/revoke`)).toBe("ROLE_FORBIDDEN");
+    expect(await code(viewer, "POST", `/v1/admin/sites/${site.siteId}/rotate`, {})).toBe("ROLE_FORBIDDEN");
+    expect(await code(operator, "POST", `/v1/admin/sites/${site.siteId}/rotate`, {})).toBe("ROLE_FORBIDDEN");
+    expect(await code(operator, "POST", "/v1/admin/federation", {})).toBe("ROLE_FORBIDDEN");
+    expect(await code(operator, "GET", "/v1/task")).toBe("UNAUTHENTICATED");
+    expect((await h.request("GET", "/v1/task", { token: site.token })).status).toBe(200);
+  });
 });

@@ -68,7 +68,10 @@ describe("site credentials: rotation, expiry, revocation", () => {
     const h = new Harness();
     const [site] = (await h.startTraining()) as [TestSite];
     const secret = site.token.slice(`cs_${site.siteId}_`.length);
-    for (const forged of [`cs_${site.siteId}.1_${secret}`, `cs_${site.siteId}.7_${secret}`, `cs_nobody-000000.1_${secret}`]) {
+    // Generation 1 exists once rotated: its number with another secret is a wrong secret too.
+    const rotated = ((await h.admin("POST", `/v1/admin/sites/${site.siteId}/rotate`, {})).body as { token: string }).token;
+    const other = rotated.slice(`cs_${site.siteId}.1_`.length).split("").reverse().join("");
+    for (const forged of [`cs_${site.siteId}.1_${other}`, `cs_${site.siteId}.1_${secret}`, `cs_${site.siteId}.7_${secret}`, `cs_nobody-000000.1_${secret}`]) {
       expect(await task(h, forged)).toEqual({ status: 401, body: { error: { code: "BAD_CREDENTIAL", message: "unknown site or wrong credential" } } });
     }
     expect((await task(h, `cs_${site.siteId}.0_${secret}`)).body).toMatchObject({ error: { code: "UNAUTHENTICATED" } });

@@ -14,7 +14,7 @@ import { queueIfReady } from "./queue-if-ready.ts";
 import { requeueStuckAggregation } from "./requeue-stuck-aggregation.ts";
 import { progressSecureRound } from "./secure/index.ts";
 import { registerIfDone } from "./registry/register-run.ts";
-import { finishDeclinedStop } from "./stop-declined-round.ts";
+import { closeDeclinedRound } from "./stop-declined-round.ts";
 import { auditCoordinator, CHECKPOINT_MS, checkpointNow } from "./audit/append-audit.ts";
 
 export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
@@ -60,8 +60,8 @@ export async function closeRunRounds(deps: CoordinatorDeps): Promise<{ round: nu
   if (!round) return none;
   // A close (here or in the aggregator) that died before opening the next round is finished on the next tick.
   // A round every site declined stops the run's training; a stop cut short is finished, never taken for a skip.
-  if (round.status === "skipped" && round.stop === "declined") {
-    await finishDeclinedStop(deps, config, round);
+  if (round.stop === "declined" && round.status !== "closed" && !(round.status === "aggregating" && (round.included?.length ?? 0) > 0)) {
+    await closeDeclinedRound(deps, config, round);
     return none;
   }
   if (round.status === "closed" || round.status === "skipped") {

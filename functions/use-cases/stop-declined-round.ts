@@ -31,16 +31,29 @@ export async function stopIfAllDeclined(deps: CoordinatorDeps, config: Federatio
   if ((await deps.store.list(keys.updatesPrefix(round))).some((k) => k.endsWith(".json"))) return "none";
   const declined = new Set((await deps.store.list(keys.declinesPrefix(round))).map((k) => k.slice(keys.declinesPrefix(round).length, -".json".length)));
   if (declined.size < (await activeSites(deps, config))) return "none";
-  const closing = await beginAggregation(deps, record);
+  const why = `every site taking part declined round ${round} (privacy budgets): no later round of this run can receive an update`;
+  // The intent first, on the open round: a crash after it is finished by the tick or the aggregator (`finishDeclinedStop`), never taken for a skip that opens the next round.
+  const marked: RoundRecord = { ...record, stop: "declined", reason: why };
+  await writeJson(deps.store, keys.round(round), marked);
+  return closeDeclinedRound(deps, config, marked);
+}
+
+/**
+ * Closes a round marked for every site's refusal (here, or on the tick after a crash): through the
+ * aggregator's own steps, so an update that raced the last refusal is aggregated instead (the
+ * aggregator ignores the mark when it has updates); else skipped, and the stop finished.
+ */
+export async function closeDeclinedRound(deps: CoordinatorDeps, config: FederationConfig, marked: RoundRecord): Promise<"aggregating" | "stopped" | "abandoned"> {
+  const closing = await beginAggregation(deps, marked);
   if (closing.included.length > 0) {
-    await requestAggregation(deps, config.id, round);
+    await requestAggregation(deps, config.id, marked.round);
     return "aggregating";
   }
-  const why = `every site taking part declined round ${round} (privacy budgets): no later round of this run can receive an update`;
-  // The mark first: a crash after it is finished by the tick (`finishDeclinedStop`), never taken for a skip that opens the next round.
-  await writeJson(deps.store, keys.round(round), { ...closing, status: "skipped", stop: "declined", reason: why, closedAt: deps.clock.now() } satisfies RoundRecord);
-  await auditCoordinator(deps, "round.skip", `round/${round}`, { reason: why });
-  return finishDeclinedStop(deps, config, { ...record, reason: why });
+  if (closing.status !== "skipped") {
+    await writeJson(deps.store, keys.round(marked.round), { ...closing, status: "skipped", stop: "declined", closedAt: deps.clock.now() } satisfies RoundRecord);
+    await auditCoordinator(deps, "round.skip", `round/${marked.round}`, { reason: marked.reason ?? "every site taking part declined" });
+  }
+  return finishDeclinedStop(deps, config, marked);
 }
 
 /** The stop a round skipped for every site's refusal asks for: evaluate the last aggregated model, or abandon a run that aggregated none. Safe to repeat. */

@@ -23,6 +23,7 @@ import { recordRejection } from "../record-rejection.ts";
 import { markSecureAggregating } from "../secure/phases.ts";
 import { updateShape } from "../update-shape.ts";
 import { auditCoordinator } from "../audit/append-audit.ts";
+import { finishDeclinedStop } from "../stop-declined-round.ts";
 
 export type AggregateOutcome = "aggregated" | "skipped" | "already-done";
 
@@ -82,6 +83,12 @@ export async function openRoundContext(deps: CoordinatorDeps, job: AggregateJob)
   const next = async (version: number) => {
     if (isCurrent && !config.upstream) await advance(deps, config, job.round + 1, version);
   };
+  // A round every site declined stops the run's training instead of opening the next round (`stop-declined-round.ts`).
+  if (stored.stop === "declined" && stored.status !== "closed" && (stored.included?.length ?? 0) === 0) {
+    if (stored.status !== "skipped") await writeJson(deps.store, keys.round(job.round), { ...stored, included: [], status: "skipped", closedAt: deps.clock.now() } satisfies RoundRecord);
+    if (isCurrent) await finishDeclinedStop(deps, config, stored);
+    return "already-done";
+  }
   if (stored.status === "closed" || stored.status === "skipped") {
     await next(stored.resultVersion ?? stored.baseVersion);
     return "already-done";

@@ -57,6 +57,8 @@ export async function findEnd(deps: CoordinatorDeps, hint: { readonly seq: numbe
   let high = low + step;
   while (await exists(high)) {
     low = high;
+    // 2^48 records is past any consortium's life: a store that never says "absent" is an error, not a loop.
+    if (step >= 2 ** 48) throw new Error("the audit trail's end was not found: the store answers every sequence as present");
     step *= 2;
     high = low + step;
   }
@@ -95,7 +97,13 @@ export async function appendAudit(deps: CoordinatorDeps, event: AuditEvent): Pro
       await checkpointIfDue(root, head, seq, hash).catch((err: unknown) => root.logger.error("audit checkpoint or head hint not written", { seq, err: err instanceof Error ? err.message : String(err) }));
       return { record, hash };
     }
-    // Taken by a concurrent writer (or the hint was behind): link to what is there and try the next.
+    // Taken by a concurrent writer (or the hint was behind): a few sequences ahead at most after the first, else the end is searched for.
+    if (races === 0) {
+      const found = await findEnd(root, { seq });
+      seq = found.seq + 1;
+      prev = found.hash;
+      continue;
+    }
     const there = await root.store.get(keys.auditRecord(seq));
     if (there === null) continue;
     prev = recordHash(there);

@@ -96,11 +96,10 @@ export async function auditRequest(c: Context<AppEnv>, error: Error | undefined)
   const object = raw.length > 256 ? `${raw.slice(0, 240)}…(${raw.length} chars)` : raw;
   const deps = c.get("deps");
   // A model handed to a site is recorded once per site and model: a following site asks for the champion every minute.
-  let marker: string | null = null;
-  if (ok && audited.action === "model.download" && site) {
-    marker = keys.auditDownload(site.id, object.replace(/[^a-z0-9-]/g, "_"));
-    if (!(await (deps.consortium ?? deps).store.put(marker, "{}", { ifAbsent: true }))) return null;
-  }
+  // A run's models are numbered from 0 again: the run is part of what was downloaded (the registry's versions are the consortium's).
+  const marker = ok && audited.action === "model.download" && site ? keys.auditDownload(site.id, `${object.startsWith("registry/") ? "" : `run-${deps.run?.seq ?? 0}-`}${object}`.replace(/[^a-z0-9-]/g, "_")) : null;
+  const markers = (deps.consortium ?? deps).store;
+  if (marker !== null && (await markers.head(marker)) !== null) return null;
   const event: AuditEvent = {
     at: deps.clock.now(),
     actor: site ? { kind: "site", id: site.id } : { kind: "operator", id: c.get("operator")?.name ?? "admin" },
@@ -110,12 +109,8 @@ export async function auditRequest(c: Context<AppEnv>, error: Error | undefined)
     ...(!ok && { code: error instanceof ConsiliumError ? error.code : c.res.status >= 500 ? "INTERNAL" : `HTTP_${c.res.status}` }),
     ...(deps.run && { detail: { run: deps.run.seq } }),
   };
-  try {
-    await appendAudit(deps, event);
-  } catch (err) {
-    // Not recorded: the next download of the same model is recorded instead.
-    if (marker !== null) await (deps.consortium ?? deps).store.delete(marker).catch(() => undefined);
-    throw err;
-  }
+  await appendAudit(deps, event);
+  // Marked after the record: a crash between the two records the download again rather than never (two racing polls may both record it).
+  if (marker !== null) await markers.put(marker, "{}", { ifAbsent: true });
   return event;
 }

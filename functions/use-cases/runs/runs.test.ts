@@ -10,6 +10,8 @@ import { closeExpiredRounds } from "../close-expired-rounds.ts";
 import { championHistory } from "../registry/champion.ts";
 import { advanceRuns } from "./advance-runs.ts";
 import { recordTrigger } from "./triggers.ts";
+import { AuditRecord } from "../../../core/audit/trail.ts";
+import { readWholeTrail } from "../audit/read-audit.ts";
 
 const HOUR = 3_600_000;
 
@@ -284,5 +286,23 @@ describe("a consortium's runs", () => {
       [3, "stats", null, null],
     ]);
     expect(await h.root.store.list("registry/")).toEqual(registry);
+  });
+
+  it("records a site's download of each run's model 0 once per run, though every run numbers its models from 0", async () => {
+    const h = new Harness();
+    const sites = await h.startTraining({ rounds: 2 });
+    await h.task(sites[0]!);
+    await h.task(sites[0]!);
+    await finishRun(h, sites, 1);
+    await h.admin("POST", "/v1/admin/runs", { reason: "new data" });
+    await postAllStats(h, sites);
+    h.useRun(2);
+    expect((await h.task(sites[0]!)).kind).toBe("train");
+    const { records } = await readWholeTrail(h.root);
+    const downloads = records
+      .map((b) => AuditRecord.parse(JSON.parse(new TextDecoder().decode(b!))))
+      .filter((r) => r.action === "model.download" && r.actor.id === sites[0]!.siteId && r.object === "model/0")
+      .map((r) => r.detail?.run);
+    expect(downloads).toEqual([1, 2]);
   });
 });
