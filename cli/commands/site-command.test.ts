@@ -32,7 +32,7 @@ describe("consilium site: flags", () => {
   it("refuses bad values and combinations with one line naming the flag", () => {
     expect(usage(["--data", "a.csv"])).toBe("--coordinator: required");
     expect(usage(["--coordinator", "http://h:1", "--data", "a.csv"])).toBe("--token (or CONSILIUM_SITE_TOKEN): required");
-    expect(usage(["--coordinator", "http://h:1", "--data", "a.csv"], { CONSILIUM_SITE_TOKEN: "abc" })).toBe("CONSILIUM_SITE_TOKEN: expected a site credential cs_<siteId>_<secret>, as consilium enrol prints it");
+    expect(usage(["--coordinator", "http://h:1", "--data", "a.csv"], { CONSILIUM_SITE_TOKEN: "abc" })).toBe("CONSILIUM_SITE_TOKEN: expected a site credential cs_<siteId>_<secret> (cs_<siteId>.<n>_<secret> after a rotation), as consilium enrol or consilium sites rotate prints it");
     expect(usage(["--coordinator", "fl.example.org", "--token", TOKEN, "--data", "a.csv"])).toBe('--coordinator: expected an http(s) URL such as http://127.0.0.1:8787 (got "fl.example.org")');
     expect(usage([...base])).toBe("give exactly one of --data FILE.csv, --fhir DIR or --dataset-site NAME:SITE");
     expect(usage([...base, "--data", "a.csv", "--dataset-site", "heart-disease:va"])).toBe("give exactly one of --data FILE.csv, --fhir DIR or --dataset-site NAME:SITE");

@@ -180,7 +180,15 @@ async function decide(deps: CoordinatorDeps, version: number, counts: SiteCounts
   const at = deps.clock.now();
   const champion = await currentChampion(deps);
   const promotedBy = (entry: { reason: string }): RegistryDecision => ({ version, at, judged: true, promoted: true, reason: entry.reason });
-  if (champion?.version === version) return promotedBy(champion);
+  if (champion?.version === version) {
+    // Moved already, by a concurrent or interrupted registration of this run (or by hand): the gate's numbers are recorded all the same, from the same counts.
+    const compared = await evaluationChampion(deps);
+    const held: SiteCounts = Object.fromEntries(evaluations.flatMap((e) => (compared !== null && e.champion?.version === compared ? [[e.siteId, e.champion.counts]] : [])));
+    if (compared !== null && Object.keys(held).length === 0) return promotedBy(champion);
+    const baseline = compared === null ? undefined : (await readOrNull(deps, keys.registryCard(compared), ModelCard))?.evaluation.pooled;
+    const again = decidePromotion({ candidate: counts, champion: compared === null ? null : held, ...(baseline && { championBaseline: baseline }), ...(policy && { policy }) });
+    return again.promote ? { version, at, judged: true, promoted: true, reason: again.reason, gate: again } : promotedBy(champion);
+  }
   let gate: GateDecision;
   if (champion === null) {
     gate = decidePromotion({ candidate: counts, champion: null, ...(policy && { policy }) });

@@ -159,6 +159,8 @@ describe("the model registry", () => {
     // Assert
     expect(both.map((r) => [r?.version, r?.decision.promoted])).toEqual([[1, true], [1, true]]);
     expect(await readJson(h.deps.store, keys.registryDecision(1), RegistryDecision)).toMatchObject({ judged: true, promoted: true });
+    // Whichever registration wrote the decision, it carries the gate's numbers: the one that found the champion moved judged the same counts.
+    expect((await readJson(h.deps.store, keys.registryDecision(1), RegistryDecision))?.gate?.promote).toBe(true);
     expect((await championHistory(h.deps)).map((e) => e.version)).toEqual([1]);
   });
 

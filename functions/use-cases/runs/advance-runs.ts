@@ -65,7 +65,9 @@ export async function requestRun(deps: CoordinatorDeps, reason: string): Promise
   if ((await readConsortium(root)) === null) throw new ConsiliumError("NO_CONSORTIUM", "no consortium in this store: create one first (POST /v1/admin/federation, as consilium coordinator --federation FILE does), or this store's federation is from before runs and takes no second run", 409);
   const trigger = await recordTrigger(root, "manual", reason);
   const tick = await advanceRuns(root);
-  const started = tick.action === "started" ? await newestRun(root) : null;
+  // A concurrent tick (the cron) may have started the run with this trigger first: it started all the same.
+  const newest = await newestRun(root);
+  const started = newest !== null && (tick.action === "started" || newest.triggers.some((t) => t.key === trigger.key)) ? newest : null;
   return { trigger, started, waitingFor: started === null ? tick.run : null };
 }
 

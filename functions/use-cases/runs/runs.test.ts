@@ -8,7 +8,7 @@ import { keys } from "../../keys.ts";
 import { readJson, writeJson } from "../../repo.ts";
 import { closeExpiredRounds } from "../close-expired-rounds.ts";
 import { championHistory } from "../registry/champion.ts";
-import { advanceRuns } from "./advance-runs.ts";
+import { advanceRuns, requestRun } from "./advance-runs.ts";
 import { recordTrigger } from "./triggers.ts";
 import { AuditRecord } from "../../../core/audit/trail.ts";
 import { readWholeTrail } from "../audit/read-audit.ts";
@@ -304,5 +304,31 @@ describe("a consortium's runs", () => {
       .filter((r) => r.action === "model.download" && r.actor.id === sites[0]!.siteId && r.object === "model/0")
       .map((r) => r.detail?.run);
     expect(downloads).toEqual([1, 2]);
+  });
+
+  it("answers an operator's request as started when a concurrent tick started the run with its trigger first", async () => {
+    const h = new Harness();
+    const sites = await h.startTraining({ rounds: 2 });
+    await finishRun(h, sites, 1);
+    // The cron's tick runs right after the request's trigger is written, before the request's own tick.
+    let raced = false;
+    const store = new Proxy(h.root.store, {
+      get: (target, prop, receiver) =>
+        prop === "put"
+          ? async (key: string, ...rest: unknown[]) => {
+              const written = await (target.put as (...a: unknown[]) => Promise<boolean>).call(target, key, ...rest);
+              if (!raced && key.startsWith("consortium/triggers/") && key.includes("-manual-")) {
+                raced = true;
+                expect((await advanceRuns(h.root)).action).toBe("started");
+              }
+              return written;
+            }
+          : Reflect.get(target, prop, receiver),
+    });
+    const outcome = await requestRun({ ...h.root, store }, "new data");
+    expect(raced).toBe(true);
+    expect(outcome.started?.seq).toBe(2);
+    expect(outcome.started?.triggers.map((t) => t.key)).toEqual([outcome.trigger.key]);
+    expect(outcome.waitingFor).toBeNull();
   });
 });
