@@ -23,6 +23,8 @@ import { countFailure } from "../count-failure.ts";
 export const CHECKPOINT_EVERY = 100;
 /** …and at the first record written this long after the newest checkpoint. */
 export const CHECKPOINT_MS = 10 * 60_000;
+/** Sequences a writer steps over one by one (concurrent writers) before it searches for the end (a hint far behind). */
+const LINEAR_STEPS = 8;
 /** A writer gives up after this many sequences taken by others in a row (a store that never says "absent"). */
 const MAX_RACES = 10_000;
 
@@ -97,8 +99,8 @@ export async function appendAudit(deps: CoordinatorDeps, event: AuditEvent): Pro
       await checkpointIfDue(root, head, seq, hash).catch((err: unknown) => root.logger.error("audit checkpoint or head hint not written", { seq, err: err instanceof Error ? err.message : String(err) }));
       return { record, hash };
     }
-    // Taken by a concurrent writer (or the hint was behind): a few sequences ahead at most after the first, else the end is searched for.
-    if (races === 0) {
+    // Taken by a concurrent writer (the usual case: the next is free) or the hint was behind: after a few steps the end is searched for.
+    if (races === LINEAR_STEPS) {
       const found = await findEnd(root, { seq });
       seq = found.seq + 1;
       prev = found.hash;
