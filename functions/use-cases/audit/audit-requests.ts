@@ -3,7 +3,7 @@
  * One audit record per authenticated API request that changes state or reaches model or site data
  * (`AUDITED`): who (the site its credential names, or the operator), what (a stable action
  * name), on what, and the outcome (with the refusal's code). A task poll or a champion pull is
- * recorded when it hands out a model, once per site and model (a download, by whom: marked
+ * recorded when it hands out a model, once per site, run and model (a download, by whom: marked
  * write-once under `audit/downloads/`); an unauthenticated refusal is counted, not recorded
  * (`count-failure.ts`). Actions the coordinator takes on its own (rounds opening and closing,
  * runs, the gate) are recorded where they happen.
