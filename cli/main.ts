@@ -6,7 +6,8 @@
 import { coordinatorCommand } from "./commands/coordinator-command.ts";
 import { readFileSync } from "node:fs";
 import { enrolCommand } from "./commands/enrol-command.ts";
-import { federationInitCommand } from "./commands/federation-command.ts";
+import { federationCreateCommand, federationInitCommand } from "./commands/federation-command.ts";
+import { roundsCommand, statusCommand } from "./commands/status-command.ts";
 import { modelsCommand } from "./commands/models-command.ts";
 import { auditCommand } from "./commands/audit-command.ts";
 import { operatorsCommand } from "./commands/operators-command.ts";
@@ -32,6 +33,10 @@ commands:
   site serve    serve a site's personalized model on a local HTTP endpoint until SIGINT/SIGTERM
   federation init
                 write a FederationConfig from a CSV's columns and a data dictionary
+  federation create
+                create the consortium at a coordinator (--config FILE, --dataset or --cdm)
+  status        where the consortium's active run stands (a viewer's credential is enough)
+  rounds        the active run's rounds: list, show R
   models        the model registry: list, show V, promote V, rollback --to V
   audit         the audit trail: verify (live or an export), export --since T --format jsonl|csv
   operators     the consortium's named operators: add NAME --role R, list, revoke NAME
@@ -82,8 +87,18 @@ async function dispatch(command: string, rest: string[], io: CommandIo): Promise
       await sitesCommand(rest, { io });
       return 0;
     case "federation":
-      if (rest[0] !== "init") throw new UsageError(rest[0] === undefined ? "expected a subcommand: consilium federation init" : `unknown subcommand "${rest[0]}" (known: init)`);
+      if (rest[0] === "create") {
+        await federationCreateCommand(rest.slice(1), { io });
+        return 0;
+      }
+      if (rest[0] !== "init") throw new UsageError(rest[0] === undefined ? "expected a subcommand: consilium federation init|create" : `unknown subcommand "${rest[0]}" (known: init, create)`);
       await federationInitCommand(rest.slice(1), io);
+      return 0;
+    case "status":
+      await statusCommand(rest, { io });
+      return 0;
+    case "rounds":
+      await roundsCommand(rest, { io });
       return 0;
     case "coordinator":
       await untilSignal(async (signal) => (await coordinatorCommand(rest, { signal })).closed);
@@ -126,7 +141,7 @@ export async function main(argv: string[], io: CommandIo = processIo): Promise<n
     io.out(`consilium ${version()}`);
     return 0;
   }
-  const name = (command === "site" && ["export", "predict", "serve"].includes(rest[0] ?? "")) || (command === "federation" && rest[0] === "init") ? `${command} ${rest[0]}` : command;
+  const name = (command === "site" && ["export", "predict", "serve"].includes(rest[0] ?? "")) || (command === "federation" && ["init", "create"].includes(rest[0] ?? "")) ? `${command} ${rest[0]}` : command;
   try {
     const code = await dispatch(command, rest, io);
     if (code >= 0) return code;

@@ -9,7 +9,8 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { z } from "zod";
-import { AdminClient } from "../../client/admin-client.ts";
+import type { AdminClient } from "../../client/admin-client.ts";
+import { operatorClient } from "./operator-client.ts";
 import { AuditCheckpoint, AuditRecord, recordHash, verifyChain, type ChainVerdict } from "../../core/audit/trail.ts";
 import { CHECKPOINT_EVERY } from "../../functions/use-cases/audit/append-audit.ts";
 import { boolFlag, choiceFlag, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
@@ -191,7 +192,7 @@ export async function auditCommand(argv: readonly string[], options: { readonly 
   const live = () => {
     if (flags.coordinator === undefined) throw new UsageError("--coordinator URL: required (or --file EXPORT to verify an export)");
     if (flags["admin-token"] === undefined) throw new UsageError("--admin-token: required (set CONSILIUM_ADMIN_TOKEN)");
-    return fetchTrail(new AdminClient(flags.coordinator, flags["admin-token"], options.fetchFn));
+    return fetchTrail(operatorClient(flags.coordinator, flags["admin-token"], options.fetchFn));
   };
   if (action === "verify") {
     if (flags.since !== undefined || flags.out !== undefined || rest.includes("--format")) throw new UsageError("--since, --format and --out go with export");

@@ -15,8 +15,10 @@ import { inferSpec } from "../../gpu-runner/data/infer-spec.ts";
 import { DEFAULT_MISSING_TOKENS } from "../../core/schemas/feature-spec.ts";
 import { readCsv, readCsvFile, readCsvHeader, readingNotes } from "../../gpu-runner/data/read-csv.ts";
 import { defaultRecipe } from "../recipes.ts";
-import { federationOf, slug } from "./federation-source.ts";
-import { boolFlag, choiceFlag, commaList, intFlag, parseFlags, processIo, textFlag, UsageError, type CommandIo, type CommandSpec } from "./flags.ts";
+import type { FederationConfig } from "../../core/schemas/federation.ts";
+import { federationFromCdm, federationFromDataset, federationFromFile, federationOf, slug } from "./federation-source.ts";
+import { boolFlag, choiceFlag, commaList, intFlag, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
+import { operatorClient } from "./operator-client.ts";
 
 export const FederationInitFlags = z
   .object({
@@ -124,4 +126,60 @@ export async function federationInitCommand(argv: readonly string[], io: Command
   io.out(`wrote ${flags.out}; start the coordinator with: consilium coordinator --federation ${flags.out}`);
   io.out(`each site maps its own column names onto these with consilium site --map LOCAL=CONSORTIUM,… (or --map-file)`);
   return flags.out;
+}
+
+export const FederationCreateFlags = z
+  .object({
+    coordinator: urlFlag(),
+    "admin-token": textFlag(),
+    config: textFlag().optional(),
+    dataset: choiceFlag(["heart-disease", "wdbc"]).optional(),
+    cdm: textFlag().optional(),
+    rounds: intFlag(1, 100000).optional(),
+    sites: intFlag(1, 10000).optional(),
+    "secure-aggregation": boolFlag(),
+    json: boolFlag(),
+  })
+  .refine((f) => [f.config, f.dataset, f.cdm].filter((v) => v !== undefined).length === 1, "give one of --config FILE.json, --dataset NAME or --cdm FILE.json")
+  .refine((f) => f.config === undefined || (f.rounds === undefined && f.sites === undefined && !f["secure-aggregation"]), "--rounds, --sites and --secure-aggregation go with --dataset or --cdm; a --config file sets its own");
+export type FederationCreateFlags = z.infer<typeof FederationCreateFlags>;
+
+export const federationCreateSpec: CommandSpec<typeof FederationCreateFlags> = {
+  name: "federation create",
+  summary: "Creates the consortium at a coordinator (an owner's credential): its standing agreement from a FederationConfig file (consilium federation init writes one), or a shipped dataset's or a common data model's features with the default recipe; its first run starts at once.",
+  schema: FederationCreateFlags,
+  flags: {
+    coordinator: { type: "string", value: "URL", help: "the coordinator's URL" },
+    "admin-token": { type: "string", value: "T", env: "CONSILIUM_ADMIN_TOKEN", secret: true, help: "an owner's credential: the bootstrap admin token or an owner operator's" },
+    config: { type: "string", value: "FILE.json", help: "the FederationConfig to create" },
+    dataset: { type: "string", value: "NAME", help: "or a shipped dataset's features with the default recipe: heart-disease or wdbc" },
+    cdm: { type: "string", value: "FILE.json", help: "or a common data model's features and label, for FHIR sites, with the default recipe" },
+    rounds: { type: "string", value: "N", help: "with --dataset or --cdm: federated rounds (default: the recipe's)" },
+    sites: { type: "string", value: "N", help: "with --dataset or --cdm: sites expected before training starts (default 4)" },
+    "secure-aggregation": { type: "boolean", help: "with --dataset or --cdm: secure aggregation (SecAgg+)" },
+    json: { type: "boolean", help: "print the coordinator's answer as JSON" },
+  },
+};
+
+/**
+ * @example
+ * await federationCreateCommand(["--coordinator", url, "--config", "consortium.json"]); // CONSILIUM_ADMIN_TOKEN: an owner's
+ */
+export async function federationCreateCommand(argv: readonly string[], options: { readonly io?: CommandIo; readonly fetchFn?: typeof fetch } = {}): Promise<FederationConfig> {
+  const io = options.io ?? processIo;
+  const flags = parseFlags(federationCreateSpec, argv, io.env, (line) => io.err(line));
+  const o = { ...(flags.rounds !== undefined && { rounds: flags.rounds }), ...(flags.sites !== undefined && { sites: flags.sites }), secure: flags["secure-aggregation"] };
+  let config: FederationConfig;
+  if (flags.config !== undefined) config = await federationFromFile(flags.config).catch((err: unknown) => {
+    throw err instanceof UsageError ? new UsageError(err.message.replace(/^--federation/, "--config")) : err;
+  });
+  else {
+    const composed = flags.dataset !== undefined ? await federationFromDataset(flags.dataset, o) : await federationFromCdm(flags.cdm!, o);
+    if (composed.note) io.err(composed.note);
+    config = composed.config;
+  }
+  const answer = await operatorClient(flags.coordinator, flags["admin-token"], options.fetchFn).createFederation(config);
+  if (flags.json) io.out(JSON.stringify(answer, null, 2));
+  else io.out(`consortium ${config.id} created at ${flags.coordinator}: ${config.expectedSites} sites expected, ${config.rounds} rounds a run, ${config.strategy}, ${config.codec}; enrol its hospitals with consilium enrol --name NAME`);
+  return config;
 }

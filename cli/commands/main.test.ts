@@ -76,7 +76,7 @@ describe("consilium (main)", () => {
 
     // Assert
     expect(codes).toEqual([2, 2]);
-    expect(bare.errLines).toEqual(["consilium federation: expected a subcommand: consilium federation init"]);
-    expect(unknown.errLines).toEqual(['consilium federation: unknown subcommand "start" (known: init)']);
+    expect(bare.errLines).toEqual(["consilium federation: expected a subcommand: consilium federation init|create"]);
+    expect(unknown.errLines).toEqual(['consilium federation: unknown subcommand "start" (known: init, create)']);
   });
 });

@@ -6,7 +6,7 @@
  */
 import Table from "cli-table3";
 import { z } from "zod";
-import { AdminClient } from "../../client/admin-client.ts";
+import { operatorClient } from "./operator-client.ts";
 import type { ChampionEntry, ModelView, ModelsView } from "../../core/registry/index.ts";
 import { boolFlag, intFlag, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
@@ -96,7 +96,7 @@ export async function modelsCommand(argv: readonly string[], options: { readonly
   if (needsReason && flags.reason === undefined) throw new UsageError("--reason: required: say why, for the audit trail");
   if (!needsReason && (flags.reason !== undefined || flags["expect-champion"] !== undefined)) throw new UsageError(`--reason and --expect-champion go with promote and rollback`);
   if ((action === "rollback") !== (flags.to !== undefined)) throw new UsageError(action === "rollback" ? "--to: required: the former champion to go back to" : "--to goes with rollback");
-  const admin = new AdminClient(flags.coordinator, flags["admin-token"], options.fetchFn);
+  const admin = operatorClient(flags.coordinator, flags["admin-token"], options.fetchFn);
   const print = (value: unknown, lines: () => string[]) => (flags.json ? io.out(JSON.stringify(value, null, 2)) : lines().forEach((l) => io.out(l)));
   const reason = flags.reason ?? "";
   const expected = flags["expect-champion"];

@@ -8,7 +8,7 @@
  */
 import Table from "cli-table3";
 import { z } from "zod";
-import { AdminClient } from "../../client/admin-client.ts";
+import { operatorClient } from "./operator-client.ts";
 import { OperatorName, type OperatorView } from "../../core/schemas/operators.ts";
 import { boolFlag, choiceFlag, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
@@ -64,7 +64,7 @@ export async function operatorsCommand(argv: readonly string[], options: { reado
   const flags = parseFlags(operatorsSpec, named ? rest.slice(1) : rest, io.env, (line) => io.err(line));
   if (action === "add" && flags.role === undefined) throw new UsageError("--role: required: viewer, operator or owner");
   if (action !== "add" && flags.role !== undefined) throw new UsageError("--role goes with add");
-  const admin = new AdminClient(flags.coordinator, flags["admin-token"], options.fetchFn);
+  const admin = operatorClient(flags.coordinator, flags["admin-token"], options.fetchFn);
   if (action === "add") {
     const credential = await admin.addOperator(name!, flags.role!);
     // The credential is the answer: JSON on stdout, for the person it belongs to; shown this once.

@@ -9,7 +9,7 @@
  */
 import Table from "cli-table3";
 import { z } from "zod";
-import { AdminClient } from "../../client/admin-client.ts";
+import { operatorClient } from "./operator-client.ts";
 import type { RunsView, TriggerOutcome, TriggerRecord } from "../../core/schemas/consortium.ts";
 import { boolFlag, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
@@ -69,7 +69,7 @@ export async function runsCommand(argv: readonly string[], options: { readonly i
   const flags = parseFlags(runsSpec, rest, io.env, (line) => io.err(line));
   if (action !== "list" && flags.reason === undefined) throw new UsageError("--reason: required: say why, for the run's record");
   if (action === "list" && flags.reason !== undefined) throw new UsageError("--reason goes with start and abandon");
-  const admin = new AdminClient(flags.coordinator, flags["admin-token"], options.fetchFn);
+  const admin = operatorClient(flags.coordinator, flags["admin-token"], options.fetchFn);
   const print = (value: unknown, lines: () => string[]) => (flags.json ? io.out(JSON.stringify(value, null, 2)) : lines().forEach((l) => io.out(l)));
   if (action === "list") {
     const view = await admin.runs();

@@ -9,7 +9,7 @@
  */
 import Table from "cli-table3";
 import { z } from "zod";
-import { AdminClient } from "../../client/admin-client.ts";
+import { operatorClient } from "./operator-client.ts";
 import type { SiteStatus } from "../../core/schemas/status.ts";
 import { boolFlag, intFlag, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 
@@ -58,7 +58,7 @@ export async function sitesCommand(argv: readonly string[], options: { readonly 
   if (named && (siteId === undefined || !/^[a-z0-9][a-z0-9-]{0,63}$/.test(siteId))) throw new UsageError(`${action}: expected the site id first (lower-case letters, digits and dashes), e.g. consilium sites ${action} zurich-0a1b2c`);
   const flags = parseFlags(sitesSpec, named ? rest.slice(1) : rest, io.env, (line) => io.err(line));
   if (action !== "rotate" && flags["expires-days"] !== undefined) throw new UsageError("--expires-days goes with rotate");
-  const admin = new AdminClient(flags.coordinator, flags["admin-token"], options.fetchFn);
+  const admin = operatorClient(flags.coordinator, flags["admin-token"], options.fetchFn);
   if (action === "rotate") {
     const rotated = await admin.rotate(siteId!, flags["expires-days"]);
     // The credential is the answer: JSON on stdout, for the hospital; shown this once.
