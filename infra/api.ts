@@ -1,3 +1,4 @@
+import { coordinatorAccess } from "./access";
 import { runtime } from "./runtime";
 import { adminToken, auditKey } from "./secrets";
 import { jobs } from "./queue";
@@ -8,7 +9,8 @@ export const api = new sst.aws.Function("Api", {
   handler: "functions/handlers/api.handler",
   runtime,
   url: true,
-  link: [bucket, jobs, adminToken, auditKey],
+  link: [adminToken, auditKey],
+  ...coordinatorAccess(bucket, jobs),
   memory: "512 MB",
   timeout: "30 seconds",
 });

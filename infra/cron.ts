@@ -1,3 +1,4 @@
+import { coordinatorAccess } from "./access";
 import { runtime } from "./runtime";
 import { adminToken, auditKey } from "./secrets";
 import { jobs } from "./queue";
@@ -10,7 +11,8 @@ export const closeRounds = new sst.aws.Cron("CloseRounds", {
   function: {
     handler: "functions/handlers/cron.handler",
     runtime,
-    link: [bucket, jobs, adminToken, auditKey],
+    link: [adminToken, auditKey],
+    ...coordinatorAccess(bucket, jobs),
     memory: "256 MB",
     timeout: "50 seconds",
   },

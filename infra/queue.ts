@@ -1,3 +1,4 @@
+import { coordinatorAccess } from "./access";
 import { runtime } from "./runtime";
 import { bucket } from "./storage";
 import { auditKey } from "./secrets";
@@ -18,7 +19,8 @@ jobs.subscribe(
   {
     handler: "functions/handlers/aggregate.handler",
     runtime,
-    link: [bucket, jobs, auditKey],
+    link: [auditKey],
+    ...coordinatorAccess(bucket, jobs),
     timeout: "5 minutes",
     // Lambda CPU scales with memory; decoding and accumulating deltas is CPU-bound.
     memory: "2048 MB",

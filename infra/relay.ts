@@ -1,3 +1,4 @@
+import { coordinatorAccess } from "./access";
 import { runtime } from "./runtime";
 import { adminToken, auditKey } from "./secrets";
 import { jobs } from "./queue";
@@ -19,8 +20,9 @@ export const relay =
         function: {
           handler: "functions/handlers/relay.handler",
           runtime,
-          link: [bucket, jobs, adminToken, auditKey, upstreamToken],
-          environment: { CONSILIUM_UPSTREAM_URL: upstreamUrl, CONSILIUM_REGION: $app.stage },
+          link: [adminToken, auditKey, upstreamToken],
+          permissions: coordinatorAccess(bucket, jobs).permissions,
+          environment: { ...coordinatorAccess(bucket, jobs).environment, CONSILIUM_UPSTREAM_URL: upstreamUrl, CONSILIUM_REGION: $app.stage },
           memory: "512 MB",
           timeout: "55 seconds",
         },

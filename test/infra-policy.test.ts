@@ -1,0 +1,158 @@
+/**
+ * The deployed stack's permissions, checked without deploying: `infra/*` is evaluated with
+ * stand-ins for SST's `sst.aws` / `sst` / `aws` namespaces and `$interpolate`, `$jsonStringify`,
+ * `$app`, which capture every resource's arguments. Every coordinator function (the public API, the
+ * aggregate job, the cron, a region's relay) must get named actions on the state bucket and the
+ * jobs queue only — never a linked Bucket or Queue (SST grants `s3:*` / `sqs:*` for those), never
+ * an action with `*` — and still receive the variables the handlers read, on Node.js 22. The
+ * checker is shown to catch a function given `s3:*` and one linking the bucket.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
+interface Created {
+  readonly kind: string;
+  readonly name: string;
+  readonly args: Record<string, unknown>;
+}
+
+class Captured {
+  constructor(readonly kind: string, readonly name: string) {}
+}
+
+/** Installs the stand-ins; answers what infra/* creates. */
+function standIns(): Created[] {
+  const created: Created[] = [];
+  const record = (kind: string, name: string, args: unknown) => created.push({ kind, name, args: (args ?? {}) as Record<string, unknown> });
+  const g = globalThis as Record<string, unknown>;
+  g.sst = {
+    aws: {
+      Bucket: class extends Captured {
+        readonly arn: string;
+        constructor(name: string, args?: unknown) {
+          super("Bucket", name);
+          record("Bucket", name, args);
+          this.arn = `arn:aws:s3:::${name.toLowerCase()}`;
+        }
+      },
+      Queue: class extends Captured {
+        readonly arn: string;
+        readonly url: string;
+        constructor(name: string, args?: unknown) {
+          super("Queue", name);
+          record("Queue", name, args);
+          this.arn = `arn:aws:sqs:eu-central-1:000000000000:${name}`;
+          this.url = `https://sqs.eu-central-1.amazonaws.com/000000000000/${name}`;
+        }
+        subscribe(fn: unknown, options: unknown) {
+          record("QueueSubscriber", `${this.name}Subscriber`, { function: fn, options });
+        }
+      },
+      Function: class extends Captured {
+        constructor(name: string, args: unknown) {
+          super("Function", name);
+          record("Function", name, args);
+        }
+        get url() {
+          return `https://${this.name}.lambda-url.aws`;
+        }
+      },
+      Cron: class extends Captured {
+        constructor(name: string, args: unknown) {
+          super("Cron", name);
+          record("Cron", name, args);
+        }
+      },
+    },
+    Secret: class extends Captured {
+      constructor(name: string) {
+        super("Secret", name);
+        record("Secret", name, {});
+      }
+    },
+  };
+  g.aws = { s3: { BucketLifecycleConfigurationV2: class { constructor(name: string, args: unknown) { record("BucketLifecycleConfigurationV2", name, args); } } } };
+  g.$interpolate = (strings: TemplateStringsArray, ...values: unknown[]) => strings.reduce((a, s, i) => a + s + (i < values.length ? String((values[i] as { arn?: string })?.arn ?? values[i]) : ""), "");
+  g.$jsonStringify = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x instanceof Captured ? `<${x.kind} ${x.name}>` : x));
+  g.$app = { stage: "eu" };
+  return created;
+}
+
+/** Evaluates infra/* afresh with the stand-ins (a stand-in's `name` is its component name; SST resolves the real ones at deploy time). */
+async function evaluateInfra(relay: boolean): Promise<Created[]> {
+  const created = standIns();
+  vi.resetModules();
+  if (relay) process.env.CONSILIUM_UPSTREAM_URL = "https://global.example.org";
+  else delete process.env.CONSILIUM_UPSTREAM_URL;
+  for (const file of ["storage", "queue", "secrets", "api", "cron", "relay"]) await import(`../infra/${file}.ts`);
+  return created;
+}
+
+/** The function arguments of every coordinator function infra/* creates: Functions, Crons' functions and queue subscribers. */
+function functionsOf(created: readonly Created[]): { name: string; args: Record<string, unknown> }[] {
+  return created.flatMap((c) => {
+    if (c.kind === "Function") return [{ name: c.name, args: c.args }];
+    if (c.kind === "Cron") return [{ name: c.name, args: c.args.function as Record<string, unknown> }];
+    if (c.kind === "QueueSubscriber") return [{ name: c.name, args: c.args.function as Record<string, unknown> }];
+    return [];
+  });
+}
+
+/** What is wrong with a function's permissions: a linked Bucket or Queue (SST grants `*` for them), an action with `*`, a resource that is not the state bucket or the jobs queue. */
+function policyProblems(fns: readonly { name: string; args: Record<string, unknown> }[], allowed: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const { name, args } of fns) {
+    for (const l of (args.link as unknown[] | undefined) ?? []) if (l instanceof Captured && (l.kind === "Bucket" || l.kind === "Queue")) problems.push(`${name} links the ${l.kind} ${l.name}: SST grants ${l.kind === "Bucket" ? "s3:*" : "sqs:*"} for it`);
+    for (const p of (args.permissions as { actions: string[]; resources: string[] }[] | undefined) ?? []) {
+      for (const a of p.actions) if (a.includes("*")) problems.push(`${name} is allowed ${a}`);
+      for (const r of p.resources) if (!allowed.includes(r)) problems.push(`${name} reaches ${r}`);
+    }
+  }
+  return problems;
+}
+
+describe("the deployed stack's permissions", () => {
+  const saved = { ...process.env };
+  beforeEach(() => vi.resetModules());
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it("gives every coordinator function named actions on the state bucket and the jobs queue only, the variables its handler reads, and Node.js 22", async () => {
+    const created = await evaluateInfra(true);
+    const fns = functionsOf(created);
+    expect(fns.map((f) => f.name).sort()).toEqual(["Api", "CloseRounds", "JobsSubscriber", "RegionRelay"]);
+    const bucket = "arn:aws:s3:::state";
+    const queue = "arn:aws:sqs:eu-central-1:000000000000:Jobs";
+    expect(policyProblems(fns, [bucket, `${bucket}/*`, queue])).toEqual([]);
+    for (const { name, args } of fns) {
+      expect(args.runtime, name).toBe("nodejs22.x");
+      const env = args.environment as Record<string, string>;
+      expect(JSON.parse(env.SST_RESOURCE_State!), name).toEqual({ name: expect.any(String) });
+      expect(JSON.parse(env.SST_RESOURCE_Jobs!), name).toEqual({ url: "https://sqs.eu-central-1.amazonaws.com/000000000000/Jobs" });
+      const actions = (args.permissions as { actions: string[] }[]).flatMap((p) => p.actions);
+      expect(actions, name).toEqual(expect.arrayContaining(["s3:GetObject", "s3:PutObject", "s3:ListBucket", "sqs:SendMessage"]));
+      // The secrets each handler needs, and nothing that grants more.
+      const linked = (args.link as Captured[]).map((l) => `${l.kind} ${l.name}`);
+      expect(linked.every((l) => l.startsWith("Secret ")), name).toBe(true);
+    }
+    expect((fns.find((f) => f.name === "Api")!.args.link as Captured[]).map((l) => l.name)).toEqual(["AdminToken", "AuditKey"]);
+    // The public Function URL is the API's only.
+    expect(fns.filter((f) => f.args.url === true).map((f) => f.name)).toEqual(["Api"]);
+  });
+
+  it("catches a function given s3:*, or linking the bucket", async () => {
+    const fns = functionsOf(await evaluateInfra(false));
+    const bucket = "arn:aws:s3:::state";
+    const allowed = [bucket, `${bucket}/*`, "arn:aws:sqs:eu-central-1:000000000000:Jobs"];
+    const api = fns.find((f) => f.name === "Api")!;
+    const widened = { ...api.args, permissions: [...(api.args.permissions as object[]), { actions: ["s3:*"], resources: [`${bucket}/*`] }] };
+    expect(policyProblems([{ name: "Api", args: widened }], allowed)).toEqual(["Api is allowed s3:*"]);
+    // infra/* type-checks against SST's declarations (npm run typecheck:infra), not with the rest: imported by a computed path.
+    const storage = "storage";
+    const { bucket: stateBucket } = (await import(`../infra/${storage}.ts`)) as { bucket: Captured };
+    const linking = { ...api.args, link: [...(api.args.link as object[]), stateBucket] };
+    expect(policyProblems([{ name: "Api", args: linking }], allowed)).toEqual(["Api links the Bucket State: SST grants s3:* for it"]);
+    const elsewhere = { ...api.args, permissions: [{ actions: ["s3:GetObject"], resources: ["arn:aws:s3:::another-bucket/*"] }] };
+    expect(policyProblems([{ name: "Api", args: elsewhere }], allowed)).toEqual(["Api reaches arn:aws:s3:::another-bucket/*"]);
+  });
+});
