@@ -5,12 +5,12 @@
 // reads them) and these permissions. The aggregate job's subscription adds SQS's receive and delete
 // on its own. infra.test.ts holds every function to this.
 
-/** Objects: read (GET, HEAD, presigned GETs), write (PUT, conditional writes, copies, presigned PUTs, multipart), delete, and abandon a multipart upload. */
-export const STATE_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"];
+/** Objects: read (GET, HEAD, presigned GETs), write (PUT, conditional writes, presigned PUTs, multipart parts and completion), delete, and abandon a multipart upload: the S3 calls functions/adapters/s3-object-store.ts makes. */
+export const STATE_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"];
 /** The bucket: list keys under a prefix. */
 export const STATE_BUCKET_ACTIONS = ["s3:ListBucket"];
 /** The jobs queue: send aggregate jobs. */
-export const JOBS_ACTIONS = ["sqs:SendMessage", "sqs:GetQueueAttributes"];
+export const JOBS_ACTIONS = ["sqs:SendMessage"];
 
 export function coordinatorAccess(bucket: sst.aws.Bucket, jobs: sst.aws.Queue) {
   return {
