@@ -3,7 +3,8 @@
 // defaults for a linked Bucket and Queue), so they are not linked: the function gets the same
 // SST_RESOURCE_State / SST_RESOURCE_Jobs variables a link would set (functions/handlers/resources.ts
 // reads them) and these permissions. The aggregate job's subscription adds SQS's receive and delete
-// on its own. infra.test.ts holds every function to this.
+// on its own. test/infra-policy.test.ts holds every function to this. The secrets stay linked: SST
+// bundles them encrypted with the function (functions/handlers/resources.ts reads them).
 
 /** Objects: read (GET, HEAD, presigned GETs), write (PUT, conditional writes, presigned PUTs, multipart parts and completion), delete, and abandon a multipart upload: the S3 calls functions/adapters/s3-object-store.ts makes. */
 export const STATE_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"];

@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -37,7 +39,7 @@ describe("operator commands against any coordinator", () => {
     expect(show.io.outLines[1]).toBe(`included: ${sites.map((s) => s.siteId).sort().join(", ")}`);
     const json = await run(h, roundsCommand, ["show", "1", "--json"], viewer);
     expect(JSON.parse(json.io.outLines.join("\n")).round).toBe(1);
-    expect((await run(h, roundsCommand, ["show", "9"], viewer)).result).toMatchObject({ message: "no round 9 in the active run (it has rounds 1 to 2)" });
+    expect((await run(h, roundsCommand, ["show", "9"], viewer)).result).toMatchObject({ code: "NO_ROUND", message: "no round 9 in the active run (it has rounds 1 to 2)" });
     expect((await run(h, roundsCommand, ["show"], viewer)).result).toBeInstanceOf(UsageError);
   });
 
@@ -67,9 +69,17 @@ describe("operator commands against any coordinator", () => {
   });
 
   it("says which coordinator it cannot reach, and passes a wrong token's refusal on with its code", async () => {
+    // A port that was bound and let go: the connection is refused.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: ADMIN_TOKEN });
-    const unreachable = await statusCommand(["--coordinator", "http://127.0.0.1:1"], { io }).catch((err: unknown) => err);
-    expect(unreachable).toMatchObject({ code: "COORDINATOR_UNREACHABLE", message: expect.stringMatching(/^cannot reach the coordinator at http:\/\/127\.0\.0\.1:1: /) });
+    const unreachable = await statusCommand(["--coordinator", `http://127.0.0.1:${port}`], { io }).catch((err: unknown) => err);
+    expect(unreachable).toMatchObject({ code: "COORDINATOR_UNREACHABLE", message: `cannot reach the coordinator at http://127.0.0.1:${port}: ECONNREFUSED` });
+    // A token a header cannot carry is not a network failure.
+    const curly = await statusCommand(["--coordinator", `http://127.0.0.1:${port}`], { io: memoryIo({ CONSILIUM_ADMIN_TOKEN: "token\u201Cquoted" }) }).catch((err: unknown) => err);
+    expect(curly).not.toMatchObject({ code: "COORDINATOR_UNREACHABLE" });
     const h = new Harness();
     await h.startTraining();
     expect((await run(h, statusCommand, [], "a-wrong-token-of-some-length")).result).toMatchObject({ code: "FORBIDDEN", message: "wrong admin token: this is not the coordinator's admin token" });

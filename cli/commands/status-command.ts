@@ -6,6 +6,7 @@
  */
 import Table from "cli-table3";
 import { z } from "zod";
+import { ConsiliumError } from "../../core/errors.ts";
 import type { ClinicalMetrics } from "../../core/metrics/clinical-metrics.ts";
 import type { FederationStatus, RoundStatus } from "../../core/schemas/status.ts";
 import { boolFlag, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
@@ -35,7 +36,7 @@ export const roundsSpec: CommandSpec<typeof StatusFlags> = {
   name: "rounds",
   summary: "The active run's rounds: `rounds list` (each round's status, updates, bytes, its base model's pooled AUROC and how long it took), `rounds show R` (one round whole: the sites included, refused with their reasons, the scores and decisions).",
   schema: StatusFlags,
-  flags: statusSpec.flags,
+  flags: { ...statusSpec.flags, json: { type: "boolean", help: "print the rounds (list) or the round (show) as JSON" } },
 };
 
 const auroc = (m: ClinicalMetrics | null) => (m?.auroc === null || m?.auroc === undefined ? "—" : m.auroc.toFixed(3));
@@ -104,7 +105,7 @@ export async function roundsCommand(argv: readonly string[], options: { readonly
     return roundLog;
   }
   const round = roundLog.find((r) => r.round === Number(wanted));
-  if (round === undefined) throw new UsageError(`no round ${wanted} in the active run (it has ${roundLog.length === 0 ? "none yet" : `rounds 1 to ${roundLog.at(-1)!.round}`})`);
+  if (round === undefined) throw new ConsiliumError("NO_ROUND", `no round ${wanted} in the active run (it has ${roundLog.length === 0 ? "none yet" : `rounds 1 to ${roundLog.at(-1)!.round}`})`, 404);
   if (flags.json) io.out(JSON.stringify(round, null, 2));
   else for (const line of roundLines(round)) io.out(line);
   return round;

@@ -1,5 +1,10 @@
 import { describe, expect, it, vi } from "vitest";
 import { SqsJobQueue } from "../adapters/sqs-job-queue.ts";
+import { createCipheriv, randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { auditSigningKey } from "../../core/audit/trail.ts";
 import { depsFromEnv, relayFromEnv } from "./resources.ts";
 
 const linked = {
@@ -35,6 +40,26 @@ describe("depsFromEnv", () => {
     expect(url.pathname).toContain("models/000001/weights.bin");
     expect(deps.queue).toBeInstanceOf(SqsJobQueue);
     expect(deps.adminToken).toBe("0123456789abcdef");
+  });
+
+  it("reads the secrets SST links from its encrypted file, as a deployed function receives them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "consilium-sst-key-"));
+    try {
+      // What SST bundles: the linked resources as JSON, AES-256-GCM under a random key with a zero nonce, the tag after.
+      const key = randomBytes(32);
+      const cipher = createCipheriv("aes-256-gcm", key, Buffer.alloc(12, 0));
+      const seed = randomBytes(32).toString("hex");
+      const plain = JSON.stringify({ AdminToken: { type: "sst.sst.Secret", value: "fedcba9876543210" }, AuditKey: { type: "sst.sst.Secret", value: seed } });
+      await writeFile(join(dir, "resource.enc"), Buffer.concat([cipher.update(plain, "utf8"), cipher.final(), cipher.getAuthTag()]));
+      const deployed = { SST_RESOURCE_State: linked.SST_RESOURCE_State, SST_RESOURCE_Jobs: linked.SST_RESOURCE_Jobs, SST_KEY: key.toString("base64"), SST_KEY_FILE: join(dir, "resource.enc") };
+      const deps = depsFromEnv(deployed);
+      expect(deps.adminToken).toBe("fedcba9876543210");
+      expect(deps.auditKey?.publicKey).toBe(auditSigningKey(seed).publicKey);
+      // A wrong key is an error that names the file, never a coordinator without its secrets.
+      expect(() => depsFromEnv({ ...deployed, SST_KEY: randomBytes(32).toString("base64") })).toThrow(/^the linked resources in .*resource\.enc \(SST_KEY_FILE\) cannot be read with SST_KEY/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("leaves the admin token empty for a function the secret is not linked to", () => {

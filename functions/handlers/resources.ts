@@ -1,8 +1,14 @@
 /**
  * @module
- * The only place the coordinator reads its environment: the resources SST links to each function
- * arrive as `SST_RESOURCE_<Name>` JSON variables, parsed here like any other outside input.
+ * The only place the coordinator reads its environment. The state bucket and the jobs queue arrive
+ * as `SST_RESOURCE_State` / `SST_RESOURCE_Jobs` JSON variables that `infra/access.ts` sets; the
+ * secrets SST links (`AdminToken`, `AuditKey`, `UpstreamToken`) arrive, deployed, in the encrypted
+ * file SST bundles with the function (`SST_KEY_FILE`, AES-256-GCM under `SST_KEY`, as SST's own
+ * `Resource` reads it), and under `sst dev` or in tests as `SST_RESOURCE_<Name>` variables. Both
+ * are parsed here like any other outside input.
  */
+import { createDecipheriv } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
@@ -37,8 +43,29 @@ export const jsonLogger: Logger = {
   error: (message, fields) => console.error(JSON.stringify({ level: "error", message, ...fields })),
 };
 
+/**
+ * The environment with the linked resources of SST's encrypted file added as `SST_RESOURCE_<Name>`
+ * variables (a variable already set wins). The file is read with the key SST gives the function;
+ * one that cannot be read or decrypted is an error that says so, never a silent absence.
+ */
+export function withLinkedResources(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (!env.SST_KEY_FILE || !env.SST_KEY) return env;
+  let linked: Record<string, unknown>;
+  try {
+    const key = Buffer.from(env.SST_KEY, "base64");
+    const data = readFileSync(env.SST_KEY_FILE);
+    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.alloc(12, 0));
+    decipher.setAuthTag(data.subarray(-16));
+    linked = z.record(z.string(), z.unknown()).parse(JSON.parse(Buffer.concat([decipher.update(data.subarray(0, -16)), decipher.final()]).toString("utf8")));
+  } catch (err) {
+    throw new Error(`the linked resources in ${env.SST_KEY_FILE} (SST_KEY_FILE) cannot be read with SST_KEY: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const asVariables = Object.fromEntries(Object.entries(linked).map(([name, value]) => [`SST_RESOURCE_${name}`, JSON.stringify(value)]));
+  return { ...asVariables, ...env };
+}
+
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorDeps {
-  const parsed = Env.safeParse(env);
+  const parsed = Env.safeParse(withLinkedResources(env));
   if (!parsed.success) {
     throw new Error(`coordinator environment is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
@@ -64,7 +91,7 @@ const RelayEnv = z.object({
 
 /** A regional stage's relay settings: its region, the global coordinator's URL and the region's site credential there. */
 export function relayFromEnv(env: NodeJS.ProcessEnv = process.env): { region: string; upstreamUrl: string; token: string } {
-  const parsed = RelayEnv.safeParse(env);
+  const parsed = RelayEnv.safeParse(withLinkedResources(env));
   if (!parsed.success) throw new Error(`relay environment is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   return { region: parsed.data.CONSILIUM_REGION, upstreamUrl: parsed.data.CONSILIUM_UPSTREAM_URL, token: parsed.data.SST_RESOURCE_UpstreamToken.value };
 }

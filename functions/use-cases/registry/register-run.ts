@@ -183,6 +183,8 @@ async function decide(deps: CoordinatorDeps, version: number, counts: SiteCounts
   if (champion?.version === version) {
     // Moved already, by a concurrent or interrupted registration of this run (or by hand): the gate's numbers are recorded all the same, from the same counts.
     const compared = await evaluationChampion(deps);
+    // Only a move the gate made from the champion this run compared with carries the gate's numbers; an operator's keeps its own reason.
+    if (champion.by !== "gate" || champion.previous !== compared) return promotedBy(champion);
     const held: SiteCounts = Object.fromEntries(evaluations.flatMap((e) => (compared !== null && e.champion?.version === compared ? [[e.siteId, e.champion.counts]] : [])));
     if (compared !== null && Object.keys(held).length === 0) return promotedBy(champion);
     const baseline = compared === null ? undefined : (await readOrNull(deps, keys.registryCard(compared), ModelCard))?.evaluation.pooled;
