@@ -18,6 +18,7 @@ import type { CoordinatorDeps } from "../../deps.ts";
 import { keys } from "../../keys.ts";
 import { readJson, writeJson } from "../../repo.ts";
 import { countFailure } from "../count-failure.ts";
+import { consortiumDeps } from "../runs/run-scope.ts";
 
 /** A checkpoint at least every this many records… */
 export const CHECKPOINT_EVERY = 100;
@@ -31,8 +32,6 @@ const MAX_RACES = 10_000;
 const Head = z.object({ seq: z.int().min(0), hash: z.string().regex(/^[0-9a-f]{64}$/), checkpointAt: z.number().optional(), checkpointSeq: z.int().optional() });
 type Head = z.infer<typeof Head>;
 
-/** The consortium's store, whichever run these deps act on: the trail outlives runs. */
-const rootOf = (deps: CoordinatorDeps): CoordinatorDeps => deps.consortium ?? deps;
 
 async function readHead(deps: CoordinatorDeps): Promise<Head> {
   try {
@@ -51,7 +50,7 @@ async function readHead(deps: CoordinatorDeps): Promise<Head> {
  * mislead the search into the gap; the chain then breaks there too.
  */
 export async function findEnd(deps: CoordinatorDeps, hint: { readonly seq: number }): Promise<{ seq: number; hash: string }> {
-  const root = rootOf(deps);
+  const root = consortiumDeps(deps);
   const exists = async (seq: number) => seq === 0 || (await root.store.head(keys.auditRecord(seq))) !== null;
   let low = hint.seq > 0 && (await exists(hint.seq)) ? hint.seq : 0;
   // Exponential probe forward from the last sequence known to exist…
@@ -82,7 +81,7 @@ export async function findEnd(deps: CoordinatorDeps, hint: { readonly seq: numbe
  * stored before it, read from the store (the hint only says where to look).
  */
 export async function appendAudit(deps: CoordinatorDeps, event: AuditEvent): Promise<{ record: AuditRecord; hash: string }> {
-  const root = rootOf(deps);
+  const root = consortiumDeps(deps);
   const checked = AuditEvent.parse(event);
   const head = await readHead(root);
   // The common case, a fresh hint: its record is read for the link, and the next sequence is free.
@@ -133,7 +132,7 @@ async function checkpointIfDue(root: CoordinatorDeps, head: Head, seq: number, h
  * pinned too, within CHECKPOINT_MS of its last record.
  */
 export async function checkpointNow(deps: CoordinatorDeps, options: { readonly olderThanMs?: number } = {}): Promise<AuditCheckpoint | null> {
-  const root = rootOf(deps);
+  const root = consortiumDeps(deps);
   const key = root.auditKey;
   if (key === undefined) return null;
   const hint = await readHead(root);
@@ -157,6 +156,6 @@ export async function auditCoordinator(deps: CoordinatorDeps, action: string, ob
     await appendAudit(deps, { at: deps.clock.now(), actor: { kind: "coordinator", id: "coordinator" }, action, object, outcome: "ok", detail: { ...(deps.run && { run: deps.run.seq }), ...detail } });
   } catch (err) {
     deps.logger.error("audit record not written", { action, object, err: err instanceof Error ? err.message : String(err) });
-    await countFailure(deps.consortium ?? deps, "AUDIT_WRITE_FAILED");
+    await countFailure(consortiumDeps(deps), "AUDIT_WRITE_FAILED");
   }
 }

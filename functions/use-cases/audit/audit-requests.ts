@@ -14,6 +14,7 @@ import { ConsiliumError } from "../../../core/errors.ts";
 import type { AuditEvent } from "../../../core/audit/trail.ts";
 import type { AppEnv } from "../../env.ts";
 import { keys } from "../../keys.ts";
+import { consortiumDeps } from "../runs/run-scope.ts";
 import { appendAudit } from "./append-audit.ts";
 
 type Body = Record<string, unknown> | null;
@@ -98,7 +99,7 @@ export async function auditRequest(c: Context<AppEnv>, error: Error | undefined)
   // A model handed to a site is recorded once per site and model: a following site asks for the champion every minute.
   // A run's models are numbered from 0 again: the run is part of what was downloaded (the registry's versions are the consortium's).
   const marker = ok && audited.action === "model.download" && site ? keys.auditDownload(site.id, `${object.startsWith("registry/") ? "" : `run-${deps.run?.seq ?? 0}-`}${object}`.replace(/[^a-z0-9-]/g, "_")) : null;
-  const markers = (deps.consortium ?? deps).store;
+  const markers = consortiumDeps(deps).store;
   if (marker !== null && (await markers.head(marker)) !== null) return null;
   const event: AuditEvent = {
     at: deps.clock.now(),

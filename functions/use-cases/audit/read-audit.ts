@@ -12,12 +12,12 @@ import { keys } from "../../keys.ts";
 import { readJson } from "../../repo.ts";
 import { findEnd } from "./append-audit.ts";
 import { z } from "zod";
+import { consortiumDeps } from "../runs/run-scope.ts";
 
 /** The most records one page answers. */
 export const MAX_AUDIT_PAGE = 1000;
 const PARALLEL_READS = 16;
 
-const rootOf = (deps: CoordinatorDeps): CoordinatorDeps => deps.consortium ?? deps;
 const seqOf = (prefix: string) => (key: string) => Number(key.slice(prefix.length, -".json".length));
 const Hint = z.object({ seq: z.int().min(0) });
 
@@ -36,7 +36,7 @@ async function readCheckpoint(root: CoordinatorDeps, seq: number): Promise<Audit
 
 /** Records after sequence `after`, at most `limit`, and the checkpoints that go with them. */
 export async function readAuditPage(deps: CoordinatorDeps, page: { readonly after: number; readonly limit: number }): Promise<AuditPage> {
-  const root = rootOf(deps);
+  const root = consortiumDeps(deps);
   const limit = Math.max(1, Math.min(MAX_AUDIT_PAGE, page.limit));
   // Checkpoints first: one signed after the end is found would sit past it and read as a cut tail.
   const signed = (await root.store.list(keys.auditCheckpointsPrefix)).map(seqOf(keys.auditCheckpointsPrefix)).filter((n) => Number.isSafeInteger(n) && n > page.after);
