@@ -70,13 +70,19 @@ export function fhirSiteData(name: string, mapped: FhirTable, features: FeatureS
   const col = columnIndex(table, features.label.column);
   const label = (i: number) => String(labelOf(table.rows[i]?.[col] ?? "", features.label, features.missingTokens));
   const { train, test } = trainTestSplit(Array.from(table.rows.keys()), label, testFraction, rng);
-  const outOfRange = Object.fromEntries(
+  const outOfRange = outOfRangeOf(report);
+  return { name, train: subset(table, train), test: subset(table, test), ...(outOfRange && { outOfRange }) };
+}
+
+/** The readings a site's data model refused as out of range, per feature (count and mean), for the data-quality and drift checks; undefined when none were. */
+export function outOfRangeOf(report: MappingReport): Record<string, { count: number; mean: number }> | undefined {
+  const refused = Object.fromEntries(
     Object.entries(report.features).flatMap(([feature, f]) => {
       const count = f.dropped["out-of-range"] ?? 0;
       return count > 0 && f.outOfRangeMean !== undefined ? [[feature, { count, mean: f.outOfRangeMean }]] : [];
     }),
   );
-  return { name, train: subset(table, train), test: subset(table, test), ...(Object.keys(outOfRange).length > 0 && { outOfRange }) };
+  return Object.keys(refused).length > 0 ? refused : undefined;
 }
 
 /** One line on what mapping a site's resources found: patients, resources read, and what went unused, by reason. */

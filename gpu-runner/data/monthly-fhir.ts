@@ -29,7 +29,7 @@ import { defaultSiteProfiles, type SiteProfileInput } from "../../core/fhir/synt
 import type { Table } from "../../core/preprocess/table.ts";
 import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
 import { PlantedDrift } from "../simulation/monthly-cohort.ts";
-import { isFile, loadFhirSites } from "./fhir-sites.ts";
+import { isFile, loadFhirSites, outOfRangeOf } from "./fhir-sites.ts";
 import { writeCohort } from "./write-cohort.ts";
 
 /** Days after the admission within which an event counts: a month's labels are complete a month later. */
@@ -164,13 +164,8 @@ export async function loadMonthlyFhir(dir: string): Promise<MonthlyData & { read
     const names = sites.map((s) => s.name);
     if (JSON.stringify(names) !== JSON.stringify(manifest.sites)) throw new Error(`${join(dir, m.dir)} holds sites ${names.join(", ")}; months.json names ${manifest.sites.join(", ")}`);
     for (const [k, { mapped }] of sites.entries()) {
-      const outOfRange = Object.fromEntries(
-        Object.entries(mapped.report.features).flatMap(([feature, f]) => {
-          const count = f.dropped["out-of-range"] ?? 0;
-          return count > 0 && f.outOfRangeMean !== undefined ? [[feature, { count, mean: f.outOfRangeMean }]] : [];
-        }),
-      );
-      tables.set(`${k}/${m.month}`, { table: mapped.table, ...(Object.keys(outOfRange).length > 0 && { outOfRange }) });
+      const outOfRange = outOfRangeOf(mapped.report);
+      tables.set(`${k}/${m.month}`, { table: mapped.table, ...(outOfRange && { outOfRange }) });
     }
   }
   return {
