@@ -20,7 +20,7 @@ import { readConsortium } from "../../functions/use-cases/runs/advance-runs.ts";
 import { embeddedBacking, s3Backing, type Backing } from "../coordinator-backing.ts";
 import { startCoordinator, type CoordinatorServer } from "../coordinator-server.ts";
 import { listenOn } from "./listen-on.ts";
-import { federationFromCdm, federationFromDataset, federationFromFile } from "./federation-source.ts";
+import { federationFromSource } from "./federation-source.ts";
 import { boolFlag, choiceFlag, intFlag, ioLogger, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 import { auditSigningKey } from "../../core/audit/trail.ts";
 
@@ -143,13 +143,7 @@ export async function coordinatorCommand(argv: readonly string[], options: Coord
   const io = options.io ?? processIo;
   const flags = parseFlags(coordinatorSpec, argv, io.env, (line) => io.err(line));
   const federationFlags = { rounds: flags.rounds, sites: flags.sites, secure: flags["secure-aggregation"] };
-  const composed = flags.federation
-    ? { config: await federationFromFile(flags.federation) }
-    : flags.dataset
-      ? await federationFromDataset(flags.dataset, federationFlags)
-      : flags.cdm
-        ? await federationFromCdm(flags.cdm, federationFlags)
-        : null;
+  const composed = await federationFromSource({ file: flags.federation, dataset: flags.dataset, cdm: flags.cdm }, federationFlags);
   const config = composed?.config ?? null;
   if (composed?.note) io.err(composed.note);
   const logger = ioLogger(io, flags.verbose);

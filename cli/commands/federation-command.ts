@@ -16,7 +16,7 @@ import { DEFAULT_MISSING_TOKENS } from "../../core/schemas/feature-spec.ts";
 import { readCsv, readCsvFile, readCsvHeader, readingNotes } from "../../gpu-runner/data/read-csv.ts";
 import { defaultRecipe } from "../recipes.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
-import { federationFromCdm, federationFromDataset, federationFromFile, federationOf, slug } from "./federation-source.ts";
+import { federationFromSource, federationOf, slug } from "./federation-source.ts";
 import { boolFlag, choiceFlag, commaList, intFlag, parseFlags, processIo, textFlag, UsageError, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 import { operatorClient } from "./operator-client.ts";
 
@@ -169,15 +169,12 @@ export async function federationCreateCommand(argv: readonly string[], options: 
   const io = options.io ?? processIo;
   const flags = parseFlags(federationCreateSpec, argv, io.env, (line) => io.err(line));
   const o = { ...(flags.rounds !== undefined && { rounds: flags.rounds }), ...(flags.sites !== undefined && { sites: flags.sites }), secure: flags["secure-aggregation"] };
-  let config: FederationConfig;
-  if (flags.config !== undefined) config = await federationFromFile(flags.config).catch((err: unknown) => {
+  const composed = await federationFromSource({ file: flags.config, dataset: flags.dataset, cdm: flags.cdm }, o).catch((err: unknown) => {
     throw err instanceof UsageError ? new UsageError(err.message.replace(/^--federation/, "--config")) : err;
   });
-  else {
-    const composed = flags.dataset !== undefined ? await federationFromDataset(flags.dataset, o) : await federationFromCdm(flags.cdm!, o);
-    if (composed.note) io.err(composed.note);
-    config = composed.config;
-  }
+  if (composed === null) throw new UsageError("give one of --config FILE.json, --dataset NAME or --cdm FILE.json");
+  const config: FederationConfig = composed.config;
+  if (composed.note) io.err(composed.note);
   const answer = await operatorClient(flags.coordinator, flags["admin-token"], options.fetchFn).createFederation(config);
   if (flags.json) io.out(JSON.stringify(answer, null, 2));
   else io.out(`consortium ${config.id} created at ${flags.coordinator}: ${config.expectedSites} sites expected, ${config.rounds} rounds a run, ${config.strategy}, ${config.codec}; enrol its hospitals with consilium enrol --name NAME`);

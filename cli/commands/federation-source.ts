@@ -90,3 +90,11 @@ export async function federationFromCdm(file: string, o: FederationFlags): Promi
 export function slug(text: string, fallback: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+/, "").slice(0, 63).replace(/-+$/, "") || fallback;
 }
+
+/** The federation the flags name: a FederationConfig file, a shipped dataset or a common data model (at most one); null for none. */
+export async function federationFromSource(source: { readonly file?: string; readonly dataset?: string; readonly cdm?: string }, o: FederationFlags): Promise<Composed | null> {
+  if (source.file !== undefined) return { config: await federationFromFile(source.file) };
+  if (source.dataset !== undefined) return federationFromDataset(source.dataset, o);
+  if (source.cdm !== undefined) return federationFromCdm(source.cdm, o);
+  return null;
+}
