@@ -101,6 +101,11 @@ export interface SimulationHooks {
   readonly fetch?: typeof fetch;
   /** Runners in this thread only: the codes each site masked in each secure round, and what it uploaded. */
   readonly onMasked?: (siteId: string, round: number, codes: Uint32Array, masked: Uint32Array) => void;
+  /**
+   * Starts the coordinator the sites talk to instead of the in-process one (`startDeployment`):
+   * the Lambda harness runs the deployed bundles this way. Not with regions.
+   */
+  readonly deploy?: () => Promise<Deployment>;
   /** With regions: sees each region's coordinator store as its run sees it, after the run, before teardown. */
   readonly onRegionStack?: (region: string, store: ObjectStore) => Promise<void> | void;
 }
@@ -164,6 +169,14 @@ function runSitesHere(sites: EnrolledSite[], url: string, hooks: SimulationHooks
       }),
     ),
   );
+}
+
+/** A coordinator as the sites and the simulation's operator reach it. */
+export interface Deployment {
+  readonly url: string;
+  readonly admin: AdminClient;
+  readonly stack: { readonly store: ObjectStore };
+  stop(): Promise<void>;
 }
 
 /** An embedded S3/SQS stack and a coordinator over HTTP on it, as one deployment (global or a region's). */
@@ -268,9 +281,12 @@ export async function runSites(plan: SimulationPlan, sites: EnrolledSite[], url:
 
 /** Runs one seed of the plan end to end and reports it from the coordinator's own status. */
 export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: SimulationHooks): Promise<RunReport> {
-  if (plan.regions) return simulateRegions(plan, plan.regions, seed, hooks);
+  if (plan.regions) {
+    if (hooks.deploy) throw new Error("a simulation with regions starts its own coordinators: no deploy hook");
+    return simulateRegions(plan, plan.regions, seed, hooks);
+  }
   const started = performance.now();
-  const global = await startDeployment(plan, hooks);
+  const global: Deployment = hooks.deploy ? await hooks.deploy() : await startDeployment(plan, hooks);
   const stateRoot = plan.stateDir ?? (await mkdtemp(join(tmpdir(), "consilium-sites-")));
   const controller = new AbortController();
   try {

@@ -1,16 +1,15 @@
 import { coordinatorAccess } from "./access";
+import { FUNCTIONS, sized } from "./functions";
 import { runtime } from "./runtime";
-import { adminToken, auditKey } from "./secrets";
+import { linked } from "./secrets";
 import { jobs } from "./queue";
 import { bucket } from "./storage";
 
 // Routes only read/write small JSON and presign URLs; deltas go straight to S3, never through here.
 export const api = new sst.aws.Function("Api", {
-  handler: "functions/handlers/api.handler",
+  ...sized("Api"),
   runtime,
   url: true,
-  link: [adminToken, auditKey],
+  link: linked(FUNCTIONS.Api.secrets),
   ...coordinatorAccess(bucket, jobs),
-  memory: "512 MB",
-  timeout: "30 seconds",
 });

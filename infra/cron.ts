@@ -1,19 +1,17 @@
 import { coordinatorAccess } from "./access";
+import { FUNCTIONS, sized } from "./functions";
 import { runtime } from "./runtime";
-import { adminToken, auditKey } from "./secrets";
+import { linked } from "./secrets";
 import { jobs } from "./queue";
 import { bucket } from "./storage";
 
-// Closes rounds past their deadline and enqueues their aggregate job; the timeout stays under
-// the one-minute period so ticks never overlap.
+// Closes rounds past their deadline and enqueues their aggregate job (timeout under the period: infra/functions.ts).
 export const closeRounds = new sst.aws.Cron("CloseRounds", {
   schedule: "rate(1 minute)",
   function: {
-    handler: "functions/handlers/cron.handler",
+    ...sized("CloseRounds"),
     runtime,
-    link: [adminToken, auditKey],
+    link: linked(FUNCTIONS.CloseRounds.secrets),
     ...coordinatorAccess(bucket, jobs),
-    memory: "256 MB",
-    timeout: "50 seconds",
   },
 });

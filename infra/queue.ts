@@ -1,7 +1,8 @@
 import { coordinatorAccess } from "./access";
+import { FUNCTIONS, JOBS, sized } from "./functions";
 import { runtime } from "./runtime";
 import { bucket } from "./storage";
-import { auditKey } from "./secrets";
+import { linked } from "./secrets";
 
 // Keep failed jobs for SQS's maximum of 14 days so an operator can inspect and redrive them.
 export const jobsDlq = new sst.aws.Queue("JobsDlq", {
@@ -9,23 +10,19 @@ export const jobsDlq = new sst.aws.Queue("JobsDlq", {
 });
 
 export const jobs = new sst.aws.Queue("Jobs", {
-  // AWS advises at least 6x the subscriber's 5-minute timeout, so Lambda can retry a throttled
-  // batch before SQS makes the message visible again.
-  visibilityTimeout: "30 minutes",
-  dlq: { queue: jobsDlq.arn, retry: 3 },
+  // AWS advises at least 6x the subscriber's timeout, so Lambda can retry a throttled batch before
+  // SQS makes the message visible again.
+  visibilityTimeout: `${JOBS.visibilityTimeoutSeconds} seconds`,
+  dlq: { queue: jobsDlq.arn, retry: JOBS.maxReceives },
 });
 
 jobs.subscribe(
   {
-    handler: "functions/handlers/aggregate.handler",
+    ...sized("Aggregate"),
     runtime,
-    link: [auditKey],
+    link: linked(FUNCTIONS.Aggregate.secrets),
     ...coordinatorAccess(bucket, jobs),
-    timeout: "5 minutes",
-    // Lambda CPU scales with memory; decoding and accumulating deltas is CPU-bound.
-    memory: "2048 MB",
   },
-  // One job per invocation gives each round the whole timeout; partial responses keep the
-  // handler contract right if the batch size is ever raised.
-  { batch: { size: 1, partialResponses: true } },
+  // Partial responses keep the handler contract right if the batch size is ever raised.
+  { batch: { size: JOBS.batchSize, partialResponses: true } },
 );

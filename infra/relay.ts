@@ -1,6 +1,7 @@
 import { coordinatorAccess } from "./access";
+import { FUNCTIONS, sized } from "./functions";
 import { runtime } from "./runtime";
-import { adminToken, auditKey } from "./secrets";
+import { linked } from "./secrets";
 import { jobs } from "./queue";
 import { bucket } from "./storage";
 
@@ -18,13 +19,11 @@ export const relay =
     ? new sst.aws.Cron("RegionRelay", {
         schedule: "rate(1 minute)",
         function: {
-          handler: "functions/handlers/relay.handler",
+          ...sized("RegionRelay"),
           runtime,
-          link: [adminToken, auditKey, upstreamToken],
+          link: [...linked(FUNCTIONS.RegionRelay.secrets), upstreamToken],
           permissions: coordinatorAccess(bucket, jobs).permissions,
           environment: { ...coordinatorAccess(bucket, jobs).environment, CONSILIUM_UPSTREAM_URL: upstreamUrl, CONSILIUM_REGION: $app.stage },
-          memory: "512 MB",
-          timeout: "55 seconds",
         },
       })
     : undefined;

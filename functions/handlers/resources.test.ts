@@ -42,6 +42,13 @@ describe("depsFromEnv", () => {
     expect(deps.adminToken).toBe("0123456789abcdef");
   });
 
+  it("takes the sites' polling interval from CONSILIUM_POLL_MS, and refuses one that is not a whole number of milliseconds in range", () => {
+    expect(depsFromEnv({ ...linked, CONSILIUM_POLL_MS: "250" }).pollMs).toBe(250);
+    expect(depsFromEnv(linked).pollMs).toBeUndefined();
+    expect(problem({ ...linked, CONSILIUM_POLL_MS: "fast" })).toMatch(/^coordinator environment is invalid: CONSILIUM_POLL_MS: /);
+    expect(problem({ ...linked, CONSILIUM_POLL_MS: "10" })).toMatch(/CONSILIUM_POLL_MS: /);
+  });
+
   it("reads the secrets SST links from its encrypted file, as a deployed function receives them", async () => {
     const dir = await mkdtemp(join(tmpdir(), "consilium-sst-key-"));
     try {

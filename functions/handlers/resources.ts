@@ -34,6 +34,8 @@ const Env = z.object({
   SST_RESOURCE_Jobs: json(z.object({ url: z.string().url() })),
   SST_RESOURCE_AdminToken: json(z.object({ value: z.string().min(16, "admin token must be at least 16 characters") })).optional(),
   SST_RESOURCE_AuditKey: json(z.object({ value: z.string().min(1) })).optional(),
+  /** How long sites are told to wait before asking again (default 1 s): fewer requests per round against a quicker start of the next step. */
+  CONSILIUM_POLL_MS: z.coerce.number().int().min(50).max(60_000).optional(),
 });
 
 /** Structured JSON lines, which CloudWatch indexes. */
@@ -78,6 +80,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorDe
     logger: jsonLogger,
     // Functions without the secret linked (the aggregator) never check admin tokens.
     adminToken: e.SST_RESOURCE_AdminToken?.value ?? "",
+    ...(e.CONSILIUM_POLL_MS !== undefined && { pollMs: e.CONSILIUM_POLL_MS }),
     // Checks the seed here, at the container's start: a bad one fails loudly instead of leaving checkpoints unsigned.
     ...(e.SST_RESOURCE_AuditKey && { auditKey: auditSigningKey(e.SST_RESOURCE_AuditKey.value) }),
   };

@@ -1,0 +1,120 @@
+/**
+ * @module
+ * The deployed stack on one machine: the bundles `scripts/build-lambda.ts` builds, run in the
+ * Lambda harness with the memory, timeouts, secrets and queue settings of `infra/functions.ts`,
+ * against the embedded S3/SQS store, triggered as in AWS (Function URL, SQS event source mapping,
+ * schedule). Each function's environment is what SST and Lambda give it: `SST_RESOURCE_State` /
+ * `SST_RESOURCE_Jobs` (infra/access.ts), its linked secrets in an encrypted `resource.enc` next to
+ * the bundle with `SST_KEY` / `SST_KEY_FILE` (as SST writes them), the execution role's keys and
+ * the region; the one addition is the store's endpoint (`AWS_ENDPOINT_URL_S3` / `_SQS`, which the
+ * AWS SDK reads), where in AWS the SDK finds the service on its own.
+ */
+import { createCipheriv, randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { AdminClient } from "../../../client/admin-client.ts";
+import { startEmbeddedStack, type EmbeddedStack } from "../../../cli/embedded-stack.ts";
+import { FUNCTIONS, JOBS, type FunctionName } from "../../../infra/functions.ts";
+import { buildLambdas, type BuiltFunction } from "../../../scripts/build-lambda.ts";
+import { startFunctionUrl, startQueueTrigger, startSchedule, type QueueTriggerStats } from "./event-sources.ts";
+import { LambdaHarness, type HarnessOptions } from "./harness.ts";
+
+export interface LambdaDeploymentOptions extends HarnessOptions {
+  /** Bundles already built (`buildLambdas`); built afresh into a temp folder when absent. */
+  readonly built?: Record<FunctionName, BuiltFunction>;
+  /** The cron's period: `rate(1 minute)` deployed, shorter here. Default 500 ms. */
+  readonly cronMs?: number;
+  /** Seconds a received job stays hidden before redelivery (deployed: `JOBS.visibilityTimeoutSeconds`). Default 5. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Records per aggregate invocation (deployed: `JOBS.batchSize`). */
+  readonly batchSize?: number;
+  /** `CONSILIUM_POLL_MS` of the functions: how long sites wait between asks. Default 100. */
+  readonly pollMs?: number;
+  /** Functions' memory and timeout instead of `infra/functions.ts`'s (to show a limit is enforced). */
+  readonly limits?: Partial<Record<FunctionName, { memoryMb?: number; timeoutSeconds?: number }>>;
+}
+
+export interface LambdaDeployment {
+  readonly url: string;
+  readonly admin: AdminClient;
+  readonly adminToken: string;
+  /** The Ed25519 seed (the `AuditKey` secret) the functions sign the audit trail's checkpoints with. */
+  readonly auditSeedHex: string;
+  readonly stack: EmbeddedStack;
+  readonly harness: LambdaHarness;
+  readonly jobs: QueueTriggerStats;
+  readonly built: Record<FunctionName, BuiltFunction>;
+  stop(): Promise<void>;
+}
+
+/** SST's encrypted file of a function's linked resources: AES-256-GCM, a zero nonce, the tag appended. */
+export function sstResourceFile(resources: Record<string, unknown>, key: Buffer): Buffer {
+  const cipher = createCipheriv("aes-256-gcm", key, Buffer.alloc(12, 0));
+  const body = Buffer.concat([cipher.update(JSON.stringify(resources), "utf8"), cipher.final()]);
+  return Buffer.concat([body, cipher.getAuthTag()]);
+}
+
+/** Starts the stack: store, bundles in the harness, and their triggers. The Function URL is `url`. */
+export async function startLambdaDeployment(o: LambdaDeploymentOptions = {}): Promise<LambdaDeployment> {
+  const buildDir = o.built ? null : await mkdtemp(join(tmpdir(), "consilium-lambda-"));
+  const built = o.built ?? (await buildLambdas(buildDir!));
+  const stack = await startEmbeddedStack({ visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 5, maxReceiveCount: JOBS.maxReceives });
+  const adminToken = randomBytes(24).toString("base64url");
+  const auditSeedHex = randomBytes(32).toString("hex");
+  const secretValues: Record<string, string> = { AdminToken: adminToken, AuditKey: auditSeedHex };
+  const { Attributes } = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queueUrl, AttributeNames: ["QueueArn"] }));
+  const queueArn = Attributes?.QueueArn ?? "";
+  const names: FunctionName[] = ["Api", "Aggregate", "CloseRounds"];
+  const functions = await Promise.all(names.map(async (name) => {
+    const f = built[name];
+    const key = randomBytes(32);
+    const linked = Object.fromEntries(FUNCTIONS[name].secrets.map((s) => [s, { type: "sst.sst.Secret", value: secretValues[s] }]));
+    await writeFile(join(f.dir, "resource.enc"), sstResourceFile(linked, key));
+    const limits = { memoryMb: FUNCTIONS[name].memoryMb, timeoutSeconds: FUNCTIONS[name].timeoutSeconds, ...o.limits?.[name] };
+    return {
+      name, dir: f.dir, file: f.file, exportName: f.exportName, ...limits,
+      env: {
+        SST_RESOURCE_App: JSON.stringify({ name: "consilium", stage: "harness" }),
+        SST_RESOURCE_State: JSON.stringify({ name: stack.bucket }),
+        SST_RESOURCE_Jobs: JSON.stringify({ url: stack.queueUrl }),
+        SST_KEY: key.toString("base64"),
+        SST_KEY_FILE: "resource.enc",
+        AWS_REGION: stack.region,
+        AWS_DEFAULT_REGION: stack.region,
+        AWS_ACCESS_KEY_ID: stack.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: stack.credentials.secretAccessKey,
+        AWS_LAMBDA_FUNCTION_NAME: name,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(limits.memoryMb),
+        AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+        AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+        LAMBDA_TASK_ROOT: f.dir,
+        TZ: ":UTC",
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        AWS_ENDPOINT_URL_S3: stack.endpoint,
+        AWS_ENDPOINT_URL_SQS: stack.endpoint,
+        CONSILIUM_POLL_MS: String(o.pollMs ?? 100),
+      },
+    };
+  }));
+  const harness = new LambdaHarness(functions, o);
+  const controller = new AbortController();
+  const functionUrl = await startFunctionUrl(harness, "Api");
+  const trigger = startQueueTrigger(harness, "Aggregate", {
+    sqs: stack.sqs, queueUrl: stack.queueUrl, queueArn, region: stack.region, batchSize: o.batchSize ?? JOBS.batchSize, signal: controller.signal,
+  });
+  const cron = startSchedule(harness, "CloseRounds", o.cronMs ?? 500, stack.region, controller.signal);
+  let stopping: Promise<void> | undefined;
+  return {
+    url: functionUrl.url, admin: new AdminClient(functionUrl.url, adminToken), adminToken, auditSeedHex, stack, harness, jobs: trigger.stats, built,
+    stop: () => (stopping ??= (async () => {
+      controller.abort();
+      await Promise.allSettled([trigger.done, cron]);
+      await functionUrl.close();
+      await harness.stop();
+      await stack.stop();
+      if (buildDir) await rm(buildDir, { recursive: true, force: true });
+    })()),
+  };
+}
