@@ -14,13 +14,17 @@ export default $config({
   async run() {
     const storage = await import("./infra/storage");
     const queue = await import("./infra/queue");
+    await import("./infra/aggregate");
     await import("./infra/secrets");
     const api = await import("./infra/api");
     await import("./infra/cron");
     await import("./infra/relay");
+    const alarms = await import("./infra/alarms");
     return {
       api: api.api.url,
       bucket: storage.bucket.name,
+      auditBucket: storage.auditBucket.name,
+      alarms: alarms.alarms.arn,
       queue: queue.jobs.url,
       deadLetterQueue: queue.jobsDlq.url,
     };

@@ -2,8 +2,6 @@ import { coordinatorAccess } from "./access";
 import { FUNCTIONS, sized } from "./functions";
 import { runtime } from "./runtime";
 import { linked } from "./secrets";
-import { jobs } from "./queue";
-import { bucket } from "./storage";
 
 // Routes only read/write small JSON and presign URLs; deltas go straight to S3, never through here.
 export const api = new sst.aws.Function("Api", {
@@ -11,5 +9,5 @@ export const api = new sst.aws.Function("Api", {
   runtime,
   url: true,
   link: linked(FUNCTIONS.Api.secrets),
-  ...coordinatorAccess(bucket, jobs),
+  ...coordinatorAccess("Api"),
 });

@@ -2,8 +2,6 @@ import { coordinatorAccess } from "./access";
 import { FUNCTIONS, sized } from "./functions";
 import { runtime } from "./runtime";
 import { linked } from "./secrets";
-import { jobs } from "./queue";
-import { bucket } from "./storage";
 
 // Closes rounds past their deadline and enqueues their aggregate job (timeout under the period: infra/functions.ts).
 export const closeRounds = new sst.aws.Cron("CloseRounds", {
@@ -12,6 +10,6 @@ export const closeRounds = new sst.aws.Cron("CloseRounds", {
     ...sized("CloseRounds"),
     runtime,
     link: linked(FUNCTIONS.CloseRounds.secrets),
-    ...coordinatorAccess(bucket, jobs),
+    ...coordinatorAccess("CloseRounds"),
   },
 });

@@ -1,8 +1,4 @@
-import { coordinatorAccess } from "./access";
-import { FUNCTIONS, JOBS, sized } from "./functions";
-import { runtime } from "./runtime";
-import { bucket } from "./storage";
-import { linked } from "./secrets";
+import { JOBS } from "./functions";
 
 // Keep failed jobs for SQS's maximum of 14 days so an operator can inspect and redrive them.
 export const jobsDlq = new sst.aws.Queue("JobsDlq", {
@@ -15,14 +11,3 @@ export const jobs = new sst.aws.Queue("Jobs", {
   visibilityTimeout: `${JOBS.visibilityTimeoutSeconds} seconds`,
   dlq: { queue: jobsDlq.arn, retry: JOBS.maxReceives },
 });
-
-jobs.subscribe(
-  {
-    ...sized("Aggregate"),
-    runtime,
-    link: linked(FUNCTIONS.Aggregate.secrets),
-    ...coordinatorAccess(bucket, jobs),
-  },
-  // Partial responses keep the handler contract right if the batch size is ever raised.
-  { batch: { size: JOBS.batchSize, partialResponses: true } },
-);

@@ -2,8 +2,6 @@ import { coordinatorAccess } from "./access";
 import { FUNCTIONS, sized } from "./functions";
 import { runtime } from "./runtime";
 import { linked } from "./secrets";
-import { jobs } from "./queue";
-import { bucket } from "./storage";
 
 // Regional tiers: a stage per region, deployed into that region (AWS_REGION) with the global
 // coordinator's URL in CONSILIUM_UPSTREAM_URL and the region's site credential there set with
@@ -22,8 +20,8 @@ export const relay =
           ...sized("RegionRelay"),
           runtime,
           link: [...linked(FUNCTIONS.RegionRelay.secrets), upstreamToken],
-          permissions: coordinatorAccess(bucket, jobs).permissions,
-          environment: { ...coordinatorAccess(bucket, jobs).environment, CONSILIUM_UPSTREAM_URL: upstreamUrl, CONSILIUM_REGION: $app.stage },
+          permissions: coordinatorAccess("RegionRelay").permissions,
+          environment: { ...coordinatorAccess("RegionRelay").environment, CONSILIUM_UPSTREAM_URL: upstreamUrl, CONSILIUM_REGION: $app.stage },
         },
       })
     : undefined;

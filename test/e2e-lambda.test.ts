@@ -5,8 +5,11 @@
  * site runners through it: the API as a Function URL, aggregate jobs through the SQS event source
  * mapping, the cron as scheduled events, against the embedded S3/SQS store. For the same seed it
  * publishes the same model bytes as the in-process coordinator, on four aggregation paths, without
- * breaking any of Lambda's limits; its audit trail verifies live through the Function URL with
- * checkpoints signed by the `AuditKey` secret read from SST's encrypted resource file.
+ * breaking any of Lambda's limits or making a call its deployed IAM policy refuses (each
+ * function's S3 and SQS traffic, presigned URLs included, goes through a proxy that evaluates
+ * `infra/policy.ts`); its audit trail, kept in the audit bucket, verifies live through the
+ * Function URL with checkpoints signed by the `AuditKey` secret read from SST's encrypted
+ * resource file.
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -54,6 +57,7 @@ async function badJobBeside(d: LambdaDeployment, before: LambdaDeployment["jobs"
   await d.stack.sqs.send(new SendMessageCommand({ QueueUrl: d.stack.queueUrl, MessageBody: "not a job" }));
   await d.stack.sqs.send(new SendMessageCommand({ QueueUrl: d.stack.queueUrl, MessageBody: JSON.stringify({ kind: "aggregate", federation: "simulation", round: 1, run: 1 }) }));
   const deadline = Date.now() + 30_000;
+  const auditBucket: Record<string, string[]> = {};
   let dead: string[] = [];
   while (Date.now() < deadline && dead.length === 0) {
     const r = await d.stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: d.stack.deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
@@ -78,6 +82,7 @@ describe("a federation through the bundled Lambda handlers", () => {
   const lambda: Record<string, Record<string, string>> = {};
   const deployments: Record<string, LambdaDeployment> = {};
   const audit: Record<string, { lines: string[]; ok: boolean }> = {};
+  const auditBucket: Record<string, string[]> = {};
   let dead: string[] = [];
   let queueAfter: LambdaDeployment["jobs"] | undefined;
 
@@ -98,6 +103,7 @@ describe("a federation through the bundled Lambda handlers", () => {
           const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: d.adminToken });
           const verdict = await auditCommand(["verify", "--coordinator", d.url, "--public-key", auditSigningKey(d.auditSeedHex).publicKey], { io }).then(() => true, () => false);
           audit[name] = { lines: io.outLines, ok: verdict };
+          auditBucket[name] = await d.auditStore.list("");
           if (name === QUEUE_PLAN) {
             const before = { ...d.jobs };
             ({ dead, after: queueAfter } = await badJobBeside(d, before));
@@ -154,8 +160,24 @@ describe("a federation through the bundled Lambda handlers", () => {
     expect(queueAfter?.records).toBe(JOBS.maxReceives + 1);
   });
 
-  it("keeps a trail that verifies live through the Function URL, under checkpoints signed with the AuditKey secret", () => {
+  it("holds every function's S3 and SQS calls, and the URLs it presigned, to its deployed policy (infra/policy.ts), refusing none", () => {
+    for (const [name, d] of Object.entries(deployments)) {
+      // Each proxy saw the function's traffic (a proxy bypassed would see none).
+      for (const fn of ["Api", "Aggregate", "CloseRounds"]) {
+        expect(d.iam[fn]!.allowed.get("s3:GetObject") ?? 0, `${name} ${fn}`).toBeGreaterThan(0);
+        expect(d.iam[fn]!.allowed.get("s3:ListBucket") ?? 0, `${name} ${fn}`).toBeGreaterThan(0);
+      }
+      expect(d.iam.Api!.allowed.get("s3:PutObject") ?? 0, name).toBeGreaterThan(0);
+      expect(d.iam.Aggregate!.allowed.get("s3:PutObject") ?? 0, name).toBeGreaterThan(0);
+      expect(d.harness.violations.filter((v) => v.includes("not allowed by its policy")), name).toEqual([]);
+    }
+  });
+
+  it("keeps a trail that verifies live through the Function URL, in the audit bucket, under checkpoints signed with the AuditKey secret", () => {
     for (const name of Object.keys(plans)) {
+      expect(auditBucket[name]?.some((k) => k.startsWith("audit/trail/")), name).toBe(true);
+      expect(auditBucket[name]?.some((k) => k.startsWith("audit/checkpoints/")), name).toBe(true);
+      expect(auditBucket[name]?.every((k) => k.startsWith("audit/trail/") || k.startsWith("audit/checkpoints/")), name).toBe(true);
       expect(audit[name]?.ok, `${name}: ${audit[name]?.lines.join(" ")}`).toBe(true);
       expect(audit[name]?.lines[0], name).toMatch(/^audit trail intact: \d+ records, head [0-9a-f]{16}…; signed checkpoint at \d+/);
     }

@@ -9,6 +9,8 @@
  */
 import { readdir } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FUNCTIONS } from "../infra/functions.ts";
+import { CREDENTIAL_PREFIXES, functionPolicy } from "../infra/policy.ts";
 
 interface Created {
   readonly kind: string;
@@ -20,10 +22,23 @@ class Captured {
   constructor(readonly kind: string, readonly name: string) {}
 }
 
+/** A stand-in for a Pulumi output: `apply` runs at once. */
+const output = <T>(value: T) => ({ value, apply: <U>(f: (v: T) => U) => f(value) });
+
 /** Installs the stand-ins; answers what infra/* creates. */
 function standIns(): Created[] {
   const created: Created[] = [];
   const record = (kind: string, name: string, args: unknown) => created.push({ kind, name, args: (args ?? {}) as Record<string, unknown> });
+  /** A plain resource of the `aws` namespace: records its arguments, has an ARN and a name. */
+  const resource = (kind: string) =>
+    class extends Captured {
+      readonly arn: string;
+      constructor(name: string, args?: unknown) {
+        super(kind, name);
+        record(kind, name, args);
+        this.arn = `arn:aws:${kind}:${name}`;
+      }
+    };
   const g = globalThis as Record<string, unknown>;
   g.sst = {
     aws: {
@@ -38,14 +53,17 @@ function standIns(): Created[] {
       Queue: class extends Captured {
         readonly arn: string;
         readonly url: string;
+        readonly nodes: { queue: { name: string } };
         constructor(name: string, args?: unknown) {
           super("Queue", name);
           record("Queue", name, args);
           this.arn = `arn:aws:sqs:eu-central-1:000000000000:${name}`;
           this.url = `https://sqs.eu-central-1.amazonaws.com/000000000000/${name}`;
+          this.nodes = { queue: { name: `queue-${name}` } };
         }
         subscribe(fn: unknown, options: unknown) {
           record("QueueSubscriber", `${this.name}Subscriber`, { function: fn, options });
+          return { nodes: { function: output({ name: `function-${this.name}Subscriber` }) } };
         }
       },
       Function: class extends Captured {
@@ -58,9 +76,19 @@ function standIns(): Created[] {
         }
       },
       Cron: class extends Captured {
+        readonly nodes: { function: ReturnType<typeof output> };
         constructor(name: string, args: unknown) {
           super("Cron", name);
           record("Cron", name, args);
+          this.nodes = { function: output({ name: `function-${name}` }) };
+        }
+      },
+      SnsTopic: class extends Captured {
+        readonly arn: string;
+        constructor(name: string, args?: unknown) {
+          super("SnsTopic", name);
+          record("SnsTopic", name, args);
+          this.arn = `arn:aws:sns:eu-central-1:000000000000:${name}`;
         }
       },
     },
@@ -71,7 +99,19 @@ function standIns(): Created[] {
       }
     },
   };
-  g.aws = { s3: { BucketLifecycleConfigurationV2: class { constructor(name: string, args: unknown) { record("BucketLifecycleConfigurationV2", name, args); } } } };
+  g.aws = {
+    s3: Object.fromEntries(["BucketLifecycleConfigurationV2", "BucketServerSideEncryptionConfigurationV2", "BucketLoggingV2", "BucketObjectLockConfigurationV2"].map((k) => [k, resource(k)])),
+    kms: { Key: class extends Captured {
+      readonly arn: string;
+      constructor(name: string, args: unknown) {
+        super("KmsKey", name);
+        record("KmsKey", name, args);
+        this.arn = `arn:aws:kms:eu-central-1:000000000000:key/${name}`;
+      }
+    } },
+    sns: { TopicSubscription: resource("TopicSubscription") },
+    cloudwatch: { MetricAlarm: resource("MetricAlarm") },
+  };
   g.$interpolate = (strings: TemplateStringsArray, ...values: unknown[]) => strings.reduce((a, s, i) => a + s + (i < values.length ? String((values[i] as { arn?: string })?.arn ?? values[i]) : ""), "");
   g.$jsonStringify = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x instanceof Captured ? `<${x.kind} ${x.name}>` : x));
   g.$app = { stage: "eu" };
@@ -86,7 +126,7 @@ async function evaluateInfra(relay: boolean): Promise<Created[]> {
   else delete process.env.CONSILIUM_UPSTREAM_URL;
   // Every file under infra/ (sst.config.ts imports each of them): a new one is held to the same rules.
   const files = (await readdir(new URL("../infra/", import.meta.url))).filter((f) => f.endsWith(".ts")).map((f) => f.slice(0, -3));
-  expect(files).toEqual(expect.arrayContaining(["storage", "queue", "secrets", "api", "cron", "relay", "access", "runtime"]));
+  expect(files).toEqual(expect.arrayContaining(["storage", "queue", "secrets", "api", "cron", "relay", "access", "runtime", "functions", "policy", "alarms", "aggregate"]));
   for (const file of files) await import(`../infra/${file}.ts`);
   return created;
 }
@@ -123,24 +163,38 @@ describe("the deployed stack's permissions", () => {
     process.env = { ...saved };
   });
 
-  it("gives every coordinator function named actions on the state bucket and the jobs queue only, the variables its handler reads, and Node.js 22", async () => {
+  const bucket = "arn:aws:s3:::state";
+  const audit = "arn:aws:s3:::audit";
+  const queue = "arn:aws:sqs:eu-central-1:000000000000:Jobs";
+  const key = "arn:aws:kms:eu-central-1:000000000000:key/StateKey";
+  const allowed = [bucket, `${bucket}/*`, audit, `${audit}/audit/*`, queue, key, ...CREDENTIAL_PREFIXES.map((p) => `${bucket}/${p}*`)];
+
+  it("gives every coordinator function infra/policy.ts's named actions on the stack's buckets, queue and key only, the variables its handler reads, and Node.js 22", async () => {
     const created = await evaluateInfra(true);
     const fns = functionsOf(created);
     expect(fns.map((f) => f.name).sort()).toEqual(["Api", "CloseRounds", "JobsSubscriber", "RegionRelay"]);
-    const bucket = "arn:aws:s3:::state";
-    const queue = "arn:aws:sqs:eu-central-1:000000000000:Jobs";
-    expect(policyProblems(fns, [bucket, `${bucket}/*`, queue])).toEqual([]);
+    expect(policyProblems(fns, allowed)).toEqual([]);
+    const infraName = { Api: "Api", CloseRounds: "CloseRounds", JobsSubscriber: "Aggregate", RegionRelay: "RegionRelay" } as const;
     for (const { name, args } of fns) {
       expect(args.runtime, name).toBe("nodejs22.x");
+      const fn = infraName[name as keyof typeof infraName];
+      // The handler, memory and timeout the Lambda harness runs the bundle with.
+      expect([args.handler, args.memory, args.timeout], name).toEqual([FUNCTIONS[fn].handler, `${FUNCTIONS[fn].memoryMb} MB`, `${FUNCTIONS[fn].timeoutSeconds} seconds`]);
       const env = args.environment as Record<string, string>;
       expect(JSON.parse(env.SST_RESOURCE_State!), name).toEqual({ name: "State" });
+      expect(JSON.parse(env.SST_RESOURCE_Audit!), name).toEqual({ name: "Audit" });
       expect(JSON.parse(env.SST_RESOURCE_Jobs!), name).toEqual({ url: "https://sqs.eu-central-1.amazonaws.com/000000000000/Jobs" });
-      // Each action on the resource it acts on: ListBucket on objects, or GetObject on the bucket, would break the stack.
-      expect(args.permissions, name).toEqual([
-        { actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], resources: [`${bucket}/*`] },
-        { actions: ["s3:ListBucket"], resources: [bucket] },
-        { actions: ["sqs:SendMessage"], resources: [queue] },
-      ]);
+      // Exactly the statements the harness enforces, each action on the resource it acts on (ListBucket on objects, or GetObject on the bucket, would break the stack).
+      expect(args.permissions, name).toEqual(functionPolicy(fn, { state: bucket, audit, jobs: queue, key }, (arn, suffix) => `${arn}${suffix}`));
+      const statements = args.permissions as { effect?: string; actions: string[]; resources: string[] }[];
+      const allows = (action: string, resource: string) => statements.some((p) => p.effect !== "deny" && p.actions.includes(action) && p.resources.includes(resource));
+      // No one deletes an audit record; only the functions whose use cases delete may delete state.
+      expect(statements.some((p) => p.effect !== "deny" && p.actions.includes("s3:DeleteObject") && p.resources.some((r) => r.startsWith(audit))), name).toBe(false);
+      expect(allows("s3:DeleteObject", `${bucket}/*`), name).toBe(fn !== "Aggregate");
+      expect(allows("kms:GenerateDataKey", key) && allows("kms:Decrypt", key), name).toBe(true);
+      // The jobs may not write credentials, operators or identities: an explicit deny.
+      const denied = statements.filter((p) => p.effect === "deny").flatMap((p) => p.resources);
+      expect(denied, name).toEqual(fn === "Api" ? [] : CREDENTIAL_PREFIXES.map((p) => `${bucket}/${p}*`));
       // The secrets each handler needs, and nothing that grants more.
       const linked = (args.link as Captured[]).map((l) => `${l.kind} ${l.name}`);
       expect(linked.every((l) => l.startsWith("Secret ")), name).toBe(true);
@@ -150,10 +204,43 @@ describe("the deployed stack's permissions", () => {
     expect(fns.filter((f) => f.args.url === true).map((f) => f.name)).toEqual(["Api"]);
   });
 
+  it("keeps the audit trail under Object Lock in compliance mode (six years unless configured), both buckets versioned, encrypted with the customer-managed key and logged", async () => {
+    const created = await evaluateInfra(false);
+    const one = (kind: string, name: string) => created.find((c) => c.kind === kind && c.name === name)?.args ?? {};
+    expect(one("Bucket", "Audit")).toEqual({ versioning: true, transform: { bucket: { objectLockEnabled: true } } });
+    expect(one("Bucket", "State")).toMatchObject({ versioning: true });
+    expect(one("BucketObjectLockConfigurationV2", "AuditLock")).toEqual({ bucket: "Audit", rule: { defaultRetention: { mode: "COMPLIANCE", years: 6 } } });
+    expect(one("KmsKey", "StateKey")).toMatchObject({ enableKeyRotation: true });
+    for (const b of ["State", "Audit"]) {
+      expect(one("BucketServerSideEncryptionConfigurationV2", `${b}Encryption`), b).toEqual({ bucket: b, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key }, bucketKeyEnabled: true }] });
+      expect(one("BucketLoggingV2", `${b}Logging`), b).toEqual({ bucket: b, targetBucket: "AccessLogs", targetPrefix: `logs/${b}/` });
+    }
+    process.env.CONSILIUM_AUDIT_RETENTION_YEARS = "10";
+    const longer = await evaluateInfra(false);
+    expect(longer.find((c) => c.name === "AuditLock")?.args).toMatchObject({ rule: { defaultRetention: { years: 10 } } });
+    process.env.CONSILIUM_AUDIT_RETENTION_YEARS = "six";
+    await expect(evaluateInfra(false)).rejects.toThrow(/CONSILIUM_AUDIT_RETENTION_YEARS must be a whole number of years from 1 to 100, not "six"/);
+  });
+
+  it("wires the dead-letter queue, stuck and skipped rounds and the jobs' errors to alarms on the consortium's SNS topic", async () => {
+    process.env.CONSILIUM_ALARM_EMAIL = "oncall@consortium.example";
+    const created = await evaluateInfra(false);
+    const topic = "arn:aws:sns:eu-central-1:000000000000:Alarms";
+    const alarms = created.filter((c) => c.kind === "MetricAlarm");
+    const watched = alarms.map((a) => [a.name, a.args.namespace, a.args.metricName, a.args.dimensions]);
+    expect(watched).toEqual([
+      ["JobsDeadLettered", "AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: "queue-JobsDlq" }],
+      ["RoundStuck", "Consilium", "RoundsRequeued", { Stage: "eu" }],
+      ["RoundSkipped", "Consilium", "RoundsSkipped", { Stage: "eu" }],
+      ["AggregateErrors", "AWS/Lambda", "Errors", { FunctionName: "function-JobsSubscriber" }],
+      ["CloseRoundsErrors", "AWS/Lambda", "Errors", { FunctionName: "function-CloseRounds" }],
+    ]);
+    for (const a of alarms) expect(a.args.alarmActions, a.name).toEqual([topic]);
+    expect(created.find((c) => c.kind === "TopicSubscription")?.args).toEqual({ topic, protocol: "email", endpoint: "oncall@consortium.example" });
+  });
+
   it("catches a function given s3:*, or linking the bucket", async () => {
     const fns = functionsOf(await evaluateInfra(false));
-    const bucket = "arn:aws:s3:::state";
-    const allowed = [bucket, `${bucket}/*`, "arn:aws:sqs:eu-central-1:000000000000:Jobs"];
     const api = fns.find((f) => f.name === "Api")!;
     const widened = { ...api.args, permissions: [...(api.args.permissions as object[]), { actions: ["s3:*"], resources: [`${bucket}/*`] }] };
     expect(policyProblems([{ name: "Api", args: widened }], allowed)).toEqual(["Api is allowed s3:*"]);

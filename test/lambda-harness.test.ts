@@ -10,12 +10,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { S3Client } from "@aws-sdk/client-s3";
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbeddedStack, type EmbeddedStack } from "../cli/embedded-stack.ts";
+import { S3ObjectStore } from "../functions/adapters/s3-object-store.ts";
 import { bundleHandler, type BuiltFunction } from "../scripts/build-lambda.ts";
 import { startFunctionUrl, startQueueTrigger, type FunctionUrl } from "./support/lambda/event-sources.ts";
 import { LambdaHarness, PAYLOAD_LIMIT_BYTES, type HarnessFunction } from "./support/lambda/harness.ts";
+import { startIamProxy, type IamProxy } from "./support/lambda/iam-proxy.ts";
 
 const MB = 1024 * 1024;
 
@@ -150,5 +153,56 @@ describe("the Lambda harness", () => {
       expect(dead).toEqual(["fail-1"]);
       expect(trigger.stats).toMatchObject({ deleted: 2, failed: 2, redelivered: 1 });
     }, 30_000);
+  });
+});
+
+describe("the harness's IAM proxy", () => {
+  let stack: EmbeddedStack;
+  let proxy: IamProxy;
+  const violations: string[] = [];
+  const arn = (key: string) => `arn:aws:s3:::consilium/${key}`;
+  beforeAll(async () => {
+    stack = await startEmbeddedStack();
+    proxy = await startIamProxy({
+      name: "Reader",
+      target: new URL(stack.endpoint),
+      statements: [
+        { actions: ["s3:GetObject", "s3:PutObject"], resources: [arn("*")] },
+        { actions: ["s3:ListBucket"], resources: ["arn:aws:s3:::consilium"] },
+        { effect: "deny", actions: ["s3:PutObject"], resources: [arn("sites/*")] },
+      ],
+      queues: new Map([[stack.queueUrl, "arn:aws:sqs:us-east-1:000000000000:consilium-jobs"]]),
+      onViolation: (m) => violations.push(m),
+    });
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await stack.stop();
+  });
+
+  it("lets through what the policy allows, refuses the rest (an explicit deny over an allow), presigned requests held to their signer's policy", async () => {
+    const s3 = new S3Client({ endpoint: proxy.url, region: stack.region, credentials: stack.credentials, forcePathStyle: true });
+    const store = new S3ObjectStore({ client: s3, bucket: stack.bucket });
+    await store.put("rounds/000001/round.json", "{}");
+    expect(await store.list("rounds/")).toEqual(["rounds/000001/round.json"]);
+    await expect(store.delete("rounds/000001/round.json")).rejects.toThrow(/AccessDenied|not allowed/);
+    await expect(store.put("sites/site-01.json", "{}")).rejects.toThrow(/AccessDenied|not allowed/);
+    const sqs = new SQSClient({ endpoint: proxy.url, region: stack.region, credentials: stack.credentials });
+    await expect(sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: "{}" }))).rejects.toThrow();
+    // A URL presigned through the proxy is checked when its holder uses it: the signer may put rounds/, not sites/.
+    const ok = await fetch(await store.presignPut("rounds/000001/updates/site-01.bin", 60, 3), { method: "PUT", body: new Uint8Array([1, 2, 3]) });
+    expect(ok.status).toBe(200);
+    const refused = await fetch(await store.presignPut("sites/site-02.json", 60, 2), { method: "PUT", body: "{}" });
+    expect(refused.status).toBe(403);
+    expect(violations).toEqual([
+      "Reader: s3:DeleteObject on arn:aws:s3:::consilium/rounds/000001/round.json is not allowed by its policy",
+      "Reader: s3:PutObject on arn:aws:s3:::consilium/sites/site-01.json is not allowed by its policy",
+      "Reader: sqs:SendMessage on arn:aws:sqs:us-east-1:000000000000:consilium-jobs is not allowed by its policy",
+      "Reader: s3:PutObject on arn:aws:s3:::consilium/sites/site-02.json is not allowed by its policy",
+    ]);
+    // Nothing refused reached the store.
+    expect(await stack.store.list("")).toEqual(["rounds/000001/round.json", "rounds/000001/updates/site-01.bin"]);
+    s3.destroy();
+    sqs.destroy();
   });
 });

@@ -1,11 +1,12 @@
 /**
  * @module
- * The only place the coordinator reads its environment. The state bucket and the jobs queue arrive
- * as `SST_RESOURCE_State` / `SST_RESOURCE_Jobs` JSON variables that `infra/access.ts` sets; the
- * secrets SST links (`AdminToken`, `AuditKey`, `UpstreamToken`) arrive, deployed, in the encrypted
- * file SST bundles with the function (`SST_KEY_FILE`, AES-256-GCM under `SST_KEY`, as SST's own
- * `Resource` reads it), and under `sst dev` or in tests as `SST_RESOURCE_<Name>` variables. Both
- * are parsed here like any other outside input.
+ * The only place the coordinator reads its environment. The state bucket, the audit bucket and the
+ * jobs queue arrive as `SST_RESOURCE_State` / `SST_RESOURCE_Audit` / `SST_RESOURCE_Jobs` JSON
+ * variables that `infra/access.ts` sets; the secrets SST links (`AdminToken`, `AuditKey`,
+ * `UpstreamToken`) arrive, deployed, in the encrypted file SST bundles with the function
+ * (`SST_KEY_FILE`, AES-256-GCM under `SST_KEY`, as SST's own `Resource` reads it), and under
+ * `sst dev` or in tests as `SST_RESOURCE_<Name>` variables. Both are parsed here like any other
+ * outside input.
  */
 import { createDecipheriv } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -14,6 +15,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import { S3ObjectStore } from "../adapters/s3-object-store.ts";
 import { SqsJobQueue } from "../adapters/sqs-job-queue.ts";
+import { withAuditStore } from "../adapters/audit-routed-store.ts";
 import { withWriteOnceCache } from "../adapters/write-once-cache.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { systemClock, type Logger } from "../ports.ts";
@@ -32,6 +34,8 @@ const json = <T extends z.ZodType>(schema: T) =>
 const Env = z.object({
   SST_RESOURCE_State: json(z.object({ name: z.string().min(1) })),
   SST_RESOURCE_Jobs: json(z.object({ url: z.string().url() })),
+  /** The audit bucket (Object Lock): the trail's records and checkpoints go there (`adapters/audit-routed-store.ts`); absent, to the state bucket. */
+  SST_RESOURCE_Audit: json(z.object({ name: z.string().min(1) })).optional(),
   SST_RESOURCE_AdminToken: json(z.object({ value: z.string().min(16, "admin token must be at least 16 characters") })).optional(),
   SST_RESOURCE_AuditKey: json(z.object({ value: z.string().min(1) })).optional(),
   /** How long sites are told to wait before asking again (default 1 s): fewer requests per round against a quicker start of the next step. */
@@ -72,9 +76,11 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): CoordinatorDe
     throw new Error(`coordinator environment is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
   const e = parsed.data;
+  const client = new S3Client({});
+  const state = new S3ObjectStore({ client, bucket: e.SST_RESOURCE_State.name });
   return {
     // Write-once objects (models, accepted updates…) stay cached across warm invocations.
-    store: withWriteOnceCache(new S3ObjectStore({ client: new S3Client({}), bucket: e.SST_RESOURCE_State.name })),
+    store: withWriteOnceCache(e.SST_RESOURCE_Audit ? withAuditStore(state, new S3ObjectStore({ client, bucket: e.SST_RESOURCE_Audit.name })) : state),
     queue: new SqsJobQueue({ client: new SQSClient({}), queueUrl: e.SST_RESOURCE_Jobs.url }),
     clock: systemClock,
     logger: jsonLogger,

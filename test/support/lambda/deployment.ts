@@ -13,13 +13,19 @@ import { createCipheriv, randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { AdminClient } from "../../../client/admin-client.ts";
 import { startEmbeddedStack, type EmbeddedStack } from "../../../cli/embedded-stack.ts";
 import { FUNCTIONS, JOBS, type FunctionName } from "../../../infra/functions.ts";
+import { functionPolicy, type Statement } from "../../../infra/policy.ts";
+import { withAuditStore } from "../../../functions/adapters/audit-routed-store.ts";
+import { S3ObjectStore } from "../../../functions/adapters/s3-object-store.ts";
+import type { ObjectStore } from "../../../functions/ports.ts";
 import { buildLambdas, type BuiltFunction } from "../../../scripts/build-lambda.ts";
 import { startFunctionUrl, startQueueTrigger, startSchedule, type QueueTriggerStats } from "./event-sources.ts";
 import { LambdaHarness, type HarnessOptions } from "./harness.ts";
+import { startIamProxy, type IamProxy } from "./iam-proxy.ts";
 
 export interface LambdaDeploymentOptions extends HarnessOptions {
   /** Bundles already built (`buildLambdas`); built afresh into a temp folder when absent. */
@@ -36,14 +42,22 @@ export interface LambdaDeploymentOptions extends HarnessOptions {
   readonly limits?: Partial<Record<FunctionName, { memoryMb?: number; timeoutSeconds?: number }>>;
 }
 
+/** The audit bucket's name in the harness (deployed: SST names it). */
+export const AUDIT_BUCKET = "consilium-audit";
+
 export interface LambdaDeployment {
   readonly url: string;
   readonly admin: AdminClient;
   readonly adminToken: string;
   /** The Ed25519 seed (the `AuditKey` secret) the functions sign the audit trail's checkpoints with. */
   readonly auditSeedHex: string;
-  readonly stack: EmbeddedStack;
+  /** The embedded store; its `store` is the coordinator's view (the state bucket, the audit trail in the audit bucket). */
+  readonly stack: Omit<EmbeddedStack, "store"> & { readonly store: ObjectStore };
+  /** The audit bucket alone. */
+  readonly auditStore: ObjectStore;
   readonly harness: LambdaHarness;
+  /** Each function's IAM proxy: what it was allowed to do, by action. */
+  readonly iam: Readonly<Record<string, IamProxy>>;
   readonly jobs: QueueTriggerStats;
   readonly built: Record<FunctionName, BuiltFunction>;
   stop(): Promise<void>;
@@ -66,7 +80,19 @@ export async function startLambdaDeployment(o: LambdaDeploymentOptions = {}): Pr
   const secretValues: Record<string, string> = { AdminToken: adminToken, AuditKey: auditSeedHex };
   const { Attributes } = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queueUrl, AttributeNames: ["QueueArn"] }));
   const queueArn = Attributes?.QueueArn ?? "";
+  await stack.s3.send(new CreateBucketCommand({ Bucket: AUDIT_BUCKET }));
+  const auditStore = new S3ObjectStore({ client: stack.s3, bucket: AUDIT_BUCKET });
+  const arns = { state: `arn:aws:s3:::${stack.bucket}`, audit: `arn:aws:s3:::${AUDIT_BUCKET}`, jobs: queueArn, key: `arn:aws:kms:${stack.region}:000000000000:key/harness` };
   const names: FunctionName[] = ["Api", "Aggregate", "CloseRounds"];
+  // The proxies' refusals are broken limits of the run like any other: they go to the harness's violations once it exists.
+  let violations: string[] = [];
+  const iam: Record<string, IamProxy> = {};
+  for (const name of names) {
+    iam[name] = await startIamProxy({
+      name, target: new URL(stack.endpoint), statements: functionPolicy<string>(name, arns, (arn, suffix) => `${arn}${suffix}`) as Statement<string>[],
+      queues: new Map([[stack.queueUrl, queueArn], [stack.deadLetterQueueUrl, `${queueArn}-dlq`]]), onViolation: (m) => violations.push(m),
+    });
+  }
   const functions = await Promise.all(names.map(async (name) => {
     const f = built[name];
     const key = randomBytes(32);
@@ -79,6 +105,7 @@ export async function startLambdaDeployment(o: LambdaDeploymentOptions = {}): Pr
         SST_RESOURCE_App: JSON.stringify({ name: "consilium", stage: "harness" }),
         SST_RESOURCE_State: JSON.stringify({ name: stack.bucket }),
         SST_RESOURCE_Jobs: JSON.stringify({ url: stack.queueUrl }),
+        SST_RESOURCE_Audit: JSON.stringify({ name: AUDIT_BUCKET }),
         SST_KEY: key.toString("base64"),
         SST_KEY_FILE: "resource.enc",
         AWS_REGION: stack.region,
@@ -92,13 +119,16 @@ export async function startLambdaDeployment(o: LambdaDeploymentOptions = {}): Pr
         LAMBDA_TASK_ROOT: f.dir,
         TZ: ":UTC",
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        AWS_ENDPOINT_URL_S3: stack.endpoint,
-        AWS_ENDPOINT_URL_SQS: stack.endpoint,
+        // The function's IAM proxy in front of the store: every call, and every URL it presigns, held to its policy.
+        AWS_ENDPOINT_URL_S3: iam[name]!.url,
+        AWS_ENDPOINT_URL_SQS: iam[name]!.url,
         CONSILIUM_POLL_MS: String(o.pollMs ?? 100),
       },
     };
   }));
   const harness = new LambdaHarness(functions, o);
+  harness.violations.push(...violations);
+  violations = harness.violations;
   const controller = new AbortController();
   const functionUrl = await startFunctionUrl(harness, "Api");
   const trigger = startQueueTrigger(harness, "Aggregate", {
@@ -107,12 +137,14 @@ export async function startLambdaDeployment(o: LambdaDeploymentOptions = {}): Pr
   const cron = startSchedule(harness, "CloseRounds", o.cronMs ?? 500, stack.region, controller.signal);
   let stopping: Promise<void> | undefined;
   return {
-    url: functionUrl.url, admin: new AdminClient(functionUrl.url, adminToken), adminToken, auditSeedHex, stack, harness, jobs: trigger.stats, built,
+    url: functionUrl.url, admin: new AdminClient(functionUrl.url, adminToken), adminToken, auditSeedHex, harness, iam, jobs: trigger.stats, built,
+    stack: { ...stack, store: withAuditStore(stack.store, auditStore) }, auditStore,
     stop: () => (stopping ??= (async () => {
       controller.abort();
       await Promise.allSettled([trigger.done, cron]);
       await functionUrl.close();
       await harness.stop();
+      await Promise.all(Object.values(iam).map((p) => p.close()));
       await stack.stop();
       if (buildDir) await rm(buildDir, { recursive: true, force: true });
     })()),

@@ -1,0 +1,50 @@
+// What each coordinator function may do, as IAM statements over the stack's ARNs: plain data, so
+// that infra/access.ts deploys exactly these and the Lambda harness (test/support/lambda/) holds
+// the bundles to them on every S3 and SQS request, presigned ones included (a presigned URL acts
+// with its signer's permissions). test/infra-policy.test.ts checks what infra/* deploys.
+//
+// - State bucket objects: read, write (conditional writes, presigned PUTs, multipart uploads and
+//   their abort); delete only for the functions whose use cases delete (the API: a manifest
+//   written before its update was admitted, a replaced secure-aggregation message, a statistics
+//   failure, a drift exclusion; the cron: a statistics failure; the relay: its region's API's).
+//   The aggregate job deletes nothing.
+// - Credentials: the jobs (aggregate, cron, relay) may not write or delete site records, site
+//   credentials, revocations, operators or secure-aggregation identities — an explicit deny, so
+//   that no later grant can give it to them; only the API enrols, rotates, revokes and adds.
+// - Audit bucket (Object Lock): read and create records and checkpoints; no delete for anyone.
+// - The customer-managed key: encrypt and decrypt the objects of both buckets.
+// - Jobs queue: send (the API at quorum, the cron at a deadline, the aggregate job for the next
+//   round); the aggregate job's subscription adds receive and delete on its own.
+import type { FunctionName } from "./functions.ts";
+
+export interface PolicyArns<R> {
+  readonly state: R;
+  readonly audit: R;
+  readonly jobs: R;
+  readonly key: R;
+}
+
+export interface Statement<R> {
+  readonly effect?: "allow" | "deny";
+  readonly actions: string[];
+  readonly resources: R[];
+}
+
+/** State-bucket prefixes that only the API writes. */
+export const CREDENTIAL_PREFIXES = ["sites/", "site-credentials/", "revoked/", "operators/", "operators-revoked/", "identities/"];
+
+const DELETES: Record<FunctionName, boolean> = { Api: true, CloseRounds: true, RegionRelay: true, Aggregate: false };
+
+/** The statements of function `name`; `sub(arn, "/suffix")` joins an ARN and a suffix in the caller's type (a string, or SST's Output). */
+export function functionPolicy<R>(name: FunctionName, arns: PolicyArns<R>, sub: (arn: R, suffix: string) => R): Statement<R>[] {
+  const statements: Statement<R>[] = [
+    { actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", ...(DELETES[name] ? ["s3:DeleteObject"] : [])], resources: [sub(arns.state, "/*")] },
+    { actions: ["s3:ListBucket"], resources: [arns.state] },
+    { actions: ["s3:GetObject", "s3:PutObject"], resources: [sub(arns.audit, "/audit/*")] },
+    { actions: ["s3:ListBucket"], resources: [arns.audit] },
+    { actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [arns.key] },
+    { actions: ["sqs:SendMessage"], resources: [arns.jobs] },
+  ];
+  if (name !== "Api") statements.push({ effect: "deny", actions: ["s3:PutObject", "s3:DeleteObject"], resources: CREDENTIAL_PREFIXES.map((p) => sub(arns.state, `/${p}*`)) });
+  return statements;
+}

@@ -1,0 +1,136 @@
+/**
+ * @module
+ * IAM in front of the embedded store, for one function of the Lambda harness: an HTTP proxy on
+ * 127.0.0.1 that the function's AWS SDK (and every URL it presigns) addresses instead of the store,
+ * and that lets a request through only when the function's policy (`infra/policy.ts`, the
+ * statements infra deploys) allows each action it takes on each resource: an explicit deny wins,
+ * then any allow, else denied — IAM's evaluation for one identity-based policy. A denied request is
+ * answered as S3 or SQS answer it (AccessDenied) and recorded as a violation of the harness.
+ *
+ * S3 requests are mapped to IAM actions as AWS documents them for path-style requests: GET/HEAD
+ * of an object `s3:GetObject`, PUT `s3:PutObject` (parts and multipart creation and completion
+ * too), DELETE `s3:DeleteObject` (with an upload id `s3:AbortMultipartUpload`), GET of the bucket
+ * `s3:ListBucket`; SQS calls `sqs:<Operation>` on the queue's ARN. KMS is not modelled (the
+ * embedded store does not encrypt): the key's statement goes unchecked here.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Statement } from "../../../infra/policy.ts";
+
+export interface IamProxy {
+  readonly url: string;
+  /** Requests let through, by `action`. */
+  readonly allowed: Map<string, number>;
+  close(): Promise<void>;
+}
+
+export interface IamProxyOptions {
+  readonly name: string;
+  readonly target: URL;
+  readonly statements: readonly Statement<string>[];
+  /** Queue URL → queue ARN, for SQS calls. */
+  readonly queues: ReadonlyMap<string, string>;
+  readonly onViolation: (message: string) => void;
+}
+
+const glob = (pattern: string): RegExp => new RegExp(`^${pattern.split("*").map((part) => part.split("?").map((s) => s.replace(/[.+^${}()|[\]\\]/g, "\\$&")).join(".")).join(".*")}$`);
+
+/** Whether the statements allow `action` on `resource`. */
+export function allows(statements: readonly Statement<string>[], action: string, resource: string): boolean {
+  const matches = (s: Statement<string>) => s.actions.some((a) => glob(a).test(action)) && s.resources.some((r) => glob(r).test(resource));
+  if (statements.some((s) => s.effect === "deny" && matches(s))) return false;
+  return statements.some((s) => s.effect !== "deny" && matches(s));
+}
+
+/** The (action, resource) pairs an S3 or SQS request takes. */
+export function requestActions(method: string, url: URL, headers: IncomingMessage["headers"], body: Buffer, queues: ReadonlyMap<string, string>): { action: string; resource: string }[] {
+  const target = headers["x-amz-target"];
+  if (typeof target === "string" && target.startsWith("AmazonSQS.")) {
+    let queueUrl = "";
+    try {
+      queueUrl = String((JSON.parse(body.toString("utf8")) as { QueueUrl?: unknown }).QueueUrl ?? "");
+    } catch {
+      // An unreadable body acts on no queue: nothing can allow it.
+    }
+    return [{ action: `sqs:${target.slice("AmazonSQS.".length)}`, resource: queues.get(queueUrl) ?? `unknown queue ${queueUrl}` }];
+  }
+  const [bucket = "", ...rest] = url.pathname.slice(1).split("/");
+  const key = rest.map((s) => decodeURIComponent(s)).join("/");
+  const q = url.searchParams;
+  if (rest.length === 0 || key === "") {
+    if (method === "PUT") return [{ action: "s3:CreateBucket", resource: `arn:aws:s3:::${bucket}` }];
+    if (q.has("location")) return [{ action: "s3:GetBucketLocation", resource: `arn:aws:s3:::${bucket}` }];
+    return [{ action: "s3:ListBucket", resource: `arn:aws:s3:::${bucket}` }];
+  }
+  const object = `arn:aws:s3:::${bucket}/${key}`;
+  switch (method) {
+    case "GET":
+    case "HEAD":
+      return [{ action: q.has("uploadId") ? "s3:ListMultipartUploadParts" : "s3:GetObject", resource: object }];
+    case "PUT": {
+      const source = headers["x-amz-copy-source"];
+      const copy = typeof source === "string" ? [{ action: "s3:GetObject", resource: `arn:aws:s3:::${decodeURIComponent(source.replace(/^\//, "").split("?")[0]!)}` }] : [];
+      return [{ action: "s3:PutObject", resource: object }, ...copy];
+    }
+    case "POST":
+      return [{ action: "s3:PutObject", resource: object }];
+    case "DELETE":
+      return [{ action: q.has("uploadId") ? "s3:AbortMultipartUpload" : "s3:DeleteObject", resource: object }];
+    default:
+      return [{ action: `s3:${method}`, resource: object }];
+  }
+}
+
+async function readAll(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+function deny(res: ServerResponse, sqs: boolean, message: string): void {
+  if (sqs) res.writeHead(400, { "content-type": "application/x-amz-json-1.0", "x-amzn-query-error": "AccessDenied;Sender" }).end(JSON.stringify({ __type: "com.amazon.coral.service#AccessDeniedException", message }));
+  else res.writeHead(403, { "content-type": "application/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${message.replace(/[<>&]/g, "")}</Message></Error>`);
+}
+
+export async function startIamProxy(o: IamProxyOptions): Promise<IamProxy> {
+  const allowed = new Map<string, number>();
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readAll(req);
+    const url = new URL(req.url ?? "/", "http://proxy");
+    const taken = requestActions(req.method ?? "GET", url, req.headers, body, o.queues);
+    const refused = taken.find((t) => !allows(o.statements, t.action, t.resource));
+    if (refused) {
+      const message = `${o.name}: ${refused.action} on ${refused.resource} is not allowed by its policy`;
+      o.onViolation(message);
+      deny(res, typeof req.headers["x-amz-target"] === "string", message);
+      return;
+    }
+    for (const t of taken) allowed.set(t.action, (allowed.get(t.action) ?? 0) + 1);
+    // Forwarded as sent, Host header included, so the store checks the signature the client made.
+    const upstream = httpRequest({ host: o.target.hostname, port: o.target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", (error) => {
+      if (!res.headersSent) res.writeHead(502).end(String(error));
+      else res.destroy(error);
+    });
+    upstream.end(body);
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      o.onViolation(`${o.name}: its IAM proxy failed: ${String(error)}`);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolveListen) => server.listen(0, "127.0.0.1", resolveListen));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    allowed,
+    close: () => new Promise<void>((resolveClose) => {
+      server.closeAllConnections();
+      server.close(() => resolveClose());
+    }),
+  };
+}
