@@ -5,7 +5,10 @@
  * bundle loaded) beside the same handler loaded from its TypeScript sources with tsx (what
  * bundling buys), its first and warm invocations and its peak memory against the memory
  * `infra/functions.ts` gives it, over the heart-disease federation run through the bundles, and
- * that federation's wall time beside the in-process coordinator's, alternately in one run.
+ * that federation's wall time beside the in-process coordinator's, alternately in one run; what
+ * each round costs in invocations, GB-seconds and S3 requests, and which bucket areas each function
+ * wrote (through the harness's IAM proxies); and one round of a 4-million-parameter model at eight
+ * sites, streamed and decoded, for the aggregate job's memory.
  *
  * `BENCH_REPEATS` (default 3) federations each way; `BENCH_COLD` (default 7) cold starts each way.
  */
@@ -19,6 +22,7 @@ import { FUNCTIONS, type FunctionName } from "../infra/functions.ts";
 import { buildLambdas, handlerParts } from "../scripts/build-lambda.ts";
 import { LambdaHarness } from "../test/support/lambda/harness.ts";
 import { startLambdaDeployment, type LambdaDeployment } from "../test/support/lambda/deployment.ts";
+import { syntheticSites, syntheticSpec } from "../test/fixtures/synthetic-sites.ts";
 import { builtinPlan, quietLogger } from "./plan.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -67,8 +71,31 @@ try {
     } });
     lambda.push((performance.now() - t) / 1000);
   }
+  // One aggregation round at size: eight sites, a two-layer MLP of 2048 units, through the bundles, streamed (fedavg) and decoded (robust).
+  const big = { sites: syntheticSites({ sites: 8, trainRows: 64, testRows: 32, seed: 3 }), features: syntheticSpec, model: "mlp:2048,2048", rounds: 1, codec: "float32" as const, roundDeadlineSeconds: 600,
+    training: { localEpochs: 1, lrSchedule: "constant" as const, batchSize: 64, learningRate: 0.05, l2: 0, headEpochs: 1, headL2: 0.01 } };
+  const sized: { strategy: string; parameters: number; peakMb: number; ms: number; updatesMb: number }[] = [];
+  for (const strategy of ["fedavg", "robust"]) {
+    let d: LambdaDeployment | undefined;
+    let parameters = 0;
+    await simulateOnce({ ...big, strategy }, 1, { logger: quietLogger, deploy: async () => (d = await startLambdaDeployment({ built })), onStack: async (store) => {
+      parameters = ((await store.head("models/000000/weights.bin")) ?? 0) / 4;
+    } }).catch((error: unknown) => {
+      throw new Error(`the ${strategy} round at size failed: ${String(error)}; limits broken: ${d?.harness.violations.join("; ")}`);
+    });
+    const a = d!.harness.stats.get("Aggregate")!;
+    deployments.push(d!);
+    sized.push({ strategy, parameters, peakMb: a.peakRssMb, ms: a.maxDurationMs, updatesMb: (big.sites.length * parameters * 4) / 2 ** 20 });
+  }
+
   const violations = deployments.flatMap((d) => d.harness.violations);
-  const stat = (name: FunctionName) => deployments.map((d) => d.harness.stats.get(name)).filter((s) => s !== undefined);
+  const heart = deployments.slice(0, repeats);
+  const stat = (name: FunctionName) => heart.map((d) => d.harness.stats.get(name)).filter((s) => s !== undefined);
+  const roundsRun = plan.rounds * heart.length;
+  const perRound = (n: number) => (n / roundsRun).toFixed(2);
+  const s3 = new Map<string, number>();
+  for (const d of heart) for (const proxy of Object.values(d.iam)) for (const [action, n] of proxy.allowed) s3.set(action, (s3.get(action) ?? 0) + n);
+  const wrote = (name: string) => [...new Set(heart.flatMap((d) => [...(d.iam[name]?.byArea.keys() ?? [])]).filter((k) => /^s3:(PutObject|DeleteObject) /.test(k)).map((k) => k.replace(/^s3:(PutObject|DeleteObject) [^/]+\//, (_m, a: string) => (a === "DeleteObject" ? "delete " : ""))))].sort();
 
   const lines = [
     `backend ${await selectBackend()}; ${plan.sites.length} sites, ${plan.rounds} rounds; cold starts: median of ${colds}; federations: median of ${repeats}; limits broken: ${violations.length === 0 ? "none" : violations.join("; ")}`,
@@ -82,13 +109,36 @@ try {
       const cs = median(coldSource.get(name)!);
       const ran = s.some((x) => x.invocations > 0);
       const peak = Math.max(0, ...s.map((x) => x.peakRssMb));
-      return `| ${name} | ${(built[name].bytes / 1024).toFixed(0)} KiB | ${cb.toFixed(0)} ms | ${cs.toFixed(0)} ms | ${(cb / cs).toFixed(2)}× | ${ran ? `${median(first).toFixed(0)} ms` : "not in this run"} | ${ran ? `${Math.max(...s.map((x) => x.maxDurationMs)).toFixed(0)} ms, ${s.reduce((a, x) => a + x.invocations, 0)} invocations` : "—"} | ${ran ? `${peak.toFixed(0)} / ${FUNCTIONS[name].memoryMb} MB` : "—"} |`;
+      return `| ${name} | ${(built[name].bytes / 1024).toFixed(0)} KiB | ${cb.toFixed(0)} ms | ${cs.toFixed(0)} ms | ${(cb / cs).toFixed(2)}× | ${ran ? `${median(first).toFixed(0)} ms` : "not in this run"} | ${ran ? `${Math.max(...s.map((x) => x.maxDurationMs)).toFixed(0)} ms` : "—"} | ${ran ? `${peak.toFixed(0)} / ${FUNCTIONS[name].memoryMb} MB` : "—"} |`;
     }),
     "",
     "| heart-disease federation | seconds | ratio |",
     "|---|---|---|",
     `| coordinator in process (\`npm start\`) | ${median(inProcess).toFixed(2)} | 1.00× |`,
     `| coordinator as bundled Lambda functions in the harness | ${median(lambda).toFixed(2)} | ${(median(lambda) / median(inProcess)).toFixed(2)}× |`,
+    "",
+    `Per round of that federation (${plan.sites.length} sites; ${roundsRun} rounds in all), what Lambda and S3 bill by:`,
+    "",
+    "| function | invocations per round | GB-seconds per round |",
+    "|---|---|---|",
+    ...(["Api", "Aggregate", "CloseRounds"] as const).map((name) => {
+      const s = stat(name);
+      const n = s.reduce((a, x) => a + x.invocations, 0);
+      const gbs = s.reduce((a, x) => a + (x.totalMs / 1000) * (FUNCTIONS[name].memoryMb / 1024), 0);
+      return `| ${name} | ${perRound(n)} | ${perRound(gbs)} |`;
+    }),
+    "",
+    `S3 and SQS requests per round (the functions' own and those through URLs they presigned): ${[...s3].sort().map(([a, n]) => `${a} ${perRound(n)}`).join(", ")}. The cron's requests are per tick: the deployed cron ticks once a minute, the harness's every 0.5 s, so its share here is the harness's, not a deployment's.`,
+    "",
+    "What each function wrote (bucket areas; `delete` where it deleted):",
+    "",
+    ...(["Api", "Aggregate", "CloseRounds"] as const).map((name) => `- ${name}: ${wrote(name).join(", ")}`),
+    "",
+    `One round at size (${big.sites.length} sites, \`${big.model}\`, float32 updates), the aggregate job in the harness under its ${FUNCTIONS.Aggregate.memoryMb} MB and ${FUNCTIONS.Aggregate.timeoutSeconds} s:`,
+    "",
+    "| strategy | parameters | updates held if decoded | aggregate job's peak memory | its time | memory ratio to the updates' size |",
+    "|---|---|---|---|---|---|",
+    ...sized.map((x) => `| ${x.strategy} (${x.strategy === "fedavg" ? "streamed" : "decoded"}) | ${(x.parameters / 1e6).toFixed(2)} M | ${x.updatesMb.toFixed(0)} MB | ${x.peakMb.toFixed(0)} MB | ${(x.ms / 1000).toFixed(2)} s | ${(x.peakMb / x.updatesMb).toFixed(2)}× |`),
     "",
   ];
   process.stdout.write(lines.join("\n"));

@@ -4,7 +4,7 @@
 // with its signer's permissions). test/infra-policy.test.ts checks what infra/* deploys.
 //
 // - State bucket objects: read, write (conditional writes, presigned PUTs, multipart uploads and
-//   their abort); delete only for the functions whose use cases delete (the API: a manifest
+//   their abort), the aggregate job only where it writes (AGGREGATE_WRITES); delete only for the functions whose use cases delete (the API: a manifest
 //   written before its update was admitted, a replaced secure-aggregation message, a statistics
 //   failure, a drift exclusion; the cron: a statistics failure; the relay: its region's API's).
 //   The aggregate job deletes nothing.
@@ -35,10 +35,23 @@ export const CREDENTIAL_PREFIXES = ["sites/", "site-credentials/", "revoked/", "
 
 const DELETES: Record<FunctionName, boolean> = { Api: true, CloseRounds: true, RegionRelay: true, Aggregate: false };
 
+/**
+ * Where the aggregate job writes in the state bucket: a run's keys (`runs/{seq}/…`, or at the top
+ * for a store from before runs: its rounds, models, state, an abandoned run's mark and the round
+ * records under `audit/`, the trail's head hint beside them), refusals (`rejections/`,
+ * `failures/`). Not the registry, the consortium's runs and triggers, sites, credentials,
+ * operators, the federation or its preprocessing and statistics: the API and the cron write those.
+ */
+export const AGGREGATE_WRITES = ["runs/*", "rounds/*", "models/*", "state.json", "abandoned.json", "audit/*", "rejections/*", "failures/*"];
+
 /** The statements of function `name`; `sub(arn, "/suffix")` joins an ARN and a suffix in the caller's type (a string, or SST's Output). */
 export function functionPolicy<R>(name: FunctionName, arns: PolicyArns<R>, sub: (arn: R, suffix: string) => R): Statement<R>[] {
+  const writes = ["s3:PutObject", "s3:AbortMultipartUpload", ...(DELETES[name] ? ["s3:DeleteObject"] : [])];
+  const objects: Statement<R>[] = name === "Aggregate"
+    ? [{ actions: ["s3:GetObject"], resources: [sub(arns.state, "/*")] }, { actions: writes, resources: AGGREGATE_WRITES.map((p) => sub(arns.state, `/${p}`)) }]
+    : [{ actions: ["s3:GetObject", ...writes], resources: [sub(arns.state, "/*")] }];
   const statements: Statement<R>[] = [
-    { actions: ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", ...(DELETES[name] ? ["s3:DeleteObject"] : [])], resources: [sub(arns.state, "/*")] },
+    ...objects,
     { actions: ["s3:ListBucket"], resources: [arns.state] },
     { actions: ["s3:GetObject", "s3:PutObject"], resources: [sub(arns.audit, "/audit/*")] },
     { actions: ["s3:ListBucket"], resources: [arns.audit] },

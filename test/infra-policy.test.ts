@@ -10,7 +10,7 @@
 import { readdir } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { FUNCTIONS } from "../infra/functions.ts";
-import { CREDENTIAL_PREFIXES, functionPolicy } from "../infra/policy.ts";
+import { AGGREGATE_WRITES, CREDENTIAL_PREFIXES, functionPolicy } from "../infra/policy.ts";
 
 interface Created {
   readonly kind: string;
@@ -167,7 +167,7 @@ describe("the deployed stack's permissions", () => {
   const audit = "arn:aws:s3:::audit";
   const queue = "arn:aws:sqs:eu-central-1:000000000000:Jobs";
   const key = "arn:aws:kms:eu-central-1:000000000000:key/StateKey";
-  const allowed = [bucket, `${bucket}/*`, audit, `${audit}/audit/*`, queue, key, ...CREDENTIAL_PREFIXES.map((p) => `${bucket}/${p}*`)];
+  const allowed = [bucket, `${bucket}/*`, audit, `${audit}/audit/*`, queue, key, ...CREDENTIAL_PREFIXES.map((p) => `${bucket}/${p}*`), ...AGGREGATE_WRITES.map((p) => `${bucket}/${p}`)];
 
   it("gives every coordinator function infra/policy.ts's named actions on the stack's buckets, queue and key only, the variables its handler reads, and Node.js 22", async () => {
     const created = await evaluateInfra(true);
@@ -191,6 +191,9 @@ describe("the deployed stack's permissions", () => {
       // No one deletes an audit record; only the functions whose use cases delete may delete state.
       expect(statements.some((p) => p.effect !== "deny" && p.actions.includes("s3:DeleteObject") && p.resources.some((r) => r.startsWith(audit))), name).toBe(false);
       expect(allows("s3:DeleteObject", `${bucket}/*`), name).toBe(fn !== "Aggregate");
+      // The aggregate job reads the whole bucket but writes only a run's keys and refusals: not the registry, the consortium's runs, the federation.
+      expect(allows("s3:PutObject", `${bucket}/*`), name).toBe(fn !== "Aggregate");
+      if (fn === "Aggregate") expect(statements.find((p) => p.actions.includes("s3:PutObject") && p.resources[0]!.startsWith(bucket))?.resources).toEqual(AGGREGATE_WRITES.map((p) => `${bucket}/${p}`));
       expect(allows("kms:GenerateDataKey", key) && allows("kms:Decrypt", key), name).toBe(true);
       // The jobs may not write credentials, operators or identities: an explicit deny.
       const denied = statements.filter((p) => p.effect === "deny").flatMap((p) => p.resources);

@@ -59,6 +59,8 @@ export interface FunctionStats {
   peakRssMb: number;
   /** Longest invocation. */
   maxDurationMs: number;
+  /** All invocations' time, in milliseconds (Lambda bills it times the memory). */
+  totalMs: number;
   /** Largest event and response seen. */
   maxEventBytes: number;
   maxResponseBytes: number;
@@ -98,7 +100,7 @@ export class LambdaHarness {
     for (const f of functions) {
       this.functions.set(f.name, f);
       this.environments.set(f.name, []);
-      this.stats.set(f.name, { coldStartsMs: [], firstInvocationsMs: [], invocations: 0, errors: 0, peakRssMb: 0, maxDurationMs: 0, maxEventBytes: 0, maxResponseBytes: 0 });
+      this.stats.set(f.name, { coldStartsMs: [], firstInvocationsMs: [], invocations: 0, errors: 0, peakRssMb: 0, maxDurationMs: 0, totalMs: 0, maxEventBytes: 0, maxResponseBytes: 0 });
     }
   }
 
@@ -159,6 +161,7 @@ export class LambdaHarness {
         return { ok: false, errorType: "Runtime.ExitError", errorMessage: `Runtime exited with ${reply.signal ?? reply.code}` };
       }
       stats.maxDurationMs = Math.max(stats.maxDurationMs, reply.ms);
+      stats.totalMs += reply.ms;
       stats.peakRssMb = Math.max(stats.peakRssMb, reply.maxRssMb);
       if (first) stats.firstInvocationsMs.push(reply.ms);
       if (reply.maxRssMb > f.memoryMb) {

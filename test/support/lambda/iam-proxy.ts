@@ -21,6 +21,8 @@ export interface IamProxy {
   readonly url: string;
   /** Requests let through, by `action`. */
   readonly allowed: Map<string, number>;
+  /** Requests let through, by `action` and the key's area: the bucket and the key's first folder, a run's `runs/{n}` shown as `runs/N` (`s3:PutObject consilium/runs/N/models/`). */
+  readonly byArea: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -92,8 +94,16 @@ function deny(res: ServerResponse, sqs: boolean, message: string): void {
   else res.writeHead(403, { "content-type": "application/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>${message.replace(/[<>&]/g, "")}</Message></Error>`);
 }
 
+/** The area of a resource: a bucket's name and its key's first folder (after a run's `runs/{n}`), or the resource itself. */
+export function areaOf(resource: string): string {
+  const m = /^arn:aws:s3:::([^/]+)\/(runs\/\d+\/)?([^/]*\/?)/.exec(resource);
+  if (!m) return resource.replace(/^arn:aws:(s3|sqs|kms):[^:]*:[^:]*:?/, "");
+  return `${m[1]}/${m[2] ? "runs/N/" : ""}${m[3]}`;
+}
+
 export async function startIamProxy(o: IamProxyOptions): Promise<IamProxy> {
   const allowed = new Map<string, number>();
+  const byArea = new Map<string, number>();
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readAll(req);
     const url = new URL(req.url ?? "/", "http://proxy");
@@ -105,7 +115,11 @@ export async function startIamProxy(o: IamProxyOptions): Promise<IamProxy> {
       deny(res, typeof req.headers["x-amz-target"] === "string", message);
       return;
     }
-    for (const t of taken) allowed.set(t.action, (allowed.get(t.action) ?? 0) + 1);
+    for (const t of taken) {
+      allowed.set(t.action, (allowed.get(t.action) ?? 0) + 1);
+      const area = `${t.action} ${areaOf(t.resource)}`;
+      byArea.set(area, (byArea.get(area) ?? 0) + 1);
+    }
     // Forwarded as sent, Host header included, so the store checks the signature the client made.
     const upstream = httpRequest({ host: o.target.hostname, port: o.target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -128,6 +142,7 @@ export async function startIamProxy(o: IamProxyOptions): Promise<IamProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     allowed,
+    byArea,
     close: () => new Promise<void>((resolveClose) => {
       server.closeAllConnections();
       server.close(() => resolveClose());

@@ -68,7 +68,20 @@ guard(fs.promises, "open", (f) => function (p, flags, ...rest) { if (writes(flag
 guard(fs, "createWriteStream", (f) => function (p, ...rest) { check("createWriteStream", p); return f.call(this, p, ...rest); });
 syncBuiltinESMExports();
 
-const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
+// The environment's own peak resident memory: VmHWM of /proc/self/status, which exec resets.
+// (getrusage's maxRSS is not it on Linux: a forked child keeps the parent's peak from before exec.)
+const readFileSync = fs.readFileSync;
+const maxRssMb = () => {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (hwm) return Number(hwm[1]) / 1024;
+  } catch {
+    // Not Linux: the largest of what is resident now and was at earlier reports.
+  }
+  peak = Math.max(peak, process.memoryUsage().rss / 2 ** 20);
+  return peak;
+};
+let peak = 0;
 
 let handler;
 const initStarted = performance.now();
