@@ -10,6 +10,7 @@ import type { CoordinatorDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { apiRoutes } from "./routes/index.ts";
 import { auditRequest } from "./use-cases/audit/audit-requests.ts";
+import { AUDIT_NOT_WRITTEN } from "./use-cases/audit/append-audit.ts";
 import { countFailure } from "./use-cases/count-failure.ts";
 import { activeRunDeps } from "./use-cases/runs/run-scope.ts";
 import { clip, recordRejection } from "./use-cases/record-rejection.ts";
@@ -37,7 +38,7 @@ export function createApp(deps: CoordinatorDeps) {
       await auditRequest(c, c.error);
     } catch (err) {
       // The action stands (its answer may carry what cannot be sent twice, an enrolment's token); the gap is logged and counted.
-      deps.logger.error("audit record not written", { method: c.req.method, path: clip(c.req.path, 128), err: err instanceof Error ? err.message : String(err) });
+      deps.logger.error(AUDIT_NOT_WRITTEN, { method: c.req.method, path: clip(c.req.path, 128), err: err instanceof Error ? err.message : String(err) });
       await countFailure(deps, "AUDIT_WRITE_FAILED");
     }
   });

@@ -1,3 +1,4 @@
+import { api } from "./api";
 import { closeRounds } from "./cron";
 import { aggregateJob } from "./aggregate";
 import { jobsDlq } from "./queue";
@@ -9,7 +10,9 @@ import { jobsDlq } from "./queue";
 // - a round stuck aggregating: the cron re-queued an aggregation older than its grace, or closed a
 //   round with too few updates (the cron's `RoundsRequeued` / `RoundsSkipped` metrics, written as
 //   CloudWatch embedded-metric log lines: no API call, no permission);
-// - the aggregate job or the cron failing (their Lambda `Errors`).
+// - the aggregate job or the cron failing (their Lambda `Errors`);
+// - an audit record not written: the action stands (docs/security.md), so each such gap, a logged
+//   error in any function, is counted by a metric filter on the functions' logs and alarmed on.
 export const alarms = new sst.aws.SnsTopic("Alarms");
 
 const email = process.env.CONSILIUM_ALARM_EMAIL;
@@ -45,3 +48,23 @@ for (const [name, fn] of [["AggregateErrors", aggregateJob.nodes.function], ["Cl
     statistic: "Sum", period: 300, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...notify,
   });
 }
+
+const functionsLogged = [
+  ["Api", $interpolate`/aws/lambda/${api.name}`, api],
+  ["Aggregate", aggregateJob.nodes.function.apply((f) => $interpolate`/aws/lambda/${f.name}`), aggregateJob],
+  ["CloseRounds", closeRounds.nodes.function.apply((f) => $interpolate`/aws/lambda/${f.name}`), closeRounds],
+] as const;
+for (const [name, logGroupName, component] of functionsLogged) {
+  new aws.cloudwatch.LogMetricFilter(`${name}AuditNotWritten`, {
+    logGroupName,
+    // The phrase every function logs when an audit record cannot be written (functions/app.ts, use-cases/audit/append-audit.ts).
+    pattern: '"audit record not written"',
+    metricTransformation: { name: "AuditRecordsNotWritten", namespace: `${METRICS_NAMESPACE}/${$app.stage}`, value: "1" },
+  }, { dependsOn: [component] });
+}
+
+export const auditGaps = new aws.cloudwatch.MetricAlarm("AuditRecordsNotWritten", {
+  alarmDescription: "An audit record could not be written (its action stands): read the function's log and find out why.",
+  namespace: `${METRICS_NAMESPACE}/${$app.stage}`, metricName: "AuditRecordsNotWritten",
+  statistic: "Sum", period: 300, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...notify,
+});

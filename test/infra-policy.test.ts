@@ -9,6 +9,7 @@
  */
 import { readdir } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { AUDIT_NOT_WRITTEN } from "../functions/use-cases/audit/append-audit.ts";
 import { FUNCTIONS } from "../infra/functions.ts";
 import { AGGREGATE_WRITES, CREDENTIAL_PREFIXES, functionPolicy } from "../infra/policy.ts";
 
@@ -110,7 +111,7 @@ function standIns(): Created[] {
       }
     } },
     sns: { TopicSubscription: resource("TopicSubscription") },
-    cloudwatch: { MetricAlarm: resource("MetricAlarm") },
+    cloudwatch: { MetricAlarm: resource("MetricAlarm"), LogMetricFilter: resource("LogMetricFilter") },
   };
   g.$interpolate = (strings: TemplateStringsArray, ...values: unknown[]) => strings.reduce((a, s, i) => a + s + (i < values.length ? String((values[i] as { arn?: string })?.arn ?? values[i]) : ""), "");
   g.$jsonStringify = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x instanceof Captured ? `<${x.kind} ${x.name}>` : x));
@@ -237,7 +238,12 @@ describe("the deployed stack's permissions", () => {
       ["RoundSkipped", "Consilium", "RoundsSkipped", { Stage: "eu" }],
       ["AggregateErrors", "AWS/Lambda", "Errors", { FunctionName: "function-JobsSubscriber" }],
       ["CloseRoundsErrors", "AWS/Lambda", "Errors", { FunctionName: "function-CloseRounds" }],
+      ["AuditRecordsNotWritten", "Consilium/eu", "AuditRecordsNotWritten", undefined],
     ]);
+    // An audit record not written is a logged line in any function: counted from each one's log group, by the phrase the code logs.
+    const filters = created.filter((c) => c.kind === "LogMetricFilter").map((c) => [c.args.logGroupName, c.args.pattern, c.args.metricTransformation]);
+    const counted = { name: "AuditRecordsNotWritten", namespace: "Consilium/eu", value: "1" };
+    expect(filters).toEqual(["/aws/lambda/Api", "/aws/lambda/function-JobsSubscriber", "/aws/lambda/function-CloseRounds"].map((g) => [g, `"${AUDIT_NOT_WRITTEN}"`, counted]));
     for (const a of alarms) expect(a.args.alarmActions, a.name).toEqual([topic]);
     expect(created.find((c) => c.kind === "TopicSubscription")?.args).toEqual({ topic, protocol: "email", endpoint: "oncall@consortium.example" });
   });

@@ -36,7 +36,8 @@ export const handler = async (): Promise<{ round: number; action: string }> => {
   try {
     const { round, action } = await closeExpiredRounds(deps);
     const metric = tickMetric(action, round, stageOf(process.env), deps.clock.now());
-    if (metric !== null) console.log(metric);
+    // Straight to stdout: Lambda prefixes what goes through console, and CloudWatch reads a metric only from a line that is JSON whole.
+    if (metric !== null) process.stdout.write(`${metric}\n`);
     return { round, action };
   } catch (err) {
     // No federation yet is not a failure of the tick.

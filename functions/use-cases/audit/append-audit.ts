@@ -146,6 +146,9 @@ export async function checkpointNow(deps: CoordinatorDeps, options: { readonly o
   return checkpoint;
 }
 
+/** What every function logs when an audit record cannot be written: infra/alarms.ts counts these lines and alarms on them. */
+export const AUDIT_NOT_WRITTEN = "audit record not written";
+
 /**
  * Records an action the coordinator took on its own (a round opened or closed, a run started, a
  * version registered, the gate's promotion). A record that cannot be written does not undo the action: it is logged and counted
@@ -155,7 +158,7 @@ export async function auditCoordinator(deps: CoordinatorDeps, action: string, ob
   try {
     await appendAudit(deps, { at: deps.clock.now(), actor: { kind: "coordinator", id: "coordinator" }, action, object, outcome: "ok", detail: { ...(deps.run && { run: deps.run.seq }), ...detail } });
   } catch (err) {
-    deps.logger.error("audit record not written", { action, object, err: err instanceof Error ? err.message : String(err) });
+    deps.logger.error(AUDIT_NOT_WRITTEN, { action, object, err: err instanceof Error ? err.message : String(err) });
     await countFailure(consortiumDeps(deps), "AUDIT_WRITE_FAILED");
   }
 }
