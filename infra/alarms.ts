@@ -1,5 +1,6 @@
 import { api } from "./api";
 import { closeRounds } from "./cron";
+import { relay } from "./relay";
 import { aggregateJob } from "./aggregate";
 import { jobsDlq } from "./queue";
 
@@ -10,7 +11,7 @@ import { jobsDlq } from "./queue";
 // - a round stuck aggregating: the cron re-queued an aggregation older than its grace, or closed a
 //   round with too few updates (the cron's `RoundsRequeued` / `RoundsSkipped` metrics, written as
 //   CloudWatch embedded-metric log lines: no API call, no permission);
-// - the aggregate job or the cron failing (their Lambda `Errors`);
+// - the aggregate job, the cron or a region's relay failing (their Lambda `Errors`);
 // - an audit record not written: the action stands (docs/security.md), so each such gap, a logged
 //   error in any function, is counted by a metric filter on the functions' logs and alarmed on.
 export const alarms = new sst.aws.SnsTopic("Alarms");
@@ -41,22 +42,31 @@ for (const [name, metric, description] of [
   });
 }
 
-for (const [name, fn] of [["AggregateErrors", aggregateJob.nodes.function], ["CloseRoundsErrors", closeRounds.nodes.function]] as const) {
-  new aws.cloudwatch.MetricAlarm(name, {
-    alarmDescription: `The ${name.replace("Errors", "")} function failed (an error or a timeout).`,
-    namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: fn.apply((f) => f.name) },
+// The functions whose failures and audit gaps are watched: SST names each one's log group itself
+// (not /aws/lambda/<function>), so the group is read from the function's logging config.
+const watch = (name: string, fn: $util.Output<aws.lambda.Function>, component: $util.Input<$util.Resource>) => ({
+  name, functionName: fn.apply((f) => f.name), logGroup: fn.apply((f) => f.loggingConfig.logGroup), component,
+});
+const watched = [
+  watch("Api", api.nodes.function, api),
+  // A cron's or a subscriber's `nodes.function` is SST's Function component: its own `nodes.function` is the Lambda function.
+  watch("Aggregate", aggregateJob.nodes.function.apply((f) => f.nodes.function), aggregateJob),
+  watch("CloseRounds", closeRounds.nodes.function.apply((f) => f.nodes.function), closeRounds),
+  ...(relay ? [watch("RegionRelay", relay.nodes.function.apply((f) => f.nodes.function), relay)] : []),
+];
+
+for (const { name, functionName } of watched) {
+  if (name === "Api") continue; // The API answers errors as HTTP responses; its failures show in the status and the refusals.
+  new aws.cloudwatch.MetricAlarm(`${name}Errors`, {
+    alarmDescription: `The ${name} function failed (an error or a timeout).`,
+    namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: functionName },
     statistic: "Sum", period: 300, evaluationPeriods: 1, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold", ...notify,
   });
 }
 
-const functionsLogged = [
-  ["Api", $interpolate`/aws/lambda/${api.name}`, api],
-  ["Aggregate", aggregateJob.nodes.function.apply((f) => $interpolate`/aws/lambda/${f.name}`), aggregateJob],
-  ["CloseRounds", closeRounds.nodes.function.apply((f) => $interpolate`/aws/lambda/${f.name}`), closeRounds],
-] as const;
-for (const [name, logGroupName, component] of functionsLogged) {
+for (const { name, logGroup, component } of watched) {
   new aws.cloudwatch.LogMetricFilter(`${name}AuditNotWritten`, {
-    logGroupName,
+    logGroupName: logGroup,
     // The phrase every function logs when an audit record cannot be written (functions/app.ts, use-cases/audit/append-audit.ts).
     pattern: '"audit record not written"',
     metricTransformation: { name: "AuditRecordsNotWritten", namespace: `${METRICS_NAMESPACE}/${$app.stage}`, value: "1" },

@@ -36,11 +36,12 @@ export const CREDENTIAL_PREFIXES = ["sites/", "site-credentials/", "revoked/", "
 const DELETES: Record<FunctionName, boolean> = { Api: true, CloseRounds: true, RegionRelay: true, Aggregate: false };
 
 /**
- * Where the aggregate job writes in the state bucket: a run's keys (`runs/{seq}/…`, or at the top
- * for a store from before runs: its rounds, models, state, an abandoned run's mark and the round
- * records under `audit/`, the trail's head hint beside them), refusals (`rejections/`,
- * `failures/`). Not the registry, the consortium's runs and triggers, sites, credentials,
- * operators, the federation or its preprocessing and statistics: the API and the cron write those.
+ * Where the aggregate job writes in the state bucket: under `runs/` (a run's keys; IAM cannot tell
+ * a run's rounds and models from its federation, preprocessing or statistics beside them), the
+ * rounds, models, state, an abandoned run's mark and the round records under `audit/` of a store
+ * from before runs (the trail's head hint beside them), and refusals (`rejections/`, `failures/`).
+ * Not the registry, the consortium's agreement, runs and triggers, sites, credentials, operators,
+ * or the validation set: the API and the cron write those.
  */
 export const AGGREGATE_WRITES = ["runs/*", "rounds/*", "models/*", "state.json", "abandoned.json", "audit/*", "rejections/*", "failures/*"];
 
@@ -61,3 +62,21 @@ export function functionPolicy<R>(name: FunctionName, arns: PolicyArns<R>, sub: 
   if (name !== "Api") statements.push({ effect: "deny", actions: ["s3:PutObject", "s3:DeleteObject"], resources: CREDENTIAL_PREFIXES.map((p) => sub(arns.state, `/${p}*`)) });
   return statements;
 }
+
+/** A bucket policy's statement, as SST's Bucket takes it: `paths` under the bucket, a principal for everyone. */
+export interface BucketStatement {
+  readonly effect: "allow" | "deny";
+  readonly actions: string[];
+  readonly principals: "*";
+  readonly paths: string[];
+  readonly conditions: { readonly test: string; readonly variable: string; readonly values: string[] }[];
+}
+
+/**
+ * The audit bucket's policy: a PUT without `If-None-Match` is refused, whoever sends it. Object
+ * Lock keeps a version from being deleted or overwritten, not a new version from being put over it;
+ * with this, a record once written stays the current one. Every audit write is conditional.
+ */
+export const AUDIT_BUCKET_POLICY: BucketStatement[] = [
+  { effect: "deny", actions: ["s3:PutObject"], principals: "*", paths: ["*"], conditions: [{ test: "Null", variable: "s3:if-none-match", values: ["true"] }] },
+];

@@ -59,10 +59,7 @@ async function badJobBeside(d: LambdaDeployment, before: LambdaDeployment["jobs"
   await d.stack.sqs.send(new SendMessageCommand({ QueueUrl: d.stack.queueUrl, MessageBody: "not a job" }));
   await d.stack.sqs.send(new SendMessageCommand({ QueueUrl: d.stack.queueUrl, MessageBody: JSON.stringify({ kind: "aggregate", federation: "simulation", round: 1, run: 1 }) }));
   const deadline = Date.now() + 30_000;
-  const auditBucket: Record<string, string[]> = {};
   let dead: string[] = [];
-  let secureReport: RunReport | undefined;
-  let secureDeployment: LambdaDeployment | undefined;
   while (Date.now() < deadline && dead.length === 0) {
     const r = await d.stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: d.stack.deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
     dead = (r.Messages ?? []).map((m) => m.Body ?? "");

@@ -17,6 +17,8 @@ interface Created {
   readonly kind: string;
   readonly name: string;
   readonly args: Record<string, unknown>;
+  /** Pulumi's resource options, where the resource was given some. */
+  readonly opts?: Record<string, unknown>;
 }
 
 class Captured {
@@ -29,14 +31,14 @@ const output = <T>(value: T) => ({ value, apply: <U>(f: (v: T) => U) => f(value)
 /** Installs the stand-ins; answers what infra/* creates. */
 function standIns(): Created[] {
   const created: Created[] = [];
-  const record = (kind: string, name: string, args: unknown) => created.push({ kind, name, args: (args ?? {}) as Record<string, unknown> });
-  /** A plain resource of the `aws` namespace: records its arguments, has an ARN and a name. */
+  const record = (kind: string, name: string, args: unknown, opts?: unknown) => created.push({ kind, name, args: (args ?? {}) as Record<string, unknown>, ...(opts !== undefined && { opts: opts as Record<string, unknown> }) });
+  /** A plain resource of the `aws` namespace: records its arguments and options, has an ARN and a name. */
   const resource = (kind: string) =>
     class extends Captured {
       readonly arn: string;
-      constructor(name: string, args?: unknown) {
+      constructor(name: string, args?: unknown, opts?: unknown) {
         super(kind, name);
-        record(kind, name, args);
+        record(kind, name, args, opts);
         this.arn = `arn:aws:${kind}:${name}`;
       }
     };
@@ -64,13 +66,16 @@ function standIns(): Created[] {
         }
         subscribe(fn: unknown, options: unknown) {
           record("QueueSubscriber", `${this.name}Subscriber`, { function: fn, options });
-          return { nodes: { function: output({ name: `function-${this.name}Subscriber` }) } };
+          return { nodes: { function: output({ nodes: { function: output({ name: `function-${this.name}Subscriber`, loggingConfig: { logGroup: `/sst/log-group-${this.name}Subscriber` } }) } }) } };
         }
       },
       Function: class extends Captured {
+        readonly nodes: { function: ReturnType<typeof output> };
         constructor(name: string, args: unknown) {
           super("Function", name);
           record("Function", name, args);
+          // SST names a function's log group itself, not /aws/lambda/<function>.
+          this.nodes = { function: output({ name: `function-${name}`, loggingConfig: { logGroup: `/sst/log-group-${name}` } }) };
         }
         get url() {
           return `https://${this.name}.lambda-url.aws`;
@@ -81,7 +86,7 @@ function standIns(): Created[] {
         constructor(name: string, args: unknown) {
           super("Cron", name);
           record("Cron", name, args);
-          this.nodes = { function: output({ name: `function-${name}` }) };
+          this.nodes = { function: output({ nodes: { function: output({ name: `function-${name}`, loggingConfig: { logGroup: `/sst/log-group-${name}` } }) } }) };
         }
       },
       SnsTopic: class extends Captured {
@@ -104,9 +109,9 @@ function standIns(): Created[] {
     s3: Object.fromEntries(["BucketLifecycleConfigurationV2", "BucketServerSideEncryptionConfigurationV2", "BucketLoggingV2", "BucketObjectLockConfigurationV2"].map((k) => [k, resource(k)])),
     kms: { Key: class extends Captured {
       readonly arn: string;
-      constructor(name: string, args: unknown) {
+      constructor(name: string, args: unknown, opts?: unknown) {
         super("KmsKey", name);
-        record("KmsKey", name, args);
+        record("KmsKey", name, args, opts);
         this.arn = `arn:aws:kms:eu-central-1:000000000000:key/${name}`;
       }
     } },
@@ -192,7 +197,7 @@ describe("the deployed stack's permissions", () => {
       // No one deletes an audit record; only the functions whose use cases delete may delete state.
       expect(statements.some((p) => p.effect !== "deny" && p.actions.includes("s3:DeleteObject") && p.resources.some((r) => r.startsWith(audit))), name).toBe(false);
       expect(allows("s3:DeleteObject", `${bucket}/*`), name).toBe(fn !== "Aggregate");
-      // The aggregate job reads the whole bucket but writes only a run's keys and refusals: not the registry, the consortium's runs, the federation.
+      // The aggregate job reads the whole bucket but writes only a run's keys and refusals: not the registry, the consortium's agreement and runs, sites.
       expect(allows("s3:PutObject", `${bucket}/*`), name).toBe(fn !== "Aggregate");
       if (fn === "Aggregate") expect(statements.find((p) => p.actions.includes("s3:PutObject") && p.resources[0]!.startsWith(bucket))?.resources).toEqual(AGGREGATE_WRITES.map((p) => `${bucket}/${p}`));
       expect(allows("kms:GenerateDataKey", key) && allows("kms:Decrypt", key), name).toBe(true);
@@ -211,7 +216,23 @@ describe("the deployed stack's permissions", () => {
   it("keeps the audit trail under Object Lock in compliance mode (six years unless configured), both buckets versioned, encrypted with the customer-managed key and logged", async () => {
     const created = await evaluateInfra(false);
     const one = (kind: string, name: string) => created.find((c) => c.kind === kind && c.name === name)?.args ?? {};
-    expect(one("Bucket", "Audit")).toEqual({ versioning: true, transform: { bucket: { objectLockEnabled: true } } });
+    const auditArgs = one("Bucket", "Audit") as { versioning: boolean; policy: unknown; transform: Record<string, (args: Record<string, unknown>, opts: Record<string, unknown>) => undefined> };
+    expect(auditArgs.versioning).toBe(true);
+    // Object Lock from the bucket's creation; the bucket and what guards it outlive the stage (locked records cannot be emptied, and must not lose their lock, policy or key).
+    const bucketArgs: Record<string, unknown> = {};
+    const kept: Record<string, unknown> = {};
+    auditArgs.transform.bucket!(bucketArgs, kept);
+    expect([bucketArgs, kept]).toEqual([{ objectLockEnabled: true, forceDestroy: false }, { retainOnDelete: true }]);
+    for (const part of ["versioning", "policy", "publicAccessBlock"]) {
+      const opts: Record<string, unknown> = {};
+      auditArgs.transform[part]!({}, opts);
+      expect(opts, part).toEqual({ retainOnDelete: true });
+    }
+    for (const [kind, name] of [["BucketObjectLockConfigurationV2", "AuditLock"], ["BucketServerSideEncryptionConfigurationV2", "AuditEncryption"], ["BucketLoggingV2", "AuditLogging"], ["KmsKey", "StateKey"]]) {
+      expect(created.find((c) => c.kind === kind && c.name === name)?.opts, name).toEqual({ retainOnDelete: true });
+    }
+    // A record once written stays the current version: any PUT without If-None-Match is refused, whoever sends it.
+    expect(auditArgs.policy).toEqual([{ effect: "deny", actions: ["s3:PutObject"], principals: "*", paths: ["*"], conditions: [{ test: "Null", variable: "s3:if-none-match", values: ["true"] }] }]);
     expect(one("Bucket", "State")).toMatchObject({ versioning: true });
     expect(one("BucketObjectLockConfigurationV2", "AuditLock")).toEqual({ bucket: "Audit", rule: { defaultRetention: { mode: "COMPLIANCE", years: 6 } } });
     expect(one("KmsKey", "StateKey")).toMatchObject({ enableKeyRotation: true });
@@ -228,7 +249,7 @@ describe("the deployed stack's permissions", () => {
 
   it("wires the dead-letter queue, stuck and skipped rounds and the jobs' errors to alarms on the consortium's SNS topic", async () => {
     process.env.CONSILIUM_ALARM_EMAIL = "oncall@consortium.example";
-    const created = await evaluateInfra(false);
+    const created = await evaluateInfra(true);
     const topic = "arn:aws:sns:eu-central-1:000000000000:Alarms";
     const alarms = created.filter((c) => c.kind === "MetricAlarm");
     const watched = alarms.map((a) => [a.name, a.args.namespace, a.args.metricName, a.args.dimensions]);
@@ -238,12 +259,13 @@ describe("the deployed stack's permissions", () => {
       ["RoundSkipped", "Consilium", "RoundsSkipped", { Stage: "eu" }],
       ["AggregateErrors", "AWS/Lambda", "Errors", { FunctionName: "function-JobsSubscriber" }],
       ["CloseRoundsErrors", "AWS/Lambda", "Errors", { FunctionName: "function-CloseRounds" }],
+      ["RegionRelayErrors", "AWS/Lambda", "Errors", { FunctionName: "function-RegionRelay" }],
       ["AuditRecordsNotWritten", "Consilium/eu", "AuditRecordsNotWritten", undefined],
     ]);
     // An audit record not written is a logged line in any function: counted from each one's log group, by the phrase the code logs.
     const filters = created.filter((c) => c.kind === "LogMetricFilter").map((c) => [c.args.logGroupName, c.args.pattern, c.args.metricTransformation]);
     const counted = { name: "AuditRecordsNotWritten", namespace: "Consilium/eu", value: "1" };
-    expect(filters).toEqual(["/aws/lambda/Api", "/aws/lambda/function-JobsSubscriber", "/aws/lambda/function-CloseRounds"].map((g) => [g, `"${AUDIT_NOT_WRITTEN}"`, counted]));
+    expect(filters).toEqual(["/sst/log-group-Api", "/sst/log-group-JobsSubscriber", "/sst/log-group-CloseRounds", "/sst/log-group-RegionRelay"].map((g) => [g, `"${AUDIT_NOT_WRITTEN}"`, counted]));
     for (const a of alarms) expect(a.args.alarmActions, a.name).toEqual([topic]);
     expect(created.find((c) => c.kind === "TopicSubscription")?.args).toEqual({ topic, protocol: "email", endpoint: "oncall@consortium.example" });
   });

@@ -15,6 +15,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, S
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbeddedStack, type EmbeddedStack } from "../cli/embedded-stack.ts";
 import { S3ObjectStore } from "../functions/adapters/s3-object-store.ts";
+import { AUDIT_BUCKET_POLICY } from "../infra/policy.ts";
 import { bundleHandler, type BuiltFunction } from "../scripts/build-lambda.ts";
 import { startFunctionUrl, startQueueTrigger, type FunctionUrl } from "./support/lambda/event-sources.ts";
 import { LambdaHarness, PAYLOAD_LIMIT_BYTES, type HarnessFunction } from "./support/lambda/harness.ts";
@@ -119,8 +120,8 @@ describe("the Lambda harness", () => {
       expect(await json.json()).toEqual({ method: "POST", rawPath: "/v1/x", rawQueryString: "a=1&a=2", contentType: "application/json", cookies: ["c=1", "d=2"], body: '{"k":1}', isBase64Encoded: false });
       const bytes = await fetch(`${url.url}/up`, { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: new Uint8Array([0, 255, 7]) });
       expect(await bytes.json()).toMatchObject({ method: "PUT", body: Buffer.from([0, 255, 7]).toString("base64"), isBase64Encoded: true });
-      const big = await fetch(`${url.url}/any`, { method: "POST", body: new Uint8Array(PAYLOAD_LIMIT_BYTES + MB) }).catch((e: unknown) => e);
-      if (big instanceof Response) expect(big.status).toBe(413);
+      const big = await fetch(`${url.url}/any`, { method: "POST", body: new Uint8Array(PAYLOAD_LIMIT_BYTES + MB) });
+      expect(big.status).toBe(413);
       expect(h.violations).toEqual([expect.stringMatching(/^Limits: a request body over 6291456 bytes was sent to its Function URL$/)]);
     });
   });
@@ -152,6 +153,11 @@ describe("the Lambda harness", () => {
       }
       expect(dead).toEqual(["fail-1"]);
       expect(trigger.stats).toMatchObject({ deleted: 2, failed: 2, redelivered: 1 });
+      // A handler that answers null (or {}) reports no failure: the batch is deleted whole, as Lambda reads it.
+      await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queueUrl, MessageBody: "null-1" }));
+      const until = Date.now() + 10_000;
+      while (Date.now() < until && trigger.stats.deleted < 3) await new Promise((r) => setTimeout(r, 50));
+      expect(trigger.stats).toMatchObject({ deleted: 3, failed: 2 });
     }, 30_000);
   });
 });
@@ -200,6 +206,20 @@ describe("the harness's IAM proxy", () => {
       "Reader: sqs:SendMessage on arn:aws:sqs:us-east-1:000000000000:consilium-jobs is not allowed by its policy",
       "Reader: s3:PutObject on arn:aws:s3:::consilium/sites/site-02.json is not allowed by its policy",
     ]);
+    // A bucket policy's deny (the audit bucket's) applies on top: a PUT without If-None-Match is refused, a conditional one goes through.
+    const guarded = await startIamProxy({
+      name: "Auditor", target: new URL(stack.endpoint), statements: [{ actions: ["s3:GetObject", "s3:PutObject"], resources: [arn("*")] }],
+      queues: new Map(), onViolation: (m) => violations.push(m), bucketPolicies: new Map([["arn:aws:s3:::consilium", AUDIT_BUCKET_POLICY]]),
+    });
+    const auditClient = new S3Client({ endpoint: guarded.url, region: stack.region, credentials: stack.credentials, forcePathStyle: true });
+    const auditStore = new S3ObjectStore({ client: auditClient, bucket: stack.bucket });
+    expect(await auditStore.put("audit/trail/000000000001.json", "{}", { ifAbsent: true })).toBe(true);
+    await expect(auditStore.put("audit/trail/000000000001.json", "{\"forged\":true}")).rejects.toThrow(/AccessDenied|refused/);
+    expect(violations.at(-1)).toBe("Auditor: s3:PutObject on arn:aws:s3:::consilium/audit/trail/000000000001.json is refused by the bucket's policy");
+    expect(Buffer.from((await stack.store.get("audit/trail/000000000001.json"))!).toString()).toBe("{}");
+    auditClient.destroy();
+    await guarded.close();
+    await stack.store.delete("audit/trail/000000000001.json");
     // Nothing refused reached the store.
     expect(await stack.store.list("")).toEqual(["rounds/000001/round.json", "rounds/000001/updates/site-01.bin"]);
     s3.destroy();

@@ -18,7 +18,7 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { AdminClient } from "../../../client/admin-client.ts";
 import { startEmbeddedStack, type EmbeddedStack } from "../../../cli/embedded-stack.ts";
 import { FUNCTIONS, JOBS, type FunctionName } from "../../../infra/functions.ts";
-import { functionPolicy, type Statement } from "../../../infra/policy.ts";
+import { AUDIT_BUCKET_POLICY, functionPolicy, type Statement } from "../../../infra/policy.ts";
 import { withAuditStore } from "../../../functions/adapters/audit-routed-store.ts";
 import { S3ObjectStore } from "../../../functions/adapters/s3-object-store.ts";
 import type { ObjectStore } from "../../../functions/ports.ts";
@@ -91,6 +91,7 @@ export async function startLambdaDeployment(o: LambdaDeploymentOptions = {}): Pr
     iam[name] = await startIamProxy({
       name, target: new URL(stack.endpoint), statements: functionPolicy<string>(name, arns, (arn, suffix) => `${arn}${suffix}`) as Statement<string>[],
       queues: new Map([[stack.queueUrl, queueArn], [stack.deadLetterQueueUrl, `${queueArn}-dlq`]]), onViolation: (m) => violations.push(m),
+      bucketPolicies: new Map([[arns.audit, AUDIT_BUCKET_POLICY]]),
     });
   }
   const functions = await Promise.all(names.map(async (name) => {

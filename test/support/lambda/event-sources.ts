@@ -24,15 +24,15 @@ import { PAYLOAD_LIMIT_BYTES, type LambdaHarness } from "./harness.ts";
 
 const TEXT = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+json)/i;
 
+/** The request's body, or null when it is over `limit` (read to its end all the same, so that the client gets the answer). */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) return null;
-    chunks.push(chunk);
+    if (size <= limit) chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  return size > limit ? null : Buffer.concat(chunks);
 }
 
 /** The Function URL event Lambda builds for this request (payload format 2.0). */
@@ -187,13 +187,16 @@ export function startQueueTrigger(harness: LambdaHarness, name: string, o: Queue
       stats.redelivered += event.Records.filter((r) => Number(r.attributes.ApproximateReceiveCount) > 1).length;
       const result = await harness.invoke(name, event);
       const failures = new Set<string>();
-      if (!result.ok) for (const r of event.Records) failures.add(r.messageId);
+      const ids = new Set(event.Records.map((r) => r.messageId));
+      if (!result.ok) for (const id of ids) failures.add(id);
       else {
-        const listed = (result.payload as { batchItemFailures?: { itemIdentifier?: unknown }[] } | null)?.batchItemFailures;
-        const ids = new Set(event.Records.map((r) => r.messageId));
-        // An invalid response (not a list, or naming a record not in the batch) fails the whole batch.
-        if (!Array.isArray(listed) || listed.some((f) => typeof f?.itemIdentifier !== "string" || !ids.has(f.itemIdentifier))) for (const id of ids) failures.add(id);
-        else for (const f of listed) failures.add(f.itemIdentifier as string);
+        // As Lambda reads a partial batch response: null, an empty object, or a null or empty list is complete success;
+        // anything else that is not a list of known, non-empty identifiers fails the whole batch.
+        const payload = result.payload;
+        const listed = payload === null ? null : typeof payload === "object" && !Array.isArray(payload) ? ((payload as { batchItemFailures?: unknown }).batchItemFailures ?? null) : undefined;
+        const valid = listed === null || (Array.isArray(listed) && listed.every((f: { itemIdentifier?: unknown } | null) => typeof f?.itemIdentifier === "string" && ids.has(f.itemIdentifier)));
+        if (!valid) for (const id of ids) failures.add(id);
+        else for (const f of (listed ?? []) as { itemIdentifier: string }[]) failures.add(f.itemIdentifier);
       }
       stats.failed += failures.size;
       const settled = event.Records.filter((r) => !failures.has(r.messageId));

@@ -94,6 +94,8 @@ export class LambdaHarness {
   private readonly functions = new Map<string, HarnessFunction>();
   private readonly environments = new Map<string, Environment[]>();
   private readonly waiting = new Map<string, Array<() => void>>();
+  /** Environments of each function still starting: they count against the concurrency limit. */
+  private readonly starting = new Map<string, number>();
   private stopped = false;
 
   constructor(functions: readonly HarnessFunction[], private readonly options: HarnessOptions = {}) {
@@ -197,7 +199,7 @@ export class LambdaHarness {
         idle.busy = true;
         return idle;
       }
-      if (pool.length < (this.options.maxConcurrency ?? 16)) return this.start(f);
+      if (pool.length + (this.starting.get(f.name) ?? 0) < (this.options.maxConcurrency ?? 16)) return this.start(f);
       await new Promise<void>((resolveFreed) => this.waiting.set(f.name, [...(this.waiting.get(f.name) ?? []), resolveFreed]));
     }
   }
@@ -216,6 +218,15 @@ export class LambdaHarness {
   }
 
   private async start(f: HarnessFunction): Promise<Environment | null> {
+    this.starting.set(f.name, (this.starting.get(f.name) ?? 0) + 1);
+    try {
+      return await this.launch(f);
+    } finally {
+      this.starting.set(f.name, (this.starting.get(f.name) ?? 1) - 1);
+    }
+  }
+
+  private async launch(f: HarnessFunction): Promise<Environment | null> {
     const started = performance.now();
     const child = fork(RUNTIME, [join(f.dir, f.file), f.exportName, f.name, String(f.memoryMb), String(f.timeoutSeconds)], {
       cwd: f.dir,
@@ -254,6 +265,11 @@ export class LambdaHarness {
     });
     if (typeof ready === "string") {
       this.violate(`${f.name}: ${ready}`);
+      child.kill("SIGKILL");
+      return null;
+    }
+    // Stopped while it started: it joins no pool (stop() has emptied them) and ends here.
+    if (this.stopped) {
       child.kill("SIGKILL");
       return null;
     }

@@ -10,12 +10,14 @@
  * S3 requests are mapped to IAM actions as AWS documents them for path-style requests: GET/HEAD
  * of an object `s3:GetObject`, PUT `s3:PutObject` (parts and multipart creation and completion
  * too), DELETE `s3:DeleteObject` (with an upload id `s3:AbortMultipartUpload`), GET of the bucket
- * `s3:ListBucket`; SQS calls `sqs:<Operation>` on the queue's ARN. KMS is not modelled (the
- * embedded store does not encrypt): the key's statement goes unchecked here.
+ * `s3:ListBucket`; SQS calls `sqs:<Operation>` on the queue's ARN; any other call at a bucket is
+ * refused as unmapped. A bucket policy's deny statements apply on top (the audit bucket's: no PUT
+ * without `If-None-Match`). KMS is not modelled (the embedded store does not encrypt): the key's
+ * statement goes unchecked here.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Statement } from "../../../infra/policy.ts";
+import type { BucketStatement, Statement } from "../../../infra/policy.ts";
 
 export interface IamProxy {
   readonly url: string;
@@ -32,6 +34,8 @@ export interface IamProxyOptions {
   readonly statements: readonly Statement<string>[];
   /** Queue URL → queue ARN, for SQS calls. */
   readonly queues: ReadonlyMap<string, string>;
+  /** Bucket ARN → its bucket policy (its deny statements apply to everyone, as in S3). */
+  readonly bucketPolicies?: ReadonlyMap<string, readonly BucketStatement[]>;
   readonly onViolation: (message: string) => void;
 }
 
@@ -42,6 +46,19 @@ export function allows(statements: readonly Statement<string>[], action: string,
   const matches = (s: Statement<string>) => s.actions.some((a) => glob(a).test(action)) && s.resources.some((r) => glob(r).test(resource));
   if (statements.some((s) => s.effect === "deny" && matches(s))) return false;
   return statements.some((s) => s.effect !== "deny" && matches(s));
+}
+
+/** The condition keys this proxy knows how to read from a request; a policy with another is refused at start, never ignored. */
+const KNOWN_CONDITIONS = new Set(["Null s3:if-none-match"]);
+
+/** Whether a bucket policy's deny statement refuses `action` on `resource` for a request with these headers. */
+export function bucketDenies(bucketArn: string, statements: readonly BucketStatement[], action: string, resource: string, headers: IncomingMessage["headers"]): BucketStatement | undefined {
+  return statements.find((s) => {
+    if (s.effect !== "deny" || !s.actions.some((a) => glob(a).test(action))) return false;
+    if (!s.paths.some((p) => glob(`${bucketArn}/${p}`).test(resource))) return false;
+    // Null s3:if-none-match "true": the request has no If-None-Match header.
+    return s.conditions.every((c) => (headers["if-none-match"] === undefined) === (c.values[0] === "true"));
+  });
 }
 
 /** The (action, resource) pairs an S3 or SQS request takes. */
@@ -60,9 +77,14 @@ export function requestActions(method: string, url: URL, headers: IncomingMessag
   const key = rest.map((s) => decodeURIComponent(s)).join("/");
   const q = url.searchParams;
   if (rest.length === 0 || key === "") {
-    if (method === "PUT") return [{ action: "s3:CreateBucket", resource: `arn:aws:s3:::${bucket}` }];
-    if (q.has("location")) return [{ action: "s3:GetBucketLocation", resource: `arn:aws:s3:::${bucket}` }];
-    return [{ action: "s3:ListBucket", resource: `arn:aws:s3:::${bucket}` }];
+    const at = `arn:aws:s3:::${bucket}`;
+    if (method === "PUT" && [...q.keys()].length === 0) return [{ action: "s3:CreateBucket", resource: at }];
+    if (method === "GET" && q.has("location")) return [{ action: "s3:GetBucketLocation", resource: at }];
+    if (method === "GET" && q.has("uploads")) return [{ action: "s3:ListBucketMultipartUploads", resource: at }];
+    if (method === "GET" && q.has("versions")) return [{ action: "s3:ListBucketVersions", resource: at }];
+    if ((method === "GET" || method === "HEAD") && [...q.keys()].every((k) => ["list-type", "prefix", "continuation-token", "start-after", "max-keys", "delimiter", "encoding-type", "fetch-owner"].includes(k) || k === "x-id" || k.startsWith("x-amz-") || k.startsWith("X-Amz-"))) return [{ action: "s3:ListBucket", resource: at }];
+    // Anything else at the bucket (a multi-object delete, a configuration call): no statement here names it, so it is refused and seen.
+    return [{ action: `s3:Unmapped ${method} ?${[...q.keys()].join("&")}`, resource: at }];
   }
   const object = `arn:aws:s3:::${bucket}/${key}`;
   switch (method) {
@@ -102,6 +124,9 @@ export function areaOf(resource: string): string {
 }
 
 export async function startIamProxy(o: IamProxyOptions): Promise<IamProxy> {
+  for (const policy of o.bucketPolicies?.values() ?? []) {
+    for (const c of policy.flatMap((s) => s.conditions)) if (!KNOWN_CONDITIONS.has(`${c.test} ${c.variable}`)) throw new Error(`the harness's IAM proxy cannot evaluate the condition ${c.test} ${c.variable}`);
+  }
   const allowed = new Map<string, number>();
   const byArea = new Map<string, number>();
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -109,8 +134,10 @@ export async function startIamProxy(o: IamProxyOptions): Promise<IamProxy> {
     const url = new URL(req.url ?? "/", "http://proxy");
     const taken = requestActions(req.method ?? "GET", url, req.headers, body, o.queues);
     const refused = taken.find((t) => !allows(o.statements, t.action, t.resource));
-    if (refused) {
-      const message = `${o.name}: ${refused.action} on ${refused.resource} is not allowed by its policy`;
+    const bucketDenied = refused ? undefined : taken.find((t) => [...(o.bucketPolicies ?? [])].some(([arn, policy]) => bucketDenies(arn, policy, t.action, t.resource, req.headers) !== undefined));
+    if (refused || bucketDenied) {
+      const t = (refused ?? bucketDenied)!;
+      const message = refused ? `${o.name}: ${t.action} on ${t.resource} is not allowed by its policy` : `${o.name}: ${t.action} on ${t.resource} is refused by the bucket's policy`;
       o.onViolation(message);
       deny(res, typeof req.headers["x-amz-target"] === "string", message);
       return;
