@@ -3,12 +3,13 @@
  * The coordinator as a Hono app. `createApp(deps)` is all a runtime needs: the Lambda handler, the
  * one-machine server and the tests call it with their own store, queue and clock.
  */
-import { Hono } from "hono";
+import { Hono, type Context, type Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ConsiliumError } from "../core/errors.ts";
 import type { CoordinatorDeps } from "./deps.ts";
 import type { AppEnv } from "./env.ts";
 import { apiRoutes } from "./routes/index.ts";
+import { dashboardRoutes } from "./dashboard/routes.tsx";
 import { auditRequest } from "./use-cases/audit/audit-requests.ts";
 import { AUDIT_NOT_WRITTEN } from "./use-cases/audit/append-audit.ts";
 import { countFailure } from "./use-cases/count-failure.ts";
@@ -32,7 +33,7 @@ export function createApp(deps: CoordinatorDeps) {
     await next();
   });
   // The audit trail: one record per authenticated request that changes state or reaches model or site data, after its answer.
-  app.use("/v1/*", async (c, next) => {
+  const audit = async (c: Context<AppEnv>, next: Next) => {
     await next();
     try {
       await auditRequest(c, c.error);
@@ -41,7 +42,9 @@ export function createApp(deps: CoordinatorDeps) {
       deps.logger.error(AUDIT_NOT_WRITTEN, { method: c.req.method, path: clip(c.req.path, 128), err: err instanceof Error ? err.message : String(err) });
       await countFailure(deps, "AUDIT_WRITE_FAILED");
     }
-  });
+  };
+  app.use("/v1/*", audit);
+  app.use("/dashboard/*", audit);
   app.use(
     bodyLimit({
       maxSize: deps.maxBodyBytes ?? 1024 * 1024,
@@ -52,6 +55,7 @@ export function createApp(deps: CoordinatorDeps) {
   );
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/", apiRoutes);
+  app.route("/dashboard", dashboardRoutes);
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError(async (err, c) => {
     if (!(err instanceof ConsiliumError) || err.status >= 500) {

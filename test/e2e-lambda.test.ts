@@ -30,6 +30,7 @@ import { smallPlan, syntheticSites, syntheticSpec } from "./fixtures/synthetic-s
 import { SecureAggregationPolicy } from "../core/schemas/secure-aggregation.ts";
 import type { RunReport } from "../core/schemas/report.ts";
 import { startLambdaDeployment, type LambdaDeployment } from "./support/lambda/deployment.ts";
+import { CONTENT_SECURITY_POLICY } from "../functions/dashboard/routes.tsx";
 
 const base: SimulationPlan = {
   sites: syntheticSites({ sites: 4, trainRows: 160, testRows: 60, seed: 11 }),
@@ -88,6 +89,7 @@ describe("a federation through the bundled Lambda handlers", () => {
   const audit: Record<string, { lines: string[]; ok: boolean }> = {};
   const auditBucket: Record<string, string[]> = {};
   let dead: string[] = [];
+  let dashboard: { signIn: number; overview: number; csp: string | null; html: string; asset: number; assetBytes: number } | undefined;
   let secureReport: RunReport | undefined;
   let secureDeployment: LambdaDeployment | undefined;
   let queueAfter: LambdaDeployment["jobs"] | undefined;
@@ -111,6 +113,12 @@ describe("a federation through the bundled Lambda handlers", () => {
           audit[name] = { lines: io.outLines, ok: verdict };
           auditBucket[name] = await d.auditStore.list("");
           if (name === QUEUE_PLAN) {
+            // The dashboard through the Function URL: sign in, the overview with its chart's data, the assets.
+            const signIn = await fetch(`${d.url}/dashboard/sign-in`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token: d.adminToken }) });
+            const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
+            const overview = await fetch(`${d.url}/dashboard`, { headers: { cookie } });
+            const asset = await fetch(`${d.url}/dashboard/assets/uplot.js`);
+            dashboard = { signIn: signIn.status, overview: overview.status, csp: overview.headers.get("content-security-policy"), html: await overview.text(), asset: asset.status, assetBytes: (await asset.arrayBuffer()).byteLength };
             const before = { ...d.jobs };
             ({ dead, after: queueAfter } = await badJobBeside(d, before));
           }
@@ -178,6 +186,12 @@ describe("a federation through the bundled Lambda handlers", () => {
       expect(d.iam.Aggregate!.allowed.get("s3:PutObject") ?? 0, name).toBeGreaterThan(0);
       expect(d.harness.violations.filter((v) => v.includes("not allowed by its policy")), name).toEqual([]);
     }
+  });
+
+  it("serves the dashboard through the Function URL: sign-in, the overview under its policy, the chart library", () => {
+    expect(dashboard).toMatchObject({ signIn: 303, overview: 200, csp: CONTENT_SECURITY_POLICY, asset: 200 });
+    expect(dashboard?.html).toContain("Pooled AUROC of the global model");
+    expect(dashboard?.assetBytes).toBeGreaterThan(40_000);
   });
 
   it("runs a federation under secure aggregation through the bundles, every round closed by unmasking, within the limits and the policies", () => {

@@ -116,6 +116,7 @@ describe("consilium coordinator: serving from a data folder", () => {
     expect(io.errLines).toEqual([
       `coordinator listening on ${c.url} (federation wdbc created; embedded store in ${data}, served at ${c.url}/store; admin token generated, below; audit checkpoints unsigned: --audit-key signs them)`,
       `admin token ${c.adminToken} (kept owner-only in ${join(data, "admin-token")}; not shown again)`,
+      `dashboard: ${c.url}/dashboard (sign in with an operator's credential or the admin token)`,
     ]);
     expect(c.adminToken.length).toBeGreaterThanOrEqual(32);
     expect(status).toMatchObject({ federation: "wdbc", state: { phase: "stats" } });
@@ -167,7 +168,10 @@ describe("consilium coordinator: serving from a data folder", () => {
     const status = await new AdminClient(c.url, TOKEN).status();
     await c.stop();
     // Assert
-    expect(io.errLines).toEqual([`coordinator listening on ${c.url} (federation wdbc created; embedded store in ${join(dir, "public")}, served at https://coordinator.example.org/store; admin token as given; audit checkpoints unsigned: --audit-key signs them)`]);
+    expect(io.errLines).toEqual([
+      `coordinator listening on ${c.url} (federation wdbc created; embedded store in ${join(dir, "public")}, served at https://coordinator.example.org/store; admin token as given; audit checkpoints unsigned: --audit-key signs them)`,
+      "dashboard: https://coordinator.example.org/dashboard (sign in with an operator's credential or the admin token)",
+    ]);
     expect(status.federation).toBe("wdbc");
   });
 });
@@ -226,8 +230,8 @@ describe("consilium coordinator: on S3/SQS endpoints", () => {
     expect([second.created, second.federation, third.created, third.federation]).toEqual([false, "heart-disease", false, "heart-disease"]);
     expect(status.sites.map((s) => s.name)).toEqual(["Basel"]);
     expect(io.errLines[0]).toBe(`coordinator listening on ${first.url} (federation heart-disease created; s3 ${stack.endpoint} bucket consilium; admin token as given; audit checkpoints unsigned: --audit-key signs them)`);
-    expect(io.errLines[2]).toBe("warn the store holds this federation already and serves it as it is: the federation flags given differ from it and are not applied");
-    expect(io.errLines).toHaveLength(4);
+    expect(io.errLines[4]).toBe("warn the store holds this federation already and serves it as it is: the federation flags given differ from it and are not applied");
+    expect(io.errLines).toHaveLength(7);
     expect(await stack.store.get("runs/000001/federation.json")).not.toBeNull();
     expect(await stack.store.get("consortium/config.json")).not.toBeNull();
   });

@@ -182,6 +182,7 @@ export async function coordinatorCommand(argv: readonly string[], options: Coord
   io.err(`coordinator listening on ${server.url} (federation ${federation.id} ${federation.created ? "created" : "already in the store"}; ${b.describe}; admin token ${how}; ${audit})`);
   // The one time the generated token is shown: it stays in the owner-only file.
   if (origin === "generated") io.err(`admin token ${token} (kept owner-only in ${file}; not shown again)`);
+  io.err(`dashboard: ${new URL("/dashboard", publicUrl).href} (sign in with an operator's credential or the admin token)`);
   for (const warning of b.warnings) logger.warn(warning);
   if (federation.differs) logger.warn("the store holds this federation already and serves it as it is: the federation flags given differ from it and are not applied");
   if (!endpoint && publicUrl.startsWith("http:") && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(publicUrl)) {

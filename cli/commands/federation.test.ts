@@ -60,7 +60,10 @@ describe("coordinator, enrol, site and site export as commands", () => {
     expect(enrolled).toHaveLength(2);
     expect(enrolled[0]?.siteId).toMatch(/^cleveland-[0-9a-f]{6}$/);
     for (const e of enrolled) expect(e.token.startsWith(`cs_${e.siteId}_`)).toBe(true);
-    expect(coordinatorIo.errLines).toEqual([expect.stringMatching(/^coordinator listening on http:\/\/127\.0\.0\.1:\d+ \(federation heart-disease created; /)]);
+    expect(coordinatorIo.errLines).toEqual([
+      expect.stringMatching(/^coordinator listening on http:\/\/127\.0\.0\.1:\d+ \(federation heart-disease created; /),
+      expect.stringMatching(/^dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard /),
+    ]);
   });
 
   it("finishes the federation with an evaluation from both sites", () => {

@@ -48,6 +48,10 @@ export const AUDITED: Readonly<Record<string, Audited>> = {
   "POST /v1/admin/runs": { action: "run.request", object: fixed("runs") },
   "POST /v1/admin/runs/abandon": { action: "run.abandon", object: fixed("runs") },
   "GET /v1/admin/audit": { action: "audit.read", object: fixed("audit") },
+  // The dashboard: a page viewed, not each refresh of it; a sign-in.
+  "GET /dashboard": { action: "status.read", object: (c) => (c.req.query("fragment") ? null : "dashboard/overview") },
+  "GET /dashboard/sites": { action: "status.read", object: (c) => (c.req.query("fragment") ? null : "dashboard/sites") },
+  "POST /dashboard/sign-in": { action: "operator.sign-in", object: fixed("dashboard") },
   // The answer carries the new credential: only its name is taken from it.
   "POST /v1/admin/operators": { action: "operator.add", object: (_c, body) => `operator/${typeof body?.name === "string" ? body.name : "?"}` },
   "GET /v1/admin/operators": { action: "operator.list", object: fixed("operators") },

@@ -1,0 +1,229 @@
+/**
+ * @module
+ * The dashboard's pages, server-rendered with Hono's JSX (every value escaped): the layout with its
+ * navigation, sign-in, the overview and the sites. Charts are declared here as JSON blocks that the
+ * dashboard's script (`client.js`) draws with uPlot; no inline script runs.
+ */
+import type { Child, FC } from "hono/jsx";
+import { clinicalMetrics } from "../../core/metrics/clinical-metrics.ts";
+import type { FederationStatus } from "../../core/schemas/status.ts";
+import { ASSETS } from "./assets.generated.ts";
+
+export const PAGES = [
+  { path: "/dashboard", title: "Overview" },
+  { path: "/dashboard/sites", title: "Sites" },
+] as const;
+
+const asset = (name: string) => `/dashboard/assets/${name}?v=${ASSETS[name]!.hash}`;
+
+/** A chart for `client.js`: x values, series of y values (null where there is none). */
+export interface ChartSpec {
+  readonly title: string;
+  readonly xLabel: string;
+  readonly yLabel: string;
+  readonly x: number[];
+  readonly series: { readonly label: string; readonly color: string; readonly values: (number | null)[] }[];
+  readonly yRange?: [number, number];
+  /** Lines (the default) or dots at each x (one per site: a dot plot). */
+  readonly kind?: "line" | "dots";
+  /** x is a whole number (a version): ticks on whole numbers. */
+  readonly integerX?: boolean;
+  /** Names of x = 1, 2, …, for the axis. */
+  readonly xTicks?: string[];
+}
+
+const PALETTE = ["#1f5fbf", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d"];
+
+/** JSON to sit in a `<script type="application/json">` as is: `<`, `>` and `&` escaped, so that no value can close the element. */
+export const jsonForScript = (value: unknown): string => JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
+
+/** A chart's place on the page and its data, as a JSON block (not run: `type="application/json"`). */
+const Chart: FC<{ id: string; spec: ChartSpec; label: string }> = ({ id, spec, label }) => (
+  <figure class="panel" aria-label={label}>
+    <div data-chart={`${id}-data`} class="chart" />
+    <script type="application/json" id={`${id}-data`} dangerouslySetInnerHTML={{ __html: jsonForScript(spec) }} />
+  </figure>
+);
+
+export const Layout: FC<{ title: string; path: string; operator?: { name: string; role: string }; refreshMs?: number; children: Child }> = ({ title, path, operator, refreshMs, children }) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>{`${title} · Consilium`}</title>
+      <link rel="icon" href="data:," />
+      <link rel="stylesheet" href={asset("uplot.css")} />
+      <link rel="stylesheet" href={asset("app.css")} />
+    </head>
+    <body>
+      <header>
+        <span class="brand">Consilium</span>
+        {operator && (
+          <nav aria-label="Dashboard">
+            {PAGES.map((p) => (
+              <a href={p.path} aria-current={p.path === path ? "page" : undefined}>{p.title}</a>
+            ))}
+          </nav>
+        )}
+        {operator && (
+          <form method="post" action="/dashboard/sign-out">
+            <span class="who">{`${operator.name} (${operator.role})`} </span>
+            <button type="submit">Sign out</button>
+          </form>
+        )}
+      </header>
+      <main data-refresh={refreshMs ? String(refreshMs) : undefined}>{children}</main>
+      <script src={asset("uplot.js")} />
+      <script src={asset("app.js")} />
+    </body>
+  </html>
+);
+
+export const SignIn: FC<{ error?: string }> = ({ error }) => (
+  <div class="signin panel">
+    <h1>Sign in</h1>
+    <p class="muted">With your operator credential (a viewer's is enough) or the consortium's admin token.</p>
+    <form method="post" action="/dashboard/sign-in">
+      <label for="token">Credential</label>
+      <input id="token" name="token" type="password" autocomplete="current-password" required autofocus />
+      {error && <p class="error" role="alert">{error}</p>}
+      <button type="submit">Sign in</button>
+    </form>
+  </div>
+);
+
+const pct = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? "—" : `${(100 * x).toFixed(digits)}%`);
+const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? "—" : x.toFixed(digits));
+const when = (ms: number | undefined) => (ms === undefined ? "—" : new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC");
+
+/** What an operator should look at now: quality flags, quarantines, refused input, what blocks the run. */
+export function alertsOf(status: FederationStatus): { level: "warn" | "bad"; text: string }[] {
+  const name = new Map(status.sites.map((s) => [s.id, s.name]));
+  const out: { level: "warn" | "bad"; text: string }[] = [];
+  if (status.blocked) out.push({ level: "bad", text: `Blocked: ${status.blocked.code}: ${status.blocked.message}` });
+  for (const f of status.quality?.flags ?? []) out.push({ level: status.quality?.excluded.includes(f.siteId) ? "bad" : "warn", text: `Quality flag at ${name.get(f.siteId) ?? f.siteId}: ${f.reason}` });
+  for (const s of status.sites) if (s.quarantined) out.push({ level: "bad", text: `${s.name} is quarantined until round ${s.quarantinedUntil}` });
+  const refused = status.rejectionsTotal ?? status.rejections.length;
+  if (refused > 0) out.push({ level: "warn", text: `${refused} refused input${refused === 1 ? "" : "s"}; newest: ${status.rejections[0]?.code ?? ""} ${status.rejections[0]?.message ?? ""}`.trim() });
+  const skipped = status.roundLog.filter((r) => r.status === "skipped").length;
+  if (skipped > 0) out.push({ level: "warn", text: `${skipped} round${skipped === 1 ? "" : "s"} skipped` });
+  return out;
+}
+
+/** The pooled AUROC of the model each round started from, and the final model's. */
+export function aurocChart(status: FederationStatus): ChartSpec {
+  const rounds = status.roundLog.filter((r) => r.baseModel?.auroc !== null && r.baseModel?.auroc !== undefined);
+  const x = rounds.map((r) => r.round - 1);
+  const values: (number | null)[] = rounds.map((r) => r.baseModel!.auroc);
+  if (status.final?.global.auroc !== null && status.final?.global.auroc !== undefined) {
+    x.push(status.state.round);
+    values.push(status.final.global.auroc);
+  }
+  return { title: "Pooled AUROC of the global model", xLabel: "model version", yLabel: "AUROC", x, series: [{ label: "pooled AUROC", color: PALETTE[0]!, values }], yRange: [0.4, 1], integerX: true };
+}
+
+export const Overview: FC<{ status: FederationStatus }> = ({ status }) => {
+  const s = status.state;
+  const open = status.roundLog.find((r) => r.status === "open" || r.status === "aggregating");
+  const lastClosed = [...status.roundLog].reverse().find((r) => r.status === "closed");
+  const alerts = alertsOf(status);
+  return (
+    <>
+      <h1>{`Overview: ${status.federation}`} <span id="live" class="muted" aria-live="polite" /></h1>
+      <div class="cards">
+        <div class="card"><div class="label">Phase</div><div class="value" data-testid="phase">{s.phase}</div></div>
+        <div class="card"><div class="label">Round</div><div class="value">{`${s.round} of ${status.rounds}`}</div></div>
+        <div class="card"><div class="label">This round</div><div class="value">{open ? `${open.updates} of ${status.sites.length} updates` : "—"}</div></div>
+        <div class="card"><div class="label">Sites checked in</div><div class="value">{`${status.sites.filter((x) => x.statsReported).length} of ${status.sites.length}`}</div></div>
+        <div class="card"><div class="label">Last aggregation</div><div class="value small">{lastClosed ? when(lastClosed.closedAt) : "—"}</div></div>
+        <div class="card"><div class="label">Final pooled AUROC</div><div class="value">{num(status.final?.global.auroc)}</div></div>
+      </div>
+      <h2>Learning</h2>
+      <Chart id="auroc" spec={aurocChart(status)} label="Pooled AUROC of the global model by version" />
+      <h2>Alerts</h2>
+      {alerts.length === 0 ? <p class="muted">Nothing to look at.</p> : (
+        <ul class="alerts">{alerts.map((a) => <li class={a.level}>{a.text}</li>)}</ul>
+      )}
+      <p class="muted">{`Strategy ${status.strategy}, codec ${status.codec}${status.secureAggregation ? ", secure aggregation" : ""}${status.async ? ", asynchronous rounds" : ""}.`}</p>
+    </>
+  );
+};
+
+/** A bar of `part` against `whole`, drawn as SVG (no inline style: the page's policy allows none). */
+const Bar: FC<{ part: number; whole: number; label: string }> = ({ part, whole, label }) => {
+  const width = Math.round(120 * Math.min(1, part / whole));
+  return (
+    <svg class="bar" width="120" height="10" role="img" aria-label={label}>
+      <rect width="120" height="10" rx="5" class="bar-back" />
+      <rect width={String(width)} height="10" rx="5" class={part > whole ? "bar-over" : "bar-fill"} />
+    </svg>
+  );
+};
+
+export const Sites: FC<{ status: FederationStatus }> = ({ status }) => {
+  const evals = new Map(status.evaluations.map((e) => [e.siteId, e]));
+  const privacy = new Map((status.privacy ?? []).map((p) => [p.siteId, p]));
+  const flags = new Map<string, string[]>();
+  for (const f of status.quality?.flags ?? []) flags.set(f.siteId, [...(flags.get(f.siteId) ?? []), f.reason]);
+  const excluded = new Set(status.quality?.excluded ?? []);
+  const rounds = status.roundLog.filter((r) => r.status === "closed");
+  return (
+    <>
+      <h1>{`Sites: ${status.sites.length}`} <span id="live" class="muted" aria-live="polite" /></h1>
+      <table>
+        <caption class="muted">One row per hospital; accuracy on its own held-out rows.</caption>
+        <thead>
+          <tr>
+            <th scope="col">Site</th><th scope="col" class="num">Test rows</th><th scope="col" class="num">Rounds in</th>
+            <th scope="col" class="num">Global</th><th scope="col" class="num">Personalised</th><th scope="col" class="num">Local only</th>
+            <th scope="col">Privacy spent</th><th scope="col">Quality</th><th scope="col">Contribution</th>
+          </tr>
+        </thead>
+        <tbody>
+          {status.sites.map((site) => {
+            const e = evals.get(site.id);
+            const g = e && clinicalMetrics(e.global);
+            const p = e && clinicalMetrics(e.personalized);
+            const l = e && clinicalMetrics(e.local);
+            const dp = privacy.get(site.id);
+            const inRounds = rounds.filter((r) => r.included?.includes(site.id)).length;
+            const f = flags.get(site.id) ?? [];
+            return (
+              <tr data-site={site.id}>
+                <th scope="row">{site.name}<div class="muted">{site.id}</div></th>
+                <td class="num">{g ? String(g.n) : "—"}</td>
+                <td class="num">{`${inRounds} of ${rounds.length}`}</td>
+                <td class="num">{pct(g?.accuracy)}</td>
+                <td class="num">{pct(p?.accuracy)}</td>
+                <td class="num">{pct(l?.accuracy)}</td>
+                <td>{dp ? (
+                  <><Bar part={dp.epsilon} whole={dp.budget} label={`ε ${dp.epsilon.toFixed(2)} of ${dp.budget}`} />{` ε ${dp.epsilon.toFixed(2)} / ${dp.budget}`}</>
+                ) : <span class="muted">no privacy policy</span>}</td>
+                <td>{f.length === 0 ? <span class="tag ok">ok</span> : f.map((reason) => <div><span class={`tag ${excluded.has(site.id) ? "bad" : "warn"}`}>{excluded.has(site.id) ? "excluded" : "flagged"}</span> {reason}</div>)}</td>
+                <td>{site.quarantined ? <span class="tag bad">{`quarantined to round ${site.quarantinedUntil}`}</span> : site.reputation !== undefined ? `reputation ${site.reputation.toFixed(2)}` : <span class="muted">not scored</span>}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <h2>Accuracy by site</h2>
+      <Chart id="site-accuracy" label="Accuracy of the global, personalised and local-only models by site" spec={{
+        title: "Accuracy on each site's held-out rows",
+        kind: "dots",
+        xTicks: status.sites.map((site) => site.id),
+        xLabel: "site",
+        yLabel: "accuracy",
+        x: status.sites.map((_, i) => i + 1),
+        series: (["global", "personalized", "local"] as const).map((k, i) => ({
+          label: k === "personalized" ? "personalised" : k === "local" ? "local only" : "global",
+          color: PALETTE[i]!,
+          values: status.sites.map((site) => {
+            const e = evals.get(site.id);
+            return e ? clinicalMetrics(e[k]).accuracy : null;
+          }),
+        })),
+        yRange: [0, 1],
+      }} />
+    </>
+  );
+};

@@ -1,0 +1,133 @@
+/**
+ * The dashboard in a real browser: Debian's Chromium (`/usr/bin/chromium`; `.ci/run` installs it)
+ * driven by playwright-core, headless and kept off the network, over a finished heart-disease
+ * federation of the four real hospitals on the in-process coordinator. It signs in with the
+ * keyboard, opens each page, finds every hospital, checks each chart drew (pixels on its canvas),
+ * the quality flag of the hospital the checks flagged, navigation by keyboard, no console error and
+ * no request leaving the coordinator. Screenshots of each page go to `.build/screenshots/dashboard/`.
+ */
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { simulateOnce, startDeployment } from "../cli/simulate.ts";
+import { silentLogger } from "../core/logger.ts";
+import type { FederationStatus } from "../core/schemas/status.ts";
+import { selectBackend } from "../gpu-runner/model/backend.ts";
+import { builtinPlan } from "../bench/plan.ts";
+
+export const CHROMIUM = "/usr/bin/chromium";
+/** Headless and off the network: without these Chromium keeps trying the (closed) network. */
+export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+const SCREENSHOTS = join(import.meta.dirname, "..", ".build", "screenshots", "dashboard");
+
+interface Seen {
+  readonly status: FederationStatus;
+  readonly consoleErrors: string[];
+  readonly outside: string[];
+  readonly pages: Record<string, { text: string; chartPixels: number[]; flagged: string[]; url: string }>;
+  readonly keyboard: { signedInByKeyboard: boolean; sitesByKeyboard: boolean };
+}
+
+/** Painted pixels of each chart canvas on the page (a chart that drew nothing has none). */
+async function chartPixels(page: Page): Promise<number[]> {
+  await page.waitForSelector("[data-chart] canvas", { timeout: 10_000 });
+  return page.$$eval("[data-chart] canvas", (canvases) =>
+    canvases.map((canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let painted = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
+      return painted;
+    }),
+  );
+}
+
+describe("the dashboard, in Chromium, over a finished heart-disease federation", () => {
+  let seen: Seen;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`the browser tests need Debian's Chromium at ${CHROMIUM}: apt-get install -y chromium (.ci/run installs it)`);
+    await selectBackend();
+    await mkdir(SCREENSHOTS, { recursive: true });
+    const plan = await builtinPlan("heart-disease", 1, { rounds: 6 });
+    let deployment: Awaited<ReturnType<typeof startDeployment>> | undefined;
+    await simulateOnce(plan, 1, {
+      logger: silentLogger,
+      deploy: async () => (deployment = await startDeployment(plan, { logger: silentLogger })),
+      onStack: async () => {
+        const d = deployment!;
+        const status = await d.admin.status();
+        browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        const consoleErrors: string[] = [];
+        const outside: string[] = [];
+        page.on("console", (m) => void (m.type() === "error" && consoleErrors.push(m.text())));
+        page.on("pageerror", (e) => void consoleErrors.push(String(e)));
+        page.on("request", (r) => void (!r.url().startsWith(d.url) && !r.url().startsWith("data:") && outside.push(r.url())));
+
+        // Sign in with the keyboard only: the field has focus, type, Enter.
+        await page.goto(`${d.url}/dashboard`);
+        await page.waitForURL(/\/dashboard\/sign-in$/);
+        await page.keyboard.type(d.deps.adminToken);
+        await page.keyboard.press("Enter");
+        await page.waitForURL(/\/dashboard$/);
+        const signedInByKeyboard = page.url().endsWith("/dashboard");
+        const pages: Seen["pages"] = {};
+        const look = async (name: string) => {
+          const pixels = await chartPixels(page).catch((e: unknown) => { throw new Error(`${String(e)}; console: ${consoleErrors.join(" | ")}; html: ${"" /* */}`); });
+          await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+          const flagged = await page.$$eval("tr[data-site]", (rows) => rows.filter((r) => r.querySelector(".tag.warn, .tag.bad")).map((r) => r.getAttribute("data-site") ?? ""));
+          pages[name] = { text: await page.innerText("body"), chartPixels: pixels, flagged, url: page.url() };
+        };
+        await look("overview");
+
+        // To the sites page by keyboard: Tab to its link, Enter.
+        let sitesByKeyboard = false;
+        for (let i = 0; i < 10 && !sitesByKeyboard; i++) {
+          await page.keyboard.press("Tab");
+          sitesByKeyboard = await page.evaluate(() => document.activeElement?.textContent === "Sites");
+        }
+        if (sitesByKeyboard) {
+          await page.keyboard.press("Enter");
+          await page.waitForURL(/\/dashboard\/sites$/);
+        }
+        await look("sites");
+        seen = { status, consoleErrors, outside, pages, keyboard: { signedInByKeyboard, sitesByKeyboard } };
+      },
+    });
+  }, 300_000);
+  afterAll(async () => browser?.close());
+
+  it("signs in and moves between pages with the keyboard alone", () => {
+    expect(seen.keyboard).toEqual({ signedInByKeyboard: true, sitesByKeyboard: true });
+  });
+
+  it("shows the finished federation on the overview, its learning curve drawn", () => {
+    const overview = seen.pages.overview!;
+    expect(seen.status.state.phase).toBe("done");
+    expect(overview.text).toContain("done");
+    expect(overview.text).toContain(`${seen.status.state.round} of ${seen.status.rounds}`);
+    expect(overview.chartPixels.length).toBe(1);
+    expect(overview.chartPixels[0]).toBeGreaterThan(500);
+  });
+
+  it("lists the four hospitals with their numbers, the flagged one marked, the accuracy chart drawn", () => {
+    const sites = seen.pages.sites!;
+    expect(seen.status.sites).toHaveLength(4);
+    for (const s of seen.status.sites) expect(sites.text).toContain(s.name);
+    // The quality checks flag a hospital of this dataset (Switzerland's prevalence); the page marks exactly the flagged ones.
+    const flaggedByStatus = [...new Set((seen.status.quality?.flags ?? []).map((f) => f.siteId))].sort();
+    expect(flaggedByStatus.length).toBeGreaterThan(0);
+    expect([...sites.flagged].sort()).toEqual(flaggedByStatus);
+    for (const f of seen.status.quality?.flags ?? []) expect(sites.text).toContain(f.reason);
+    expect(sites.chartPixels[0]).toBeGreaterThan(500);
+  });
+
+  it("logs no console error and sends no request anywhere but the coordinator", () => {
+    expect(seen.consoleErrors).toEqual([]);
+    expect(seen.outside).toEqual([]);
+  });
+});
