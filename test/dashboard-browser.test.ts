@@ -35,8 +35,9 @@ async function chartPixels(page: Page): Promise<number[]> {
   await page.waitForSelector("[data-chart] canvas", { timeout: 10_000 });
   return page.$$eval("[data-chart] canvas", (canvases) =>
     canvases.map((canvas) => {
-      const c = canvas as HTMLCanvasElement;
-      const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      // Browser types, spelt out: this project's TypeScript has no DOM library.
+      const c = canvas as unknown as { width: number; height: number; getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const data = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
       let painted = 0;
       for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
       return painted;
@@ -88,7 +89,7 @@ describe("the dashboard, in Chromium, over a finished heart-disease federation",
         let sitesByKeyboard = false;
         for (let i = 0; i < 10 && !sitesByKeyboard; i++) {
           await page.keyboard.press("Tab");
-          sitesByKeyboard = await page.evaluate(() => document.activeElement?.textContent === "Sites");
+          sitesByKeyboard = await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string | null } | null } }).document.activeElement?.textContent === "Sites");
         }
         if (sitesByKeyboard) {
           await page.keyboard.press("Enter");
