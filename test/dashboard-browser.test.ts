@@ -2,7 +2,8 @@
  * The dashboard in a real browser: Debian's Chromium (`/usr/bin/chromium`; `.ci/run` installs it)
  * driven by playwright-core, headless and kept off the network, over a finished heart-disease
  * federation of the four real hospitals on the in-process coordinator. It signs in with the
- * keyboard, opens each page, finds every hospital, checks each chart drew (pixels on its canvas),
+ * keyboard, opens each page (overview, sites, rounds, models, audit), finds every hospital, checks
+ * each chart drew (pixels on its canvas),
  * the quality flag of the hospital the checks flagged, navigation by keyboard, no console error and
  * no request leaving the coordinator. Screenshots of each page go to `.build/screenshots/dashboard/`.
  */
@@ -47,6 +48,7 @@ async function chartPixels(page: Page): Promise<number[]> {
 
 describe("the dashboard, in Chromium, over a finished heart-disease federation", () => {
   let seen: Seen;
+  let auditActions: string[] = [];
   let browser: Browser | undefined;
 
   beforeAll(async () => {
@@ -96,6 +98,17 @@ describe("the dashboard, in Chromium, over a finished heart-disease federation",
           await page.waitForURL(/\/dashboard\/sites$/);
         }
         await look("sites");
+        for (const name of ["rounds", "models"]) {
+          await page.goto(`${d.url}/dashboard/${name}`);
+          await look(name);
+        }
+        // The audit trail, filtered by action through its form.
+        await page.goto(`${d.url}/dashboard/audit`);
+        await page.fill("input[name=action]", "site.");
+        await page.click("form.filters button");
+        await page.waitForURL(/action=site\./);
+        await page.screenshot({ path: join(SCREENSHOTS, "audit.png"), fullPage: true });
+        auditActions = await page.$$eval("tr[data-seq] td:nth-child(4)", (cells) => cells.map((c) => c.textContent ?? ""));
         seen = { status, consoleErrors, outside, pages, keyboard: { signedInByKeyboard, sitesByKeyboard } };
       },
     });
@@ -125,6 +138,20 @@ describe("the dashboard, in Chromium, over a finished heart-disease federation",
     expect([...sites.flagged].sort()).toEqual(flaggedByStatus);
     for (const f of seen.status.quality?.flags ?? []) expect(sites.text).toContain(f.reason);
     expect(sites.chartPixels[0]).toBeGreaterThan(500);
+  });
+
+  it("shows every round with its traffic chart, the final model's ROC curve and calibration, and the audit trail filtered", () => {
+    const rounds = seen.pages.rounds!;
+    expect(rounds.chartPixels[0]).toBeGreaterThan(500);
+    for (const r of seen.status.roundLog) expect(rounds.text).toContain(`${r.round}\tclosed`);
+    const models = seen.pages.models!;
+    // ROC curve and calibration, both drawn.
+    expect(models.chartPixels).toHaveLength(2);
+    expect(Math.min(...models.chartPixels)).toBeGreaterThan(500);
+    for (const s of seen.status.sites) expect(models.text).toContain(s.name);
+    // Enrolments are in the trail; the filter shows them and nothing else.
+    expect(auditActions.length).toBeGreaterThanOrEqual(4);
+    expect(auditActions.every((a) => a.startsWith("site."))).toBe(true);
   });
 
   it("logs no console error and sends no request anywhere but the coordinator", () => {

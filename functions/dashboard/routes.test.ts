@@ -32,7 +32,7 @@ describe("the dashboard's pages", () => {
     expect(cookie).toMatch(/Path=\/dashboard/);
     const session = cookie.split(";")[0]!;
 
-    for (const path of ["/dashboard", "/dashboard/sites"]) {
+    for (const path of ["/dashboard", "/dashboard/sites", "/dashboard/rounds", "/dashboard/models", "/dashboard/audit"]) {
       const res = await h.app.request(path, { headers: { cookie: session } });
       expect(res.status, path).toBe(200);
       expect(res.headers.get("content-security-policy"), path).toBe(CONTENT_SECURITY_POLICY);
@@ -45,6 +45,14 @@ describe("the dashboard's pages", () => {
     const sites = await (await h.app.request("/dashboard/sites", { headers: { cookie: session } })).text();
     expect(enrolled.length).toBeGreaterThan(1);
     for (const site of enrolled) expect(sites).toContain(site.siteId);
+    // The audit page filters; a filter that does not read says why and shows the unfiltered tail.
+    const filtered = await (await h.app.request("/dashboard/audit?action=site.", { headers: { cookie: session } })).text();
+    expect(filtered.match(/<tr data-seq=/g)?.length).toBe(enrolled.length);
+    const badSince = await (await h.app.request("/dashboard/audit?since=yesterday", { headers: { cookie: session } })).text();
+    expect(badSince).toContain("&quot;yesterday&quot; is not a time");
+    const tooLong = await h.app.request(`/dashboard/audit?actor=${"x".repeat(65)}`, { headers: { cookie: session } });
+    expect(tooLong.status).toBe(200);
+    expect(await tooLong.text()).toContain("That filter does not read");
     const fragment = await h.app.request("/dashboard?fragment=main", { headers: { cookie: session } });
     expect(fragment.status).toBe(200);
     expect(await fragment.text()).not.toContain("<html");
@@ -64,7 +72,13 @@ describe("the dashboard's pages", () => {
       ["admin", "operator.sign-in", "dashboard"],
       ["admin", "status.read", "dashboard/overview"],
       ["admin", "status.read", "dashboard/sites"],
+      ["admin", "status.read", "dashboard/rounds"],
+      ["admin", "model.list", "dashboard/models"],
+      ["admin", "audit.read", "dashboard/audit"],
       ["admin", "status.read", "dashboard/sites"],
+      ["admin", "audit.read", "dashboard/audit"],
+      ["admin", "audit.read", "dashboard/audit"],
+      ["admin", "audit.read", "dashboard/audit"],
       ["vera", "operator.sign-in", "dashboard"],
       ["vera", "status.read", "dashboard/overview"],
     ]);

@@ -20,7 +20,10 @@ import { countFailure } from "../use-cases/count-failure.ts";
 import { readStatus } from "../use-cases/read-status.ts";
 import { activeRunDeps } from "../use-cases/runs/run-scope.ts";
 import { ASSETS } from "./assets.generated.ts";
-import { Layout, Overview, PAGES, SignIn, Sites } from "./views.tsx";
+import { listModels } from "../use-cases/registry/models.ts";
+import { auditEnd, readAuditPage } from "../use-cases/audit/read-audit.ts";
+import { Audit, Layout, Models, Overview, PAGES, Rounds, SignIn, Sites, type AuditFilter } from "./views.tsx";
+import type { JSX } from "hono/jsx/jsx-runtime";
 
 export const SESSION_COOKIE = "consilium_session";
 /** How long a sign-in lasts. */
@@ -57,10 +60,15 @@ async function signedIn(c: Context<AppEnv>): Promise<{ name: string; role: "view
   }
 }
 
-type Page = (p: { status: FederationStatus }) => ReturnType<typeof Overview>;
 
-/** A page: the whole document, or with `?fragment=main` only its main section (the page's refresh); 401 when not signed in. */
-function page(path: string, title: string, Body: Page) {
+type Body = JSX.Element;
+
+/**
+ * A page: the whole document, or with `?fragment=main` only its main section (the page's refresh);
+ * 401 when not signed in. `render` builds the main section from the active run's status (null
+ * before a consortium exists) and the request.
+ */
+function page(path: string, title: string, render: (status: FederationStatus, c: Context<AppEnv>) => Promise<Body> | Body, refresh = true) {
   return async (c: Context<AppEnv>) => {
     const operator = await signedIn(c);
     const fragment = c.req.query("fragment") === "main";
@@ -74,10 +82,39 @@ function page(path: string, title: string, Body: Page) {
     } catch (err) {
       if (!(err instanceof ConsiliumError && err.code === "NO_FEDERATION")) throw err;
     }
-    const body = status ? <Body status={status} /> : <><h1>{title}</h1><p>No consortium yet: an owner creates it (<code>consilium federation create</code>).</p></>;
-    if (fragment) return c.html(body);
-    return c.html("<!doctype html>" + String(<Layout title={title} path={path} operator={operator} refreshMs={REFRESH_MS}>{body}</Layout>));
+    const body = status ? await render(status, c) : <><h1>{title}</h1><p>No consortium yet: an owner creates it (<code>consilium federation create</code>).</p></>;
+    if (fragment) return c.html(String(body));
+    return c.html("<!doctype html>" + String(<Layout title={title} path={path} operator={operator} refreshMs={refresh ? REFRESH_MS : undefined}>{body}</Layout>));
   };
+}
+
+/** The newest records the audit page reads (and filters) on one view. */
+export const AUDIT_WINDOW = 500;
+
+const AuditQuery = z.object({
+  actor: z.string().trim().max(64).optional().transform((v) => v || undefined),
+  action: z.string().trim().max(64).optional().transform((v) => v || undefined),
+  outcome: z.enum(["", "ok", "refused", "failed"]).optional().transform((v) => v || undefined),
+  since: z.string().trim().max(40).optional().transform((v) => v || undefined),
+});
+
+async function auditPage(_status: FederationStatus, c: Context<AppEnv>) {
+  const deps = c.get("deps");
+  const query = AuditQuery.safeParse(c.req.query());
+  const q: z.infer<typeof AuditQuery> = query.success ? query.data : { actor: undefined, action: undefined, outcome: undefined, since: undefined };
+  let since: number | undefined;
+  let error = query.success ? undefined : "That filter does not read: actor and action up to 64 characters, outcome ok, refused or failed.";
+  if (q.since !== undefined) {
+    since = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(q.since) ? Date.parse(q.since) : Number.NaN;
+    if (Number.isNaN(since)) {
+      error = `"${q.since}" is not a time (ISO 8601, e.g. 2027-01-01 or 2027-01-01T12:00:00Z)`;
+      since = undefined;
+    }
+  }
+  const filter: AuditFilter = { ...(q.actor && { actor: q.actor }), ...(q.action && { action: q.action }), ...(q.outcome && { outcome: q.outcome }), ...(since !== undefined && { since }) };
+  const end = await auditEnd(deps);
+  const { records } = await readAuditPage(deps, { after: Math.max(0, end - AUDIT_WINDOW), limit: AUDIT_WINDOW });
+  return <Audit records={records} end={end} window={AUDIT_WINDOW} filter={filter} sinceText={q.since ?? ""} {...(error && { error })} />;
 }
 
 export const dashboardRoutes = new Hono<AppEnv>()
@@ -123,5 +160,9 @@ export const dashboardRoutes = new Hono<AppEnv>()
     deleteCookie(c, SESSION_COOKIE, { path: "/dashboard", secure: https(c) });
     return c.redirect("/dashboard/sign-in", 303);
   })
-  .get("/", page(PAGES[0].path, PAGES[0].title, Overview))
-  .get("/sites", page(PAGES[1].path, PAGES[1].title, Sites));
+  .get("/", page(PAGES[0].path, PAGES[0].title, (status) => <Overview status={status} />))
+  .get("/sites", page(PAGES[1].path, PAGES[1].title, (status) => <Sites status={status} />))
+  .get("/rounds", page(PAGES[2].path, PAGES[2].title, (status) => <Rounds status={status} />))
+  .get("/models", page(PAGES[3].path, PAGES[3].title, async (status, c) => <Models status={status} registry={await listModels(c.get("deps")).catch(() => null)} />))
+  // The trail does not refresh itself: a reader filtering it keeps what they read.
+  .get("/audit", page(PAGES[4].path, PAGES[4].title, auditPage, false));

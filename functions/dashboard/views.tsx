@@ -5,13 +5,21 @@
  * dashboard's script (`client.js`) draws with uPlot; no inline script runs.
  */
 import type { Child, FC } from "hono/jsx";
+import { AuditRecord } from "../../core/audit/trail.ts";
+import { CALIBRATION_GROUPS, calibrationGroups } from "../../core/metrics/calibration.ts";
 import { clinicalMetrics } from "../../core/metrics/clinical-metrics.ts";
+import { mergeCounts } from "../../core/metrics/merge-counts.ts";
+import { rocCurve } from "../../core/metrics/roc.ts";
+import type { ModelsView } from "../../core/registry/registry-records.ts";
 import type { FederationStatus } from "../../core/schemas/status.ts";
 import { ASSETS } from "./assets.generated.ts";
 
 export const PAGES = [
   { path: "/dashboard", title: "Overview" },
   { path: "/dashboard/sites", title: "Sites" },
+  { path: "/dashboard/rounds", title: "Rounds" },
+  { path: "/dashboard/models", title: "Models" },
+  { path: "/dashboard/audit", title: "Audit" },
 ] as const;
 
 const asset = (name: string) => `/dashboard/assets/${name}?v=${ASSETS[name]!.hash}`;
@@ -224,6 +232,161 @@ export const Sites: FC<{ status: FederationStatus }> = ({ status }) => {
         })),
         yRange: [0, 1],
       }} />
+    </>
+  );
+};
+
+const seconds = (from: number | undefined, to: number | undefined) => (from === undefined || to === undefined ? "—" : `${((to - from) / 1000).toFixed(1)} s`);
+const kib = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
+
+export const Rounds: FC<{ status: FederationStatus }> = ({ status }) => {
+  const name = new Map(status.sites.map((s) => [s.id, s.name]));
+  const declinedIn = (round: number) => (status.privacy ?? []).filter((p) => p.refusedRounds.includes(round)).map((p) => p.siteId);
+  const log = status.roundLog;
+  return (
+    <>
+      <h1>{`Rounds: ${log.length} of ${status.rounds}`} <span id="live" class="muted" aria-live="polite" /></h1>
+      <Chart id="round-bytes" label="Bytes sent up and down by round" spec={{
+        title: "Traffic by round", xLabel: "round", yLabel: "KiB", integerX: true,
+        x: log.map((r) => r.round),
+        series: [
+          { label: "up (updates)", color: PALETTE[0]!, values: log.map((r) => r.bytesUp / 1024) },
+          { label: "down (models)", color: PALETTE[1]!, values: log.map((r) => r.bytesDown / 1024) },
+        ],
+      }} />
+      <h2>Timeline</h2>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col" class="num">Round</th><th scope="col">Status</th><th scope="col">Included</th><th scope="col">Declined</th>
+            <th scope="col">Refused</th><th scope="col">Missing</th><th scope="col" class="num">Up</th><th scope="col" class="num">Down</th>
+            <th scope="col" class="num">Collecting</th><th scope="col" class="num">Aggregating</th><th scope="col" class="num">Base AUROC</th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...log].reverse().map((r) => {
+            const included = r.included ?? [];
+            const declined = declinedIn(r.round);
+            const refused = r.rejected ?? [];
+            const missing = r.status === "open" ? [] : status.sites.map((s) => s.id).filter((id) => !included.includes(id) && !declined.includes(id) && !refused.some((x) => x.siteId === id));
+            const end = r.closedAt;
+            return (
+              <tr data-round={String(r.round)}>
+                <td class="num">{String(r.round)}</td>
+                <td><span class={`tag ${r.status === "closed" ? "ok" : r.status === "skipped" ? "bad" : "warn"}`}>{r.status}</span>{r.reason && <div class="muted">{r.reason}</div>}{r.secure && <div class="muted">{`secure: ${r.secure.advertised} advertised, ${r.secure.shared} shared, ${r.secure.masked} masked, ${r.secure.unmasked} unmasked`}</div>}</td>
+                <td>{included.length === 0 ? "—" : `${included.length}: ${included.map((id) => name.get(id) ?? id).join(", ")}`}</td>
+                <td>{declined.length === 0 ? "—" : declined.map((id) => name.get(id) ?? id).join(", ")}</td>
+                <td>{refused.length === 0 ? "—" : refused.map((x) => <div>{`${name.get(x.siteId) ?? x.siteId}: ${x.code}`}<div class="muted">{x.message}</div></div>)}</td>
+                <td>{missing.length === 0 ? "—" : missing.map((id) => name.get(id) ?? id).join(", ")}</td>
+                <td class="num">{kib(r.bytesUp)}</td>
+                <td class="num">{kib(r.bytesDown)}</td>
+                <td class="num">{seconds(r.openedAt, r.aggregationStartedAt ?? end)}</td>
+                <td class="num">{seconds(r.aggregationStartedAt, end)}</td>
+                <td class="num">{num(r.baseModel?.auroc)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </>
+  );
+};
+
+/** The pooled ROC curve and calibration of the final global model, from every site's score histograms, and each site's metrics. */
+export const Models: FC<{ status: FederationStatus; registry: ModelsView | null }> = ({ status, registry }) => {
+  const evals = status.evaluations;
+  const pooled = evals.length > 0 ? mergeCounts(evals.map((e) => e.global)) : null;
+  const roc = pooled ? rocCurve(pooled.pos, pooled.neg) : null;
+  const groups = pooled ? calibrationGroups(pooled.pos, pooled.neg, { groups: CALIBRATION_GROUPS }) : [];
+  const name = new Map(status.sites.map((s) => [s.id, s.name]));
+  return (
+    <>
+      <h1>Models</h1>
+      <h2>The run's final model, pooled over every site's held-out rows</h2>
+      {roc ? (
+        <div class="charts">
+          <Chart id="roc" label="Pooled ROC curve of the final global model" spec={{
+            title: `ROC (AUROC ${num(status.final?.global.auroc)})`, xLabel: "false-positive rate", yLabel: "true-positive rate",
+            x: roc.map((p) => p.fpr), yRange: [0, 1],
+            series: [{ label: "global model", color: PALETTE[0]!, values: roc.map((p) => p.tpr) }, { label: "chance", color: "#9aa3b2", values: roc.map((p) => p.fpr) }],
+          }} />
+          <Chart id="calibration" label="Calibration of the final global model: observed rate against predicted risk" spec={{
+            title: "Calibration (deciles of risk)", xLabel: "predicted risk", yLabel: "observed rate",
+            x: groups.map((g) => g.predicted), yRange: [0, 1],
+            series: [{ label: "observed", color: PALETTE[1]!, values: groups.map((g) => g.observed) }, { label: "perfect", color: "#9aa3b2", values: groups.map((g) => g.predicted) }],
+          }} />
+        </div>
+      ) : <p class="muted">No evaluation yet: the sites evaluate after the last round.</p>}
+      <h2>By site</h2>
+      <table>
+        <thead><tr><th scope="col">Site</th><th scope="col" class="num">Rows</th><th scope="col" class="num">AUROC global</th><th scope="col" class="num">AUROC personalised</th><th scope="col" class="num">Sensitivity</th><th scope="col" class="num">Specificity</th></tr></thead>
+        <tbody>
+          {evals.map((e) => {
+            const g = clinicalMetrics(e.global);
+            const p = clinicalMetrics(e.personalized);
+            return <tr data-site={e.siteId}><th scope="row">{name.get(e.siteId) ?? e.siteId}</th><td class="num">{String(g.n)}</td><td class="num">{num(g.auroc)}</td><td class="num">{num(p.auroc)}</td><td class="num">{pct(g.sensitivity)}</td><td class="num">{pct(g.specificity)}</td></tr>;
+          })}
+        </tbody>
+      </table>
+      <h2>Registry</h2>
+      {!registry || registry.versions.length === 0 ? <p class="muted">No version registered yet.</p> : (
+        <table>
+          <thead><tr><th scope="col" class="num">Version</th><th scope="col">Run</th><th scope="col" class="num">AUROC</th><th scope="col" class="num">Sites</th><th scope="col">Gate</th><th scope="col">Registered</th></tr></thead>
+          <tbody>
+            {[...registry.versions].reverse().map((v) => (
+              <tr data-version={String(v.version)}>
+                <td class="num">{`v${v.version}`}{v.champion && <> <span class="tag ok">champion</span></>}</td>
+                <td>{v.run}</td><td class="num">{num(v.auroc)}</td><td class="num">{String(v.sites)}</td>
+                <td>{v.decision ? v.decision.reason : "—"}</td>
+                <td>{when(v.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+};
+
+export interface AuditFilter {
+  readonly actor?: string;
+  readonly action?: string;
+  readonly outcome?: "ok" | "refused" | "failed";
+  readonly since?: number;
+}
+
+/** The newest records of the trail that pass the filter, newest first, read from a window of the trail's tail. */
+export const Audit: FC<{ records: readonly { seq: number; text: string }[]; end: number; window: number; filter: AuditFilter; sinceText: string; error?: string }> = ({ records, end, window, filter, sinceText, error }) => {
+  const parsed = records.map((r) => ({ seq: r.seq, record: AuditRecord.safeParse((() => { try { return JSON.parse(r.text) as unknown; } catch { return null; } })()) }));
+  const shown = parsed.filter(({ record }) => {
+    if (!record.success) return true;
+    const r = record.data;
+    return (!filter.actor || r.actor.id === filter.actor) && (!filter.action || r.action.startsWith(filter.action)) && (!filter.outcome || r.outcome === filter.outcome) && (filter.since === undefined || r.at >= filter.since);
+  }).reverse();
+  return (
+    <>
+      <h1>{`Audit trail: ${end} records`}</h1>
+      <form method="get" action="/dashboard/audit" class="panel filters">
+        <label>Actor <input name="actor" value={filter.actor ?? ""} placeholder="site or operator id" /></label>
+        <label>Action <input name="action" value={filter.action ?? ""} placeholder="e.g. site. or round.close" /></label>
+        <label>Outcome <select name="outcome">{["", "ok", "refused", "failed"].map((o) => <option value={o} selected={(filter.outcome ?? "") === o}>{o || "any"}</option>)}</select></label>
+        <label>Since <input name="since" value={sinceText} placeholder="2027-01-01" /></label>
+        <button type="submit">Filter</button>
+        {error && <p class="error" role="alert">{error}</p>}
+      </form>
+      <p class="muted">{`The newest ${Math.min(window, end)} records, filtered: ${shown.length} shown. The whole trail: consilium audit export; its integrity: consilium audit verify.`}</p>
+      <table>
+        <thead><tr><th scope="col" class="num">Seq</th><th scope="col">Time</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Object</th><th scope="col">Outcome</th></tr></thead>
+        <tbody>
+          {shown.map(({ seq, record }) => record.success ? (
+            <tr data-seq={String(seq)}>
+              <td class="num">{String(seq)}</td><td>{when(record.data.at)}</td><td>{`${record.data.actor.kind} ${record.data.actor.id}`}</td>
+              <td>{record.data.action}</td><td>{record.data.object}</td>
+              <td><span class={`tag ${record.data.outcome === "ok" ? "ok" : "bad"}`}>{record.data.outcome}</span>{record.data.code && <span class="muted">{` ${record.data.code}`}</span>}</td>
+            </tr>
+          ) : <tr data-seq={String(seq)}><td class="num">{String(seq)}</td><td colspan={5} class="error">this record does not read: consilium audit verify names what is wrong</td></tr>)}
+        </tbody>
+      </table>
     </>
   );
 };

@@ -51,6 +51,9 @@ export const AUDITED: Readonly<Record<string, Audited>> = {
   // The dashboard: a page viewed, not each refresh of it; a sign-in.
   "GET /dashboard": { action: "status.read", object: (c) => (c.req.query("fragment") ? null : "dashboard/overview") },
   "GET /dashboard/sites": { action: "status.read", object: (c) => (c.req.query("fragment") ? null : "dashboard/sites") },
+  "GET /dashboard/rounds": { action: "status.read", object: (c) => (c.req.query("fragment") ? null : "dashboard/rounds") },
+  "GET /dashboard/models": { action: "model.list", object: (c) => (c.req.query("fragment") ? null : "dashboard/models") },
+  "GET /dashboard/audit": { action: "audit.read", object: () => "dashboard/audit" },
   "POST /dashboard/sign-in": { action: "operator.sign-in", object: fixed("dashboard") },
   // The answer carries the new credential: only its name is taken from it.
   "POST /v1/admin/operators": { action: "operator.add", object: (_c, body) => `operator/${typeof body?.name === "string" ? body.name : "?"}` },

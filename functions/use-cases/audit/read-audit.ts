@@ -34,6 +34,13 @@ async function readCheckpoint(root: CoordinatorDeps, seq: number): Promise<Audit
   return readJson(root.store, keys.auditCheckpoint(seq), AuditCheckpoint).catch(() => null);
 }
 
+/** The trail's last sequence (0 when empty), found from the head hint as an append finds it. */
+export async function auditEnd(deps: CoordinatorDeps): Promise<number> {
+  const root = consortiumDeps(deps);
+  const hint = await readJson(root.store, keys.auditHead, Hint).catch(() => null);
+  return (await findEnd(root, { seq: hint?.seq ?? 0 })).seq;
+}
+
 /** Records after sequence `after`, at most `limit`, and the checkpoints that go with them. */
 export async function readAuditPage(deps: CoordinatorDeps, page: { readonly after: number; readonly limit: number }): Promise<AuditPage> {
   const root = consortiumDeps(deps);
