@@ -5,10 +5,13 @@
  * keyboard, opens each page (overview, sites, rounds, models, audit), finds every hospital, checks
  * each chart drew (pixels on its canvas),
  * the quality flag of the hospital the checks flagged, navigation by keyboard, no console error and
- * no request leaving the coordinator. Screenshots of each page go to `.build/screenshots/dashboard/`.
+ * no request leaving the coordinator; and the same federation's HTML report (`simulate --html`)
+ * opened from a file with every other request refused. Screenshots of each page go to
+ * `.build/screenshots/dashboard/`.
  */
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +20,8 @@ import { silentLogger } from "../core/logger.ts";
 import type { FederationStatus } from "../core/schemas/status.ts";
 import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { builtinPlan } from "../bench/plan.ts";
+import { renderHtmlReport, reportCharts } from "../cli/html-report.tsx";
+import { summariseRuns } from "../core/report/summarise-runs.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
 /** Headless and off the network: without these Chromium keeps trying the (closed) network. */
@@ -49,6 +54,7 @@ async function chartPixels(page: Page): Promise<number[]> {
 describe("the dashboard, in Chromium, over a finished heart-disease federation", () => {
   let seen: Seen;
   let auditActions: string[] = [];
+  let reportSeen: { pixels: number[]; errors: string[]; requested: string[]; text: string; charts: string[] };
   let browser: Browser | undefined;
 
   beforeAll(async () => {
@@ -57,7 +63,7 @@ describe("the dashboard, in Chromium, over a finished heart-disease federation",
     await mkdir(SCREENSHOTS, { recursive: true });
     const plan = await builtinPlan("heart-disease", 1, { rounds: 6 });
     let deployment: Awaited<ReturnType<typeof startDeployment>> | undefined;
-    await simulateOnce(plan, 1, {
+    const run = await simulateOnce(plan, 1, {
       logger: silentLogger,
       deploy: async () => (deployment = await startDeployment(plan, { logger: silentLogger })),
       onStack: async () => {
@@ -112,6 +118,26 @@ describe("the dashboard, in Chromium, over a finished heart-disease federation",
         seen = { status, consoleErrors, outside, pages, keyboard: { signedInByKeyboard, sitesByKeyboard } };
       },
     });
+    // The same federation's report as one HTML file, opened from disk with every request but the file's refused.
+    const report = summariseRuns({ backend: "wasm", dataset: "heart-disease", model: plan.model, strategy: plan.strategy, codec: plan.codec, roundsPlanned: plan.rounds }, [run]);
+    const file = join(SCREENSHOTS, "report.html");
+    await writeFile(file, renderHtmlReport(report));
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    const requested: string[] = [];
+    await context.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url === pathToFileURL(file).href) return route.continue();
+      requested.push(url);
+      return route.abort();
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("console", (m) => void (m.type() === "error" && errors.push(m.text())));
+    page.on("pageerror", (e) => void errors.push(String(e)));
+    await page.goto(pathToFileURL(file).href);
+    const pixels = await chartPixels(page);
+    await page.screenshot({ path: join(SCREENSHOTS, "report.png"), fullPage: true });
+    reportSeen = { pixels, errors, requested, text: await page.innerText("body"), charts: reportCharts(report).map((c) => c.id) };
   }, 300_000);
   afterAll(async () => browser?.close());
 
@@ -152,6 +178,17 @@ describe("the dashboard, in Chromium, over a finished heart-disease federation",
     // Enrolments are in the trail; the filter shows them and nothing else.
     expect(auditActions.length).toBeGreaterThanOrEqual(4);
     expect(auditActions.every((a) => a.startsWith("site."))).toBe(true);
+  });
+
+  it("writes a report that opens from a file with the network refused and draws every chart: learning curve, sites, ROC curves, calibration, traffic", () => {
+    expect(reportSeen.charts).toEqual(["learning", "sites", "roc", "calibration", "bytes"]);
+    expect(reportSeen.pixels).toHaveLength(reportSeen.charts.length);
+    expect(Math.min(...reportSeen.pixels)).toBeGreaterThan(500);
+    // Its policy lets its own inline script and style run (a refused one is a console error) and nothing load.
+    expect(reportSeen.errors).toEqual([]);
+    expect(reportSeen.requested).toEqual([]);
+    for (const s of seen.status.sites) expect(reportSeen.text).toContain(s.name);
+    for (const f of seen.status.quality?.flags ?? []) expect(reportSeen.text).toContain(f.reason);
   });
 
   it("logs no console error and sends no request anywhere but the coordinator", () => {

@@ -5,6 +5,7 @@ import { PrivacyPolicy } from "../../core/schemas/privacy.ts";
 import { availableParallelism } from "node:os";
 import { parseAttack } from "../../gpu-runner/simulation/attack.ts";
 import { writeFile } from "node:fs/promises";
+import { renderHtmlReport } from "../html-report.tsx";
 import { z } from "zod";
 import { CodecSpecText } from "../../core/codec/index.ts";
 import { summariseRuns } from "../../core/report/summarise-runs.ts";
@@ -76,6 +77,7 @@ export const SimulateFlags = z
     seeds: int.min(1).max(100).default(1),
     backend: z.enum(BackendName).optional(),
     json: z.string().optional(),
+    html: z.string().optional(),
     "state-dir": z.string().optional(),
     workers: int.min(0).max(64).default(availableParallelism()),
     attack: z
@@ -158,6 +160,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     seeds: { type: "string", value: "N", help: "repeat with seeds S..S+N-1 and report mean ± sd (default 1)" },
     backend: { type: "string", value: "NAME", help: `TensorFlow.js backend: ${BackendName.join(", ")} (default: the fastest that loads)` },
     json: { type: "string", value: "FILE", help: "also write the report as JSON" },
+    html: { type: "string", value: "FILE", help: "also write the report as one self-contained HTML file: its charts inline, it opens offline" },
     "state-dir": { type: "string", value: "DIR", help: "keep each site's personal model under DIR/<site-id>" },
     attack: { type: "string", value: "SPEC", help: "attack lab: malicious sites send sign-flip, scale:F, gaussian:SIGMA, label-flip, alie[:Z] or ipm[:EPSILON] updates" },
     malicious: { type: "string", value: "FRACTION", help: "with --attack: share of sites that are malicious, chosen by seed (default 0.2, at least one)" },
@@ -309,5 +312,6 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
   });
   printReport(report, term.result, term.tty);
   if (flags.json) await writeFile(flags.json, JSON.stringify(report, null, 2));
+  if (flags.html) await writeFile(flags.html, renderHtmlReport(report));
   return report;
 }

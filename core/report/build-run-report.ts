@@ -100,5 +100,13 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
     rounds,
     bytes: { up: rounds.reduce((n, r) => n + r.bytesUp, 0), down: rounds.reduce((n, r) => n + r.bytesDown, 0) },
     rejections: status.rejectionsTotal ?? status.rejections.length,
+    ...(evals.length > 0 && { curves: {
+      global: histogramsOf(mergeCounts(evals.map((e) => e.global))),
+      personalized: histogramsOf(mergeCounts(evals.map((e) => e.personalized))),
+      local: histogramsOf(mergeCounts(evals.map((e) => e.local))),
+      ...(cCounts.length > 0 && { centralized: histogramsOf(mergeCounts(cCounts)) }),
+    } }),
   };
 }
+
+const histogramsOf = (c: EvalCounts) => ({ pos: [...c.pos], neg: [...c.neg] });

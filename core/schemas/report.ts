@@ -72,6 +72,8 @@ export const RunReport = z.object({
   ),
   bytes: z.object({ up: z.number().int(), down: z.number().int() }),
   rejections: z.number().int(),
+  /** Each final model's score histograms pooled over every site's held-out rows (positives, negatives by bin): its ROC curve and calibration. */
+  curves: z.partialRecord(z.enum(["global", "personalized", "local", "centralized"]), z.object({ pos: z.array(z.number().int().nonnegative()), neg: z.array(z.number().int().nonnegative()) })).optional(),
 });
 export type RunReport = z.infer<typeof RunReport>;
 
