@@ -46,8 +46,17 @@ export async function readStatus(deps: CoordinatorDeps, options: { readonly reje
   // Keys are zero-padded: the last one listed is the latest round's.
   const latestReputation = roundKeys.filter((k) => k.endsWith("/reputation.json")).sort().at(-1);
   const reputation = latestReputation === undefined ? null : await readJson(store, latestReputation, Reputation);
+  // Grouped once: a consortium of hundreds of sites and rounds holds tens of thousands of updates.
+  const byRound = new Map<number, StoredUpdate[]>();
+  const bySite = new Map<string, number>();
+  for (const u of updates) {
+    const list = byRound.get(u.round);
+    if (list) list.push(u);
+    else byRound.set(u.round, [u]);
+    bySite.set(u.siteId, (bySite.get(u.siteId) ?? 0) + 1);
+  }
   const roundLog: RoundStatus[] = rounds.map((r) => {
-    const mine = updates.filter((u) => u.round === r.round);
+    const mine = byRound.get(r.round) ?? [];
     const roundScores = scored.find((s) => s.round === r.round);
     return {
       ...r,
@@ -80,7 +89,7 @@ export async function readStatus(deps: CoordinatorDeps, options: { readonly reje
       id: s.id,
       name: s.name,
       statsReported: stats.has(s.id),
-      updates: updates.filter((u) => u.siteId === s.id).length,
+      updates: bySite.get(s.id) ?? 0,
       evaluated: evaluations.some((e) => e.siteId === s.id),
       ...(reputation && standing(siteReputation(reputation, s.id), state.round)),
     })),
