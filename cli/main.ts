@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { enrolCommand } from "./commands/enrol-command.ts";
 import { federationCreateCommand, federationInitCommand } from "./commands/federation-command.ts";
 import { roundsCommand, statusCommand } from "./commands/status-command.ts";
+import { reportCommand } from "./commands/report-command.ts";
 import { modelsCommand } from "./commands/models-command.ts";
 import { auditCommand } from "./commands/audit-command.ts";
 import { operatorsCommand } from "./commands/operators-command.ts";
@@ -37,6 +38,7 @@ commands:
                 create the consortium at a coordinator (--config FILE, --dataset or --cdm)
   status        where the consortium's active run stands (a viewer's credential is enough)
   rounds        the active run's rounds: list, show R
+  report        a federation's report as one self-contained HTML file (--html FILE)
   models        the model registry: list, show V, promote V, rollback --to V
   audit         the audit trail: verify (live or an export), export --since T --format jsonl|csv
   operators     the consortium's named operators: add NAME --role R, list, revoke NAME
@@ -99,6 +101,9 @@ async function dispatch(command: string, rest: string[], io: CommandIo): Promise
       return 0;
     case "rounds":
       await roundsCommand(rest, { io });
+      return 0;
+    case "report":
+      await reportCommand(rest, { io });
       return 0;
     case "coordinator":
       await untilSignal(async (signal) => (await coordinatorCommand(rest, { signal })).closed);

@@ -26,10 +26,11 @@ import { auditSpec } from "../cli/commands/audit-command.ts";
 import { operatorsSpec } from "../cli/commands/operators-command.ts";
 import { sitesSpec } from "../cli/commands/sites-command.ts";
 import { roundsSpec, statusSpec } from "../cli/commands/status-command.ts";
+import { reportSpec } from "../cli/commands/report-command.ts";
 import { federationCreateSpec } from "../cli/commands/federation-command.ts";
 
 /** Every command, in the order `consilium --help` lists them. */
-export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, predictSpec, serveSpec, federationInitSpec, modelsSpec, runsSpec, auditSpec, operatorsSpec, sitesSpec, statusSpec, roundsSpec, federationCreateSpec, continuousSpec, synthSpec];
+export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, predictSpec, serveSpec, federationInitSpec, modelsSpec, runsSpec, auditSpec, operatorsSpec, sitesSpec, statusSpec, roundsSpec, reportSpec, federationCreateSpec, continuousSpec, synthSpec];
 
 /** Where the generated reference lives, from the repository root. */
 export const CLI_DOCS_PATH = "docs/cli.md";
