@@ -63,7 +63,7 @@ const lines = [
   `| \`GET /v1/admin/status\` (JSON) | ${s.toFixed(1)} | 1.00× | ${(statusBytes / 1024).toFixed(0)} KiB |`,
   `| \`GET /dashboard\` (the overview, rendered) | ${p.toFixed(1)} | ${(p / s).toFixed(2)}× | ${(pageBytes / 1024).toFixed(0)} KiB |`,
   "",
-  `A first visit transfers the page and its ${assets.length} assets: ${((pageBytes + assetBytes) / 1024).toFixed(0)} KiB uncompressed (the assets, ${(assetBytes / 1024).toFixed(0)} KiB, are cached for good after it: addressed by content). Each refresh of the page's main section is a fraction of the page.`,
+  `A first visit transfers the page and its ${assets.length} assets: ${((pageBytes + assetBytes) / 1024).toFixed(0)} KiB uncompressed (the assets, ${(assetBytes / 1024).toFixed(0)} KiB, are cached for good after it: addressed by content).`,
   "",
 ];
 process.stdout.write(lines.join("\n"));

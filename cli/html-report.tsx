@@ -40,7 +40,7 @@ export function reportCharts(report: Report): { id: string; label: string; spec:
       id: "learning", label: "Pooled AUROC of the global model after each round",
       spec: {
         title: "Learning curve: pooled AUROC after each round", xLabel: "round", yLabel: "AUROC", integerX: true, yRange: [0.4, 1], x: rounds,
-        series: runs.map((run, k) => ({ label: `seed ${run.seed}`, color: PALETTE[k % PALETTE.length]!, values: rounds.map((r) => run.rounds.find((x) => x.round === r)?.auroc ?? null) })),
+        series: runs.map((run, k) => ({ label: runs.length > 1 ? `seed ${run.seed}` : "pooled AUROC", color: PALETTE[k % PALETTE.length]!, values: rounds.map((r) => run.rounds.find((x) => x.round === r)?.auroc ?? null) })),
       },
     },
     {
@@ -57,16 +57,16 @@ export function reportCharts(report: Report): { id: string; label: string; spec:
     return curve ? [{ label: LABEL[m], color: PALETTE[i]!, curve }] : [];
   });
   if (rocs.length > 0) {
-    // One x for every curve: each curve's points, stepped onto the union of their false-positive rates.
+    // One x for every curve: each curve has its own points there and nothing elsewhere (null), its segments drawn straight across the others' points.
     const xs = [...new Set(rocs.flatMap((r) => r.curve.map((p) => p.fpr)))].sort((a, b) => a - b);
-    const at = (curve: { fpr: number; tpr: number }[], x: number) => {
-      let best = 0;
-      for (const p of curve) if (p.fpr <= x) best = Math.max(best, p.tpr);
-      return best;
+    const at = (curve: { fpr: number; tpr: number }[]) => {
+      const best = new Map<number, number>();
+      for (const p of curve) best.set(p.fpr, Math.max(best.get(p.fpr) ?? 0, p.tpr));
+      return xs.map((x) => best.get(x) ?? null);
     };
     charts.push({
       id: "roc", label: "Pooled ROC curves of the final models",
-      spec: { title: `ROC curves (seed ${first.seed})`, xLabel: "false-positive rate", yLabel: "true-positive rate", yRange: [0, 1], x: xs, series: [...rocs.map((r) => ({ label: r.label, color: r.color, values: xs.map((x) => at(r.curve, x)) })), { label: "chance", color: "#9aa3b2", values: xs }] },
+      spec: { title: runs.length > 1 ? `ROC curves (seed ${first.seed})` : "ROC curves", xLabel: "false-positive rate", yLabel: "true-positive rate", yRange: [0, 1], x: xs, series: [...rocs.map((r) => ({ label: r.label, color: r.color, values: at(r.curve) })), { label: "chance", color: "#9aa3b2", values: xs }] },
     });
   }
   const g = first.curves?.global;
@@ -74,7 +74,7 @@ export function reportCharts(report: Report): { id: string; label: string; spec:
     const groups = calibrationGroups(g.pos, g.neg, { groups: CALIBRATION_GROUPS });
     charts.push({
       id: "calibration", label: "Calibration of the final global model",
-      spec: { title: `Calibration of the global model (seed ${first.seed})`, xLabel: "predicted risk", yLabel: "observed rate", yRange: [0, 1], x: groups.map((x) => x.predicted), series: [{ label: "observed", color: PALETTE[1]!, values: groups.map((x) => x.observed) }, { label: "perfect", color: "#9aa3b2", values: groups.map((x) => x.predicted) }] },
+      spec: { title: runs.length > 1 ? `Calibration of the global model (seed ${first.seed})` : "Calibration of the global model", xLabel: "predicted risk", yLabel: "observed rate", yRange: [0, 1], x: groups.map((x) => x.predicted), series: [{ label: "observed", color: PALETTE[1]!, values: groups.map((x) => x.observed) }, { label: "perfect", color: "#9aa3b2", values: groups.map((x) => x.predicted) }] },
     });
   }
   charts.push({

@@ -30,6 +30,12 @@ describe("the dashboard's pages", () => {
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
     expect(cookie).toMatch(/Path=\/dashboard/);
+    // A session cookie: no Max-Age or Expires to keep it on disk.
+    expect(cookie).not.toMatch(/Max-Age|Expires/i);
+    // A form posted from another site signs no one in (login CSRF).
+    const crossSite = await h.app.request("/dashboard/sign-in", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "cross-site" }, body: form(ADMIN_TOKEN) });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.headers.get("set-cookie")).toBeNull();
     const session = cookie.split(";")[0]!;
 
     for (const path of ["/dashboard", "/dashboard/sites", "/dashboard/rounds", "/dashboard/models", "/dashboard/audit"]) {
@@ -56,6 +62,9 @@ describe("the dashboard's pages", () => {
     const fragment = await h.app.request("/dashboard?fragment=main", { headers: { cookie: session } });
     expect(fragment.status).toBe(200);
     expect(await fragment.text()).not.toContain("<html");
+    // Any other fragment value is the whole page, and recorded as one.
+    const whole = await h.app.request("/dashboard?fragment=all", { headers: { cookie: session } });
+    expect(await whole.text()).toContain("<html");
 
     // An operator's session ends when the operator is revoked.
     const added = await h.admin("POST", "/v1/admin/operators", { name: "vera", role: "viewer" });
@@ -79,6 +88,7 @@ describe("the dashboard's pages", () => {
       ["admin", "audit.read", "dashboard/audit"],
       ["admin", "audit.read", "dashboard/audit"],
       ["admin", "audit.read", "dashboard/audit"],
+      ["admin", "status.read", "dashboard/overview"],
       ["vera", "operator.sign-in", "dashboard"],
       ["vera", "status.read", "dashboard/overview"],
     ]);
@@ -89,7 +99,8 @@ describe("the dashboard's pages", () => {
     const js = await h.app.request("/dashboard/assets/uplot.js");
     expect(js.status).toBe(200);
     expect(js.headers.get("content-type")).toMatch(/^text\/javascript/);
-    expect((await h.app.request("/dashboard/assets/../federation.json")).status).toBe(404);
     expect((await h.app.request("/dashboard/assets/secret.js")).status).toBe(404);
+    // The asset table's inherited keys are not assets.
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) expect((await h.app.request(`/dashboard/assets/${name}`)).status, name).toBe(404);
   });
 });

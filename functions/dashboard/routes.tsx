@@ -2,9 +2,10 @@
  * @module
  * The dashboard, served by the coordinator's own app under `/dashboard` (the one-machine
  * coordinator and the deployed Function URL alike). An operator signs in with their credential (a
- * viewer's is enough; the admin token too): it is kept in an HttpOnly, SameSite=Strict cookie
- * scoped to `/dashboard` (Secure over https) and checked on every page exactly as the API checks a
- * bearer token, so a revoked operator is refused at the next page. Pages are server-rendered; the
+ * viewer's is enough; the admin token too): it is kept in an HttpOnly, SameSite=Strict session
+ * cookie scoped to `/dashboard` (Secure over https) and checked on every page exactly as the API
+ * checks a bearer token, so a revoked operator is refused at the next page; a form posted from
+ * another site cannot sign anyone in or out. Pages are server-rendered; the
  * page's main section refreshes itself every few seconds. Every answer carries a strict
  * Content-Security-Policy: scripts, styles and fetches from this origin only, no inline script or
  * style, no frames. A page view is an audit record (`status.read`); a refresh is not.
@@ -26,8 +27,6 @@ import { Audit, Layout, Models, Overview, PAGES, Rounds, SignIn, Sites, type Aud
 import type { JSX } from "hono/jsx/jsx-runtime";
 
 export const SESSION_COOKIE = "consilium_session";
-/** How long a sign-in lasts. */
-const SESSION_SECONDS = 8 * 60 * 60;
 /** How often a page refreshes its main section. */
 export const REFRESH_MS = 5_000;
 
@@ -43,6 +42,16 @@ export const CONTENT_SECURITY_POLICY = [
 ].join("; ");
 
 const SignInForm = z.object({ token: z.string().min(1).max(512) });
+
+/**
+ * A form posted from another site (login CSRF: signing a person in as someone else, or out) is
+ * refused: browsers say where a request comes from in `Sec-Fetch-Site`. Checked instead of the
+ * Origin against the request's URL, which a TLS proxy in front of `consilium coordinator` changes.
+ */
+const refuseCrossSite = async (c: Context<AppEnv>, next: () => Promise<void>) => {
+  if (c.req.header("sec-fetch-site") === "cross-site") throw new ConsiliumError("CROSS_SITE", "a form from another site cannot sign in or out here", 403);
+  await next();
+};
 
 const https = (c: Context<AppEnv>) => new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
 
@@ -71,6 +80,7 @@ type Body = JSX.Element;
 function page(path: string, title: string, render: (status: FederationStatus, c: Context<AppEnv>) => Promise<Body> | Body, refresh = true) {
   return async (c: Context<AppEnv>) => {
     const operator = await signedIn(c);
+    // A refresh of the page's main section; any other value is the whole page (and its audit record).
     const fragment = c.req.query("fragment") === "main";
     if (!operator) return fragment ? c.text("signed out", 401) : c.redirect("/dashboard/sign-in", 303);
     c.set("operator", operator);
@@ -105,7 +115,9 @@ async function auditPage(_status: FederationStatus, c: Context<AppEnv>) {
   let since: number | undefined;
   let error = query.success ? undefined : "That filter does not read: actor and action up to 64 characters, outcome ok, refused or failed.";
   if (q.since !== undefined) {
-    since = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(q.since) ? Date.parse(q.since) : Number.NaN;
+    const m = /^(\d{4}-\d{2}-\d{2})(?:[T ]([\d:.]+)(Z|[+-]\d{2}:?\d{2})?)?$/.exec(q.since);
+    // Times without a zone are UTC, as the page shows them.
+    since = m ? Date.parse(m[2] === undefined ? m[1]! : `${m[1]}T${m[2]}${m[3] ?? "Z"}`) : Number.NaN;
     if (Number.isNaN(since)) {
       error = `"${q.since}" is not a time (ISO 8601, e.g. 2027-01-01 or 2027-01-01T12:00:00Z)`;
       since = undefined;
@@ -127,7 +139,9 @@ export const dashboardRoutes = new Hono<AppEnv>()
     if (!c.req.path.startsWith("/dashboard/assets/")) c.header("cache-control", "no-store");
   })
   .get("/assets/:name", (c) => {
-    const asset = ASSETS[c.req.param("name")];
+    const name = c.req.param("name");
+    // Own keys only: "constructor" or "__proto__" is not an asset.
+    const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
     if (!asset) throw new ConsiliumError("NOT_FOUND", "no such asset", 404);
     // Addressed by content (`?v=hash`): cached for good; otherwise revalidated.
     c.header("cache-control", c.req.query("v") === asset.hash ? "public, max-age=31536000, immutable" : "no-cache");
@@ -135,7 +149,7 @@ export const dashboardRoutes = new Hono<AppEnv>()
     return c.body(asset.body);
   })
   .get("/sign-in", (c) => c.html("<!doctype html>" + String(<Layout title="Sign in" path="/dashboard/sign-in"><SignIn /></Layout>)))
-  .post("/sign-in", async (c) => {
+  .post("/sign-in", refuseCrossSite, async (c) => {
     const deps = c.get("deps");
     const form = SignInForm.safeParse(await c.req.parseBody().catch(() => ({})));
     const refuse = async (code: string) => {
@@ -153,16 +167,17 @@ export const dashboardRoutes = new Hono<AppEnv>()
     }
     c.set("operator", operator);
     c.set("admin", true);
-    setCookie(c, SESSION_COOKIE, form.data.token, { httpOnly: true, sameSite: "Strict", path: "/dashboard", secure: https(c), maxAge: SESSION_SECONDS });
+    // A session cookie: the browser forgets it when it closes (it is the credential itself, so it is never written to disk for later).
+    setCookie(c, SESSION_COOKIE, form.data.token, { httpOnly: true, sameSite: "Strict", path: "/dashboard", secure: https(c) });
     return c.redirect("/dashboard", 303);
   })
-  .post("/sign-out", (c) => {
+  .post("/sign-out", refuseCrossSite, (c) => {
     deleteCookie(c, SESSION_COOKIE, { path: "/dashboard", secure: https(c) });
     return c.redirect("/dashboard/sign-in", 303);
   })
   .get("/", page(PAGES[0].path, PAGES[0].title, (status) => <Overview status={status} />))
   .get("/sites", page(PAGES[1].path, PAGES[1].title, (status) => <Sites status={status} />))
   .get("/rounds", page(PAGES[2].path, PAGES[2].title, (status) => <Rounds status={status} />))
-  .get("/models", page(PAGES[3].path, PAGES[3].title, async (status, c) => <Models status={status} registry={await listModels(c.get("deps")).catch(() => null)} />))
+  .get("/models", page(PAGES[3].path, PAGES[3].title, async (status, c) => <Models status={status} registry={await listModels(c.get("deps"))} />))
   // The trail does not refresh itself: a reader filtering it keeps what they read.
   .get("/audit", page(PAGES[4].path, PAGES[4].title, auditPage, false));

@@ -120,14 +120,13 @@ export function alertsOf(status: FederationStatus): { level: "warn" | "bad"; tex
 
 /** The pooled AUROC of the model each round started from, and the final model's. */
 export function aurocChart(status: FederationStatus): ChartSpec {
-  const rounds = status.roundLog.filter((r) => r.baseModel?.auroc !== null && r.baseModel?.auroc !== undefined);
-  const x = rounds.map((r) => r.round - 1);
-  const values: (number | null)[] = rounds.map((r) => r.baseModel!.auroc);
-  if (status.final?.global.auroc !== null && status.final?.global.auroc !== undefined) {
-    x.push(status.state.round);
-    values.push(status.final.global.auroc);
-  }
-  return { title: "Pooled AUROC of the global model", xLabel: "model version", yLabel: "AUROC", x, series: [{ label: "pooled AUROC", color: PALETTE[0]!, values }], yRange: [0.4, 1], integerX: true };
+  // Each version once, as the first round that started from it measured it (a skipped round's successor starts from the same one).
+  const measured = new Map<number, number | null>();
+  for (const r of [...status.roundLog].sort((a, b) => a.round - b.round)) if (r.baseModel && !measured.has(r.baseVersion)) measured.set(r.baseVersion, r.baseModel.auroc);
+  const final = status.final?.global.auroc;
+  if (final !== null && final !== undefined && !measured.has(status.state.modelVersion)) measured.set(status.state.modelVersion, final);
+  const points = [...measured].filter(([, auroc]) => auroc !== null).sort((a, b) => a[0] - b[0]);
+  return { title: "Pooled AUROC of the global model", xLabel: "model version", yLabel: "AUROC", x: points.map(([v]) => v), series: [{ label: "pooled AUROC", color: PALETTE[0]!, values: points.map(([, a]) => a) }], yRange: [0.4, 1], integerX: true };
 }
 
 export const Overview: FC<{ status: FederationStatus }> = ({ status }) => {
@@ -268,7 +267,9 @@ export const Rounds: FC<{ status: FederationStatus }> = ({ status }) => {
             const included = r.included ?? [];
             const declined = declinedIn(r.round);
             const refused = r.rejected ?? [];
-            const missing = r.status === "open" ? [] : status.sites.map((s) => s.id).filter((id) => !included.includes(id) && !declined.includes(id) && !refused.some((x) => x.siteId === id));
+            // Sites that could have sent and did not: not before the round's set is fixed, never the sites the quality checks left out.
+            const excluded = new Set(status.quality?.excluded ?? []);
+            const missing = r.included === undefined ? [] : status.sites.map((s) => s.id).filter((id) => !excluded.has(id) && !included.includes(id) && !declined.includes(id) && !refused.some((x) => x.siteId === id));
             const end = r.closedAt;
             return (
               <tr data-round={String(r.round)}>

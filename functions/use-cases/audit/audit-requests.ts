@@ -26,6 +26,8 @@ interface Audited {
 
 const param = (name: string) => (c: Context<AppEnv>) => `${name}/${c.req.param(name) ?? "?"}`;
 const fixed = (object: string) => () => object;
+/** A dashboard page's refresh of its main section (the page itself was recorded when it was opened). */
+const refresh = (c: Context<AppEnv>) => c.req.query("fragment") === "main";
 const version = (body: Body): number | null => {
   const model = body?.model as { version?: unknown } | undefined;
   return typeof model?.version === "number" ? model.version : null;
@@ -49,10 +51,10 @@ export const AUDITED: Readonly<Record<string, Audited>> = {
   "POST /v1/admin/runs/abandon": { action: "run.abandon", object: fixed("runs") },
   "GET /v1/admin/audit": { action: "audit.read", object: fixed("audit") },
   // The dashboard: a page viewed, not each refresh of it; a sign-in.
-  "GET /dashboard": { action: "status.read", object: (c) => (c.req.query("fragment") ? null : "dashboard/overview") },
-  "GET /dashboard/sites": { action: "status.read", object: (c) => (c.req.query("fragment") ? null : "dashboard/sites") },
-  "GET /dashboard/rounds": { action: "status.read", object: (c) => (c.req.query("fragment") ? null : "dashboard/rounds") },
-  "GET /dashboard/models": { action: "model.list", object: (c) => (c.req.query("fragment") ? null : "dashboard/models") },
+  "GET /dashboard": { action: "status.read", object: (c) => (refresh(c) ? null : "dashboard/overview") },
+  "GET /dashboard/sites": { action: "status.read", object: (c) => (refresh(c) ? null : "dashboard/sites") },
+  "GET /dashboard/rounds": { action: "status.read", object: (c) => (refresh(c) ? null : "dashboard/rounds") },
+  "GET /dashboard/models": { action: "model.list", object: (c) => (refresh(c) ? null : "dashboard/models") },
   "GET /dashboard/audit": { action: "audit.read", object: () => "dashboard/audit" },
   "POST /dashboard/sign-in": { action: "operator.sign-in", object: fixed("dashboard") },
   // The answer carries the new credential: only its name is taken from it.
