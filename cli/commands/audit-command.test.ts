@@ -9,14 +9,14 @@ import { ADMIN_TOKEN, delta, Harness, testDeps, type TestSite } from "../../test
 import type { AuditCheckpoint } from "../../core/audit/trail.ts";
 import { AuditBroken, auditCommand, unsignedStretch } from "./audit-command.ts";
 import { memoryIo, UsageError } from "./flags.ts";
+import { harnessFetch } from "../../test/support/cli.ts";
 
 const key = auditSigningKey(randomBytes(32).toString("hex"));
 
 /** `consilium audit …` against the harness's app, the admin token from the environment. */
 async function audit(h: Harness, argv: string[], live = true) {
   const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: ADMIN_TOKEN });
-  const fetchFn = ((input: string | URL | Request, init?: RequestInit) => h.app.request(new Request(input, init))) as typeof fetch;
-  const result = await auditCommand([...argv, ...(live ? ["--coordinator", "http://coordinator.test"] : [])], { io, fetchFn }).catch((err: unknown) => err);
+  const result = await auditCommand([...argv, ...(live ? ["--coordinator", "http://coordinator.test"] : [])], { io, fetchFn: harnessFetch(h) }).catch((err: unknown) => err);
   return { io, result };
 }
 

@@ -3,8 +3,9 @@ import { ADMIN_TOKEN, delta, Harness, edgeCounts } from "../../test/support/coor
 import { keys } from "../../functions/keys.ts";
 import { readJson, writeJson } from "../../functions/repo.ts";
 import { ModelCard } from "../../core/registry/index.ts";
-import { memoryIo, UsageError } from "./flags.ts";
+import { UsageError } from "./flags.ts";
 import { modelsCommand } from "./models-command.ts";
+import { runOperatorCommand } from "../../test/support/cli.ts";
 
 const counts = edgeCounts;
 
@@ -23,12 +24,7 @@ async function registry(): Promise<Harness> {
 }
 
 /** `consilium models …` against the harness's app, the admin token from the environment. */
-async function models(h: Harness, argv: string[]) {
-  const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: ADMIN_TOKEN });
-  const fetchFn = ((input: string | URL | Request, init?: RequestInit) => h.app.request(new Request(input, init))) as typeof fetch;
-  const result = await modelsCommand([...argv, "--coordinator", "http://coordinator.test"], { io, fetchFn }).catch((err: unknown) => err);
-  return { io, result };
-}
+const models = (h: Harness, argv: string[]) => runOperatorCommand(h, modelsCommand, argv);
 
 describe("consilium models", () => {
   it("lists the versions with the champion, shows a card, promotes with a reason and rolls back", async () => {

@@ -1,15 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, Harness } from "../../test/support/coordinator.ts";
-import { memoryIo, UsageError } from "./flags.ts";
+import { UsageError } from "./flags.ts";
 import { operatorsCommand } from "./operators-command.ts";
+import { runOperatorCommand } from "../../test/support/cli.ts";
 
 /** `consilium operators …` against the harness's app, the credential from the environment. */
-async function operators(h: Harness, argv: string[], token = ADMIN_TOKEN) {
-  const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: token });
-  const fetchFn = ((input: string | URL | Request, init?: RequestInit) => h.app.request(new Request(input, init))) as typeof fetch;
-  const result = await operatorsCommand([...argv, "--coordinator", "http://coordinator.test"], { io, fetchFn }).catch((err: unknown) => err);
-  return { io, result };
-}
+const operators = (h: Harness, argv: string[], token = ADMIN_TOKEN) => runOperatorCommand(h, operatorsCommand, argv, token);
 
 describe("consilium operators", () => {
   it("adds an operator (its credential printed once, as JSON), lists them and revokes one", async () => {

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { delta, Harness, type TestSite } from "../../test/support/coordinator.ts";
-import { memoryIo } from "./flags.ts";
 import { reportCommand } from "./report-command.ts";
+import { runOperatorCommand } from "../../test/support/cli.ts";
 
 describe("consilium report", () => {
   it("writes a live federation's report as one HTML file with a viewer's credential, every script and style inline and allowed by its hash", async () => {
@@ -16,9 +16,8 @@ describe("consilium report", () => {
     const dir = await mkdtemp(join(tmpdir(), "consilium-report-"));
     try {
       const file = join(dir, "report.html");
-      const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: viewer });
-      const fetchFn = ((input: string | URL | Request, init?: RequestInit) => h.app.request(new Request(input, init))) as typeof fetch;
-      const report = await reportCommand(["--coordinator", "http://coordinator.test", "--html", file], { io, fetchFn });
+      const { io, result } = await runOperatorCommand(h, reportCommand, ["--html", file], viewer);
+      const report = result as Awaited<ReturnType<typeof reportCommand>>;
       expect(io.errLines).toEqual([`wrote ${file}: test-fed, training, 2 of 3 rounds`]);
       expect(report.sites.map((s) => s.name).sort()).toEqual(["General Hospital", "Royal Infirmary", "St Mary's"]);
       const html = await readFile(file, "utf8");

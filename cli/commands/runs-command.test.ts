@@ -1,17 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, delta, Harness, edgeCounts } from "../../test/support/coordinator.ts";
-import { memoryIo, UsageError } from "./flags.ts";
+import { UsageError } from "./flags.ts";
 import { runsCommand } from "./runs-command.ts";
+import { runOperatorCommand } from "../../test/support/cli.ts";
 
 const counts = edgeCounts;
 
 /** `consilium runs …` against the harness's app, the admin token from the environment. */
-async function runs(h: Harness, argv: string[]) {
-  const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: ADMIN_TOKEN });
-  const fetchFn = ((input: string | URL | Request, init?: RequestInit) => h.app.request(new Request(input, init))) as typeof fetch;
-  const result = await runsCommand([...argv, "--coordinator", "http://coordinator.test"], { io, fetchFn }).catch((err: unknown) => err);
-  return { io, result };
-}
+const runs = (h: Harness, argv: string[]) => runOperatorCommand(h, runsCommand, argv);
 
 describe("consilium runs", () => {
   it("asks for a run while one trains (it waits), lists both runs once the first is done, and starts one when none trains", async () => {

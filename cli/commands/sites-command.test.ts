@@ -1,15 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, Harness, type TestSite } from "../../test/support/coordinator.ts";
-import { memoryIo, UsageError } from "./flags.ts";
+import { UsageError } from "./flags.ts";
 import { sitesCommand } from "./sites-command.ts";
+import { runOperatorCommand } from "../../test/support/cli.ts";
 
 /** `consilium sites …` against the harness's app, the credential from the environment. */
-async function sites(h: Harness, argv: string[]) {
-  const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: ADMIN_TOKEN });
-  const fetchFn = ((input: string | URL | Request, init?: RequestInit) => h.app.request(new Request(input, init))) as typeof fetch;
-  const result = await sitesCommand([...argv, "--coordinator", "http://coordinator.test"], { io, fetchFn }).catch((err: unknown) => err);
-  return { io, result };
-}
+const sites = (h: Harness, argv: string[]) => runOperatorCommand(h, sitesCommand, argv);
 
 describe("consilium sites", () => {
   it("lists the hospitals, rotates one's credential (printed once, as JSON) and revokes another", async () => {

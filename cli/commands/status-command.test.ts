@@ -8,16 +8,12 @@ import { ADMIN_TOKEN, delta, federationConfig, Harness, type TestSite } from "..
 import { federationCreateCommand } from "./federation-command.ts";
 import { memoryIo, UsageError } from "./flags.ts";
 import { roundsCommand, statusCommand } from "./status-command.ts";
+import { runOperatorCommand, type OperatorCommand } from "../../test/support/cli.ts";
 
-type Command = (argv: readonly string[], options: { io?: ReturnType<typeof memoryIo>; fetchFn?: typeof fetch }) => Promise<unknown>;
+type Command = OperatorCommand;
 
 /** A command against the harness's app, the credential from the environment. */
-async function run(h: Harness, command: Command, argv: string[], token = ADMIN_TOKEN) {
-  const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: token });
-  const fetchFn = ((input: string | URL | Request, init?: RequestInit) => h.app.request(new Request(input, init))) as typeof fetch;
-  const result = await command([...argv, "--coordinator", "http://coordinator.test"], { io, fetchFn }).catch((err: unknown) => err);
-  return { io, result };
-}
+const run = (h: Harness, command: Command, argv: string[], token = ADMIN_TOKEN) => runOperatorCommand(h, command, argv, token);
 
 describe("operator commands against any coordinator", () => {
   it("shows the status and the rounds to a viewer: tables for people, JSON for scripts", async () => {
