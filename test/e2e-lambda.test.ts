@@ -20,28 +20,18 @@ import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
 import { auditCommand } from "../cli/commands/audit-command.ts";
 import { memoryIo } from "../cli/commands/flags.ts";
 import { auditSigningKey } from "../core/audit/trail.ts";
-import { sha256Hex } from "../core/codec/index.ts";
 import { silentLogger } from "../core/logger.ts";
-import type { ObjectStore } from "../functions/ports.ts";
 import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { FUNCTIONS, JOBS, type FunctionName } from "../infra/functions.ts";
 import { buildLambdas, type BuiltFunction } from "../scripts/build-lambda.ts";
-import { smallPlan, syntheticSites, syntheticSpec } from "./fixtures/synthetic-sites.ts";
+import { smallPlan } from "./fixtures/synthetic-sites.ts";
+import { bytesPlan, modelDigests } from "./support/model-bytes.ts";
 import { SecureAggregationPolicy } from "../core/schemas/secure-aggregation.ts";
 import type { RunReport } from "../core/schemas/report.ts";
 import { startLambdaDeployment, type LambdaDeployment } from "./support/lambda/deployment.ts";
 import { CONTENT_SECURITY_POLICY } from "../functions/dashboard/routes.tsx";
 
-const base: SimulationPlan = {
-  sites: syntheticSites({ sites: 4, trainRows: 160, testRows: 60, seed: 11 }),
-  features: syntheticSpec,
-  model: "mlp:8",
-  training: { localEpochs: 2, lrSchedule: "constant", batchSize: 32, learningRate: 0.1, l2: 0.001, headEpochs: 2, headL2: 0.01 },
-  rounds: 3,
-  strategy: "fedavg",
-  codec: "float32",
-  roundDeadlineSeconds: 120,
-};
+const base = bytesPlan;
 
 const plans: Record<string, SimulationPlan> = {
   "fedavg float32 (streamed)": base,
@@ -72,13 +62,6 @@ async function badJobBeside(d: LambdaDeployment, before: LambdaDeployment["jobs"
 /** Secure aggregation takes other paths (phases, masked inputs, unmasking): its bytes depend on node:crypto, so it is checked for completion, not bytes. */
 const securePlan: SimulationPlan = { ...smallPlan(6, 5, 2), model: "mlp:16", secureAggregation: SecureAggregationPolicy.parse({ phaseSeconds: 2 }) };
 
-/** Every model object the federation published, by key, as its sha256. */
-async function modelDigests(store: ObjectStore): Promise<Record<string, string>> {
-  const keys = (await store.list("models/")).filter((k) => k.endsWith(".bin")).sort();
-  const out: Record<string, string> = {};
-  for (const key of keys) out[key] = sha256Hex((await store.get(key)) ?? new Uint8Array());
-  return out;
-}
 
 describe("a federation through the bundled Lambda handlers", () => {
   let buildDir: string;

@@ -12,25 +12,14 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
-import { sha256Hex } from "../core/codec/index.ts";
 import { silentLogger } from "../core/logger.ts";
-import type { ObjectStore } from "../functions/ports.ts";
 import { selectBackend } from "../gpu-runner/model/backend.ts";
-import { syntheticSites, syntheticSpec } from "./fixtures/synthetic-sites.ts";
+import { bytesPlan, modelDigests } from "./support/model-bytes.ts";
 
 const FIXTURE = new URL("./fixtures/model-bytes.json", import.meta.url);
 const RECORD = process.env.CONSILIUM_RECORD_MODEL_BYTES === "1";
 
-const base: SimulationPlan = {
-  sites: syntheticSites({ sites: 4, trainRows: 160, testRows: 60, seed: 11 }),
-  features: syntheticSpec,
-  model: "mlp:8",
-  training: { localEpochs: 2, lrSchedule: "constant", batchSize: 32, learningRate: 0.1, l2: 0.001, headEpochs: 2, headL2: 0.01 },
-  rounds: 3,
-  strategy: "fedavg",
-  codec: "float32",
-  roundDeadlineSeconds: 120,
-};
+const base = bytesPlan;
 
 const plans: Record<string, SimulationPlan> = {
   "fedavg float32 (streamed)": base,
@@ -42,13 +31,6 @@ const plans: Record<string, SimulationPlan> = {
   "regions, fedavg across them": { ...base, regions: [{ name: "eu", sites: [0, 1] }, { name: "us", sites: [2, 3] }] },
 };
 
-/** Every model object the federation published, by key, as its sha256. */
-async function modelDigests(store: ObjectStore): Promise<Record<string, string>> {
-  const keys = (await store.list("models/")).filter((k) => k.endsWith(".bin")).sort();
-  const out: Record<string, string> = {};
-  for (const key of keys) out[key] = sha256Hex((await store.get(key)) ?? new Uint8Array());
-  return out;
-}
 
 describe("the same seed publishes the same model bytes on every aggregation path", () => {
   const seen: Record<string, Record<string, string>> = {};
