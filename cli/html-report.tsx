@@ -14,21 +14,13 @@ import { CALIBRATION_GROUPS, calibrationGroups } from "../core/metrics/calibrati
 import { rocCurve } from "../core/metrics/roc.ts";
 import type { Report, Stat } from "../core/schemas/report.ts";
 import { ASSETS } from "../functions/dashboard/assets.generated.ts";
-import { jsonForScript, type ChartSpec } from "../functions/dashboard/views.tsx";
+import { Chart, PALETTE, type ChartSpec } from "../functions/dashboard/views.tsx";
 
-const PALETTE = ["#1f5fbf", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d"];
 const MODELS = ["global", "personalized", "local", "centralized"] as const;
 const LABEL: Record<(typeof MODELS)[number], string> = { global: "global", personalized: "personalised", local: "local only", centralized: "centralized" };
 
 const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
 const stat = (s: Stat, digits = 3) => (s.mean === null ? "—" : s.sd === null || s.sd === 0 ? s.mean.toFixed(digits) : `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`);
-
-const Chart: FC<{ id: string; spec: ChartSpec; label: string }> = ({ id, spec, label }) => (
-  <figure class="panel" aria-label={label}>
-    <div data-chart={`${id}-data`} class="chart" />
-    <script type="application/json" id={`${id}-data`} dangerouslySetInnerHTML={{ __html: jsonForScript(spec) }} />
-  </figure>
-);
 
 /** The charts' specs for a report: every one the file draws. */
 export function reportCharts(report: Report): { id: string; label: string; spec: ChartSpec }[] {

@@ -13,6 +13,7 @@ import type { Report } from "../../core/schemas/report.ts";
 import { renderHtmlReport } from "../html-report.tsx";
 import { parseFlags, processIo, textFlag, urlFlag, type CommandIo, type CommandSpec } from "./flags.ts";
 import { operatorClient } from "./operator-client.ts";
+import { tokenFlag } from "./status-command.ts";
 
 export const ReportFlags = z.object({
   coordinator: urlFlag(),
@@ -27,7 +28,7 @@ export const reportSpec: CommandSpec<typeof ReportFlags> = {
   schema: ReportFlags,
   flags: {
     coordinator: { type: "string", value: "URL", help: "the coordinator's URL" },
-    "admin-token": { type: "string", value: "T", env: "CONSILIUM_ADMIN_TOKEN", secret: true, help: "an operator's credential (a viewer's is enough) or the admin token" },
+    "admin-token": tokenFlag,
     html: { type: "string", value: "FILE", help: "where to write the report" },
   },
 };

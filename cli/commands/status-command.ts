@@ -19,7 +19,8 @@ export const StatusFlags = z.object({
 });
 export type StatusFlags = z.infer<typeof StatusFlags>;
 
-const tokenFlag = { type: "string", value: "T", env: "CONSILIUM_ADMIN_TOKEN", secret: true, help: "an operator's credential (a viewer's is enough) or the admin token" } as const;
+/** An operator command's credential flag where a viewer's is enough. */
+export const tokenFlag = { type: "string", value: "T", env: "CONSILIUM_ADMIN_TOKEN", secret: true, help: "an operator's credential (a viewer's is enough) or the admin token" } as const;
 
 export const statusSpec: CommandSpec<typeof StatusFlags> = {
   name: "status",

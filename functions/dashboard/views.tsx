@@ -40,13 +40,13 @@ export interface ChartSpec {
   readonly xTicks?: string[];
 }
 
-const PALETTE = ["#1f5fbf", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d"];
+export const PALETTE = ["#1f5fbf", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d"];
 
 /** JSON to sit in a `<script type="application/json">` as is: `<`, `>` and `&` escaped, so that no value can close the element. */
 export const jsonForScript = (value: unknown): string => JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
 
 /** A chart's place on the page and its data, as a JSON block (not run: `type="application/json"`). */
-const Chart: FC<{ id: string; spec: ChartSpec; label: string }> = ({ id, spec, label }) => (
+export const Chart: FC<{ id: string; spec: ChartSpec; label: string }> = ({ id, spec, label }) => (
   <figure class="panel" aria-label={label}>
     <div data-chart={`${id}-data`} class="chart" />
     <script type="application/json" id={`${id}-data`} dangerouslySetInnerHTML={{ __html: jsonForScript(spec) }} />
