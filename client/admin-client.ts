@@ -46,8 +46,9 @@ export class AdminClient {
     return readAnswer(`POST /v1/admin/sites/${siteId}/revoke`, answer, z.object({ siteId: z.string(), revokedAt: z.number() }));
   }
 
-  async status(): Promise<FederationStatus> {
-    return readAnswer("GET /v1/admin/status", await this.#api.v1.admin.status.$get(), FederationStatus);
+  /** The status; with `perSite`, each round's updates site by site (the per-site learning curves). */
+  async status(options: { readonly perSite?: boolean } = {}): Promise<FederationStatus> {
+    return readAnswer("GET /v1/admin/status", await this.#api.v1.admin.status.$get(options.perSite ? { query: { perSite: "true" } } : {}), FederationStatus);
   }
 
   /** The registry: every version, the champion and its history. */

@@ -38,6 +38,13 @@ export function intParam(value: string | undefined, name: string): number {
   return n;
 }
 
+/** A yes/no query parameter: absent is false; anything but `true` or `false` is refused. */
+export function boolParam(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === "false") return false;
+  if (value === "true") return true;
+  throw new ConsiliumError("INVALID_PARAM", `${name} must be true or false`, 400);
+}
+
 /** Refuses a request whose path parameter `name` is not a non-negative integer, before its body is read. */
 export function intParamCheck(name: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {

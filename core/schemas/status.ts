@@ -14,6 +14,18 @@ import { SecureAggregationPolicy } from "./secure-aggregation.ts";
 /** Most rejections one status lists: the response stays far below Lambda's 6 MB however many are stored. */
 export const MAX_STATUS_REJECTIONS = 200;
 
+/** One site's update in a round (`?perSite=true`): what it trained on, its training loss, and the round's base model on its held-out rows. */
+export const RoundSiteStatus = z.object({
+  siteId: z.string(),
+  samples: z.number().int().positive(),
+  /** Asynchronous rounds: the older model version the update trained from. */
+  baseVersion: z.number().int().nonnegative().optional(),
+  trainLoss: z.number().nonnegative().optional(),
+  auroc: z.number().min(0).max(1).nullable().optional(),
+  accuracy: z.number().min(0).max(1).nullable().optional(),
+});
+export type RoundSiteStatus = z.infer<typeof RoundSiteStatus>;
+
 export const RoundStatus = RoundRecord.extend({
   updates: z.number().int().nonnegative(),
   /** Asynchronous rounds: how many of the updates were trained from an older model than the round's. */
@@ -22,6 +34,10 @@ export const RoundStatus = RoundRecord.extend({
   bytesDown: z.number().int().nonnegative(),
   /** Pooled metrics of the round's base model on every reporting site's held-out rows. */
   baseModel: ClinicalMetrics.nullable(),
+  /** The sites' training loss in the round, weighted by their samples; null when none reported one (absent from older coordinators). */
+  trainLoss: z.number().nonnegative().nullable().optional(),
+  /** Asked for (`?perSite=true`): each update of the round, site by site. */
+  sites: z.array(RoundSiteStatus).optional(),
   /** With contribution scoring: each scored site's scores and the decision they led to. */
   scores: z.array(SiteScore.extend(ScoringDecision.pick({ action: true, factor: true, reason: true }).shape)).optional(),
 });

@@ -5,7 +5,7 @@ import { OperatorRequest, roleAllows, type OperatorRole } from "../../core/schem
 import { authenticateOperator } from "../auth.ts";
 import { addOperator, listOperators, revokeOperator } from "../use-cases/operators.ts";
 import type { AppEnv } from "../env.ts";
-import { intParam, jsonBody } from "../http.ts";
+import { boolParam, intParam, jsonBody } from "../http.ts";
 import { closeExpiredRounds } from "../use-cases/close-expired-rounds.ts";
 import { createFederation } from "../use-cases/create-federation.ts";
 import { enrolSite } from "../use-cases/enrol-site.ts";
@@ -58,7 +58,8 @@ export const adminRoutes = new Hono<AppEnv>()
   .get("/status", need("viewer", "reading the status"), async (c) => {
     // Rejections come newest first in pages of MAX_STATUS_REJECTIONS: `?rejectionsSkip=200` is the second page.
     const skip = c.req.query("rejectionsSkip");
-    return c.json(await readStatus(c.get("deps"), { rejectionsSkip: skip === undefined ? 0 : intParam(skip, "rejectionsSkip") }));
+    // `?perSite=true` adds each round's updates site by site (the per-site learning curves).
+    return c.json(await readStatus(c.get("deps"), { rejectionsSkip: skip === undefined ? 0 : intParam(skip, "rejectionsSkip"), perSite: boolParam(c.req.query("perSite"), "perSite") }));
   })
   .put("/validation", need("operator", "replacing the validation set"), jsonBody(ValidationSet), async (c) => c.json(await putValidationSet(c.get("deps"), c.req.valid("json"))))
   .post("/rounds/close-expired", need("operator", "closing expired rounds"), async (c) => c.json(await closeExpiredRounds(c.get("deps"))))

@@ -39,6 +39,8 @@ describe("readStatus", () => {
     const evaluation = (siteId: string, counts: EvalCounts): StoredEvaluation => ({ siteId, modelVersion: 1, trainRows: 3, testRows: 3, global: counts, personalized: counts, local: counts });
     await withBase(a.siteId, standard);
     await withBase(b.siteId, odd);
+    // Such a store predates round summaries too: the status reads the manifests.
+    await h.deps.store.delete(keys.roundSummary(1));
     await writeJson(h.deps.store, keys.evaluation(a.siteId), evaluation(a.siteId, standard));
     await writeJson(h.deps.store, keys.evaluation(b.siteId), evaluation(b.siteId, odd));
     // Execute

@@ -1,19 +1,18 @@
 import { Reputation, RoundScores, siteReputation } from "../../core/scoring/index.ts";
 import { SiteRecord } from "../../core/schemas/federation.ts";
-import { Rejection, RoundRecord, StoredUpdate } from "../../core/schemas/round.ts";
-import { MaskedInputPost } from "../../core/schemas/secure-aggregation.ts";
-import type { FederationStatus, RoundStatus } from "../../core/schemas/status.ts";
+import { Rejection, RoundRecord } from "../../core/schemas/round.ts";
+import type { FederationStatus, RoundSiteStatus, RoundStatus } from "../../core/schemas/status.ts";
 import { StoredDecline, type SitePrivacy } from "../../core/schemas/privacy.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { StoredEvaluation } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
-import type { ObjectStore } from "../ports.ts";
 import { keys } from "../keys.ts";
 import { readJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
 import { pooledMetrics, poolable } from "./pooled-metrics.ts";
 import { loadQuality } from "./quality.ts";
 import { readFailureCounts, readRejections } from "./read-refusals.ts";
+import { type CountedUpdate, readRoundUpdates } from "./round-summary.ts";
 
 async function readAll<T>(list: string[], read: (k: string) => Promise<T | null>): Promise<T[]> {
   const values: (T | null)[] = await Promise.all(list.map(read));
@@ -26,28 +25,67 @@ const standing = (r: { reputation: number; quarantinedUntil: number }, round: nu
   quarantined: round <= r.quarantinedUntil,
 });
 
+export interface StatusOptions {
+  /** Rejections to pass over, newest first (the second page is 200). */
+  readonly rejectionsSkip?: number;
+  /** Each round's updates site by site (samples, training loss, the base model's AUROC and accuracy there): the per-site learning curves. */
+  readonly perSite?: boolean;
+}
+
+/** The training loss of a round's updates, weighted by their samples; null when none reported one. */
+function meanLoss(updates: readonly CountedUpdate[]): number | null {
+  let weight = 0;
+  let sum = 0;
+  for (const u of updates) {
+    if (u.trainLoss === undefined) continue;
+    weight += u.samples;
+    sum += u.samples * u.trainLoss;
+  }
+  return weight === 0 ? null : sum / weight;
+}
+
+function perSite(updates: readonly CountedUpdate[]): RoundSiteStatus[] {
+  return updates
+    .map((u) => ({
+      siteId: u.siteId,
+      samples: u.samples,
+      ...(u.baseVersion !== undefined && { baseVersion: u.baseVersion }),
+      ...(u.trainLoss !== undefined && { trainLoss: u.trainLoss }),
+      ...(u.base && { auroc: u.base.auroc, accuracy: u.base.accuracy }),
+    }))
+    .sort((a, b) => (a.siteId < b.siteId ? -1 : a.siteId > b.siteId ? 1 : 0));
+}
+
 /** The federation as an administrator sees it, rebuilt from the store (metrics pooled from counts). */
-export async function readStatus(deps: CoordinatorDeps, options: { readonly rejectionsSkip?: number } = {}): Promise<FederationStatus> {
+export async function readStatus(deps: CoordinatorDeps, options: StatusOptions = {}): Promise<FederationStatus> {
   const { config, state } = await loadFederation(deps);
   const agreement = (await readJson(deps.store, keys.preprocessing, Preprocessing))?.agreement;
   const { store } = deps;
   const sites = await readAll(await store.list(keys.sites), (k) => readJson(store, k, SiteRecord));
   const roundKeys = await store.list(keys.roundsPrefix);
-  const rounds = await readAll(roundKeys.filter((k) => k.endsWith("/round.json")), (k) => readJson(store, k, RoundRecord));
-  const plainUpdates = await readAll(roundKeys.filter((k) => k.includes("/updates/") && k.endsWith(".json")), (k) => readJson(store, k, StoredUpdate));
-  // Secure rounds: each masked input's post, which says what a plain manifest says of traffic, base model and privacy.
-  const updates = [...plainUpdates, ...(await readAll(roundKeys.filter((k) => /\/secure\/masked-input\/[^/]+\.json$/.test(k)), (k) => readMaskedInput(store, k)))];
+  // One pass over what may be hundreds of thousands of keys (mostly update bytes).
+  const files = { records: [] as string[], scores: [] as string[], declines: [] as string[], reputations: [] as string[] };
+  for (const k of roundKeys) {
+    if (!k.endsWith(".json")) continue;
+    if (k.endsWith("/round.json")) files.records.push(k);
+    else if (k.endsWith("/scores.json")) files.scores.push(k);
+    else if (k.endsWith("/reputation.json")) files.reputations.push(k);
+    else if (k.includes("/declines/")) files.declines.push(k);
+  }
+  const rounds = await readAll(files.records, (k) => readJson(store, k, RoundRecord));
+  // Closed rounds are read from their summaries; the rest (and anything a summary does not stand for) from the manifests.
+  const { updates, baseModels } = await readRoundUpdates(store, roundKeys, deps.logger);
   const stats = new Set((await store.list(keys.statsPrefix)).map((k) => k.slice(keys.statsPrefix.length, -".json".length)));
   const evaluations = await readAll(await store.list(keys.evaluationsPrefix), (k) => readJson(store, k, StoredEvaluation));
   const { rejections, total: rejectionsTotal } = await readRejections(store, deps.logger, { skip: options.rejectionsSkip });
   const blocked = state.phase === "stats" ? await readJson(store, keys.statsFailure, Rejection) : null;
-  const scored = await readAll(roundKeys.filter((k) => k.endsWith("/scores.json")), (k) => readJson(store, k, RoundScores));
-  const declines = await readAll(roundKeys.filter((k) => k.includes("/declines/")), (k) => readJson(store, k, StoredDecline));
+  const scored = await readAll(files.scores, (k) => readJson(store, k, RoundScores));
+  const declines = await readAll(files.declines, (k) => readJson(store, k, StoredDecline));
   // Keys are zero-padded: the last one listed is the latest round's.
-  const latestReputation = roundKeys.filter((k) => k.endsWith("/reputation.json")).sort().at(-1);
+  const latestReputation = files.reputations.sort().at(-1);
   const reputation = latestReputation === undefined ? null : await readJson(store, latestReputation, Reputation);
   // Grouped once: a consortium of hundreds of sites and rounds holds tens of thousands of updates.
-  const byRound = new Map<number, StoredUpdate[]>();
+  const byRound = new Map<number, CountedUpdate[]>();
   const bySite = new Map<string, number>();
   for (const u of updates) {
     const list = byRound.get(u.round);
@@ -64,8 +102,10 @@ export async function readStatus(deps: CoordinatorDeps, options: { readonly reje
       ...(config.async && { stale: mine.filter((u) => u.baseVersion !== undefined).length }),
       bytesUp: mine.reduce((n, u) => n + u.byteLength, 0),
       bytesDown: mine.reduce((n, u) => n + u.bytesDown, 0),
-      // An asynchronous update trained in an earlier round measured that round's model, not this one's.
-      baseModel: pooledMetrics(mine.flatMap((u) => (u.baseMetrics && u.baseVersion === undefined ? [u.baseMetrics] : [])), deps.logger, `round ${r.round} base model`),
+      // An asynchronous update trained in an earlier round measured that round's model, not this one's: fresh updates only.
+      baseModel: baseModels.get(r.round) ?? null,
+      trainLoss: meanLoss(mine),
+      ...(options.perSite && { sites: perSite(mine) }),
       ...(roundScores && {
         scores: roundScores.scores.map((score) => {
           const d = roundScores.decisions.find((x) => x.siteId === score.siteId);
@@ -106,30 +146,22 @@ export async function readStatus(deps: CoordinatorDeps, options: { readonly reje
   };
 }
 
-/** A secure round's masked-input post as the status counts updates: its bytes, base-model counts and ledger (never its values). */
-async function readMaskedInput(store: ObjectStore, key: string): Promise<StoredUpdate | null> {
-  const post = await readJson(store, key, MaskedInputPost);
-  if (!post) return null;
-  const siteId = key.slice(key.lastIndexOf("/") + 1, -".json".length);
-  const { manifest: m } = post;
-  return {
-    round: m.round, siteId, samples: 1, codec: "secure", byteLength: m.byteLength, sha256: m.sha256, bytesDown: post.bytesDown, receivedAt: post.receivedAt ?? 0,
-    ...(post.baseMetrics && { baseMetrics: post.baseMetrics }),
-    ...(post.privacy && { privacy: post.privacy }),
-  };
-}
-
 /**
  * Each site's ledger as it last reported it (its latest update or refusal, whichever round is
  * later), with the rounds it refused; sites that have reported nothing yet are left out.
  */
-function sitePrivacy(siteIds: readonly string[], updates: readonly StoredUpdate[], declines: readonly StoredDecline[]): SitePrivacy[] {
+function sitePrivacy(siteIds: readonly string[], updates: readonly CountedUpdate[], declines: readonly StoredDecline[]): SitePrivacy[] {
+  // Grouped by site once: every site's every update is tens of thousands in a long consortium.
+  const reports = new Map<string, { round: number; privacy: NonNullable<CountedUpdate["privacy"]> }[]>();
+  const add = (siteId: string, report: { round: number; privacy: NonNullable<CountedUpdate["privacy"]> }) => {
+    const list = reports.get(siteId);
+    if (list) list.push(report);
+    else reports.set(siteId, [report]);
+  };
+  for (const u of updates) if (u.privacy) add(u.siteId, { round: u.round, privacy: u.privacy });
+  for (const d of declines) add(d.siteId, { round: d.round, privacy: d.privacy });
   return siteIds.flatMap((siteId) => {
-    const reports = [
-      ...updates.filter((u) => u.siteId === siteId && u.privacy).map((u) => ({ round: u.round, privacy: u.privacy! })),
-      ...declines.filter((d) => d.siteId === siteId).map((d) => ({ round: d.round, privacy: d.privacy })),
-    ].sort((a, b) => a.round - b.round);
-    const latest = reports.at(-1);
+    const latest = (reports.get(siteId) ?? []).sort((a, b) => a.round - b.round).at(-1);
     if (!latest) return [];
     const refusedRounds = declines.filter((d) => d.siteId === siteId).map((d) => d.round).sort((a, b) => a - b);
     return [{ siteId, ...latest.privacy, refusedRounds }];

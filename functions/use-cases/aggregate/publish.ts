@@ -5,6 +5,7 @@ import { writeJson } from "../../repo.ts";
 import { saveModel } from "../models.ts";
 import { recordRejection } from "../record-rejection.ts";
 import { scoreRound } from "../score-round.ts";
+import { summariseRound } from "../round-summary.ts";
 import { downlink } from "./downlink.ts";
 import type { Aggregated, AggregateOutcome, RoundContext } from "./round-context.ts";
 import { auditCoordinator } from "../audit/append-audit.ts";
@@ -67,6 +68,8 @@ export async function publishRound(ctx: RoundContext, aggregated: Aggregated): P
     }),
     at: now,
   } satisfies AuditRecord);
+  // Before the round closes: a retried job rewrites it, and the status reads it for as long as its manifests stay.
+  await summariseRound(deps, job.round);
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, resultVersion: job.round, closedAt: now } satisfies RoundRecord);
   await auditCoordinator(deps, "round.close", `round/${job.round}`, {
     included: used.map((u) => u.siteId),

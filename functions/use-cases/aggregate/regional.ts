@@ -8,6 +8,7 @@ import type { AggregateOutcome, RoundContext } from "./round-context.ts";
 import { secureMeanOf } from "./secure-mean.ts";
 import { streamedMean } from "./streamed.ts";
 import { auditCoordinator } from "../audit/append-audit.ts";
+import { summariseRound } from "../round-summary.ts";
 
 /** Fewest sites whose updates a region's aggregate may hold: one site's update must never leave its region. */
 export const MIN_REGIONAL_SITES = 2;
@@ -25,6 +26,7 @@ export async function aggregateRegional(ctx: RoundContext): Promise<AggregateOut
   if (kept.length < MIN_REGIONAL_SITES) return ctx.skip(`${kept.length} valid update(s): a region sends up the mean of at least ${MIN_REGIONAL_SITES} sites, never one site's update`);
   const samples = kept.reduce((n, u) => n + (rows.get(u.siteId) ?? 0), 0);
   await publishRegional(deps, { round: job.round, baseVersion: round.baseVersion, samples, sites: kept.map((u) => u.siteId) }, mean);
+  await summariseRound(deps, job.round);
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, closedAt: deps.clock.now() } satisfies RoundRecord);
   deps.logger.info("regional round aggregated", { round: job.round, sites: kept.length, samples });
   await auditCoordinator(deps, "round.close", `round/${job.round}`, { included: kept.map((u) => u.siteId), rejected: rejected.map((r) => ({ siteId: r.siteId, code: r.code })), regional: true });

@@ -24,6 +24,7 @@ import { markSecureAggregating } from "../secure/phases.ts";
 import { updateShape } from "../update-shape.ts";
 import { auditCoordinator } from "../audit/append-audit.ts";
 import { finishDeclinedStop } from "../stop-declined-round.ts";
+import { summariseRound } from "../round-summary.ts";
 
 export type AggregateOutcome = "aggregated" | "skipped" | "already-done";
 
@@ -102,6 +103,7 @@ export async function openRoundContext(deps: CoordinatorDeps, job: AggregateJob)
     await recordRejection(deps, { siteId, round: job.round, code: err.code, message: err.message });
   };
   const skip = async (reason: string): Promise<AggregateOutcome> => {
+    await summariseRound(deps, job.round);
     await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason, closedAt: deps.clock.now() } satisfies RoundRecord);
     await auditCoordinator(deps, "round.skip", `round/${job.round}`, { reason, rejected: rejected.map((r) => ({ siteId: r.siteId, code: r.code })) });
     await next(round.baseVersion);
