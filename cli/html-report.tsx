@@ -3,10 +3,12 @@
  * A simulation's report as one self-contained HTML file (`consilium simulate --html FILE`): the
  * dashboard's styles, uPlot and the dashboard's chart script inline, the data as JSON blocks, and a
  * Content-Security-Policy that allows those inline scripts and styles by their hashes and nothing
- * else: it opens from a file, offline, and asks the network for nothing. Charts: the learning curve
- * (pooled AUROC by round, each seed), each site's global, personalised, local-only and centralized
- * accuracy, the final models' pooled ROC curves and the global model's calibration (from the sites'
- * score histograms), bytes by round; tables: the spread over seeds, privacy spent, quality flags.
+ * else: it opens from a file, offline, and asks the network for nothing. Charts: the learning curves
+ * (pooled AUROC and the sites' training loss by round, each seed; each site's AUROC by round), each
+ * site's global, personalised, local-only and centralized accuracy, the final models' pooled ROC
+ * curves and the global model's calibration (from the sites' score histograms), privacy spent per
+ * site against its budget, bytes by round; tables: the spread over seeds, privacy spent, quality
+ * flags.
  */
 import { createHash } from "node:crypto";
 import type { Child, FC } from "hono/jsx";
@@ -14,7 +16,7 @@ import { CALIBRATION_GROUPS, calibrationGroups } from "../core/metrics/calibrati
 import { rocCurve } from "../core/metrics/roc.ts";
 import type { Report, Stat } from "../core/schemas/report.ts";
 import { ASSETS } from "../functions/dashboard/assets.generated.ts";
-import { Chart, PALETTE, type ChartSpec } from "../functions/dashboard/views.tsx";
+import { Chart, PALETTE, siteSeries, type ChartSpec } from "../functions/dashboard/views.tsx";
 
 const MODELS = ["global", "personalized", "local", "centralized"] as const;
 const LABEL: Record<(typeof MODELS)[number], string> = { global: "global", personalized: "personalised", local: "local only", centralized: "centralized" };
@@ -35,6 +37,24 @@ export function reportCharts(report: Report): { id: string; label: string; spec:
         series: runs.map((run, k) => ({ label: runs.length > 1 ? `seed ${run.seed}` : "pooled AUROC", color: PALETTE[k % PALETTE.length]!, values: rounds.map((r) => run.rounds.find((x) => x.round === r)?.auroc ?? null) })),
       },
     },
+    ...(runs.some((run) => run.rounds.some((r) => r.loss !== undefined && r.loss !== null))
+      ? [{
+          id: "loss", label: "The sites' training loss in each round",
+          spec: {
+            title: "Training loss by round (the sites' last local epoch, weighted by samples)", xLabel: "round", yLabel: "loss", integerX: true, x: rounds,
+            series: runs.map((run, k) => ({ label: runs.length > 1 ? `seed ${run.seed}` : "training loss", color: PALETTE[k % PALETTE.length]!, values: rounds.map((r) => run.rounds.find((x) => x.round === r)?.loss ?? null) })),
+          },
+        }]
+      : []),
+    ...(first.rounds.some((r) => r.siteAuroc !== undefined)
+      ? [{
+          id: "site-learning", label: "The AUROC of the global model on each site's held-out rows after each round",
+          spec: {
+            title: runs.length > 1 ? `Learning curve at each site (seed ${first.seed})` : "Learning curve at each site", xLabel: "round", yLabel: "AUROC", integerX: true, yRange: [0.4, 1] as [number, number], x: rounds,
+            series: siteSeries(report.sites.map((s) => ({ label: s.name, values: rounds.map((r) => first.rounds.find((x) => x.round === r)?.siteAuroc?.[s.id] ?? null) })), rounds.length),
+          },
+        }]
+      : []),
     {
       id: "sites", label: "Each site's accuracy with the global, personalised, local-only and centralized models",
       spec: {
@@ -67,6 +87,18 @@ export function reportCharts(report: Report): { id: string; label: string; spec:
     charts.push({
       id: "calibration", label: "Calibration of the final global model",
       spec: { title: runs.length > 1 ? `Calibration of the global model (seed ${first.seed})` : "Calibration of the global model", xLabel: "predicted risk", yLabel: "observed rate", yRange: [0, 1], x: groups.map((x) => x.predicted), series: [{ label: "observed", color: PALETTE[1]!, values: groups.map((x) => x.observed) }, { label: "perfect", color: "#9aa3b2", values: groups.map((x) => x.predicted) }] },
+    });
+  }
+  const privacy = first.privacy ?? [];
+  if (privacy.length > 0) {
+    const names = new Map(report.sites.map((s) => [s.id, s.name]));
+    charts.push({
+      id: "privacy", label: "Privacy spent by each site against its budget",
+      spec: {
+        title: runs.length > 1 ? `Privacy spent, ε (seed ${first.seed})` : "Privacy spent, ε", kind: "dots", xLabel: "site", yLabel: "ε", x: privacy.map((_, i) => i + 1), xTicks: privacy.map((p) => names.get(p.siteId) ?? p.siteId),
+        yRange: [0, Math.max(...privacy.map((p) => Math.max(p.budget, p.epsilon))) * 1.05],
+        series: [{ label: "ε spent", color: PALETTE[0]!, values: privacy.map((p) => p.epsilon) }, { label: "budget", color: PALETTE[4]!, values: privacy.map((p) => p.budget) }],
+      },
     });
   }
   charts.push({

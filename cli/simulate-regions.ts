@@ -55,7 +55,7 @@ export async function simulateRegions(plan: SimulationPlan, regions: readonly Re
       stores.push([region.name, regional.stack.store]);
     }
     await Promise.all([...relays, runSites(plan, sites, (s) => urls.get(s.siteId) ?? "", hooks, controller)]);
-    const status = await global.admin.status();
+    const status = await global.admin.status({ perSite: true });
     await hooks.onStack?.(runStore(global.stack.store, keys.runPrefix(1)));
     for (const [name, store] of stores) await hooks.onRegionStack?.(name, runStore(store, keys.runPrefix(1)));
     // The global coordinator's sites are the regions: their centralized baseline pools their sites'.

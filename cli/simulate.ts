@@ -297,7 +297,7 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
     for (const [i, site] of plan.sites.entries()) enrolled.push(await admin.enrol(site.name, siteIdOf(i)));
     const sites = enrolledSites(plan, seed, enrolled, stateRoot, plan.sites.map((_, i) => i));
     await runSites(plan, sites, global.url, hooks, controller);
-    const status = await admin.status();
+    const status = await admin.status({ perSite: true });
     await hooks.onStack?.(runStore(global.stack.store, keys.runPrefix(1)));
     const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed });
     const centralized = new Map(enrolled.flatMap((e, i) => (counts[i] ? [[e.siteId, counts[i]] as const] : [])));

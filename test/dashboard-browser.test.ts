@@ -164,17 +164,18 @@ describe("the dashboard, in Chromium, over a finished heart-disease federation",
     expect(signedOut).toBe(401);
   });
 
-  it("shows the finished federation on the overview, its learning curve drawn", () => {
+  it("shows the finished federation on the overview, its learning curves (pooled AUROC, training loss) drawn", () => {
     const overview = seen.pages.overview!;
     expect(seen.status.state.phase).toBe("done");
     expect(overview.text).toContain("done");
     expect(overview.text).toContain(`${seen.status.state.round} of ${seen.status.rounds}`);
-    expect(overview.chartPixels.length).toBe(1);
+    expect(overview.chartPixels.length).toBe(2);
     expect(overview.chartPixels[0]).toBeGreaterThan(300);
+    expect(overview.chartPixels[1]).toBeGreaterThan(100);
     expect(refreshed).toBeGreaterThan(300);
   });
 
-  it("lists the four hospitals with their numbers, the flagged one marked, the accuracy chart drawn", () => {
+  it("lists the four hospitals with their numbers, the flagged one marked, each one's learning curves and the accuracy chart drawn", () => {
     const sites = seen.pages.sites!;
     expect(seen.status.sites).toHaveLength(4);
     for (const s of seen.status.sites) expect(sites.text).toContain(s.name);
@@ -183,7 +184,11 @@ describe("the dashboard, in Chromium, over a finished heart-disease federation",
     expect(flaggedByStatus.length).toBeGreaterThan(0);
     expect([...sites.flagged].sort()).toEqual(flaggedByStatus);
     for (const f of seen.status.quality?.flags ?? []) expect(sites.text).toContain(f.reason);
-    expect(sites.chartPixels[0]).toBeGreaterThan(40);
+    // Each hospital's AUROC by version and training loss by round (the first hospital's line counted), then the accuracy dots.
+    expect(sites.chartPixels).toHaveLength(3);
+    expect(sites.chartPixels[0]).toBeGreaterThan(100);
+    expect(sites.chartPixels[1]).toBeGreaterThan(100);
+    expect(sites.chartPixels[2]).toBeGreaterThan(40);
   });
 
   it("shows every round with its traffic chart, the final model's ROC curve and calibration, and the audit trail filtered", () => {
@@ -200,8 +205,9 @@ describe("the dashboard, in Chromium, over a finished heart-disease federation",
     expect(auditActions.every((a) => a.startsWith("site."))).toBe(true);
   });
 
-  it("writes a report that opens from a file with the network refused and draws every chart: learning curve, sites, ROC curves, calibration, traffic", () => {
-    expect(reportSeen.charts).toEqual(["learning", "sites", "roc", "calibration", "bytes"]);
+  it("writes a report that opens from a file with the network refused and draws every chart: learning curves, sites, ROC curves, calibration, traffic", () => {
+    // Pooled AUROC, training loss and each hospital's AUROC by round; no privacy chart (no privacy policy in this run).
+    expect(reportSeen.charts).toEqual(["learning", "loss", "site-learning", "sites", "roc", "calibration", "bytes"]);
     expect(reportSeen.pixels).toHaveLength(reportSeen.charts.length);
     // Lines paint hundreds of pixels in their colour; the sites' dots fewer (a later series' dot can cover one), none when nothing drew.
     reportSeen.charts.forEach((id, i) => expect(reportSeen.pixels[i], id).toBeGreaterThan(id === "sites" ? 40 : 100));

@@ -40,7 +40,7 @@ export const reportSpec: CommandSpec<typeof ReportFlags> = {
 export async function reportCommand(argv: readonly string[], options: { readonly io?: CommandIo; readonly fetchFn?: typeof fetch } = {}): Promise<Report> {
   const io = options.io ?? processIo;
   const flags = parseFlags(reportSpec, argv, io.env, (line) => io.err(line));
-  const status = await operatorClient(flags.coordinator, flags["admin-token"], options.fetchFn).status();
+  const status = await operatorClient(flags.coordinator, flags["admin-token"], options.fetchFn).status({ perSite: true });
   const run = buildRunReport({ seed: 0, wallSeconds: 0, status, centralized: new Map() });
   const report = summariseRuns({ backend: "—", dataset: status.federation, model: "—", strategy: status.strategy, codec: status.codec, roundsPlanned: status.rounds }, [run]);
   await writeFile(flags.html, renderHtmlReport(report));

@@ -22,6 +22,8 @@ interface RoundSpec {
   status?: RoundRecord["status"];
   baseModel?: EvalCounts;
   updates?: number;
+  trainLoss?: number;
+  sites?: { siteId: string; samples: number; auroc?: number | null; trainLoss?: number; baseVersion?: number }[];
 }
 
 function status(rounds: RoundSpec[], modelVersion: number, evaluations: { siteId: string; global: EvalCounts; personalized?: EvalCounts; local?: EvalCounts }[] = []) {
@@ -47,6 +49,8 @@ function status(rounds: RoundSpec[], modelVersion: number, evaluations: { siteId
       bytesUp: 100 * r.round,
       bytesDown: 1000,
       baseModel: r.baseModel ? clinicalMetrics(r.baseModel) : null,
+      ...(r.trainLoss !== undefined && { trainLoss: r.trainLoss }),
+      ...(r.sites && { sites: r.sites }),
     })),
     rejections: [{ at: 0, siteId: "b", round: 2, code: "BAD_CHECKSUM", message: "sha256 mismatch" }],
     evaluations: evaluations.map((e) => ({ modelVersion, trainRows: 40, testRows: 2, personalized: e.global, local: e.global, ...e })),
@@ -216,5 +220,33 @@ describe("buildRunReport", () => {
     const empty = { accuracy: null, auroc: null, sensitivity: null, specificity: null, intervals: { accuracy: null, auroc: null, sensitivity: null, specificity: null } };
     expect(report.pooled).toEqual({ global: empty, personalized: empty, local: empty, centralized: empty });
     expect(report.meanSiteAccuracy).toEqual({ global: null, personalized: null, local: null, centralized: null });
+  });
+});
+
+describe("buildRunReport per-site learning curves", () => {
+  it("takes each site's AUROC after round r from round r+1's fresh updates, the last round's from the final evaluation, and the loss as the round reported it", () => {
+    // Prepare: round 2's update from site b trained from an older model (asynchronous): it measured model 0, not model 1.
+    const s = status(
+      [
+        { round: 1, base: 0, result: 1, baseModel: auroc05, trainLoss: 0.7, sites: [{ siteId: "a", samples: 3, auroc: 0.5, trainLoss: 0.6 }, { siteId: "b", samples: 1, auroc: 0.5, trainLoss: 1 }] },
+        { round: 2, base: 1, result: 2, baseModel: auroc0875, trainLoss: 0.5, sites: [{ siteId: "a", samples: 3, auroc: 0.9 }, { siteId: "b", samples: 1, auroc: 0.2, baseVersion: 0 }] },
+      ],
+      2,
+      finalEvaluations,
+    );
+    // Execute
+    const rounds = buildRunReport({ seed: 1, wallSeconds: 2, status: s, centralized: new Map() }).rounds;
+    // Assert
+    expect(rounds.map((r) => r.siteAuroc)).toEqual([{ a: 0.9 }, { a: 1, b: 0 }]);
+    expect(rounds.map((r) => r.loss)).toEqual([0.7, 0.5]);
+    expect(RunReport.safeParse(buildRunReport({ seed: 1, wallSeconds: 2, status: s, centralized: new Map() })).success).toBe(true);
+  });
+
+  it("leaves the per-site curves out when the status holds no per-site updates", () => {
+    const s = status([{ round: 1, base: 0, result: 1, baseModel: auroc05 }], 1, finalEvaluations);
+    const [round] = buildRunReport({ seed: 1, wallSeconds: 2, status: s, centralized: new Map() }).rounds;
+    // The final evaluation alone measures the last model: its per-site AUROCs are there, the loss is not.
+    expect(round!.siteAuroc).toEqual({ a: 1, b: 0 });
+    expect(round!.loss).toBeUndefined();
   });
 });

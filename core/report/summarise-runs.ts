@@ -43,6 +43,7 @@ export function summariseRuns(header: Header, runs: readonly RunReport[]): Repor
     rounds: first.rounds.map((round, i) => ({
       round: round.round,
       auroc: over((r) => r.rounds[i]?.auroc),
+      loss: over((r) => r.rounds[i]?.loss),
       bytesUp: over((r) => r.rounds[i]?.bytesUp),
       bytesDown: over((r) => r.rounds[i]?.bytesDown),
     })),

@@ -51,6 +51,10 @@ export const RunReport = z.object({
       status: z.string(),
       sites: z.number().int(),
       auroc: rate,
+      /** The sites' training loss in the round, weighted by their samples (absent from older reports). */
+      loss: z.number().nonnegative().nullable().optional(),
+      /** The AUROC of the model the round produced on each site's held-out rows, by site id (absent from older reports). */
+      siteAuroc: z.record(z.string(), rate).optional(),
       bytesUp: z.number().int(),
       bytesDown: z.number().int(),
       /** Seconds from the opening of round 1 to this round's close (absent while it is open). */
@@ -104,7 +108,8 @@ export const Report = z.object({
   meanSiteAccuracy: Accuracies,
   federatedToCentralized: Stat,
   pooled: z.object({ global: PooledStat, personalized: PooledStat, local: PooledStat, centralized: PooledStat }),
-  rounds: z.array(z.object({ round: z.number().int(), auroc: Stat, bytesUp: Stat, bytesDown: Stat })),
+  /** Per round, over the seeds: pooled AUROC of the model it produced, the sites' training loss in it (absent from older reports), bytes. */
+  rounds: z.array(z.object({ round: z.number().int(), auroc: Stat, loss: Stat.optional(), bytesUp: Stat, bytesDown: Stat })),
   bytes: z.object({ up: Stat, down: Stat }),
   wallSeconds: Stat,
   rejections: Stat,

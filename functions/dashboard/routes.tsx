@@ -72,12 +72,16 @@ async function signedIn(c: Context<AppEnv>): Promise<{ name: string; role: "view
 
 type Body = JSX.Element;
 
+/** What a page reads: the status, the status with each round's updates site by site, or nothing of it (the audit trail). */
+type Reads = "status" | "per-site" | "nothing";
+
 /**
  * A page: the whole document, or with `?fragment=main` only its main section (the page's refresh);
- * 401 when not signed in. `render` builds the main section from the active run's status (null
- * before a consortium exists) and the request.
+ * 401 when not signed in. `render` builds the main section from the active run's status (a page
+ * that reads it says "no consortium yet" before one exists) and the request.
  */
-function page(path: string, title: string, render: (status: FederationStatus, c: Context<AppEnv>) => Promise<Body> | Body, refresh = true) {
+function page(path: string, title: string, render: (status: FederationStatus | null, c: Context<AppEnv>) => Promise<Body> | Body, options: { refresh?: boolean; reads?: Reads } = {}) {
+  const { refresh = true, reads = "status" } = options;
   return async (c: Context<AppEnv>) => {
     const operator = await signedIn(c);
     // A refresh of the page's main section; any other value is the whole page (and its audit record).
@@ -85,14 +89,15 @@ function page(path: string, title: string, render: (status: FederationStatus, c:
     if (!operator) return fragment ? c.text("signed out", 401) : c.redirect("/dashboard/sign-in", 303);
     c.set("operator", operator);
     c.set("admin", true);
-    const deps = await activeRunDeps(c.get("deps"));
     let status: FederationStatus | null = null;
-    try {
-      status = await readStatus(deps);
-    } catch (err) {
-      if (!(err instanceof ConsiliumError && err.code === "NO_FEDERATION")) throw err;
+    if (reads !== "nothing") {
+      try {
+        status = await readStatus(await activeRunDeps(c.get("deps")), { perSite: reads === "per-site" });
+      } catch (err) {
+        if (!(err instanceof ConsiliumError && err.code === "NO_FEDERATION")) throw err;
+      }
     }
-    const body = status ? await render(status, c) : <><h1>{title}</h1><p>No consortium yet: an owner creates it (<code>consilium federation create</code>).</p></>;
+    const body = status || reads === "nothing" ? await render(status, c) : <><h1>{title}</h1><p>No consortium yet: an owner creates it (<code>consilium federation create</code>).</p></>;
     if (fragment) return c.html(String(body));
     return c.html("<!doctype html>" + String(<Layout title={title} path={path} operator={operator} refreshMs={refresh ? REFRESH_MS : undefined}>{body}</Layout>));
   };
@@ -108,7 +113,7 @@ const AuditQuery = z.object({
   since: z.string().trim().max(40).optional().transform((v) => v || undefined),
 });
 
-async function auditPage(_status: FederationStatus, c: Context<AppEnv>) {
+async function auditPage(_status: FederationStatus | null, c: Context<AppEnv>) {
   const deps = c.get("deps");
   const query = AuditQuery.safeParse(c.req.query());
   const q: z.infer<typeof AuditQuery> = query.success ? query.data : { actor: undefined, action: undefined, outcome: undefined, since: undefined };
@@ -175,9 +180,9 @@ export const dashboardRoutes = new Hono<AppEnv>()
     deleteCookie(c, SESSION_COOKIE, { path: "/dashboard", secure: https(c) });
     return c.redirect("/dashboard/sign-in", 303);
   })
-  .get("/", page(PAGES[0].path, PAGES[0].title, (status) => <Overview status={status} />))
-  .get("/sites", page(PAGES[1].path, PAGES[1].title, (status) => <Sites status={status} />))
-  .get("/rounds", page(PAGES[2].path, PAGES[2].title, (status) => <Rounds status={status} />))
-  .get("/models", page(PAGES[3].path, PAGES[3].title, async (status, c) => <Models status={status} registry={await listModels(c.get("deps"))} />))
-  // The trail does not refresh itself: a reader filtering it keeps what they read.
-  .get("/audit", page(PAGES[4].path, PAGES[4].title, auditPage, false));
+  .get("/", page(PAGES[0].path, PAGES[0].title, (status) => <Overview status={status!} />))
+  .get("/sites", page(PAGES[1].path, PAGES[1].title, (status) => <Sites status={status!} />, { reads: "per-site" }))
+  .get("/rounds", page(PAGES[2].path, PAGES[2].title, (status) => <Rounds status={status!} />))
+  .get("/models", page(PAGES[3].path, PAGES[3].title, async (status, c) => <Models status={status!} registry={await listModels(c.get("deps"))} />))
+  // The trail does not refresh itself (a reader filtering it keeps what they read), and reads no status.
+  .get("/audit", page(PAGES[4].path, PAGES[4].title, auditPage, { refresh: false, reads: "nothing" }));

@@ -42,6 +42,64 @@ export interface ChartSpec {
 
 export const PALETTE = ["#1f5fbf", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d"];
 
+const quantile = (sorted: readonly number[], q: number) => {
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  return sorted[lo]! + (sorted[Math.min(lo + 1, sorted.length - 1)]! - sorted[lo]!) * (at - lo);
+};
+
+/**
+ * One curve per site, in the palette's colours, while there are few enough sites to tell apart;
+ * beyond that, the sites' spread at each x: the median and the 10th and 90th percentiles.
+ */
+export function siteSeries(bySite: readonly { readonly label: string; readonly values: readonly (number | null)[] }[], length: number): ChartSpec["series"] {
+  if (bySite.length <= PALETTE.length) return bySite.map((s, i) => ({ label: s.label, color: PALETTE[i]!, values: [...s.values] }));
+  const at = Array.from({ length }, (_, k) => bySite.flatMap((s) => (s.values[k] === null || s.values[k] === undefined ? [] : [s.values[k]!])).sort((a, b) => a - b));
+  const band = (q: number) => at.map((xs) => (xs.length === 0 ? null : quantile(xs, q)));
+  return [
+    { label: `90th percentile of ${bySite.length} sites`, color: PALETTE[1]!, values: band(0.9) },
+    { label: "median site", color: PALETTE[0]!, values: band(0.5) },
+    { label: "10th percentile", color: PALETTE[2]!, values: band(0.1) },
+  ];
+}
+
+/** The sites' training loss in each round (weighted by their samples), from the status; null when no round reported one. */
+export function lossChart(status: FederationStatus): ChartSpec | null {
+  const log = [...status.roundLog].sort((a, b) => a.round - b.round).filter((r) => r.trainLoss !== undefined && r.trainLoss !== null);
+  if (log.length === 0) return null;
+  // The loss each site reports is its mean minibatch loss over its last local epoch; the sites' weighted by their samples.
+  return { title: "Training loss by round", xLabel: "round", yLabel: "loss", integerX: true, x: log.map((r) => r.round), series: [{ label: "training loss", color: PALETTE[1]!, values: log.map((r) => r.trainLoss!) }] };
+}
+
+/**
+ * Each site's curves from a status read with `perSite`: the AUROC of each model version on its
+ * held-out rows (as the first round that started from the version measured it, then the final
+ * evaluation), and its training loss by round. Null when the status holds no per-site updates.
+ */
+export function siteCurves(status: FederationStatus): { auroc: ChartSpec; loss: ChartSpec | null } | null {
+  const log = [...status.roundLog].sort((a, b) => a.round - b.round);
+  if (!log.some((r) => r.sites && r.sites.length > 0)) return null;
+  const versions = new Map<number, Map<string, number | null>>();
+  for (const r of log) {
+    const fresh = (r.sites ?? []).filter((s) => s.baseVersion === undefined && s.auroc !== undefined);
+    if (fresh.length > 0 && !versions.has(r.baseVersion)) versions.set(r.baseVersion, new Map(fresh.map((s) => [s.siteId, s.auroc ?? null])));
+  }
+  if (status.evaluations.length > 0 && !versions.has(status.state.modelVersion)) {
+    versions.set(status.state.modelVersion, new Map(status.evaluations.map((e) => [e.siteId, clinicalMetrics(e.global).auroc])));
+  }
+  const xs = [...versions.keys()].sort((a, b) => a - b);
+  const lossRounds = log.filter((r) => (r.sites ?? []).some((s) => s.trainLoss !== undefined));
+  const auroc: ChartSpec = {
+    title: "AUROC of the global model at each site", xLabel: "model version", yLabel: "AUROC", integerX: true, yRange: [0.4, 1], x: xs,
+    series: siteSeries(status.sites.map((site) => ({ label: site.name, values: xs.map((v) => versions.get(v)!.get(site.id) ?? null) })), xs.length),
+  };
+  const loss: ChartSpec | null = lossRounds.length === 0 ? null : {
+    title: "Training loss at each site", xLabel: "round", yLabel: "loss", integerX: true, x: lossRounds.map((r) => r.round),
+    series: siteSeries(status.sites.map((site) => ({ label: site.name, values: lossRounds.map((r) => r.sites!.find((s) => s.siteId === site.id)?.trainLoss ?? null) })), lossRounds.length),
+  };
+  return { auroc, loss };
+}
+
 /** JSON to sit in a `<script type="application/json">` as is: `<`, `>` and `&` escaped, so that no value can close the element. */
 export const jsonForScript = (value: unknown): string => JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
 
@@ -146,7 +204,13 @@ export const Overview: FC<{ status: FederationStatus }> = ({ status }) => {
         <div class="card"><div class="label">Final pooled AUROC</div><div class="value">{num(status.final?.global.auroc)}</div></div>
       </div>
       <h2>Learning</h2>
-      <Chart id="auroc" spec={aurocChart(status)} label="Pooled AUROC of the global model by version" />
+      <div class="charts">
+        <Chart id="auroc" spec={aurocChart(status)} label="Pooled AUROC of the global model by version" />
+        {(() => {
+          const loss = lossChart(status);
+          return loss && <Chart id="loss" spec={loss} label="Training loss by round, over the sites" />;
+        })()}
+      </div>
       <h2>Alerts</h2>
       {alerts.length === 0 ? <p class="muted">Nothing to look at.</p> : (
         <ul class="alerts">{alerts.map((a) => <li class={a.level}>{a.text}</li>)}</ul>
@@ -213,6 +277,18 @@ export const Sites: FC<{ status: FederationStatus }> = ({ status }) => {
           })}
         </tbody>
       </table>
+      {(() => {
+        const curves = siteCurves(status);
+        return curves && (
+          <>
+            <h2>Learning at each site</h2>
+            <div class="charts">
+              <Chart id="site-auroc" spec={curves.auroc} label="AUROC of each version of the global model at each site" />
+              {curves.loss && <Chart id="site-loss" spec={curves.loss} label="Training loss at each site by round" />}
+            </div>
+          </>
+        );
+      })()}
       <h2>Accuracy by site</h2>
       <Chart id="site-accuracy" label="Accuracy of the global, personalised and local-only models by site" spec={{
         title: "Accuracy on each site's held-out rows",
