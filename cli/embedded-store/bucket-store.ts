@@ -38,11 +38,42 @@ export interface ListPage {
   readonly truncated: boolean;
 }
 
-const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+/**
+ * S3 lists keys in the UTF-8 byte order of their names, which is code point order. UTF-16 order
+ * (JavaScript's `<`) agrees except where a surrogate (half of a code point above U+FFFF) meets a
+ * unit at U+E000 or above: the surrogate's code point is the larger. Compared in place, with no
+ * encoding: a listing compares every key it passes.
+ */
+export function byteOrder(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    return xs === ys ? x - y : xs ? 1 : -1;
+  }
+  return a.length - b.length;
+}
+
+/** The first index of `sorted` whose key is not before `key` (`after`: not before or equal to it). */
+function bound(sorted: readonly string[], key: string, after = false): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = byteOrder(sorted[mid]!, key);
+    if (c < 0 || (after && c === 0)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 export class BucketStore {
   readonly #index = new Map<string, ObjectInfo>();
   readonly #locks = new KeyLocks();
+  /** Every key in byte order, built at the first listing and kept in order after it. */
   #sorted: string[] | null = null;
   /** Files found at start that are not objects of this store (the folder was edited by hand): left alone, not served. */
   readonly skipped: string[] = [];
@@ -123,20 +154,21 @@ export class BucketStore {
     const path = join(this.objectsDir, fileNameOf(key));
     await this.#locks.run(key, async () => {
       await removeFile(path, this.durable);
-      if (this.#index.delete(key)) this.#sorted = null;
+      if (this.#index.delete(key) && this.#sorted) {
+        const at = bound(this.#sorted, key);
+        if (this.#sorted[at] === key) this.#sorted.splice(at, 1);
+      }
     });
   }
 
-  /** Keys under `prefix` after `startAfter`, at most `max`. */
+  /** Keys under `prefix` after `startAfter`, at most `max`: found by binary search, so a listing costs its own keys, not the bucket's. */
   list(prefix: string, startAfter: string, max: number): ListPage {
-    this.#sorted ??= [...this.#index.keys()].sort(byteOrder);
+    const sorted = (this.#sorted ??= [...this.#index.keys()].sort(byteOrder));
     const objects: ObjectInfo[] = [];
-    for (const key of this.#sorted) {
-      if (!key.startsWith(prefix)) {
-        if (byteOrder(key, prefix) > 0) break;
-        continue;
-      }
-      if (byteOrder(key, startAfter) <= 0) continue;
+    // Keys under a prefix sit together in byte order, from the first not before it.
+    for (let i = Math.max(bound(sorted, prefix), bound(sorted, startAfter, true)); i < sorted.length; i++) {
+      const key = sorted[i]!;
+      if (!key.startsWith(prefix)) break;
       if (objects.length === max) return { objects, truncated: true };
       const info = this.#index.get(key);
       if (info) objects.push(info);
@@ -145,7 +177,7 @@ export class BucketStore {
   }
 
   #remember(info: ObjectInfo): void {
-    if (!this.#index.has(info.key)) this.#sorted = null;
+    if (!this.#index.has(info.key) && this.#sorted) this.#sorted.splice(bound(this.#sorted, info.key), 0, info.key);
     this.#index.set(info.key, info);
   }
 }
