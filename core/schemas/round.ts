@@ -45,6 +45,9 @@ export const RoundRecord = z.object({
       shared: z.number().int().nonnegative(),
       masked: z.number().int().nonnegative(),
       unmasked: z.number().int().nonnegative(),
+      /** When the session began (the advertise phase opened) and when each phase closed: its duration (absent from older records). */
+      startedAt: z.number().optional(),
+      closedAt: z.object({ advertise: z.number(), shareKeys: z.number(), maskedInput: z.number(), unmasking: z.number() }).partial().optional(),
     })
     .optional(),
   closedAt: z.number().optional(),

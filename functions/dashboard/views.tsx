@@ -89,13 +89,14 @@ export function siteCurves(status: FederationStatus): { auroc: ChartSpec; loss: 
   }
   const xs = [...versions.keys()].sort((a, b) => a - b);
   const lossRounds = log.filter((r) => (r.sites ?? []).some((s) => s.trainLoss !== undefined));
+  const lossAt = lossRounds.map((r) => new Map(r.sites!.flatMap((s) => (s.trainLoss === undefined ? [] : [[s.siteId, s.trainLoss] as const]))));
   const auroc: ChartSpec = {
     title: "AUROC of the global model at each site", xLabel: "model version", yLabel: "AUROC", integerX: true, yRange: [0.4, 1], x: xs,
     series: siteSeries(status.sites.map((site) => ({ label: site.name, values: xs.map((v) => versions.get(v)!.get(site.id) ?? null) })), xs.length),
   };
   const loss: ChartSpec | null = lossRounds.length === 0 ? null : {
     title: "Training loss at each site", xLabel: "round", yLabel: "loss", integerX: true, x: lossRounds.map((r) => r.round),
-    series: siteSeries(status.sites.map((site) => ({ label: site.name, values: lossRounds.map((r) => r.sites!.find((s) => s.siteId === site.id)?.trainLoss ?? null) })), lossRounds.length),
+    series: siteSeries(status.sites.map((site) => ({ label: site.name, values: lossAt.map((at) => at.get(site.id) ?? null) })), lossRounds.length),
   };
   return { auroc, loss };
 }
@@ -238,6 +239,9 @@ export const Sites: FC<{ status: FederationStatus }> = ({ status }) => {
   for (const f of status.quality?.flags ?? []) flags.set(f.siteId, [...(flags.get(f.siteId) ?? []), f.reason]);
   const excluded = new Set(status.quality?.excluded ?? []);
   const rounds = status.roundLog.filter((r) => r.status === "closed");
+  // Counted once: a hundred sites in two hundred rounds of a hundred.
+  const roundsIn = new Map<string, number>();
+  for (const r of rounds) for (const id of r.included ?? []) roundsIn.set(id, (roundsIn.get(id) ?? 0) + 1);
   return (
     <>
       <h1>{`Sites: ${status.sites.length}`} <span id="live" class="muted" aria-live="polite" /></h1>
@@ -257,7 +261,7 @@ export const Sites: FC<{ status: FederationStatus }> = ({ status }) => {
             const p = e && clinicalMetrics(e.personalized);
             const l = e && clinicalMetrics(e.local);
             const dp = privacy.get(site.id);
-            const inRounds = rounds.filter((r) => r.included?.includes(site.id)).length;
+            const inRounds = roundsIn.get(site.id) ?? 0;
             const f = flags.get(site.id) ?? [];
             return (
               <tr data-site={site.id}>
@@ -314,6 +318,18 @@ export const Sites: FC<{ status: FederationStatus }> = ({ status }) => {
 const seconds = (from: number | undefined, to: number | undefined) => (from === undefined || to === undefined ? "—" : `${((to - from) / 1000).toFixed(1)} s`);
 const kib = (bytes: number) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`);
 
+/** A secure round's four phases: how many sites each accepted, and how long each took (from the session's start, then from the phase before). */
+export function secureLine(secure: NonNullable<FederationStatus["roundLog"][number]["secure"]>): string {
+  const steps = [["advertised", secure.advertised, "advertise"], ["shared", secure.shared, "shareKeys"], ["masked", secure.masked, "maskedInput"], ["unmasked", secure.unmasked, "unmasking"]] as const;
+  let from = secure.startedAt;
+  return `secure: ${steps.map(([label, n, phase]) => {
+    const at = secure.closedAt?.[phase];
+    const took = from !== undefined && at !== undefined ? ` (${seconds(from, at)})` : "";
+    from = at;
+    return `${n} ${label}${took}`;
+  }).join(", ")}`;
+}
+
 export const Rounds: FC<{ status: FederationStatus }> = ({ status }) => {
   const name = new Map(status.sites.map((s) => [s.id, s.name]));
   const declinedIn = (round: number) => (status.privacy ?? []).filter((p) => p.refusedRounds.includes(round)).map((p) => p.siteId);
@@ -350,7 +366,7 @@ export const Rounds: FC<{ status: FederationStatus }> = ({ status }) => {
             return (
               <tr data-round={String(r.round)}>
                 <td class="num">{String(r.round)}</td>
-                <td><span class={`tag ${r.status === "closed" ? "ok" : r.status === "skipped" ? "bad" : "warn"}`}>{r.status}</span>{r.reason && <div class="muted">{r.reason}</div>}{r.secure && <div class="muted">{`secure: ${r.secure.advertised} advertised, ${r.secure.shared} shared, ${r.secure.masked} masked, ${r.secure.unmasked} unmasked`}</div>}</td>
+                <td><span class={`tag ${r.status === "closed" ? "ok" : r.status === "skipped" ? "bad" : "warn"}`}>{r.status}</span>{r.reason && <div class="muted">{r.reason}</div>}{r.secure && <div class="muted">{secureLine(r.secure)}</div>}</td>
                 <td>{included.length === 0 ? "—" : `${included.length}: ${included.map((id) => name.get(id) ?? id).join(", ")}`}</td>
                 <td>{declined.length === 0 ? "—" : declined.map((id) => name.get(id) ?? id).join(", ")}</td>
                 <td>{refused.length === 0 ? "—" : refused.map((x) => <div>{`${name.get(x.siteId) ?? x.siteId}: ${x.code}`}<div class="muted">{x.message}</div></div>)}</td>

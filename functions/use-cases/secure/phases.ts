@@ -13,6 +13,7 @@ import { recordRejection } from "../record-rejection.ts";
 import { requestAggregation } from "../request-aggregation.ts";
 import { secureSession, MIN_SECURE_SITES } from "./session.ts";
 import { auditCoordinator } from "../audit/append-audit.ts";
+import { summariseRound } from "../round-summary.ts";
 
 /** The four phases' closing records, as far as they exist. */
 export interface Phases {
@@ -156,6 +157,13 @@ export function secureSummary(session: SecureSession, phases: Phases): NonNullab
     shared: phases.shareKeys?.sites.length ?? 0,
     masked: phases.maskedInput?.sites.length ?? 0,
     unmasked: phases.unmasking?.sites.length ?? 0,
+    startedAt: session.createdAt,
+    closedAt: {
+      ...(phases.advertise && { advertise: phases.advertise.closedAt }),
+      ...(phases.shareKeys && { shareKeys: phases.shareKeys.closedAt }),
+      ...(phases.maskedInput && { maskedInput: phases.maskedInput.closedAt }),
+      ...(phases.unmasking && { unmasking: phases.unmasking.closedAt }),
+    },
   };
 }
 
@@ -184,6 +192,7 @@ async function failSecureRound(deps: CoordinatorDeps, config: FederationConfig, 
   const phases = await readPhases(deps, record.round);
   const closing = await beginAggregation(deps, record);
   await writeJson(deps.store, keys.round(record.round), { ...closing, included: [], status: "skipped", reason, closedAt: deps.clock.now(), ...(session && { secure: secureSummary(session, phases) }) } satisfies RoundRecord);
+  await summariseRound(deps, record.round);
   await recordRejection(deps, { siteId: null, round: record.round, code: "SECURE_ROUND_FAILED", message: reason });
   deps.logger.warn("secure round failed", { round: record.round, reason });
   await auditCoordinator(deps, "round.skip", `round/${record.round}`, { reason, secure: true });
