@@ -39,8 +39,10 @@ export const keys = {
   strategyState: (r: number) => `rounds/${pad(r)}/strategy-state.bin`,
   /** Contribution scoring, write-once: every update's scores and decision, and the reputations after the round. */
   roundScores: (r: number) => `rounds/${pad(r)}/scores.json`,
-  /** Derived, rewritten when the round closes: what its updates say, for the status to read instead of each manifest (`use-cases/round-summary.ts`). */
-  roundSummary: (r: number) => `rounds/${pad(r)}/summary.json`,
+  /** Derived, written once after the round closed: the round as the status reads it, in one object (`use-cases/round-summary.ts`). */
+  roundSummary: (r: number) => `summaries/${pad(r)}.json`,
+  summariesPrefix: "summaries/",
+  roundPrefix: (r: number) => `rounds/${pad(r)}/`,
   reputation: (r: number) => `rounds/${pad(r)}/reputation.json`,
   /** Secure aggregation, write-once: the round's session (config, participants, weights). */
   secureSession: (r: number) => `rounds/${pad(r)}/secure/session.json`,

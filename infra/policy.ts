@@ -43,7 +43,7 @@ const DELETES: Record<FunctionName, boolean> = { Api: true, CloseRounds: true, R
  * Not the registry, the consortium's agreement, runs and triggers, sites, credentials, operators,
  * or the validation set: the API and the cron write those.
  */
-export const AGGREGATE_WRITES = ["runs/*", "rounds/*", "models/*", "state.json", "abandoned.json", "audit/*", "rejections/*", "failures/*"];
+export const AGGREGATE_WRITES = ["runs/*", "rounds/*", "summaries/*", "models/*", "state.json", "abandoned.json", "audit/*", "rejections/*", "failures/*"];
 
 /** The statements of function `name`; `sub(arn, "/suffix")` joins an ARN and a suffix in the caller's type (a string, or SST's Output). */
 export function functionPolicy<R>(name: FunctionName, arns: PolicyArns<R>, sub: (arn: R, suffix: string) => R): Statement<R>[] {

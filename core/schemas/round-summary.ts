@@ -1,22 +1,25 @@
 /**
  * @module
- * What a closed round's updates say, once: each update's traffic, samples, training loss, the base
- * model's metrics on the site's held-out rows and the site's privacy ledger, with the base model's
- * pooled metrics over the round's fresh updates. Written by the aggregator as it closes the round
- * (`functions/use-cases/round-summary.ts`) so that a status read parses one object per round
- * instead of one manifest per site and round; derived, so a summary that is missing, unreadable or
- * out of date is passed over and the manifests are read instead.
+ * A closed round as the status reads it, in one object (`summaries/{r}.json`): its record, each
+ * update's traffic, samples, training loss, the base model's metrics on the site's held-out rows
+ * and the site's privacy ledger, the base model's pooled metrics, the round's scores, the
+ * reputations after it, and the sites that declined it. Written once, after the round closed
+ * (`functions/use-cases/round-summary.ts`), so that a status read lists one prefix and reads one
+ * object per closed round instead of listing every round's keys and reading every manifest;
+ * derived, so a round without a readable summary is read from its own keys instead.
  */
 import { z } from "zod";
 import { ClinicalMetrics } from "../metrics/clinical-metrics.ts";
-import { PrivacySpent } from "./privacy.ts";
+import { Reputation } from "../scoring/reputation.ts";
+import { RoundScores } from "../scoring/round-scores.ts";
+import { PrivacySpent, StoredDecline } from "./privacy.ts";
+import { RoundRecord } from "./round.ts";
 import { MAX_SITE_COUNT } from "./site-count.ts";
 
 const rate = z.number().min(0).max(1).nullable();
 
-/** One update as the status counts it; `key` is its manifest's key (or a secure round's masked-input post's). */
+/** One update as the status counts it (a plain update's manifest or a secure round's masked-input post). */
 export const SummarisedUpdate = z.object({
-  key: z.string().min(1),
   siteId: z.string().min(1),
   samples: z.number().int().positive(),
   byteLength: z.number().int().nonnegative(),
@@ -30,10 +33,18 @@ export const SummarisedUpdate = z.object({
 });
 export type SummarisedUpdate = z.infer<typeof SummarisedUpdate>;
 
-export const RoundSummary = z.object({
-  round: z.number().int().positive(),
-  updates: z.array(SummarisedUpdate).max(MAX_SITE_COUNT),
-  /** The pooled metrics of the round's own model over the updates trained from it (their counts merged); null when none reported them. */
-  baseModel: ClinicalMetrics.nullable(),
-});
+export const RoundSummary = z
+  .object({
+    round: z.number().int().positive(),
+    /** The round's record as it closed: closed or skipped. */
+    record: RoundRecord,
+    updates: z.array(SummarisedUpdate).max(MAX_SITE_COUNT),
+    /** The pooled metrics of the round's own model over the updates trained from it (their counts merged); null when none reported them. */
+    baseModel: ClinicalMetrics.nullable(),
+    /** With contribution scoring: the round's scores and decisions, and every site's reputation after it. */
+    scores: RoundScores.nullable(),
+    reputation: Reputation.nullable(),
+    declines: z.array(StoredDecline).max(MAX_SITE_COUNT),
+  })
+  .refine((s) => s.record.round === s.round && (s.record.status === "closed" || s.record.status === "skipped"), { message: "a summary is of a closed or skipped round, its own" });
 export type RoundSummary = z.infer<typeof RoundSummary>;

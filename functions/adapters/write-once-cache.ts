@@ -15,6 +15,8 @@ const RUN_WRITE_ONCE = [
   /stats\/[^/]+\.json$/,
   /models\/\d+\/(weights\.bin|control\.bin|delta\.bin|downlink-residual\.bin|manifest\.json)$/,
   /rounds\/\d+\/(included\.json|strategy-state\.bin)$/,
+  // A closed round's summary, written with If-None-Match (`use-cases/round-summary.ts`).
+  /summaries\/\d+\.json$/,
   /rounds\/\d+\/accepted\/[^/]+\/[0-9a-f]{64}\.bin$/,
   /evaluations\/[^/]+\.json$/,
   // Secure aggregation: the round's session, each closed phase's record, the sites' messages (never their uploads, which a site may overwrite).

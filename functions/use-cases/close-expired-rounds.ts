@@ -16,6 +16,7 @@ import { progressSecureRound } from "./secure/index.ts";
 import { registerIfDone } from "./registry/register-run.ts";
 import { closeDeclinedRound } from "./stop-declined-round.ts";
 import { auditCoordinator, CHECKPOINT_MS, checkpointNow } from "./audit/append-audit.ts";
+import { summariseRound } from "./round-summary.ts";
 
 export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
 
@@ -85,6 +86,7 @@ export async function closeRunRounds(deps: CoordinatorDeps): Promise<{ round: nu
     return { round: round.round, action: "queued" };
   }
   await writeJson(deps.store, keys.round(round.round), { ...closing, status: "skipped", reason: "deadline passed with no updates", closedAt: deps.clock.now() } satisfies RoundRecord);
+  await summariseRound(deps, round.round);
   await auditCoordinator(deps, "round.skip", `round/${round.round}`, { reason: "deadline passed with no updates" });
   if (!config.upstream) await advance(deps, config, round.round + 1, round.baseVersion);
   return { round: round.round, action: "skipped" };

@@ -1,8 +1,8 @@
-import { Reputation, RoundScores, siteReputation } from "../../core/scoring/index.ts";
+import { siteReputation } from "../../core/scoring/index.ts";
 import { SiteRecord } from "../../core/schemas/federation.ts";
-import { Rejection, RoundRecord } from "../../core/schemas/round.ts";
+import { Rejection } from "../../core/schemas/round.ts";
 import type { FederationStatus, RoundSiteStatus, RoundStatus } from "../../core/schemas/status.ts";
-import { StoredDecline, type SitePrivacy } from "../../core/schemas/privacy.ts";
+import type { SitePrivacy, StoredDecline } from "../../core/schemas/privacy.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { StoredEvaluation } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
@@ -12,7 +12,7 @@ import { loadFederation } from "./load-federation.ts";
 import { pooledMetrics, poolable } from "./pooled-metrics.ts";
 import { loadQuality } from "./quality.ts";
 import { readFailureCounts, readRejections } from "./read-refusals.ts";
-import { type CountedUpdate, readRoundUpdates } from "./round-summary.ts";
+import { type CountedUpdate, readRounds } from "./round-summary.ts";
 
 async function readAll<T>(list: string[], read: (k: string) => Promise<T | null>): Promise<T[]> {
   const values: (T | null)[] = await Promise.all(list.map(read));
@@ -59,31 +59,24 @@ function perSite(updates: readonly CountedUpdate[]): RoundSiteStatus[] {
 /** The federation as an administrator sees it, rebuilt from the store (metrics pooled from counts). */
 export async function readStatus(deps: CoordinatorDeps, options: StatusOptions = {}): Promise<FederationStatus> {
   const { config, state } = await loadFederation(deps);
-  const agreement = (await readJson(deps.store, keys.preprocessing, Preprocessing))?.agreement;
   const { store } = deps;
-  const sites = await readAll(await store.list(keys.sites), (k) => readJson(store, k, SiteRecord));
-  const roundKeys = await store.list(keys.roundsPrefix);
-  // One pass over what may be hundreds of thousands of keys (mostly update bytes).
-  const files = { records: [] as string[], scores: [] as string[], declines: [] as string[], reputations: [] as string[] };
-  for (const k of roundKeys) {
-    if (!k.endsWith(".json")) continue;
-    if (k.endsWith("/round.json")) files.records.push(k);
-    else if (k.endsWith("/scores.json")) files.scores.push(k);
-    else if (k.endsWith("/reputation.json")) files.reputations.push(k);
-    else if (k.includes("/declines/")) files.declines.push(k);
-  }
-  const rounds = await readAll(files.records, (k) => readJson(store, k, RoundRecord));
-  // Closed rounds are read from their summaries; the rest (and anything a summary does not stand for) from the manifests.
-  const { updates, baseModels } = await readRoundUpdates(store, roundKeys, deps.logger);
-  const stats = new Set((await store.list(keys.statsPrefix)).map((k) => k.slice(keys.statsPrefix.length, -".json".length)));
-  const evaluations = await readAll(await store.list(keys.evaluationsPrefix), (k) => readJson(store, k, StoredEvaluation));
-  const { rejections, total: rejectionsTotal } = await readRejections(store, deps.logger, { skip: options.rejectionsSkip });
-  const blocked = state.phase === "stats" ? await readJson(store, keys.statsFailure, Rejection) : null;
-  const scored = await readAll(files.scores, (k) => readJson(store, k, RoundScores));
-  const declines = await readAll(files.declines, (k) => readJson(store, k, StoredDecline));
-  // Keys are zero-padded: the last one listed is the latest round's.
-  const latestReputation = files.reputations.sort().at(-1);
-  const reputation = latestReputation === undefined ? null : await readJson(store, latestReputation, Reputation);
+  // Read side by side: against S3 each listing is a round trip, and none depends on another.
+  const [preprocessing, sites, rounds, statsKeys, evaluations, refusals, blocked, failures, quality] = await Promise.all([
+    readJson(store, keys.preprocessing, Preprocessing),
+    store.list(keys.sites).then((list) => readAll(list, (k) => readJson(store, k, SiteRecord))),
+    // Closed rounds from their summaries, the rest from their own keys; an asynchronous run's updates may wait under the next round.
+    readRounds(store, state.round, deps.logger, config.async ? [state.round + 1] : []),
+    store.list(keys.statsPrefix),
+    store.list(keys.evaluationsPrefix).then((list) => readAll(list, (k) => readJson(store, k, StoredEvaluation))),
+    readRejections(store, deps.logger, { skip: options.rejectionsSkip }),
+    state.phase === "stats" ? readJson(store, keys.statsFailure, Rejection) : null,
+    readFailureCounts(deps),
+    loadQuality(deps),
+  ]);
+  const agreement = preprocessing?.agreement;
+  const { updates, baseModels, scored, declines, reputation } = rounds;
+  const { rejections, total: rejectionsTotal } = refusals;
+  const stats = new Set(statsKeys.map((k) => k.slice(keys.statsPrefix.length, -".json".length)));
   // Grouped once: a consortium of hundreds of sites and rounds holds tens of thousands of updates.
   const byRound = new Map<number, CountedUpdate[]>();
   const bySite = new Map<string, number>();
@@ -93,7 +86,7 @@ export async function readStatus(deps: CoordinatorDeps, options: StatusOptions =
     else byRound.set(u.round, [u]);
     bySite.set(u.siteId, (bySite.get(u.siteId) ?? 0) + 1);
   }
-  const roundLog: RoundStatus[] = rounds.map((r) => {
+  const roundLog: RoundStatus[] = rounds.records.map((r) => {
     const mine = byRound.get(r.round) ?? [];
     const roundScores = scored.find((s) => s.round === r.round);
     return {
@@ -136,11 +129,11 @@ export async function readStatus(deps: CoordinatorDeps, options: StatusOptions =
     roundLog,
     rejections,
     rejectionsTotal,
-    failures: await readFailureCounts(deps),
+    failures,
     blocked,
     evaluations,
     final,
-    quality: await loadQuality(deps),
+    quality,
     ...(agreement && { features: agreement }),
     ...(config.privacy && { privacy: sitePrivacy(sites.map((s) => s.id), updates, declines) }),
   };

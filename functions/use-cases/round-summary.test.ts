@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { aurocFromHistogram, countPredictions, type EvalCounts } from "../../core/metrics/index.ts";
 import { RoundSummary } from "../../core/schemas/round-summary.ts";
-import { StoredUpdate } from "../../core/schemas/round.ts";
 import type { FederationStatus } from "../../core/schemas/status.ts";
+import { handleJobMessage } from "../jobs.ts";
 import { keys } from "../keys.ts";
 import type { ObjectStore } from "../ports.ts";
-import { readJson, writeJson } from "../repo.ts";
-import { delta, Harness, T0, type TestSite } from "../../test/support/coordinator.ts";
+import { readJson } from "../repo.ts";
+import { delta, Harness, type TestSite } from "../../test/support/coordinator.ts";
 import { readStatus } from "./read-status.ts";
 
 const ROUNDS = 3;
@@ -18,23 +18,26 @@ function counts(i: number, r: number): EvalCounts {
 }
 const loss = (i: number, r: number) => 0.7 / r + 0.03 * i;
 
-/** Three hospitals, three rounds, every manifest with the base model's counts and a training loss. */
-async function federation(): Promise<{ h: Harness; sites: TestSite[] }> {
+async function send(h: Harness, site: TestSite, i: number, r: number) {
+  const manifest = await h.upload(site, r, delta(i + 1), site.table.rows.length);
+  const res = await h.postUpdate(site, r, { ...manifest, baseMetrics: counts(i, r), trainLoss: loss(i, r) });
+  expect(res.status).toBe(202);
+}
+
+/** Three hospitals, `rounds` rounds, every manifest with the base model's counts and a training loss. */
+async function federation(rounds = ROUNDS, options: Parameters<Harness["startTraining"]>[0] = {}): Promise<{ h: Harness; sites: TestSite[] }> {
   const h = new Harness();
-  const sites = await h.startTraining({ rounds: ROUNDS });
-  for (let r = 1; r <= ROUNDS; r++) {
-    for (const [i, site] of sites.entries()) {
-      const manifest = await h.upload(site, r, delta(i + 1), site.table.rows.length);
-      const res = await h.postUpdate(site, r, { ...manifest, baseMetrics: counts(i, r), trainLoss: loss(i, r) });
-      expect(res.status).toBe(202);
-    }
+  const sites = await h.startTraining({ rounds, ...options });
+  for (let r = 1; r <= rounds; r++) {
+    for (const [i, site] of sites.entries()) await send(h, site, i, r);
     await h.runJobs();
   }
   return { h, sites };
 }
 
-/** The store, counting the update manifests read. */
-function counting(store: ObjectStore): { store: ObjectStore; manifestsRead: () => number } {
+/** The store, counting what is listed under `rounds/` and which update manifests are read. */
+function counting(store: ObjectStore): { store: ObjectStore; roundListings: () => number; manifestsRead: () => number } {
+  let listings = 0;
   let reads = 0;
   return {
     store: new Proxy(store, {
@@ -43,30 +46,37 @@ function counting(store: ObjectStore): { store: ObjectStore; manifestsRead: () =
           if (key.includes("/updates/") && key.endsWith(".json")) reads++;
           return target.get(key);
         };
+        if (prop === "list") return (prefix: string) => {
+          if (prefix.startsWith("rounds/")) listings++;
+          return target.list(prefix);
+        };
         const value = Reflect.get(target, prop, receiver) as unknown;
         return typeof value === "function" ? value.bind(target) : value;
       },
     }),
+    roundListings: () => listings,
     manifestsRead: () => reads,
   };
 }
 
 async function withoutSummaries(h: Harness): Promise<FederationStatus> {
-  for (let r = 1; r <= ROUNDS; r++) await h.deps.store.delete(keys.roundSummary(r));
+  for (const k of await h.deps.store.list(keys.summariesPrefix)) await h.deps.store.delete(k);
   return readStatus(h.deps, { perSite: true });
 }
 
 describe("round summaries", () => {
-  it("are written as rounds close, and the status read from them is the status read from every manifest", async () => {
+  it("are written as rounds close, and the status read from them, listing no round's keys, is the status read from every round's keys", async () => {
     // Prepare
     const { h, sites } = await federation();
+    expect(await h.deps.store.list(keys.summariesPrefix)).toEqual([1, 2, 3].map((r) => keys.roundSummary(r)));
     const reads = counting(h.deps.store);
     // Execute
     const summarised = await readStatus({ ...h.deps, store: reads.store }, { perSite: true });
-    const fromManifests = await withoutSummaries(h);
-    // Assert: no closed round's manifest was read, and nothing differs.
+    const fromKeys = await withoutSummaries(h);
+    // Assert
+    expect(reads.roundListings()).toBe(0);
     expect(reads.manifestsRead()).toBe(0);
-    expect(summarised).toEqual(fromManifests);
+    expect(summarised).toEqual(fromKeys);
     expect(summarised.roundLog.map((r) => r.status)).toEqual(["closed", "closed", "closed"]);
     for (const r of summarised.roundLog) {
       const rows = sites.map((s) => s.table.rows.length);
@@ -86,45 +96,53 @@ describe("round summaries", () => {
     for (const [k, s] of last.entries()) expect(s.auroc!).toBeGreaterThan(first[k]!.auroc!);
   });
 
-  it("leaves the per-site lists out unless asked", async () => {
-    const { h } = await federation();
-    const status = await readStatus(h.deps);
-    expect(status.roundLog.every((r) => r.sites === undefined && typeof r.trainLoss === "number")).toBe(true);
+  it("reads the open round from its own keys, and writes no summary of it", async () => {
+    // Prepare: round 2 of 3 has two of its three updates.
+    const h = new Harness();
+    const sites = await h.startTraining({ rounds: 3 });
+    for (const [i, site] of sites.entries()) await send(h, site, i, 1);
+    await h.runJobs();
+    for (const [i, site] of sites.slice(0, 2).entries()) await send(h, site, i, 2);
+    const reads = counting(h.deps.store);
+    // Execute
+    const status = await readStatus({ ...h.deps, store: reads.store });
+    // Assert
+    expect(await h.deps.store.list(keys.summariesPrefix)).toEqual([keys.roundSummary(1)]);
+    expect(status.roundLog.map((r) => [r.round, r.status, r.updates])).toEqual([[1, "closed", 3], [2, "open", 2]]);
+    expect(reads.roundListings()).toBe(1);
+    expect(status.roundLog.every((r) => r.sites === undefined)).toBe(true);
   });
 
-  it("counts a manifest written after the summary beside it, and passes over a summary one of whose manifests is gone", async () => {
-    // Prepare: a manifest in round 2 that its summary does not list (a late update before its removal).
-    const { h, sites } = await federation();
-    const stored = (await readJson(h.deps.store, keys.updateManifest(2, sites[0]!.siteId), StoredUpdate))!;
-    await writeJson(h.deps.store, keys.updateManifest(2, "late-site"), { ...stored, siteId: "late-site", receivedAt: T0 + 1, trainLoss: 9 });
-    // And round 3 loses a manifest its summary counted.
-    await h.deps.store.delete(keys.updateManifest(3, sites[1]!.siteId));
+  it("is written by a job delivered again when a crash came between the close and the summary, and changes nothing else", async () => {
+    // Prepare
+    const { h } = await federation(1);
+    await h.deps.store.delete(keys.roundSummary(1));
+    const before = await readStatus(h.deps, { perSite: true });
     // Execute
-    const status = await readStatus(h.deps, { perSite: true });
-    const truth = await withoutSummaries(h);
+    const outcome = await handleJobMessage(h.deps, JSON.stringify({ kind: "aggregate", federation: "test-fed", round: 1, run: 1 }));
     // Assert
-    expect(status).toEqual(truth);
-    expect(status.roundLog[1]!.updates).toBe(sites.length + 1);
-    expect(status.roundLog[1]!.sites!.some((s) => s.siteId === "late-site" && s.trainLoss === 9)).toBe(true);
-    expect(status.roundLog[2]!.updates).toBe(sites.length - 1);
-    expect(status.roundLog[2]!.baseModel?.n).toBe((sites.length - 1) * 40);
+    expect(outcome).toBe("already-done");
+    const summary = await readJson(h.deps.store, keys.roundSummary(1), RoundSummary);
+    expect(summary?.record.status).toBe("closed");
+    expect(await readStatus(h.deps, { perSite: true })).toEqual(before);
   });
 
   it.each([
-    ["not JSON", "{"],
-    ["not a summary", JSON.stringify({ round: 1, updates: "all of them" })],
-    ["another round's summary", "round 2"],
-    ["a summary with a negative count", "negative"],
-  ])("reads the manifests when a summary is %s, and says so", async (_, body) => {
+    ["not JSON", () => "{"],
+    ["not a summary", () => JSON.stringify({ round: 1, updates: "all of them" })],
+    ["another round's summary", (s: RoundSummary[]) => JSON.stringify(s[1])],
+    ["the summary of a round still open", (s: RoundSummary[]) => JSON.stringify({ ...s[0], record: { ...s[0]!.record, status: "open" } })],
+    ["a summary with a negative count", (s: RoundSummary[]) => JSON.stringify({ ...s[0], updates: s[0]!.updates.map((u) => ({ ...u, byteLength: -1 })) })],
+  ])("reads the round from its own keys when its summary is %s, and says so", async (_, body) => {
     // Prepare
     const { h } = await federation();
-    const other = (await readJson(h.deps.store, keys.roundSummary(2), RoundSummary))!;
-    const replaced = body === "round 2" ? JSON.stringify(other) : body === "negative" ? JSON.stringify({ ...other, round: 1, updates: other.updates.map((u) => ({ ...u, byteLength: -1 })) }) : body;
-    await h.deps.store.put(keys.roundSummary(1), replaced);
+    const stored = await Promise.all([1, 2].map(async (r) => (await readJson(h.deps.store, keys.roundSummary(r), RoundSummary))!));
+    await h.deps.store.delete(keys.roundSummary(1));
+    await h.deps.store.put(keys.roundSummary(1), body(stored));
     // Execute
     const status = await readStatus(h.deps, { perSite: true });
     // Assert
+    expect(h.deps.logger.entries.some((e) => e.message.startsWith("round summary unreadable"))).toBe(true);
     expect(status).toEqual(await withoutSummaries(h));
-    if (body !== "round 2") expect(h.deps.logger.entries.some((e) => e.message.startsWith("round summary unreadable"))).toBe(true);
   });
 });

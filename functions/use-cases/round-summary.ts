@@ -1,16 +1,22 @@
 /**
  * @module
- * A closed round's summary (`core/schemas/round-summary.ts`): written by the aggregator as it
- * closes the round, read by the status instead of the round's manifests. A summary stands for the
- * manifests it lists and nothing else (they are write-once): when the round holds any other (a
- * late update not yet removed) or lacks one it lists, or the summary cannot be read, the round's
- * manifests are read instead. The status is the same either way, only cheaper.
+ * A closed round's summary (`core/schemas/round-summary.ts`) and the reading of every round for
+ * the status. The summary is written once, after the round's record says closed or skipped, from
+ * the round's own keys; every path that closes a round writes it, and a job delivered again to a
+ * closed round writes it if a crash left it out. The status lists `summaries/` (one page per
+ * thousand rounds) and reads each closed round from its summary; a round without a readable one
+ * (the open round, a store from before summaries, a crash before it was written) is read from its
+ * own keys under `rounds/{r}/`. Either way the status is the same: a closed round's manifests,
+ * scores and reputations are write-once, and a manifest that arrives after the close is removed
+ * (`admit-after-write.ts`), never counted.
  */
 import { aurocFromHistogram, type ClinicalMetrics } from "../../core/metrics/index.ts";
 import type { EvalCounts } from "../../core/metrics/eval-counts.ts";
 import { ConsiliumError } from "../../core/errors.ts";
+import { Reputation, RoundScores } from "../../core/scoring/index.ts";
+import { StoredDecline } from "../../core/schemas/privacy.ts";
 import { RoundSummary, type SummarisedUpdate } from "../../core/schemas/round-summary.ts";
-import { StoredUpdate } from "../../core/schemas/round.ts";
+import { RoundRecord, StoredUpdate } from "../../core/schemas/round.ts";
 import { MaskedInputPost } from "../../core/schemas/secure-aggregation.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import type { Logger, ObjectStore } from "../ports.ts";
@@ -18,18 +24,27 @@ import { keys } from "../keys.ts";
 import { readJson, writeJson } from "../repo.ts";
 import { pooledMetrics } from "./pooled-metrics.ts";
 
-/** An update as the status counts it: its summary entry, its round, and its base-model counts when read from its manifest. */
+/** An update as the status counts it: its summary entry and the round it counts in. */
 export interface CountedUpdate extends SummarisedUpdate {
   readonly round: number;
 }
 
-/** Every round's updates, and each round's base model pooled over its fresh updates (absent: none reported it). */
-export interface RoundUpdates {
+/** What the status reads of the rounds. */
+export interface Rounds {
+  /** Every round's record, in round order. */
+  readonly records: RoundRecord[];
   readonly updates: CountedUpdate[];
+  /** Each round's own model pooled over its fresh updates (absent: none reported it). */
   readonly baseModels: Map<number, ClinicalMetrics>;
+  readonly scored: RoundScores[];
+  readonly declines: StoredDecline[];
+  /** The reputations after the latest round that scored. */
+  readonly reputation: Reputation | null;
 }
 
-const ROUND_KEY = /^rounds\/(\d+)\//;
+/** One round's parts; a round read from its keys may have no record yet. */
+type RoundParts = Omit<RoundSummary, "record"> & { readonly record: RoundRecord | null };
+
 const MASKED_INPUT = /\/secure\/masked-input\/[^/]+\.json$/;
 
 /** A key the status counts as an update: a plain update's manifest or a secure round's masked-input post. */
@@ -38,21 +53,25 @@ export const isUpdateKey = (k: string): boolean => (k.includes("/updates/") && k
 const siteOf = (key: string) => key.slice(key.lastIndexOf("/") + 1, -".json".length);
 const clampRate = (x: number | null) => (x === null || !Number.isFinite(x) ? null : Math.min(1, Math.max(0, x)));
 
-/** An update's entry from its manifest (or masked-input post), with the counts it reported; null when the object is gone. */
+function baseOf(c: EvalCounts): NonNullable<SummarisedUpdate["base"]> {
+  return { n: c.n, auroc: clampRate(aurocFromHistogram(c.pos, c.neg)), accuracy: c.n === 0 ? null : clampRate((c.tp + c.tn) / c.n) };
+}
+
+/** An update's entry from its manifest (or masked-input post), with the counts it reported of the round's own model; null when the object is gone. */
 async function readUpdate(store: ObjectStore, key: string): Promise<{ entry: SummarisedUpdate; baseMetrics?: EvalCounts } | null> {
   if (MASKED_INPUT.test(key)) {
     const post = await readJson(store, key, MaskedInputPost);
     if (!post) return null;
-    const m = post.manifest;
     // A masked input says what a manifest says of traffic, base model and privacy (never its values); it weighs nothing here.
-    const entry: SummarisedUpdate = { key, siteId: siteOf(key), samples: 1, byteLength: m.byteLength, bytesDown: post.bytesDown, ...(post.baseMetrics && { base: baseOf(post.baseMetrics) }), ...(post.privacy && { privacy: post.privacy }) };
+    const entry: SummarisedUpdate = { siteId: siteOf(key), samples: 1, byteLength: post.manifest.byteLength, bytesDown: post.bytesDown, ...(post.baseMetrics && { base: baseOf(post.baseMetrics) }), ...(post.privacy && { privacy: post.privacy }) };
     return { entry, ...(post.baseMetrics && { baseMetrics: post.baseMetrics }) };
   }
   const u = await readJson(store, key, StoredUpdate);
   if (!u) return null;
+  // An asynchronous update trained in an earlier round measured that round's model, not this one's.
   const fresh = u.baseVersion === undefined;
   const entry: SummarisedUpdate = {
-    key, siteId: u.siteId, samples: u.samples, byteLength: u.byteLength, bytesDown: u.bytesDown,
+    siteId: u.siteId, samples: u.samples, byteLength: u.byteLength, bytesDown: u.bytesDown,
     ...(u.baseVersion !== undefined && { baseVersion: u.baseVersion }),
     ...(u.trainLoss !== undefined && { trainLoss: u.trainLoss }),
     ...(u.baseMetrics && fresh && { base: baseOf(u.baseMetrics) }),
@@ -61,78 +80,73 @@ async function readUpdate(store: ObjectStore, key: string): Promise<{ entry: Sum
   return { entry, ...(u.baseMetrics && fresh && { baseMetrics: u.baseMetrics }) };
 }
 
-function baseOf(c: EvalCounts): NonNullable<SummarisedUpdate["base"]> {
-  return { n: c.n, auroc: clampRate(aurocFromHistogram(c.pos, c.neg)), accuracy: c.n === 0 ? null : clampRate((c.tp + c.tn) / c.n) };
+async function readAll<T>(list: readonly string[], read: (k: string) => Promise<T | null>): Promise<T[]> {
+  return (await Promise.all(list.map(read))).filter((v): v is Awaited<T> => v !== null);
 }
 
-/** The round's own model pooled over the updates that measured it (an asynchronous update trained from an older one measured that). */
-const pooledBase = (read: readonly { baseMetrics?: EvalCounts }[], logger: Logger, round: number): ClinicalMetrics | null =>
-  pooledMetrics(read.flatMap((u) => (u.baseMetrics ? [u.baseMetrics] : [])), logger, `round ${round} base model`);
-
-/** Reads `list` and keeps what is there: a manifest removed between the listing and the read is not counted. */
-async function readUpdates(store: ObjectStore, list: readonly string[]) {
-  const read = await Promise.all(list.map((k) => readUpdate(store, k)));
-  return read.filter((u) => u !== null);
+/** Round `round` from its own keys (one listing of `rounds/{r}/`). */
+async function readRoundKeys(store: ObjectStore, round: number, logger: Logger): Promise<RoundParts> {
+  const listed = await store.list(keys.roundPrefix(round));
+  const has = new Set(listed);
+  // A manifest is stored under the round it counts in (`submit-update.ts`), which it names too.
+  const read = await readAll(listed.filter(isUpdateKey), (k) => readUpdate(store, k));
+  const counts = read.flatMap((u) => (u.baseMetrics ? [u.baseMetrics] : []));
+  return {
+    round,
+    record: has.has(keys.round(round)) ? await readJson(store, keys.round(round), RoundRecord) : null,
+    updates: read.map((u) => u.entry),
+    baseModel: pooledMetrics(counts, logger, `round ${round} base model`),
+    scores: has.has(keys.roundScores(round)) ? await readJson(store, keys.roundScores(round), RoundScores) : null,
+    reputation: has.has(keys.reputation(round)) ? await readJson(store, keys.reputation(round), Reputation) : null,
+    declines: await readAll(listed.filter((k) => k.startsWith(keys.declinesPrefix(round))), (k) => readJson(store, k, StoredDecline)),
+  };
 }
 
-/** Writes round `round`'s summary from the manifests in the store now; safe to repeat (it is rewritten from the same manifests). */
-export async function summariseRound(deps: CoordinatorDeps, round: number): Promise<RoundSummary> {
-  const listed = [...(await deps.store.list(keys.updatesPrefix(round))), ...(await deps.store.list(keys.secureMessages(round, "masked-input")))].filter(isUpdateKey);
-  const read = await readUpdates(deps.store, listed);
-  const summary: RoundSummary = { round, updates: read.map((u) => u.entry), baseModel: pooledBase(read, deps.logger, round) };
-  await writeJson(deps.store, keys.roundSummary(round), summary);
+/**
+ * Writes round `round`'s summary once its record says closed or skipped (nothing before: the
+ * round may still change); the first written stands. Answers it, or null while the round is open.
+ */
+export async function summariseRound(deps: CoordinatorDeps, round: number): Promise<RoundSummary | null> {
+  const parts = await readRoundKeys(deps.store, round, deps.logger);
+  const { record } = parts;
+  if (record === null || (record.status !== "closed" && record.status !== "skipped")) return null;
+  const summary: RoundSummary = { ...parts, record };
+  await writeJson(deps.store, keys.roundSummary(round), summary, { ifAbsent: true });
   return summary;
 }
 
-/** A summary as the status may use it: null when it is missing or cannot be read (it is derived; the manifests say the same). */
-async function readSummary(store: ObjectStore, round: number, logger: Logger): Promise<RoundSummary | null> {
+/** A summary as the status may use it: null when it cannot be read (it is derived; the round's keys say the same). */
+async function readSummary(store: ObjectStore, key: string, logger: Logger): Promise<RoundSummary | null> {
   try {
-    const summary = await readJson(store, keys.roundSummary(round), RoundSummary);
-    return summary?.round === round ? summary : null;
+    const summary = await readJson(store, key, RoundSummary);
+    if (summary && key !== keys.roundSummary(summary.round)) throw new ConsiliumError("CORRUPT_STATE", `object ${key} summarises round ${summary.round}`, 500);
+    return summary;
   } catch (error) {
     if (!(error instanceof ConsiliumError && error.code === "CORRUPT_STATE")) throw error;
-    logger.warn("round summary unreadable; its manifests are read instead", { round, error: error.message });
+    logger.warn("round summary unreadable; the round's own keys are read instead", { key, error: error.message });
     return null;
   }
 }
 
 /**
- * Every update the store holds, grouped by round: from a round's summary where it stands for the
- * manifests listed now, from the manifests otherwise. `roundKeys` is the listing of `rounds/`.
+ * Every round up to `last` (the run's current round), each from its summary or from its own keys,
+ * and `also` (an asynchronous run's next round, where updates may wait) from its keys.
  */
-export async function readRoundUpdates(store: ObjectStore, roundKeys: readonly string[], logger: Logger): Promise<RoundUpdates> {
-  const byRound = new Map<number, string[]>();
-  const summarised = new Set<number>();
-  for (const k of roundKeys) {
-    if (!k.endsWith(".json")) continue;
-    const m = ROUND_KEY.exec(k);
-    if (!m) continue;
-    const round = Number(m[1]);
-    if (k.endsWith("/summary.json")) summarised.add(round);
-    else if (isUpdateKey(k)) {
-      const list = byRound.get(round);
-      if (list) list.push(k);
-      else byRound.set(round, [k]);
-    }
+export async function readRounds(store: ObjectStore, last: number, logger: Logger, also: readonly number[] = []): Promise<Rounds> {
+  const summaries = new Map<number, RoundSummary>();
+  for (const s of await readAll(await store.list(keys.summariesPrefix), (k) => readSummary(store, k, logger))) summaries.set(s.round, s);
+  const wanted = new Set([...Array.from({ length: last }, (_, i) => i + 1), ...also, ...summaries.keys()]);
+  const parts = await Promise.all([...wanted].sort((a, b) => a - b).map((r) => summaries.get(r) ?? readRoundKeys(store, r, logger)));
+  const out = { records: [] as RoundRecord[], updates: [] as CountedUpdate[], baseModels: new Map<number, ClinicalMetrics>(), scored: [] as RoundScores[], declines: [] as StoredDecline[] };
+  let reputation: Reputation | null = null;
+  for (const p of parts) {
+    if (p.record) out.records.push(p.record);
+    for (const u of p.updates) out.updates.push({ ...u, round: p.round });
+    if (p.baseModel) out.baseModels.set(p.round, p.baseModel);
+    if (p.scores) out.scored.push(p.scores);
+    out.declines.push(...p.declines);
+    // In round order: the last one read is the latest round's.
+    if (p.reputation) reputation = p.reputation;
   }
-  const updates: CountedUpdate[] = [];
-  const baseModels = new Map<number, ClinicalMetrics>();
-  await Promise.all(
-    [...byRound].map(async ([round, present]) => {
-      const summary = summarised.has(round) ? await readSummary(store, round, logger) : null;
-      const listed = new Set(present);
-      // The summary stands for exactly the manifests there now, or for nothing: its pooled metrics can take none out or in.
-      if (summary !== null && summary.updates.length === listed.size && summary.updates.every((u) => listed.has(u.key))) {
-        for (const u of summary.updates) updates.push({ ...u, round });
-        if (summary.baseModel) baseModels.set(round, summary.baseModel);
-        return;
-      }
-      // A manifest is stored under the round it counts in (`submit-update.ts`), which it names too.
-      const read = await readUpdates(store, present);
-      for (const u of read) updates.push({ ...u.entry, round });
-      const pooled = pooledBase(read, logger, round);
-      if (pooled) baseModels.set(round, pooled);
-    }),
-  );
-  return { updates, baseModels };
+  return { ...out, reputation };
 }

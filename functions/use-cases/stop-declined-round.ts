@@ -22,6 +22,7 @@ import { advance } from "./open-round.ts";
 import { activeSites } from "./quality.ts";
 import { requestAggregation } from "./request-aggregation.ts";
 import { auditCoordinator } from "./audit/append-audit.ts";
+import { summariseRound } from "./round-summary.ts";
 
 export async function stopIfAllDeclined(deps: CoordinatorDeps, config: FederationConfig, round: number): Promise<"aggregating" | "stopped" | "abandoned" | "none"> {
   // A region's rounds are its relay's to open and close; a secure round counts refusals in its own phases.
@@ -53,6 +54,7 @@ export async function closeDeclinedRound(deps: CoordinatorDeps, config: Federati
     await writeJson(deps.store, keys.round(marked.round), { ...closing, status: "skipped", stop: "declined", closedAt: deps.clock.now() } satisfies RoundRecord);
     await auditCoordinator(deps, "round.skip", `round/${marked.round}`, { reason: marked.reason ?? "every site taking part declined" });
   }
+  await summariseRound(deps, marked.round);
   return finishDeclinedStop(deps, config, marked);
 }
 

@@ -68,9 +68,8 @@ export async function publishRound(ctx: RoundContext, aggregated: Aggregated): P
     }),
     at: now,
   } satisfies AuditRecord);
-  // Before the round closes: a retried job rewrites it, and the status reads it for as long as its manifests stay.
-  await summariseRound(deps, job.round);
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, resultVersion: job.round, closedAt: now } satisfies RoundRecord);
+  await summariseRound(deps, job.round);
   await auditCoordinator(deps, "round.close", `round/${job.round}`, {
     included: used.map((u) => u.siteId),
     rejected: rejected.map((r) => ({ siteId: r.siteId, code: r.code })),

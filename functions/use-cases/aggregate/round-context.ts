@@ -87,10 +87,13 @@ export async function openRoundContext(deps: CoordinatorDeps, job: AggregateJob)
   // A round every site declined stops the run's training instead of opening the next round (`stop-declined-round.ts`).
   if (stored.stop === "declined" && stored.status !== "closed" && (stored.included?.length ?? 0) === 0) {
     if (stored.status !== "skipped") await writeJson(deps.store, keys.round(job.round), { ...stored, included: [], status: "skipped", closedAt: deps.clock.now() } satisfies RoundRecord);
+    await summariseRound(deps, job.round);
     if (isCurrent) await finishDeclinedStop(deps, config, stored);
     return "already-done";
   }
   if (stored.status === "closed" || stored.status === "skipped") {
+    // A job delivered again after a crash between the close and its summary writes the summary.
+    await summariseRound(deps, job.round);
     await next(stored.resultVersion ?? stored.baseVersion);
     return "already-done";
   }
@@ -103,8 +106,8 @@ export async function openRoundContext(deps: CoordinatorDeps, job: AggregateJob)
     await recordRejection(deps, { siteId, round: job.round, code: err.code, message: err.message });
   };
   const skip = async (reason: string): Promise<AggregateOutcome> => {
-    await summariseRound(deps, job.round);
     await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason, closedAt: deps.clock.now() } satisfies RoundRecord);
+    await summariseRound(deps, job.round);
     await auditCoordinator(deps, "round.skip", `round/${job.round}`, { reason, rejected: rejected.map((r) => ({ siteId: r.siteId, code: r.code })) });
     await next(round.baseVersion);
     return "skipped";
