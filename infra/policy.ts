@@ -38,7 +38,7 @@ const DELETES: Record<FunctionName, boolean> = { Api: true, CloseRounds: true, R
 /**
  * Where the aggregate job writes in the state bucket: under `runs/` (a run's keys; IAM cannot tell
  * a run's rounds and models from its federation, preprocessing or statistics beside them), the
- * rounds, models, state, an abandoned run's mark and the round records under `audit/` of a store
+ * rounds, round summaries, models, state, an abandoned run's mark and the round records under `audit/` of a store
  * from before runs (the trail's head hint beside them), and refusals (`rejections/`, `failures/`).
  * Not the registry, the consortium's agreement, runs and triggers, sites, credentials, operators,
  * or the validation set: the API and the cron write those.

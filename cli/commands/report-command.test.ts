@@ -2,7 +2,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { delta, Harness, type TestSite } from "../../test/support/coordinator.ts";
+import { countPredictions } from "../../core/metrics/index.ts";
+import type { Report } from "../../core/schemas/report.ts";
+import { ADMIN_TOKEN, delta, Harness, type TestSite } from "../../test/support/coordinator.ts";
+import { memoryIo } from "./flags.ts";
 import { reportCommand } from "./report-command.ts";
 import { runOperatorCommand } from "../../test/support/cli.ts";
 
@@ -28,6 +31,43 @@ describe("consilium report", () => {
       const policy = (/http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(html)?.[1] ?? "").replace(/&#39;/g, "'");
       expect(policy).toMatch(/^default-src 'none'; script-src 'sha256-[^']+' 'sha256-[^']+'; style-src 'sha256-[^']+';/);
       expect(html.match(/<script>/g)?.length).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("draws each hospital's learning curve, and leaves the per-site curves out, saying why, when a consortium's updates do not fit one answer", async () => {
+    const h = new Harness();
+    const sites = (await h.startTraining({ rounds: 3 })) as TestSite[];
+    for (const [i, site] of sites.entries()) await h.submit(site, 1, delta(i + 1), 2);
+    await h.runJobs();
+    // Round 2's updates measure model 1 at each hospital before training from it.
+    const labels = new Uint8Array([0, 1, 0, 1, 1]);
+    for (const [i, site] of sites.entries()) {
+      const manifest = await h.upload(site, 2, delta(i + 1), 2);
+      const baseMetrics = countPredictions(Float64Array.from(labels, (y, k) => (y ? 0.6 : 0.4) + (i - 1) * 0.15 * (k % 2 ? 1 : -1)), labels);
+      expect((await h.postUpdate(site, 2, { ...manifest, baseMetrics, trainLoss: 0.5 })).status).toBe(202);
+    }
+    const dir = await mkdtemp(join(tmpdir(), "consilium-report-"));
+    try {
+      const file = join(dir, "report.html");
+      const { result } = await runOperatorCommand(h, reportCommand, ["--html", file]);
+      const curves = (result as Report).runs[0]!.rounds[0]!.siteAuroc!;
+      expect(Object.keys(curves).sort()).toEqual(sites.map((s) => s.siteId).sort());
+      expect(new Set(Object.values(curves)).size).toBeGreaterThan(1);
+      expect(await readFile(file, "utf8")).toContain('id="site-learning-data"');
+      // The coordinator refuses the per-site status as it would past MAX_STATUS_PER_SITE updates.
+      const io = memoryIo({ CONSILIUM_ADMIN_TOKEN: ADMIN_TOKEN });
+      const refusing = (async (input: string | URL | Request, init?: RequestInit) => {
+        const request = new Request(input, init);
+        if (new URL(request.url).searchParams.get("perSite") === "true") return Response.json({ error: { code: "PER_SITE_TOO_LARGE", message: "the rounds hold 30000 updates" } }, { status: 413 });
+        return h.app.request(request);
+      }) as typeof fetch;
+      const report = await reportCommand(["--html", file, "--coordinator", "http://coordinator.test"], { io, fetchFn: refusing });
+      expect(io.errLines[0]).toBe("per-site learning curves left out: the rounds hold 30000 updates");
+      expect(report.runs[0]!.rounds.length).toBe(2);
+      expect(report.runs[0]!.rounds.every((r) => r.siteAuroc === undefined)).toBe(true);
+      expect(await readFile(file, "utf8")).not.toContain('id="site-learning-data"');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -14,7 +14,9 @@ import { Reputation } from "../scoring/reputation.ts";
 import { RoundScores } from "../scoring/round-scores.ts";
 import { PrivacySpent, StoredDecline } from "./privacy.ts";
 import { RoundRecord } from "./round.ts";
-import { MAX_SITE_COUNT } from "./site-count.ts";
+
+/** Most updates or declines one round holds: the most sites a consortium may have (`SecAggConfig`'s bound too). */
+const MAX_ROUND_SITES = 100_000;
 
 const rate = z.number().min(0).max(1).nullable();
 
@@ -38,13 +40,13 @@ export const RoundSummary = z
     round: z.number().int().positive(),
     /** The round's record as it closed: closed or skipped. */
     record: RoundRecord,
-    updates: z.array(SummarisedUpdate).max(MAX_SITE_COUNT),
+    updates: z.array(SummarisedUpdate).max(MAX_ROUND_SITES),
     /** The pooled metrics of the round's own model over the updates trained from it (their counts merged); null when none reported them. */
     baseModel: ClinicalMetrics.nullable(),
     /** With contribution scoring: the round's scores and decisions, and every site's reputation after it. */
     scores: RoundScores.nullable(),
     reputation: Reputation.nullable(),
-    declines: z.array(StoredDecline).max(MAX_SITE_COUNT),
+    declines: z.array(StoredDecline).max(MAX_ROUND_SITES),
   })
   .refine((s) => s.record.round === s.round && (s.record.status === "closed" || s.record.status === "skipped"), { message: "a summary is of a closed or skipped round, its own" });
 export type RoundSummary = z.infer<typeof RoundSummary>;

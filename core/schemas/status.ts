@@ -13,6 +13,8 @@ import { SecureAggregationPolicy } from "./secure-aggregation.ts";
 
 /** Most rejections one status lists: the response stays far below Lambda's 6 MB however many are stored. */
 export const MAX_STATUS_REJECTIONS = 200;
+/** Most per-site entries a status with `?perSite=true` carries (about 100 bytes each): the answer stays below Lambda's 6 MB. */
+export const MAX_STATUS_PER_SITE = 25_000;
 
 /** One site's update in a round (`?perSite=true`): what it trained on, its training loss, and the round's base model on its held-out rows. */
 export const RoundSiteStatus = z.object({

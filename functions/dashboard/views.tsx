@@ -76,7 +76,7 @@ export function lossChart(status: FederationStatus): ChartSpec | null {
  * held-out rows (as the first round that started from the version measured it, then the final
  * evaluation), and its training loss by round. Null when the status holds no per-site updates.
  */
-export function siteCurves(status: FederationStatus): { auroc: ChartSpec; loss: ChartSpec | null } | null {
+export function siteCurves(status: FederationStatus): { auroc: ChartSpec | null; loss: ChartSpec | null } | null {
   const log = [...status.roundLog].sort((a, b) => a.round - b.round);
   if (!log.some((r) => r.sites && r.sites.length > 0)) return null;
   const versions = new Map<number, Map<string, number | null>>();
@@ -90,7 +90,7 @@ export function siteCurves(status: FederationStatus): { auroc: ChartSpec; loss: 
   const xs = [...versions.keys()].sort((a, b) => a - b);
   const lossRounds = log.filter((r) => (r.sites ?? []).some((s) => s.trainLoss !== undefined));
   const lossAt = lossRounds.map((r) => new Map(r.sites!.flatMap((s) => (s.trainLoss === undefined ? [] : [[s.siteId, s.trainLoss] as const]))));
-  const auroc: ChartSpec = {
+  const auroc: ChartSpec | null = xs.length === 0 ? null : {
     title: "AUROC of the global model at each site", xLabel: "model version", yLabel: "AUROC", integerX: true, yRange: [0.4, 1], x: xs,
     series: siteSeries(status.sites.map((site) => ({ label: site.name, values: xs.map((v) => versions.get(v)!.get(site.id) ?? null) })), xs.length),
   };
@@ -98,7 +98,7 @@ export function siteCurves(status: FederationStatus): { auroc: ChartSpec; loss: 
     title: "Training loss at each site", xLabel: "round", yLabel: "loss", integerX: true, x: lossRounds.map((r) => r.round),
     series: siteSeries(status.sites.map((site) => ({ label: site.name, values: lossAt.map((at) => at.get(site.id) ?? null) })), lossRounds.length),
   };
-  return { auroc, loss };
+  return auroc || loss ? { auroc, loss } : null;
 }
 
 /** JSON to sit in a `<script type="application/json">` as is: `<`, `>` and `&` escaped, so that no value can close the element. */
@@ -287,7 +287,7 @@ export const Sites: FC<{ status: FederationStatus }> = ({ status }) => {
           <>
             <h2>Learning at each site</h2>
             <div class="charts">
-              <Chart id="site-auroc" spec={curves.auroc} label="AUROC of each version of the global model at each site" />
+              {curves.auroc && <Chart id="site-auroc" spec={curves.auroc} label="AUROC of each version of the global model at each site" />}
               {curves.loss && <Chart id="site-loss" spec={curves.loss} label="Training loss at each site by round" />}
             </div>
           </>

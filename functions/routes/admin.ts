@@ -12,6 +12,7 @@ import { enrolSite } from "../use-cases/enrol-site.ts";
 import { readStatus } from "../use-cases/read-status.ts";
 import { revokeSite, rotateSite } from "../use-cases/revoke-site.ts";
 import { ConsiliumError } from "../../core/errors.ts";
+import { MAX_STATUS_PER_SITE } from "../../core/schemas/status.ts";
 import { putValidationSet, ValidationSet } from "../use-cases/validation-set.ts";
 import { listModels, promoteModel, rollbackModel, showModel } from "../use-cases/registry/models.ts";
 import { ChampionRequest, RollbackRequest } from "../../core/registry/index.ts";
@@ -58,8 +59,9 @@ export const adminRoutes = new Hono<AppEnv>()
   .get("/status", need("viewer", "reading the status"), async (c) => {
     // Rejections come newest first in pages of MAX_STATUS_REJECTIONS: `?rejectionsSkip=200` is the second page.
     const skip = c.req.query("rejectionsSkip");
-    // `?perSite=true` adds each round's updates site by site (the per-site learning curves).
-    return c.json(await readStatus(c.get("deps"), { rejectionsSkip: skip === undefined ? 0 : intParam(skip, "rejectionsSkip"), perSite: boolParam(c.req.query("perSite"), "perSite") }));
+    // `?perSite=true` adds each round's updates site by site (the per-site learning curves), while they fit one answer.
+    const perSite = boolParam(c.req.query("perSite"), "perSite") ? MAX_STATUS_PER_SITE : undefined;
+    return c.json(await readStatus(c.get("deps"), { rejectionsSkip: skip === undefined ? 0 : intParam(skip, "rejectionsSkip"), ...(perSite && { perSite: true, perSiteLimit: perSite }) }));
   })
   .put("/validation", need("operator", "replacing the validation set"), jsonBody(ValidationSet), async (c) => c.json(await putValidationSet(c.get("deps"), c.req.valid("json"))))
   .post("/rounds/close-expired", need("operator", "closing expired rounds"), async (c) => c.json(await closeExpiredRounds(c.get("deps"))))

@@ -66,6 +66,8 @@ export async function closeRunRounds(deps: CoordinatorDeps): Promise<{ round: nu
     return none;
   }
   if (round.status === "closed" || round.status === "skipped") {
+    // And its summary, if the close died before writing it.
+    await summariseRound(deps, round.round);
     // A region's next round is its relay's to open.
     if (!config.upstream) await advance(deps, config, round.round + 1, round.resultVersion ?? round.baseVersion);
     return none;

@@ -1,3 +1,4 @@
+import { ConsiliumError } from "../../core/errors.ts";
 import { siteReputation } from "../../core/scoring/index.ts";
 import { SiteRecord } from "../../core/schemas/federation.ts";
 import { Rejection } from "../../core/schemas/round.ts";
@@ -30,6 +31,8 @@ export interface StatusOptions {
   readonly rejectionsSkip?: number;
   /** Each round's updates site by site (samples, training loss, the base model's AUROC and accuracy there): the per-site learning curves. */
   readonly perSite?: boolean;
+  /** With `perSite`: refuse (413 `PER_SITE_TOO_LARGE`) beyond this many updates in all, which an answer could not carry. */
+  readonly perSiteLimit?: number;
 }
 
 /** The training loss of a round's updates, weighted by their samples; null when none reported one. */
@@ -75,6 +78,9 @@ export async function readStatus(deps: CoordinatorDeps, options: StatusOptions =
   ]);
   const agreement = preprocessing?.agreement;
   const { updates, baseModels, scored, declines, reputation } = rounds;
+  if (options.perSite && options.perSiteLimit !== undefined && updates.length > options.perSiteLimit) {
+    throw new ConsiliumError("PER_SITE_TOO_LARGE", `the rounds hold ${updates.length} updates, more than the ${options.perSiteLimit} one status lists site by site; ask without perSite (the dashboard's sites page draws the per-site curves)`, 413);
+  }
   const { rejections, total: rejectionsTotal } = refusals;
   const stats = new Set(statsKeys.map((k) => k.slice(keys.statsPrefix.length, -".json".length)));
   // Grouped once: a consortium of hundreds of sites and rounds holds tens of thousands of updates.

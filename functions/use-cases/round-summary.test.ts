@@ -5,8 +5,9 @@ import type { FederationStatus } from "../../core/schemas/status.ts";
 import { handleJobMessage } from "../jobs.ts";
 import { keys } from "../keys.ts";
 import type { ObjectStore } from "../ports.ts";
-import { readJson } from "../repo.ts";
-import { delta, Harness, type TestSite } from "../../test/support/coordinator.ts";
+import { StoredUpdate } from "../../core/schemas/round.ts";
+import { readJson, writeJson } from "../repo.ts";
+import { delta, FlakyStore, Harness, testDeps, type TestSite } from "../../test/support/coordinator.ts";
 import { readStatus } from "./read-status.ts";
 
 const ROUNDS = 3;
@@ -144,5 +145,52 @@ describe("round summaries", () => {
     // Assert
     expect(h.deps.logger.entries.some((e) => e.message.startsWith("round summary unreadable"))).toBe(true);
     expect(status).toEqual(await withoutSummaries(h));
+  });
+
+  it("counts no plain manifest left outside a closed round's set, from the summary or from the keys", async () => {
+    // Prepare: a late update's manifest the API had not yet removed when the round closed (or never did: it crashed).
+    const { h, sites } = await federation();
+    const stored = (await readJson(h.deps.store, keys.updateManifest(2, sites[0]!.siteId), StoredUpdate))!;
+    await writeJson(h.deps.store, keys.updateManifest(2, "late-site"), { ...stored, siteId: "late-site", trainLoss: 9 });
+    // Execute
+    const status = await readStatus(h.deps, { perSite: true });
+    // Assert
+    expect(status.roundLog[1]!.updates).toBe(sites.length);
+    expect(status).toEqual(await withoutSummaries(h));
+  });
+
+  it("reads the rounds of a store from before summaries with one listing of rounds/, not one per round", async () => {
+    // Prepare
+    const { h } = await federation(34);
+    for (const k of await h.deps.store.list(keys.summariesPrefix)) await h.deps.store.delete(k);
+    const reads = counting(h.deps.store);
+    // Execute
+    const status = await readStatus({ ...h.deps, store: reads.store });
+    // Assert
+    expect(status.roundLog).toHaveLength(34);
+    expect(reads.roundListings()).toBe(1);
+  });
+
+  it("refuses the per-site lists past the limit one answer can carry", async () => {
+    const { h } = await federation();
+    await expect(readStatus(h.deps, { perSite: true, perSiteLimit: 8 })).rejects.toMatchObject({ code: "PER_SITE_TOO_LARGE", status: 413 });
+    expect((await readStatus(h.deps, { perSite: true, perSiteLimit: 9 })).roundLog.flatMap((r) => r.sites ?? [])).toHaveLength(9);
+  });
+
+  it("never stops a round from closing: a summary that fails to write is logged, and a job delivered again writes it", async () => {
+    // Prepare
+    const store = new FlakyStore();
+    const h = new Harness(testDeps({ store }));
+    const sites = await h.startTraining({ rounds: 2 });
+    store.failNextPut((k) => k === keys.roundSummary(1));
+    // Execute
+    for (const [i, site] of sites.entries()) await send(h, site, i, 1);
+    await h.runJobs();
+    // Assert: round 1 closed and round 2 opened all the same.
+    expect((await readStatus(h.deps)).roundLog.map((r) => [r.round, r.status])).toEqual([[1, "closed"], [2, "open"]]);
+    expect(h.deps.logger.entries.some((e) => e.level === "error" && e.message.startsWith("round summary not written"))).toBe(true);
+    expect(await h.deps.store.head(keys.roundSummary(1))).toBeNull();
+    await handleJobMessage(h.deps, JSON.stringify({ kind: "aggregate", federation: "test-fed", round: 1, run: 1 }));
+    expect(await h.deps.store.head(keys.roundSummary(1))).not.toBeNull();
   });
 });

@@ -2,13 +2,15 @@
  * @module
  * A closed round's summary (`core/schemas/round-summary.ts`) and the reading of every round for
  * the status. The summary is written once, after the round's record says closed or skipped, from
- * the round's own keys; every path that closes a round writes it, and a job delivered again to a
- * closed round writes it if a crash left it out. The status lists `summaries/` (one page per
- * thousand rounds) and reads each closed round from its summary; a round without a readable one
- * (the open round, a store from before summaries, a crash before it was written) is read from its
- * own keys under `rounds/{r}/`. Either way the status is the same: a closed round's manifests,
- * scores and reputations are write-once, and a manifest that arrives after the close is removed
- * (`admit-after-write.ts`), never counted.
+ * the round's own keys; every path that closes a round writes it, and the tick or a job delivered
+ * again writes it when a crash left it out. The status lists `summaries/` (one page per thousand
+ * rounds) and reads each closed round from its summary; a round without a readable one (the open
+ * round, a store from before summaries, a crash before it was written) is read from its own keys
+ * under `rounds/{r}/`. Either way the status is the same: a closed round's manifests, scores and
+ * reputations are write-once, and a plain manifest that arrives after the round's set was fixed
+ * is not in the set, so it is not counted (it is being removed: `admit-after-write.ts`). One
+ * race is left: a site's decline checked against an open round and written after its close is in
+ * the round's keys but not in its summary.
  */
 import { aurocFromHistogram, type ClinicalMetrics } from "../../core/metrics/index.ts";
 import type { EvalCounts } from "../../core/metrics/eval-counts.ts";
@@ -84,16 +86,20 @@ async function readAll<T>(list: readonly string[], read: (k: string) => Promise<
   return (await Promise.all(list.map(read))).filter((v): v is Awaited<T> => v !== null);
 }
 
-/** Round `round` from its own keys (one listing of `rounds/{r}/`). */
-async function readRoundKeys(store: ObjectStore, round: number, logger: Logger): Promise<RoundParts> {
-  const listed = await store.list(keys.roundPrefix(round));
+/** Round `round` from its own keys: `listed`, or one listing of `rounds/{r}/`. */
+async function readRoundKeys(store: ObjectStore, round: number, logger: Logger, listed?: readonly string[]): Promise<RoundParts> {
+  listed ??= await store.list(keys.roundPrefix(round));
   const has = new Set(listed);
+  const record = has.has(keys.round(round)) ? await readJson(store, keys.round(round), RoundRecord) : null;
+  // Once the round's set is fixed, a plain manifest outside it is late: it is being removed (`admit-after-write.ts`) and counts nowhere.
+  const fixed = record && record.status !== "open" && record.included ? new Set(record.included) : null;
+  const counted = listed.filter((k) => isUpdateKey(k) && !(fixed && k.startsWith(keys.updatesPrefix(round)) && !fixed.has(siteOf(k))));
   // A manifest is stored under the round it counts in (`submit-update.ts`), which it names too.
-  const read = await readAll(listed.filter(isUpdateKey), (k) => readUpdate(store, k));
+  const read = await readAll(counted, (k) => readUpdate(store, k));
   const counts = read.flatMap((u) => (u.baseMetrics ? [u.baseMetrics] : []));
   return {
     round,
-    record: has.has(keys.round(round)) ? await readJson(store, keys.round(round), RoundRecord) : null,
+    record,
     updates: read.map((u) => u.entry),
     baseModel: pooledMetrics(counts, logger, `round ${round} base model`),
     scores: has.has(keys.roundScores(round)) ? await readJson(store, keys.roundScores(round), RoundScores) : null,
@@ -104,16 +110,26 @@ async function readRoundKeys(store: ObjectStore, round: number, logger: Logger):
 
 /**
  * Writes round `round`'s summary once its record says closed or skipped (nothing before: the
- * round may still change); the first written stands. Answers it, or null while the round is open.
+ * round may still change); the first written stands. Answers whether it wrote one. Derived, so
+ * never in the way of a close: a failure is logged, and the round is read from its keys until the
+ * tick or a job delivered again writes it.
  */
-export async function summariseRound(deps: CoordinatorDeps, round: number): Promise<RoundSummary | null> {
-  const parts = await readRoundKeys(deps.store, round, deps.logger);
-  const { record } = parts;
-  if (record === null || (record.status !== "closed" && record.status !== "skipped")) return null;
-  const summary: RoundSummary = { ...parts, record };
-  await writeJson(deps.store, keys.roundSummary(round), summary, { ifAbsent: true });
-  return summary;
+export async function summariseRound(deps: CoordinatorDeps, round: number): Promise<boolean> {
+  try {
+    if ((await deps.store.head(keys.roundSummary(round))) !== null) return false;
+    const parts = await readRoundKeys(deps.store, round, deps.logger);
+    const { record } = parts;
+    if (record === null || (record.status !== "closed" && record.status !== "skipped")) return false;
+    const summary: RoundSummary = { ...parts, record };
+    return await writeJson(deps.store, keys.roundSummary(round), summary, { ifAbsent: true });
+  } catch (error) {
+    deps.logger.error("round summary not written; the status reads the round from its keys", { round, error: error instanceof Error ? error.message : String(error) });
+    return false;
+  }
 }
+
+/** Rounds without a summary past which one listing of `rounds/` is cheaper than one per round (a store from before summaries). */
+const ROUND_LISTINGS = 32;
 
 /** A summary as the status may use it: null when it cannot be read (it is derived; the round's keys say the same). */
 async function readSummary(store: ObjectStore, key: string, logger: Logger): Promise<RoundSummary | null> {
@@ -135,8 +151,15 @@ async function readSummary(store: ObjectStore, key: string, logger: Logger): Pro
 export async function readRounds(store: ObjectStore, last: number, logger: Logger, also: readonly number[] = []): Promise<Rounds> {
   const summaries = new Map<number, RoundSummary>();
   for (const s of await readAll(await store.list(keys.summariesPrefix), (k) => readSummary(store, k, logger))) summaries.set(s.round, s);
-  const wanted = new Set([...Array.from({ length: last }, (_, i) => i + 1), ...also, ...summaries.keys()]);
-  const parts = await Promise.all([...wanted].sort((a, b) => a - b).map((r) => summaries.get(r) ?? readRoundKeys(store, r, logger)));
+  const wanted = [...new Set([...Array.from({ length: last }, (_, i) => i + 1), ...also, ...summaries.keys()])].sort((a, b) => a - b);
+  const missing = wanted.filter((r) => !summaries.has(r));
+  // Many rounds without one: a single listing of every round's keys, grouped, instead of a listing each.
+  let grouped: Map<number, string[]> | null = null;
+  if (missing.length > ROUND_LISTINGS) {
+    grouped = new Map(missing.map((r) => [r, []]));
+    for (const k of await store.list(keys.roundsPrefix)) grouped.get(Number(/^rounds\/(\d+)\//.exec(k)?.[1]))?.push(k);
+  }
+  const parts = await Promise.all(wanted.map((r) => summaries.get(r) ?? readRoundKeys(store, r, logger, grouped?.get(r))));
   const out = { records: [] as RoundRecord[], updates: [] as CountedUpdate[], baseModels: new Map<number, ClinicalMetrics>(), scored: [] as RoundScores[], declines: [] as StoredDecline[] };
   let reputation: Reputation | null = null;
   for (const p of parts) {
