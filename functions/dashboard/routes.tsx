@@ -180,7 +180,7 @@ export const dashboardRoutes = new Hono<AppEnv>()
     deleteCookie(c, SESSION_COOKIE, { path: "/dashboard", secure: https(c) });
     return c.redirect("/dashboard/sign-in", 303);
   })
-  .get("/", page(PAGES[0].path, PAGES[0].title, (status) => <Overview status={status!} />))
+  .get("/", page(PAGES[0].path, PAGES[0].title, (status, c) => <Overview status={status!} now={c.get("deps").clock.now()} />))
   .get("/sites", page(PAGES[1].path, PAGES[1].title, (status) => <Sites status={status!} />, { reads: "per-site" }))
   .get("/rounds", page(PAGES[2].path, PAGES[2].title, (status) => <Rounds status={status!} />))
   .get("/models", page(PAGES[3].path, PAGES[3].title, async (status, c) => <Models status={status!} registry={await listModels(c.get("deps"))} />))

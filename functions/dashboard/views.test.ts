@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { PALETTE, secureLine, siteSeries } from "./views.tsx";
+import { FederationStatus } from "../../core/schemas/status.ts";
+import { alertsOf, contributionChart, PALETTE, Rounds, secureLine, siteSeries } from "./views.tsx";
+
+const T = 1_700_000_000_000;
+const round = (r: number, status: "open" | "aggregating" | "closed", extra: object = {}) => ({ round: r, baseVersion: r - 1, status, openedAt: T, deadline: T + 60_000, updates: 2, bytesUp: 10, bytesDown: 20, baseModel: null, ...extra });
+const fixture = (roundLog: object[], rejections: object[] = []) =>
+  FederationStatus.parse({
+    federation: "f", strategy: "fedavg", codec: "float32", rounds: 5, state: { phase: "training", round: roundLog.length, modelVersion: 1, updatedAt: T },
+    sites: [{ id: "a", name: "Alpha", statsReported: true, updates: 1, evaluated: false }, { id: "b", name: "Beta", statsReported: true, updates: 1, evaluated: false }, { id: "c", name: "Gamma", statsReported: true, updates: 0, evaluated: false }],
+    roundLog, rejections, evaluations: [], final: null,
+  });
 
 describe("the dashboard's views", () => {
   it("says how many sites each secure phase accepted and how long it took, from the session's start", () => {
@@ -21,5 +31,35 @@ describe("the dashboard's views", () => {
     // x = 1: 2, 4, …, 20 (ten values): the median between the 5th and 6th, 11; the 10th percentile 2 + 0.9 × 2.
     expect(spread[1]!.values[1]).toBe(11);
     expect(spread[2]!.values[1]).toBeCloseTo(3.8, 12);
+  });
+
+  it("raises a stuck round: open past its deadline, or aggregating with its job queued again", () => {
+    const open = fixture([round(1, "closed", { included: ["a", "b"], closedAt: T + 1 }), round(2, "open")]);
+    expect(alertsOf(open, T + 30_000)).toEqual([]);
+    expect(alertsOf(open, T + 90_000)).toEqual([{ level: "warn", text: "Round 2 is 1 min past its deadline and still open: the cron closes it at its next tick" }]);
+    expect(alertsOf(open, T + 60_000 + 3 * 3_600_000)[0]).toEqual({ level: "bad", text: "Round 2 is 3.0 h past its deadline and still open: the cron closes it at its next tick" });
+    const requeued = fixture([round(1, "aggregating", { included: ["a"], requeues: 2 })]);
+    expect(alertsOf(requeued, T)).toEqual([{ level: "bad", text: "Round 1 is still aggregating: its job was queued again 2 times (see the dead-letter queue)" }]);
+  });
+
+  it("names the sites whose update came after the round's set was fixed as late, not missing", () => {
+    const status = fixture([round(1, "closed", { included: ["a"], closedAt: T + 1 })], [{ at: T + 2, siteId: "b", round: 1, code: "ROUND_CLOSED", message: "late" }]);
+    const row = /<tr data-round="1">(.*?)<\/tr>/s.exec(String(Rounds({ status })))![1]!;
+    const cells = [...row.matchAll(/<td[^>]*>(.*?)<\/td>/gs)].map((m) => m[1]!.replace(/<[^>]+>/g, ""));
+    // Round, status, included, declined, refused, late, missing.
+    expect(cells.slice(2, 7)).toEqual(["1: Alpha", "—", "—", "Beta", "Gamma"]);
+  });
+
+  it("charts the weight contribution scoring gave each site in each scored round, and nothing without scoring", () => {
+    const score = (siteId: string, factor: number, action: "keep" | "down-weight" | "quarantine") => ({ siteId, distance: 1, agreement: 0.5, alignment: 0.5, norm: 1, action, factor, reason: action });
+    const status = fixture([
+      round(1, "closed", { included: ["a", "b", "c"], scores: [score("a", 1, "keep"), score("b", 0.4, "down-weight"), score("c", 1, "keep")] }),
+      round(2, "closed", { included: ["a", "c"], scores: [score("a", 1, "keep"), score("b", 0, "quarantine"), score("c", 1, "keep")] }),
+      round(3, "open"),
+    ]);
+    const chart = contributionChart(status)!;
+    expect(chart.x).toEqual([1, 2]);
+    expect(chart.series.map((s) => [s.label, s.values])).toEqual([["Alpha", [1, 1]], ["Beta", [0.4, 0]], ["Gamma", [1, 1]]]);
+    expect(contributionChart(fixture([round(1, "closed")]))).toBeNull();
   });
 });

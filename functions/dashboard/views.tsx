@@ -101,6 +101,20 @@ export function siteCurves(status: FederationStatus): { auroc: ChartSpec | null;
   return auroc || loss ? { auroc, loss } : null;
 }
 
+/**
+ * With contribution scoring: the weight each site's update got in each scored round (its
+ * reputation when down-weighted, 1 when kept, 0 in quarantine); null without scoring.
+ */
+export function contributionChart(status: FederationStatus): ChartSpec | null {
+  const scored = [...status.roundLog].sort((a, b) => a.round - b.round).filter((r) => r.scores && r.scores.length > 0);
+  if (scored.length === 0) return null;
+  const weightAt = scored.map((r) => new Map(r.scores!.map((s) => [s.siteId, s.factor])));
+  return {
+    title: "Weight from contribution scoring", xLabel: "round", yLabel: "weight (0: quarantined)", integerX: true, yRange: [0, 1.05], x: scored.map((r) => r.round),
+    series: siteSeries(status.sites.map((site) => ({ label: site.name, values: weightAt.map((at) => at.get(site.id) ?? null) })), scored.length),
+  };
+}
+
 /** JSON to sit in a `<script type="application/json">` as is: `<`, `>` and `&` escaped, so that no value can close the element. */
 export const jsonForScript = (value: unknown): string => JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
 
@@ -163,8 +177,10 @@ const pct = (x: number | null | undefined, digits = 1) => (x === null || x === u
 const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? "—" : x.toFixed(digits));
 const when = (ms: number | undefined) => (ms === undefined ? "—" : new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC");
 
-/** What an operator should look at now: quality flags, quarantines, refused input, what blocks the run. */
-export function alertsOf(status: FederationStatus): { level: "warn" | "bad"; text: string }[] {
+const minutes = (ms: number) => (ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
+
+/** What an operator should look at now (`now`, the coordinator's clock): quality flags, quarantines, refused input, stuck rounds, what blocks the run. */
+export function alertsOf(status: FederationStatus, now: number): { level: "warn" | "bad"; text: string }[] {
   const name = new Map(status.sites.map((s) => [s.id, s.name]));
   const out: { level: "warn" | "bad"; text: string }[] = [];
   if (status.blocked) out.push({ level: "bad", text: `Blocked: ${status.blocked.code}: ${status.blocked.message}` });
@@ -174,6 +190,11 @@ export function alertsOf(status: FederationStatus): { level: "warn" | "bad"; tex
   if (refused > 0) out.push({ level: "warn", text: `${refused} refused input${refused === 1 ? "" : "s"}; newest: ${status.rejections[0]?.code ?? ""} ${status.rejections[0]?.message ?? ""}`.trim() });
   const skipped = status.roundLog.filter((r) => r.status === "skipped").length;
   if (skipped > 0) out.push({ level: "warn", text: `${skipped} round${skipped === 1 ? "" : "s"} skipped` });
+  // Stuck: an open round past its deadline (the cron closes it at its next tick, unless the cron is not running), or an aggregation the cron had to queue again.
+  for (const r of status.roundLog) {
+    if (r.status === "open" && now > r.deadline) out.push({ level: now - r.deadline > 5 * 60_000 ? "bad" : "warn", text: `Round ${r.round} is ${minutes(now - r.deadline)} past its deadline and still open: the cron closes it at its next tick` });
+    if (r.status === "aggregating" && r.requeues) out.push({ level: "bad", text: `Round ${r.round} is still aggregating: its job was queued again ${r.requeues} time${r.requeues === 1 ? "" : "s"} (see the dead-letter queue)` });
+  }
   return out;
 }
 
@@ -188,11 +209,11 @@ export function aurocChart(status: FederationStatus): ChartSpec {
   return { title: "Pooled AUROC of the global model", xLabel: "model version", yLabel: "AUROC", x: points.map(([v]) => v), series: [{ label: "pooled AUROC", color: PALETTE[0]!, values: points.map(([, a]) => a) }], yRange: [0.4, 1], integerX: true };
 }
 
-export const Overview: FC<{ status: FederationStatus }> = ({ status }) => {
+export const Overview: FC<{ status: FederationStatus; now: number }> = ({ status, now }) => {
   const s = status.state;
   const open = status.roundLog.find((r) => r.status === "open" || r.status === "aggregating");
   const lastClosed = [...status.roundLog].reverse().find((r) => r.status === "closed");
-  const alerts = alertsOf(status);
+  const alerts = alertsOf(status, now);
   return (
     <>
       <h1>{`Overview: ${status.federation}`} <span id="live" class="muted" aria-live="polite" /></h1>
@@ -282,6 +303,15 @@ export const Sites: FC<{ status: FederationStatus }> = ({ status }) => {
         </tbody>
       </table>
       {(() => {
+        const contribution = contributionChart(status);
+        return contribution && (
+          <>
+            <h2>Contribution</h2>
+            <Chart id="site-contribution" spec={contribution} label="The weight contribution scoring gave each site's update in each round" />
+          </>
+        );
+      })()}
+      {(() => {
         const curves = siteCurves(status);
         return curves && (
           <>
@@ -350,8 +380,8 @@ export const Rounds: FC<{ status: FederationStatus }> = ({ status }) => {
         <thead>
           <tr>
             <th scope="col" class="num">Round</th><th scope="col">Status</th><th scope="col">Included</th><th scope="col">Declined</th>
-            <th scope="col">Refused</th><th scope="col">Missing</th><th scope="col" class="num">Up</th><th scope="col" class="num">Down</th>
-            <th scope="col" class="num">Collecting</th><th scope="col" class="num">Aggregating</th><th scope="col" class="num">Base AUROC</th>
+            <th scope="col">Refused</th><th scope="col">Late</th><th scope="col">Missing</th><th scope="col" class="num">Up</th><th scope="col" class="num">Down</th>
+            <th scope="col" class="num">Collecting</th><th scope="col" class="num">Aggregating</th><th scope="col" class="num">Base AUROC</th><th scope="col" class="num">Loss</th>
           </tr>
         </thead>
         <tbody>
@@ -359,9 +389,11 @@ export const Rounds: FC<{ status: FederationStatus }> = ({ status }) => {
             const included = r.included ?? [];
             const declined = declinedIn(r.round);
             const refused = r.rejected ?? [];
+            // Sent after the round's set was fixed (among the newest refusals the status lists).
+            const late = [...new Set(status.rejections.filter((x) => x.round === r.round && x.code === "ROUND_CLOSED" && x.siteId !== null).map((x) => x.siteId!))];
             // Sites that could have sent and did not: not before the round's set is fixed, never the sites the quality checks left out.
             const excluded = new Set(status.quality?.excluded ?? []);
-            const missing = r.included === undefined ? [] : status.sites.map((s) => s.id).filter((id) => !excluded.has(id) && !included.includes(id) && !declined.includes(id) && !refused.some((x) => x.siteId === id));
+            const missing = r.included === undefined ? [] : status.sites.map((s) => s.id).filter((id) => !excluded.has(id) && !included.includes(id) && !declined.includes(id) && !refused.some((x) => x.siteId === id) && !late.includes(id));
             const end = r.closedAt;
             return (
               <tr data-round={String(r.round)}>
@@ -370,12 +402,14 @@ export const Rounds: FC<{ status: FederationStatus }> = ({ status }) => {
                 <td>{included.length === 0 ? "—" : `${included.length}: ${included.map((id) => name.get(id) ?? id).join(", ")}`}</td>
                 <td>{declined.length === 0 ? "—" : declined.map((id) => name.get(id) ?? id).join(", ")}</td>
                 <td>{refused.length === 0 ? "—" : refused.map((x) => <div>{`${name.get(x.siteId) ?? x.siteId}: ${x.code}`}<div class="muted">{x.message}</div></div>)}</td>
+                <td>{late.length === 0 ? "—" : late.map((id) => name.get(id) ?? id).join(", ")}</td>
                 <td>{missing.length === 0 ? "—" : missing.map((id) => name.get(id) ?? id).join(", ")}</td>
                 <td class="num">{kib(r.bytesUp)}</td>
                 <td class="num">{kib(r.bytesDown)}</td>
                 <td class="num">{seconds(r.openedAt, r.aggregationStartedAt ?? end)}</td>
                 <td class="num">{seconds(r.aggregationStartedAt, end)}</td>
                 <td class="num">{num(r.baseModel?.auroc)}</td>
+                <td class="num">{num(r.trainLoss)}</td>
               </tr>
             );
           })}
