@@ -7,7 +7,6 @@
  */
 import { writeFile } from "node:fs/promises";
 import { z } from "zod";
-import { ConsiliumError } from "../../core/errors.ts";
 import { buildRunReport } from "../../core/report/build-run-report.ts";
 import { summariseRuns } from "../../core/report/summarise-runs.ts";
 import type { Report } from "../../core/schemas/report.ts";
@@ -41,13 +40,9 @@ export const reportSpec: CommandSpec<typeof ReportFlags> = {
 export async function reportCommand(argv: readonly string[], options: { readonly io?: CommandIo; readonly fetchFn?: typeof fetch } = {}): Promise<Report> {
   const io = options.io ?? processIo;
   const flags = parseFlags(reportSpec, argv, io.env, (line) => io.err(line));
-  const client = operatorClient(flags.coordinator, flags["admin-token"], options.fetchFn);
   // Each site's curves while the consortium's updates fit one answer; beyond, the pooled curves alone.
-  const status = await client.status({ perSite: true }).catch(async (error: unknown) => {
-    if (!(error instanceof ConsiliumError && error.code === "PER_SITE_TOO_LARGE")) throw error;
-    io.err(`per-site learning curves left out: ${error.message}`);
-    return client.status();
-  });
+  const status = await operatorClient(flags.coordinator, flags["admin-token"], options.fetchFn).status({ perSite: true });
+  if (status.perSiteOmitted) io.err(`per-site learning curves left out: ${status.perSiteOmitted}`);
   const run = buildRunReport({ seed: 0, wallSeconds: 0, status, centralized: new Map() });
   const report = summariseRuns({ backend: "—", dataset: status.federation, model: "—", strategy: status.strategy, codec: status.codec, roundsPlanned: status.rounds }, [run]);
   await writeFile(flags.html, renderHtmlReport(report));

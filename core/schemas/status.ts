@@ -13,7 +13,7 @@ import { SecureAggregationPolicy } from "./secure-aggregation.ts";
 
 /** Most rejections one status lists: the response stays far below Lambda's 6 MB however many are stored. */
 export const MAX_STATUS_REJECTIONS = 200;
-/** Most per-site entries a status with `?perSite=true` carries (about 100 bytes each): the answer stays below Lambda's 6 MB. */
+/** Most per-site entries a status with `?perSite=true` carries (about 100 bytes each), so that the answer stays below Lambda's 6 MB; past it they are left out, saying so. */
 export const MAX_STATUS_PER_SITE = 25_000;
 
 /** One site's update in a round (`?perSite=true`): what it trained on, its training loss, and the round's base model on its held-out rows. */
@@ -71,6 +71,8 @@ export const FederationStatus = z.object({
   state: FederationState,
   sites: z.array(SiteStatus),
   roundLog: z.array(RoundStatus),
+  /** Asked for per-site lists past `MAX_STATUS_PER_SITE` updates: why they are left out. */
+  perSiteOmitted: z.string().optional(),
   /** The newest rejections (at most `MAX_STATUS_REJECTIONS`, after the `rejectionsSkip` newest), oldest first. */
   rejections: z.array(Rejection),
   /** Every rejection stored; absent from older coordinators, which listed them all. */

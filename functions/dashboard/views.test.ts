@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FederationStatus } from "../../core/schemas/status.ts";
-import { alertsOf, contributionChart, PALETTE, Rounds, secureLine, siteSeries } from "./views.tsx";
+import { alertsOf, contributionChart, PALETTE, Rounds, secureLine, siteSeries, STUCK_GRACE_MS } from "./views.tsx";
 
 const T = 1_700_000_000_000;
 const round = (r: number, status: "open" | "aggregating" | "closed", extra: object = {}) => ({ round: r, baseVersion: r - 1, status, openedAt: T, deadline: T + 60_000, updates: 2, bytesUp: 10, bytesDown: 20, baseModel: null, ...extra });
@@ -33,17 +33,26 @@ describe("the dashboard's views", () => {
     expect(spread[2]!.values[1]).toBeCloseTo(3.8, 12);
   });
 
-  it("raises a stuck round: open past its deadline, or aggregating with its job queued again", () => {
+  it("raises a stuck round: the round training now open past its deadline and the cron's grace, or aggregating with its job queued again", () => {
     const open = fixture([round(1, "closed", { included: ["a", "b"], closedAt: T + 1 }), round(2, "open")]);
-    expect(alertsOf(open, T + 30_000)).toEqual([]);
-    expect(alertsOf(open, T + 90_000)).toEqual([{ level: "warn", text: "Round 2 is 1 min past its deadline and still open: the cron closes it at its next tick" }]);
-    expect(alertsOf(open, T + 60_000 + 3 * 3_600_000)[0]).toEqual({ level: "bad", text: "Round 2 is 3.0 h past its deadline and still open: the cron closes it at its next tick" });
+    const deadline = T + 60_000;
+    // Within the grace the cron's next tick closes it: nothing to say.
+    expect(alertsOf(open, deadline + STUCK_GRACE_MS)).toEqual([]);
+    expect(alertsOf(open, deadline + STUCK_GRACE_MS + 60_000)).toEqual([{ level: "warn", text: "Round 2 is 3 min past its deadline and still open: is the cron running?" }]);
+    expect(alertsOf(open, deadline + 3 * 3_600_000)[0]).toEqual({ level: "bad", text: "Round 2 is 3.0 h past its deadline and still open: is the cron running?" });
+    // A secure round's phases may run past the deadline; a run abandoned with its round open is not training.
+    expect(alertsOf(FederationStatus.parse({ ...open, secureAggregation: { phaseSeconds: 600 } }), deadline + 30 * 60_000)).toEqual([]);
+    expect(alertsOf(FederationStatus.parse({ ...open, state: { ...open.state, phase: "done" } }), deadline + 3 * 3_600_000)).toEqual([]);
     const requeued = fixture([round(1, "aggregating", { included: ["a"], requeues: 2 })]);
     expect(alertsOf(requeued, T)).toEqual([{ level: "bad", text: "Round 1 is still aggregating: its job was queued again 2 times (see the dead-letter queue)" }]);
   });
 
   it("names the sites whose update came after the round's set was fixed as late, not missing", () => {
-    const status = fixture([round(1, "closed", { included: ["a"], closedAt: T + 1 })], [{ at: T + 2, siteId: "b", round: 1, code: "ROUND_CLOSED", message: "late" }]);
+    const status = fixture([round(1, "closed", { included: ["a"], closedAt: T + 1 })], [
+      { at: T + 2, siteId: "b", round: 1, code: "ROUND_CLOSED", message: "POST /v1/rounds/1/updates: round 1 started aggregating before the update of site b was recorded; it is not included" },
+      // A decline sent to the closed round is no late update.
+      { at: T + 3, siteId: "c", round: 1, code: "ROUND_CLOSED", message: "POST /v1/rounds/1/declines: round 1 is not open" },
+    ]);
     const row = /<tr data-round="1">(.*?)<\/tr>/s.exec(String(Rounds({ status })))![1]!;
     const cells = [...row.matchAll(/<td[^>]*>(.*?)<\/td>/gs)].map((m) => m[1]!.replace(/<[^>]+>/g, ""));
     // Round, status, included, declined, refused, late, missing.

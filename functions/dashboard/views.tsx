@@ -177,6 +177,8 @@ const pct = (x: number | null | undefined, digits = 1) => (x === null || x === u
 const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? "—" : x.toFixed(digits));
 const when = (ms: number | undefined) => (ms === undefined ? "—" : new Date(ms).toISOString().replace("T", " ").slice(0, 19) + " UTC");
 
+/** How long past its deadline a round may stay open before it is an alert: the cron ticks each minute. */
+export const STUCK_GRACE_MS = 2 * 60_000;
 const minutes = (ms: number) => (ms < 90 * 60_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
 
 /** What an operator should look at now (`now`, the coordinator's clock): quality flags, quarantines, refused input, stuck rounds, what blocks the run. */
@@ -187,14 +189,19 @@ export function alertsOf(status: FederationStatus, now: number): { level: "warn"
   for (const f of status.quality?.flags ?? []) out.push({ level: status.quality?.excluded.includes(f.siteId) ? "bad" : "warn", text: `Quality flag at ${name.get(f.siteId) ?? f.siteId}: ${f.reason}` });
   for (const s of status.sites) if (s.quarantined) out.push({ level: "bad", text: `${s.name} is quarantined until round ${s.quarantinedUntil}` });
   const refused = status.rejectionsTotal ?? status.rejections.length;
-  if (refused > 0) out.push({ level: "warn", text: `${refused} refused input${refused === 1 ? "" : "s"}; newest: ${status.rejections[0]?.code ?? ""} ${status.rejections[0]?.message ?? ""}`.trim() });
+  // The status lists refusals oldest first.
+  const newest = status.rejections.at(-1);
+  if (refused > 0) out.push({ level: "warn", text: `${refused} refused input${refused === 1 ? "" : "s"}; newest: ${newest?.code ?? ""} ${newest?.message ?? ""}`.trim() });
   const skipped = status.roundLog.filter((r) => r.status === "skipped").length;
   if (skipped > 0) out.push({ level: "warn", text: `${skipped} round${skipped === 1 ? "" : "s"} skipped` });
-  // Stuck: an open round past its deadline (the cron closes it at its next tick, unless the cron is not running), or an aggregation the cron had to queue again.
-  for (const r of status.roundLog) {
-    if (r.status === "open" && now > r.deadline) out.push({ level: now - r.deadline > 5 * 60_000 ? "bad" : "warn", text: `Round ${r.round} is ${minutes(now - r.deadline)} past its deadline and still open: the cron closes it at its next tick` });
-    if (r.status === "aggregating" && r.requeues) out.push({ level: "bad", text: `Round ${r.round} is still aggregating: its job was queued again ${r.requeues} time${r.requeues === 1 ? "" : "s"} (see the dead-letter queue)` });
+  // Stuck: the round training now open well past its deadline (the cron's tick, each minute, closes it; a secure round's
+  // phases may run on past it), or an aggregation the cron had to queue again.
+  const current = status.state.phase === "training" ? status.roundLog.find((r) => r.round === status.state.round) : undefined;
+  const grace = STUCK_GRACE_MS + (status.secureAggregation ? 4 * status.secureAggregation.phaseSeconds * 1000 : 0);
+  if (current?.status === "open" && now - current.deadline > grace) {
+    out.push({ level: now - current.deadline > 5 * grace ? "bad" : "warn", text: `Round ${current.round} is ${minutes(now - current.deadline)} past its deadline and still open: is the cron running?` });
   }
+  for (const r of status.roundLog) if (r.status === "aggregating" && r.requeues) out.push({ level: "bad", text: `Round ${r.round} is still aggregating: its job was queued again ${r.requeues} time${r.requeues === 1 ? "" : "s"} (see the dead-letter queue)` });
   return out;
 }
 
@@ -389,8 +396,9 @@ export const Rounds: FC<{ status: FederationStatus }> = ({ status }) => {
             const included = r.included ?? [];
             const declined = declinedIn(r.round);
             const refused = r.rejected ?? [];
-            // Sent after the round's set was fixed (among the newest refusals the status lists).
-            const late = [...new Set(status.rejections.filter((x) => x.round === r.round && x.code === "ROUND_CLOSED" && x.siteId !== null).map((x) => x.siteId!))];
+            // Updates sent after the round's set was fixed, among the newest refusals the status lists (an asynchronous
+            // update's refusal names the round it trained in, not the one that refused it: not shown).
+            const late = status.async ? [] : [...new Set(status.rejections.filter((x) => x.round === r.round && x.code === "ROUND_CLOSED" && x.siteId !== null && x.message.startsWith(`POST /v1/rounds/${r.round}/updates`)).map((x) => x.siteId!))];
             // Sites that could have sent and did not: not before the round's set is fixed, never the sites the quality checks left out.
             const excluded = new Set(status.quality?.excluded ?? []);
             const missing = r.included === undefined ? [] : status.sites.map((s) => s.id).filter((id) => !excluded.has(id) && !included.includes(id) && !declined.includes(id) && !refused.some((x) => x.siteId === id) && !late.includes(id));

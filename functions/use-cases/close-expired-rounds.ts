@@ -16,7 +16,7 @@ import { progressSecureRound } from "./secure/index.ts";
 import { registerIfDone } from "./registry/register-run.ts";
 import { closeDeclinedRound } from "./stop-declined-round.ts";
 import { auditCoordinator, CHECKPOINT_MS, checkpointNow } from "./audit/append-audit.ts";
-import { summariseRound } from "./round-summary.ts";
+import { backfillSummaries, summariseRound } from "./round-summary.ts";
 
 export type TickAction = "none" | "opened" | "queued" | "skipped" | "requeued";
 
@@ -51,6 +51,8 @@ export async function closeRunRounds(deps: CoordinatorDeps): Promise<{ round: nu
   const { config, state } = await loadFederation(deps);
   const none = { round: state.round, action: "none" as const };
   if (state.phase === "stats") return (await completeStats(deps, config)).kind === "complete" ? { round: 1, action: "opened" } : none;
+  // Summaries a close failed to write, or a store from before them, a few rounds a tick (never the round still training).
+  await backfillSummaries(deps, state.phase === "training" ? state.round - 1 : state.round);
   // A finished run's registration that a crash cut short is finished here (registering again is a no-op).
   if (state.phase === "done") {
     await registerIfDone(deps);
@@ -66,8 +68,6 @@ export async function closeRunRounds(deps: CoordinatorDeps): Promise<{ round: nu
     return none;
   }
   if (round.status === "closed" || round.status === "skipped") {
-    // And its summary, if the close died before writing it.
-    await summariseRound(deps, round.round);
     // A region's next round is its relay's to open.
     if (!config.upstream) await advance(deps, config, round.round + 1, round.resultVersion ?? round.baseVersion);
     return none;

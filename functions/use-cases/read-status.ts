@@ -1,4 +1,3 @@
-import { ConsiliumError } from "../../core/errors.ts";
 import { siteReputation } from "../../core/scoring/index.ts";
 import { SiteRecord } from "../../core/schemas/federation.ts";
 import { Rejection } from "../../core/schemas/round.ts";
@@ -31,7 +30,7 @@ export interface StatusOptions {
   readonly rejectionsSkip?: number;
   /** Each round's updates site by site (samples, training loss, the base model's AUROC and accuracy there): the per-site learning curves. */
   readonly perSite?: boolean;
-  /** With `perSite`: refuse (413 `PER_SITE_TOO_LARGE`) beyond this many updates in all, which an answer could not carry. */
+  /** With `perSite`: beyond this many updates in all, which one answer could not carry, the lists are left out and `perSiteOmitted` says why. */
   readonly perSiteLimit?: number;
 }
 
@@ -78,9 +77,10 @@ export async function readStatus(deps: CoordinatorDeps, options: StatusOptions =
   ]);
   const agreement = preprocessing?.agreement;
   const { updates, baseModels, scored, declines, reputation } = rounds;
-  if (options.perSite && options.perSiteLimit !== undefined && updates.length > options.perSiteLimit) {
-    throw new ConsiliumError("PER_SITE_TOO_LARGE", `the rounds hold ${updates.length} updates, more than the ${options.perSiteLimit} one status lists site by site; ask without perSite (the dashboard's sites page draws the per-site curves)`, 413);
-  }
+  const perSiteOmitted = options.perSite && options.perSiteLimit !== undefined && updates.length > options.perSiteLimit
+    ? `the rounds hold ${updates.length} updates, more than the ${options.perSiteLimit} one status lists site by site (the dashboard's sites page draws the per-site curves)`
+    : undefined;
+  const listSites = options.perSite === true && perSiteOmitted === undefined;
   const { rejections, total: rejectionsTotal } = refusals;
   const stats = new Set(statsKeys.map((k) => k.slice(keys.statsPrefix.length, -".json".length)));
   // Grouped once: a consortium of hundreds of sites and rounds holds tens of thousands of updates.
@@ -104,7 +104,7 @@ export async function readStatus(deps: CoordinatorDeps, options: StatusOptions =
       // An asynchronous update trained in an earlier round measured that round's model, not this one's: fresh updates only.
       baseModel: baseModels.get(r.round) ?? null,
       trainLoss: meanLoss(mine),
-      ...(options.perSite && { sites: perSite(mine) }),
+      ...(listSites && { sites: perSite(mine) }),
       ...(roundScores && {
         scores: roundScores.scores.map((score) => {
           const d = roundScores.decisions.find((x) => x.siteId === score.siteId);
@@ -133,6 +133,7 @@ export async function readStatus(deps: CoordinatorDeps, options: StatusOptions =
       ...(reputation && standing(siteReputation(reputation, s.id), state.round)),
     })),
     roundLog,
+    ...(perSiteOmitted && { perSiteOmitted }),
     rejections,
     rejectionsTotal,
     failures,

@@ -2,8 +2,9 @@
  * @module
  * A closed round's summary (`core/schemas/round-summary.ts`) and the reading of every round for
  * the status. The summary is written once, after the round's record says closed or skipped, from
- * the round's own keys; every path that closes a round writes it, and the tick or a job delivered
- * again writes it when a crash left it out. The status lists `summaries/` (one page per thousand
+ * the round's own keys; every path that closes a round writes it, and the tick (a few rounds a
+ * tick, oldest first) or a job delivered again writes it when a crash left it out, as it does for
+ * the rounds of a store from before summaries. The status lists `summaries/` (one page per thousand
  * rounds) and reads each closed round from its summary; a round without a readable one (the open
  * round, a store from before summaries, a crash before it was written) is read from its own keys
  * under `rounds/{r}/`. Either way the status is the same: a closed round's manifests, scores and
@@ -117,6 +118,9 @@ async function readRoundKeys(store: ObjectStore, round: number, logger: Logger, 
 export async function summariseRound(deps: CoordinatorDeps, round: number): Promise<boolean> {
   try {
     if ((await deps.store.head(keys.roundSummary(round))) !== null) return false;
+    // The record first: an open round's manifests are not read for nothing.
+    const closing = await readJson(deps.store, keys.round(round), RoundRecord);
+    if (closing === null || (closing.status !== "closed" && closing.status !== "skipped")) return false;
     const parts = await readRoundKeys(deps.store, round, deps.logger);
     const { record } = parts;
     if (record === null || (record.status !== "closed" && record.status !== "skipped")) return false;
@@ -126,6 +130,34 @@ export async function summariseRound(deps: CoordinatorDeps, round: number): Prom
     deps.logger.error("round summary not written; the status reads the round from its keys", { round, error: error instanceof Error ? error.message : String(error) });
     return false;
   }
+}
+
+/** Most summaries one tick writes for rounds that lack one. */
+export const BACKFILL_PER_TICK = 8;
+
+/**
+ * Writes the missing summaries of rounds 1 to `last`, oldest first, at most `max` (the tick's: a
+ * summary a close failed to write, or every round of a store from before summaries, a few per
+ * tick). Rounds not closed yet are passed over. Answers how many it wrote.
+ */
+export async function backfillSummaries(deps: CoordinatorDeps, last: number, max = BACKFILL_PER_TICK): Promise<number> {
+  if (last < 1) return 0;
+  let listed: string[];
+  try {
+    listed = await deps.store.list(keys.summariesPrefix);
+  } catch (error) {
+    deps.logger.error("round summaries not listed; none written this tick", { error: error instanceof Error ? error.message : String(error) });
+    return 0;
+  }
+  const have = new Set(listed);
+  let written = 0;
+  for (let r = 1; r <= last && written < max; r++) {
+    if (have.has(keys.roundSummary(r))) continue;
+    if (await summariseRound(deps, r)) written++;
+    // A round not closed yet, or one that failed to write: the next tick tries again from here.
+    else if ((await deps.store.head(keys.roundSummary(r))) === null) break;
+  }
+  return written;
 }
 
 /** Rounds without a summary past which one listing of `rounds/` is cheaper than one per round (a store from before summaries). */
