@@ -190,6 +190,20 @@ describe("an enrolled site's refused requests", () => {
     expect(beyond.rejections).toEqual([]);
     expect([bad.status, ErrorBody.parse(bad.body).error.code]).toEqual([400, "INVALID_PARAM"]);
   });
+
+  it("refuse a perSite that is not true or false, and the status answers as before after it", async () => {
+    // Prepare
+    const h = new Harness();
+    const sites = await h.startTraining();
+    await h.finishRound(sites, 1);
+    // Execute
+    const answers = await Promise.all(["yes", "1", "", "TRUE"].map((v) => h.request("GET", `/v1/admin/status?perSite=${v}`, { token: ADMIN_TOKEN })));
+    const asked = await h.request("GET", "/v1/admin/status?perSite=true", { token: ADMIN_TOKEN });
+    // Assert
+    for (const a of answers) expect([a.status, ErrorBody.parse(a.body).error.message]).toEqual([400, "perSite must be true or false"]);
+    expect(asked.status).toBe(200);
+    expect((asked.body as { roundLog: { sites?: unknown[] }[] }).roundLog[0]!.sites).toHaveLength(sites.length);
+  });
 });
 
 describe("statistics with a __proto__ key", () => {

@@ -17,6 +17,11 @@ export async function readJson<T extends z.ZodType>(store: ObjectStore, key: str
   return parsed.data;
 }
 
+/** Reads each of `list` side by side and keeps what is there (`read` answers null for an object gone since it was listed). */
+export async function readAll<T>(list: readonly string[], read: (k: string) => Promise<T | null>): Promise<T[]> {
+  return (await Promise.all(list.map(read))).filter((v): v is Awaited<T> => v !== null);
+}
+
 export async function mustReadJson<T extends z.ZodType>(store: ObjectStore, key: string, schema: T, code: string, what: string): Promise<z.infer<T>> {
   const value = await readJson(store, key, schema);
   if (value === null) throw new ConsiliumError(code, `${what} not found`, 404);

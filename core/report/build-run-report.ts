@@ -1,8 +1,8 @@
 import { clinicalMetrics, mergeCounts } from "../metrics/index.ts";
 import type { EvalCounts } from "../metrics/eval-counts.ts";
-import type { ClinicalMetrics } from "../metrics/clinical-metrics.ts";
 import type { RunReport } from "../schemas/report.ts";
 import type { FederationStatus } from "../schemas/status.ts";
+import { measuredVersions } from "./measured-versions.ts";
 
 type Pooled = RunReport["pooled"]["global"];
 const pooledOf = (m: ReturnType<typeof clinicalMetrics>): Pooled => ({ accuracy: m.accuracy, auroc: m.auroc, sensitivity: m.sensitivity, specificity: m.specificity, intervals: m.intervals });
@@ -55,14 +55,7 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
   const cCounts = [...centralized.values()];
   // A skipped round leaves the next one training from the same version: take the earliest
   // round that measured a version, whatever order the log lists rounds in.
-  const measured = new Map<number, ClinicalMetrics>();
-  const measuredAt = new Map<number, Record<string, number | null>>();
-  for (const r of [...status.roundLog].sort((a, b) => a.round - b.round)) {
-    if (r.baseModel && !measured.has(r.baseVersion)) measured.set(r.baseVersion, r.baseModel);
-    // Per site (with `perSite`): the fresh updates' measurements of the round's own model.
-    const fresh = (r.sites ?? []).filter((s) => s.baseVersion === undefined && s.auroc !== undefined);
-    if (fresh.length > 0 && !measuredAt.has(r.baseVersion)) measuredAt.set(r.baseVersion, Object.fromEntries(fresh.map((s) => [s.siteId, s.auroc ?? null])));
-  }
+  const { pooled: measured, sites: measuredAt } = measuredVersions(status.roundLog);
   const finalAt = evals.length > 0 ? Object.fromEntries(evals.map((e) => [e.siteId, clinicalMetrics(e.global).auroc])) : null;
   const finalAuroc = evals.length > 0 ? clinicalMetrics(mergeCounts(evals.map((e) => e.global))).auroc : null;
   const opened = status.roundLog.find((r) => r.round === 1)?.openedAt;
@@ -70,7 +63,8 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
     const produced = r.resultVersion;
     const next = produced === undefined ? undefined : measured.get(produced);
     const auroc = produced === undefined ? null : next ? next.auroc : produced === status.state.modelVersion ? finalAuroc : null;
-    const siteAuroc = produced === undefined ? undefined : (measuredAt.get(produced) ?? (produced === status.state.modelVersion && !measured.has(produced) ? finalAt : null) ?? undefined);
+    const atSites = produced === undefined ? undefined : measuredAt.get(produced);
+    const siteAuroc = produced === undefined ? undefined : ((atSites && Object.fromEntries(atSites)) ?? (produced === status.state.modelVersion && !measured.has(produced) ? finalAt : null) ?? undefined);
     const scores = r.scores && Object.fromEntries(r.scores.map((x) => [x.siteId, { distance: x.distance, agreement: x.agreement, alignment: x.alignment, norm: x.norm, ...(x.gain !== undefined && { gain: x.gain }), action: x.action }]));
     const closedAt = r.closedAt === undefined || opened === undefined ? undefined : (r.closedAt - opened) / 1000;
     return { round: r.round, status: r.status, sites: r.updates, auroc, ...(r.trainLoss !== undefined && { loss: r.trainLoss }), ...(siteAuroc && { siteAuroc }), bytesUp: r.bytesUp, bytesDown: r.bytesDown, ...(closedAt !== undefined && { closedAt }), ...(r.stale !== undefined && { stale: r.stale }), ...(r.secure && { secure: r.secure }), ...(r.reason !== undefined && { reason: r.reason }), ...(scores && { scores }) };

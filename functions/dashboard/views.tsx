@@ -11,6 +11,7 @@ import { clinicalMetrics } from "../../core/metrics/clinical-metrics.ts";
 import { mergeCounts } from "../../core/metrics/merge-counts.ts";
 import { rocCurve } from "../../core/metrics/roc.ts";
 import type { ModelsView } from "../../core/registry/registry-records.ts";
+import { measuredVersions } from "../../core/report/measured-versions.ts";
 import type { FederationStatus } from "../../core/schemas/status.ts";
 import { ASSETS } from "./assets.generated.ts";
 
@@ -79,11 +80,7 @@ export function lossChart(status: FederationStatus): ChartSpec | null {
 export function siteCurves(status: FederationStatus): { auroc: ChartSpec | null; loss: ChartSpec | null } | null {
   const log = [...status.roundLog].sort((a, b) => a.round - b.round);
   if (!log.some((r) => r.sites && r.sites.length > 0)) return null;
-  const versions = new Map<number, Map<string, number | null>>();
-  for (const r of log) {
-    const fresh = (r.sites ?? []).filter((s) => s.baseVersion === undefined && s.auroc !== undefined);
-    if (fresh.length > 0 && !versions.has(r.baseVersion)) versions.set(r.baseVersion, new Map(fresh.map((s) => [s.siteId, s.auroc ?? null])));
-  }
+  const versions = measuredVersions(status.roundLog).sites;
   if (status.evaluations.length > 0 && !versions.has(status.state.modelVersion)) {
     versions.set(status.state.modelVersion, new Map(status.evaluations.map((e) => [e.siteId, clinicalMetrics(e.global).auroc])));
   }
@@ -207,9 +204,7 @@ export function alertsOf(status: FederationStatus, now: number): { level: "warn"
 
 /** The pooled AUROC of the model each round started from, and the final model's. */
 export function aurocChart(status: FederationStatus): ChartSpec {
-  // Each version once, as the first round that started from it measured it (a skipped round's successor starts from the same one).
-  const measured = new Map<number, number | null>();
-  for (const r of [...status.roundLog].sort((a, b) => a.round - b.round)) if (r.baseModel && !measured.has(r.baseVersion)) measured.set(r.baseVersion, r.baseModel.auroc);
+  const measured = new Map([...measuredVersions(status.roundLog).pooled].map(([v, m]) => [v, m.auroc]));
   const final = status.final?.global.auroc;
   if (final !== null && final !== undefined && !measured.has(status.state.modelVersion)) measured.set(status.state.modelVersion, final);
   const points = [...measured].filter(([, auroc]) => auroc !== null).sort((a, b) => a[0] - b[0]);

@@ -7,17 +7,13 @@ import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { StoredEvaluation } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
-import { readJson } from "../repo.ts";
+import { readAll, readJson } from "../repo.ts";
 import { loadFederation } from "./load-federation.ts";
 import { pooledMetrics, poolable } from "./pooled-metrics.ts";
 import { loadQuality } from "./quality.ts";
 import { readFailureCounts, readRejections } from "./read-refusals.ts";
 import { type CountedUpdate, readRounds } from "./round-summary.ts";
 
-async function readAll<T>(list: string[], read: (k: string) => Promise<T | null>): Promise<T[]> {
-  const values: (T | null)[] = await Promise.all(list.map(read));
-  return values.filter((v): v is T => v !== null);
-}
 
 const standing = (r: { reputation: number; quarantinedUntil: number }, round: number) => ({
   reputation: r.reputation,

@@ -24,7 +24,7 @@ import { MaskedInputPost } from "../../core/schemas/secure-aggregation.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import type { Logger, ObjectStore } from "../ports.ts";
 import { keys } from "../keys.ts";
-import { readJson, writeJson } from "../repo.ts";
+import { readAll, readJson, writeJson } from "../repo.ts";
 import { pooledMetrics } from "./pooled-metrics.ts";
 
 /** An update as the status counts it: its summary entry and the round it counts in. */
@@ -51,7 +51,7 @@ type RoundParts = Omit<RoundSummary, "record"> & { readonly record: RoundRecord 
 const MASKED_INPUT = /\/secure\/masked-input\/[^/]+\.json$/;
 
 /** A key the status counts as an update: a plain update's manifest or a secure round's masked-input post. */
-export const isUpdateKey = (k: string): boolean => (k.includes("/updates/") && k.endsWith(".json")) || MASKED_INPUT.test(k);
+const isUpdateKey = (k: string): boolean => (k.includes("/updates/") && k.endsWith(".json")) || MASKED_INPUT.test(k);
 
 const siteOf = (key: string) => key.slice(key.lastIndexOf("/") + 1, -".json".length);
 const clampRate = (x: number | null) => (x === null || !Number.isFinite(x) ? null : Math.min(1, Math.max(0, x)));
@@ -81,10 +81,6 @@ async function readUpdate(store: ObjectStore, key: string): Promise<{ entry: Sum
     ...(u.privacy && { privacy: u.privacy }),
   };
   return { entry, ...(u.baseMetrics && fresh && { baseMetrics: u.baseMetrics }) };
-}
-
-async function readAll<T>(list: readonly string[], read: (k: string) => Promise<T | null>): Promise<T[]> {
-  return (await Promise.all(list.map(read))).filter((v): v is Awaited<T> => v !== null);
 }
 
 /** Round `round` from its own keys: `listed`, or one listing of `rounds/{r}/`. */
