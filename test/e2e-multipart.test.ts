@@ -121,7 +121,8 @@ describe("updates larger than one request to the embedded S3 server, and part li
       await answer(siteB.postUpdate({ ...b.manifest, uploadId: b.uploadId, parts: b.parts })),
     );
     status = await admin.status();
-    for (let tries = 0; status.roundLog[0]?.status !== "closed" && tries < 100; tries++) status = (await delay(100), await admin.status());
+    // Closed, and the run moved on to its evaluation (the round's record is written before the state).
+    for (let tries = 0; (status.roundLog[0]?.status !== "closed" || status.state.phase === "training") && tries < 100; tries++) status = (await delay(100), await admin.status());
     const next = await clients[0]!.task();
     if (next.kind !== "evaluate") throw new Error(`expected an evaluate task, got ${next.kind}`);
     model1 = decodeUpdate(await clients[0]!.download(next.model), { length: bodySize, codec: "float32" }).values;

@@ -88,8 +88,8 @@ export async function closeRunRounds(deps: CoordinatorDeps): Promise<{ round: nu
     return { round: round.round, action: "queued" };
   }
   await writeJson(deps.store, keys.round(round.round), { ...closing, status: "skipped", reason: "deadline passed with no updates", closedAt: deps.clock.now() } satisfies RoundRecord);
-  await summariseRound(deps, round.round);
   await auditCoordinator(deps, "round.skip", `round/${round.round}`, { reason: "deadline passed with no updates" });
   if (!config.upstream) await advance(deps, config, round.round + 1, round.baseVersion);
+  await summariseRound(deps, round.round);
   return { round: round.round, action: "skipped" };
 }

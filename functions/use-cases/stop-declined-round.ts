@@ -54,8 +54,9 @@ export async function closeDeclinedRound(deps: CoordinatorDeps, config: Federati
     await writeJson(deps.store, keys.round(marked.round), { ...closing, status: "skipped", stop: "declined", closedAt: deps.clock.now() } satisfies RoundRecord);
     await auditCoordinator(deps, "round.skip", `round/${marked.round}`, { reason: marked.reason ?? "every site taking part declined" });
   }
+  const outcome = await finishDeclinedStop(deps, config, marked);
   await summariseRound(deps, marked.round);
-  return finishDeclinedStop(deps, config, marked);
+  return outcome;
 }
 
 /** The stop a round skipped for every site's refusal asks for: evaluate the last aggregated model, or abandon a run that aggregated none. Safe to repeat. */

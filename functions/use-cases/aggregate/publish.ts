@@ -69,7 +69,6 @@ export async function publishRound(ctx: RoundContext, aggregated: Aggregated): P
     at: now,
   } satisfies AuditRecord);
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, resultVersion: job.round, closedAt: now } satisfies RoundRecord);
-  await summariseRound(deps, job.round);
   await auditCoordinator(deps, "round.close", `round/${job.round}`, {
     included: used.map((u) => u.siteId),
     rejected: rejected.map((r) => ({ siteId: r.siteId, code: r.code })),
@@ -77,6 +76,8 @@ export async function publishRound(ctx: RoundContext, aggregated: Aggregated): P
     resultVersion: job.round,
   });
   await ctx.next(job.round);
+  // Last: the next round opens without waiting for it, and a crash before it leaves it to the tick.
+  await summariseRound(deps, job.round);
   deps.logger.info("round aggregated", { round: job.round, sites: kept.length, rejected: rejected.length, ...(scored && { quarantined: excluded.length }) });
   return "aggregated";
 }

@@ -27,9 +27,9 @@ export async function aggregateRegional(ctx: RoundContext): Promise<AggregateOut
   const samples = kept.reduce((n, u) => n + (rows.get(u.siteId) ?? 0), 0);
   await publishRegional(deps, { round: job.round, baseVersion: round.baseVersion, samples, sites: kept.map((u) => u.siteId) }, mean);
   await writeJson(deps.store, keys.round(job.round), { ...round, status: "closed", rejected, closedAt: deps.clock.now() } satisfies RoundRecord);
-  await summariseRound(deps, job.round);
   deps.logger.info("regional round aggregated", { round: job.round, sites: kept.length, samples });
   await auditCoordinator(deps, "round.close", `round/${job.round}`, { included: kept.map((u) => u.siteId), rejected: rejected.map((r) => ({ siteId: r.siteId, code: r.code })), regional: true });
+  await summariseRound(deps, job.round);
   return "aggregated";
 }
 

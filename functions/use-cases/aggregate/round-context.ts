@@ -87,14 +87,14 @@ export async function openRoundContext(deps: CoordinatorDeps, job: AggregateJob)
   // A round every site declined stops the run's training instead of opening the next round (`stop-declined-round.ts`).
   if (stored.stop === "declined" && stored.status !== "closed" && (stored.included?.length ?? 0) === 0) {
     if (stored.status !== "skipped") await writeJson(deps.store, keys.round(job.round), { ...stored, included: [], status: "skipped", closedAt: deps.clock.now() } satisfies RoundRecord);
-    await summariseRound(deps, job.round);
     if (isCurrent) await finishDeclinedStop(deps, config, stored);
+    await summariseRound(deps, job.round);
     return "already-done";
   }
   if (stored.status === "closed" || stored.status === "skipped") {
+    await next(stored.resultVersion ?? stored.baseVersion);
     // A job delivered again after a crash between the close and its summary writes the summary.
     await summariseRound(deps, job.round);
-    await next(stored.resultVersion ?? stored.baseVersion);
     return "already-done";
   }
   const round = await beginAggregation(deps, stored);
@@ -107,9 +107,9 @@ export async function openRoundContext(deps: CoordinatorDeps, job: AggregateJob)
   };
   const skip = async (reason: string): Promise<AggregateOutcome> => {
     await writeJson(deps.store, keys.round(job.round), { ...round, status: "skipped", rejected, reason, closedAt: deps.clock.now() } satisfies RoundRecord);
-    await summariseRound(deps, job.round);
     await auditCoordinator(deps, "round.skip", `round/${job.round}`, { reason, rejected: rejected.map((r) => ({ siteId: r.siteId, code: r.code })) });
     await next(round.baseVersion);
+    await summariseRound(deps, job.round);
     return "skipped";
   };
   return { deps, job, round, baseVersion: round.baseVersion, config, prep, strategy, layout, bodySize: layout.bodySize, length, rejected, reject, privacy: new Map(), rows: new Map(), skip, next };

@@ -192,11 +192,11 @@ async function failSecureRound(deps: CoordinatorDeps, config: FederationConfig, 
   const phases = await readPhases(deps, record.round);
   const closing = await beginAggregation(deps, record);
   await writeJson(deps.store, keys.round(record.round), { ...closing, included: [], status: "skipped", reason, closedAt: deps.clock.now(), ...(session && { secure: secureSummary(session, phases) }) } satisfies RoundRecord);
-  await summariseRound(deps, record.round);
   await recordRejection(deps, { siteId: null, round: record.round, code: "SECURE_ROUND_FAILED", message: reason });
   deps.logger.warn("secure round failed", { round: record.round, reason });
   await auditCoordinator(deps, "round.skip", `round/${record.round}`, { reason, secure: true });
   // A region's next round is its relay's to open.
   if (!config.upstream) await advance(deps, config, record.round + 1, record.baseVersion);
+  await summariseRound(deps, record.round);
   return "failed";
 }
