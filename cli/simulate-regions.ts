@@ -13,7 +13,16 @@ import type { ObjectStore } from "../functions/ports.ts";
 import { runRegionRelay } from "../functions/region-relay.ts";
 import { trainCentralized } from "../gpu-runner/training/centralized.ts";
 import { SIMULATION_RETRY } from "./simulation-retry.ts";
-import { enrolledSites, federationOf, runSites, siteIdOf, startDeployment, type EnrolledSite, type Region, type SimulationHooks, type SimulationPlan } from "./simulate.ts";
+import { enrolledSites, federationOf, runSites, siteIdOf, startDeployment, type Deployment, type EnrolledSite, type Region, type SimulationHooks, type SimulationPlan } from "./simulate.ts";
+
+/** A region's coordinator in this process, with its relay to the global coordinator running beside it. */
+async function startRegion(plan: SimulationPlan, hooks: SimulationHooks, region: string, globalUrl: string, token: string, controller: AbortController): Promise<Deployment> {
+  const regional = await startDeployment(plan, hooks);
+  const relayDone = runRegionRelay({ region, deps: regional.deps, global: new CoordinatorClient(globalUrl, token, fetch, { policy: SIMULATION_RETRY, signal: controller.signal }), logger: hooks.logger, signal: controller.signal, pollMs: 25 });
+  // Awaited with the sites; a failure before then must not surface as unhandled.
+  relayDone.catch(() => undefined);
+  return { ...regional, relayDone };
+}
 
 /**
  * Regional tiers on one machine: a global coordinator and, per region, its own coordinator on its
@@ -28,7 +37,7 @@ export async function simulateRegions(plan: SimulationPlan, regions: readonly Re
   const stateRoot = plan.stateDir ?? (await mkdtemp(join(tmpdir(), "consilium-sites-")));
   const controller = new AbortController();
   try {
-    const global = await startDeployment(plan, hooks);
+    const global: Deployment = hooks.deploy ? await hooks.deploy() : await startDeployment(plan, hooks);
     deployments.push(global);
     await global.admin.createFederation(federationOf(plan, seed, regions.length));
     const relays: Promise<void>[] = [];
@@ -36,7 +45,10 @@ export async function simulateRegions(plan: SimulationPlan, regions: readonly Re
     const sites: EnrolledSite[] = [];
     const urls = new Map<string, string>();
     for (const region of regions) {
-      const regional = await startDeployment(plan, hooks);
+      const relay = await global.admin.enrol(`region ${region.name}`, `region-${region.name}`);
+      const regional: Deployment = hooks.deploy
+        ? await hooks.deploy({ region: region.name, url: global.url, token: relay.token })
+        : await startRegion(plan, hooks, region.name, global.url, relay.token, controller);
       deployments.push(regional);
       await regional.admin.createFederation(federationOf(plan, seed, region.sites.length, { region: region.name }));
       const enrolled: EnrolResponse[] = [];
@@ -45,9 +57,9 @@ export async function simulateRegions(plan: SimulationPlan, regions: readonly Re
         sites.push(s);
         urls.set(s.siteId, regional.url);
       }
-      const relay = await global.admin.enrol(`region ${region.name}`, `region-${region.name}`);
+      if (!regional.relayDone) throw new Error(`region ${region.name}'s deployment runs no relay`);
       relays.push(
-        runRegionRelay({ region: region.name, deps: regional.deps, global: new CoordinatorClient(global.url, relay.token, fetch, { policy: SIMULATION_RETRY, signal: controller.signal }), logger: hooks.logger, signal: controller.signal, pollMs: 25 }).catch((err: unknown) => {
+        regional.relayDone.catch((err: unknown) => {
           controller.abort();
           throw err;
         }),

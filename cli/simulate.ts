@@ -103,9 +103,11 @@ export interface SimulationHooks {
   readonly onMasked?: (siteId: string, round: number, codes: Uint32Array, masked: Uint32Array) => void;
   /**
    * Starts the coordinator the sites talk to instead of the in-process one (`startDeployment`):
-   * the Lambda harness runs the deployed bundles this way. Not with regions.
+   * the Lambda harness runs the deployed bundles this way. With regions it is called for the
+   * global coordinator (no argument) and then for each region's, which is given the global URL
+   * and its relay's credential there and runs the relay itself (`Deployment.relayDone`).
    */
-  readonly deploy?: () => Promise<Deployment>;
+  readonly deploy?: (regional?: RegionalStage) => Promise<Deployment>;
   /** With regions: sees each region's coordinator store as its run sees it, after the run, before teardown. */
   readonly onRegionStack?: (region: string, store: ObjectStore) => Promise<void> | void;
 }
@@ -176,7 +178,16 @@ export interface Deployment {
   readonly url: string;
   readonly admin: AdminClient;
   readonly stack: { readonly store: ObjectStore };
+  /** A region's deployment that runs its own relay: settles when the relay is done, rejects when it fails. */
+  readonly relayDone?: Promise<void>;
   stop(): Promise<void>;
+}
+
+/** What a region's deployment is given: its name, the global coordinator's URL, and its relay's site credential there. */
+export interface RegionalStage {
+  readonly region: string;
+  readonly url: string;
+  readonly token: string;
 }
 
 /** An embedded S3/SQS stack and a coordinator over HTTP on it, as one deployment (global or a region's). */
@@ -281,10 +292,7 @@ export async function runSites(plan: SimulationPlan, sites: EnrolledSite[], url:
 
 /** Runs one seed of the plan end to end and reports it from the coordinator's own status. */
 export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: SimulationHooks): Promise<RunReport> {
-  if (plan.regions) {
-    if (hooks.deploy) throw new Error("a simulation with regions starts its own coordinators: no deploy hook");
-    return simulateRegions(plan, plan.regions, seed, hooks);
-  }
+  if (plan.regions) return simulateRegions(plan, plan.regions, seed, hooks);
   const started = performance.now();
   const global: Deployment = hooks.deploy ? await hooks.deploy() : await startDeployment(plan, hooks);
   const stateRoot = plan.stateDir ?? (await mkdtemp(join(tmpdir(), "consilium-sites-")));

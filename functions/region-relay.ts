@@ -57,6 +57,11 @@ export type RelayStep = "done" | "progress" | "waiting";
 export async function relayStep(options: RegionRelayOptions): Promise<RelayStep> {
   // The region's own run: its use cases read and write under the run's prefix.
   const o = { ...options, deps: await activeRunDeps(options.deps) };
+  // A regional stage is deployed (its relay scheduled) before its federation is created: until then there is nothing to relay, and the global coordinator is not asked.
+  if ((await o.deps.store.head(keys.federation)) === null) {
+    o.logger.info("the region has no federation yet: the relay waits", { region: o.region });
+    return "waiting";
+  }
   const task: Task = await o.global.task();
   await sameGlobalRun(o.deps, task);
   try {

@@ -10,7 +10,7 @@
  * AWS SDK reads), where in AWS the SDK finds the service on its own.
  */
 import { createCipheriv, randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
@@ -40,6 +40,12 @@ export interface LambdaDeploymentOptions extends HarnessOptions {
   readonly pollMs?: number;
   /** Functions' memory and timeout instead of `infra/functions.ts`'s (to show a limit is enforced). */
   readonly limits?: Partial<Record<FunctionName, { memoryMb?: number; timeoutSeconds?: number }>>;
+  /**
+   * A regional stage (infra/relay.ts): the region's name (the stage), the global coordinator's URL
+   * (`CONSILIUM_UPSTREAM_URL`) and the relay's site credential there (the `UpstreamToken` secret).
+   * The stage then also runs `RegionRelay` on its schedule.
+   */
+  readonly upstream?: { readonly region: string; readonly url: string; readonly token: string };
 }
 
 /** The audit bucket's name in the harness (deployed: SST names it). */
@@ -60,7 +66,23 @@ export interface LambdaDeployment {
   readonly iam: Readonly<Record<string, IamProxy>>;
   readonly jobs: QueueTriggerStats;
   readonly built: Record<FunctionName, BuiltFunction>;
+  /** A regional stage's relay: settles when one of its scheduled runs ends with the global run done, rejects when one fails. */
+  readonly relayDone?: Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * The bundles copied into folders of their own under `root`: one stage's deployment writes its
+ * secrets next to each bundle (as Lambda holds them), so stages running side by side (a global and
+ * its regions) each need their own copy.
+ */
+export async function stageBundles(built: Record<FunctionName, BuiltFunction>, root: string): Promise<Record<FunctionName, BuiltFunction>> {
+  const dir = await mkdtemp(join(root, "stage-"));
+  return Object.fromEntries(await Promise.all(Object.entries(built).map(async ([name, f]) => {
+    const own = join(dir, name);
+    await cp(f.dir, own, { recursive: true });
+    return [name, { ...f, dir: own }];
+  }))) as Record<FunctionName, BuiltFunction>;
 }
 
 /** SST's encrypted file of a function's linked resources: AES-256-GCM, a zero nonce, the tag appended. */
@@ -77,13 +99,13 @@ export async function startLambdaDeployment(o: LambdaDeploymentOptions = {}): Pr
   const stack = await startEmbeddedStack({ visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 5, maxReceiveCount: JOBS.maxReceives });
   const adminToken = randomBytes(24).toString("base64url");
   const auditSeedHex = randomBytes(32).toString("hex");
-  const secretValues: Record<string, string> = { AdminToken: adminToken, AuditKey: auditSeedHex };
+  const secretValues: Record<string, string> = { AdminToken: adminToken, AuditKey: auditSeedHex, ...(o.upstream && { UpstreamToken: o.upstream.token }) };
   const { Attributes } = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queueUrl, AttributeNames: ["QueueArn"] }));
   const queueArn = Attributes?.QueueArn ?? "";
   await stack.s3.send(new CreateBucketCommand({ Bucket: AUDIT_BUCKET }));
   const auditStore = new S3ObjectStore({ client: stack.s3, bucket: AUDIT_BUCKET });
   const arns = { state: `arn:aws:s3:::${stack.bucket}`, audit: `arn:aws:s3:::${AUDIT_BUCKET}`, jobs: queueArn, key: `arn:aws:kms:${stack.region}:000000000000:key/harness` };
-  const names: FunctionName[] = ["Api", "Aggregate", "CloseRounds"];
+  const names: FunctionName[] = ["Api", "Aggregate", "CloseRounds", ...(o.upstream ? (["RegionRelay"] as const) : [])];
   // The proxies' refusals are broken limits of the run like any other: they go to the harness's violations once it exists.
   let violations: string[] = [];
   const iam: Record<string, IamProxy> = {};
@@ -97,7 +119,9 @@ export async function startLambdaDeployment(o: LambdaDeploymentOptions = {}): Pr
   const functions = await Promise.all(names.map(async (name) => {
     const f = built[name];
     const key = randomBytes(32);
-    const linked = Object.fromEntries(FUNCTIONS[name].secrets.map((s) => [s, { type: "sst.sst.Secret", value: secretValues[s] }]));
+    // infra/relay.ts links the relay to the UpstreamToken secret besides its own.
+    const secrets = [...FUNCTIONS[name].secrets, ...(name === "RegionRelay" ? ["UpstreamToken"] : [])];
+    const linked = Object.fromEntries(secrets.map((s) => [s, { type: "sst.sst.Secret", value: secretValues[s] }]));
     await writeFile(join(f.dir, "resource.enc"), sstResourceFile(linked, key));
     const limits = { memoryMb: FUNCTIONS[name].memoryMb, timeoutSeconds: FUNCTIONS[name].timeoutSeconds, ...o.limits?.[name] };
     return {
@@ -124,6 +148,7 @@ export async function startLambdaDeployment(o: LambdaDeploymentOptions = {}): Pr
         AWS_ENDPOINT_URL_S3: iam[name]!.url,
         AWS_ENDPOINT_URL_SQS: iam[name]!.url,
         CONSILIUM_POLL_MS: String(o.pollMs ?? 100),
+        ...(name === "RegionRelay" && o.upstream && { CONSILIUM_UPSTREAM_URL: o.upstream.url, CONSILIUM_REGION: o.upstream.region }),
       },
     };
   }));
@@ -136,13 +161,15 @@ export async function startLambdaDeployment(o: LambdaDeploymentOptions = {}): Pr
     sqs: stack.sqs, queueUrl: stack.queueUrl, queueArn, region: stack.region, batchSize: o.batchSize ?? JOBS.batchSize, signal: controller.signal,
   });
   const cron = startSchedule(harness, "CloseRounds", o.cronMs ?? 500, stack.region, controller.signal);
+  const relay = o.upstream ? relaySchedule(harness, o.cronMs ?? 500, stack.region, controller.signal) : undefined;
   let stopping: Promise<void> | undefined;
   return {
     url: functionUrl.url, admin: new AdminClient(functionUrl.url, adminToken), adminToken, auditSeedHex, harness, iam, jobs: trigger.stats, built,
+    ...(relay && { relayDone: relay.done }),
     stack: { ...stack, store: withAuditStore(stack.store, auditStore) }, auditStore,
     stop: () => (stopping ??= (async () => {
       controller.abort();
-      await Promise.allSettled([trigger.done, cron]);
+      await Promise.allSettled([trigger.done, cron, relay?.stopped]);
       await functionUrl.close();
       await harness.stop();
       await Promise.all(Object.values(iam).map((p) => p.close()));
@@ -150,4 +177,23 @@ export async function startLambdaDeployment(o: LambdaDeploymentOptions = {}): Pr
       if (buildDir) await rm(buildDir, { recursive: true, force: true });
     })()),
   };
+}
+
+/**
+ * The relay's schedule (deployed: `rate(1 minute)`, one run at a time, each taking relay steps for
+ * up to 45 s): `done` settles when a run reports the global run done, and rejects when a run fails
+ * (the relay keeps no state of its own, so a failed run is a broken stage, not a retry).
+ */
+function relaySchedule(harness: LambdaHarness, everyMs: number, region: string, signal: AbortSignal): { done: Promise<void>; stopped: Promise<void> } {
+  let settle!: { resolve: () => void; reject: (e: Error) => void };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  // The harness's caller may never wait on it (a run stopped early): its rejection is theirs to see, not an unhandled one.
+  done.catch(() => undefined);
+  const stopped = startSchedule(harness, "RegionRelay", everyMs, region, signal, (result) => {
+    if (!result.ok) settle.reject(new Error(`RegionRelay failed: ${result.errorType}: ${result.errorMessage}`));
+    else if ((result.payload as { last?: unknown } | null)?.last === "done") settle.resolve();
+    return result.ok && (result.payload as { last?: unknown } | null)?.last !== "done";
+  });
+  void stopped.then(() => settle.reject(new Error("the stage stopped before its relay was done")));
+  return { done, stopped };
 }

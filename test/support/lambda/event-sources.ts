@@ -20,7 +20,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { APIGatewayProxyEventV2, EventBridgeEvent, SQSEvent, SQSRecord } from "aws-lambda";
-import { PAYLOAD_LIMIT_BYTES, type LambdaHarness } from "./harness.ts";
+import { PAYLOAD_LIMIT_BYTES, type Invocation, type LambdaHarness } from "./harness.ts";
 
 const TEXT = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+json)/i;
 
@@ -211,15 +211,19 @@ export function startQueueTrigger(harness: LambdaHarness, name: string, o: Queue
   return { stats, done: loop() };
 }
 
-/** Invokes `name` with a scheduled event every `everyMs` (one at a time) until the signal. */
-export function startSchedule(harness: LambdaHarness, name: string, everyMs: number, region: string, signal: AbortSignal): Promise<void> {
+/**
+ * Invokes `name` with a scheduled event every `everyMs` (one at a time) until the signal, or until
+ * `onResult` (which sees each invocation's result) answers false.
+ */
+export function startSchedule(harness: LambdaHarness, name: string, everyMs: number, region: string, signal: AbortSignal, onResult?: (result: Invocation) => boolean): Promise<void> {
   const loop = async () => {
     while (!signal.aborted) {
       const event: EventBridgeEvent<"Scheduled Event", Record<string, never>> = {
         version: "0", id: randomUUID(), "detail-type": "Scheduled Event", source: "aws.events", account: "000000000000",
         time: new Date().toISOString(), region, resources: [`arn:aws:events:${region}:000000000000:rule/${name}`], detail: {},
       };
-      await harness.invoke(name, event);
+      const result = await harness.invoke(name, event);
+      if (onResult && !onResult(result)) return;
       await sleep(everyMs, undefined, { signal }).catch(() => undefined);
     }
   };
