@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { enrolCommand } from "./commands/enrol-command.ts";
 import { federationCreateCommand, federationInitCommand } from "./commands/federation-command.ts";
 import { roundsCommand, statusCommand } from "./commands/status-command.ts";
+import { doctorCommand } from "./commands/doctor-command.ts";
 import { reportCommand } from "./commands/report-command.ts";
 import { modelsCommand } from "./commands/models-command.ts";
 import { auditCommand } from "./commands/audit-command.ts";
@@ -45,6 +46,7 @@ commands:
   sites         the consortium's hospitals: list, rotate ID, revoke ID
   runs          the consortium's training runs: list, start --reason R
   synth         write a synthetic FHIR R4 consortium for simulate --fhir DIR
+  doctor        check this machine before it runs a site: backends, coordinator, clock, state folder, disk
 
 Run 'consilium <command> --help' for its flags; 'consilium --version' for the version.`;
 
@@ -96,6 +98,8 @@ async function dispatch(command: string, rest: string[], io: CommandIo): Promise
       if (rest[0] !== "init") throw new UsageError(rest[0] === undefined ? "expected a subcommand: consilium federation init|create" : `unknown subcommand "${rest[0]}" (known: init, create)`);
       await federationInitCommand(rest.slice(1), io);
       return 0;
+    case "doctor":
+      return doctorCommand(rest, { io });
     case "status":
       await statusCommand(rest, { io });
       return 0;

@@ -15,6 +15,7 @@ import type { SiteStats } from "../core/schemas/site-stats.ts";
 import { ChampionOffer, type ModelRef, type SiteEvaluation, Task } from "../core/schemas/task.ts";
 import type { MultipartUpload, UploadedPart, UploadTarget } from "../core/schemas/upload.ts";
 import { CheckInAnswer, type CheckIn } from "../core/schemas/consortium.ts";
+import { CredentialCheck } from "../core/schemas/federation.ts";
 import { apiClient, readAnswer, retryingFetch, withRetries, type ApiClient, type RetryOptions, type Traffic } from "./api.ts";
 
 const anyJson = z.unknown();
@@ -35,6 +36,11 @@ export class CoordinatorClient {
   ) {
     this.#retry = retry;
     this.#api = apiClient(baseUrl, token, retryingFetch(fetchFn, this.traffic, retry));
+  }
+
+  /** Which credential this is, when it expires, and the coordinator's clock: changes nothing at the coordinator. */
+  credential(): Promise<CredentialCheck> {
+    return this.#read("GET /v1/credential", this.#api.v1.credential.$get(), CredentialCheck);
   }
 
   task(): Promise<Task> {

@@ -76,6 +76,18 @@ const NO_SITE_HASH = sha256Text("no site is enrolled under this id");
  * answer after the same comparison: the refusal must not tell an outsider which site ids exist.
  */
 export async function authenticateSite(header: string | undefined, store: ObjectStore, now: number = Date.now()): Promise<SiteRecord> {
+  return (await authenticateSiteCredential(header, store, now)).site;
+}
+
+/** The site a credential names and which of its credentials it is: the generation, and when it expires (null: never). */
+export interface SiteCredential {
+  readonly site: SiteRecord;
+  readonly generation: number;
+  readonly expiresAt: number | null;
+}
+
+/** `authenticateSite`, with which of the site's credentials was presented. */
+export async function authenticateSiteCredential(header: string | undefined, store: ObjectStore, now: number = Date.now()): Promise<SiteCredential> {
   const token = bearer(header);
   const parsed = parseSiteCredential(token);
   if (!parsed) throw new ConsiliumError("UNAUTHENTICATED", "malformed site credential", 401);
@@ -99,7 +111,7 @@ export async function authenticateSite(header: string | undefined, store: Object
   if (next !== null) throw new ConsiliumError("CREDENTIAL_ROTATED", `this credential of site ${siteId} was replaced by a newer one (generation ${generation + 1}): use the credential the rotation printed`, 401);
   const expiresAt = generation === 0 ? site.expiresAt : (issued?.expiresAt ?? undefined);
   if (expiresAt !== undefined && now >= expiresAt) throw new ConsiliumError("CREDENTIAL_EXPIRED", `the credential of site ${siteId} expired at ${new Date(expiresAt).toISOString()}: ask the consortium's operator for a new one (consilium sites rotate ${siteId})`, 401);
-  return site;
+  return { site, generation, expiresAt: expiresAt ?? null };
 }
 
 /** A rotated site credential `cs_<siteId>.<generation>_<secret>`; only its hash is stored. */

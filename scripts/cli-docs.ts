@@ -4,6 +4,7 @@
  * combinations (`cli/flag-combinations.ts`), so that the reference cannot drift from the flags the
  * commands parse. `npm run docs:cli` runs it; `cli/cli-docs.test.ts` fails when the file is stale.
  */
+import { doctorSpec } from "../cli/commands/doctor-command.ts";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,7 +31,7 @@ import { reportSpec } from "../cli/commands/report-command.ts";
 import { federationCreateSpec } from "../cli/commands/federation-command.ts";
 
 /** Every command, in the order `consilium --help` lists them. */
-export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, predictSpec, serveSpec, federationInitSpec, modelsSpec, runsSpec, auditSpec, operatorsSpec, sitesSpec, statusSpec, roundsSpec, reportSpec, federationCreateSpec, continuousSpec, synthSpec];
+export const COMMAND_SPECS: readonly CommandSpec<z.ZodType>[] = [simulateSpec, coordinatorSpec, enrolSpec, siteSpec, exportSpec, predictSpec, serveSpec, federationInitSpec, modelsSpec, runsSpec, auditSpec, operatorsSpec, sitesSpec, statusSpec, roundsSpec, reportSpec, federationCreateSpec, continuousSpec, synthSpec, doctorSpec];
 
 /** Where the generated reference lives, from the repository root. */
 export const CLI_DOCS_PATH = "docs/cli.md";

@@ -155,6 +155,16 @@ export const SiteRecord = z.object({
 });
 export type SiteRecord = z.infer<typeof SiteRecord>;
 
+/** `GET /v1/credential`: the site a credential names, which of its credentials it is, when it expires (null: never), and the coordinator's clock (epoch ms). */
+export const CredentialCheck = z.object({
+  siteId: z.string(),
+  name: z.string(),
+  generation: z.int().nonnegative(),
+  expiresAt: z.number().nullable(),
+  now: z.number(),
+});
+export type CredentialCheck = z.infer<typeof CredentialCheck>;
+
 /** How long a credential issued now works: whole days, at most ten years; absent, it does not expire. */
 export const ExpiresInDays = z.int().min(1).max(3650);
 

@@ -31,6 +31,26 @@ describe("site credentials: rotation, expiry, revocation", () => {
     for (const token of [one, two.token]) expect(JSON.stringify(trail)).not.toContain(token);
   });
 
+  it("tells a credential's holder which credential it is, when it expires and the coordinator's time, recording nothing", async () => {
+    const h = new Harness();
+    await h.startTraining();
+    const bern = (await h.admin("POST", "/v1/admin/sites", { name: "Bern", expiresInDays: 30 })).body as { siteId: string; token: string };
+    const trail = async () => (await readWholeTrail(h.root)).records.length;
+    const before = await trail();
+    const keys = await h.root.store.list("");
+    expect(await h.request("GET", "/v1/credential", { token: bern.token })).toEqual({
+      status: 200,
+      body: { siteId: bern.siteId, name: "Bern", generation: 0, expiresAt: h.root.clock.now() + 30 * DAY, now: h.root.clock.now() },
+    });
+    const rotated = ((await h.admin("POST", `/v1/admin/sites/${bern.siteId}/rotate`, {})).body as { token: string }).token;
+    expect(await h.request("GET", "/v1/credential", { token: rotated })).toMatchObject({ status: 200, body: { generation: 1, expiresAt: null } });
+    expect(await h.request("GET", "/v1/credential", { token: bern.token })).toMatchObject({ status: 401, body: { error: { code: "CREDENTIAL_ROTATED" } } });
+    expect(await h.request("GET", "/v1/credential", { token: "cs_nobody_c2VjcmV0" })).toMatchObject({ status: 401, body: { error: { code: "BAD_CREDENTIAL" } } });
+    // Only the rotation wrote anything: the checks themselves left no record and no object.
+    expect(await trail()).toBe(before + 1);
+    expect((await h.root.store.list("")).filter((k) => !keys.includes(k) && !k.startsWith("audit/") && !k.startsWith("site-credentials/") && !k.startsWith("failures/"))).toEqual([]);
+  });
+
   it("refuses an expired credential with the remedy, and a rotation gives a working one", async () => {
     const h = new Harness();
     await h.startTraining();

@@ -4,7 +4,8 @@ import { ModelManifest, UpdateManifest } from "../../core/schemas/round.ts";
 import { IdentityRegistration, SecurePost } from "../../core/schemas/secure-aggregation.ts";
 import { SiteStats } from "../../core/schemas/site-stats.ts";
 import { SiteEvaluation } from "../../core/schemas/task.ts";
-import { authenticateSite } from "../auth.ts";
+import { authenticateSiteCredential } from "../auth.ts";
+import type { CredentialCheck } from "../../core/schemas/federation.ts";
 import type { AppEnv } from "../env.ts";
 import { intParam, intParamCheck, jsonBody } from "../http.ts";
 import { keys } from "../keys.ts";
@@ -29,8 +30,15 @@ const roundParam = intParamCheck("round");
  */
 export const siteRoutes = new Hono<AppEnv>()
   .use(async (c, next) => {
-    c.set("site", await authenticateSite(c.req.header("authorization"), c.get("deps").store, c.get("deps").clock.now()));
+    const { site, generation, expiresAt } = await authenticateSiteCredential(c.req.header("authorization"), c.get("deps").store, c.get("deps").clock.now());
+    c.set("site", site);
+    c.set("credential", { generation, expiresAt });
     await next();
+  })
+  // Which credential this is and when it expires, with the coordinator's clock: what `consilium doctor` checks before a site joins. Changes nothing.
+  .get("/credential", (c) => {
+    const { id, name } = c.get("site")!;
+    return c.json({ siteId: id, name, ...c.get("credential")!, now: c.get("deps").clock.now() } satisfies CredentialCheck);
   })
   .get("/task", async (c) => c.json(await nextTask(c.get("deps"), c.get("site")!.id)))
   .post("/stats", jsonBody(SiteStats), async (c) => c.json(await submitStats(c.get("deps"), c.get("site")!.id, c.req.valid("json")), 202))

@@ -32,20 +32,28 @@ export async function selectBackend(prefer?: BackendName): Promise<BackendName> 
   const order = prefer ? [prefer] : BackendName;
   const failures: string[] = [];
   for (const name of order) {
-    try {
-      const id = await loaders[name]();
-      if (await tf.setBackend(id)) {
-        await tf.ready();
-        if (id === "cpu") firstWriteQuietly();
-        chosen = name;
-        return name;
-      }
-      failures.push(`${name}: backend did not initialise`);
-    } catch (err) {
-      failures.push(`${name}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
-    }
+    const failure = await tryBackend(name);
+    if (failure === null) return name;
+    failures.push(`${name}: ${failure.split("\n")[0]}`);
   }
   throw new Error(`no TensorFlow.js backend could start (${failures.join("; ")})`);
+}
+
+/**
+ * Loads `name` and makes it TensorFlow.js's backend; answers why it could not (the loader's whole
+ * error, which for the native backends names the missing package or shared library), or null.
+ */
+export async function tryBackend(name: BackendName): Promise<string | null> {
+  try {
+    const id = await loaders[name]();
+    if (!(await tf.setBackend(id))) return "backend did not initialise";
+    await tf.ready();
+    if (id === "cpu") firstWriteQuietly();
+    chosen = name;
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
 }
 
 /**
