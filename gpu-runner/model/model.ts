@@ -42,13 +42,61 @@ export function disposeVars(vars: ModelVars): void {
   for (const v of [...vars.body, ...vars.head]) v.dispose();
 }
 
-/** Logits `[rows]`: ReLU hidden layers, then the output layer plus the personal head when present. */
-export function forward(x: tf.Tensor2D, vars: ModelVars): tf.Tensor1D {
+/**
+ * One dense layer, `x·kernel + bias`, optionally through a ReLU. `input` says whether `x` needs a
+ * gradient (false for the model's first layer, whose input is data).
+ */
+export type Dense = (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D, relu: boolean, input?: boolean) => tf.Tensor2D;
+
+/**
+ * A dense layer as tfjs writes it: its autograd takes the products' gradients with transposed
+ * operands (`matMul(dy, W, false, true)`, `matMul(x, dy, true, false)`), which tfjs-backend-wasm
+ * 4.22 computes 5–20× slower than the same product of operands transposed first. Kept as the
+ * baseline `bench/train-throughput.ts` measures `dense` against.
+ */
+export const tfjsDense: Dense = (x, kernel, bias, relu) => {
+  const z = tf.add(tf.matMul(x, kernel), bias) as tf.Tensor2D;
+  return relu ? tf.relu(z) : z;
+};
+
+/**
+ * The dense layer training uses: the forward product fused with its bias and ReLU, and a gradient
+ * of its own whose products take operands transposed first (`dy·Wᵀ`, `xᵀ·dy`), never the backend's
+ * transposed products. The same arithmetic as `tfjsDense`, checked against it and against numerical
+ * gradients in `model.test.ts`.
+ */
+export const dense: Dense = (x, kernel, bias, relu, input = true) => DENSE[relu ? 1 : 0]![input ? 1 : 0]!(x, kernel, bias);
+
+function denseGrad(relu: boolean, input: boolean) {
+  return tf.customGrad((...args: (tf.Tensor | ((ts: tf.Tensor[]) => void))[]) => {
+    const [x, kernel, bias] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    const save = args[3] as (ts: tf.Tensor[]) => void;
+    const value = tf.fused.matMul({ a: x, b: kernel, bias, activation: relu ? "relu" : "linear" });
+    save([x, kernel, value]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ks, ys] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const dz = (relu ? tf.mul(dy, tf.step(ys)) : dy) as tf.Tensor2D;
+        // The data's gradient is never read: zeros instead of a product as large as the layer's.
+        return [input ? tf.matMul(dz, tf.transpose(ks)) : tf.zerosLike(xs), tf.matMul(tf.transpose(xs), dz), tf.sum(dz, 0)];
+      },
+    };
+  }) as unknown as (x: tf.Tensor2D, kernel: tf.Tensor2D, bias: tf.Tensor1D) => tf.Tensor2D;
+}
+/** By [relu][input]. */
+const DENSE = [[denseGrad(false, false), denseGrad(false, true)], [denseGrad(true, false), denseGrad(true, true)]] as const;
+
+/**
+ * Logits `[rows]`: ReLU hidden layers, then the output layer plus the personal head when present.
+ * `layer` is how each dense layer is computed (`dense` unless a benchmark asks for the baseline).
+ */
+export function forward(x: tf.Tensor2D, vars: ModelVars, layer: Dense = dense): tf.Tensor1D {
   const body = vars.body;
   let h: tf.Tensor2D = x;
   const hiddenLayers = (body.length - 2) / 2;
   for (let i = 0; i < hiddenLayers; i++) {
-    h = tf.relu(tf.add(tf.matMul(h, body[2 * i] as tf.Tensor2D), body[2 * i + 1] as tf.Tensor1D)) as tf.Tensor2D;
+    h = layer(h, body[2 * i] as tf.Tensor2D, body[2 * i + 1] as tf.Tensor1D, true, i > 0);
   }
   let kernel = body[body.length - 2] as tf.Tensor2D;
   let bias = body[body.length - 1] as tf.Tensor1D;
@@ -57,7 +105,7 @@ export function forward(x: tf.Tensor2D, vars: ModelVars): tf.Tensor1D {
     kernel = tf.add(kernel, hk);
     bias = tf.add(bias, hb);
   }
-  return tf.reshape(tf.add(tf.matMul(h, kernel), bias), [-1]);
+  return tf.reshape(layer(h, kernel, bias, false, hiddenLayers > 0), [-1]);
 }
 
 /** Probabilities for every row, in batches so that large datasets do not allocate at once. */

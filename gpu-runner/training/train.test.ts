@@ -7,7 +7,7 @@ import type { Dataset } from "../../core/preprocess/transform.ts";
 import { descend, logregGradient, logregLoss, logisticRows, separableRows } from "../../test/fixtures/logreg-reference.ts";
 import { selectBackend } from "../model/backend.ts";
 import { scoreRows } from "../model/score-rows.ts";
-import { trainBody, trainHead } from "./train.ts";
+import { FAST_OPS, TFJS_OPS, trainBody, trainHead } from "./train.ts";
 
 const close = (values: ArrayLike<number>, digits: number) => Array.from(values, (v) => expect.closeTo(v, digits));
 const uniform = (n: number, seed: number, scale = 1) => {
@@ -313,5 +313,35 @@ describe("training releases its tensors", () => {
 
     // Assert
     expect([afterBody, afterCorrected, afterHead, tf.memory().numTensors]).toEqual([before, before, before, before]);
+  });
+});
+
+describe("training's loss with its gradient written out", () => {
+  it("gives tfjs's sigmoid cross-entropy and its gradient, for logits of every size and both labels", async () => {
+    await selectBackend("cpu");
+    const z = Float32Array.from([-40, -3.5, -0.2, 0, 0.7, 2.5, 35, -1, 1, 12]);
+    const y = Float32Array.from([0, 1, 0, 1, 1, 0, 1, 1, 0, 0]);
+    const [mine, theirs] = [FAST_OPS, TFJS_OPS].map((ops) => {
+      const f = (zt: tf.Tensor) => ops.bce(zt as tf.Tensor1D, tf.tensor1d(y));
+      const { value, grad } = tf.valueAndGrad(f)(tf.tensor1d(z));
+      return { value: value.dataSync()[0]!, grad: Array.from(grad.dataSync()) };
+    });
+    expect(mine!.value).toBeCloseTo(theirs!.value, 6);
+    expect(mine!.grad).toEqual(theirs!.grad.map((g) => expect.closeTo(g, 7)));
+    expect(Number.isFinite(mine!.value)).toBe(true);
+  });
+
+  it("trains to the same body as tfjs's own operations, step for step", async () => {
+    await selectBackend("cpu");
+    const data = logisticRows(96, [1.5, -2, 0.5], 0.3, 4);
+    const layout = modelLayout({ kind: "mlp", hidden: [8, 4] }, data.dim);
+    const body = initBody(layout, seededRandom(3));
+    const opts = { epochs: 3, batchSize: 16, learningRate: 0.2, l2: 0.01 };
+    const fast = trainBody(layout, body, data, { ...opts, rng: seededRandom(5) });
+    const plain = trainBody(layout, body, data, { ...opts, rng: seededRandom(5), ops: TFJS_OPS });
+    expect(fast.steps).toBe(plain.steps);
+    expect(fast.loss).toBeCloseTo(plain.loss, 5);
+    expect(Array.from(fast.params)).toEqual(Array.from(plain.params).map((v) => expect.closeTo(v, 5)));
+    expect(Array.from(fast.params)).not.toEqual(Array.from(body));
   });
 });

@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 import type { Layout } from "../../core/model/layout.ts";
 import type { Dataset } from "../../core/preprocess/transform.ts";
-import { createVars, disposeVars, forward, readVars } from "../model/model.ts";
+import { createVars, dense, disposeVars, forward, readVars, tfjsDense, type Dense } from "../model/model.ts";
 
 export interface TrainOptions {
   readonly epochs: number;
@@ -31,6 +31,14 @@ export interface TrainOptions {
    * (not to the reported loss), `anchor` being the global body the round started from.
    */
   readonly proximal?: { readonly mu: number; readonly anchor: Float32Array };
+  /** How layers and the loss are computed: `FAST_OPS` unless `bench/train-throughput.ts` asks for tfjs's own (`TFJS_OPS`). */
+  readonly ops?: TrainOps;
+}
+
+/** The operations a training step is made of. */
+export interface TrainOps {
+  readonly dense: Dense;
+  readonly bce: (logits: tf.Tensor1D, y: tf.Tensor1D) => tf.Scalar;
 }
 
 export interface TrainResult {
@@ -95,7 +103,29 @@ function runSteps(data: Dataset, opts: TrainOptions, trainable: tf.Variable[], l
   }
 }
 
-const bce = (logits: tf.Tensor1D, y: tf.Tensor1D) => tf.losses.sigmoidCrossEntropy(y, logits);
+/**
+ * Mean binary cross-entropy of the logits, `mean(max(z, 0) − z·y + log(1 + e^−|z|))` as tfjs's
+ * `sigmoidCrossEntropy` computes it, with its gradient written out, `(σ(z) − y) / n`: a handful of
+ * operations per step where tfjs's autograd takes about fifteen.
+ */
+export const bce = tf.customGrad((...args: (tf.Tensor | ((ts: tf.Tensor[]) => void))[]) => {
+  const [z, y] = args as [tf.Tensor1D, tf.Tensor1D];
+  const save = args[2] as (ts: tf.Tensor[]) => void;
+  save([z, y]);
+  const value = tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))));
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [zs, ys] = saved as [tf.Tensor1D, tf.Tensor1D];
+      return [tf.mul(dy, tf.div(tf.sub(tf.sigmoid(zs), ys), zs.size)), tf.zerosLike(ys)];
+    },
+  };
+}) as unknown as (logits: tf.Tensor1D, y: tf.Tensor1D) => tf.Scalar;
+
+/** Training's own operations: `dense` layers and `bce`, gradients written out. */
+export const FAST_OPS: TrainOps = { dense, bce };
+/** tfjs's layers and loss under its autograd: the baseline `bench/train-throughput.ts` measures against. */
+export const TFJS_OPS: TrainOps = { dense: tfjsDense, bce: (logits, y) => tf.losses.sigmoidCrossEntropy(y, logits) as tf.Scalar };
 
 /** Trains the shared body (no personal head involved) and returns the new body. */
 export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opts: TrainOptions): TrainResult {
@@ -110,7 +140,7 @@ export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opt
     if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(body), loss: 0, steps: 0 };
     const r = runSteps(data, opts, vars.body, (xb, yb) => {
       const penalty = kernels.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
-      const reported: tf.Scalar = tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
+      const reported: tf.Scalar = tf.add((opts.ops ?? FAST_OPS).bce(forward(xb, vars, (opts.ops ?? FAST_OPS).dense), yb), tf.mul(opts.l2 / 2, penalty));
       const corrected = corr.reduce<tf.Scalar>((l, c, i) => tf.add(l, tf.sum(tf.mul(vars.body[i] as tf.Variable, c))) as tf.Scalar, reported);
       const objective = anchors.reduce<tf.Scalar>(
         (l, a, i) => tf.add(l, tf.mul(mu / 2, tf.sum(tf.square(tf.sub(vars.body[i] as tf.Variable, a))))) as tf.Scalar,
@@ -133,7 +163,7 @@ export function trainHead(layout: Layout, body: Float32Array, head: Float32Array
     if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(head), loss: 0, steps: 0 };
     const r = runSteps(data, opts, vars.head, (xb, yb) => {
       const penalty = tf.sum(tf.square(vars.head[0] as tf.Variable));
-      const objective: tf.Scalar = tf.add(bce(forward(xb, vars), yb), tf.mul(opts.l2 / 2, penalty));
+      const objective: tf.Scalar = tf.add((opts.ops ?? FAST_OPS).bce(forward(xb, vars, (opts.ops ?? FAST_OPS).dense), yb), tf.mul(opts.l2 / 2, penalty));
       return { objective, reported: objective };
     });
     return { params: readVars(vars.head, layout.headSize), ...r };
