@@ -10,6 +10,7 @@
  * site against its budget, bytes by round; tables: the spread over seeds, privacy spent, quality
  * flags.
  */
+import { describeRule, type RatesAt } from "../core/metrics/operating-point.ts";
 import { createHash } from "node:crypto";
 import type { Child, FC } from "hono/jsx";
 import { CALIBRATION_GROUPS, calibrationGroups } from "../core/metrics/calibration.ts";
@@ -90,6 +91,8 @@ export function reportCharts(report: Report): { id: string; label: string; spec:
     });
   }
   const privacy = first.privacy ?? [];
+  const op = first.operatingPoint;
+  const rates = (x: RatesAt) => [x.sensitivity, x.specificity, x.ppv, x.npv].map((v) => <td class="num">{v === null ? "—" : v.toFixed(3)}</td>);
   if (privacy.length > 0) {
     const names = new Map(report.sites.map((s) => [s.id, s.name]));
     charts.push({
@@ -127,6 +130,8 @@ export function renderHtmlReport(report: Report, generatedAt: Date = new Date())
   const names = new Map(report.sites.map((s) => [s.id, s.name]));
   const flags = first.quality?.flags ?? [];
   const privacy = first.privacy ?? [];
+  const op = first.operatingPoint;
+  const rates = (x: RatesAt) => [x.sensitivity, x.specificity, x.ppv, x.npv].map((v) => <td class="num">{v === null ? "—" : v.toFixed(3)}</td>);
   const body = (
     <html lang="en">
       <head>
@@ -159,6 +164,20 @@ export function renderHtmlReport(report: Report, generatedAt: Date = new Date())
               <thead><tr><th scope="col">Pooled, final models</th><th scope="col" class="num">Accuracy</th><th scope="col" class="num">AUROC</th><th scope="col" class="num">Sensitivity</th><th scope="col" class="num">Specificity</th></tr></thead>
               <tbody>{MODELS.map((m) => <tr><th scope="row">{LABEL[m]}</th><td class="num">{stat(report.pooled[m].accuracy)}</td><td class="num">{stat(report.pooled[m].auroc)}</td><td class="num">{stat(report.pooled[m].sensitivity)}</td><td class="num">{stat(report.pooled[m].specificity)}</td></tr>)}</tbody>
             </table>
+          </Section>
+          <Section title="Operating point">
+            {op === undefined ? <p class="muted">No operating threshold: the sites sent no training-row counts to choose it on.</p> : (
+              <>
+                <p>{`The global model is used at threshold ${op.threshold.toFixed(3)}, chosen by ${describeRule(op.rule)} on the scores of ${op.chosenOn.rows} training rows pooled over ${op.chosenOn.sites} sites${report.seeds.length > 1 ? ` (seed ${first.seed}; over the seeds: ${stat(report.operatingPoint!.threshold)})` : ""}; the rates are on the held-out rows, beside the same at 0.5.`}</p>
+                <table>
+                  <thead><tr><th scope="col">Held-out rows</th><th scope="col" class="num">{`Sensitivity at ${op.threshold.toFixed(3)}`}</th><th scope="col" class="num">Specificity</th><th scope="col" class="num">PPV</th><th scope="col" class="num">NPV</th><th scope="col" class="num">Sensitivity at 0.5</th><th scope="col" class="num">Specificity</th><th scope="col" class="num">PPV</th><th scope="col" class="num">NPV</th></tr></thead>
+                  <tbody>
+                    <tr data-site="pooled"><th scope="row">Pooled</th>{rates(op.pooled)}{rates(op.pooledAtHalf)}</tr>
+                    {op.sites.map((x) => <tr data-site={x.siteId}><th scope="row">{names.get(x.siteId) ?? x.siteId}</th>{rates(x.at)}{rates(x.atHalf)}</tr>)}
+                  </tbody>
+                </table>
+              </>
+            )}
           </Section>
           <Section title="Privacy spent">
             {privacy.length === 0 ? <p class="muted">No differential privacy in this run.</p> : (

@@ -6,6 +6,7 @@
  */
 import Table from "cli-table3";
 import type { Interval } from "../core/metrics/interval.ts";
+import { describeRule, type RatesAt } from "../core/metrics/operating-point.ts";
 import type { Report, RunReport, Stat } from "../core/schemas/report.ts";
 
 const whole = (s: Stat, seeds: number) => (s.mean === null ? "—" : seeds > 1 ? `${Math.round(s.mean)} ± ${Math.round(s.sd ?? 0)}` : String(Math.round(s.mean)));
@@ -28,6 +29,27 @@ function secureSummary(r: RunReport): string {
   const failed = r.rounds.filter((x) => x.status === "skipped");
   const why = failed.length > 0 ? `; ${failed.length} round(s) skipped: ${failed.map((x) => `round ${x.round}: ${x.reason ?? "?"}`).join("; ")}` : "";
   return `secure aggregation (SecAgg+; ${graphs || "no round opened"}): the coordinator saw only the sums of ${masked} masked inputs over ${secure.length} rounds, unmasked with ${answered} sites' answers${why}`;
+}
+
+const rate = (v: number | null, span: Interval | null) => (v === null ? "—" : span ? `${v.toFixed(3)} (${spanText(span)})` : v.toFixed(3));
+
+/** The global model at the operating threshold next to 0.5: pooled, and with one seed per site. */
+function operatingPointLines(r: RunReport, perSite: boolean, style: { head: never[]; border?: never[] }): string[] {
+  const op = r.operatingPoint!;
+  const at = (x: RatesAt) => `sensitivity ${rate(x.sensitivity, x.intervals.sensitivity)}, specificity ${rate(x.specificity, x.intervals.specificity)}, PPV ${rate(x.ppv, x.intervals.ppv)}, NPV ${rate(x.npv, x.intervals.npv)}`;
+  const lines = [
+    `seed ${r.seed}: operating point of the global model, ${describeRule(op.rule)} on ${op.chosenOn.rows} training rows of ${op.chosenOn.sites} sites: threshold ${op.threshold.toFixed(3)}`,
+    `  pooled at ${op.threshold.toFixed(3)}: ${at(op.pooled)}`,
+    `  pooled at 0.500: ${at(op.pooledAtHalf)}`,
+  ];
+  if (perSite) {
+    const nameOf = (id: string) => r.sites.find((s) => s.id === id)?.name ?? id;
+    const table = new Table({ head: ["site", `sens. at ${op.threshold.toFixed(3)}`, "spec.", "PPV", "NPV", "sens. at 0.5", "spec.", "PPV", "NPV"], style });
+    const cells = (x: RatesAt) => [x.sensitivity, x.specificity, x.ppv, x.npv].map((v) => (v === null ? "—" : v.toFixed(3)));
+    for (const s of op.sites) table.push([nameOf(s.siteId), ...cells(s.at), ...cells(s.atHalf)]);
+    lines.push(table.toString());
+  }
+  return lines;
 }
 
 export function printReport(report: Report, line: (s: string) => void, tty: boolean): void {
@@ -57,6 +79,7 @@ export function printReport(report: Report, line: (s: string) => void, tty: bool
       : `± is the sd over ${n} seeds, the spread of training; each seed's 95 % intervals are in --json runs[]`,
   );
   for (const r of report.runs) {
+    if (r.operatingPoint) for (const l of operatingPointLines(r, run !== undefined, style)) line(l);
     if (r.malicious.length > 0) line(`seed ${r.seed}: malicious sites ${r.malicious.join(", ")}`);
     if (r.quarantined) line(`seed ${r.seed}: quarantined ${r.quarantined.length === 0 ? "none" : r.quarantined.map((id) => `${id} (from round ${r.firstQuarantined?.[id] ?? "?"})`).join(", ")}`);
     const nameOf = (id: string) => r.sites.find((s) => s.id === id)?.name ?? id;

@@ -82,6 +82,8 @@ export interface SimulationPlan {
   readonly privacyCaps?: Readonly<Record<number, number>>;
   /** Contribution scoring in the coordinator (off when absent). */
   readonly scoring?: FederationConfig["scoring"];
+  /** How the operating threshold is chosen (Youden's J when absent). */
+  readonly operatingPoint?: FederationConfig["operatingPoint"];
   /** The coordinator-held validation rows for validation-based scoring (see holdOutValidation). */
   readonly validation?: Table;
   /** Secure aggregation (`FederationConfig.secureAggregation`). */
@@ -234,6 +236,7 @@ export function federationOf(plan: SimulationPlan, seed: number, sites: number, 
     ...(plan.secureAggregation && (upstream !== undefined || !plan.regions) && { secureAggregation: plan.secureAggregation }),
     seed,
     ...(plan.scoring && { scoring: plan.scoring }),
+    ...(plan.operatingPoint && { operatingPoint: plan.operatingPoint }),
   };
 }
 

@@ -216,6 +216,11 @@ describe("the dashboard, in Chromium, over a finished heart-disease federation",
     expect(reportSeen.requested).toEqual([]);
     for (const s of seen.status.sites) expect(reportSeen.text).toContain(s.name);
     for (const f of seen.status.quality?.flags ?? []) expect(reportSeen.text).toContain(f.reason);
+    // The operating point the run chose, with the rates at it and at 0.5.
+    const op = seen.status.final?.operatingPoint;
+    expect(op).toBeTruthy();
+    expect(reportSeen.text).toContain(`The global model is used at threshold ${op!.threshold.toFixed(3)}, chosen by Youden's J`);
+    expect(reportSeen.text).toContain(`Sensitivity at ${op!.threshold.toFixed(3)}`);
   });
 
   it("logs no console error and sends no request anywhere but the coordinator", () => {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodedSize } from "../core/codec/index.ts";
+import { rocCurve } from "../core/metrics/roc.ts";
 import { silentLogger } from "../core/logger.ts";
 import type { Layout } from "../core/model/layout.ts";
 import { RunReport } from "../core/schemas/report.ts";
@@ -77,6 +78,24 @@ describe("a federation of three sites over HTTP and the embedded S3/SQS server",
       expect(s.accuracy.personalized).not.toBeNull();
       expect(s.accuracy.local).not.toBeNull();
     }
+  });
+
+  it("gives the global model at the operating threshold chosen on the sites' training rows, as the pooled ROC curve of the held-out rows has it, beside 0.5", () => {
+    const op = float32.operatingPoint;
+    expect(op?.rule).toEqual({ rule: "youden" });
+    expect(op?.chosenOn).toEqual({ rows: float32.sites.reduce((n, s) => n + s.trainRows, 0), sites: SITES });
+    expect(op!.threshold).toBeGreaterThan(0);
+    expect(op!.threshold).toBeLessThan(1);
+    // The pooled ROC curve of the held-out rows at that threshold (a bin edge): the same rates.
+    const curve = rocCurve(float32.curves!.global!.pos, float32.curves!.global!.neg)!;
+    const point = curve.find((q) => Math.abs(q.threshold - op!.threshold) < 1e-12)!;
+    expect(op!.pooled.sensitivity).toBeCloseTo(point.tpr, 12);
+    expect(op!.pooled.specificity).toBeCloseTo(1 - point.fpr, 12);
+    // At 0.5 the histograms give what the confusion counts give.
+    expect(op!.pooledAtHalf.sensitivity).toBeCloseTo(float32.pooled.global.sensitivity!, 12);
+    expect(op!.pooledAtHalf.specificity).toBeCloseTo(float32.pooled.global.specificity!, 12);
+    expect(op!.sites.map((x) => x.siteId).sort()).toEqual(float32.sites.map((x) => x.id).sort());
+    for (const x of op!.sites) for (const v of [x.at.ppv, x.at.npv]) if (v !== null) expect(v).toBeGreaterThan(0.5);
   });
 
   it("moves exactly one encoded body delta per site and round up, and int8 about a quarter of float32", () => {

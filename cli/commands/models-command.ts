@@ -4,6 +4,7 @@
  * operator's seat, against a coordinator with the admin token from the environment. Tables for
  * people, `--json` for scripts; every move of the champion carries its reason.
  */
+import { describeRule, type OperatingPoint } from "../../core/metrics/operating-point.ts";
 import Table from "cli-table3";
 import { z } from "zod";
 import { operatorClient } from "./operator-client.ts";
@@ -57,6 +58,12 @@ function listLines(view: ModelsView): string[] {
   return lines;
 }
 
+/** Where the model is used: the threshold, how it was chosen, and its pooled rates there. */
+function operatingPointLine(op: OperatingPoint): string {
+  const p = op.pooled;
+  return `  operating point ${op.threshold.toFixed(3)} (${describeRule(op.rule)} on ${op.chosenOn.rows} training rows of ${op.chosenOn.sites} sites): sensitivity ${fmt(p.sensitivity)}, specificity ${fmt(p.specificity)}, PPV ${fmt(p.ppv)}, NPV ${fmt(p.npv)} on ${p.n} held-out rows`;
+}
+
 function showLines(view: ModelView): string[] {
   const c = view.card;
   const p = c.evaluation.pooled;
@@ -65,6 +72,7 @@ function showLines(view: ModelView): string[] {
     `version ${c.version}${view.champion ? " (champion)" : view.formerChampion ? " (a former champion)" : ""}: run ${c.run}, parent ${c.parent ?? "none"}, registered ${when(c.createdAt)}`,
     `  config sha256 ${c.configSha256}; ${c.strategy}, codec ${c.codec}, model ${c.model.kind === "mlp" ? `mlp:${c.model.hidden.join(",")}` : c.model.kind}; ${c.features.length} inputs`,
     `  pooled over ${c.sites.length} sites (${p.n} rows): AUROC ${fmt(p.auroc)}${span}, sensitivity ${fmt(p.sensitivity)}, specificity ${fmt(p.specificity)} at ${p.threshold}, Brier ${fmt(p.brier)}, ECE ${fmt(p.calibration.ece)}`,
+    ...(c.operatingPoint ? [operatingPointLine(c.operatingPoint)] : []),
     ...c.sites.map((s) => `  ${s.siteId}: ${s.rows} rows, ${s.positives} positive; statistics sha256 ${s.statsSha256.slice(0, 16)}…`),
     ...(c.privacy ?? []).map((s) => `  ${s.siteId}: ε ${s.epsilon.toFixed(3)} of ${s.budget} at δ ${s.delta}`),
     `  gate: ${view.decision === null ? "no decision recorded" : view.decision.reason}`,

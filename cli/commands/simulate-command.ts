@@ -1,3 +1,4 @@
+import { parseOperatingPoint } from "../../core/metrics/operating-point.ts";
 import { DownlinkCodec } from "../../core/schemas/federation.ts";
 import { continuousCommand } from "./continuous-command.ts";
 import type { ContinuousReport } from "../simulate-continuous.ts";
@@ -92,6 +93,7 @@ export const SimulateFlags = z
       .optional(),
     malicious: num.min(0).lt(1).optional(),
     scoring: z.boolean().default(false),
+    "operating-point": z.string().refine((t) => parseOperatingPoint(t) !== null, "expected youden, sensitivity:T or specificity:T with T between 0 and 1").optional(),
     "secure-aggregation": z.boolean().default(false),
     dropout: num.min(0).lt(1).optional(),
     "secure-clip": num.positive().max(1e6).optional(),
@@ -169,6 +171,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "secure-clip": { type: "string", value: "C", help: "with --secure-aggregation: L2 bound of each update before masking (default 10; the --dp-clip under client-level privacy)" },
     "phase-seconds": { type: "string", value: "S", help: "with --secure-aggregation: how long each key phase waits for sites before going on without them (default 5)" },
     scoring: { type: "boolean", help: "contribution scoring: score every update, keep a reputation per site, down-weight or quarantine offenders (docs/concepts.md)" },
+    "operating-point": { type: "string", value: "RULE", help: "how the threshold the model is used at is chosen, on the sites' training rows pooled: youden (default), sensitivity:T (the most specific threshold catching at least T of the positives) or specificity:T" },
     validation: { type: "string", value: "FRACTION", help: "with --scoring: hold this share of each site's training rows at the coordinator as the validation set of validation-based scoring (simulation only)" },
     workers: { type: "string", value: "N", help: "worker threads for the site runners; 0 runs them in the main thread (default: the number of cores)" },
     quiet: { type: "boolean", help: "print the results, warnings and errors only: no progress" },
@@ -269,6 +272,7 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
     workers: flags.workers,
     attack: flags.attack === undefined ? undefined : { spec: flags.attack, fraction: flags.malicious ?? 0.2 },
     scoring: flags.scoring ? { enabled: true } : undefined,
+    ...(flags["operating-point"] !== undefined && { operatingPoint: parseOperatingPoint(flags["operating-point"])! }),
     ...(flags["secure-aggregation"] && {
       secureAggregation: SecureAggregationPolicy.parse({ phaseSeconds: flags["phase-seconds"], ...(flags["secure-clip"] !== undefined && { clip: flags["secure-clip"] }) }),
       ...(flags.dropout !== undefined && { dropout: flags.dropout }),

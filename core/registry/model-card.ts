@@ -1,3 +1,4 @@
+import { OperatingPoint } from "../metrics/operating-point.ts";
 import { z } from "zod";
 import { ModelSpec } from "../model/model-spec.ts";
 import { FederatedEvaluation } from "./federated-evaluation.ts";
@@ -59,6 +60,8 @@ export const ModelCard = z
     privacy: z.array(CardPrivacy).refine((p) => unique(p.map((s) => s.siteId)), { message: "site ids must be unique" }).optional(),
     sites: z.array(SiteSnapshot).min(1).refine((s) => unique(s.map((x) => x.siteId)), { message: "site ids must be unique" }),
     evaluation: FederatedEvaluation,
+    /** The threshold the model is used at, chosen on the sites' training rows, and its rates on their held-out rows (absent from cards written before it, or when it could not be chosen). */
+    operatingPoint: OperatingPoint.optional(),
   })
   .refine((c) => c.parent === null || c.parent < c.version, { message: "parent must be an earlier version", path: ["parent"] });
 export type ModelCard = z.infer<typeof ModelCard>;

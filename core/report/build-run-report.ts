@@ -100,6 +100,7 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
     rounds,
     bytes: { up: rounds.reduce((n, r) => n + r.bytesUp, 0), down: rounds.reduce((n, r) => n + r.bytesDown, 0) },
     rejections: status.rejectionsTotal ?? status.rejections.length,
+    ...(status.final?.operatingPoint && { operatingPoint: status.final.operatingPoint }),
     ...(evals.length > 0 && { curves: {
       global: histogramsOf(mergeCounts(evals.map((e) => e.global))),
       personalized: histogramsOf(mergeCounts(evals.map((e) => e.personalized))),

@@ -50,6 +50,15 @@ export function summariseRuns(header: Header, runs: readonly RunReport[]): Repor
     bytes: { up: over((r) => r.bytes.up), down: over((r) => r.bytes.down) },
     wallSeconds: over((r) => r.wallSeconds),
     rejections: over((r) => r.rejections),
+    ...(runs.some((r) => r.operatingPoint) && {
+      operatingPoint: {
+        threshold: over((r) => r.operatingPoint?.threshold),
+        sensitivity: over((r) => r.operatingPoint?.pooled.sensitivity),
+        specificity: over((r) => r.operatingPoint?.pooled.specificity),
+        ppv: over((r) => r.operatingPoint?.pooled.ppv),
+        npv: over((r) => r.operatingPoint?.pooled.npv),
+      },
+    }),
     runs: [...runs],
   };
 }

@@ -1,3 +1,4 @@
+import { OperatingPointRule } from "../metrics/operating-point.ts";
 import { z } from "zod";
 import { CodecSpecText } from "../codec/index.ts";
 import { ModelSpec } from "../model/model-spec.ts";
@@ -99,6 +100,11 @@ export const FederationConfig = z.object({
    * the rounds and the evaluation (unless that would leave fewer than two sites). Default warn.
    */
   quality: z.object({ policy: z.enum(["warn", "exclude"]) }).optional(),
+  /**
+   * How the threshold the model is used at is chosen, from the final model's scores on the sites'
+   * training rows pooled (`core/metrics/operating-point.ts`); absent: Youden's J.
+   */
+  operatingPoint: OperatingPointRule.optional(),
   /**
    * Sites add Gaussian noise to the statistics they send before training, spending this (ε, δ)
    * once (`core/preprocess/noisy-stats.ts`); the spec must give every numeric feature a range and

@@ -1,3 +1,4 @@
+import { OperatingPoint } from "../metrics/operating-point.ts";
 import { MetricIntervals } from "../metrics/clinical-metrics.ts";
 import { Interval } from "../metrics/interval.ts";
 import { QualityReport } from "../quality/quality-report.ts";
@@ -76,6 +77,8 @@ export const RunReport = z.object({
   ),
   bytes: z.object({ up: z.number().int(), down: z.number().int() }),
   rejections: z.number().int(),
+  /** The final global model at the consortium's operating threshold (chosen on the training rows), pooled and per site, beside 0.5; absent when it could not be chosen. */
+  operatingPoint: OperatingPoint.optional(),
   /** Each final model's score histograms pooled over every site's held-out rows (positives, negatives by bin): its ROC curve and calibration. */
   curves: z.partialRecord(z.enum(["global", "personalized", "local", "centralized"]), z.object({ pos: z.array(z.number().int().nonnegative()), neg: z.array(z.number().int().nonnegative()) })).optional(),
 });
@@ -113,6 +116,8 @@ export const Report = z.object({
   bytes: z.object({ up: Stat, down: Stat }),
   wallSeconds: Stat,
   rejections: Stat,
+  /** The global model at the operating threshold over the seeds: the threshold, and the pooled rates at it (absent when no seed chose one). */
+  operatingPoint: z.object({ threshold: Stat, sensitivity: Stat, specificity: Stat, ppv: Stat, npv: Stat }).optional(),
   runs: z.array(RunReport),
   /**
    * What reading the data decided (a CSV's): the label rule and its counts, how the file was read,

@@ -1,3 +1,4 @@
+import { OperatingPoint } from "../metrics/operating-point.ts";
 import { z } from "zod";
 import { ClinicalMetrics } from "../metrics/clinical-metrics.ts";
 import { SiteScore } from "../scoring/score-updates.ts";
@@ -89,7 +90,14 @@ export const FederationStatus = z.object({
   /** Under a privacy policy: each site's ledger as its updates and refusals report it. */
   privacy: z.array(SitePrivacy).optional(),
   final: z
-    .object({ global: ClinicalMetrics, personalized: ClinicalMetrics, local: ClinicalMetrics, sites: z.number().int() })
+    .object({
+      global: ClinicalMetrics,
+      personalized: ClinicalMetrics,
+      local: ClinicalMetrics,
+      sites: z.number().int(),
+      /** The global model at the consortium's operating threshold; null when no site sent training-row counts (older runners). Absent from older coordinators. */
+      operatingPoint: OperatingPoint.nullable().optional(),
+    })
     .nullable(),
 });
 export type FederationStatus = z.infer<typeof FederationStatus>;

@@ -36,7 +36,14 @@ const ModelRef = z.object({
 export type ModelRef = z.infer<typeof ModelRef>;
 
 /** A registered version as a site downloads it: its weights (presigned), model, layout and its own preprocessing. */
-export const ChampionModel = z.object({ model: ModelRef, spec: ModelSpec, layout: Layout, preprocessing: Preprocessing });
+export const ChampionModel = z.object({
+  model: ModelRef,
+  spec: ModelSpec,
+  layout: Layout,
+  preprocessing: Preprocessing,
+  /** The threshold the consortium uses the model at (its card's operating point); absent when the card has none. */
+  threshold: z.number().gt(0).lt(1).optional(),
+});
 export type ChampionModel = z.infer<typeof ChampionModel>;
 
 /**
@@ -123,6 +130,12 @@ export const SiteEvaluation = z.object({
   local: SubmittedCounts,
   /** The champion's counts on the same held-out rows, when the task named one (its registry version). */
   champion: z.object({ version: z.number().int().min(1), counts: SubmittedCounts }).optional(),
+  /**
+   * The final global model's counts on the site's own training rows: pooled over the sites, the
+   * histograms the operating threshold is chosen on, so that it is not chosen on the rows it is
+   * then measured on. Absent from older runners.
+   */
+  globalTrain: SubmittedCounts.optional(),
 });
 export type SiteEvaluation = z.infer<typeof SiteEvaluation>;
 
@@ -132,6 +145,7 @@ export const StoredEvaluation = SiteEvaluation.extend({
   personalized: EvalCounts,
   local: EvalCounts,
   champion: z.object({ version: z.number().int().min(1), counts: EvalCounts }).optional(),
+  globalTrain: EvalCounts.optional(),
   siteId: z.string(),
 });
 export type StoredEvaluation = z.infer<typeof StoredEvaluation>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { FederationStatus } from "../../core/schemas/status.ts";
-import { alertsOf, contributionChart, PALETTE, Rounds, secureLine, siteSeries, STUCK_GRACE_MS } from "./views.tsx";
+import { alertsOf, contributionChart, Models, PALETTE, Rounds, secureLine, siteSeries, STUCK_GRACE_MS } from "./views.tsx";
 
 const T = 1_700_000_000_000;
 const round = (r: number, status: "open" | "aggregating" | "closed", extra: object = {}) => ({ round: r, baseVersion: r - 1, status, openedAt: T, deadline: T + 60_000, updates: 2, bytesUp: 10, bytesDown: 20, baseModel: null, ...extra });
@@ -70,5 +70,25 @@ describe("the dashboard's views", () => {
     expect(chart.x).toEqual([1, 2]);
     expect(chart.series.map((s) => [s.label, s.values])).toEqual([["Alpha", [1, 1]], ["Beta", [0.4, 0]], ["Gamma", [1, 1]]]);
     expect(contributionChart(fixture([round(1, "closed")]))).toBeNull();
+  });
+});
+
+describe("the models page's operating point", () => {
+  it("shows the threshold, how it was chosen, and the rates at it beside 0.5, pooled and by site; nothing without one", () => {
+    const rates = (threshold: number, sensitivity: number, specificity: number, ppv: number | null, npv: number) => ({ threshold, n: 40, sensitivity, specificity, ppv, npv, intervals: { sensitivity: null, specificity: null, ppv: null, npv: null } });
+    const metrics = { n: 40, prevalence: 0.25, accuracy: 0.8, sensitivity: 0.2, specificity: 0.96, auroc: 0.78 };
+    const operatingPoint = {
+      rule: { rule: "sensitivity", target: 0.8 }, threshold: 0.183, chosenOn: { rows: 700, sites: 2 },
+      pooled: rates(0.183, 0.8, 0.6, 0.4, 0.9), pooledAtHalf: rates(0.5, 0.2, 0.96, 0.625, 0.78),
+      sites: [{ siteId: "a", at: rates(0.183, 0.75, 0.65, 0.41, 0.889), atHalf: rates(0.5, 0.25, 0.95, null, 0.8) }],
+    };
+    const base = fixture([]);
+    const html = String(Models({ status: FederationStatus.parse({ ...base, final: { global: metrics, personalized: metrics, local: metrics, sites: 2, operatingPoint } }), registry: null }));
+    expect(html).toContain("Operating point: threshold 0.183");
+    expect(html).toContain("Chosen by sensitivity ≥ 0.80 on the scores of 700 training rows pooled over 2 sites");
+    expect(html).toMatch(/data-site="pooled"><th scope="row">Pooled<\/th><td class="num">80\.0%<\/td><td class="num">60\.0%<\/td><td class="num">40\.0%<\/td><td class="num">90\.0%<\/td><td class="num">20\.0%<\/td>/);
+    expect(html).toMatch(/data-site="a"><th scope="row">Alpha<\/th><td class="num">75\.0%<\/td>/);
+    const without = String(Models({ status: FederationStatus.parse({ ...base, final: { global: metrics, personalized: metrics, local: metrics, sites: 2, operatingPoint: null } }), registry: null }));
+    expect(without).not.toContain("Operating point");
   });
 });

@@ -4,6 +4,7 @@
  * navigation, sign-in, the overview and the sites. Charts are declared here as JSON blocks that the
  * dashboard's script (`client.js`) draws with uPlot; no inline script runs.
  */
+import { describeRule, type OperatingPoint, type RatesAt } from "../../core/metrics/operating-point.ts";
 import type { Child, FC } from "hono/jsx";
 import { AuditRecord } from "../../core/audit/trail.ts";
 import { CALIBRATION_GROUPS, calibrationGroups } from "../../core/metrics/calibration.ts";
@@ -422,6 +423,25 @@ export const Rounds: FC<{ status: FederationStatus }> = ({ status }) => {
   );
 };
 
+/** The global model at the consortium's operating threshold beside 0.5: pooled and at each site. */
+const OperatingPointTable: FC<{ op: OperatingPoint | null; names: Map<string, string> }> = ({ op, names }) => {
+  if (op === null) return <></>;
+  const cells = (x: RatesAt) => [x.sensitivity, x.specificity, x.ppv, x.npv].map((v) => <td class="num">{pct(v)}</td>);
+  return (
+    <>
+      <h2>{`Operating point: threshold ${op.threshold.toFixed(3)}`}</h2>
+      <p class="muted">{`Chosen by ${describeRule(op.rule)} on the scores of ${op.chosenOn.rows} training rows pooled over ${op.chosenOn.sites} sites; the rates are on the held-out rows.`}</p>
+      <table>
+        <thead><tr><th scope="col">Held-out rows</th><th scope="col" class="num">Sensitivity</th><th scope="col" class="num">Specificity</th><th scope="col" class="num">PPV</th><th scope="col" class="num">NPV</th><th scope="col" class="num">Sensitivity at 0.5</th><th scope="col" class="num">Specificity at 0.5</th><th scope="col" class="num">PPV at 0.5</th><th scope="col" class="num">NPV at 0.5</th></tr></thead>
+        <tbody>
+          <tr data-site="pooled"><th scope="row">Pooled</th>{cells(op.pooled)}{cells(op.pooledAtHalf)}</tr>
+          {op.sites.map((x) => <tr data-site={x.siteId}><th scope="row">{names.get(x.siteId) ?? x.siteId}</th>{cells(x.at)}{cells(x.atHalf)}</tr>)}
+        </tbody>
+      </table>
+    </>
+  );
+};
+
 /** The pooled ROC curve and calibration of the final global model, from every site's score histograms, and each site's metrics. */
 export const Models: FC<{ status: FederationStatus; registry: ModelsView | null }> = ({ status, registry }) => {
   const evals = status.evaluations;
@@ -449,7 +469,7 @@ export const Models: FC<{ status: FederationStatus; registry: ModelsView | null 
       ) : <p class="muted">No evaluation yet: the sites evaluate after the last round.</p>}
       <h2>By site</h2>
       <table>
-        <thead><tr><th scope="col">Site</th><th scope="col" class="num">Rows</th><th scope="col" class="num">AUROC global</th><th scope="col" class="num">AUROC personalised</th><th scope="col" class="num">Sensitivity</th><th scope="col" class="num">Specificity</th></tr></thead>
+        <thead><tr><th scope="col">Site</th><th scope="col" class="num">Rows</th><th scope="col" class="num">AUROC global</th><th scope="col" class="num">AUROC personalised</th><th scope="col" class="num">Sensitivity at 0.5</th><th scope="col" class="num">Specificity at 0.5</th></tr></thead>
         <tbody>
           {evals.map((e) => {
             const g = clinicalMetrics(e.global);
@@ -458,6 +478,7 @@ export const Models: FC<{ status: FederationStatus; registry: ModelsView | null 
           })}
         </tbody>
       </table>
+      <OperatingPointTable op={status.final?.operatingPoint ?? null} names={name} />
       <h2>Registry</h2>
       {!registry || registry.versions.length === 0 ? <p class="muted">No version registered yet.</p> : (
         <table>

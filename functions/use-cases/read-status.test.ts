@@ -47,7 +47,31 @@ describe("readStatus", () => {
     const status = await readStatus(h.deps);
     // Assert
     expect(status.roundLog[0]?.baseModel).toEqual(clinicalMetrics(standard));
-    expect(status.final).toEqual({ global: clinicalMetrics(standard), personalized: clinicalMetrics(standard), local: clinicalMetrics(standard), sites: 1 });
+    // Evaluations without training-row counts (older runners): no operating point to choose.
+    expect(status.final).toEqual({ global: clinicalMetrics(standard), personalized: clinicalMetrics(standard), local: clinicalMetrics(standard), sites: 1, operatingPoint: null });
     expect(status.evaluations.map((e) => e.siteId)).toEqual([a.siteId, b.siteId].sort());
+  });
+
+  it("chooses the operating threshold on the sites' training-row counts pooled and measures the global model there on their held-out rows", async () => {
+    const h = new Harness();
+    const sites = await h.startTraining({ rounds: 1, operatingPoint: { rule: "sensitivity", target: 0.75 } });
+    await h.finishRound(sites, 1);
+    const [a, b] = [sites[0]!, sites[1]!];
+    // Training rows: positives score 0.3–0.9, negatives 0.1–0.4; held-out rows alike.
+    const trainA = countPredictions(new Float64Array([0.3, 0.6, 0.9, 0.1, 0.2, 0.35]), new Uint8Array([1, 1, 1, 0, 0, 0]));
+    const trainB = countPredictions(new Float64Array([0.45, 0.8, 0.15, 0.4]), new Uint8Array([1, 1, 0, 0]));
+    const testA = countPredictions(new Float64Array([0.5, 0.32, 0.25, 0.05]), new Uint8Array([1, 1, 0, 0]));
+    const testB = countPredictions(new Float64Array([0.7, 0.3, 0.42]), new Uint8Array([1, 0, 0]));
+    const stored = (siteId: string, test: EvalCounts, train: EvalCounts): StoredEvaluation => ({ siteId, modelVersion: 1, trainRows: train.n, testRows: test.n, global: test, personalized: test, local: test, globalTrain: train });
+    await writeJson(h.deps.store, keys.evaluation(a.siteId), stored(a.siteId, testA, trainA));
+    await writeJson(h.deps.store, keys.evaluation(b.siteId), stored(b.siteId, testB, trainB));
+    const op = (await readStatus(h.deps)).final?.operatingPoint;
+    // Pooled training positives 0.3, 0.45, 0.6, 0.8, 0.9: the highest edge catching ≥ 75 % of them (4 of 5) is 0.45.
+    expect(op?.threshold).toBe(0.45);
+    expect(op?.chosenOn).toEqual({ rows: 10, sites: 2 });
+    // Held out at 0.45: positives 0.5, 0.32, 0.7 → 2 of 3 caught; negatives 0.25, 0.05, 0.3, 0.42 → none called positive.
+    expect(op?.pooled).toMatchObject({ threshold: 0.45, n: 7, sensitivity: 2 / 3, specificity: 1, ppv: 1, npv: 4 / 5 });
+    expect(op?.pooledAtHalf).toMatchObject({ sensitivity: 2 / 3, specificity: 1 });
+    expect(op?.sites.map((s) => [s.siteId, s.at.sensitivity, s.at.specificity])).toEqual([[a.siteId, 1 / 2, 1], [b.siteId, 1, 1]].sort());
   });
 });

@@ -1,3 +1,4 @@
+import { DEFAULT_OPERATING_POINT, operatingPoint } from "../../core/metrics/operating-point.ts";
 import { siteReputation } from "../../core/scoring/index.ts";
 import { SiteRecord } from "../../core/schemas/federation.ts";
 import { Rejection } from "../../core/schemas/round.ts";
@@ -111,7 +112,9 @@ export async function readStatus(deps: CoordinatorDeps, options: StatusOptions =
   });
   const pooledEvaluations = evaluations.filter((e) => poolable(e.global) && poolable(e.personalized) && poolable(e.local));
   const [global, personalized, local] = (["global", "personalized", "local"] as const).map((m) => pooledMetrics(pooledEvaluations.map((e) => e[m]), deps.logger, `final ${m}`));
-  const final = global && personalized && local ? { global, personalized, local, sites: pooledEvaluations.length } : null;
+  const final = global && personalized && local
+    ? { global, personalized, local, sites: pooledEvaluations.length, operatingPoint: operatingPoint(config.operatingPoint ?? DEFAULT_OPERATING_POINT, pooledEvaluations) }
+    : null;
   return {
     federation: config.id,
     strategy: config.strategy,

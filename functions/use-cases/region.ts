@@ -154,5 +154,7 @@ export async function regionEvaluation(deps: CoordinatorDeps): Promise<SiteEvalu
     global: mergeCounts(stored.map((e) => e.global)),
     personalized: mergeCounts(stored.map((e) => e.personalized)),
     local: mergeCounts(stored.map((e) => e.local)),
+    // The training-row counts the global threshold is chosen on, when every site of the region sent them.
+    ...(stored.every((e) => e.globalTrain) && { globalTrain: mergeCounts(stored.map((e) => e.globalTrain!)) }),
   };
 }

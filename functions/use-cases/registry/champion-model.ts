@@ -21,7 +21,13 @@ export async function championModel(deps: CoordinatorDeps, version: number): Pro
   const byteLength = await deps.store.head(keys.registryWeights(version));
   if (card.artifacts === undefined || byteLength === null) return undefined;
   const url = await deps.store.presignGet(keys.registryWeights(version), deps.urlTtlSeconds ?? 3600);
-  return { model: { version, url, sha256: card.artifacts.weightsSha256, byteLength }, spec: card.model, layout: modelLayout(card.model, preprocessing.inputs.length), preprocessing };
+  return {
+    model: { version, url, sha256: card.artifacts.weightsSha256, byteLength },
+    spec: card.model,
+    layout: modelLayout(card.model, preprocessing.inputs.length),
+    preprocessing,
+    ...(card.operatingPoint && { threshold: card.operatingPoint.threshold }),
+  };
 }
 
 /** The champion now, for a site to pull, with the training config its head is refitted with; null before any version was promoted. */

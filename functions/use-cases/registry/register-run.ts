@@ -9,6 +9,7 @@
  * one is judged against the champion on both models' counts from the same rows (every site scores
  * the champion beside the run's model at evaluation) and replaces it when the gate passes.
  */
+import { DEFAULT_OPERATING_POINT, operatingPoint, type OperatingPoint } from "../../../core/metrics/operating-point.ts";
 import { z } from "zod";
 import { sha256Hex } from "../../../core/codec/index.ts";
 import { configHash, decidePromotion, federatedEvaluation, ModelCard, RegistryDecision, statsHash, type GateDecision, type GatePolicy, type SiteCounts } from "../../../core/registry/index.ts";
@@ -26,6 +27,8 @@ import { currentChampion, moveChampion } from "./champion.ts";
 import { evaluationChampion } from "../runs/evaluation-champion.ts";
 import { isAbandoned } from "../runs/abandon-run.ts";
 import { auditCoordinator } from "../audit/append-audit.ts";
+
+const withOperatingPoint = (op: OperatingPoint | null) => (op === null ? {} : { operatingPoint: op });
 
 /** Which run holds a version number. */
 const VersionRun = z.object({ run: z.string().min(1), key: z.string().regex(/^[0-9a-f]{64}$/) });
@@ -154,6 +157,7 @@ export async function registerRun(deps: CoordinatorDeps): Promise<{ version: num
     ...(privacy && { privacy: privacy.map((p) => ({ siteId: p.siteId, epsilon: p.epsilon, delta: p.delta, budget: p.budget })) }),
     sites: stats.filter((s) => s !== null),
     evaluation: federatedEvaluation(counts),
+    ...withOperatingPoint(operatingPoint(config.operatingPoint ?? DEFAULT_OPERATING_POINT, evaluations)),
   });
   const binary = { ifAbsent: true, contentType: "application/octet-stream" };
   await deps.store.put(keys.registryWeights(version), weights, binary);

@@ -12,14 +12,14 @@ import { MAX_REGISTRATION_ATTEMPTS, registerRun } from "./register-run.ts";
 const counts = edgeCounts;
 
 /** A 2-round federation through the API to its end, every site reporting `global` counts. */
-async function finishedRun(global: ReturnType<typeof counts>): Promise<{ h: Harness; sites: TestSite[] }> {
+async function finishedRun(global: ReturnType<typeof counts>, globalTrain?: ReturnType<typeof counts>): Promise<{ h: Harness; sites: TestSite[] }> {
   const h = new Harness();
   const sites = await h.startTraining({ rounds: 2 });
   for (const round of [1, 2]) {
     for (const [i, site] of sites.entries()) await h.submit(site, round, delta(i + round), 2);
     await h.runJobs();
   }
-  const evaluation = { modelVersion: 2, trainRows: 80, testRows: global.n, global, personalized: global, local: global };
+  const evaluation = { modelVersion: 2, trainRows: 80, testRows: global.n, global, personalized: global, local: global, ...(globalTrain && { globalTrain }) };
   for (const site of sites) expect((await h.request("POST", "/v1/evaluations", { token: site.token, json: evaluation })).status).toBe(202);
   return { h, sites };
 }
@@ -58,6 +58,20 @@ describe("the model registry", () => {
     expect(await championHistory(h.deps)).toEqual([expect.objectContaining({ seq: 1, version: 1, action: "promote", by: "gate", previous: null })]);
     expect(ModelsView.parse(listed.body).versions).toEqual([expect.objectContaining({ version: 1, run: "test-fed", champion: true })]);
     expect(ModelView.parse(shown.body)).toMatchObject({ champion: true, formerChampion: false });
+  });
+
+  it("records the operating point on the card, chosen on the sites' training-row counts, and hands its threshold out with the champion", async () => {
+    const { h, sites } = await finishedRun(counts(30, 5, 30, 5), counts(70, 10, 75, 5));
+    const card = (await readJson(h.deps.store, keys.registryCard(1), ModelCard))!;
+    expect(card.operatingPoint).toMatchObject({ rule: { rule: "youden" }, chosenOn: { rows: 3 * 160, sites: 3 } });
+    // The held-out rows at the card's threshold: 90 of 105 positives and 90 of 105 negatives right, as at 0.5 (scores sit at 0 and 1).
+    expect(card.operatingPoint?.pooled).toMatchObject({ n: 210, sensitivity: 90 / 105, specificity: 90 / 105 });
+    const offer = await h.request("GET", "/v1/champion", { token: sites[0]!.token });
+    expect(offer.body).toMatchObject({ champion: { model: { version: 1 }, threshold: card.operatingPoint!.threshold } });
+    // A run whose sites sent no training-row counts (older runners): no operating point, no threshold.
+    const { h: older, sites: olderSites } = await finishedRun(counts(30, 5, 30, 5));
+    expect((await readJson(older.deps.store, keys.registryCard(1), ModelCard))!.operatingPoint).toBeUndefined();
+    expect(((await older.request("GET", "/v1/champion", { token: olderSites[0]!.token })).body as { champion: object }).champion).not.toHaveProperty("threshold");
   });
 
   it("registers a model no better than chance without making it the champion, saying why with the numbers", async () => {
