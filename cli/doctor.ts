@@ -102,6 +102,11 @@ export async function checkBackends(seconds: number, load: (name: BackendName) =
       findings.push(bad(name === "cpu" || name === "wasm" ? "fail" : "warn", check, detail, remedy));
       continue;
     }
+    if (name === "tfjs-node" && findings.some((f) => f.check === "backend tfjs-node-gpu" && f.verdict === "ok")) {
+      // Both native packages register one backend, "tensorflow": loaded here, it is tfjs-node-gpu's, measured above.
+      findings.push(ok(check, "loads; the same native backend as tfjs-node-gpu's, measured above"));
+      continue;
+    }
     const rate = throughput(seconds);
     const note = name === "wasm" ? "; one thread per process in Node.js (consilium simulate --workers trains sites in parallel)" : "";
     findings.push(ok(check, `loads; trains mlp:64 at ${Math.round(rate).toLocaleString("en-US")} examples/s (batch 64, ${seconds} s)${note}`, { examplesPerSecond: rate }));
@@ -109,9 +114,14 @@ export async function checkBackends(seconds: number, load: (name: BackendName) =
   return findings;
 }
 
-/** Clock skew past which presigned URLs and deadlines misbehave (S3 refuses requests 15 minutes off). */
+/**
+ * Clock skew worth a warning: the runner's own log and the coordinator's audit trail then disagree
+ * on when things happened (the coordinator signs the store's URLs and keeps every deadline on its
+ * own clock, so training is not affected). Past a day, TLS certificates may be judged not yet valid
+ * or expired, and HTTPS to the coordinator fails.
+ */
 const SKEW_WARN_MS = 30_000;
-const SKEW_FAIL_MS = 5 * 60_000;
+const SKEW_FAIL_MS = 86_400_000;
 const EXPIRY_WARN_MS = 14 * 86_400_000;
 
 /** The coordinator with the site's credential: reachable, which credential, its expiry, and the skew between the clocks. */
@@ -128,8 +138,10 @@ export async function checkCoordinator(url: string | undefined, token: string | 
     const code = (err as { code?: string }).code;
     const message = err instanceof Error ? err.message : String(err);
     if (code === "BAD_CREDENTIAL" || code === "UNAUTHENTICATED") return [bad("fail", "coordinator", `${url} refused the credential: ${message}`, "check CONSILIUM_SITE_TOKEN against what consilium enrol printed")];
+    if (code === "CREDENTIAL_ROTATED") return [bad("fail", "coordinator", `${url}: ${message}`, "use the newer credential that consilium sites rotate printed (ask the consortium's operator)")];
     if (code?.startsWith("CREDENTIAL_")) return [bad("fail", "coordinator", `${url}: ${message}`, "ask the consortium's operator for a new credential (consilium sites rotate ID)")];
-    return [bad("fail", "coordinator", `cannot reach ${url}: ${message}`, "open outbound HTTPS to the coordinator's URL and to the consortium's S3 bucket in the firewall, or check the URL")];
+    if (code === "COORDINATOR_UNREACHABLE") return [bad("fail", "coordinator", `cannot reach ${url}: ${message}`, "open outbound HTTPS to the coordinator's URL and to the consortium's S3 bucket in the firewall, or check the URL")];
+    return [bad("fail", "coordinator", `${url} answered, but not as a coordinator that checks credentials: ${message}`, "check the URL (the coordinator's, without a path) and that the coordinator runs this version of Consilium or later")];
   }
   const after = now();
   const skew = answer.now - (before + after) / 2;
@@ -142,7 +154,12 @@ export async function checkCoordinator(url: string | undefined, token: string | 
   }
   const skewText = `this machine's clock is ${(Math.abs(skew) / 1000).toFixed(1)} s ${skew > 0 ? "behind" : "ahead of"} the coordinator's (±${((after - before) / 2000).toFixed(1)} s)`;
   const absSkew = Math.abs(skew);
-  findings.push(absSkew > SKEW_FAIL_MS ? bad("fail", "clock", skewText, "synchronise the clock (NTP: timedatectl set-ntp true)") : absSkew > SKEW_WARN_MS ? bad("warn", "clock", skewText, "synchronise the clock (NTP: timedatectl set-ntp true)") : ok("clock", skewText));
+  const sync = "synchronise the clock (NTP: timedatectl set-ntp true)";
+  findings.push(
+    absSkew > SKEW_FAIL_MS ? bad("fail", "clock", `${skewText}: HTTPS certificates may be judged not yet valid or expired`, sync)
+      : absSkew > SKEW_WARN_MS ? bad("warn", "clock", `${skewText}: this site's log and the coordinator's audit trail will disagree on times`, sync)
+        : ok("clock", skewText),
+  );
   return findings;
 }
 

@@ -91,8 +91,6 @@ export function reportCharts(report: Report): { id: string; label: string; spec:
     });
   }
   const privacy = first.privacy ?? [];
-  const op = first.operatingPoint;
-  const rates = (x: RatesAt) => [x.sensitivity, x.specificity, x.ppv, x.npv].map((v) => <td class="num">{v === null ? "—" : v.toFixed(3)}</td>);
   if (privacy.length > 0) {
     const names = new Map(report.sites.map((s) => [s.id, s.name]));
     charts.push({

@@ -171,6 +171,35 @@ describe("createApp: a federation end to end through the API", () => {
   });
 });
 
+describe("createApp: training-row counts at the evaluation", () => {
+  const finished = async (overrides: Parameters<Harness["startTraining"]>[0] = {}) => {
+    const h = new Harness();
+    const sites = await h.startTraining({ rounds: 1, ...overrides });
+    for (const [i, site] of sites.entries()) await h.submit(site, 1, delta(i + 1), 2);
+    await h.runJobs();
+    return { h, sites };
+  };
+  const evaluation = (globalTrain?: ReturnType<typeof counts>) => ({ modelVersion: 1, trainRows: 4, testRows: 4, global: counts(1, 1, 1, 1), personalized: counts(1, 1, 1, 1), local: counts(1, 1, 1, 1), ...(globalTrain && { globalTrain }) });
+
+  it("asks for them without a privacy policy, and refuses counts of another number of rows than the training rows named", async () => {
+    const { h, sites } = await finished();
+    expect(await h.task(sites[0]!)).toMatchObject({ kind: "evaluate", trainCounts: true });
+    const wrong = await h.request("POST", "/v1/evaluations", { token: sites[0]!.token, json: evaluation(counts(2, 1, 1, 1)) });
+    expect(wrong).toEqual({ status: 400, body: { error: { code: "INVALID_EVALUATION", message: "globalTrain counts 5 rows, the evaluation names 4 training rows" } } });
+    expect((await h.request("POST", "/v1/evaluations", { token: sites[0]!.token, json: evaluation(counts(1, 1, 1, 1)) })).status).toBe(202);
+  });
+
+  it("neither asks for them nor takes them under a privacy policy, whose guarantees do not cover them", async () => {
+    const { h, sites } = await finished({ privacy: { level: "sample", epsilon: 3, delta: 1e-5, clip: 1 } });
+    const task = await h.task(sites[0]!);
+    expect(task.kind).toBe("evaluate");
+    expect(task).not.toHaveProperty("trainCounts");
+    const refused = await h.request("POST", "/v1/evaluations", { token: sites[0]!.token, json: evaluation(counts(1, 1, 1, 1)) });
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: "UNASKED_COUNTS" } } });
+    expect((await h.request("POST", "/v1/evaluations", { token: sites[0]!.token, json: evaluation() })).status).toBe(202);
+  });
+});
+
 describe("createApp: edges", () => {
   it("answers /healthz without credentials", async () => {
     const h = new Harness();

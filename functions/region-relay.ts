@@ -57,8 +57,8 @@ export type RelayStep = "done" | "progress" | "waiting";
 export async function relayStep(options: RegionRelayOptions): Promise<RelayStep> {
   // The region's own run: its use cases read and write under the run's prefix.
   const o = { ...options, deps: await activeRunDeps(options.deps) };
-  // A regional stage is deployed (its relay scheduled) before its federation is created: until then there is nothing to relay, and the global coordinator is not asked.
-  if ((await o.deps.store.head(keys.federation)) === null) {
+  // A regional stage is deployed (its relay scheduled) before its federation is created: until then there is nothing to relay, and the global coordinator is not asked. The state is the federation's last write.
+  if ((await o.deps.store.head(keys.state)) === null) {
     o.logger.info("the region has no federation yet: the relay waits", { region: o.region });
     return "waiting";
   }
@@ -96,7 +96,9 @@ export async function relayStep(options: RegionRelayOptions): Promise<RelayStep>
     if (evaluation.modelVersion !== task.model.version) {
       throw new ConsiliumError("REGION_MISMATCH", `the region evaluated model ${evaluation.modelVersion}, the global coordinator's final model is ${task.model.version}`, 500);
     }
-    await o.global.postEvaluation(evaluation);
+    // The region's training-row counts go up only when the global federation asks for them.
+    const { globalTrain, ...asked } = evaluation;
+    await o.global.postEvaluation(task.trainCounts && globalTrain ? evaluation : asked);
     return "progress";
   } catch (err) {
     // The global coordinator moved on meanwhile (its round closed, a duplicate…): ask again later. Anything else is no passing state.

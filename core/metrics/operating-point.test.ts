@@ -56,6 +56,13 @@ describe("the operating point", () => {
           // No higher edge meets it.
           if (s + 1 / bins < 1 - 1e-9) expect(ratesAt(p, n, s + 1 / bins).sensitivity!).toBeLessThan(target);
         }
+        const c = chooseThreshold(p, n, { rule: "specificity", target });
+        expect(c !== null).toBe(inner.some((q) => 1 - q.fpr >= target - 1e-12));
+        if (c !== null) {
+          expect(ratesAt(p, n, c).specificity).toBeGreaterThanOrEqual(target);
+          // No lower edge meets it.
+          if (c - 1 / bins > 1e-9) expect(ratesAt(p, n, c - 1 / bins).specificity!).toBeLessThan(target);
+        }
         return true;
       }),
       { numRuns: 300 },

@@ -105,7 +105,7 @@ export function chooseThreshold(pos: ArrayLike<number>, neg: ArrayLike<number>, 
     tp += pos[e]!;
     fp += neg[e]!;
     const sensitivity = tp / positives;
-    const specificity = 1 - fp / negatives;
+    const specificity = (negatives - fp) / negatives;
     if (rule.rule === "youden") {
       const j = sensitivity + specificity - 1;
       // Strictly better only: among equal J the highest threshold (the fewest called positive) stands.
@@ -154,16 +154,17 @@ export interface OperatingPointInput {
 }
 
 /**
- * Chooses the threshold by `rule` on the training-row histograms pooled over every site that sent
- * them, and measures the global model there on the held-out rows; null when no site sent
- * training-row counts, their bins differ, or they hold one class only.
+ * Chooses the threshold by `rule` on the training-row histograms pooled over the sites, and
+ * measures the global model there on the held-out rows; null unless every site sent training-row
+ * counts (one site alone must not set the consortium's threshold), or when their bins differ or
+ * they hold one class only.
  *
  * @example
  * operatingPoint({ rule: "sensitivity", target: 0.9 }, status.evaluations)?.pooled.specificity;
  */
 export function operatingPoint(rule: OperatingPointRule, evaluations: readonly OperatingPointInput[]): OperatingPoint | null {
-  const training = evaluations.flatMap((e) => (e.globalTrain ? [e.globalTrain] : []));
-  if (training.length === 0) return null;
+  if (evaluations.length === 0 || !evaluations.every((e) => e.globalTrain)) return null;
+  const training = evaluations.map((e) => e.globalTrain!);
   const bins = training[0]!.pos.length;
   const sameBins = (c: EvalCounts) => c.pos.length === bins && c.neg.length === bins;
   if (!training.every(sameBins)) return null;

@@ -114,6 +114,13 @@ export const Task = z.discriminatedUnion("kind", [
      * models on the same patients. Absent when there is no champion yet.
      */
     champion: ChampionModel.optional(),
+    /**
+     * Whether the site sends the final global model's counts on its training rows as well
+     * (`SiteEvaluation.globalTrain`, from which the operating threshold is chosen): asked only of a
+     * federation without a privacy policy or noisy statistics, whose guarantees cover the training
+     * rows and would not cover these counts.
+     */
+    trainCounts: z.boolean().optional(),
   }),
   z.object({ kind: z.literal("done"), modelVersion: z.number().int().nonnegative() }),
   ...SecureTasks,

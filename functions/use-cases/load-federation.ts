@@ -23,3 +23,9 @@ export function maxUpdateAbsOf(config: FederationConfig): number {
 export function assertPhase(state: FederationState, phase: FederationState["phase"]): void {
   if (state.phase !== phase) throw new ConsiliumError("WRONG_PHASE", `federation is in phase ${state.phase}, not ${phase}`, 409);
 }
+
+/**
+ * Whether sites are asked for the final model's counts on their training rows (the operating
+ * point's): not under a privacy policy or noisy statistics, whose guarantees do not cover them.
+ */
+export const trainCountsAsked = (config: FederationConfig): boolean => config.privacy === undefined && config.statsNoise === undefined;

@@ -10,7 +10,7 @@ import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson, readJson } from "../repo.ts";
 import { completeStats } from "./complete-stats.ts";
-import { loadFederation } from "./load-federation.ts";
+import { loadFederation, trainCountsAsked } from "./load-federation.ts";
 import { controlRef, modelRef } from "./models.ts";
 import { presignUpload } from "./upload-plan.ts";
 import { loadQuality } from "./quality.ts";
@@ -42,7 +42,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     if ((await deps.store.head(keys.evaluation(siteId))) !== null) return { kind: "done", modelVersion: state.modelVersion };
     const model = await modelRef(deps, state.modelVersion);
     const champion = await championTask(deps);
-    return { kind: "evaluate", model, ...common, rounds: config.rounds, seed: config.seed, ...(champion && { champion }) };
+    return { kind: "evaluate", model, ...common, rounds: config.rounds, seed: config.seed, ...(champion && { champion }), ...(trainCountsAsked(config) && { trainCounts: true }) };
   }
   const round = await mustReadJson(deps.store, keys.round(state.round), RoundRecord, "NO_ROUND", `round ${state.round}`);
   if (round.status !== "open") return wait(`round ${round.round} is ${round.status}`);

@@ -61,7 +61,7 @@ describe("readStatus", () => {
     const trainA = countPredictions(new Float64Array([0.3, 0.6, 0.9, 0.1, 0.2, 0.35]), new Uint8Array([1, 1, 1, 0, 0, 0]));
     const trainB = countPredictions(new Float64Array([0.45, 0.8, 0.15, 0.4]), new Uint8Array([1, 1, 0, 0]));
     const testA = countPredictions(new Float64Array([0.5, 0.32, 0.25, 0.05]), new Uint8Array([1, 1, 0, 0]));
-    const testB = countPredictions(new Float64Array([0.7, 0.3, 0.42]), new Uint8Array([1, 0, 0]));
+    const testB = countPredictions(new Float64Array([0.7, 0.47, 0.3, 0.46]), new Uint8Array([1, 1, 0, 0]));
     const stored = (siteId: string, test: EvalCounts, train: EvalCounts): StoredEvaluation => ({ siteId, modelVersion: 1, trainRows: train.n, testRows: test.n, global: test, personalized: test, local: test, globalTrain: train });
     await writeJson(h.deps.store, keys.evaluation(a.siteId), stored(a.siteId, testA, trainA));
     await writeJson(h.deps.store, keys.evaluation(b.siteId), stored(b.siteId, testB, trainB));
@@ -69,9 +69,13 @@ describe("readStatus", () => {
     // Pooled training positives 0.3, 0.45, 0.6, 0.8, 0.9: the highest edge catching ≥ 75 % of them (4 of 5) is 0.45.
     expect(op?.threshold).toBe(0.45);
     expect(op?.chosenOn).toEqual({ rows: 10, sites: 2 });
-    // Held out at 0.45: positives 0.5, 0.32, 0.7 → 2 of 3 caught; negatives 0.25, 0.05, 0.3, 0.42 → none called positive.
-    expect(op?.pooled).toMatchObject({ threshold: 0.45, n: 7, sensitivity: 2 / 3, specificity: 1, ppv: 1, npv: 4 / 5 });
-    expect(op?.pooledAtHalf).toMatchObject({ sensitivity: 2 / 3, specificity: 1 });
-    expect(op?.sites.map((s) => [s.siteId, s.at.sensitivity, s.at.specificity])).toEqual([[a.siteId, 1 / 2, 1], [b.siteId, 1, 1]].sort());
+    // Held out at 0.45: positives 0.5, 0.32, 0.7, 0.47 → 3 of 4 caught; negatives 0.25, 0.05, 0.3, 0.46 → 0.46 called positive.
+    expect(op?.pooled).toMatchObject({ threshold: 0.45, n: 8, sensitivity: 3 / 4, specificity: 3 / 4, ppv: 3 / 4, npv: 3 / 4 });
+    // At 0.5: 0.47 missed and 0.46 no longer called positive.
+    expect(op?.pooledAtHalf).toMatchObject({ threshold: 0.5, sensitivity: 2 / 4, specificity: 1, ppv: 1, npv: 4 / 6 });
+    expect(op?.sites.map((s) => [s.siteId, s.at.sensitivity, s.at.specificity, s.atHalf.sensitivity])).toEqual([[a.siteId, 1 / 2, 1, 1 / 2], [b.siteId, 1, 1 / 2, 1 / 2]].sort());
+    // One site without training-row counts (an older runner): no site alone sets the threshold.
+    await writeJson(h.deps.store, keys.evaluation(b.siteId), { ...stored(b.siteId, testB, trainB), globalTrain: undefined });
+    expect((await readStatus(h.deps)).final?.operatingPoint).toBeNull();
   });
 });

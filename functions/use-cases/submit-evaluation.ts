@@ -4,7 +4,7 @@ import type { SiteEvaluation } from "../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { writeJson } from "../repo.ts";
-import { assertPhase, loadFederation } from "./load-federation.ts";
+import { assertPhase, loadFederation, trainCountsAsked } from "./load-federation.ts";
 import { activeSites, loadQuality } from "./quality.ts";
 import { registerRun } from "./registry/register-run.ts";
 import { evaluationChampion } from "./runs/evaluation-champion.ts";
@@ -23,6 +23,12 @@ export async function submitEvaluation(deps: CoordinatorDeps, siteId: string, ev
   // The champion's counts must be of the champion this run's evaluation fixed; a site that could not score it sends none.
   if (evaluation.champion !== undefined && evaluation.champion.version !== (await evaluationChampion(deps))) {
     throw new ConsiliumError("WRONG_CHAMPION", `the champion's counts are of version ${evaluation.champion.version}, not of the version this run's evaluation compares with`, 409);
+  }
+  if (evaluation.globalTrain !== undefined) {
+    if (!trainCountsAsked(config)) throw new ConsiliumError("UNASKED_COUNTS", "counts on the training rows are not asked for under this federation's privacy policy or noisy statistics: send the evaluation without globalTrain", 400);
+    if (evaluation.globalTrain.n !== evaluation.trainRows) {
+      throw new ConsiliumError("INVALID_EVALUATION", `globalTrain counts ${evaluation.globalTrain.n} rows, the evaluation names ${evaluation.trainRows} training rows`, 400);
+    }
   }
   const record = { siteId, ...evaluation };
   if (!(await writeJson(deps.store, keys.evaluation(siteId), record, { ifAbsent: true }))) {

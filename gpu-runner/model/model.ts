@@ -90,6 +90,8 @@ const DENSE = [[denseGrad(false, false), denseGrad(false, true)], [denseGrad(tru
 /**
  * Logits `[rows]`: ReLU hidden layers, then the output layer plus the personal head when present.
  * `layer` is how each dense layer is computed (`dense` unless a benchmark asks for the baseline).
+ * The input `x` is data: with `dense`, its gradient is zeros, never computed (a use that needs
+ * gradients with respect to the input, such as saliency, must pass `tfjsDense`).
  */
 export function forward(x: tf.Tensor2D, vars: ModelVars, layer: Dense = dense): tf.Tensor1D {
   const body = vars.body;

@@ -46,7 +46,7 @@ export async function evaluateStep(s: SiteSession, task: EvaluateTask): Promise<
     personalized: countPredictions(scoreRows(task.layout, body, head, test), test.y),
     local: countPredictions(scoreRows(task.layout, local, null, test), test.y),
     ...(task.champion && { champion: await championCounts(s, task.champion) }),
-    globalTrain: countPredictions(scoreRows(task.layout, body, null, train), train.y),
+    ...(task.trainCounts && { globalTrain: countPredictions(scoreRows(task.layout, body, null, train), train.y) }),
   };
   if (s.stateDir) {
     const meta = { modelVersion: task.model.version, spec: task.spec, layout: task.layout, preprocessing: task.preprocessing, savedAt: new Date().toISOString() };

@@ -19,7 +19,7 @@ async function finishedRun(global: ReturnType<typeof counts>, globalTrain?: Retu
     for (const [i, site] of sites.entries()) await h.submit(site, round, delta(i + round), 2);
     await h.runJobs();
   }
-  const evaluation = { modelVersion: 2, trainRows: 80, testRows: global.n, global, personalized: global, local: global, ...(globalTrain && { globalTrain }) };
+  const evaluation = { modelVersion: 2, trainRows: globalTrain?.n ?? 80, testRows: global.n, global, personalized: global, local: global, ...(globalTrain && { globalTrain }) };
   for (const site of sites) expect((await h.request("POST", "/v1/evaluations", { token: site.token, json: evaluation })).status).toBe(202);
   return { h, sites };
 }

@@ -194,6 +194,8 @@ function relaySchedule(harness: LambdaHarness, everyMs: number, region: string, 
     else if ((result.payload as { last?: unknown } | null)?.last === "done") settle.resolve();
     return result.ok && (result.payload as { last?: unknown } | null)?.last !== "done";
   });
-  void stopped.then(() => settle.reject(new Error("the stage stopped before its relay was done")));
+  // However the schedule ends (stopped, or its loop failing), a relay not done by then never will be.
+  const ended = (err?: unknown) => settle.reject(err instanceof Error ? err : new Error("the stage stopped before its relay was done"));
+  void stopped.then(() => ended(), ended);
   return { done, stopped };
 }
