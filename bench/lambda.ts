@@ -8,7 +8,8 @@
  * that federation's wall time beside the in-process coordinator's, alternately in one run; what
  * each round costs in invocations, GB-seconds and S3 requests, and which bucket areas each function
  * wrote (through the harness's IAM proxies); and one round of a 4-million-parameter model at eight
- * sites, streamed and decoded, for the aggregate job's memory.
+ * sites, streamed and decoded, for the aggregate job's memory; and the same hospitals in two regions,
+ * every stage's functions and each region's relay through the bundles, beside the tiers in process.
  *
  * `BENCH_REPEATS` (default 3) federations each way; `BENCH_COLD` (default 7) cold starts each way.
  */
@@ -21,7 +22,7 @@ import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { FUNCTIONS, type FunctionName } from "../infra/functions.ts";
 import { buildLambdas, handlerParts } from "../scripts/build-lambda.ts";
 import { LambdaHarness } from "../test/support/lambda/harness.ts";
-import { startLambdaDeployment, type LambdaDeployment } from "../test/support/lambda/deployment.ts";
+import { stageBundles, startLambdaDeployment, type LambdaDeployment } from "../test/support/lambda/deployment.ts";
 import { syntheticSites, syntheticSpec } from "../test/fixtures/synthetic-sites.ts";
 import { builtinPlan, quietLogger } from "./plan.ts";
 
@@ -71,6 +72,20 @@ try {
     } });
     lambda.push((performance.now() - t) / 1000);
   }
+  // Regional tiers: the same hospitals in two regions (FedAvg, which regions need), every stage through the bundles, each region's relay on its schedule; beside the same tiers in process.
+  const tiered = { ...plan, strategy: "fedavg", regions: [{ name: "eu", sites: [0, 1] }, { name: "us", sites: [2, 3] }] };
+  const regionalStages: LambdaDeployment[] = [];
+  let t = performance.now();
+  await simulateOnce(tiered, 1, { logger: quietLogger });
+  const tieredInProcess = (performance.now() - t) / 1000;
+  t = performance.now();
+  await simulateOnce(tiered, 1, { logger: quietLogger, deploy: async (regional) => {
+    const d = await startLambdaDeployment({ built: await stageBundles(built, buildDir), ...(regional && { upstream: regional }) });
+    (regional ? regionalStages : deployments).push(d);
+    return d;
+  } });
+  const tieredLambda = (performance.now() - t) / 1000;
+  deployments.push(...regionalStages);
   // One aggregation round at size: eight sites, a two-layer MLP of 2048 units, through the bundles, streamed (fedavg) and decoded (robust).
   const big = { sites: syntheticSites({ sites: 8, trainRows: 64, testRows: 32, seed: 3 }), features: syntheticSpec, model: "mlp:2048,2048", rounds: 1, codec: "float32" as const, roundDeadlineSeconds: 600,
     training: { localEpochs: 1, lrSchedule: "constant" as const, batchSize: 64, learningRate: 0.05, l2: 0, headEpochs: 1, headL2: 0.01 } };
@@ -90,7 +105,8 @@ try {
 
   const violations = deployments.flatMap((d) => d.harness.violations);
   const heart = deployments.slice(0, repeats);
-  const stat = (name: FunctionName) => heart.map((d) => d.harness.stats.get(name)).filter((s) => s !== undefined);
+  // The relay runs only in a regional stage: its figures are the tiered federation's.
+  const stat = (name: FunctionName) => (name === "RegionRelay" ? regionalStages : heart).map((d) => d.harness.stats.get(name)).filter((s) => s !== undefined);
   const roundsRun = plan.rounds * heart.length;
   const perRound = (n: number) => (n / roundsRun).toFixed(2);
   const s3 = new Map<string, number>();
@@ -116,6 +132,13 @@ try {
     "|---|---|---|",
     `| coordinator in process (\`npm start\`) | ${median(inProcess).toFixed(2)} | 1.00× |`,
     `| coordinator as bundled Lambda functions in the harness | ${median(lambda).toFixed(2)} | ${(median(lambda) / median(inProcess)).toFixed(2)}× |`,
+    "",
+    `The same hospitals in two regions (${tiered.regions.map((r) => `${r.name}: ${r.sites.length} sites`).join(", ")}; FedAvg; one federation each way): a global stage and two regional stages, each region's relay the bundled \`RegionRelay\` on its schedule (its first and slowest invocations and its peak memory are the table's above; a run takes relay steps for up to 45 s, pausing 2 s while nothing moves).`,
+    "",
+    "| regional tiers | seconds | ratio |",
+    "|---|---|---|",
+    `| coordinators and relays in process | ${tieredInProcess.toFixed(2)} | 1.00× |`,
+    `| three stages of bundled Lambda functions in the harness | ${tieredLambda.toFixed(2)} | ${(tieredLambda / tieredInProcess).toFixed(2)}× |`,
     "",
     `Per round of that federation (${plan.sites.length} sites; ${roundsRun} rounds in all), what Lambda and S3 bill by:`,
     "",
