@@ -153,8 +153,11 @@ export function renderHtmlReport(report: Report, generatedAt: Date = new Date())
           {charts.map((c) => <Chart id={c.id} spec={c.spec} label={c.label} />)}
           <Section title="Sites">
             <table>
-              <thead><tr><th scope="col">Site</th><th scope="col" class="num">Train rows</th><th scope="col" class="num">Test rows</th>{MODELS.map((m) => <th scope="col" class="num">{LABEL[m]}</th>)}</tr></thead>
-              <tbody>{report.sites.map((s) => <tr data-site={s.id}><th scope="row">{s.name}<div class="muted">{s.id}</div></th><td class="num">{String(s.trainRows)}</td><td class="num">{String(s.testRows)}</td>{MODELS.map((m) => <td class="num">{stat(s.accuracy[m])}</td>)}</tr>)}</tbody>
+              <thead><tr><th scope="col">Site</th><th scope="col" class="num">Train rows</th><th scope="col" class="num">Test rows</th>{MODELS.map((m) => <th scope="col" class="num">{LABEL[m]}</th>)}<th scope="col">{`Personalised is${report.seeds.length > 1 ? ` (seed ${first.seed})` : ""}`}</th></tr></thead>
+              <tbody>{report.sites.map((s) => {
+                const choice = first.sites.find((x) => x.id === s.id)?.personalChoice;
+                return <tr data-site={s.id}><th scope="row">{s.name}<div class="muted">{s.id}</div></th><td class="num">{String(s.trainRows)}</td><td class="num">{String(s.testRows)}</td>{MODELS.map((m) => <td class="num">{stat(s.accuracy[m])}</td>)}<td title={choice?.reason ?? ""}>{choice ? (choice.kind === "personal" ? "its personal head" : "the global model") : "—"}</td></tr>;
+              })}</tbody>
             </table>
           </Section>
           <Section title="Spread over seeds">

@@ -80,6 +80,12 @@ export function printReport(report: Report, line: (s: string) => void, tty: bool
   );
   for (const r of report.runs) {
     if (r.operatingPoint) for (const l of operatingPointLines(r, run !== undefined, style)) line(l);
+    const chose = r.sites.filter((s) => s.personalChoice);
+    if (chose.length > 0) {
+      const kept = chose.filter((s) => s.personalChoice!.kind === "personal");
+      const global = chose.filter((s) => s.personalChoice!.kind === "global");
+      line(`seed ${r.seed}: personal head kept at ${kept.length} of ${chose.length} sites, judged on a validation share of each site's training rows${global.length > 0 ? `; the global model at ${global.map((s) => s.name).join(", ")}` : ""}`);
+    }
     if (r.malicious.length > 0) line(`seed ${r.seed}: malicious sites ${r.malicious.join(", ")}`);
     if (r.quarantined) line(`seed ${r.seed}: quarantined ${r.quarantined.length === 0 ? "none" : r.quarantined.map((id) => `${id} (from round ${r.firstQuarantined?.[id] ?? "?"})`).join(", ")}`);
     const nameOf = (id: string) => r.sites.find((s) => s.id === id)?.name ?? id;

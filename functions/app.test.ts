@@ -189,6 +189,18 @@ describe("createApp: training-row counts at the evaluation", () => {
     expect((await h.request("POST", "/v1/evaluations", { token: sites[0]!.token, json: evaluation(counts(1, 1, 1, 1)) })).status).toBe(202);
   });
 
+  it("takes a site's word on its personal head only where it holds together", async () => {
+    const { h, sites } = await finished();
+    const post = (json: object) => h.request("POST", "/v1/evaluations", { token: sites[0]!.token, json });
+    const base = { ...evaluation(), personalized: counts(2, 0, 2, 0) };
+    const global = { kind: "global", reason: "global: judged", validationRows: 1, loss: { personal: 0.7, global: 0.6 } };
+    expect(await post({ ...base, personalChoice: global })).toEqual({ status: 400, body: { error: { code: "INVALID_EVALUATION", message: "personalChoice: the global model kept, but the personalized counts are not the global model's" } } });
+    expect(await post({ ...base, personalChoice: { ...global, kind: "personal", loss: null } })).toMatchObject({ status: 400, body: { error: { code: "INVALID_EVALUATION" } } });
+    expect(await post({ ...base, personalChoice: { ...global, kind: "personal", validationRows: 5 } })).toMatchObject({ status: 400, body: { error: { message: "personalChoice: 5 validation rows of 4 training rows" } } });
+    expect(await post({ ...base, personalChoice: { ...global, kind: "personal", loss: { personal: Number.NaN, global: 0.6 } } })).toMatchObject({ status: 400 });
+    expect((await post({ ...base, personalChoice: { ...global, kind: "personal" } })).status).toBe(202);
+  });
+
   it("neither asks for them nor takes them under a privacy policy, whose guarantees do not cover them", async () => {
     const { h, sites } = await finished({ privacy: { level: "sample", epsilon: 3, delta: 1e-5, clip: 1 } });
     const task = await h.task(sites[0]!);

@@ -77,6 +77,9 @@ describe("a federation of three sites over HTTP and the embedded S3/SQS server",
       expect(s.accuracy.global).not.toBeNull();
       expect(s.accuracy.personalized).not.toBeNull();
       expect(s.accuracy.local).not.toBeNull();
+      // The personalised model is the personal head or, where it did not beat it on the validation rows, the global model itself.
+      expect(s.personalChoice?.reason).toMatch(/^(personal|global): /);
+      if (s.personalChoice?.kind === "global") expect(s.accuracy.personalized).toBe(s.accuracy.global);
     }
   });
 

@@ -49,6 +49,7 @@ export function buildRunReport({ seed, wallSeconds, status, centralized, malicio
         local: l?.intervals.accuracy ?? null,
         centralized: k?.intervals.accuracy ?? null,
       },
+      ...(e?.personalChoice && { personalChoice: { kind: e.personalChoice.kind, reason: e.personalChoice.reason } }),
     };
   });
   const pool = (pick: (e: (typeof evals)[number]) => EvalCounts) => pooledOf(clinicalMetrics(mergeCounts(evals.map(pick))));

@@ -41,6 +41,8 @@ export const RunReport = z.object({
       accuracy: z.object({ global: rate, personalized: rate, local: rate, centralized: rate }),
       /** The 95 % Wilson interval of each accuracy on the site's test rows (absent from reports written before them). */
       accuracyIntervals: z.object({ global: span, personalized: span, local: span, centralized: span }).optional(),
+      /** Whether "personalized" is the personal head or the global model it did not beat on a validation share of the training rows (absent from older runners). */
+      personalChoice: z.object({ kind: z.enum(["personal", "global"]), reason: z.string() }).optional(),
     }),
   ),
   meanSiteAccuracy: z.object({ global: rate, personalized: rate, local: rate, centralized: rate }),

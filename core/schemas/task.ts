@@ -127,6 +127,19 @@ export const Task = z.discriminatedUnion("kind", [
 ]);
 export type Task = z.infer<typeof Task>;
 
+/**
+ * Whether a site kept its personal head or the global model, judged on a validation share of its
+ * training rows (`gpu-runner/training/choose-personal.ts`), with each one's cross-entropy there
+ * (null: too few rows to judge, and the global model stands).
+ */
+export const PersonalChoice = z.object({
+  kind: z.enum(["personal", "global"]),
+  reason: z.string().max(500),
+  validationRows: z.int().nonnegative(),
+  loss: z.object({ personal: z.number().nonnegative(), global: z.number().nonnegative() }).nullable(),
+});
+export type PersonalChoice = z.infer<typeof PersonalChoice>;
+
 /** A site's closing report on the final model: counts only, on its own held-out rows. */
 export const SiteEvaluation = z.object({
   modelVersion: z.number().int().nonnegative(),
@@ -143,6 +156,8 @@ export const SiteEvaluation = z.object({
    * then measured on. Absent from older runners.
    */
   globalTrain: SubmittedCounts.optional(),
+  /** Which model `personalized` counts: the personal head's, or the global model's where the head did not beat it. Absent from older runners. */
+  personalChoice: PersonalChoice.optional(),
 });
 export type SiteEvaluation = z.infer<typeof SiteEvaluation>;
 

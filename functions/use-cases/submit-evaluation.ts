@@ -30,6 +30,13 @@ export async function submitEvaluation(deps: CoordinatorDeps, siteId: string, ev
       throw new ConsiliumError("INVALID_EVALUATION", `globalTrain counts ${evaluation.globalTrain.n} rows, the evaluation names ${evaluation.trainRows} training rows`, 400);
     }
   }
+  const choice = evaluation.personalChoice;
+  if (choice !== undefined) {
+    const invalid = (why: string) => new ConsiliumError("INVALID_EVALUATION", `personalChoice: ${why}`, 400);
+    if (choice.validationRows > evaluation.trainRows) throw invalid(`${choice.validationRows} validation rows of ${evaluation.trainRows} training rows`);
+    if (choice.kind === "personal" && choice.loss === null) throw invalid("a personal head kept without the losses it was judged on");
+    if (choice.kind === "global" && JSON.stringify(evaluation.personalized) !== JSON.stringify(evaluation.global)) throw invalid("the global model kept, but the personalized counts are not the global model's");
+  }
   const record = { siteId, ...evaluation };
   if (!(await writeJson(deps.store, keys.evaluation(siteId), record, { ifAbsent: true }))) {
     // The same evaluation again is a retry whose first answer was lost: it still finishes the federation when it is the last.

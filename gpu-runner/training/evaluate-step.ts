@@ -7,10 +7,13 @@ import { fetchModel } from "../session/fetch-model.ts";
 import { scoreRows } from "../model/score-rows.ts";
 import type { SiteSession } from "../session/site-session.ts";
 import { savePersonalModel } from "../session/site-state.ts";
-import { trainHead } from "./train.ts";
+import { choosePersonal } from "./choose-personal.ts";
 import { trainRounds } from "./train-rounds.ts";
 
 type EvaluateTask = Extract<Task, { kind: "evaluate" }>;
+
+/** Mixed into the seed of the personal head's validation split, a stream of its own. */
+const CHOICE_SEED = 0x5eedc401;
 
 type ChampionTask = NonNullable<EvaluateTask["champion"]>;
 
@@ -36,7 +39,8 @@ export async function evaluateStep(s: SiteSession, task: EvaluateTask): Promise<
   const t = task.training;
   const rng = seededRandom((task.seed ^ s.siteSeed) >>> 0);
   const headOpts = { epochs: t.headEpochs, batchSize: t.batchSize, learningRate: t.headLearningRate ?? t.learningRate, l2: t.headL2, rng };
-  const head = trainHead(task.layout, body, new Float32Array(task.layout.headSize), train, headOpts).params;
+  // The personal head only where it beats the global model on a validation share of the training rows; its own draws, so the local baseline's stay as they were.
+  const { head, choice } = choosePersonal(task.layout, body, train, headOpts, seededRandom((task.seed ^ s.siteSeed ^ CHOICE_SEED) >>> 0));
   const local = trainRounds(task.layout, initBody(task.layout, seededRandom(task.seed)), train, t, task.rounds, rng);
   const evaluation: SiteEvaluation = {
     modelVersion: task.model.version,
@@ -44,6 +48,7 @@ export async function evaluateStep(s: SiteSession, task: EvaluateTask): Promise<
     testRows: test.rows,
     global: countPredictions(scoreRows(task.layout, body, null, test), test.y),
     personalized: countPredictions(scoreRows(task.layout, body, head, test), test.y),
+    personalChoice: choice,
     local: countPredictions(scoreRows(task.layout, local, null, test), test.y),
     ...(task.champion && { champion: await championCounts(s, task.champion) }),
     ...(task.trainCounts && { globalTrain: countPredictions(scoreRows(task.layout, body, null, train), train.y) }),
