@@ -9,6 +9,7 @@
  *   npx tsx bench/dp-sgd.ts
  *   BENCH_STEPS=100 BENCH_BATCHES=16 BENCH_REPEATS=3 BENCH_BACKEND=cpu npx tsx bench/dp-sgd.ts
  */
+import { examplesVisited } from "./plan.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import { loadBuiltin } from "../gpu-runner/data/datasets.ts";
 import { initBody } from "../core/model/init-params.ts";
@@ -36,13 +37,6 @@ const site = loaded.sites[0];
 if (!site) throw new Error("wdbc loaded without a site");
 const data = applyPreprocessing(site.train, mergeSiteStats([computeSiteStats(site.train, loaded.features)], loaded.features));
 
-/** Rows `trainBody` visits in `total` steps: whole batches, and a short one at the end of each epoch. */
-function plainExamples(rows: number, batch: number, total: number): number {
-  const perEpoch = Math.ceil(rows / batch);
-  let n = 0;
-  for (let s = 0; s < total; s++) n += Math.min(batch, rows - (s % perEpoch) * batch);
-  return n;
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
@@ -68,7 +62,7 @@ for (const model of models) {
     for (const run of Object.values(runs)) run();
     const times = { plain: [] as number[], dp: [] as number[], quiet: [] as number[] };
     for (let r = 0; r < repeats; r++) for (const [name, run] of Object.entries(runs)) times[name as keyof typeof runs].push(seconds(run));
-    const plain = plainExamples(data.rows, batch, steps) / median(times.plain);
+    const plain = examplesVisited(data.rows, batch, steps) / median(times.plain);
     // DP-SGD's batches are q·n = batch rows on average.
     const private_ = (steps * dp.sampleRate * data.rows) / median(times.dp);
     const quiet = (steps * dp.sampleRate * data.rows) / median(times.quiet);

@@ -22,3 +22,11 @@ export async function builtinPlan(dataset: "heart-disease" | "wdbc", seed: numbe
 }
 
 export const quietLogger = { info() {}, warn() {}, error: (m: string, f?: Record<string, unknown>) => process.stderr.write(`${m} ${JSON.stringify(f ?? {})}\n`) };
+
+/** Rows `trainBody` visits in `total` steps: whole batches, and a short one at the end of each epoch. */
+export function examplesVisited(rows: number, batch: number, total: number): number {
+  const perEpoch = Math.ceil(rows / batch);
+  let n = 0;
+  for (let s = 0; s < total; s++) n += Math.min(batch, rows - (s % perEpoch) * batch);
+  return n;
+}

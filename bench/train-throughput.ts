@@ -13,6 +13,7 @@
  *   npm run bench:train
  *   BENCH_STEPS=100 BENCH_REPEATS=3 BENCH_BACKEND=cpu npm run bench:train
  */
+import { examplesVisited } from "./plan.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import { initBody } from "../core/model/init-params.ts";
 import { modelLayout } from "../core/model/layout.ts";
@@ -36,13 +37,6 @@ const site = loaded.sites[0];
 if (!site) throw new Error("wdbc loaded without a site");
 const data = applyPreprocessing(site.train, mergeSiteStats([computeSiteStats(site.train, loaded.features)], loaded.features));
 
-/** Rows `trainBody` visits in `total` steps: whole batches, and a short one at the end of each epoch. */
-function examples(rows: number, batch: number, total: number): number {
-  const perEpoch = Math.ceil(rows / batch);
-  let n = 0;
-  for (let s = 0; s < total; s++) n += Math.min(batch, rows - (s % perEpoch) * batch);
-  return n;
-}
 
 /** The same minibatch SGD for logreg (cross-entropy, L2 on the kernel) in plain Float32Array loops. */
 function plainLogreg(d: Dataset, start: Float32Array, o: TrainOptions): Float32Array {
@@ -100,7 +94,7 @@ for (const model of models) {
     runs.plain?.();
     const times: Record<string, number[]> = { baseline: [], now: [], plain: [] };
     for (let r = 0; r < repeats; r++) for (const [name, run] of Object.entries(runs)) times[name]!.push(seconds(run));
-    const n = examples(data.rows, batch, steps);
+    const n = examplesVisited(data.rows, batch, steps);
     const rate = (name: string) => n / median(times[name]!);
     const line = `| ${model} | ${layout.bodySize} | ${batch} | ${Math.round(rate("baseline"))} | ${Math.round(rate("now"))} | ${(rate("now") / rate("baseline")).toFixed(2)}× | ${losses.baseline.toFixed(4)} / ${losses.now.toFixed(4)} | ${runs.plain ? Math.round(rate("plain")) : "—"} |\n`;
     process.stderr.write(line);
