@@ -1,5 +1,6 @@
 import type { EvalCounts } from "../metrics/eval-counts.ts";
 import { CONFUSION_THRESHOLD } from "../metrics/eval-counts.ts";
+import { ratesAt } from "../metrics/operating-point.ts";
 import { RegistryError } from "./registry-error.ts";
 
 /** Sensitivity and specificity when a score at or above a threshold is called positive. */
@@ -27,11 +28,6 @@ export function ratesAtThreshold(c: EvalCounts, threshold: number = CONFUSION_TH
   if (Math.abs(threshold * bins - edge) > 1e-9 * bins) {
     throw new RegistryError("THRESHOLD_OFF_BIN_EDGE", `threshold ${threshold} falls inside a bin of ${bins}; the histograms resolve only multiples of 1/${bins}`);
   }
-  let tp = 0;
-  let fp = 0;
-  for (let i = edge; i < bins; i++) {
-    tp += c.pos[i]!;
-    fp += c.neg[i]!;
-  }
-  return { sensitivity: ratio(tp, positives), specificity: ratio(negatives - fp, negatives) };
+  const { sensitivity, specificity } = ratesAt(c.pos, c.neg, edge / bins);
+  return { sensitivity, specificity };
 }
