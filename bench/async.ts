@@ -35,7 +35,7 @@ import { readJson } from "../functions/repo.ts";
 import { loadModel } from "../functions/use-cases/models.ts";
 import { Preprocessing } from "../core/schemas/preprocessing.ts";
 import { FederationConfig } from "../core/schemas/federation.ts";
-import { modelLayout } from "../core/model/layout.ts";
+import { modelLayout, outputCount } from "../core/model/layout.ts";
 import { applyPreprocessing } from "../core/preprocess/transform.ts";
 import { scoreRows } from "../gpu-runner/model/score-rows.ts";
 import { clinicalMetrics, countPredictions, mergeCounts } from "../core/metrics/index.ts";
@@ -117,7 +117,7 @@ async function scoreVersions(store: ObjectStore, sites: readonly SiteData[]): Pr
   const prep = await readJson(store, keys.preprocessing, Preprocessing);
   const config = await readJson(store, keys.federation, FederationConfig);
   if (!prep || !config) throw new Error("no federation in the store");
-  const layout = modelLayout(config.model, prep.inputs.length);
+  const layout = modelLayout(config.model, prep.inputs.length, outputCount(prep.label));
   const tests = sites.map((s) => applyPreprocessing(s.test, prep));
   const scored = new Map<number, number>();
   for (let v = 1; (await store.head(keys.modelManifest(v))) !== null; v++) {

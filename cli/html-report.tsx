@@ -17,7 +17,7 @@ import { CALIBRATION_GROUPS, calibrationGroups } from "../core/metrics/calibrati
 import { rocCurve } from "../core/metrics/roc.ts";
 import type { Report, Stat } from "../core/schemas/report.ts";
 import { ASSETS } from "../functions/dashboard/assets.generated.ts";
-import { Chart, PALETTE, siteSeries, type ChartSpec } from "../functions/dashboard/views.tsx";
+import { Chart, ClassTable, PALETTE, siteSeries, type ChartSpec } from "../functions/dashboard/views.tsx";
 
 const MODELS = ["global", "personalized", "local", "centralized"] as const;
 const LABEL: Record<(typeof MODELS)[number], string> = { global: "global", personalized: "personalised", local: "local only", centralized: "centralized" };
@@ -147,7 +147,7 @@ export function renderHtmlReport(report: Report, generatedAt: Date = new Date())
           <p class="muted">{`Model ${report.model}, strategy ${report.strategy}, codec ${report.codec}, backend ${report.backend}; seeds ${report.seeds.join(", ")}.`}</p>
           <div class="cards">
             {MODELS.map((m) => <div class="card"><div class="label">{`Mean site accuracy, ${LABEL[m]}`}</div><div class="value">{stat(report.meanSiteAccuracy[m])}</div></div>)}
-            <div class="card"><div class="label">Pooled AUROC, global</div><div class="value">{stat(report.pooled.global.auroc)}</div></div>
+            <div class="card"><div class="label">{first.classes ? "Pooled macro AUROC, global" : "Pooled AUROC, global"}</div><div class="value">{stat(report.pooled.global.auroc)}</div></div>
             <div class="card"><div class="label">Federated / centralized</div><div class="value">{stat(report.federatedToCentralized)}</div></div>
           </div>
           {charts.map((c) => <Chart id={c.id} spec={c.spec} label={c.label} />)}
@@ -166,8 +166,14 @@ export function renderHtmlReport(report: Report, generatedAt: Date = new Date())
               <tbody>{MODELS.map((m) => <tr><th scope="row">{LABEL[m]}</th><td class="num">{stat(report.pooled[m].accuracy)}</td><td class="num">{stat(report.pooled[m].auroc)}</td><td class="num">{stat(report.pooled[m].sensitivity)}</td><td class="num">{stat(report.pooled[m].specificity)}</td></tr>)}</tbody>
             </table>
           </Section>
+          {first.classes && (
+            <Section title="By class">
+              <p class="muted">{`The global model${report.seeds.length > 1 ? ` (seed ${first.seed})` : ""}, pooled over every site's test rows; a row's prediction is its most probable class.`}</p>
+              <ClassTable names={first.classes.names} summary={first.classes.global} />
+            </Section>
+          )}
           <Section title="Operating point">
-            {op === undefined ? <p class="muted">No operating threshold: the sites sent no training-row counts to choose it on.</p> : (
+            {first.classes ? <p class="muted">A K-class model predicts its most probable class: it has no threshold to choose.</p> : op === undefined ? <p class="muted">No operating threshold: the sites sent no training-row counts to choose it on.</p> : (
               <>
                 <p>{`The global model is used at threshold ${op.threshold.toFixed(3)}, chosen by ${describeRule(op.rule)} on the scores of ${op.chosenOn.rows} training rows pooled over ${op.chosenOn.sites} sites${report.seeds.length > 1 ? ` (seed ${first.seed}; over the seeds: ${stat(report.operatingPoint!.threshold)})` : ""}; the rates are on the held-out rows, beside the same at 0.5.`}</p>
                 <table>

@@ -52,6 +52,22 @@ function operatingPointLines(r: RunReport, perSite: boolean, style: { head: neve
   return lines;
 }
 
+/** A K-class model's pooled per-class figures (global model) and its confusion matrix, for one seed. */
+export function classLines(seed: number, c: NonNullable<Report["runs"][number]["classes"]>, style: { head: string[]; border?: string[] }): string[] {
+  const g = c.global;
+  const rate = (x: number | null) => (x === null ? "—" : x.toFixed(3));
+  const perClass = new Table({ head: ["class", "prevalence", "sensitivity", "specificity", "AUROC (one vs rest)"], style });
+  g.classes.forEach((k, i) => perClass.push([c.names[i] ?? String(i), rate(k.prevalence), rate(k.sensitivity), rate(k.specificity), rate(k.auroc)]));
+  const confusion = new Table({ head: ["true / predicted", ...c.names], style });
+  g.confusion.forEach((row, t) => confusion.push([c.names[t] ?? String(t), ...row.map(String)]));
+  return [
+    `seed ${seed}: the global model by class, pooled over every site's test rows (accuracy ${rate(g.accuracy)}, macro AUROC ${rate(g.macroAuroc)}):`,
+    perClass.toString(),
+    `seed ${seed}: confusion matrix of the global model (rows: true class, columns: predicted, the most probable class):`,
+    confusion.toString(),
+  ];
+}
+
 export function printReport(report: Report, line: (s: string) => void, tty: boolean): void {
   const n = report.seeds.length;
   // Grey borders on a terminal; plain characters when the output is a file or a pipe.
@@ -68,10 +84,13 @@ export function printReport(report: Report, line: (s: string) => void, tty: bool
   table.push(["mean site accuracy", "", "", fmt(m.global, n), fmt(m.personalized, n), fmt(m.local, n), fmt(m.centralized, n)]);
   line(table.toString());
   const p = report.pooled;
+  // A K-class model: accuracy and macro AUROC pooled; sensitivity and specificity are per class, below.
+  const classed = report.runs.some((r) => r.classes);
   for (const [name, key] of [["global", "global"], ["personalized", "personalized"], ["local only", "local"], ["centralized", "centralized"]] as const) {
     const v = p[key];
     const spans = run?.pooled[key].intervals;
-    line(`pooled ${name.padEnd(12)} accuracy ${withSpan(v.accuracy, n, spans?.accuracy)}  AUROC ${withSpan(v.auroc, n, spans?.auroc)}  sensitivity ${withSpan(v.sensitivity, n, spans?.sensitivity)}  specificity ${withSpan(v.specificity, n, spans?.specificity)}`);
+    if (classed) line(`pooled ${name.padEnd(12)} accuracy ${withSpan(v.accuracy, n, spans?.accuracy)}  macro AUROC ${fmt(v.auroc, n)}`);
+    else line(`pooled ${name.padEnd(12)} accuracy ${withSpan(v.accuracy, n, spans?.accuracy)}  AUROC ${withSpan(v.auroc, n, spans?.auroc)}  sensitivity ${withSpan(v.sensitivity, n, spans?.sensitivity)}  specificity ${withSpan(v.specificity, n, spans?.specificity)}`);
   }
   line(
     run
@@ -80,6 +99,7 @@ export function printReport(report: Report, line: (s: string) => void, tty: bool
   );
   for (const r of report.runs) {
     if (r.operatingPoint) for (const l of operatingPointLines(r, run !== undefined, style)) line(l);
+    if (r.classes) for (const l of classLines(r.seed, r.classes, style)) line(l);
     const chose = r.sites.filter((s) => s.personalChoice);
     if (chose.length > 0) {
       const kept = chose.filter((s) => s.personalChoice!.kind === "personal");

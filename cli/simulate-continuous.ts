@@ -28,7 +28,7 @@ import { privacySpent } from "../core/privacy/index.ts";
 import type { PrivacyPolicy } from "../core/schemas/privacy.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import type { Clock } from "../functions/ports.ts";
-import { scoreRows } from "../gpu-runner/model/score-rows.ts";
+import { binaryCounts, scoreRows } from "../gpu-runner/model/score-rows.ts";
 import { checkInStep } from "../gpu-runner/session/check-in-step.ts";
 import { loadInstalled } from "../gpu-runner/session/installed-model.ts";
 import { createSession } from "../gpu-runner/session/site-session.ts";
@@ -275,9 +275,10 @@ export async function simulateContinuous(plan: ContinuousPlan, options: { readon
         month,
         champion: championVersion,
         championAuroc: auroc(championCounts.length ? mergeCounts(championCounts) : null),
-        referenceAuroc: auroc(mergeCounts(reference)),
+        // Continuous learning refuses K-class labels: these counts are a binary model's.
+        referenceAuroc: auroc(mergeCounts(reference.map(binaryCounts))),
         championAurocKept: auroc(championKept.length ? mergeCounts(championKept) : null),
-        referenceAurocKept: auroc(mergeCounts(reference.filter((_, i) => !excluded.includes(enrolled[i]!.siteId)))),
+        referenceAurocKept: auroc(mergeCounts(reference.filter((_, i) => !excluded.includes(enrolled[i]!.siteId)).map(binaryCounts))),
         patients: news.reduce((n, t2: Table) => n + t2.rows.length, 0),
         flags,
         excluded,

@@ -4,7 +4,6 @@ import { runStore } from "../functions/adapters/run-store.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoordinatorClient } from "../client/coordinator-client.ts";
-import { mergeCounts } from "../core/metrics/index.ts";
 import { parseModelSpec } from "../core/model/model-spec.ts";
 import { buildRunReport } from "../core/report/build-run-report.ts";
 import type { EnrolResponse } from "../core/schemas/federation.ts";
@@ -13,7 +12,7 @@ import type { ObjectStore } from "../functions/ports.ts";
 import { runRegionRelay } from "../functions/region-relay.ts";
 import { trainCentralized } from "../gpu-runner/training/centralized.ts";
 import { SIMULATION_RETRY } from "./simulation-retry.ts";
-import { enrolledSites, federationOf, runSites, siteIdOf, startDeployment, type Deployment, type EnrolledSite, type Region, type SimulationHooks, type SimulationPlan } from "./simulate.ts";
+import { centralizedBySite, enrolledSites, federationOf, runSites, siteIdOf, startDeployment, type Deployment, type EnrolledSite, type Region, type SimulationHooks, type SimulationPlan } from "./simulate.ts";
 
 /** A region's coordinator in this process, with its relay to the global coordinator running beside it. */
 async function startRegion(plan: SimulationPlan, hooks: SimulationHooks, region: string, globalUrl: string, token: string, controller: AbortController): Promise<Deployment> {
@@ -72,11 +71,8 @@ export async function simulateRegions(plan: SimulationPlan, regions: readonly Re
     for (const [name, store] of stores) await hooks.onRegionStack?.(name, runStore(store, keys.runPrefix(1)));
     // The global coordinator's sites are the regions: their centralized baseline pools their sites'.
     const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed });
-    const centralized = new Map(regions.flatMap((r) => {
-      const own = r.sites.flatMap((i) => (counts[i] ? [counts[i]] : []));
-      return own.length > 0 ? [[`region-${r.name}`, mergeCounts(own)] as const] : [];
-    }));
-    const report = buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, centralized, malicious: [] });
+    const centralized = centralizedBySite(regions.map((r) => [`region-${r.name}`, r.sites.flatMap((i) => (counts[i] ? [counts[i]] : []))]), plan.features);
+    const report = buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, malicious: [], ...centralized });
     // The global coordinator sums regional means in the clear; each region's coordinator saw only masked inputs.
     return plan.secureAggregation ? { ...report, aggregation: "secure" } : report;
   } finally {

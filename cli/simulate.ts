@@ -15,7 +15,11 @@ import type { Logger } from "../core/logger.ts";
 import { parseModelSpec } from "../core/model/model-spec.ts";
 import { createStrategy } from "../core/strategy/create-strategy.ts";
 import type { Table } from "../core/preprocess/table.ts";
-import { buildRunReport } from "../core/report/build-run-report.ts";
+import { buildRunReport, type RunInputs } from "../core/report/build-run-report.ts";
+import type { EvalCounts } from "../core/metrics/eval-counts.ts";
+import { mergeCounts } from "../core/metrics/index.ts";
+import { mergeMulticlass, type MulticlassCounts } from "../core/metrics/multiclass.ts";
+import type { ModelCounts } from "../gpu-runner/model/score-rows.ts";
 import type { FeatureSpec } from "../core/schemas/feature-spec.ts";
 import type { EnrolResponse, FederationConfig, TrainingConfig } from "../core/schemas/federation.ts";
 import type { RunReport } from "../core/schemas/report.ts";
@@ -293,6 +297,23 @@ export async function runSites(plan: SimulationPlan, sites: EnrolledSite[], url:
   );
 }
 
+/**
+ * The centralized baseline's counts as the report takes them, by the id each site (or region) has
+ * at the coordinator, pooled where an id stands for several sites: binary counts, or a K-class
+ * model's with the classes' names.
+ */
+export function centralizedBySite(entries: readonly (readonly [string, readonly ModelCounts[]])[], features: FeatureSpec): Pick<RunInputs, "centralized" | "classes"> {
+  const binary = new Map<string, EvalCounts>();
+  const classes = new Map<string, MulticlassCounts>();
+  for (const [id, counts] of entries) {
+    const b = counts.flatMap((c) => (c.kind === "binary" ? [c.counts] : []));
+    const k = counts.flatMap((c) => (c.kind === "classes" ? [c.counts] : []));
+    if (b.length > 0) binary.set(id, mergeCounts(b));
+    if (k.length > 0) classes.set(id, mergeMulticlass(k));
+  }
+  return { centralized: binary, ...(features.label.classes && { classes: { names: features.label.classes, centralized: classes } }) };
+}
+
 /** Runs one seed of the plan end to end and reports it from the coordinator's own status. */
 export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: SimulationHooks): Promise<RunReport> {
   if (plan.regions) return simulateRegions(plan, plan.regions, seed, hooks);
@@ -311,9 +332,8 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
     const status = await admin.status({ perSite: true });
     await hooks.onStack?.(runStore(global.stack.store, keys.runPrefix(1)));
     const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed });
-    const centralized = new Map(enrolled.flatMap((e, i) => (counts[i] ? [[e.siteId, counts[i]] as const] : [])));
     const malicious = sites.filter((s) => s.attack !== undefined).map((s) => s.siteId);
-    return buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, centralized, malicious });
+    return buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, malicious, ...centralizedBySite(enrolled.map((e, i) => [e.siteId, counts[i] ? [counts[i]] : []]), plan.features) });
   } finally {
     controller.abort();
     await global.stop();

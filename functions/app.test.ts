@@ -4,6 +4,7 @@ import { initBody } from "../core/model/init-params.ts";
 import { seededRandom } from "../core/random.ts";
 import { modelLayout } from "../core/model/layout.ts";
 import { FederationState } from "../core/schemas/federation.ts";
+import { countMulticlass, MULTICLASS_BINS } from "../core/metrics/multiclass.ts";
 import { ModelManifest } from "../core/schemas/round.ts";
 import { keys } from "./keys.ts";
 import { readJson } from "./repo.ts";
@@ -209,6 +210,54 @@ describe("createApp: training-row counts at the evaluation", () => {
     const refused = await h.request("POST", "/v1/evaluations", { token: sites[0]!.token, json: evaluation(counts(1, 1, 1, 1)) });
     expect(refused).toMatchObject({ status: 400, body: { error: { code: "UNASKED_COUNTS" } } });
     expect((await h.request("POST", "/v1/evaluations", { token: sites[0]!.token, json: evaluation() })).status).toBe(202);
+  });
+});
+
+describe("createApp: a K-class model's evaluation", () => {
+  it("is refused with continuous learning, whose model card, gate and operating point are a binary model's", async () => {
+    const h = new Harness();
+    const features = { ...federationConfig().features, label: { column: "outcome", classes: ["0", "1", "2"] } };
+    const res = await h.admin("POST", "/v1/admin/federation", federationConfig({ features, continuous: { schedule: { everyHours: 24 } } }));
+    expect(res).toMatchObject({ status: 400, body: { error: { code: "INVALID_CONFIG", message: expect.stringContaining("a K-class label cannot be used with it yet") } } });
+  });
+
+  it("asks for no training-row counts, takes counts of the model's classes, and refuses binary counts or another number of classes", async () => {
+    // Prepare: outcome's values 0, 1 and a third class no site has yet; mlp:3 over 2 inputs, 3 outputs: 21 parameters.
+    const h = new Harness();
+    const base = federationConfig().features;
+    const sites = await h.startTraining({ rounds: 1, features: { ...base, label: { column: "outcome", classes: ["0", "1", "2"] } } });
+    const classes = (k: number) => countMulticlass(Float32Array.from({ length: 2 * k }, (_, i) => (i % k === 0 ? 1 : 0)), Uint8Array.from([0, 1]), k, MULTICLASS_BINS);
+    const kClass = (k: number) => ({ modelVersion: 1, trainRows: 4, testRows: 2, classes: { global: classes(k), personalized: classes(k), local: classes(k) } });
+    const post = (site: TestSite, json: object) => h.request("POST", "/v1/evaluations", { token: site.token, json });
+    const manifest = await h.upload(sites[0]!, 1, delta(1, 21), 2);
+    const binaryBase = await h.postUpdate(sites[0]!, 1, { ...manifest, baseMetrics: edgeCounts(1, 1, 1, 1) });
+    const fourBase = await h.postUpdate(sites[0]!, 1, { ...manifest, baseClasses: classes(4) });
+    for (const [i, site] of sites.entries()) {
+      const res = await h.postUpdate(site, 1, { ...(await h.upload(site, 1, delta(i + 1, 21), 2)), baseClasses: classes(3) });
+      expect(res.status).toBe(202);
+    }
+    await h.runJobs();
+
+    // Execute
+    const task = await h.task(sites[0]!);
+    const binary = await post(sites[0]!, { modelVersion: 1, trainRows: 4, testRows: 4, global: edgeCounts(1, 1, 1, 1), personalized: edgeCounts(1, 1, 1, 1), local: edgeCounts(1, 1, 1, 1) });
+    const four = await post(sites[0]!, kClass(4));
+    const accepted = await Promise.all(sites.map((site) => post(site, kClass(3))));
+    const status = await h.status();
+
+    // Assert
+    expect(task).toMatchObject({ kind: "evaluate", layout: { bodySize: 21 } });
+    expect(task).not.toHaveProperty("trainCounts");
+    expect(binary).toEqual({ status: 400, body: { error: { code: "INVALID_EVALUATION", message: "this federation's model has 3 classes: send classes counts of 3 classes (not binary counts)" } } });
+    expect(four).toEqual({ status: 400, body: { error: { code: "INVALID_EVALUATION", message: "this federation's model has 3 classes: send classes counts of 3 classes, not 4" } } });
+    expect(accepted.map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(status.state.phase).toBe("done");
+    expect(status.final).toBeNull();
+    expect(status.finalClasses).toMatchObject({ names: ["0", "1", "2"], sites: 3, global: { n: 6, accuracy: 0.5, confusion: [[3, 0, 0], [3, 0, 0], [0, 0, 0]] } });
+    // A round's counts of its model must be the model's kind; the accepted ones give the round its accuracy and macro AUROC.
+    expect(binaryBase).toMatchObject({ status: 422, body: { error: { code: "COUNTS_MISMATCH", message: "this federation's model has 3 classes: report the round's model as baseClasses, not baseMetrics" } } });
+    expect(fourBase).toMatchObject({ status: 422, body: { error: { code: "COUNTS_MISMATCH", message: "this federation's model has 3 classes, baseClasses counts 4" } } });
+    expect(status.roundLog[0]?.baseModel).toMatchObject({ n: 6, accuracy: 0.5, sensitivity: null, auroc: 0.5 });
   });
 });
 

@@ -154,6 +154,7 @@ async function relayRound(o: RegionRelayOptions, task: Extract<Task, { kind: "tr
     byteLength: bytes.length,
     sha256: sha256Hex(bytes),
     ...(aggregate.baseMetrics && { baseMetrics: aggregate.baseMetrics }),
+    ...(aggregate.baseClasses && { baseClasses: aggregate.baseClasses }),
     bytesDown: o.global.traffic.down - before,
     ...multipart,
   });

@@ -84,7 +84,7 @@ describe("loadCsvDataset", () => {
     const load = loadBuiltin("mimic", { sites: 3, split: "iid", testFraction: 0.3, seed: 1 });
 
     // Assert
-    await expect(load).rejects.toThrow('unknown dataset "mimic" (known: heart-disease, wdbc)');
+    await expect(load).rejects.toThrow('unknown dataset "mimic" (known: heart-disease, wdbc, digits)');
   });
 });
 

@@ -35,11 +35,12 @@ const int = z.coerce.number().int();
 /** Every flag of `consilium simulate`, validated before anything runs. */
 export const SimulateFlags = z
   .object({
-    dataset: z.enum(["heart-disease", "wdbc"]).optional(),
+    dataset: z.enum(["heart-disease", "wdbc", "digits"]).optional(),
     data: z.string().optional(),
     fhir: z.string().min(1).optional(),
     label: z.string().optional(),
     positive: z.string().optional(),
+    classes: z.string().min(1).optional(),
     ignore: z.string().optional(),
     missing: z.string().optional(),
     delimiter: z.enum(["comma", "semicolon", "tab"]).optional(),
@@ -104,6 +105,7 @@ export const SimulateFlags = z
   })
   .refine((f) => [f.dataset, f.data, f.fhir].filter((x) => x !== undefined).length === 1, { message: "give exactly one of --dataset NAME, --data FILE.csv or --fhir DIR" })
   .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" })
+  .refine((f) => f.classes === undefined || (f.data !== undefined && f.positive === undefined), { message: "--classes goes with --data, not with --positive" })
   .refine((f) => f.malicious === undefined || f.attack !== undefined, { message: "--malicious needs --attack SPEC" })
   .refine((f) => f.validation === undefined || f.scoring, { message: "--validation needs --scoring" })
   .refine((f) => f["secure-aggregation"] || (f.dropout === undefined && f["secure-clip"] === undefined), { message: "--dropout and --secure-clip need --secure-aggregation" })
@@ -119,16 +121,17 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
   summary: "Runs a whole federation on this machine: embedded S3/SQS, the coordinator over HTTP and one runner per site.",
   schema: SimulateFlags,
   flags: {
-    dataset: { type: "string", value: "NAME", help: "a shipped dataset: heart-disease (4 real hospitals) or wdbc (spread over --sites)" },
+    dataset: { type: "string", value: "NAME", help: "a shipped dataset: heart-disease (4 real hospitals), wdbc or digits (10 classes of 8×8 images; both spread over --sites)" },
     data: { type: "string", value: "FILE.csv", help: "your own CSV instead, spread over --sites simulated sites (needs --label)" },
     fhir: { type: "string", value: "DIR", help: "FHIR R4 data, a subdirectory per hospital (NDJSON or bundle.json, as consilium synth writes), mapped onto DIR/cdm.json or the synthetic cohort's data model" },
     label: { type: "string", value: "COLUMN", help: "the outcome column of --data" },
+    classes: { type: "string", value: "LIST", help: "a K-class label for --data: its classes in order, comma-separated (the first is the reference, e.g. normal), or auto for every value the column takes; the model gets one output per class (softmax)" },
     positive: { type: "string", value: "VALUE", help: "the label value that means positive, any case (needed unless the label is 0/1/2…, where positive is above 0, or a yes/no-like pair such as yes/no, true/false, positive/negative)" },
     ignore: { type: "string", value: "COL,COL", help: "columns of --data to leave out" },
     missing: { type: "string", value: "V,V", help: 'cells of --data that mean "not recorded", on top of blank, NA and ?' },
     delimiter: { type: "string", value: "D", help: "the delimiter of --data: comma, semicolon or tab (default: detected from the header row)" },
     "min-rows": { type: "string", value: "N", help: `warn about a site with fewer than N training or test rows (default ${DEFAULT_MIN_ROWS})` },
-    sites: { type: "string", value: "N", help: "simulated sites for wdbc and --data (default 4; --split column:NAME makes one site per value instead)" },
+    sites: { type: "string", value: "N", help: "simulated sites for wdbc, digits and --data (default 4; --split column:NAME makes one site per value instead)" },
     split: { type: "string", value: "SPLIT", help: "how rows are spread: iid, dirichlet:ALPHA or column:NAME (default iid)" },
     "test-fraction": { type: "string", value: "F", help: "held-out share of each site's rows (default 0.3)" },
     model: { type: "string", value: "MODEL", help: "logreg or mlp:H[,H...] (default: the dataset's recipe)" },
@@ -222,6 +225,7 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
           file: flags.data ?? "",
           label: flags.label ?? "",
           positive: flags.positive,
+          ...(flags.classes !== undefined && { classes: flags.classes === "auto" ? ("auto" as const) : commaList(flags.classes) }),
           ignore: commaList(flags.ignore),
           ...(flags.missing !== undefined && { missing: commaList(flags.missing) }),
           ...(flags.delimiter !== undefined && { delimiter: flags.delimiter }),

@@ -17,3 +17,4 @@ export { HALF_ALPHA, Interval, Z95 } from "./interval.ts";
 export { mergeCounts } from "./merge-counts.ts";
 export { MetricsError, type MetricsErrorCode } from "./metrics-error.ts";
 export { wilsonInterval } from "./wilson-interval.ts";
+export { countMulticlass, MAX_CLASSES, mergeMulticlass, MULTICLASS_BINS, MulticlassCounts, MulticlassMetrics, multiclassMetrics, MulticlassSummary, multiclassSummary } from "./multiclass.ts";

@@ -10,7 +10,17 @@
 import { z } from "zod";
 import { aurocFromHistogram } from "./auroc.ts";
 import { DEFAULT_BINS, MAX_BINS, MIN_BINS } from "./eval-counts.ts";
+import { Interval } from "./interval.ts";
 import { MetricsError } from "./metrics-error.ts";
+import { wilsonInterval } from "./wilson-interval.ts";
+
+/**
+ * Bins a site's K-class histograms have: 2·K histograms per model where a binary model has two, so
+ * coarser than the binary `DEFAULT_BINS` to keep an evaluation of 10 classes near a binary one's
+ * size. One-vs-rest AUROC counts rows in one bin as ties (half), so it is exact for scores binned
+ * to 0.01.
+ */
+export const MULTICLASS_BINS = 100;
 
 /** Most classes a model may have: a bound on what one site's counts hold (K² + 2·K·bins numbers). */
 export const MAX_CLASSES = 100;
@@ -119,4 +129,19 @@ export function multiclassMetrics(c: MulticlassCounts): MulticlassMetrics {
   });
   const defined = classes.flatMap((x) => (x.auroc === null ? [] : [x.auroc]));
   return { n: c.n, accuracy: ratio(correct, c.n), classes, macroAuroc: defined.length === 0 ? null : defined.reduce((a, b) => a + b, 0) / defined.length };
+}
+
+/** The metrics with what a reader checks them against: the pooled confusion matrix and accuracy's 95 % Wilson interval. */
+export const MulticlassSummary = MulticlassMetrics.extend({
+  confusion: z.array(z.array(z.int().nonnegative())),
+  accuracyInterval: Interval.nullable(),
+});
+export type MulticlassSummary = z.infer<typeof MulticlassSummary>;
+
+/** `multiclassMetrics` with the confusion matrix and the accuracy's interval. */
+export function multiclassSummary(c: MulticlassCounts): MulticlassSummary {
+  const m = multiclassMetrics(c);
+  let correct = 0;
+  for (let t = 0; t < c.k; t++) correct += c.confusion[t]![t]!;
+  return { ...m, confusion: c.confusion.map((row) => [...row]), accuracyInterval: wilsonInterval(correct, c.n) };
 }

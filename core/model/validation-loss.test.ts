@@ -31,6 +31,21 @@ describe("validationLoss", () => {
     expect(loss).toBeCloseTo((bce(2, 0) + bce(4, 1)) / 2, 10);
   });
 
+  it("is the mean softmax cross-entropy of a K-class model", () => {
+    // Prepare: 3 classes on 1 input; logits x·[1, 0, −1] + [0, 1, 0].
+    const layout = modelLayout({ kind: "logreg" }, 1, 3);
+    const body = Float32Array.of(1, 0, -1, 0, 1, 0);
+    const data = { x: Float32Array.of(2, -1), y: Uint8Array.of(0, 2), rows: 2, dim: 1 };
+    const ce = (z: number[], y: number) => Math.log(z.reduce((a, v) => a + Math.exp(v), 0)) - z[y]!;
+
+    // Execute
+    const loss = validationLoss(layout, body, data);
+
+    // Assert: row 1 → [2, 1, −2]; row 2 → [−1, 1, 1].
+    expect(loss).toBeCloseTo((ce([2, 1, -2], 0) + ce([-1, 1, 1], 2)) / 2, 10);
+    expect(validationLoss(layout, Float32Array.of(1e6, 0, 0, 0, 0, 0), { x: Float32Array.of(1), y: Uint8Array.of(1), rows: 1, dim: 1 })).toBeCloseTo(1e6, 0);
+  });
+
   it("stays finite for huge logits and is NaN without rows", () => {
     // Prepare
     const layout = modelLayout({ kind: "logreg" }, 1);

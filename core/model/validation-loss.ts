@@ -2,7 +2,7 @@ import type { Dataset } from "../preprocess/transform.ts";
 import type { Layout } from "./layout.ts";
 
 /**
- * Mean binary cross-entropy of a global body (no personal head) on `data`, on typed arrays: the
+ * Mean cross-entropy (binary, or softmax for a K-class model) of a global body (no personal head) on `data`, on typed arrays: the
  * coordinator scores contributions with it and must not need TensorFlow.js. The same network as
  * the site runner's: dense layers with ReLU, then the output layer.
  *
@@ -31,6 +31,16 @@ export function validationLoss(layout: Layout, body: Float32Array, data: Dataset
         output[c] = last || s > 0 ? s : 0;
       }
       [input, output] = [output, input];
+    }
+    const outputs = layers.at(-1)!.cols;
+    if (outputs > 1) {
+      // log Σ e^z − z_y, shifted by the largest logit.
+      let top = -Infinity;
+      for (let c = 0; c < outputs; c++) top = Math.max(top, input[c]!);
+      let sum = 0;
+      for (let c = 0; c < outputs; c++) sum += Math.exp(input[c]! - top);
+      total += top + Math.log(sum) - input[data.y[r]!]!;
+      continue;
     }
     const z = input[0]!;
     // log(1 + e^−|z|) + max(z, 0) − y·z: the stable form of −y·log σ(z) − (1 − y)·log(1 − σ(z)).

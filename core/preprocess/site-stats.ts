@@ -15,7 +15,7 @@ export function computeSiteStats(table: Table, spec: FeatureSpec, options: { rea
   // Bounded (for noisy statistics): numbers clipped into their declared range, levels outside the declared ones missing.
   const labelCol = columnIndex(table, spec.label.column);
   const labelled = table.rows.filter((r) => labelOf(r[labelCol] ?? "", spec.label, spec.missingTokens) !== null);
-  const positives = labelled.filter((r) => labelOf(r[labelCol] ?? "", spec.label, spec.missingTokens) === 1).length;
+  const positives = labelled.filter((r) => labelOf(r[labelCol] ?? "", spec.label, spec.missingTokens)! > 0).length;
   const features: Record<string, FeatureStats> = {};
   for (const f of spec.features) {
     const col = table.columns.indexOf(f.column);

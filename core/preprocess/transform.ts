@@ -5,6 +5,7 @@ import { canonicalLevel, columnIndex, isMissing, numericValue, type Table } from
 export interface Dataset {
   /** Row-major inputs, `rows × dim`. */
   readonly x: Float32Array;
+  /** Each row's label: 0/1, or its class (0 … K−1) for a K-class label. */
   readonly y: Uint8Array;
   readonly rows: number;
   readonly dim: number;
@@ -13,7 +14,7 @@ export interface Dataset {
 /** Applies the consortium's preprocessing to a site's rows; rows without a label are dropped. */
 export function applyPreprocessing(table: Table, prep: Preprocessing): Dataset {
   const labelCol = columnIndex(table, prep.label.column);
-  const kept: { row: readonly string[]; label: 0 | 1 }[] = [];
+  const kept: { row: readonly string[]; label: number }[] = [];
   for (const row of table.rows) {
     const label = labelOf(row[labelCol] ?? "", prep.label, prep.missingTokens);
     if (label !== null) kept.push({ row, label });

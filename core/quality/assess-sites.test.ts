@@ -68,6 +68,25 @@ describe("assessSites", () => {
     expect(flags.some((f) => f.feature === "smoker")).toBe(false);
   });
 
+  it("flags a column of zeros only where the other sites' share of zeros makes it unlikely by chance", () => {
+    // Prepare: smoker is 1 in 30 % of rows elsewhere (0.7^400 is nothing) but in 1 % in a second consortium (0.99^40 ≈ 0.67).
+    const never = (t: Table): Table => ({ ...t, rows: t.rows.map(([a, b, , ...rest]) => [a!, b!, "0", ...rest]) });
+    const rare = (t: Table, seed: number): Table => {
+      const rng = seededRandom(seed);
+      return { ...t, rows: t.rows.map(([a, b, , ...rest]) => [a!, b!, rng() < 0.01 ? "1" : "0", ...rest]) };
+    };
+    const common = Array.from({ length: 6 }, (_, i) => hospital(i + 1));
+    const sparse = Array.from({ length: 6 }, (_, i) => rare(hospital(i + 1), i + 20));
+
+    // Execute
+    const flagged = assess([...common, never(hospital(7))]);
+    const byChance = assess([...sparse, never(hospital(7, { rows: 40 }))]);
+
+    // Assert
+    expect(flagged.filter((f) => f.feature === "smoker").map((f) => [f.siteId, f.check])).toEqual([["site-7", "constant"]]);
+    expect(byChance.filter((f) => f.feature === "smoker")).toEqual([]);
+  });
+
   it("says nothing with fewer than three sites: there is no consortium to compare with", () => {
     expect(assess([hospital(1), hospital(2, { prevalence: 0.9 })])).toEqual([]);
   });

@@ -38,6 +38,9 @@ export interface QualityThresholds {
 
 export const DEFAULT_THRESHOLDS: QualityThresholds = { z: 4, rateGap: 0.25, shift: 2, unitTolerance: 0.12 };
 
+/** A column of zeros is flagged as constant only when the other sites' share of zeros gives it less than this chance. */
+const CONSTANT_BY_CHANCE = 1e-3;
+
 /** Zeros read as missing values: at least this share at the site… */
 const ZEROS_AT_SITE = 0.5;
 /** … where the other sites record 0 at most this often. */
@@ -132,7 +135,11 @@ function numericFlags(t: QualityThresholds, siteId: string, feature: string, min
   if (mine.count < 2 || theirs.count < 2) return flags;
   const sd = Math.sqrt(theirs.m2 / theirs.count);
   // Noisy statistics: a spread clamped at 0 says nothing about the values.
-  if (!noisy && mine.m2 === 0 && theirs.m2 > 0) {
+  // A column of zeros where the other sites are mostly zero too (an image's edge pixel) is what
+  // chance gives: flagged only when their share of zeros makes every one of this site's rows being
+  // 0 unlikely (below CONSTANT_BY_CHANCE).
+  const chance = mine.mean === 0 && theirs.zeros !== undefined && theirs.count > 0 ? (theirs.zeros / theirs.count) ** mine.count : 0;
+  if (!noisy && mine.m2 === 0 && theirs.m2 > 0 && chance < CONSTANT_BY_CHANCE) {
     return [...flags, { ...f, check: "constant", reason: `${feature} takes one value (${num(mine.mean)}) in all ${mine.count} rows; it varies at the other sites (sd ${num(sd)})`, score: 0 }];
   }
   if (!(sd > 0)) return flags;

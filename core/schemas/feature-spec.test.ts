@@ -29,7 +29,7 @@ describe("FeatureSpec", () => {
     ["an unknown feature type", { ...featureSpec(), features: [{ name: "x", column: "x", type: "text" }] }, [["features.0.type", 'Invalid option: expected one of "numeric"|"categorical"']]],
     ["an empty column name", { ...featureSpec(), features: [{ name: "x", column: "", type: "numeric" }] }, [["features.0.column", "Too small: expected string to have >=1 characters"]]],
     ["a feature named constructor, which sites could not report", { ...featureSpec(), features: [{ name: "constructor", column: "x", type: "numeric" }] }, [["features.0.name", "a feature cannot be named __proto__, constructor, prototype"]]],
-    ["a label with both rules", { ...featureSpec(), label: { column: "num", positive: ["1"], positiveAbove: 0 } }, [["label", "label needs exactly one of positive or positiveAbove"]]],
+    ["a label with both rules", { ...featureSpec(), label: { column: "num", positive: ["1"], positiveAbove: 0 } }, [["label", "label needs exactly one of positive, positiveAbove or classes"]]],
   ])("rejects %s", (_, value, expected) => {
     // Execute and Assert
     expect(issuesOf(FeatureSpec, value)).toEqual(expected);
@@ -44,6 +44,6 @@ describe("LabelDef", () => {
 
   it("rejects a label with neither rule", () => {
     // Execute and Assert
-    expect(issuesOf(LabelDef, { column: "num" })).toEqual([["", "label needs exactly one of positive or positiveAbove"]]);
+    expect(issuesOf(LabelDef, { column: "num" })).toEqual([["", "label needs exactly one of positive, positiveAbove or classes"]]);
   });
 });

@@ -59,10 +59,19 @@ export const DEFAULT_MISSING_TOKENS: readonly string[] = ["", "NA", "?"];
 /** Histogram bins over a feature's range when the spec does not say. */
 export const DEFAULT_HISTOGRAM_BINS = 512;
 
+/** A class value as label values compare (`labelKey`): trimmed, numbers canonical, case folded. */
+function classKey(value: string): string {
+  const t = value.trim();
+  return (t !== "" && Number.isFinite(Number(t)) ? String(Number(t)) : t).toLowerCase();
+}
+
 /**
  * How the label column becomes 0/1: listed values, or any number above a threshold. Values compare
  * without regard to case or surrounding space ("YES" is "yes"). With `negative` listed too, a
  * value in neither list is not a label: the row is left out (and counted), not read as negative.
+ * Or, for a K-class outcome, `classes`: the K values (3 to 100), class i being the i-th; a value
+ * not listed is not a label. The first class is the reference (the normal finding): statistics
+ * count the rows of every other class as positive, for the prevalence checks.
  */
 export const LabelDef = z
   .object({
@@ -70,11 +79,13 @@ export const LabelDef = z
     positive: z.array(z.string()).min(1).optional(),
     negative: z.array(z.string()).min(1).optional(),
     positiveAbove: z.number().optional(),
+    classes: z.array(z.string().refine((c) => c.trim() !== "", "a class cannot be blank")).min(3, "classes needs at least 3 values (2 classes are positive and negative)").max(100).optional(),
   })
-  .refine((l) => (l.positive === undefined) !== (l.positiveAbove === undefined), {
-    message: "label needs exactly one of positive or positiveAbove",
+  .refine((l) => [l.positive, l.positiveAbove, l.classes].filter((x) => x !== undefined).length === 1, {
+    message: "label needs exactly one of positive, positiveAbove or classes",
   })
-  .refine((l) => l.negative === undefined || l.positive !== undefined, { message: "negative goes with positive" });
+  .refine((l) => l.negative === undefined || l.positive !== undefined, { message: "negative goes with positive" })
+  .refine((l) => l.classes === undefined || new Set(l.classes.map(classKey)).size === l.classes.length, { message: "classes must be distinct" });
 export type LabelDef = z.infer<typeof LabelDef>;
 
 /** The consortium's agreed inputs: every site maps its columns onto this. */
@@ -91,5 +102,7 @@ export const FeatureSpec = z
   })
   .refine((s) => new Set(s.features.map((f) => f.name)).size === s.features.length, {
     message: "feature names must be unique",
-  });
+  })
+  // A class spelled as a missing token could never be read: its rows would all be "no label".
+  .refine((s) => !(s.label.classes ?? []).some((c) => s.missingTokens.includes(c.trim())), { message: "a label class cannot be one of the missing tokens", path: ["label", "classes"] });
 export type FeatureSpec = z.infer<typeof FeatureSpec>;

@@ -20,5 +20,7 @@ export const LabelSummary = z.object({
   unrecognisedValues: z.array(z.string()),
   /** A value written more than one way, and how many rows used the other spellings. */
   merged: z.array(z.object({ value: z.string(), spellings: z.array(z.string()), rows: count })),
+  /** A K-class label: each class's value and its rows (`positives` are then the rows of every class but the first). */
+  classes: z.array(z.object({ value: z.string(), rows: count })).optional(),
 });
 export type LabelSummary = z.infer<typeof LabelSummary>;

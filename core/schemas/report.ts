@@ -1,6 +1,7 @@
 import { OperatingPoint } from "../metrics/operating-point.ts";
 import { MetricIntervals } from "../metrics/clinical-metrics.ts";
 import { Interval } from "../metrics/interval.ts";
+import { MulticlassSummary } from "../metrics/multiclass.ts";
 import { QualityReport } from "../quality/quality-report.ts";
 import { FeaturesAgreement } from "./preprocessing.ts";
 import { SitePrivacy } from "./privacy.ts";
@@ -83,6 +84,15 @@ export const RunReport = z.object({
   operatingPoint: OperatingPoint.optional(),
   /** Each final model's score histograms pooled over every site's held-out rows (positives, negatives by bin): its ROC curve and calibration. */
   curves: z.partialRecord(z.enum(["global", "personalized", "local", "centralized"]), z.object({ pos: z.array(z.number().int().nonnegative()), neg: z.array(z.number().int().nonnegative()) })).optional(),
+  /**
+   * A K-class model: each final model's pooled confusion matrix, per-class sensitivity,
+   * specificity and one-vs-rest AUROC, and macro AUROC, with the classes' names. `pooled` then
+   * holds each model's accuracy and, as its AUROC, the macro AUROC; its sensitivity and
+   * specificity are per class, here.
+   */
+  classes: z
+    .object({ names: z.array(z.string()), global: MulticlassSummary, personalized: MulticlassSummary, local: MulticlassSummary, centralized: MulticlassSummary.nullable() })
+    .optional(),
 });
 export type RunReport = z.infer<typeof RunReport>;
 

@@ -1,6 +1,7 @@
 import { PrivacySpent } from "./privacy.ts";
 import { z } from "zod";
 import { DEFAULT_BINS, EvalCounts } from "../metrics/eval-counts.ts";
+import { MULTICLASS_BINS, MulticlassCounts } from "../metrics/multiclass.ts";
 import { ScoringDecision } from "../scoring/scoring-policy.ts";
 import { MAX_SITE_COUNT, SiteCount } from "./site-count.ts";
 import { MAX_PARTS, UploadedPart } from "./upload.ts";
@@ -14,6 +15,13 @@ export const SubmittedCounts = EvalCounts.superRefine((c, ctx) => {
   // Every other count adds up to n: bounding n keeps any sum over the sites a safe integer.
   if (c.n > MAX_SITE_COUNT) ctx.addIssue({ code: "custom", path: ["n"], message: `a site counts at most ${MAX_SITE_COUNT} predictions, got ${c.n}` });
 });
+
+/** A K-class model's counts as a site submits them: every site bins the same way (`MULTICLASS_BINS`), and `n` is bounded like the binary counts'. */
+export const SubmittedMulticlass = MulticlassCounts.superRefine((c, ctx) => {
+  if (c.pos[0]?.length !== MULTICLASS_BINS) ctx.addIssue({ code: "custom", path: ["pos"], message: `histograms must have ${MULTICLASS_BINS} bins, got ${c.pos[0]?.length ?? 0}` });
+  if (c.n > MAX_SITE_COUNT) ctx.addIssue({ code: "custom", path: ["n"], message: `a site counts at most ${MAX_SITE_COUNT} predictions, got ${c.n}` });
+});
+export type SubmittedMulticlass = z.infer<typeof SubmittedMulticlass>;
 
 export const RoundRecord = z.object({
   round: z.number().int().positive(),
@@ -66,6 +74,8 @@ export const UpdateManifest = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** The round's base model on this site's held-out rows, before training. */
   baseMetrics: SubmittedCounts.optional(),
+  /** A K-class model's counts of the base model on the site's held-out rows (where a binary model sends `baseMetrics`). */
+  baseClasses: SubmittedMulticlass.optional(),
   trainLoss: z.number().nonnegative().optional(),
   /** Bytes the site downloaded for this round (model). */
   bytesDown: SiteCount.default(0),

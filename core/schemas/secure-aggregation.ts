@@ -10,7 +10,7 @@ import { AdvertiseKeys, EncryptedShare, MaskedInputManifest, ShareKeys, Unmaskin
 import { NeighbourhoodTargets } from "../secagg/neighbourhood-parameters.ts";
 import { SecAggConfig } from "../secagg/secagg-config.ts";
 import { PrivacySpent } from "./privacy.ts";
-import { SubmittedCounts } from "./round.ts";
+import { SubmittedCounts, SubmittedMulticlass } from "./round.ts";
 import { SiteCount } from "./site-count.ts";
 import { MAX_PARTS, UploadedPart } from "./upload.ts";
 
@@ -88,6 +88,8 @@ export const MaskedInputPost = z.object({
   manifest: MaskedInputManifest,
   /** The round's base model on this site's held-out rows, before training (counts only). */
   baseMetrics: SubmittedCounts.optional(),
+  /** A K-class model's counts of the round's model on the held-out rows (where a binary model sends `baseMetrics`). */
+  baseClasses: SubmittedMulticlass.optional(),
   bytesDown: SiteCount.default(0),
   uploadId: z.string().min(1).optional(),
   parts: z.array(UploadedPart).max(MAX_PARTS).optional(),

@@ -1,5 +1,6 @@
 import { OperatingPoint } from "../metrics/operating-point.ts";
 import { z } from "zod";
+import { MulticlassSummary } from "../metrics/multiclass.ts";
 import { ClinicalMetrics } from "../metrics/clinical-metrics.ts";
 import { SiteScore } from "../scoring/score-updates.ts";
 import { ScoringDecision } from "../scoring/scoring-policy.ts";
@@ -99,5 +100,9 @@ export const FederationStatus = z.object({
       operatingPoint: OperatingPoint.nullable().optional(),
     })
     .nullable(),
+  /** A K-class model's final evaluation, pooled over the sites that sent it (where a binary model has `final`). Absent for binary models. */
+  finalClasses: z
+    .object({ names: z.array(z.string()), global: MulticlassSummary, personalized: MulticlassSummary, local: MulticlassSummary, sites: z.number().int() })
+    .optional(),
 });
 export type FederationStatus = z.infer<typeof FederationStatus>;

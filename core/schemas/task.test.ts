@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SiteEvaluation, StoredEvaluation, Task } from "./task.ts";
+import { countMulticlass, MULTICLASS_BINS } from "../metrics/multiclass.ts";
 import { counts, featureSpec, issuesOf, layout, modelRef, preprocessing, training } from "../../test/support/schemas.ts";
 
 const train = () => ({
@@ -80,6 +81,19 @@ describe("SiteEvaluation", () => {
 
     // Execute and Assert
     expect(issuesOf(SiteEvaluation, evaluation)).toEqual([["local.pos", "histogram must have 1000 bins, got 4"]]);
+  });
+
+  it("takes a K-class model's counts in place of the binary ones, never both, and needs one kind", () => {
+    // Prepare
+    const classes = countMulticlass(Float32Array.from([0.8, 0.1, 0.1, 0.2, 0.7, 0.1]), Uint8Array.from([0, 1]), 3, MULTICLASS_BINS);
+    const base = { modelVersion: 20, trainRows: 100, testRows: 2 };
+    const kClass = { ...base, classes: { global: classes, personalized: classes, local: classes } };
+
+    // Execute and Assert
+    expect(SiteEvaluation.parse(kClass)).toEqual(kClass);
+    expect(issuesOf(SiteEvaluation, { ...kClass, global: counts() })).toEqual([["classes", "a K-class model's evaluation has classes only (no binary global, personalized, local, champion or globalTrain counts)"]]);
+    expect(issuesOf(SiteEvaluation, base)).toEqual([["global", "a binary model's evaluation needs global, personalized and local counts"]]);
+    expect(issuesOf(SiteEvaluation, { ...base, classes: { global: countMulticlass(Float32Array.from([1, 0, 0]), Uint8Array.from([0]), 3, 10), personalized: classes, local: classes } })).toEqual([["classes.global.pos", `histograms must have ${MULTICLASS_BINS} bins, got 10`]]);
   });
 
   it("still reads back a stored evaluation whose counts have another number of bins", () => {

@@ -6,7 +6,8 @@ import { EvalCounts } from "../metrics/eval-counts.ts";
 import { FeatureSpec } from "./feature-spec.ts";
 import { TrainingConfig } from "./federation.ts";
 import { Preprocessing } from "./preprocessing.ts";
-import { SubmittedCounts } from "./round.ts";
+import { SubmittedCounts, SubmittedMulticlass } from "./round.ts";
+import { MulticlassCounts } from "../metrics/multiclass.ts";
 import { SiteCount } from "./site-count.ts";
 import { UploadTarget } from "./upload.ts";
 import { PrivacyPolicy, StatsNoise } from "./privacy.ts";
@@ -140,14 +141,31 @@ export const PersonalChoice = z.object({
 });
 export type PersonalChoice = z.infer<typeof PersonalChoice>;
 
+/** A K-class model's counts on the held-out rows, for the models a binary evaluation counts in `global`, `personalized` and `local`. */
+const ClassCounts = z.object({ global: SubmittedMulticlass, personalized: SubmittedMulticlass, local: SubmittedMulticlass });
+
+/**
+ * Binary models report `global`, `personalized` and `local`; K-class models `classes` instead (and
+ * neither `champion` nor `globalTrain`, which are binary).
+ */
+function oneKindOfCounts(e: { global?: unknown; personalized?: unknown; local?: unknown; classes?: unknown; champion?: unknown; globalTrain?: unknown }, ctx: z.RefinementCtx): void {
+  const binary = [e.global, e.personalized, e.local].filter((c) => c !== undefined).length;
+  if (e.classes === undefined && binary !== 3) ctx.addIssue({ code: "custom", path: ["global"], message: "a binary model's evaluation needs global, personalized and local counts" });
+  if (e.classes !== undefined && (binary > 0 || e.champion !== undefined || e.globalTrain !== undefined)) {
+    ctx.addIssue({ code: "custom", path: ["classes"], message: "a K-class model's evaluation has classes only (no binary global, personalized, local, champion or globalTrain counts)" });
+  }
+}
+
 /** A site's closing report on the final model: counts only, on its own held-out rows. */
-export const SiteEvaluation = z.object({
+const SiteEvaluationFields = z.object({
   modelVersion: z.number().int().nonnegative(),
   trainRows: SiteCount,
   testRows: SiteCount,
-  global: SubmittedCounts,
-  personalized: SubmittedCounts,
-  local: SubmittedCounts,
+  global: SubmittedCounts.optional(),
+  personalized: SubmittedCounts.optional(),
+  local: SubmittedCounts.optional(),
+  /** A K-class model's counts (where a binary model reports `global`, `personalized` and `local`). */
+  classes: ClassCounts.optional(),
   /** The champion's counts on the same held-out rows, when the task named one (its registry version). */
   champion: z.object({ version: z.number().int().min(1), counts: SubmittedCounts }).optional(),
   /**
@@ -159,15 +177,24 @@ export const SiteEvaluation = z.object({
   /** Which model `personalized` counts: the personal head's, or the global model's where the head did not beat it. Absent from older runners. */
   personalChoice: PersonalChoice.optional(),
 });
+export const SiteEvaluation = SiteEvaluationFields.superRefine(oneKindOfCounts);
 export type SiteEvaluation = z.infer<typeof SiteEvaluation>;
 
 /** Read back leniently: an evaluation stored before bins were fixed must not break the status. */
-export const StoredEvaluation = SiteEvaluation.extend({
-  global: EvalCounts,
-  personalized: EvalCounts,
-  local: EvalCounts,
+export const StoredEvaluation = SiteEvaluationFields.extend({
+  global: EvalCounts.optional(),
+  personalized: EvalCounts.optional(),
+  local: EvalCounts.optional(),
+  classes: z.object({ global: MulticlassCounts, personalized: MulticlassCounts, local: MulticlassCounts }).optional(),
   champion: z.object({ version: z.number().int().min(1), counts: EvalCounts }).optional(),
   globalTrain: EvalCounts.optional(),
   siteId: z.string(),
-});
+}).superRefine(oneKindOfCounts);
 export type StoredEvaluation = z.infer<typeof StoredEvaluation>;
+
+/** Whether an evaluation is a binary model's (its `global`, `personalized` and `local` counts present), not a K-class model's. */
+export function isBinaryEvaluation<E extends { global?: object; personalized?: object; local?: object }>(
+  e: E,
+): e is E & { global: NonNullable<E["global"]>; personalized: NonNullable<E["personalized"]>; local: NonNullable<E["local"]> } {
+  return e.global !== undefined && e.personalized !== undefined && e.local !== undefined;
+}

@@ -14,6 +14,8 @@ import { rocCurve } from "../../core/metrics/roc.ts";
 import type { ModelsView } from "../../core/registry/registry-records.ts";
 import { measuredVersions } from "../../core/report/measured-versions.ts";
 import type { FederationStatus } from "../../core/schemas/status.ts";
+import { isBinaryEvaluation } from "../../core/schemas/task.ts";
+import type { MulticlassSummary } from "../../core/metrics/multiclass.ts";
 import { ASSETS } from "./assets.generated.ts";
 
 export const PAGES = [
@@ -82,8 +84,9 @@ export function siteCurves(status: FederationStatus): { auroc: ChartSpec | null;
   const log = [...status.roundLog].sort((a, b) => a.round - b.round);
   if (!log.some((r) => r.sites && r.sites.length > 0)) return null;
   const versions = measuredVersions(status.roundLog).sites;
-  if (status.evaluations.length > 0 && !versions.has(status.state.modelVersion)) {
-    versions.set(status.state.modelVersion, new Map(status.evaluations.map((e) => [e.siteId, clinicalMetrics(e.global).auroc])));
+  const binary = status.evaluations.filter(isBinaryEvaluation);
+  if (binary.length > 0 && !versions.has(status.state.modelVersion)) {
+    versions.set(status.state.modelVersion, new Map(binary.map((e) => [e.siteId, clinicalMetrics(e.global).auroc])));
   }
   const xs = [...versions.keys()].sort((a, b) => a - b);
   const lossRounds = log.filter((r) => (r.sites ?? []).some((s) => s.trainLoss !== undefined));
@@ -257,7 +260,7 @@ const Bar: FC<{ part: number; whole: number; label: string }> = ({ part, whole, 
 };
 
 export const Sites: FC<{ status: FederationStatus }> = ({ status }) => {
-  const evals = new Map(status.evaluations.map((e) => [e.siteId, e]));
+  const evals = new Map(status.evaluations.filter(isBinaryEvaluation).map((e) => [e.siteId, e]));
   const privacy = new Map((status.privacy ?? []).map((p) => [p.siteId, p]));
   const flags = new Map<string, string[]>();
   for (const f of status.quality?.flags ?? []) flags.set(f.siteId, [...(flags.get(f.siteId) ?? []), f.reason]);
@@ -442,9 +445,29 @@ const OperatingPointTable: FC<{ op: OperatingPoint | null; names: Map<string, st
   );
 };
 
+/** A K-class model's per-class figures and its confusion matrix, pooled over the sites' held-out rows. */
+export const ClassTable: FC<{ names: readonly string[]; summary: MulticlassSummary }> = ({ names, summary }) => (
+  <>
+    <p>Accuracy {num(summary.accuracy)}, macro AUROC {num(summary.macroAuroc)} over {String(summary.n)} held-out rows.</p>
+    <table data-table="classes">
+      <thead><tr><th scope="col">Class</th><th scope="col" class="num">Prevalence</th><th scope="col" class="num">Sensitivity</th><th scope="col" class="num">Specificity</th><th scope="col" class="num">AUROC (one vs rest)</th></tr></thead>
+      <tbody>
+        {summary.classes.map((c, i) => <tr><th scope="row">{names[i] ?? String(i)}</th><td class="num">{pct(c.prevalence)}</td><td class="num">{pct(c.sensitivity)}</td><td class="num">{pct(c.specificity)}</td><td class="num">{num(c.auroc)}</td></tr>)}
+      </tbody>
+    </table>
+    <table data-table="confusion">
+      <caption>Confusion matrix: true class by row, predicted class by column</caption>
+      <thead><tr><th scope="col">true / predicted</th>{names.map((n) => <th scope="col" class="num">{n}</th>)}</tr></thead>
+      <tbody>
+        {summary.confusion.map((row, t) => <tr><th scope="row">{names[t] ?? String(t)}</th>{row.map((v) => <td class="num">{String(v)}</td>)}</tr>)}
+      </tbody>
+    </table>
+  </>
+);
+
 /** The pooled ROC curve and calibration of the final global model, from every site's score histograms, and each site's metrics. */
 export const Models: FC<{ status: FederationStatus; registry: ModelsView | null }> = ({ status, registry }) => {
-  const evals = status.evaluations;
+  const evals = status.evaluations.filter(isBinaryEvaluation);
   const pooled = evals.length > 0 ? mergeCounts(evals.map((e) => e.global)) : null;
   const roc = pooled ? rocCurve(pooled.pos, pooled.neg) : null;
   const groups = pooled ? calibrationGroups(pooled.pos, pooled.neg, { groups: CALIBRATION_GROUPS }) : [];
@@ -466,7 +489,7 @@ export const Models: FC<{ status: FederationStatus; registry: ModelsView | null 
             series: [{ label: "observed", color: PALETTE[1]!, values: groups.map((g) => g.observed) }, { label: "perfect", color: "#9aa3b2", values: groups.map((g) => g.predicted) }],
           }} />
         </div>
-      ) : <p class="muted">No evaluation yet: the sites evaluate after the last round.</p>}
+      ) : status.finalClasses ? <ClassTable names={status.finalClasses.names} summary={status.finalClasses.global} /> : <p class="muted">No evaluation yet: the sites evaluate after the last round.</p>}
       <h2>By site</h2>
       <table>
         <thead><tr><th scope="col">Site</th><th scope="col" class="num">Rows</th><th scope="col" class="num">AUROC global</th><th scope="col" class="num">AUROC personalised</th><th scope="col" class="num">Sensitivity at 0.5</th><th scope="col" class="num">Specificity at 0.5</th></tr></thead>

@@ -1,4 +1,4 @@
-import { modelLayout } from "../../core/model/layout.ts";
+import { modelLayout, outputCount } from "../../core/model/layout.ts";
 import { mergeSiteStats } from "../../core/preprocess/merge-stats.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
@@ -67,7 +67,7 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
   }
   // Two completers may race: both go on from whichever preprocessing was written first.
   const prep = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
-  const layout = modelLayout(config.model, prep.inputs.length);
+  const layout = modelLayout(config.model, prep.inputs.length, outputCount(prep.label));
   const strategy = createStrategy(config.strategy);
   const control = strategy.controlVariates ? strategy.init(layout.bodySize).vectors.c : undefined;
   // The champion's body when the run started from one that fits; fresh weights otherwise (recorded once).

@@ -34,6 +34,9 @@ export function federationProblem(config: FederationConfig): string | null {
   if (config.upstream && (!strategy.fromMean || config.scoring?.enabled || config.async || strategy.controlVariates || config.privacy?.level === "client")) {
     return `a region's coordinator sends the plain mean of its sites' updates: it needs a mean-based strategy without control variates, scoring, asynchronous rounds or client-level privacy (here ${strategy.spec})`;
   }
+  if (config.features.label.classes !== undefined && config.continuous) {
+    return "continuous learning registers and gates binary models (its model card, promotion gate and operating point are a binary model's): a K-class label cannot be used with it yet";
+  }
   if (config.secureAggregation) {
     const problem = secureAggregationProblem(config, strategy);
     if (problem) return problem;

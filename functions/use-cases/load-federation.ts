@@ -28,4 +28,18 @@ export function assertPhase(state: FederationState, phase: FederationState["phas
  * Whether sites are asked for the final model's counts on their training rows (the operating
  * point's): not under a privacy policy or noisy statistics, whose guarantees do not cover them.
  */
-export const trainCountsAsked = (config: FederationConfig): boolean => config.privacy === undefined && config.statsNoise === undefined;
+export const trainCountsAsked = (config: FederationConfig): boolean => config.privacy === undefined && config.statsNoise === undefined && config.features.label.classes === undefined;
+
+/**
+ * The counts a site reports of the round's model (an update manifest's or a masked input's) must be
+ * of the kind the federation's model makes: binary `baseMetrics`, or `baseClasses` of its K
+ * classes. Otherwise they would be pooled with the others' (a K-class merge of another K fails).
+ */
+export function checkBaseCounts(config: FederationConfig, post: { readonly baseMetrics?: unknown; readonly baseClasses?: { readonly k: number } }): void {
+  const classes = config.features.label.classes?.length;
+  if (classes === undefined && post.baseClasses !== undefined) throw new ConsiliumError("COUNTS_MISMATCH", "this federation's model is binary: report the round's model as baseMetrics, not baseClasses", 422);
+  if (classes !== undefined && post.baseMetrics !== undefined) throw new ConsiliumError("COUNTS_MISMATCH", `this federation's model has ${classes} classes: report the round's model as baseClasses, not baseMetrics`, 422);
+  if (classes !== undefined && post.baseClasses !== undefined && post.baseClasses.k !== classes) {
+    throw new ConsiliumError("COUNTS_MISMATCH", `this federation's model has ${classes} classes, baseClasses counts ${post.baseClasses.k}`, 422);
+  }
+}

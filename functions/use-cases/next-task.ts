@@ -1,5 +1,5 @@
 import { updateShape } from "./update-shape.ts";
-import { modelLayout } from "../../core/model/layout.ts";
+import { modelLayout, outputCount } from "../../core/model/layout.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { RoundRecord } from "../../core/schemas/round.ts";
@@ -36,7 +36,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
   // A site the data-quality policy excluded has nothing more to do in this federation.
   if ((await loadQuality(deps))?.excluded.includes(siteId)) return { kind: "done", modelVersion: state.modelVersion };
   const preprocessing = await mustReadJson(deps.store, keys.preprocessing, Preprocessing, "NO_PREPROCESSING", "preprocessing");
-  const layout = modelLayout(config.model, preprocessing.inputs.length);
+  const layout = modelLayout(config.model, preprocessing.inputs.length, outputCount(preprocessing.label));
   const common = { spec: config.model, layout, preprocessing, training: config.training };
   if (state.phase === "evaluating") {
     if ((await deps.store.head(keys.evaluation(siteId))) !== null) return { kind: "done", modelVersion: state.modelVersion };

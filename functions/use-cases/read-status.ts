@@ -5,7 +5,8 @@ import { Rejection } from "../../core/schemas/round.ts";
 import type { FederationStatus, RoundSiteStatus, RoundStatus } from "../../core/schemas/status.ts";
 import type { SitePrivacy, StoredDecline } from "../../core/schemas/privacy.ts";
 import { Preprocessing } from "../../core/schemas/preprocessing.ts";
-import { StoredEvaluation } from "../../core/schemas/task.ts";
+import { isBinaryEvaluation, StoredEvaluation } from "../../core/schemas/task.ts";
+import { mergeMulticlass, MULTICLASS_BINS, MulticlassSummary, multiclassSummary } from "../../core/metrics/multiclass.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { readAll, readJson } from "../repo.ts";
@@ -110,7 +111,8 @@ export async function readStatus(deps: CoordinatorDeps, options: StatusOptions =
       }),
     };
   });
-  const pooledEvaluations = evaluations.filter((e) => poolable(e.global) && poolable(e.personalized) && poolable(e.local));
+  const pooledEvaluations = evaluations.filter(isBinaryEvaluation).filter((e) => poolable(e.global) && poolable(e.personalized) && poolable(e.local));
+  const finalClasses = config.features.label.classes && pooledClasses(evaluations, config.features.label.classes, deps.logger);
   const [global, personalized, local] = (["global", "personalized", "local"] as const).map((m) => pooledMetrics(pooledEvaluations.map((e) => e[m]), deps.logger, `final ${m}`));
   const final = global && personalized && local
     ? { global, personalized, local, sites: pooledEvaluations.length, operatingPoint: operatingPoint(config.operatingPoint ?? DEFAULT_OPERATING_POINT, pooledEvaluations) }
@@ -121,6 +123,7 @@ export async function readStatus(deps: CoordinatorDeps, options: StatusOptions =
     codec: config.codec,
     rounds: config.rounds,
     ...(config.async && { async: config.async }),
+    ...(finalClasses && { finalClasses }),
     ...(config.secureAggregation && { secureAggregation: config.secureAggregation }),
     state,
     sites: sites.map((s) => ({
@@ -165,4 +168,24 @@ function sitePrivacy(siteIds: readonly string[], updates: readonly CountedUpdate
     const refusedRounds = declines.filter((d) => d.siteId === siteId).map((d) => d.round).sort((a, b) => a - b);
     return [{ siteId, ...latest.privacy, refusedRounds }];
   });
+}
+
+/**
+ * A K-class model's final counts pooled over the sites (those of its K classes, binned as sites submit them), each
+ * model's summary checked against its schema as `pooledMetrics` does; undefined when no site sent
+ * K-class counts.
+ */
+function pooledClasses(evaluations: readonly StoredEvaluation[], names: readonly string[], logger: CoordinatorDeps["logger"]): FederationStatus["finalClasses"] {
+  const classed = evaluations.flatMap((e) => (e.classes && [e.classes.global, e.classes.personalized, e.classes.local].every((c) => c.pos[0]?.length === MULTICLASS_BINS) ? [e.classes] : []));
+  const k = names.length;
+  const same = classed.filter((c) => c.global.k === k && c.personalized.k === k && c.local.k === k);
+  if (same.length === 0) return undefined;
+  const summary = (m: "global" | "personalized" | "local") => {
+    const parsed = MulticlassSummary.safeParse(multiclassSummary(mergeMulticlass(same.map((c) => c[m]))));
+    if (parsed.success) return parsed.data;
+    logger.error("pooled metrics outside their range passed over", { what: `final ${m} (classes)`, issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) });
+    return null;
+  };
+  const [global, personalized, local] = [summary("global"), summary("personalized"), summary("local")];
+  return global && personalized && local ? { names: [...names], global, personalized, local, sites: same.length } : undefined;
 }

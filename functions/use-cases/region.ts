@@ -15,7 +15,8 @@ import { EvalCounts } from "../../core/metrics/eval-counts.ts";
 import { RegionalAggregate, RoundRecord, StoredUpdate } from "../../core/schemas/round.ts";
 import { MaskedInputPost } from "../../core/schemas/secure-aggregation.ts";
 import { SiteStats } from "../../core/schemas/site-stats.ts";
-import { StoredEvaluation, type SiteEvaluation } from "../../core/schemas/task.ts";
+import { isBinaryEvaluation, StoredEvaluation, type SiteEvaluation } from "../../core/schemas/task.ts";
+import { mergeMulticlass, type MulticlassCounts } from "../../core/metrics/multiclass.ts";
 import type { CoordinatorDeps } from "../deps.ts";
 import { keys } from "../keys.ts";
 import { mustReadJson, readJson, writeJson } from "../repo.ts";
@@ -118,7 +119,7 @@ export async function regionalRoundOpened(deps: CoordinatorDeps, round: number):
 export async function regionalAggregate(
   deps: CoordinatorDeps,
   round: number,
-): Promise<{ manifest: RegionalAggregate; bytes: Uint8Array; values: Float32Array; baseMetrics?: EvalCounts } | "skipped" | null> {
+): Promise<{ manifest: RegionalAggregate; bytes: Uint8Array; values: Float32Array; baseMetrics?: EvalCounts; baseClasses?: MulticlassCounts } | "skipped" | null> {
   const record = await readJson(deps.store, keys.round(round), RoundRecord);
   if (record?.status === "skipped") return "skipped";
   if (record?.status !== "closed") return null;
@@ -127,11 +128,14 @@ export async function regionalAggregate(
   if (!bytes || sha256Hex(bytes) !== manifest.sha256) throw new ConsiliumError("CORRUPT_STATE", `regional aggregate of round ${round} does not match its manifest`, 500);
   // A secure round's sites report their base-model counts beside their masked inputs.
   const countsOf = async (site: string) =>
-    (await readJson(deps.store, keys.updateManifest(round, site), StoredUpdate))?.baseMetrics ??
-    (await readJson(deps.store, keys.secureMessage(round, "masked-input", site), MaskedInputPost))?.baseMetrics;
-  const counts = await Promise.all(manifest.sites.map(countsOf));
-  const baseMetrics = counts.every((c): c is EvalCounts => c !== undefined) ? mergeCounts(counts) : undefined;
-  return { manifest, bytes, values: decodeUpdate(bytes, { codec: "float32" }).values, ...(baseMetrics && { baseMetrics }) };
+    (await readJson(deps.store, keys.updateManifest(round, site), StoredUpdate)) ??
+    (await readJson(deps.store, keys.secureMessage(round, "masked-input", site), MaskedInputPost));
+  const posts = await Promise.all(manifest.sites.map(countsOf));
+  const binary = posts.map((p) => p?.baseMetrics);
+  const classes = posts.map((p) => p?.baseClasses);
+  const baseMetrics = binary.every((c): c is EvalCounts => c !== undefined) ? mergeCounts(binary) : undefined;
+  const baseClasses = classes.every((c): c is MulticlassCounts => c !== undefined) ? mergeMulticlass(classes) : undefined;
+  return { manifest, bytes, values: decodeUpdate(bytes, { codec: "float32" }).values, ...(baseMetrics && { baseMetrics }), ...(baseClasses && { baseClasses }) };
 }
 
 /** Moves the region to evaluating global model `version` (its final model). */
@@ -147,14 +151,20 @@ export async function regionEvaluation(deps: CoordinatorDeps): Promise<SiteEvalu
   if (state.phase !== "done") return null;
   const stored = await Promise.all((await deps.store.list(keys.evaluationsPrefix)).map((k) => mustReadJson(deps.store, k, StoredEvaluation, "CORRUPT_STATE", k)));
   if (stored.length < MIN_REGIONAL_SITES) throw new ConsiliumError("TOO_FEW_SITES", `only ${stored.length} of the region's sites evaluated; a region sends up no single site's counts`, 409);
+  const common = { modelVersion: state.modelVersion, trainRows: stored.reduce((n, e) => n + e.trainRows, 0), testRows: stored.reduce((n, e) => n + e.testRows, 0) };
+  const classes = stored.map((e) => e.classes);
+  if (classes.every((c) => c !== undefined)) {
+    const merge = (m: "global" | "personalized" | "local") => mergeMulticlass(classes.map((c) => c[m]));
+    return { ...common, classes: { global: merge("global"), personalized: merge("personalized"), local: merge("local") } };
+  }
+  const binary = stored.filter(isBinaryEvaluation);
+  if (binary.length !== stored.length) throw new ConsiliumError("CORRUPT_STATE", "the region's sites evaluated models of different kinds (binary and K-class)", 500);
   return {
-    modelVersion: state.modelVersion,
-    trainRows: stored.reduce((n, e) => n + e.trainRows, 0),
-    testRows: stored.reduce((n, e) => n + e.testRows, 0),
-    global: mergeCounts(stored.map((e) => e.global)),
-    personalized: mergeCounts(stored.map((e) => e.personalized)),
-    local: mergeCounts(stored.map((e) => e.local)),
+    ...common,
+    global: mergeCounts(binary.map((e) => e.global)),
+    personalized: mergeCounts(binary.map((e) => e.personalized)),
+    local: mergeCounts(binary.map((e) => e.local)),
     // The training-row counts the global threshold is chosen on, when every site of the region sent them.
-    ...(stored.every((e) => e.globalTrain) && { globalTrain: mergeCounts(stored.map((e) => e.globalTrain!)) }),
+    ...(binary.every((e) => e.globalTrain) && { globalTrain: mergeCounts(binary.map((e) => e.globalTrain!)) }),
   };
 }

@@ -13,8 +13,9 @@
  * race is left: a site's decline checked against an open round and written after its close is in
  * the round's keys but not in its summary.
  */
-import { aurocFromHistogram, type ClinicalMetrics } from "../../core/metrics/index.ts";
+import { aurocFromHistogram, ClinicalMetrics } from "../../core/metrics/index.ts";
 import type { EvalCounts } from "../../core/metrics/eval-counts.ts";
+import { mergeMulticlass, type MulticlassCounts, multiclassMetrics } from "../../core/metrics/multiclass.ts";
 import { ConsiliumError } from "../../core/errors.ts";
 import { Reputation, RoundScores } from "../../core/scoring/index.ts";
 import { StoredDecline } from "../../core/schemas/privacy.ts";
@@ -60,14 +61,40 @@ function baseOf(c: EvalCounts): NonNullable<SummarisedUpdate["base"]> {
   return { n: c.n, auroc: clampRate(aurocFromHistogram(c.pos, c.neg)), accuracy: c.n === 0 ? null : clampRate((c.tp + c.tn) / c.n) };
 }
 
+/** A K-class model's base figures at one site: its accuracy, and its macro AUROC where a binary model has its AUROC. */
+function baseOfClasses(c: MulticlassCounts): NonNullable<SummarisedUpdate["base"]> {
+  const m = multiclassMetrics(c);
+  return { n: c.n, auroc: clampRate(m.macroAuroc), accuracy: clampRate(m.accuracy) };
+}
+
+/**
+ * A K-class round's model pooled over its fresh updates, in the shape a binary round's takes:
+ * accuracy, and the macro AUROC as its AUROC; the per-class rates (null here) are the final
+ * evaluation's. Counts of another number of classes than the first are passed over, never merged.
+ */
+function pooledClassesAsClinical(classes: readonly MulticlassCounts[], logger: Logger, round: number): ClinicalMetrics | null {
+  const k = classes[0]!.k;
+  const same = classes.filter((c) => c.k === k && c.pos[0]?.length === classes[0]!.pos[0]?.length);
+  const m = multiclassMetrics(mergeMulticlass(same));
+  const parsed = ClinicalMetrics.safeParse({ n: m.n, prevalence: null, accuracy: m.accuracy, sensitivity: null, specificity: null, auroc: m.macroAuroc });
+  if (parsed.success) return parsed.data;
+  logger.error("pooled metrics outside their range passed over", { what: `round ${round} base model (classes)` });
+  return null;
+}
+
+/** The base figures a manifest or masked-input post reports, of either kind. */
+function baseFrom(post: { baseMetrics?: EvalCounts; baseClasses?: MulticlassCounts }): SummarisedUpdate["base"] {
+  return post.baseMetrics ? baseOf(post.baseMetrics) : post.baseClasses ? baseOfClasses(post.baseClasses) : undefined;
+}
+
 /** An update's entry from its manifest (or masked-input post), with the counts it reported of the round's own model; null when the object is gone. */
-async function readUpdate(store: ObjectStore, key: string): Promise<{ entry: SummarisedUpdate; baseMetrics?: EvalCounts } | null> {
+async function readUpdate(store: ObjectStore, key: string): Promise<{ entry: SummarisedUpdate; baseMetrics?: EvalCounts; baseClasses?: MulticlassCounts } | null> {
   if (MASKED_INPUT.test(key)) {
     const post = await readJson(store, key, MaskedInputPost);
     if (!post) return null;
     // A masked input says what a manifest says of traffic, base model and privacy (never its values); it weighs nothing here.
-    const entry: SummarisedUpdate = { siteId: siteOf(key), samples: 1, byteLength: post.manifest.byteLength, bytesDown: post.bytesDown, ...(post.baseMetrics && { base: baseOf(post.baseMetrics) }), ...(post.privacy && { privacy: post.privacy }) };
-    return { entry, ...(post.baseMetrics && { baseMetrics: post.baseMetrics }) };
+    const entry: SummarisedUpdate = { siteId: siteOf(key), samples: 1, byteLength: post.manifest.byteLength, bytesDown: post.bytesDown, ...(baseFrom(post) && { base: baseFrom(post) }), ...(post.privacy && { privacy: post.privacy }) };
+    return { entry, ...(post.baseMetrics && { baseMetrics: post.baseMetrics }), ...(post.baseClasses && { baseClasses: post.baseClasses }) };
   }
   const u = await readJson(store, key, StoredUpdate);
   if (!u) return null;
@@ -77,10 +104,10 @@ async function readUpdate(store: ObjectStore, key: string): Promise<{ entry: Sum
     siteId: u.siteId, samples: u.samples, byteLength: u.byteLength, bytesDown: u.bytesDown,
     ...(u.baseVersion !== undefined && { baseVersion: u.baseVersion }),
     ...(u.trainLoss !== undefined && { trainLoss: u.trainLoss }),
-    ...(u.baseMetrics && fresh && { base: baseOf(u.baseMetrics) }),
+    ...(fresh && baseFrom(u) && { base: baseFrom(u) }),
     ...(u.privacy && { privacy: u.privacy }),
   };
-  return { entry, ...(u.baseMetrics && fresh && { baseMetrics: u.baseMetrics }) };
+  return { entry, ...(u.baseMetrics && fresh && { baseMetrics: u.baseMetrics }), ...(u.baseClasses && fresh && { baseClasses: u.baseClasses }) };
 }
 
 /** Round `round` from its own keys: `listed`, or one listing of `rounds/{r}/`. */
@@ -94,11 +121,12 @@ async function readRoundKeys(store: ObjectStore, round: number, logger: Logger, 
   // A manifest is stored under the round it counts in (`submit-update.ts`), which it names too.
   const read = await readAll(counted, (k) => readUpdate(store, k));
   const counts = read.flatMap((u) => (u.baseMetrics ? [u.baseMetrics] : []));
+  const classes = read.flatMap((u) => (u.baseClasses ? [u.baseClasses] : []));
   return {
     round,
     record,
     updates: read.map((u) => u.entry),
-    baseModel: pooledMetrics(counts, logger, `round ${round} base model`),
+    baseModel: counts.length > 0 || classes.length === 0 ? pooledMetrics(counts, logger, `round ${round} base model`) : pooledClassesAsClinical(classes, logger, round),
     scores: has.has(keys.roundScores(round)) ? await readJson(store, keys.roundScores(round), RoundScores) : null,
     reputation: has.has(keys.reputation(round)) ? await readJson(store, keys.reputation(round), Reputation) : null,
     declines: await readAll(listed.filter((k) => k.startsWith(keys.declinesPrefix(round))), (k) => readJson(store, k, StoredDecline)),

@@ -30,12 +30,22 @@ export async function submitEvaluation(deps: CoordinatorDeps, siteId: string, ev
       throw new ConsiliumError("INVALID_EVALUATION", `globalTrain counts ${evaluation.globalTrain.n} rows, the evaluation names ${evaluation.trainRows} training rows`, 400);
     }
   }
+  // The counts must be of the kind the federation's model makes: K-class counts of its K classes, or binary ones.
+  const classes = config.features.label.classes?.length;
+  if (classes !== undefined && evaluation.classes?.global.k !== classes) {
+    throw new ConsiliumError("INVALID_EVALUATION", `this federation's model has ${classes} classes: send classes counts of ${classes} classes${evaluation.classes ? `, not ${evaluation.classes.global.k}` : " (not binary counts)"}`, 400);
+  }
+  if (evaluation.classes && (evaluation.classes.personalized.k !== evaluation.classes.global.k || evaluation.classes.local.k !== evaluation.classes.global.k)) {
+    throw new ConsiliumError("INVALID_EVALUATION", "classes: the global, personalized and local counts must have the same classes", 400);
+  }
+  if (classes === undefined && evaluation.classes) throw new ConsiliumError("INVALID_EVALUATION", "this federation's model is binary: send global, personalized and local counts, not classes", 400);
   const choice = evaluation.personalChoice;
   if (choice !== undefined) {
     const invalid = (why: string) => new ConsiliumError("INVALID_EVALUATION", `personalChoice: ${why}`, 400);
     if (choice.validationRows > evaluation.trainRows) throw invalid(`${choice.validationRows} validation rows of ${evaluation.trainRows} training rows`);
     if (choice.kind === "personal" && choice.loss === null) throw invalid("a personal head kept without the losses it was judged on");
-    if (choice.kind === "global" && JSON.stringify(evaluation.personalized) !== JSON.stringify(evaluation.global)) throw invalid("the global model kept, but the personalized counts are not the global model's");
+    const [personal, global] = evaluation.classes ? [evaluation.classes.personalized, evaluation.classes.global] : [evaluation.personalized, evaluation.global];
+    if (choice.kind === "global" && JSON.stringify(personal) !== JSON.stringify(global)) throw invalid("the global model kept, but the personalized counts are not the global model's");
   }
   const record = { siteId, ...evaluation };
   if (!(await writeJson(deps.store, keys.evaluation(siteId), record, { ifAbsent: true }))) {

@@ -12,7 +12,7 @@ import { keys } from "../keys.ts";
 import { mustReadJson, readJson, writeJson } from "../repo.ts";
 import { admitAfterWrite } from "./admit-after-write.ts";
 import { completeUpload } from "./complete-upload.ts";
-import { loadFederation, maxUpdateAbsOf } from "./load-federation.ts";
+import { checkBaseCounts, loadFederation, maxUpdateAbsOf } from "./load-federation.ts";
 import { queueIfReady } from "./queue-if-ready.ts";
 import { loadQuality } from "./quality.ts";
 import { verifyUpdate } from "./verify-update.ts";
@@ -51,6 +51,7 @@ export async function submitUpdate(deps: CoordinatorDeps, siteId: string, round:
   if ((await loadQuality(deps))?.excluded.includes(siteId)) {
     throw new ConsiliumError("SITE_EXCLUDED", `site ${siteId} was excluded by the federation's data-quality checks`, 403);
   }
+  checkBaseCounts(config, manifest);
   if (manifest.codec !== config.codec) throw new ConsiliumError("CODEC_MISMATCH", `round uses codec ${config.codec}, update says ${manifest.codec}`, 422);
   const stats = await readJson(deps.store, keys.stats(siteId), SiteStats);
   // A site enrolled after the statistics phase never reported rows, so its weight has no cap.

@@ -1,5 +1,5 @@
 import { CodecSpec, encodedSize } from "../../core/codec/index.ts";
-import { modelLayout, type Layout } from "../../core/model/layout.ts";
+import { modelLayout, type Layout, outputCount } from "../../core/model/layout.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
 import type { Preprocessing } from "../../core/schemas/preprocessing.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
@@ -20,7 +20,7 @@ export interface UpdateShape {
 /** What one site update must look like, from the federation's model, preprocessing, strategy and codec. */
 export function updateShape(config: FederationConfig, prep: Preprocessing): UpdateShape {
   const strategy = createStrategy(config.strategy);
-  const layout = modelLayout(config.model, prep.inputs.length);
+  const layout = modelLayout(config.model, prep.inputs.length, outputCount(prep.label));
   const length = updateLength(strategy, layout.bodySize);
   const codec = CodecSpec.parse(config.codec);
   const { name, ...options } = codec;

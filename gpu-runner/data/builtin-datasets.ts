@@ -69,3 +69,16 @@ export const wdbcSpec = (table: Table): FeatureSpec => ({
 });
 
 export const loadWdbc = (dir = datasetsDir): Promise<Table> => readCsv(`${dir}wdbc/wdbc.csv`);
+
+/** The digits set's pixel columns, row by row of the 8×8 image (`p<row><col>`), then the digit. */
+export const DIGIT_PIXELS = Array.from({ length: 64 }, (_, i) => `p${Math.floor(i / 8)}${i % 8}`);
+export const DIGIT_CLASSES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+/** Handwritten digits, 8×8 images of grey levels 0–16: 64 numeric inputs and a 10-class label. */
+export const digitsSpec: FeatureSpec = {
+  features: DIGIT_PIXELS.map((c) => ({ name: c, column: c, type: "numeric" as const, missing: [] })),
+  label: { column: "digit", classes: DIGIT_CLASSES },
+  missingTokens: ["", "NA", "?"],
+};
+
+export const loadDigits = (dir = datasetsDir): Promise<Table> => readCsv(`${dir}digits/digits.csv.gz`, { columns: [...DIGIT_PIXELS, "digit"] });

@@ -13,7 +13,7 @@ import { computeSiteStats } from "../../core/preprocess/site-stats.ts";
 import { columnIndex, type Table } from "../../core/preprocess/table.ts";
 import { seededRandom } from "../../core/random.ts";
 import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
-import { heartDiseaseSpec, loadHeartDisease, loadWdbc, wdbcSpec, type SiteData } from "./builtin-datasets.ts";
+import { digitsSpec, heartDiseaseSpec, loadDigits, loadHeartDisease, loadWdbc, wdbcSpec, type SiteData } from "./builtin-datasets.ts";
 import { fhirSiteData, loadFhirSites, mappingNote } from "./fhir-sites.ts";
 import { inferSpec } from "./infer-spec.ts";
 import { DEFAULT_MISSING_TOKENS } from "../../core/schemas/feature-spec.ts";
@@ -64,13 +64,19 @@ export async function loadBuiltin(name: string, o: PartitionOptions): Promise<Lo
     const features = wdbcSpec(table);
     return { name, sites: partitionTable(table, features, o), features };
   }
-  throw new Error(`unknown dataset "${name}" (known: heart-disease, wdbc)`);
+  if (name === "digits") {
+    const table = await loadDigits();
+    return { name, sites: partitionTable(table, digitsSpec, o), features: digitsSpec };
+  }
+  throw new Error(`unknown dataset "${name}" (known: heart-disease, wdbc, digits)`);
 }
 
 export interface CsvOptions extends PartitionOptions {
   readonly file: string;
   readonly label: string;
   readonly positive?: string;
+  /** A K-class label (`InferOptions.classes`). */
+  readonly classes?: readonly string[] | "auto";
   readonly ignore: readonly string[];
   /** Cells that mean "not recorded", on top of "", NA and ?. */
   readonly missing?: readonly string[];
@@ -94,7 +100,7 @@ export async function loadCsvDataset(o: CsvOptions): Promise<LoadedData> {
   const split = parseSplit(o.split);
   const ignore = split.kind === "column" && split.column !== o.label ? [...new Set([...o.ignore, split.column])] : o.ignore;
   if (split.kind === "column") columnIndex(table, split.column);
-  const { spec: features, notes } = inferSpec(table, { label: o.label, positive: o.positive, ignore, missing: o.missing, units: csv.units, unreadable: csv.unreadable });
+  const { spec: features, notes } = inferSpec(table, { label: o.label, positive: o.positive, ...(o.classes && { classes: o.classes }), ignore, missing: o.missing, units: csv.units, unreadable: csv.unreadable });
   const labelCol = columnIndex(table, features.label.column);
   const label = summariseLabels(table.rows.map((r) => r[labelCol] ?? ""), features.label, features.missingTokens);
   const shares = missingShares(computeSiteStats(table, features), features);

@@ -20,6 +20,11 @@ export interface InferOptions {
   readonly label: string;
   /** The label value that means "positive"; needed unless the label is 0/1-like (numbers from 0) or yes/no-like. */
   readonly positive?: string;
+  /**
+   * A K-class label: its classes in order (the first the reference), or "auto" for every value the
+   * column takes (numbers in order, else names in order). Not with `positive`.
+   */
+  readonly classes?: readonly string[] | "auto";
   readonly ignore?: readonly string[];
   /** Cells that mean "not recorded", on top of DEFAULT_MISSING_TOKENS. */
   readonly missing?: readonly string[];
@@ -61,6 +66,22 @@ function quoteSome(values: Iterable<string>, n = 3): string {
   return `${all.slice(0, n).map((v) => `"${v}"`).join(", ")}${all.length > n ? ", …" : ""}`;
 }
 
+/** A K-class label rule over the values a column takes (`named`, most frequent first), with what it left out. */
+function classesLabel(column: string, named: readonly { key: string; name: string; rows: number }[], asked: readonly string[] | "auto"): { def: LabelDef; notes: string[] } {
+  const byKey = new Map(named.map((g) => [g.key, g]));
+  const numeric = named.every((g) => isNumber(g.key));
+  const ordered = [...named].sort((a, b) => (numeric ? Number(a.key) - Number(b.key) : a.name.localeCompare(b.name)));
+  const classes = asked === "auto" ? ordered.map((g) => g.name) : [...asked];
+  if (classes.length < 3) throw new Error(`label "${column}" ${asked === "auto" ? `takes ${classes.length} values` : `lists ${classes.length} classes`}: a K-class label needs at least 3 (2 classes are a binary label: use --positive)`);
+  const absent = classes.filter((c) => !byKey.has(labelKey(c)));
+  if (absent.length > 0) throw new Error(`label "${column}" never takes the class${absent.length === 1 ? "" : "es"} ${absent.map((c) => `"${c}"`).join(", ")} (values: ${named.slice(0, 8).map((g) => g.name).join(", ")}${named.length > 8 ? ", …" : ""})`);
+  const keys = new Set(classes.map(labelKey));
+  const others = named.filter((g) => !keys.has(g.key));
+  const notes = [`label ${column}: ${classes.length} classes, ${classes.join(", ")} (the first, ${classes[0]}, is the reference)`];
+  if (others.length > 0) notes.push(`label ${column}: ${others.reduce((n, g) => n + g.rows, 0)} rows of values not among the classes (${quoteSome(others.map((g) => g.name))}) are left out`);
+  return { def: { column, classes }, notes };
+}
+
 /** The label rule for the column, and what the rule merged or chose. */
 function inferLabel(table: Table, options: InferOptions, missing: readonly string[]): { def: LabelDef; notes: string[] } {
   const col = columnIndex(table, options.label);
@@ -79,6 +100,7 @@ function inferLabel(table: Table, options: InferOptions, missing: readonly strin
   const listed = named.map((g) => `"${g.name}" (${g.rows} row${g.rows === 1 ? "" : "s"})`).join(", ");
   const column = options.label;
   if (named.length === 0) throw new Error(`label "${column}" has no values: every row's label is missing`);
+  if (options.classes !== undefined) return classesLabel(column, named, options.classes);
   if (options.positive !== undefined) {
     const key = labelKey(options.positive);
     // A mistyped value would silently make every label negative.

@@ -95,6 +95,28 @@ describe("exportPersonalModel", () => {
     });
   }
 
+  it("writes a K-class model with a softmax output that scores like the runner's", async () => {
+    // Prepare: 3 outputs, weights drawn (the head not zero).
+    const layout = modelLayout(parseModelSpec("mlp:5"), preprocessing.inputs.length, 3);
+    const rng = seededRandom(9);
+    const head = Float32Array.from({ length: layout.headSize }, () => rng() - 0.5);
+    const personal: PersonalModel = { meta: { modelVersion: 2, spec: parseModelSpec("mlp:5"), layout, preprocessing, savedAt: "2025-01-01T00:00:00.000Z" }, body: initBody(layout, seededRandom(4)), head };
+    const stateDir = join(root, "k-class", "state");
+    const outDir = join(root, "k-class", "export");
+    await savePersonalModel(stateDir, personal);
+
+    // Execute
+    await exportPersonalModel(stateDir, outDir);
+    const actual = await predictExported(outDir, test.x, test.rows, test.dim);
+    const topology = JSON.stringify((JSON.parse(await readFile(join(outDir, "model.json"), "utf8")) as { modelTopology: unknown }).modelTopology);
+
+    // Assert
+    const expected = scoreRows(layout, personal.body, head, test);
+    expect(actual).toHaveLength(3 * test.rows);
+    for (let i = 0; i < actual.length; i++) expect(actual[i]).toBeCloseTo(expected[i] ?? NaN, 5);
+    expect([...topology.matchAll(/"activation":"(\w+)"/g)].map((m) => m[1])).toEqual(["relu", "softmax"]);
+  });
+
   it("writes standard model.json, float32 weights in layout order and the consortium's preprocessing", async () => {
     // Prepare
     const personal = personalModel("mlp:8");

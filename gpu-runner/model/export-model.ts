@@ -25,7 +25,7 @@ export interface DenseWeights {
   readonly kernel: Float32Array;
   readonly kernelShape: readonly [number, number];
   readonly bias: Float32Array;
-  readonly activation: "relu" | "sigmoid";
+  readonly activation: "relu" | "sigmoid" | "softmax";
 }
 
 const corrupt = (message: string) => new ConsiliumError("CORRUPT_STATE", `personal model: ${message}`, 500);
@@ -37,7 +37,8 @@ function slice(flat: Float32Array, s: Segment): Float32Array {
 
 /**
  * The network `forward` in model.ts computes, as dense layers: ReLU hidden layers from the body,
- * then one sigmoid output layer whose kernel and bias are the body's plus the personal head.
+ * then one output layer, sigmoid (one logit) or softmax (K classes), whose kernel and bias are
+ * the body's plus the personal head.
  */
 export function personalLayers(layout: Layout, body: Float32Array, head: Float32Array): DenseWeights[] {
   const segs = layout.body;
@@ -53,7 +54,7 @@ export function personalLayers(layout: Layout, body: Float32Array, head: Float32
     const [rows = 0, cols = 0] = k.shape;
     if (k.shape.length !== 2 || rows !== width || b.size !== cols) throw corrupt(`${k.name} ${k.shape.join("×")} does not follow a ${width}-wide input`);
     const last = i + 2 === segs.length;
-    layers.push({ name: k.name.split("/")[0] ?? `dense${i / 2}`, kernel: slice(body, k), kernelShape: [rows, cols], bias: slice(body, b), activation: last ? "sigmoid" : "relu" });
+    layers.push({ name: k.name.split("/")[0] ?? `dense${i / 2}`, kernel: slice(body, k), kernelShape: [rows, cols], bias: slice(body, b), activation: last ? (cols === 1 ? "sigmoid" : "softmax") : "relu" });
     width = cols;
   }
   const out = layers[layers.length - 1] as DenseWeights;

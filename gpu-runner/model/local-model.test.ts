@@ -147,4 +147,13 @@ describe("loadLocalModel and scoreLocalRows", () => {
     expect([(corrupt as ConsiliumError).code, (corrupt as ConsiliumError).message]).toEqual(["CORRUPT_STATE", `personal model: preprocessing makes ${preprocessing.inputs.length - 1} inputs, the layout takes ${preprocessing.inputs.length}`]);
     expect(await modelStamp(empty)).toBeNull();
   });
+
+  it("refuses a K-class personal model: its scores are not one probability decided at a threshold", async () => {
+    const dir = join(root, "k-class");
+    const layout = modelLayout(parseModelSpec("mlp:4"), preprocessing.inputs.length, 3);
+    await savePersonalModel(dir, { meta: { modelVersion: 1, spec: parseModelSpec("mlp:4"), layout, preprocessing, savedAt: "2025-05-01T10:00:00.000Z" }, body: initBody(layout, seededRandom(1)), head: new Float32Array(layout.headSize) });
+    const err = await loadLocalModel(dir).then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({ code: "UNSUPPORTED_MODEL", status: 422 });
+    expect((err as Error).message).toContain("has 3 classes: site predict and serve score binary models only");
+  });
 });

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { ConsiliumError } from "../../core/errors.ts";
 import { CONFUSION_THRESHOLD } from "../../core/metrics/eval-counts.ts";
+import { outputsOf } from "../../core/model/layout.ts";
 import { applyPreprocessing } from "../../core/preprocess/transform.ts";
 import { canonicalLevel, isMissing, numericValue } from "../../core/preprocess/table.ts";
 import type { FeatureTransform, Preprocessing } from "../../core/schemas/preprocessing.ts";
@@ -103,7 +104,7 @@ export async function modelStamp(stateDir: string): Promise<string | null> {
 
 /**
  * The personal model saved under `stateDir`, with the site and federation its `site.json` names.
- * @throws ConsiliumError NO_PERSONAL_MODEL when there is none yet; CORRUPT_STATE when its files disagree.
+ * @throws ConsiliumError NO_PERSONAL_MODEL when there is none yet; CORRUPT_STATE when its files disagree; UNSUPPORTED_MODEL for a K-class model.
  * @example
  * await selectBackend();
  * const model = await loadLocalModel(".consilium/site/site-01");
@@ -114,6 +115,10 @@ export async function loadLocalModel(stateDir: string, label: { readonly siteId?
   const personal = await loadSettledPersonalModel(stateDir);
   const owner = await readStateOwner(stateDir);
   const { modelVersion, preprocessing, layout, savedAt } = personal.meta;
+  // Scores here are one probability per row, decided at a threshold: a K-class model's are not.
+  if (outputsOf(layout) > 1) {
+    throw new ConsiliumError("UNSUPPORTED_MODEL", `the personal model in ${stateDir} has ${outputsOf(layout)} classes: site predict and serve score binary models only (site export writes it with a softmax output for TensorFlow.js)`, 422);
+  }
   if (preprocessing.inputs.length !== layout.inputDim) {
     throw new ConsiliumError("CORRUPT_STATE", `personal model: preprocessing makes ${preprocessing.inputs.length} inputs, the layout takes ${layout.inputDim}`, 500);
   }

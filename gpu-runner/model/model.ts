@@ -88,12 +88,13 @@ function denseGrad(relu: boolean, input: boolean) {
 const DENSE = [[denseGrad(false, false), denseGrad(false, true)], [denseGrad(true, false), denseGrad(true, true)]] as const;
 
 /**
- * Logits `[rows]`: ReLU hidden layers, then the output layer plus the personal head when present.
- * `layer` is how each dense layer is computed (`dense` unless a benchmark asks for the baseline).
- * The input `x` is data: with `dense`, its gradient is zeros, never computed (a use that needs
- * gradients with respect to the input, such as saliency, must pass `tfjsDense`).
+ * Logits: `[rows]` for a binary model, `[rows, K]` for a K-class one (its output layer's width).
+ * ReLU hidden layers, then the output layer plus the personal head when present. `layer` is how
+ * each dense layer is computed (`dense` unless a benchmark asks for the baseline). The input `x` is
+ * data: with `dense`, its gradient is zeros, never computed (a use that needs gradients with
+ * respect to the input, such as saliency, must pass `tfjsDense`).
  */
-export function forward(x: tf.Tensor2D, vars: ModelVars, layer: Dense = dense): tf.Tensor1D {
+export function forward(x: tf.Tensor2D, vars: ModelVars, layer: Dense = dense): tf.Tensor1D | tf.Tensor2D {
   const body = vars.body;
   let h: tf.Tensor2D = x;
   const hiddenLayers = (body.length - 2) / 2;
@@ -107,16 +108,24 @@ export function forward(x: tf.Tensor2D, vars: ModelVars, layer: Dense = dense): 
     kernel = tf.add(kernel, hk);
     bias = tf.add(bias, hb);
   }
-  return tf.reshape(layer(h, kernel, bias, false, hiddenLayers > 0), [-1]);
+  const z = layer(h, kernel, bias, false, hiddenLayers > 0);
+  return kernel.shape[1] === 1 ? (tf.reshape(z, [-1]) as tf.Tensor1D) : z;
 }
 
-/** Probabilities for every row, in batches so that large datasets do not allocate at once. */
+/**
+ * Probabilities for every row, in batches so that large datasets do not allocate at once: one per
+ * row (sigmoid) for a binary model, K per row (softmax, row-major `rows × K`) for a K-class one.
+ */
 export function predict(x: Float32Array, rows: number, dim: number, vars: ModelVars, batch = 4096): Float32Array {
-  const out = new Float32Array(rows);
+  const outputs = vars.body[vars.body.length - 1]?.shape[0] ?? 1;
+  const out = new Float32Array(rows * outputs);
   for (let start = 0; start < rows; start += batch) {
     const n = Math.min(batch, rows - start);
-    const p = tf.tidy(() => tf.sigmoid(forward(tf.tensor2d(x.subarray(start * dim, (start + n) * dim), [n, dim]), vars)));
-    out.set(p.dataSync() as Float32Array, start);
+    const p = tf.tidy(() => {
+      const z = forward(tf.tensor2d(x.subarray(start * dim, (start + n) * dim), [n, dim]), vars);
+      return outputs === 1 ? tf.sigmoid(z) : tf.softmax(z);
+    });
+    out.set(p.dataSync() as Float32Array, start * outputs);
     p.dispose();
   }
   return out;

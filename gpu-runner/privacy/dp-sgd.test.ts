@@ -88,6 +88,42 @@ describe("clippedGradientSum", () => {
     expect(Array.from(sum)).toEqual(close(clipped.reduce((s, g) => s.map((v, j) => v + (g[j] ?? 0))), 5));
   });
 
+  it.each(MODELS)("clips a 3-class model's per-example softmax gradients to norm C and sums them (%s)", (_, spec) => {
+    // Prepare: three classes, the label of each row drawn; C the median per-example norm.
+    const layout = modelLayout(spec, 3, 3);
+    const body = uniform(layout.bodySize, 21, 0.8);
+    const rng = seededRandom(22);
+    const data: Dataset = { x: uniform(8 * 3, 23), y: Uint8Array.from({ length: 8 }, () => Math.floor(rng() * 3)), rows: 8, dim: 3 };
+    const grads = Array.from({ length: 8 }, (_, i) => {
+      const vars = createVars(layout, body, null, { body: true, head: false });
+      try {
+        const { grads: g } = tf.variableGrads(() => {
+          const x = tf.tensor2d(data.x.subarray(i * 3, (i + 1) * 3), [1, 3]);
+          return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([data.y[i]!], "int32"), 3), forward(x, vars) as tf.Tensor2D);
+        }, vars.body);
+        const out = new Float64Array(layout.bodySize);
+        layout.body.forEach((s, k) => out.set((g[vars.body[k]?.name ?? ""] as tf.Tensor).dataSync(), s.offset));
+        return out;
+      } finally {
+        disposeVars(vars);
+      }
+    });
+    const norms = grads.map(norm).sort((a, b) => a - b);
+    const clip = ((norms[3] ?? 0) + (norms[4] ?? 0)) / 2;
+    const all = Array.from({ length: 8 }, (_, i) => i);
+
+    // Execute
+    const sum = new Float32Array(layout.bodySize);
+    const loss = clippedGradientSum(layout, body, rowsOf(data, all), clip, sum);
+
+    // Assert
+    const clipped = grads.map((g) => clipTo(g, clip));
+    expect(norms[0]).toBeLessThan(clip);
+    expect(norms[7]).toBeGreaterThan(clip);
+    expect(Array.from(sum)).toEqual(close(clipped.reduce((s, g) => s.map((v, j) => v + (g[j] ?? 0))), 5));
+    expect(loss).toBeGreaterThan(0);
+  });
+
   it("returns the batch's summed cross-entropy", () => {
     // Prepare: a zero body predicts 0.5 for every row.
     const layout = modelLayout({ kind: "mlp", hidden: [2] }, 2);

@@ -68,16 +68,27 @@ export function clippedGradientSum(layout: Layout, params: Float32Array, batch: 
     const acts: tf.Tensor2D[] = [tf.tensor2d(batch.x, [batch.rows, layout.inputDim])];
     for (let k = 0; k + 1 < layers; k++) acts.push(tf.relu(tf.add(tf.matMul(acts[k] as tf.Tensor2D, kernel(k)), bias(k))) as tf.Tensor2D);
     const logits = tf.add(tf.matMul(acts[layers - 1] as tf.Tensor2D, kernel(layers - 1)), bias(layers - 1)).dataSync();
-    const dOut = new Float32Array(batch.rows);
+    // The loss's gradient in the logits: σ(z) − y for one logit, softmax(z) − onehot(y) for K.
+    const outputs = logits.length / batch.rows;
+    const dOut = new Float32Array(batch.rows * outputs);
     for (let i = 0; i < batch.rows; i++) {
-      const z = logits[i] ?? 0;
       const y = batch.y[i] ?? 0;
-      loss += Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
-      dOut[i] = 1 / (1 + Math.exp(-z)) - y;
+      if (outputs === 1) {
+        const z = logits[i] ?? 0;
+        loss += Math.max(z, 0) - z * y + Math.log1p(Math.exp(-Math.abs(z)));
+        dOut[i] = 1 / (1 + Math.exp(-z)) - y;
+        continue;
+      }
+      let top = -Infinity;
+      for (let c = 0; c < outputs; c++) top = Math.max(top, logits[i * outputs + c]!);
+      let sum = 0;
+      for (let c = 0; c < outputs; c++) sum += Math.exp(logits[i * outputs + c]! - top);
+      loss += top + Math.log(sum) - logits[i * outputs + y]!;
+      for (let c = 0; c < outputs; c++) dOut[i * outputs + c] = Math.exp(logits[i * outputs + c]! - top) / sum - (c === y ? 1 : 0);
     }
     // tfjs-backend-wasm's transposed matMul is ~10× slower than transpose followed by matMul.
     const deltas: tf.Tensor2D[] = new Array<tf.Tensor2D>(layers);
-    let delta: tf.Tensor2D = tf.tensor2d(dOut, [batch.rows, 1]);
+    let delta: tf.Tensor2D = tf.tensor2d(dOut, [batch.rows, outputs]);
     let sq: tf.Tensor1D = tf.zeros([batch.rows]);
     for (let k = layers - 1; k >= 0; k--) {
       const a = acts[k] as tf.Tensor2D;

@@ -4,11 +4,9 @@
  * (as many samples processed in all), but with every site's training rows in one place. Only a
  * simulation can run it.
  */
-import type { EvalCounts } from "../../core/metrics/eval-counts.ts";
-import { countPredictions } from "../../core/metrics/index.ts";
 import { initBody } from "../../core/model/init-params.ts";
 import { seededRandom } from "../../core/random.ts";
-import { modelLayout } from "../../core/model/layout.ts";
+import { modelLayout, outputCount } from "../../core/model/layout.ts";
 import type { ModelSpec } from "../../core/model/model-spec.ts";
 import { mergeSiteStats } from "../../core/preprocess/merge-stats.ts";
 import { computeSiteStats } from "../../core/preprocess/site-stats.ts";
@@ -16,7 +14,7 @@ import { applyPreprocessing, type Dataset } from "../../core/preprocess/transfor
 import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
 import type { TrainingConfig } from "../../core/schemas/federation.ts";
 import type { SiteData } from "../data/builtin-datasets.ts";
-import { scoreRows } from "../model/score-rows.ts";
+import { countRows, type ModelCounts } from "../model/score-rows.ts";
 import { trainRounds } from "./train-rounds.ts";
 
 function concat(parts: Dataset[]): Dataset {
@@ -42,15 +40,15 @@ export interface CentralizedOptions {
   readonly seed: number;
 }
 
-/** Counts on each site's test rows, in site order. */
-export function trainCentralized(o: CentralizedOptions): EvalCounts[] {
+/** Counts on each site's test rows, in site order: binary counts, or a K-class model's (`countRows`). */
+export function trainCentralized(o: CentralizedOptions): ModelCounts[] {
   const prep = mergeSiteStats(o.sites.map((s) => computeSiteStats(s.train, o.features)), o.features);
-  const layout = modelLayout(o.model, prep.inputs.length);
+  const layout = modelLayout(o.model, prep.inputs.length, outputCount(prep.label));
   const train = concat(o.sites.map((s) => applyPreprocessing(s.train, prep)));
   const rng = seededRandom(o.seed ^ 0x5eed);
   const body = trainRounds(layout, initBody(layout, seededRandom(o.seed)), train, o.training, o.rounds, rng, o.sites.length);
   return o.sites.map((s) => {
     const test = applyPreprocessing(s.test, prep);
-    return countPredictions(scoreRows(layout, body, null, test), test.y);
+    return countRows(layout, body, null, test);
   });
 }

@@ -1,7 +1,7 @@
 /**
  * @module
  * Whether a site keeps its personal head: the head is fitted on most of the site's training rows
- * and judged on the rest (a seeded validation share, split by label), against the global model on
+ * and judged on the rest (a seeded validation share, split by label or class), against the global model on
  * the same rows; it is kept only where it lowers their cross-entropy by more than the standard
  * error of that difference, row by row, and then the head fitted on every training row is the one
  * used. The held-out rows are never looked at, so the report's figures on them stay
@@ -35,7 +35,8 @@ function rowsOf(data: Dataset, indices: readonly number[]): Dataset {
 export function validationSplit(data: Dataset, share: number, rng: () => number): { fit: Dataset; validation: Dataset } {
   const fit: number[] = [];
   const validation: number[] = [];
-  for (const label of [0, 1]) {
+  const labels = [...new Set(data.y)].sort((a, b) => a - b);
+  for (const label of labels) {
     const rows: number[] = [];
     for (let r = 0; r < data.rows; r++) if (data.y[r] === label) rows.push(r);
     for (let i = rows.length - 1; i > 0; i--) {
@@ -49,11 +50,16 @@ export function validationSplit(data: Dataset, share: number, rng: () => number)
   return { fit: rowsOf(data, fit.sort((a, b) => a - b)), validation: rowsOf(data, validation.sort((a, b) => a - b)) };
 }
 
-/** Each row's binary cross-entropy of probability `p` against label `y`, probabilities kept off 0 and 1. */
+/**
+ * Each row's cross-entropy against label `y`, probabilities kept off 0 and 1: binary from one
+ * probability per row, or (`p` holding K per row, row-major) of the row's class's probability.
+ */
 export function rowCrossEntropy(p: ArrayLike<number>, y: ArrayLike<number>): number[] {
-  return Array.from({ length: p.length }, (_, i) => {
-    const q = Math.min(1 - 1e-7, Math.max(1e-7, p[i]!));
-    return y[i] === 1 ? -Math.log(q) : -Math.log(1 - q);
+  const k = y.length === 0 ? 1 : p.length / y.length;
+  return Array.from({ length: y.length }, (_, i) => {
+    const q = (v: number) => Math.min(1 - 1e-7, Math.max(1e-7, v));
+    if (k > 1) return -Math.log(q(p[i * k + y[i]!]!));
+    return y[i] === 1 ? -Math.log(q(p[i]!)) : -Math.log(1 - q(p[i]!));
   });
 }
 

@@ -1,6 +1,5 @@
 import { CodecSpec, decodeUpdate, encodeUpdate, encodeWithFeedback, sha256Hex, sharedSeed, usesErrorFeedback } from "../../core/codec/index.ts";
 import { ConsiliumError } from "../../core/errors.ts";
-import { countPredictions } from "../../core/metrics/index.ts";
 import { seededRandom } from "../../core/random.ts";
 import type { Task } from "../../core/schemas/task.ts";
 import type { Dataset } from "../../core/preprocess/transform.ts";
@@ -13,7 +12,8 @@ import { fetchModel } from "../session/fetch-model.ts";
 import { localRound, type Controls } from "./local-round.ts";
 import { extraMs } from "../simulation/site-speed.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import { scoreRows } from "../model/score-rows.ts";
+import { countRows } from "../model/score-rows.ts";
+import { outputsOf } from "../../core/model/layout.ts";
 import type { SiteSession } from "../session/site-session.ts";
 import { loadControl, loadResidual, residualFits, saveControl, saveResidual, type Residual, type ResidualMeta } from "../session/site-state.ts";
 import type { TrainOptions } from "./train.ts";
@@ -114,9 +114,12 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
   if (plan?.refuse) return decline(s, task, plan);
   if (task.secure) await checkMaskable(s, task.round, task.secure);
   const base = await fetchModel(s, task.model, task.layout.bodySize);
-  const baseMetrics = countPredictions(scoreRows(task.layout, base, null, test), test.y);
+  const measured = countRows(task.layout, base, null, test);
+  const baseCounts = measured.kind === "binary" ? { baseMetrics: measured.counts } : { baseClasses: measured.counts };
   const opts = siteOptions(task, base, rng);
-  const data = s.attack?.kind === "label-flip" ? { ...train, y: train.y.map((v) => 1 - v) } : train;
+  // Label flipping: each class to its mirror (K − 1 − y; 1 − y for a binary label).
+  const classes = Math.max(2, outputsOf(task.layout));
+  const data = s.attack?.kind === "label-flip" ? { ...train, y: train.y.map((v) => classes - 1 - v) } : train;
   const dp = privacy?.level === "sample" && plan
     ? { clip: privacy.clip, noiseMultiplier: plan.ledger.noiseMultiplier, sampleRate: plan.q, noise: secureNormal, uniform: secureUniform }
     : undefined;
@@ -139,7 +142,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
   if (secure) {
     // Nothing of the training rows beyond the held-out counts: no loss, no row count (the weight is public).
     const bytesDown = s.client.traffic.down - before;
-    await s.client.postSecure(task.round, { kind: "masked-input", manifest: secure.manifest, baseMetrics, bytesDown, ...(ledger && { privacy: spentOf(ledger) }), ...multipart });
+    await s.client.postSecure(task.round, { kind: "masked-input", manifest: secure.manifest, ...baseCounts, bytesDown, ...(ledger && { privacy: spentOf(ledger) }), ...multipart });
     return { kind: "trained", loss: result.loss, bytesUp: bytes.length };
   }
   await s.client.postUpdate({
@@ -148,7 +151,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
     codec: task.codec,
     byteLength: bytes.length,
     sha256: sha256Hex(bytes),
-    baseMetrics,
+    ...baseCounts,
     // The training loss is a function of the training rows that no noise covers: not sent under a policy.
     ...(!ledger && { trainLoss: result.loss }),
     bytesDown: s.client.traffic.down - before,

@@ -345,3 +345,71 @@ describe("training's loss with its gradient written out", () => {
     expect(Array.from(fast.params)).not.toEqual(Array.from(body));
   });
 });
+
+/** Three Gaussian blobs in 2-D, one per class, `n` rows each, shuffled. */
+function blobs(n: number, seed: number): Dataset {
+  const rng = seededRandom(seed);
+  const centres = [[2, 0], [-1, 1.7], [-1, -1.7]];
+  const rows = 3 * n;
+  const x = new Float32Array(rows * 2);
+  const y = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const c = r % 3;
+    y[r] = c;
+    x[2 * r] = centres[c]![0]! + 0.5 * (2 * rng() - 1);
+    x[2 * r + 1] = centres[c]![1]! + 0.5 * (2 * rng() - 1);
+  }
+  return { x, y, rows, dim: 2 };
+}
+
+describe("K-class training (softmax)", () => {
+  beforeAll(async () => {
+    await selectBackend("cpu");
+  });
+
+  it("gives tfjs's softmax cross-entropy and its gradient, large logits included", () => {
+    const z = [[-40, 0, 40], [0.3, -1.2, 2], [5, 5, 5], [1, -3, 0.5]];
+    const y = [[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 1, 0]];
+    const [mine, theirs] = [FAST_OPS, TFJS_OPS].map((ops) => {
+      const f = (zt: tf.Tensor) => ops.softmaxCe(zt as tf.Tensor2D, tf.tensor2d(y));
+      const { value, grad } = tf.valueAndGrad(f)(tf.tensor2d(z));
+      return { value: value.dataSync()[0]!, grad: Array.from(grad.dataSync()) };
+    });
+    expect(mine!.value).toBeCloseTo(theirs!.value, 5);
+    expect(mine!.grad).toEqual(theirs!.grad.map((g) => expect.closeTo(g, 6)));
+    // Row 0 predicts its class with certainty; row 2 is uniform: ln 3. The mean over four rows.
+    const manual = (0 + (Math.log(Math.exp(0.3) + Math.exp(-1.2) + Math.exp(2)) - 0.3) + Math.log(3) + (Math.log(Math.exp(1) + Math.exp(-3) + Math.exp(0.5)) + 3)) / 4;
+    expect(mine!.value).toBeCloseTo(manual, 5);
+  });
+
+  it("separates three classes, scores rows as probabilities that sum to 1, and trains as tfjs's own operations do", () => {
+    // Prepare
+    const data = blobs(40, 7);
+    const layout = modelLayout({ kind: "mlp", hidden: [6] }, 2, 3);
+    const body = initBody(layout, seededRandom(2));
+    const opts = { epochs: 20, batchSize: 16, learningRate: 0.3, l2: 0.001 };
+
+    // Execute
+    const fast = trainBody(layout, body, data, { ...opts, rng: seededRandom(4) });
+    const plain = trainBody(layout, body, data, { ...opts, rng: seededRandom(4), ops: TFJS_OPS });
+    const p = scoreRows(layout, fast.params, null, data);
+
+    // Assert
+    expect(layout.head[0]!.shape).toEqual([6, 3]);
+    expect(p.length).toBe(data.rows * 3);
+    for (let r = 0; r < data.rows; r++) expect(p[3 * r]! + p[3 * r + 1]! + p[3 * r + 2]!).toBeCloseTo(1, 5);
+    const predicted = Array.from({ length: data.rows }, (_, r) => [0, 1, 2].reduce((best, c) => (p[3 * r + c]! > p[3 * r + best]! ? c : best), 0));
+    expect(predicted.filter((c, r) => c === data.y[r]).length / data.rows).toBeGreaterThanOrEqual(0.97);
+    expect(fast.loss).toBeLessThan(0.2);
+    expect(Array.from(fast.params)).toEqual(Array.from(plain.params).map((v) => expect.closeTo(v, 4)));
+  });
+
+  it("fits a K-class personal head on a frozen body", () => {
+    const data = blobs(30, 9);
+    const layout = modelLayout({ kind: "logreg" }, 2, 3);
+    const body = new Float32Array(layout.bodySize);
+    const fitted = trainHead(layout, body, new Float32Array(layout.headSize), data, { epochs: 30, batchSize: 16, learningRate: 0.5, l2: 0, rng: seededRandom(1) });
+    expect(fitted.params.length).toBe(2 * 3 + 3);
+    expect(fitted.loss).toBeLessThan(Math.log(3) / 2);
+  });
+});

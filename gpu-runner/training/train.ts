@@ -1,6 +1,6 @@
 /**
  * @module
- * Local training: minibatch gradient descent on binary cross-entropy with an L2 penalty, over the
+ * Local training: minibatch gradient descent on cross-entropy (binary, or softmax over K classes) with an L2 penalty, over the
  * shared body (federated rounds, local-only and centralized baselines) or over the personal head
  * alone with the body frozen (personalisation, as in FedPer/FedRep).
  */
@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 // tfjs-core ships forward kernels only; the umbrella package registers every gradient (shared
 // global registry), which the dist ESM of tfjs-core cannot do under Node's resolver.
 import "@tensorflow/tfjs";
-import type { Layout } from "../../core/model/layout.ts";
+import { outputsOf, type Layout } from "../../core/model/layout.ts";
 import type { Dataset } from "../../core/preprocess/transform.ts";
 import { createVars, dense, disposeVars, forward, readVars, tfjsDense, type Dense } from "../model/model.ts";
 
@@ -38,7 +38,10 @@ export interface TrainOptions {
 /** The operations a training step is made of. */
 export interface TrainOps {
   readonly dense: Dense;
+  /** A binary model's loss: logits `[rows]` against 0/1 labels. */
   readonly bce: (logits: tf.Tensor1D, y: tf.Tensor1D) => tf.Scalar;
+  /** A K-class model's loss: logits `[rows, K]` against one-hot labels `[rows, K]`. */
+  readonly softmaxCe: (logits: tf.Tensor2D, y: tf.Tensor2D) => tf.Scalar;
 }
 
 export interface TrainResult {
@@ -61,14 +64,27 @@ function shuffled(n: number, rng: () => number): Int32Array {
 }
 
 /** What one step minimises, and the part of it reported as the training loss. */
-type StepLoss = (xb: tf.Tensor2D, yb: tf.Tensor1D) => { objective: tf.Scalar; reported: tf.Scalar };
+type StepLoss = (xb: tf.Tensor2D, yb: tf.Tensor) => { objective: tf.Scalar; reported: tf.Scalar };
 
-function runSteps(data: Dataset, opts: TrainOptions, trainable: tf.Variable[], loss: StepLoss): { loss: number; steps: number } {
+/** Labels as the loss takes them: 0/1 `[rows]` for one logit, one-hot `[rows, K]` for K. */
+function labelTensor(data: Dataset, outputs: number): tf.Tensor {
+  if (outputs === 1) return tf.tensor1d(Float32Array.from(data.y));
+  const oneHot = new Float32Array(data.rows * outputs);
+  for (let r = 0; r < data.rows; r++) oneHot[r * outputs + data.y[r]!] = 1;
+  return tf.tensor2d(oneHot, [data.rows, outputs]);
+}
+
+/** The model's loss on a batch: `bce` for one logit, `softmaxCe` for K. */
+function modelLoss(ops: TrainOps, logits: tf.Tensor1D | tf.Tensor2D, y: tf.Tensor): tf.Scalar {
+  return logits.rank === 1 ? ops.bce(logits as tf.Tensor1D, y as tf.Tensor1D) : ops.softmaxCe(logits as tf.Tensor2D, y as tf.Tensor2D);
+}
+
+function runSteps(data: Dataset, opts: TrainOptions, outputs: number, trainable: tf.Variable[], loss: StepLoss): { loss: number; steps: number } {
   const perEpoch = Math.ceil(data.rows / opts.batchSize);
   const total = opts.steps ?? perEpoch * opts.epochs;
   const optimizer = tf.train.sgd(opts.learningRate);
   const x = tf.tensor2d(data.x, [data.rows, data.dim]);
-  const y = tf.tensor1d(Float32Array.from(data.y));
+  const y = labelTensor(data, outputs);
   const recent: tf.Scalar[] = [];
   let order = shuffled(data.rows, opts.rng);
   let at = 0;
@@ -82,7 +98,7 @@ function runSteps(data: Dataset, opts: TrainOptions, trainable: tf.Variable[], l
       at += opts.batchSize;
       let reported: tf.Scalar | null = null;
       optimizer.minimize(() => {
-        const l = loss(tf.gather(x, idx) as tf.Tensor2D, tf.gather(y, idx) as tf.Tensor1D);
+        const l = loss(tf.gather(x, idx) as tf.Tensor2D, tf.gather(y, idx));
         reported = tf.keep(tf.clone(l.reported));
         return l.objective;
       }, false, trainable);
@@ -122,10 +138,33 @@ export const bce = tf.customGrad((...args: (tf.Tensor | ((ts: tf.Tensor[]) => vo
   };
 }) as unknown as (logits: tf.Tensor1D, y: tf.Tensor1D) => tf.Scalar;
 
-/** Training's own operations: `dense` layers and `bce`, gradients written out. */
-export const FAST_OPS: TrainOps = { dense, bce };
-/** tfjs's layers and loss under its autograd: the baseline `bench/train-throughput.ts` measures against. */
-export const TFJS_OPS: TrainOps = { dense: tfjsDense, bce: (logits, y) => tf.losses.sigmoidCrossEntropy(y, logits) as tf.Scalar };
+/**
+ * Mean softmax cross-entropy of logits `[rows, K]` against one-hot labels, `mean(logΣe^z − z·y)`
+ * (the log-sum-exp shifted by each row's largest logit), with its gradient written out,
+ * `(softmax(z) − y) / rows`.
+ */
+export const softmaxCe = tf.customGrad((...args: (tf.Tensor | ((ts: tf.Tensor[]) => void))[]) => {
+  const [z, y] = args as [tf.Tensor2D, tf.Tensor2D];
+  const save = args[2] as (ts: tf.Tensor[]) => void;
+  save([z, y]);
+  const value = tf.mean(tf.sub(tf.logSumExp(z, 1), tf.sum(tf.mul(z, y), 1)));
+  return {
+    value,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [zs, ys] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.mul(dy, tf.div(tf.sub(tf.softmax(zs), ys), zs.shape[0])), tf.zerosLike(ys)];
+    },
+  };
+}) as unknown as (logits: tf.Tensor2D, y: tf.Tensor2D) => tf.Scalar;
+
+/** Training's own operations: `dense` layers, `bce` and `softmaxCe`, gradients written out. */
+export const FAST_OPS: TrainOps = { dense, bce, softmaxCe };
+/** tfjs's layers and losses under its autograd: the baseline `bench/train-throughput.ts` measures against. */
+export const TFJS_OPS: TrainOps = {
+  dense: tfjsDense,
+  bce: (logits, y) => tf.losses.sigmoidCrossEntropy(y, logits) as tf.Scalar,
+  softmaxCe: (logits, y) => tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar,
+};
 
 /** Trains the shared body (no personal head involved) and returns the new body. */
 export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opts: TrainOptions): TrainResult {
@@ -138,9 +177,10 @@ export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opt
   const anchors = anchor ? layout.body.map((s) => tf.tensor(anchor.subarray(s.offset, s.offset + s.size), s.shape)) : [];
   try {
     if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(body), loss: 0, steps: 0 };
-    const r = runSteps(data, opts, vars.body, (xb, yb) => {
+    const ops = opts.ops ?? FAST_OPS;
+    const r = runSteps(data, opts, outputsOf(layout), vars.body, (xb, yb) => {
       const penalty = kernels.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
-      const reported: tf.Scalar = tf.add((opts.ops ?? FAST_OPS).bce(forward(xb, vars, (opts.ops ?? FAST_OPS).dense), yb), tf.mul(opts.l2 / 2, penalty));
+      const reported: tf.Scalar = tf.add(modelLoss(ops, forward(xb, vars, ops.dense), yb), tf.mul(opts.l2 / 2, penalty));
       const corrected = corr.reduce<tf.Scalar>((l, c, i) => tf.add(l, tf.sum(tf.mul(vars.body[i] as tf.Variable, c))) as tf.Scalar, reported);
       const objective = anchors.reduce<tf.Scalar>(
         (l, a, i) => tf.add(l, tf.mul(mu / 2, tf.sum(tf.square(tf.sub(vars.body[i] as tf.Variable, a))))) as tf.Scalar,
@@ -161,9 +201,10 @@ export function trainHead(layout: Layout, body: Float32Array, head: Float32Array
   const vars = createVars(layout, body, head, { body: false, head: true });
   try {
     if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(head), loss: 0, steps: 0 };
-    const r = runSteps(data, opts, vars.head, (xb, yb) => {
+    const ops = opts.ops ?? FAST_OPS;
+    const r = runSteps(data, opts, outputsOf(layout), vars.head, (xb, yb) => {
       const penalty = tf.sum(tf.square(vars.head[0] as tf.Variable));
-      const objective: tf.Scalar = tf.add((opts.ops ?? FAST_OPS).bce(forward(xb, vars, (opts.ops ?? FAST_OPS).dense), yb), tf.mul(opts.l2 / 2, penalty));
+      const objective: tf.Scalar = tf.add(modelLoss(ops, forward(xb, vars, ops.dense), yb), tf.mul(opts.l2 / 2, penalty));
       return { objective, reported: objective };
     });
     return { params: readVars(vars.head, layout.headSize), ...r };

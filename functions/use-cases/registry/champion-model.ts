@@ -4,7 +4,7 @@
  * digest, the model, the layout and the version's own preprocessing. Sites score the champion at a
  * run's evaluation with it, and pull it when the champion changes (`GET /v1/champion`).
  */
-import { modelLayout } from "../../../core/model/layout.ts";
+import { modelLayout, outputCount } from "../../../core/model/layout.ts";
 import { ModelCard } from "../../../core/registry/index.ts";
 import { Preprocessing } from "../../../core/schemas/preprocessing.ts";
 import type { ChampionModel, ChampionOffer } from "../../../core/schemas/task.ts";
@@ -24,7 +24,7 @@ export async function championModel(deps: CoordinatorDeps, version: number): Pro
   return {
     model: { version, url, sha256: card.artifacts.weightsSha256, byteLength },
     spec: card.model,
-    layout: modelLayout(card.model, preprocessing.inputs.length),
+    layout: modelLayout(card.model, preprocessing.inputs.length, outputCount(preprocessing.label)),
     preprocessing,
     ...(card.operatingPoint && { threshold: card.operatingPoint.threshold }),
   };

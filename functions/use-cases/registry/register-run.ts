@@ -17,7 +17,7 @@ import { WarmStart } from "../../../core/schemas/consortium.ts";
 import { Preprocessing } from "../../../core/schemas/preprocessing.ts";
 import { ModelManifest } from "../../../core/schemas/round.ts";
 import { SiteStats } from "../../../core/schemas/site-stats.ts";
-import { StoredEvaluation } from "../../../core/schemas/task.ts";
+import { isBinaryEvaluation, StoredEvaluation } from "../../../core/schemas/task.ts";
 import type { CoordinatorDeps } from "../../deps.ts";
 import { keys } from "../../keys.ts";
 import { readJson, writeJson } from "../../repo.ts";
@@ -70,8 +70,10 @@ async function reserve(deps: CoordinatorDeps, run: string, key: string): Promise
 /** What a finished run is known by: its id, its config's hash and its final model's digest. */
 async function runIdentity(deps: CoordinatorDeps): Promise<{ run: string; key: string; modelVersion: number; configSha256: string } | null> {
   const { config, state } = await loadFederation(deps);
-  // An abandoned run is done without a model to register.
-  if (state.phase !== "done" || (await isAbandoned(deps)) !== null) return null;
+  // An abandoned run is done without a model to register. Nor is a K-class model registered: the
+  // model card, the gate and the operating point are a binary model's (`federationProblem`
+  // refuses continuous learning for one).
+  if (state.phase !== "done" || config.features.label.classes !== undefined || (await isAbandoned(deps)) !== null) return null;
   const manifest = await readJson(deps.store, keys.modelManifest(state.modelVersion), ModelManifest);
   const configSha256 = configHash(config);
   return { run: config.id, key: sha256Hex(new TextEncoder().encode(`${config.id}\n${configSha256}\n${manifest?.sha256 ?? ""}`)), modelVersion: state.modelVersion, configSha256 };
@@ -133,7 +135,7 @@ export async function registerRun(deps: CoordinatorDeps): Promise<{ version: num
   const preprocessingBytes = await deps.store.get(keys.preprocessing);
   const preprocessing = await readJson(deps.store, keys.preprocessing, Preprocessing);
   if (!weights || !preprocessingBytes || !preprocessing) throw new Error(`run ${id.run} is done but its model v${id.modelVersion} or preprocessing is missing from the store`);
-  const evaluations = (await Promise.all((await deps.store.list(keys.evaluationsPrefix)).map((k) => readJson(deps.store, k, StoredEvaluation)))).filter((e): e is StoredEvaluation => e !== null);
+  const evaluations = (await Promise.all((await deps.store.list(keys.evaluationsPrefix)).map((k) => readJson(deps.store, k, StoredEvaluation)))).filter((e) => e !== null).filter(isBinaryEvaluation);
   const counts: SiteCounts = Object.fromEntries(evaluations.map((e) => [e.siteId, e.global]));
   const stats = await Promise.all(
     evaluations.map(async (e) => {

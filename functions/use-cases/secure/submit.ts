@@ -6,7 +6,7 @@ import type { CoordinatorDeps } from "../../deps.ts";
 import { keys } from "../../keys.ts";
 import { readJson, writeJson } from "../../repo.ts";
 import { completeUpload } from "../complete-upload.ts";
-import { loadFederation } from "../load-federation.ts";
+import { checkBaseCounts, loadFederation } from "../load-federation.ts";
 import { secureSession } from "./session.ts";
 import { readPhases, closeDuePhases } from "./phases.ts";
 import { identityOf } from "./identity.ts";
@@ -54,6 +54,7 @@ export async function submitSecure(deps: CoordinatorDeps, siteId: string, round:
     acceptShareKeys(session.config, post, admitted(phases.advertise, "advertised no keys").sites);
   } else if (post.kind === "masked-input") {
     closed(phases.maskedInput);
+    checkBaseCounts(config, post);
     const shared = admitted(phases.shareKeys, "shared no keys").sites;
     if (deps.clock.now() > record.deadline) {
       throw new ConsiliumError("DEADLINE_PASSED", `round ${round} stopped taking masked inputs at its deadline, ${new Date(record.deadline).toISOString()}`, 409);
