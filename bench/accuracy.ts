@@ -4,6 +4,7 @@
  * (8 sites, Dirichlet 0.5 over labels), each figure the mean ± sd over seeds of a full simulated
  * federation through the production code paths.
  */
+import { modelName } from "../core/model/model-spec.ts";
 import { writeFile, mkdir } from "node:fs/promises";
 import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { simulateOnce, type SimulationPlan } from "../cli/simulate.ts";
@@ -19,7 +20,7 @@ async function run(name: string, dataset: "heart-disease" | "wdbc", overrides: P
   const runs = [];
   for (let s = 1; s <= n; s++) runs.push(await simulateOnce(await builtinPlan(dataset, s, overrides, sites, split), s, { logger: quietLogger }));
   const plan = await builtinPlan(dataset, 1, overrides, sites, split);
-  return [name, summariseRuns({ backend, dataset, model: plan.model, strategy: plan.strategy, codec: plan.codec, roundsPlanned: plan.rounds }, runs)];
+  return [name, summariseRuns({ backend, dataset, model: modelName(plan.model), strategy: plan.strategy, codec: plan.codec, roundsPlanned: plan.rounds }, runs)];
 }
 
 const rows: [string, Report][] = [];

@@ -6,7 +6,7 @@
  */
 import { selectBackend } from "../gpu-runner/model/backend.ts";
 import { trainCentralized } from "../gpu-runner/training/centralized.ts";
-import { parseModelSpec } from "../core/model/model-spec.ts";
+import { specOf } from "../core/model/model-spec.ts";
 import { simulateOnce } from "../cli/simulate.ts";
 import { builtinPlan, quietLogger } from "./plan.ts";
 
@@ -24,7 +24,7 @@ for (let i = 0; i < repeats; i++) {
   await simulateOnce({ ...plan, workers: 0 }, 1 + i, { logger: quietLogger });
   oneThread.push((performance.now() - t) / 1000);
   t = performance.now();
-  trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed: 1 + i });
+  trainCentralized({ sites: plan.sites, features: plan.features, model: specOf(plan.model), training: plan.training, rounds: plan.rounds, seed: 1 + i });
   cent.push((performance.now() - t) / 1000);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;

@@ -1,9 +1,11 @@
 /**
  * @module
- * Local training's throughput, today's dense layers against tfjs's own (the baseline), alternately
- * in one run on the same rows: `trainBody` on wdbc's training split (30 inputs) for logreg,
- * mlp:64 and mlp:1024,96 at batch 16 and 64, the same number of steps each way, the median of the
- * repeats counting. The baseline is `TFJS_OPS`, tfjs's own layers and loss under its autograd
+ * Local training's throughput, today's layers against tfjs's own (the baseline), alternately in
+ * one run on the same rows: `trainBody` on wdbc's training split (30 inputs) for logreg, mlp:64
+ * and mlp:1024,96, and on the digits (8×8 images, 10 classes) for the CNN cnn:8x8x1:8,16:64, at
+ * batch 16 and 64, the same number of steps each way, the median of the repeats counting. tfjs's
+ * own convolution cannot train on tfjs-backend-wasm (it has no Conv2DBackpropFilter kernel): the
+ * CNN's baseline is then measured, with Consilium's ops beside it, on the cpu backend as well. The baseline is `TFJS_OPS`, tfjs's own layers and loss under its autograd
  * (whose gradients take the backend's transposed products); `FAST_OPS`, what training uses, fuses
  * each forward product with its bias and ReLU, takes its gradients from products of operands
  * transposed first, and writes out the loss's gradient. For logreg a
@@ -29,13 +31,16 @@ import { TFJS_OPS, trainBody, type TrainOptions } from "../gpu-runner/training/t
 const steps = Number(process.env.BENCH_STEPS ?? 200);
 const repeats = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const batches = (process.env.BENCH_BATCHES ?? "16,64").split(",").map(Number);
-const models = (process.env.BENCH_MODELS ?? "logreg,mlp:64,mlp:1024,96").split(/,(?=[a-z])/);
+const models = (process.env.BENCH_MODELS ?? "logreg,mlp:64,mlp:1024,96,cnn:8x8x1:8,16:64").split(/,(?=[a-z])/);
 
 const backend = await selectBackend(process.env.BENCH_BACKEND as BackendName | undefined);
 const loaded = await loadBuiltin("wdbc", { sites: 1, split: "iid", testFraction: 0.2, seed: 1 });
 const site = loaded.sites[0];
 if (!site) throw new Error("wdbc loaded without a site");
 const data = applyPreprocessing(site.train, mergeSiteStats([computeSiteStats(site.train, loaded.features)], loaded.features));
+const digitsLoaded = await loadBuiltin("digits", { sites: 1, split: "iid", testFraction: 0.2, seed: 1 });
+const digitsTrain = digitsLoaded.sites[0]!.train;
+const digits = applyPreprocessing(digitsTrain, mergeSiteStats([computeSiteStats(digitsTrain, digitsLoaded.features)], digitsLoaded.features));
 
 
 /** The same minibatch SGD for logreg (cross-entropy, L2 on the kernel) in plain Float32Array loops. */
@@ -77,29 +82,53 @@ function seconds(run: () => unknown): number {
   return (performance.now() - t0) / 1000;
 }
 
-let out = `backend ${backend}; wdbc training split (${data.rows} rows × ${data.dim} inputs); ${steps} steps per run, median of ${repeats}, the two ways alternating\n\n`;
-out += "| model | parameters | batch | tfjs's ops (baseline) examples/s | Consilium's ops examples/s | speed-up | loss, baseline / now | plain Float32Array loop (ceiling) examples/s |\n|---|---|---|---|---|---|---|---|\n";
-for (const model of models) {
-  const layout = modelLayout(parseModelSpec(model), data.dim);
+let out = `backend ${backend}; wdbc training split (${data.rows} rows × ${data.dim} inputs), digits training split (${digits.rows} rows × ${digits.dim} inputs, 10 classes) for the CNN; ${steps} steps per run, median of ${repeats}, the two ways alternating\n\n`;
+out += "| model | backend | parameters | batch | tfjs's ops (baseline) examples/s | Consilium's ops examples/s | speed-up | loss, baseline / now | plain Float32Array loop (ceiling) examples/s |\n|---|---|---|---|---|---|---|---|---|\n";
+
+/** One model at one batch size on the current backend: the baseline (null where tfjs's own cannot train), Consilium's, and the ceiling for logreg. */
+function measure(model: string, on: string, batch: number): string {
+  const rows = model.startsWith("cnn") ? digits : data;
+  const layout = modelLayout(parseModelSpec(model), rows.dim, model.startsWith("cnn") ? 10 : 1);
   const body = initBody(layout, seededRandom(1));
-  for (const batch of batches) {
-    const opts = (): TrainOptions => ({ epochs: 1, steps, batchSize: batch, learningRate: 0.3, l2: 0.01, rng: seededRandom(2) });
-    const runs = {
-      baseline: () => trainBody(layout, body, data, { ...opts(), ops: TFJS_OPS }),
-      now: () => trainBody(layout, body, data, opts()),
-      ...(model === "logreg" && { plain: () => plainLogreg(data, body, opts()) }),
-    };
-    // Warm: the first run of each pays the backend's one-off costs (kernels compiled, memory touched).
-    const losses = { baseline: runs.baseline().loss, now: runs.now().loss };
-    runs.plain?.();
-    const times: Record<string, number[]> = { baseline: [], now: [], plain: [] };
-    for (let r = 0; r < repeats; r++) for (const [name, run] of Object.entries(runs)) times[name]!.push(seconds(run));
-    const n = examplesVisited(data.rows, batch, steps);
-    const rate = (name: string) => n / median(times[name]!);
-    const line = `| ${model} | ${layout.bodySize} | ${batch} | ${Math.round(rate("baseline"))} | ${Math.round(rate("now"))} | ${(rate("now") / rate("baseline")).toFixed(2)}× | ${losses.baseline.toFixed(4)} / ${losses.now.toFixed(4)} | ${runs.plain ? Math.round(rate("plain")) : "—"} |\n`;
-    process.stderr.write(line);
-    out += line;
+  const opts = (): TrainOptions => ({ epochs: 1, steps, batchSize: batch, learningRate: 0.3, l2: 0.01, rng: seededRandom(2) });
+  let baseline: (() => { loss: number }) | null = () => trainBody(layout, body, rows, { ...opts(), ops: TFJS_OPS });
+  const now = () => trainBody(layout, body, rows, opts());
+  const plain = model === "logreg" ? () => plainLogreg(rows, body, opts()) : null;
+  // Warm: the first run of each pays the backend's one-off costs (kernels compiled, memory touched).
+  let baseLoss: number | null = null;
+  try {
+    baseLoss = baseline().loss;
+  } catch {
+    baseline = null;
   }
+  const nowLoss = now().loss;
+  plain?.();
+  const times: Record<string, number[]> = { baseline: [], now: [], plain: [] };
+  for (let r = 0; r < repeats; r++) {
+    if (baseline) times.baseline!.push(seconds(baseline));
+    times.now!.push(seconds(now));
+    if (plain) times.plain!.push(seconds(plain));
+  }
+  const n = examplesVisited(rows.rows, batch, steps);
+  const rate = (name: string) => n / median(times[name]!);
+  const base = baseline ? String(Math.round(rate("baseline"))) : "cannot train (no Conv2DBackpropFilter)";
+  const ratio = baseline ? `${(rate("now") / rate("baseline")).toFixed(2)}×` : "—";
+  const losses = `${baseLoss === null ? "—" : baseLoss.toFixed(4)} / ${nowLoss.toFixed(4)}`;
+  return `| ${model} | ${on} | ${layout.bodySize} | ${batch} | ${base} | ${Math.round(rate("now"))} | ${ratio} | ${losses} | ${plain ? Math.round(rate("plain")) : "—"} |\n`;
+}
+
+for (const model of models) {
+  // The CNN on the cpu backend too, where tfjs's own convolution has every gradient.
+  const backends = model.startsWith("cnn") && backend !== "cpu" ? [backend, "cpu"] : [backend];
+  for (const on of backends) {
+    await selectBackend(on as BackendName);
+    for (const batch of batches) {
+      const line = measure(model, on, batch);
+      process.stderr.write(line);
+      out += line;
+    }
+  }
+  await selectBackend(backend);
 }
 process.stdout.write(out);
 await mkdir("bench/results", { recursive: true });

@@ -4,7 +4,7 @@ import { runStore } from "../functions/adapters/run-store.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoordinatorClient } from "../client/coordinator-client.ts";
-import { parseModelSpec } from "../core/model/model-spec.ts";
+import { specOf } from "../core/model/model-spec.ts";
 import { buildRunReport } from "../core/report/build-run-report.ts";
 import type { EnrolResponse } from "../core/schemas/federation.ts";
 import type { RunReport } from "../core/schemas/report.ts";
@@ -70,7 +70,7 @@ export async function simulateRegions(plan: SimulationPlan, regions: readonly Re
     await hooks.onStack?.(runStore(global.stack.store, keys.runPrefix(1)));
     for (const [name, store] of stores) await hooks.onRegionStack?.(name, runStore(store, keys.runPrefix(1)));
     // The global coordinator's sites are the regions: their centralized baseline pools their sites'.
-    const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed });
+    const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: specOf(plan.model), training: plan.training, rounds: plan.rounds, seed });
     const centralized = centralizedBySite(regions.map((r) => [`region-${r.name}`, r.sites.flatMap((i) => (counts[i] ? [counts[i]] : []))]), plan.features);
     const report = buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, malicious: [], ...centralized });
     // The global coordinator sums regional means in the clear; each region's coordinator saw only masked inputs.

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "../core/logger.ts";
-import { parseModelSpec } from "../core/model/model-spec.ts";
+import { specOf, type ModelSpec } from "../core/model/model-spec.ts";
 import { createStrategy } from "../core/strategy/create-strategy.ts";
 import type { Table } from "../core/preprocess/table.ts";
 import { buildRunReport, type RunInputs } from "../core/report/build-run-report.ts";
@@ -53,7 +53,8 @@ const toPlain = (t: Table) => ({ columns: [...t.columns], rows: t.rows.map((r) =
 export interface SimulationPlan {
   readonly sites: readonly SiteData[];
   readonly features: FeatureSpec;
-  readonly model: string;
+  /** `logreg`, `mlp:…`, `cnn:…`, or a spec read from a model.json. */
+  readonly model: string | ModelSpec;
   readonly training: TrainingConfig;
   readonly rounds: number;
   readonly strategy: string;
@@ -222,7 +223,7 @@ export function federationOf(plan: SimulationPlan, seed: number, sites: number, 
   return {
     id: upstream ? `simulation-${upstream.region}` : "simulation",
     features: plan.features,
-    model: parseModelSpec(plan.model),
+    model: specOf(plan.model),
     training: plan.training,
     rounds: plan.rounds,
     expectedSites: sites,
@@ -331,7 +332,7 @@ export async function simulateOnce(plan: SimulationPlan, seed: number, hooks: Si
     await runSites(plan, sites, global.url, hooks, controller);
     const status = await admin.status({ perSite: true });
     await hooks.onStack?.(runStore(global.stack.store, keys.runPrefix(1)));
-    const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: parseModelSpec(plan.model), training: plan.training, rounds: plan.rounds, seed });
+    const counts = trainCentralized({ sites: plan.sites, features: plan.features, model: specOf(plan.model), training: plan.training, rounds: plan.rounds, seed });
     const malicious = sites.filter((s) => s.attack !== undefined).map((s) => s.siteId);
     return buildRunReport({ seed, wallSeconds: (performance.now() - started) / 1000, status, malicious, ...centralizedBySite(enrolled.map((e, i) => [e.siteId, counts[i] ? [counts[i]] : []]), plan.features) });
   } finally {

@@ -219,6 +219,9 @@ describe("createApp: a K-class model's evaluation", () => {
     const features = { ...federationConfig().features, label: { column: "outcome", classes: ["0", "1", "2"] } };
     const res = await h.admin("POST", "/v1/admin/federation", federationConfig({ features, continuous: { schedule: { everyHours: 24 } } }));
     expect(res).toMatchObject({ status: 400, body: { error: { code: "INVALID_CONFIG", message: expect.stringContaining("a K-class label cannot be used with it yet") } } });
+    // A model read from a model.json keeps its output width: one sigmoid unit does not fit three classes.
+    const narrow = await h.admin("POST", "/v1/admin/federation", federationConfig({ features, model: { kind: "mlp", hidden: [3], outputs: 1 } }));
+    expect(narrow).toMatchObject({ status: 400, body: { error: { code: "INVALID_CONFIG", message: "the model has 1 output, the label needs 3 (one per class of 3)" } } });
   });
 
   it("asks for no training-row counts, takes counts of the model's classes, and refuses binary counts or another number of classes", async () => {

@@ -9,6 +9,7 @@
  * opened from a file with every other request refused. Screenshots of each page go to
  * `.build/screenshots/dashboard/`.
  */
+import { modelName } from "../core/model/model-spec.ts";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
@@ -137,7 +138,7 @@ describe("the dashboard, in Chromium, over a finished heart-disease federation",
       },
     });
     // The same federation's report as one HTML file, opened from disk with every request but the file's refused.
-    const report = summariseRuns({ backend: "wasm", dataset: "heart-disease", model: plan.model, strategy: plan.strategy, codec: plan.codec, roundsPlanned: plan.rounds }, [run]);
+    const report = summariseRuns({ backend: "wasm", dataset: "heart-disease", model: modelName(plan.model), strategy: plan.strategy, codec: plan.codec, roundsPlanned: plan.rounds }, [run]);
     const file = join(SCREENSHOTS, "report.html");
     await writeFile(file, renderHtmlReport(report));
     const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });

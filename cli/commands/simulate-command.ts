@@ -5,7 +5,13 @@ import type { ContinuousReport } from "../simulate-continuous.ts";
 import { PrivacyPolicy } from "../../core/schemas/privacy.ts";
 import { availableParallelism } from "node:os";
 import { parseAttack } from "../../gpu-runner/simulation/attack.ts";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { ConfigError } from "../../core/errors.ts";
+import { modelLayout, outputCount } from "../../core/model/layout.ts";
+import { modelFromLayersJson } from "../../core/model/layers-model.ts";
+import { modelName, type ModelSpec } from "../../core/model/model-spec.ts";
+import { mergeSiteStats } from "../../core/preprocess/merge-stats.ts";
+import { computeSiteStats } from "../../core/preprocess/site-stats.ts";
 import { renderHtmlReport } from "../html-report.tsx";
 import { z } from "zod";
 import { CodecSpecText } from "../../core/codec/index.ts";
@@ -13,7 +19,7 @@ import { summariseRuns } from "../../core/report/summarise-runs.ts";
 import { Report, type RunReport } from "../../core/schemas/report.ts";
 import { selectBackend, BackendName } from "../../gpu-runner/model/backend.ts";
 import { defaultRecipe } from "../recipes.ts";
-import { loadBuiltin, loadCsvDataset, loadFhirDataset } from "../../gpu-runner/data/datasets.ts";
+import { loadBuiltin, loadCsvDataset, loadFhirDataset, type LoadedData } from "../../gpu-runner/data/datasets.ts";
 import { planProblem, simulateOnce } from "../simulate.ts";
 import { holdOutValidation } from "../validation-split.ts";
 import { createTerminal } from "../terminal.ts";
@@ -49,6 +55,8 @@ export const SimulateFlags = z
     split: z.string().default("iid"),
     "test-fraction": num.gt(0).lt(1).default(0.3),
     model: z.string().optional(),
+    "model-json": z.string().min(1).optional(),
+    head: z.string().min(1).optional(),
     rounds: int.min(1).max(10000).optional(),
     "local-epochs": int.min(1).max(1000).optional(),
     "local-steps": int.min(1).max(1_000_000).optional(),
@@ -104,6 +112,8 @@ export const SimulateFlags = z
     verbose: z.boolean().default(false),
   })
   .refine((f) => [f.dataset, f.data, f.fhir].filter((x) => x !== undefined).length === 1, { message: "give exactly one of --dataset NAME, --data FILE.csv or --fhir DIR" })
+  .refine((f) => f.model === undefined || f["model-json"] === undefined, { message: "give --model or --model-json, not both" })
+  .refine((f) => f.head === undefined || f["model-json"] !== undefined, { message: "--head names a layer of --model-json" })
   .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" })
   .refine((f) => f.classes === undefined || (f.data !== undefined && f.positive === undefined), { message: "--classes goes with --data, not with --positive" })
   .refine((f) => f.malicious === undefined || f.attack !== undefined, { message: "--malicious needs --attack SPEC" })
@@ -134,7 +144,9 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     sites: { type: "string", value: "N", help: "simulated sites for wdbc, digits and --data (default 4; --split column:NAME makes one site per value instead)" },
     split: { type: "string", value: "SPLIT", help: "how rows are spread: iid, dirichlet:ALPHA or column:NAME (default iid)" },
     "test-fraction": { type: "string", value: "F", help: "held-out share of each site's rows (default 0.3)" },
-    model: { type: "string", value: "MODEL", help: "logreg or mlp:H[,H...] (default: the dataset's recipe)" },
+    model: { type: "string", value: "MODEL", help: "logreg, mlp:H[,H...] or cnn:HxWxC:F[,F...][:D[,D...]] (3×3 ReLU convolutions of F filters each followed by 2×2 max pooling, then dense layers of D; default: the dataset's recipe)" },
+    "model-json": { type: "string", value: "FILE", help: "instead of --model, a TensorFlow.js Layers model.json of your own (its architecture: Dense, Conv2D, MaxPooling2D, Flatten, Reshape, Dropout), checked against the features' width and the label's classes" },
+    head: { type: "string", value: "LAYER", help: "with --model-json: the layer the personal head sits on (the output layer; default: it)" },
     rounds: { type: "string", value: "N", help: "federated rounds (default: the recipe's)" },
     "local-epochs": { type: "string", value: "N", help: "local epochs per round (replaces --local-steps)" },
     "local-steps": { type: "string", value: "N", help: "local minibatch steps per round, equal at every site" },
@@ -201,6 +213,26 @@ function flagValue<T>(flag: string, parse: () => T): T {
 }
 
 
+/**
+ * The model a `--model-json` file describes, checked against the data before anything starts: the
+ * features' width (as the consortium's preprocessing makes them) and the label's classes.
+ */
+async function modelJson(file: string, head: string | undefined, data: LoadedData, line: (s: string) => void): Promise<ModelSpec> {
+  const text = await readFile(file, "utf8").catch((err: unknown) => {
+    throw new UsageError(`--model-json: ${(err as Error).message}`);
+  });
+  try {
+    const read = modelFromLayersJson(text, head);
+    const prep = mergeSiteStats(data.sites.map((s) => computeSiteStats(s.train, data.features)), data.features);
+    modelLayout(read.spec, prep.inputs.length, outputCount(prep.label));
+    for (const note of read.notes) line(note);
+    return read.spec;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`--model-json ${file}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** The δ of the statistics' noise under --stats-epsilon. */
 const STATS_DELTA = 1e-6;
 
@@ -252,10 +284,11 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
     ...(flags["head-l2"] !== undefined && { headL2: flags["head-l2"] }),
     ...(flags["head-lr"] !== undefined && { headLearningRate: flags["head-lr"] }),
   };
+  const model = flags["model-json"] === undefined ? (flags.model ?? r.model) : await modelJson(flags["model-json"], flags.head, data, term.line);
   const plan = {
     sites: data.sites,
     features: data.features,
-    model: flags.model ?? r.model,
+    model,
     training,
     rounds: flags.rounds ?? r.rounds,
     strategy: flags.strategy ?? r.strategy,
@@ -286,7 +319,7 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
   const composed = composeStrategy(plan.strategy, flags.strategy !== undefined, (strategy) => planProblem({ ...plan, strategy }, flags.seed));
   plan.strategy = composed.strategy;
   const mode = `${plan.async ? `, async (buffer ${plan.async.bufferSize}, staleness ≤ ${plan.async.maxStaleness})` : ""}${regions ? `, ${regions.length} regions (${regions.map((r) => `${r.name}: ${r.sites.length} sites`).join(", ")})` : ""}${plan.secureAggregation ? `, secure aggregation${plan.dropout ? ` (${Math.round(plan.dropout * 100)}% drop out after upload)` : ""}` : ""}`;
-  term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${plan.model}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}${mode}, backend ${backend}`);
+  term.line(`consilium simulate: ${data.name}, ${data.sites.length} sites, model ${modelName(plan.model)}, ${plan.rounds} rounds, ${plan.strategy}, codec ${plan.codec}${mode}, backend ${backend}`);
   if (composed.note) term.line(composed.note);
   for (const note of data.notes ?? []) term.line(note);
   const labelled = (t: Table) => {
@@ -315,7 +348,7 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
     term.finish();
   }
   const report = Report.parse({
-    ...summariseRuns({ backend, dataset: data.name, model: plan.model, strategy: plan.strategy, codec: plan.codec, roundsPlanned: plan.rounds }, runs),
+    ...summariseRuns({ backend, dataset: data.name, model: modelName(plan.model), strategy: plan.strategy, codec: plan.codec, roundsPlanned: plan.rounds }, runs),
     data: { ...(data.label && { label: data.label }), notes: [...(data.notes ?? [])], warnings },
   });
   printReport(report, term.result, term.tty);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { LabelDef } from "../schemas/feature-spec.ts";
-import type { ModelSpec } from "./model-spec.ts";
+import { ConfigError } from "../errors.ts";
+import { modelSpecText, type ModelSpec } from "./model-spec.ts";
 
 /**
  * A flat parameter vector's named layout. `body` segments are shared by the consortium and are
@@ -18,6 +19,8 @@ export type Segment = z.infer<typeof Segment>;
 
 export const Layout = z.object({
   inputDim: z.number().int().positive(),
+  /** A convolutional body's input image (`cnn` models): each row's inputs are its pixels, row-major, channels last. */
+  image: z.object({ height: z.int().positive(), width: z.int().positive(), channels: z.int().positive() }).optional(),
   body: z.array(Segment),
   head: z.array(Segment),
   bodySize: z.number().int().positive(),
@@ -43,11 +46,38 @@ export const outputsOf = (layout: Layout): number => layout.head[0]?.shape[1] ??
 
 /**
  * Offsets count from the start of each part: body vectors and head vectors are stored apart.
- * `outputs` is the output layer's width (`outputCount`): 1 logit, or K for a K-class model.
+ * `outputs` is the output layer's width (`outputCount`): 1 logit, or K for a K-class model. A
+ * `cnn` body's convolution kernels are `[3, 3, in, filters]` (`conv{i}/kernel`), each block
+ * halving the image (2×2 max pooling, rounding down) before the dense layers.
+ * @throws ConfigError when the model's input width (a `cnn`'s image, or a model.json's `inputs`) is
+ * not `inputDim`, its declared `outputs` are not `outputs`, or pooling leaves no pixel.
  */
 export function modelLayout(spec: ModelSpec, inputDim: number, outputs = 1): Layout {
-  const widths = spec.kind === "mlp" ? [inputDim, ...spec.hidden] : [inputDim];
+  if (spec.kind !== "cnn" && spec.inputs !== undefined && spec.inputs !== inputDim) {
+    throw new ConfigError(`the model takes ${spec.inputs} inputs, the features make ${inputDim}`);
+  }
+  if (spec.outputs !== undefined && spec.outputs !== outputs) {
+    throw new ConfigError(`the model has ${spec.outputs} output${spec.outputs === 1 ? "" : "s"}, the label needs ${outputs} (${outputs === 1 ? "one logit for a binary outcome" : `one per class of ${outputs}`})`);
+  }
   const body: [string, number[]][] = [];
+  let widths: number[];
+  let image: Layout["image"];
+  if (spec.kind === "cnn") {
+    const [height, width, channels] = spec.image;
+    if (height * width * channels !== inputDim) {
+      throw new ConfigError(`the model ${modelSpecText(spec)} takes ${height}×${width}×${channels} = ${height * width * channels} inputs, the features make ${inputDim}`);
+    }
+    image = { height, width, channels };
+    let [h, w, c] = [height, width, channels];
+    spec.conv.forEach((filters, i) => {
+      body.push([`conv${i}/kernel`, [3, 3, c, filters]], [`conv${i}/bias`, [filters]]);
+      [h, w, c] = [Math.floor(h / 2), Math.floor(w / 2), filters];
+      if (h < 1 || w < 1) throw new ConfigError(`the model ${modelSpecText(spec)} pools a ${height}×${width} image ${i + 1} times: nothing is left of it`);
+    });
+    widths = [h * w * c, ...spec.dense];
+  } else {
+    widths = spec.kind === "mlp" ? [inputDim, ...spec.hidden] : [inputDim];
+  }
   for (let i = 0; i + 1 < widths.length; i++) {
     body.push([`dense${i}/kernel`, [widths[i] ?? 0, widths[i + 1] ?? 0]], [`dense${i}/bias`, [widths[i + 1] ?? 0]]);
   }
@@ -56,5 +86,5 @@ export function modelLayout(spec: ModelSpec, inputDim: number, outputs = 1): Lay
   const head = segments([["head/kernel", [last, outputs]], ["head/bias", [outputs]]], "head");
   const b = segments(body, "body");
   const size = (s: Segment[]) => s.reduce((n, x) => n + x.size, 0);
-  return { inputDim, body: b, head, bodySize: size(b), headSize: size(head) };
+  return { inputDim, ...(image && { image }), body: b, head, bodySize: size(b), headSize: size(head) };
 }

@@ -87,6 +87,22 @@ describe("assessSites", () => {
     expect(byChance.filter((f) => f.feature === "smoker")).toEqual([]);
   });
 
+  it("reads no unit into the ratio of means of a feature the other sites record near 0", () => {
+    // Prepare: smoker is 1 in 0.1 % of rows at six sites and in 10 % at the seventh: 100× larger, the factor between m and cm.
+    const rate = (t: Table, seed: number, p: number): Table => {
+      const rng = seededRandom(seed);
+      return { ...t, rows: t.rows.map(([a, b, , ...rest]) => [a!, b!, rng() < p ? "1" : "0", ...rest]) };
+    };
+    const tables = [...Array.from({ length: 6 }, (_, i) => rate(hospital(i + 1, { rows: 1000 }), i + 40, 0.001)), rate(hospital(7, { rows: 1000 }), 50, 0.1)];
+
+    // Execute
+    const flags = assess(tables).filter((f) => f.feature === "smoker");
+
+    // Assert
+    expect(flags.filter((f) => f.siteId === "site-7").map((f) => f.check)).toEqual(["shift"]);
+    expect(flags.some((f) => f.check === "unit")).toBe(false);
+  });
+
   it("says nothing with fewer than three sites: there is no consortium to compare with", () => {
     expect(assess([hospital(1), hospital(2, { prevalence: 0.9 })])).toEqual([]);
   });

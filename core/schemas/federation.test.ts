@@ -68,7 +68,7 @@ describe("FederationConfig", () => {
     ["an empty strategy", { strategy: "" }, [["strategy", "Too small: expected string to have >=1 characters"]]],
     ["a fractional seed", { seed: 1.5 }, [["seed", "Invalid input: expected int, received number"]]],
     ["a zero learning rate", { training: { ...training(), learningRate: 0 } }, [["training.learningRate", "Too small: expected number to be >0"]]],
-    ["an unknown model", { model: { kind: "cnn" } }, [["model.kind", "Invalid discriminator value. Expected 'logreg' | 'mlp'"]]],
+    ["an unknown model", { model: { kind: "rnn" } }, [["model.kind", "Invalid discriminator value. Expected 'logreg' | 'mlp' | 'cnn'"]]],
     ["a zero bound on update values", { maxUpdateAbs: 0 }, [["maxUpdateAbs", "Too small: expected number to be >0"]]],
     ["a negative proximal mu", { training: { ...training(), proximalMu: -0.1 } }, [["training.proximalMu", "Too small: expected number to be >=0"]]],
     ["a proximal mu above 100", { training: { ...training(), learningRate: 0.001, proximalMu: 101 } }, [["training.proximalMu", "Too big: expected number to be <=100"]]],

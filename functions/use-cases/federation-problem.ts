@@ -6,6 +6,7 @@
  */
 import { CodecSpec } from "../../core/codec/index.ts";
 import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
+import { outputCount } from "../../core/model/layout.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import type { Strategy } from "../../core/strategy/strategy.ts";
@@ -33,6 +34,14 @@ export function federationProblem(config: FederationConfig): string | null {
   // Client-level privacy weighs sites equally; a region's aggregate is sent up weighted by its rows, which would not be.
   if (config.upstream && (!strategy.fromMean || config.scoring?.enabled || config.async || strategy.controlVariates || config.privacy?.level === "client")) {
     return `a region's coordinator sends the plain mean of its sites' updates: it needs a mean-based strategy without control variates, scoring, asynchronous rounds or client-level privacy (here ${strategy.spec})`;
+  }
+  // A model read from a model.json keeps its output width: the label must need as many outputs (its input width is checked when the features' width is known).
+  const outputs = outputCount(config.features.label);
+  if (config.model.outputs !== undefined && config.model.outputs !== outputs) {
+    return `the model has ${config.model.outputs} output${config.model.outputs === 1 ? "" : "s"}, the label needs ${outputs} (${outputs === 1 ? "one logit for a binary outcome" : `one per class of ${outputs}`})`;
+  }
+  if (config.model.kind === "cnn" && config.privacy?.level === "sample") {
+    return "sample-level privacy (DP-SGD) clips each row's gradient, which the runner computes for dense layers only: use client-level privacy with a cnn model";
   }
   if (config.features.label.classes !== undefined && config.continuous) {
     return "continuous learning registers and gates binary models (its model card, promotion gate and operating point are a binary model's): a K-class label cannot be used with it yet";

@@ -42,6 +42,7 @@ function slice(flat: Float32Array, s: Segment): Float32Array {
  */
 export function personalLayers(layout: Layout, body: Float32Array, head: Float32Array): DenseWeights[] {
   const segs = layout.body;
+  if (layout.image) throw new ConsiliumError("UNSUPPORTED_MODEL", "site export writes dense models; a convolutional (cnn) model is not exported yet", 422);
   if (segs.length < 2 || segs.length % 2 !== 0) throw corrupt(`body has ${segs.length} segments, expected kernel/bias pairs`);
   if (body.length !== layout.bodySize || head.length !== layout.headSize) {
     throw corrupt(`body has ${body.length} values and head ${head.length}, layout says ${layout.bodySize} and ${layout.headSize}`);

@@ -3,7 +3,7 @@ import "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
 import { seededRandom } from "../../core/random.ts";
 import { selectBackend, type BackendName } from "./backend.ts";
-import { dense, tfjsDense, type Dense } from "./model.ts";
+import { conv, dense, tfjsConv, tfjsDense, type Conv, type Dense } from "./model.ts";
 
 const uniform = (n: number, seed: number) => {
   const rng = seededRandom(seed);
@@ -81,3 +81,69 @@ for (const backend of ["cpu", "wasm"] as BackendName[]) {
     }
   });
 }
+
+/** `sum(layer(x, K, b) ⊙ R)` for fixed random R, and its gradients with respect to x, K and b. */
+function convProbe(layer: Conv, input: boolean, shape: { n: number; h: number; w: number; c: number; f: number }) {
+  const { n, h, w, c, f } = shape;
+  const r = uniform(n * h * w * f, 19);
+  const at = (x: Float32Array, k: Float32Array, b: Float32Array) =>
+    tf.tidy(() => tf.sum(tf.mul(layer(tf.tensor4d(x, [n, h, w, c]), tf.tensor4d(k, [3, 3, c, f]), tf.tensor1d(b), input), tf.tensor4d(r, [n, h, w, f]))).dataSync()[0]!);
+  const grads = (x: Float32Array, k: Float32Array, b: Float32Array) => {
+    const rt = tf.tensor4d(r, [n, h, w, f]);
+    const g = tf.grads((xt: tf.Tensor, kt: tf.Tensor, bt: tf.Tensor) => tf.sum(tf.mul(layer(xt as tf.Tensor4D, kt as tf.Tensor4D, bt as tf.Tensor1D, input), rt)))([tf.tensor4d(x, [n, h, w, c]), tf.tensor4d(k, [3, 3, c, f]), tf.tensor1d(b)]);
+    const out = g.map((t) => Float32Array.from(t.dataSync()));
+    tf.dispose([...g, rt]);
+    return out;
+  };
+  return { at, grads };
+}
+
+describe("the convolution's own gradient", () => {
+  afterAll(async () => void (await selectBackend("cpu")));
+  const shape = { n: 3, h: 5, w: 4, c: 2, f: 3 };
+  const x = uniform(shape.n * shape.h * shape.w * shape.c, 11);
+  const k = uniform(9 * shape.c * shape.f, 12);
+  const b = uniform(shape.f, 13).map((v) => v * 0.3);
+
+  it("gives tfjs's forward values and gradients (cpu, where tfjs has every gradient)", async () => {
+    await selectBackend("cpu");
+    const mine = convProbe(conv, true, shape);
+    const theirs = convProbe(tfjsConv, true, shape);
+    expect(mine.at(x, k, b)).toBeCloseTo(theirs.at(x, k, b), 4);
+    const [gm, gt] = [mine.grads(x, k, b), theirs.grads(x, k, b)];
+    expect(gm.map((g) => g.length)).toEqual([x.length, k.length, b.length]);
+    for (let j = 0; j < 3; j++) for (let i = 0; i < gt[j]!.length; i++) expect(gm[j]![i]).toBeCloseTo(gt[j]![i]!, 4);
+    // As a first layer its input gradient is zeros, its kernel's and bias's the same.
+    const first = convProbe(conv, false, shape).grads(x, k, b);
+    expect(first[0]!.every((v) => v === 0)).toBe(true);
+    for (let i = 0; i < k.length; i++) expect(first[1]![i]).toBeCloseTo(gt[1]![i]!, 4);
+  });
+
+  for (const backend of ["cpu", "wasm"] as BackendName[]) {
+    it(`matches central differences (${backend}; wasm has no Conv2DBackpropFilter, so tfjs's own cannot train there)`, async () => {
+      await selectBackend(backend);
+      const probe = convProbe(conv, true, shape);
+      const [gx, gk, gb] = probe.grads(x, k, b);
+      // A step small enough not to cross a ReLU's kink at these draws; float32 sums keep the differences to about 1e-3.
+      const h = 1e-3;
+      const check = (which: "x" | "k" | "b", g: Float32Array) => {
+        const base = { x, k, b }[which];
+        for (let i = 0; i < base.length; i++) {
+          const plus = Float32Array.from(base);
+          const minus = Float32Array.from(base);
+          plus[i]! += h;
+          minus[i]! -= h;
+          const f = (v: Float32Array) => probe.at(which === "x" ? v : x, which === "k" ? v : k, which === "b" ? v : b);
+          expect(Math.abs(g[i]! - (f(plus) - f(minus)) / (2 * h)), `${which}[${i}]`).toBeLessThan(0.01);
+        }
+      };
+      check("x", gx!);
+      check("k", gk!);
+      check("b", gb!);
+      if (backend === "wasm") {
+        const theirs = convProbe(tfjsConv, true, shape);
+        expect(() => theirs.grads(x, k, b)).toThrow();
+      }
+    });
+  }
+});

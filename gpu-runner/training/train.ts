@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 import { outputsOf, type Layout } from "../../core/model/layout.ts";
 import type { Dataset } from "../../core/preprocess/transform.ts";
-import { createVars, dense, disposeVars, forward, readVars, tfjsDense, type Dense } from "../model/model.ts";
+import { conv, createVars, dense, disposeVars, forward, readVars, tfjsConv, tfjsDense, type Conv, type Dense } from "../model/model.ts";
 
 export interface TrainOptions {
   readonly epochs: number;
@@ -38,6 +38,7 @@ export interface TrainOptions {
 /** The operations a training step is made of. */
 export interface TrainOps {
   readonly dense: Dense;
+  readonly conv: Conv;
   /** A binary model's loss: logits `[rows]` against 0/1 labels. */
   readonly bce: (logits: tf.Tensor1D, y: tf.Tensor1D) => tf.Scalar;
   /** A K-class model's loss: logits `[rows, K]` against one-hot labels `[rows, K]`. */
@@ -158,10 +159,11 @@ export const softmaxCe = tf.customGrad((...args: (tf.Tensor | ((ts: tf.Tensor[])
 }) as unknown as (logits: tf.Tensor2D, y: tf.Tensor2D) => tf.Scalar;
 
 /** Training's own operations: `dense` layers, `bce` and `softmaxCe`, gradients written out. */
-export const FAST_OPS: TrainOps = { dense, bce, softmaxCe };
+export const FAST_OPS: TrainOps = { dense, conv, bce, softmaxCe };
 /** tfjs's layers and losses under its autograd: the baseline `bench/train-throughput.ts` measures against. */
 export const TFJS_OPS: TrainOps = {
   dense: tfjsDense,
+  conv: tfjsConv,
   bce: (logits, y) => tf.losses.sigmoidCrossEntropy(y, logits) as tf.Scalar,
   softmaxCe: (logits, y) => tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar,
 };
@@ -180,7 +182,7 @@ export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opt
     const ops = opts.ops ?? FAST_OPS;
     const r = runSteps(data, opts, outputsOf(layout), vars.body, (xb, yb) => {
       const penalty = kernels.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
-      const reported: tf.Scalar = tf.add(modelLoss(ops, forward(xb, vars, ops.dense), yb), tf.mul(opts.l2 / 2, penalty));
+      const reported: tf.Scalar = tf.add(modelLoss(ops, forward(xb, vars, ops), yb), tf.mul(opts.l2 / 2, penalty));
       const corrected = corr.reduce<tf.Scalar>((l, c, i) => tf.add(l, tf.sum(tf.mul(vars.body[i] as tf.Variable, c))) as tf.Scalar, reported);
       const objective = anchors.reduce<tf.Scalar>(
         (l, a, i) => tf.add(l, tf.mul(mu / 2, tf.sum(tf.square(tf.sub(vars.body[i] as tf.Variable, a))))) as tf.Scalar,
@@ -204,7 +206,7 @@ export function trainHead(layout: Layout, body: Float32Array, head: Float32Array
     const ops = opts.ops ?? FAST_OPS;
     const r = runSteps(data, opts, outputsOf(layout), vars.head, (xb, yb) => {
       const penalty = tf.sum(tf.square(vars.head[0] as tf.Variable));
-      const objective: tf.Scalar = tf.add(modelLoss(ops, forward(xb, vars, ops.dense), yb), tf.mul(opts.l2 / 2, penalty));
+      const objective: tf.Scalar = tf.add(modelLoss(ops, forward(xb, vars, ops), yb), tf.mul(opts.l2 / 2, penalty));
       return { objective, reported: objective };
     });
     return { params: readVars(vars.head, layout.headSize), ...r };

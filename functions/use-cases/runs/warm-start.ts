@@ -50,6 +50,8 @@ async function choose(deps: CoordinatorDeps, config: FederationConfig, layout: L
     const added = prep.inputs.filter((f) => !card.features.includes(f));
     return { from: null, reason: `fresh weights: the inputs changed since version ${v}${gone.length ? ` (gone: ${gone.join(", ")})` : ""}${added.length ? ` (new: ${added.join(", ")})` : ""}` };
   }
+  // Refitted standardisation is folded into a dense first layer; a convolution shares its weights across pixels standardised apart.
+  if (layout.image) return { from: null, reason: `fresh weights: version ${v}'s first layer is a convolution, which cannot be rewritten for the refitted preprocessing` };
   const body = await parentBody(deps, v, layout, card.artifacts?.weightsSha256);
   if (typeof body === "string") return { from: null, reason: `fresh weights: version ${v}'s weights ${body}` };
   return { from: v, reason: `warm start from version ${v}, the champion when the run started; preprocessing refitted on the current statistics, its first layer rewritten to match` };
