@@ -4,7 +4,7 @@ import { loadBuiltin } from "../gpu-runner/data/datasets.ts";
 import type { SimulationPlan } from "../cli/simulate.ts";
 
 /** The plan `npm start` runs, for a shipped dataset, with optional overrides. */
-export async function builtinPlan(dataset: "heart-disease" | "wdbc", seed: number, overrides: Partial<SimulationPlan> = {}, sites = 4, split = "iid"): Promise<SimulationPlan> {
+export async function builtinPlan(dataset: "heart-disease" | "wdbc" | "digits", seed: number, overrides: Partial<SimulationPlan> = {}, sites = 4, split = "iid"): Promise<SimulationPlan> {
   const data = await loadBuiltin(dataset, { sites, split, testFraction: 0.3, seed });
   const r = defaultRecipe;
   return {

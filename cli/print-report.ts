@@ -104,7 +104,7 @@ export function printReport(report: Report, line: (s: string) => void, tty: bool
     if (chose.length > 0) {
       const kept = chose.filter((s) => s.personalChoice!.kind === "personal");
       const global = chose.filter((s) => s.personalChoice!.kind === "global");
-      line(`seed ${r.seed}: personal head kept at ${kept.length} of ${chose.length} sites, judged on a validation share of each site's training rows${global.length > 0 ? `; the global model at ${global.map((s) => s.name).join(", ")}` : ""}`);
+      line(`seed ${r.seed}: personal model kept at ${kept.length} of ${chose.length} sites, judged on a validation share of each site's training rows${global.length > 0 ? `; the global model at ${global.map((s) => s.name).join(", ")}` : ""}`);
     }
     if (r.malicious.length > 0) line(`seed ${r.seed}: malicious sites ${r.malicious.join(", ")}`);
     if (r.quarantined) line(`seed ${r.seed}: quarantined ${r.quarantined.length === 0 ? "none" : r.quarantined.map((id) => `${id} (from round ${r.firstQuarantined?.[id] ?? "?"})`).join(", ")}`);

@@ -1,5 +1,5 @@
 import { parseOperatingPoint } from "../../core/metrics/operating-point.ts";
-import { DownlinkCodec } from "../../core/schemas/federation.ts";
+import { DownlinkCodec, type TrainingConfig } from "../../core/schemas/federation.ts";
 import { continuousCommand } from "./continuous-command.ts";
 import type { ContinuousReport } from "../simulate-continuous.ts";
 import { PrivacyPolicy } from "../../core/schemas/privacy.ts";
@@ -56,6 +56,10 @@ export const SimulateFlags = z
     "test-fraction": num.gt(0).lt(1).default(0.3),
     model: z.string().optional(),
     "model-json": z.string().min(1).optional(),
+    personalization: z
+      .string()
+      .regex(/^(residual|finetune(:\d+)?|ditto:(\d+(\.\d+)?|\.\d+))$/, "expected residual, finetune[:LAYERS] or ditto:LAMBDA")
+      .optional(),
     head: z.string().min(1).optional(),
     rounds: int.min(1).max(10000).optional(),
     "local-epochs": int.min(1).max(1000).optional(),
@@ -146,6 +150,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "test-fraction": { type: "string", value: "F", help: "held-out share of each site's rows (default 0.3)" },
     model: { type: "string", value: "MODEL", help: "logreg, mlp:H[,H...] or cnn:HxWxC:F[,F...][:D[,D...]] (3×3 ReLU convolutions of F filters each followed by 2×2 max pooling, then dense layers of D; default: the dataset's recipe)" },
     "model-json": { type: "string", value: "FILE", help: "instead of --model, a TensorFlow.js Layers model.json of your own (its architecture: Dense, Conv2D, MaxPooling2D, Flatten, Reshape, Dropout), checked against the features' width and the label's classes" },
+    personalization: { type: "string", value: "METHOD", help: "how each site makes its personal model, kept only where it beats the global model on a validation share of its training rows: residual (a head on the output layer, the default), finetune[:LAYERS] (the last layers of the global model fine-tuned, default 1) or ditto:LAMBDA (a model of its own trained every round, pulled towards the global one by LAMBDA)" },
     head: { type: "string", value: "LAYER", help: "with --model-json: the layer the personal head sits on (the output layer; default: it)" },
     rounds: { type: "string", value: "N", help: "federated rounds (default: the recipe's)" },
     "local-epochs": { type: "string", value: "N", help: "local epochs per round (replaces --local-steps)" },
@@ -233,6 +238,14 @@ async function modelJson(file: string, head: string | undefined, data: LoadedDat
   }
 }
 
+/** `--personalization`'s text as the training config takes it. */
+function personalizationOf(text: string): NonNullable<TrainingConfig["personalization"]> {
+  const [method, value] = text.split(":");
+  if (method === "ditto") return { method: "ditto", lambda: Number(value) };
+  if (method === "finetune") return { method: "finetune", layers: value === undefined ? 1 : Number(value) };
+  return { method: "residual" };
+}
+
 /** The δ of the statistics' noise under --stats-epsilon. */
 const STATS_DELTA = 1e-6;
 
@@ -283,6 +296,7 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
     ...(flags["head-epochs"] !== undefined && { headEpochs: flags["head-epochs"] }),
     ...(flags["head-l2"] !== undefined && { headL2: flags["head-l2"] }),
     ...(flags["head-lr"] !== undefined && { headLearningRate: flags["head-lr"] }),
+    ...(flags.personalization !== undefined && { personalization: personalizationOf(flags.personalization) }),
   };
   const model = flags["model-json"] === undefined ? (flags.model ?? r.model) : await modelJson(flags["model-json"], flags.head, data, term.line);
   const plan = {

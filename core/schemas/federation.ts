@@ -35,10 +35,29 @@ export const TrainingConfig = z.object({
    * shared body, pulling it towards the body the round started from. Absent or 0: off.
    */
   proximalMu: z.number().nonnegative().max(100).optional(),
+  /**
+   * How a site makes its personal model (absent: `residual`). Whatever the method, a site keeps it
+   * only where it beats the global model on a validation share of its own training rows.
+   * - `residual`: a head added to the output layer, fitted after the last round on the frozen body.
+   * - `finetune`: the global model's last `layers` layers (1: the output layer) fine-tuned on the
+   *   site's rows after the last round, pulled towards the global weights by headL2.
+   * - `ditto` (Li et al. 2021): a whole personal model trained at every round alongside the
+   *   global one, on the site's rows with λ/2·‖v − w_global‖² pulling it towards the round's model.
+   */
+  personalization: z
+    .discriminatedUnion("method", [
+      z.object({ method: z.literal("residual") }),
+      z.object({ method: z.literal("finetune"), layers: z.int().min(1).max(16).default(1) }),
+      z.object({ method: z.literal("ditto"), lambda: z.number().positive().max(100) }),
+    ])
+    .optional(),
 }).refine((t) => (t.proximalMu ?? 0) * t.learningRate < 1, {
   // Each step moves w by −rate·μ·(w − w_global) from the proximal term alone: at rate·μ ≥ 1 it overshoots the global body and oscillates or diverges.
   message: "proximalMu × learningRate must be below 1: a larger product overshoots the global body at every step",
   path: ["proximalMu"],
+}).refine((t) => t.personalization?.method !== "ditto" || t.personalization.lambda * t.learningRate < 1, {
+  message: "Ditto's lambda × learningRate must be below 1: a larger product overshoots the global model at every step",
+  path: ["personalization", "lambda"],
 });
 export type TrainingConfig = z.infer<typeof TrainingConfig>;
 

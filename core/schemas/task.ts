@@ -106,6 +106,8 @@ export const Task = z.discriminatedUnion("kind", [
     layout: Layout,
     preprocessing: Preprocessing,
     training: TrainingConfig,
+    /** The federation's id, which a site's kept state (Ditto's model) is tied to. Absent from older coordinators. */
+    federation: z.string().optional(),
     /** The local-only baseline replays the federation's schedule, round by round, on this site alone. */
     rounds: z.number().int().positive(),
     seed: z.number().int().nonnegative(),
@@ -135,6 +137,8 @@ export type Task = z.infer<typeof Task>;
  */
 export const PersonalChoice = z.object({
   kind: z.enum(["personal", "global"]),
+  /** The method the personal model was made by (`TrainingConfig.personalization`). Absent from older runners. */
+  method: z.string().max(100).optional(),
   reason: z.string().max(500),
   validationRows: z.int().nonnegative(),
   loss: z.object({ personal: z.number().nonnegative(), global: z.number().nonnegative() }).nullable(),

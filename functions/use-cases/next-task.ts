@@ -42,7 +42,7 @@ export async function nextTask(deps: CoordinatorDeps, siteId: string): Promise<T
     if ((await deps.store.head(keys.evaluation(siteId))) !== null) return { kind: "done", modelVersion: state.modelVersion };
     const model = await modelRef(deps, state.modelVersion);
     const champion = await championTask(deps);
-    return { kind: "evaluate", model, ...common, rounds: config.rounds, seed: config.seed, ...(champion && { champion }), ...(trainCountsAsked(config) && { trainCounts: true }) };
+    return { kind: "evaluate", model, ...common, federation: config.id, rounds: config.rounds, seed: config.seed, ...(champion && { champion }), ...(trainCountsAsked(config) && { trainCounts: true }) };
   }
   const round = await mustReadJson(deps.store, keys.round(state.round), RoundRecord, "NO_ROUND", `round ${state.round}`);
   if (round.status !== "open") return wait(`round ${round.round} is ${round.status}`);

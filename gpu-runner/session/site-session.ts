@@ -25,6 +25,8 @@ export interface SiteSession {
   prepared(prep: Preprocessing): { train: Dataset; test: Dataset };
   siteControl: Float32Array | null;
   residual: Residual | null;
+  /** Ditto's personal model of the current federation (also saved under `stateDir`), once the site has trained a round under it. */
+  ditto: { readonly federation: string | null; readonly body: Float32Array } | null;
   /** The last model downloaded, the base a down-link delta is added to (memory only: a restarted runner downloads one whole model). */
   held: { readonly version: number; readonly values: Float32Array } | null;
   /** The privacy ledger (also saved under `stateDir`), once the site has trained under a policy. */
@@ -68,6 +70,7 @@ export function createSession(
     },
     siteControl: null,
     residual: null,
+    ditto: null,
     held: null,
     ledger: null,
     ...(privacyCap !== undefined && { privacyCap }),

@@ -72,13 +72,34 @@ export async function loadPersonalModel(dir: string): Promise<PersonalModel> {
 }
 
 
-/**
- * The site's SCAFFOLD control variate, kept across rounds and runner restarts: one line of JSON
- * naming the federation it belongs to, then the values as a float32 update container.
- */
+/** A vector a site keeps across rounds for one federation: one line of JSON naming it and the length, then the values as a float32 update container. */
+async function saveFederationVector(dir: string, file: string, federation: string | null, values: Float32Array): Promise<void> {
+  const meta = Buffer.from(`${JSON.stringify({ federation, length: values.length })}\n`);
+  await writeStateFile(dir, file, Buffer.concat([meta, encodeUpdate(values, "float32")]));
+}
+
+/** The vector saved as `file` for `federation` at this length, or `null`; one of another federation or length, or unreadable, is passed over with a warning naming `what` and what happens instead. */
+async function loadFederationVector(dir: string, file: string, federation: string | null, length: number, logger: Logger, what: string): Promise<Float32Array | null> {
+  const path = join(dir, file);
+  const bytes = await readFile(path).catch(() => null);
+  if (!bytes) return null;
+  try {
+    const newline = bytes.indexOf(0x0a);
+    const meta = z.object({ federation: z.string().nullable(), length: z.number().int().nonnegative() }).parse(JSON.parse(bytes.subarray(0, newline).toString("utf8")));
+    if (meta.federation !== federation || meta.length !== length) {
+      logger.warn(`${what} of another federation passed over`, { file: path, kept: meta.federation, federation });
+      return null;
+    }
+    return decodeUpdate(bytes.subarray(newline + 1), { length, codec: "float32" }).values;
+  } catch (err) {
+    logger.warn(`${what} unreadable`, { file: path, message: (err as Error).message });
+    return null;
+  }
+}
+
+/** The site's SCAFFOLD control variate, kept across rounds and runner restarts (`control.bin`). */
 export async function saveControl(dir: string, federation: string | null, control: Float32Array): Promise<void> {
-  const meta = Buffer.from(`${JSON.stringify({ federation, length: control.length })}\n`);
-  await writeStateFile(dir, "control.bin", Buffer.concat([meta, encodeUpdate(control, "float32")]));
+  await saveFederationVector(dir, "control.bin", federation, control);
 }
 
 /**
@@ -87,21 +108,17 @@ export async function saveControl(dir: string, federation: string | null, contro
  * another federation would steer this one's training wrong.
  */
 export async function loadControl(dir: string, federation: string | null, length: number, logger: Logger = silentLogger): Promise<Float32Array | null> {
-  const file = join(dir, "control.bin");
-  const bytes = await readFile(file).catch(() => null);
-  if (!bytes) return null;
-  try {
-    const newline = bytes.indexOf(0x0a);
-    const meta = z.object({ federation: z.string().nullable(), length: z.number().int().nonnegative() }).parse(JSON.parse(bytes.subarray(0, newline).toString("utf8")));
-    if (meta.federation !== federation || meta.length !== length) {
-      logger.warn("SCAFFOLD control of another federation passed over; this site's control starts at zero", { file, kept: meta.federation, federation });
-      return null;
-    }
-    return decodeUpdate(bytes.subarray(newline + 1), { length, codec: "float32" }).values;
-  } catch (err) {
-    logger.warn("SCAFFOLD control unreadable; this site's control starts at zero", { file, message: (err as Error).message });
-    return null;
-  }
+  return loadFederationVector(dir, "control.bin", federation, length, logger, "SCAFFOLD control (this site's control starts at zero)");
+}
+
+/** The site's Ditto model (its own body, trained at every round beside the global one), kept across rounds and restarts (`ditto.bin`). */
+export async function saveDitto(dir: string, federation: string | null, body: Float32Array): Promise<void> {
+  await saveFederationVector(dir, "ditto.bin", federation, body);
+}
+
+/** The saved Ditto model of `federation` at this length, or `null` (it then starts from the round's global model). */
+export async function loadDitto(dir: string, federation: string | null, length: number, logger: Logger = silentLogger): Promise<Float32Array | null> {
+  return loadFederationVector(dir, "ditto.bin", federation, length, logger, "Ditto model (it starts again from the global model)");
 }
 
 /**

@@ -5,7 +5,7 @@ import { seededRandom } from "../../core/random.ts";
 import type { Dataset } from "../../core/preprocess/transform.ts";
 import { logisticRows } from "../../test/fixtures/logreg-reference.ts";
 import { selectBackend } from "../model/backend.ts";
-import { choosePersonal, meanAndError, MIN_VALIDATION_ROWS, rowCrossEntropy, validationSplit } from "./choose-personal.ts";
+import { choosePersonal, choosePersonalHead, dittoSplit, fineTune, meanAndError, MIN_VALIDATION_ROWS, rowCrossEntropy, VALIDATION_SHARE, validationSplit } from "./choose-personal.ts";
 import { trainBody, trainHead } from "./train.ts";
 
 const opts = (seed: number) => ({ epochs: 20, batchSize: 16, learningRate: 0.3, l2: 0.01, rng: seededRandom(seed) });
@@ -43,14 +43,14 @@ describe("choosing the personal head", () => {
     const elsewhere = logisticRows(400, [2, -1], -1, 5);
     const body = trainBody(layout, initBody(layout, seededRandom(1)), elsewhere, opts(2)).params;
     const here = logisticRows(200, [2, -1], 2.5, 6);
-    const { head, choice } = choosePersonal(layout, body, here, opts(7), seededRandom(8));
+    const { head, choice } = choosePersonalHead(layout, body, here, opts(7), seededRandom(8));
     expect(choice.kind).toBe("personal");
     expect(choice.loss!.personal).toBeLessThan(choice.loss!.global);
     expect(choice.validationRows).toBe(40);
     expect(head).toEqual(trainHead(layout, body, new Float32Array(layout.headSize), here, opts(7)).params);
     // The caller's generator is left where a single fit of the head leaves it: what it trains next is as before.
     const mine = opts(7);
-    choosePersonal(layout, body, here, mine, seededRandom(8));
+    choosePersonalHead(layout, body, here, mine, seededRandom(8));
     const reference = opts(7);
     trainHead(layout, body, new Float32Array(layout.headSize), here, reference);
     expect(mine.rng()).toBe(reference.rng());
@@ -66,13 +66,13 @@ describe("choosing the personal head", () => {
     const rng = seededRandom(21);
     const inputs = Array.from({ length: 30 }, () => [2 * rng() - 1, 2 * rng() - 1]);
     const noise: Dataset = { x: Float32Array.from([...inputs, ...inputs].flat()), y: Uint8Array.from({ length: 60 }, (_, i) => (i < 30 ? 1 : 0)), rows: 60, dim: 2 };
-    const { head, choice } = choosePersonal(layout, body, noise, { ...opts(11), epochs: 200, l2: 0 }, seededRandom(12));
+    const { head, choice } = choosePersonalHead(layout, body, noise, { ...opts(11), epochs: 200, l2: 0 }, seededRandom(12));
     expect(choice.loss!.global).toBeCloseTo(Math.log(2), 6);
     expect(choice.kind).toBe("global");
     expect(choice.loss!.personal).toBeGreaterThan(choice.loss!.global);
     expect(Array.from(head).every((v) => v === 0)).toBe(true);
     const tiny = logisticRows(2 * MIN_VALIDATION_ROWS, [2, -1], 0, 13);
-    const small = choosePersonal(layout, body, tiny, opts(14), seededRandom(15));
+    const small = choosePersonalHead(layout, body, tiny, opts(14), seededRandom(15));
     expect(small.choice).toMatchObject({ kind: "global", loss: null });
     expect(small.choice.reason).toMatch(/too few to judge/);
   });
@@ -82,8 +82,51 @@ describe("choosing the personal head", () => {
     const layout = modelLayout({ kind: "logreg" }, 2);
     // Nearly every patient positive (as at a referral centre): a head that moves the base rate wins on every row.
     const site: Dataset = { x: Float32Array.from({ length: 80 }, (_, i) => Math.sin(i)), y: Uint8Array.from({ length: 40 }, (_, i) => (i === 0 ? 0 : 1)), rows: 40, dim: 2 };
-    const { choice } = choosePersonal(layout, new Float32Array(layout.bodySize), site, opts(16), seededRandom(17));
+    const { choice } = choosePersonalHead(layout, new Float32Array(layout.bodySize), site, opts(16), seededRandom(17));
     expect(choice.kind).toBe("personal");
     expect(choice.reason).toMatch(/difference -\d\.\d{4} ± \d\.\d{4}, one standard error/);
+  });
+});
+
+describe("the other personalisation methods", () => {
+  it("fine-tunes only the last layers of the global model, pulled towards it, and keeps them where they win", async () => {
+    await selectBackend("cpu");
+    // Prepare: an MLP learnt elsewhere; here the base rate is shifted far up.
+    const layout = modelLayout({ kind: "mlp", hidden: [4] }, 2);
+    const body = trainBody(layout, initBody(layout, seededRandom(1)), logisticRows(400, [2, -1], -1, 5), opts(2)).params;
+    const here = logisticRows(200, [2, -1], 2.5, 6);
+    const how = fineTune(layout, body, { ...opts(7), l2: 0.01 }, 1);
+
+    // Execute
+    const split = validationSplit(here, VALIDATION_SHARE, seededRandom(8));
+    const { model, choice } = choosePersonal(layout, body, here, how, split, seededRandom(9), seededRandom(8));
+
+    // Assert: the hidden layer (segments 0 and 1) untouched, the output layer moved; no head.
+    expect(choice).toMatchObject({ kind: "personal", method: "finetune of the last layer" });
+    expect(model.head).toBeNull();
+    expect(Array.from(model.body.subarray(0, 12))).toEqual(Array.from(body.subarray(0, 12)));
+    expect(Array.from(model.body.subarray(12))).not.toEqual(Array.from(body.subarray(12)));
+    // Kept: the one fitted on every row, not the trial.
+    expect(model.body).toEqual(how.fit(here, seededRandom(9)).body);
+  });
+
+  it("judges Ditto's model as it is (trained on the fit share only), and falls back to the global model where it loses", async () => {
+    await selectBackend("cpu");
+    const layout = modelLayout({ kind: "logreg" }, 2);
+    const body = trainBody(layout, initBody(layout, seededRandom(1)), logisticRows(400, [2, -1], -1, 5), opts(2)).params;
+    const here = logisticRows(200, [2, -1], 2.5, 6);
+    const split = dittoSplit(here, 42);
+    // The same split at every round and at the evaluation: the validation rows are never trained on.
+    expect(dittoSplit(here, 42)).toEqual(split);
+    const v = trainBody(layout, body, split.fit, { ...opts(3), proximal: { mu: 0.5, anchor: body } }).params;
+    const ditto = { method: "ditto", refit: false, fit: () => ({ body: v, head: null }) };
+    const kept = choosePersonal(layout, body, here, ditto, split, seededRandom(4), seededRandom(5));
+    expect(kept.choice.kind).toBe("personal");
+    expect(kept.model.body).toBe(v);
+    // A model worse than the global one (its weights scrambled) is not kept.
+    const bad = { ...ditto, fit: () => ({ body: Float32Array.from(body, (w) => -3 * w), head: null }) };
+    const refused = choosePersonal(layout, body, here, bad, split, seededRandom(4), seededRandom(5));
+    expect(refused.choice.kind).toBe("global");
+    expect(refused.model).toEqual({ body, head: null });
   });
 });

@@ -1,17 +1,19 @@
 /**
  * @module
- * Whether a site keeps its personal head: the head is fitted on most of the site's training rows
- * and judged on the rest (a seeded validation share, split by label or class), against the global model on
- * the same rows; it is kept only where it lowers their cross-entropy by more than the standard
- * error of that difference, row by row, and then the head fitted on every training row is the one
- * used. The held-out rows are never looked at, so the report's figures on them stay
+ * Whether a site keeps its personal model (a residual head, a fine-tune of the last layers, or
+ * Ditto's model): one is fitted on most of the site's training rows and judged on the rest (a
+ * seeded validation share, split by label or class), against the global model on the same rows;
+ * it is kept only where it lowers their cross-entropy by more than the standard error of that
+ * difference, row by row, and then (for the methods fitted after the last round) the one fitted
+ * on every training row is used. The held-out rows are never looked at, so the report's figures on them stay
  * an honest test of the choice.
  */
 import type { Layout } from "../../core/model/layout.ts";
+import { seededRandom } from "../../core/random.ts";
 import type { PersonalChoice } from "../../core/schemas/task.ts";
 import type { Dataset } from "../../core/preprocess/transform.ts";
 import { scoreRows } from "../model/score-rows.ts";
-import { trainHead, type TrainOptions } from "./train.ts";
+import { trainBody, trainHead, type TrainOptions } from "./train.ts";
 
 /** The share of a site's training rows the choice is judged on. */
 export const VALIDATION_SHARE = 0.2;
@@ -73,29 +75,91 @@ export function meanAndError(xs: readonly number[]): { mean: number; se: number 
   return { mean: m, se: Math.sqrt(variance / xs.length) };
 }
 
+/** Mixed into the seed of Ditto's split: the same at every round of a federation and at its evaluation. */
+const DITTO_SPLIT_SEED = 0xd1775e;
+
+/** The split Ditto's model trains on (fit) and is judged on (validation): one per site, whatever the round. */
+export function dittoSplit(train: Dataset, siteSeed: number): { fit: Dataset; validation: Dataset } {
+  return validationSplit(train, VALIDATION_SHARE, seededRandom((siteSeed ^ DITTO_SPLIT_SEED) >>> 0));
+}
+
+/** A personal model: a body (the global one, or the site's own) and a head on its output layer (null: none). */
+export interface PersonalModelFit {
+  readonly body: Float32Array;
+  readonly head: Float32Array | null;
+}
+
 /**
- * Fits the personal head on every training row (with `opts.rng`, as it always was) and keeps it only
- * where a head fitted the same way on the rest beats the global model on a validation share of the
- * training rows (drawn from `choiceRng`): answers the head to use (zeros: the global model) and the
- * choice made. The full fit draws from `opts.rng` whatever the choice, so what the caller trains
- * with that generator next is as it was.
+ * A way of making a personal model (`TrainingConfig.personalization`). `fit` makes one from rows;
+ * `refit` says whether the kept model is fitted again on every training row (the residual head, a
+ * fine-tune: fitted once, after the last round) or is the very model judged (Ditto's, trained at
+ * every round on the fit share only, so that the validation share stays unseen).
  */
-export function choosePersonal(layout: Layout, body: Float32Array, train: Dataset, opts: TrainOptions, choiceRng: () => number): { head: Float32Array; choice: PersonalChoice } {
-  const zeros = new Float32Array(layout.headSize);
-  const full = trainHead(layout, body, zeros, train, opts).params;
-  const { fit, validation } = validationSplit(train, VALIDATION_SHARE, choiceRng);
-  const unjudged = (why: string) => ({ head: zeros, choice: { kind: "global" as const, reason: `global: ${why}`, validationRows: validation.rows, loss: null } });
-  if (validation.rows < MIN_VALIDATION_ROWS) return unjudged(`${validation.rows} validation rows of ${train.rows} training rows are too few to judge a personal head on`);
-  const trial = trainHead(layout, body, zeros, fit, { ...opts, rng: choiceRng }).params;
-  const mine = rowCrossEntropy(scoreRows(layout, body, trial, validation), validation.y);
+export interface Personaliser {
+  readonly method: string;
+  readonly fit: (data: Dataset, rng: () => number) => PersonalModelFit;
+  readonly refit: boolean;
+}
+
+/** Today's residual head: fitted on a frozen body, added to its output layer. */
+export function residualHead(layout: Layout, body: Float32Array, opts: TrainOptions): Personaliser {
+  return { method: "residual", refit: true, fit: (data, rng) => ({ body, head: trainHead(layout, body, new Float32Array(layout.headSize), data, { ...opts, rng }).params }) };
+}
+
+/**
+ * The global model's last `layers` layers fine-tuned on the site's rows, the rest frozen, with
+ * `opts.l2` as a pull towards the global weights (not towards zero).
+ */
+export function fineTune(layout: Layout, body: Float32Array, opts: TrainOptions, layers: number): Personaliser {
+  const from = Math.max(0, layout.body.length - 2 * layers);
+  return {
+    method: `finetune of the last ${layers === 1 ? "layer" : `${layers} layers`}`,
+    refit: true,
+    fit: (data, rng) => ({
+      body: trainBody(layout, body, data, { ...opts, l2: 0, rng, trainable: (i) => i >= from, ...(opts.l2 > 0 && { proximal: { mu: opts.l2, anchor: body } }) }).params,
+      head: null,
+    }),
+  };
+}
+
+/**
+ * Keeps a personal model only where one fitted like it on the fit share beats the global model on
+ * the validation share of the training rows (`split`, drawn by the caller): answers the model to
+ * use (the global one where none is kept) and the choice made. A refitting personaliser is fitted
+ * on every training row first, with `rng` (so that what the caller draws from it next is as it
+ * always was), then on the fit share with `choiceRng`.
+ */
+export function choosePersonal(
+  layout: Layout,
+  body: Float32Array,
+  train: Dataset,
+  how: Personaliser,
+  split: { readonly fit: Dataset; readonly validation: Dataset },
+  rng: () => number,
+  choiceRng: () => number,
+): { model: PersonalModelFit; choice: PersonalChoice } {
+  const global: PersonalModelFit = { body, head: null };
+  const full = how.refit ? how.fit(train, rng) : null;
+  const { fit, validation } = split;
+  const unjudged = (why: string) => ({ model: global, choice: { kind: "global" as const, method: how.method, reason: `global: ${why}`, validationRows: validation.rows, loss: null } });
+  if (validation.rows < MIN_VALIDATION_ROWS) return unjudged(`${validation.rows} validation rows of ${train.rows} training rows are too few to judge a personal model (${how.method}) on`);
+  const trial = how.fit(fit, choiceRng);
+  const mine = rowCrossEntropy(scoreRows(layout, trial.body, trial.head, validation), validation.y);
   const theirs = rowCrossEntropy(scoreRows(layout, body, null, validation), validation.y);
   const personal = mean(mine);
-  const global = mean(theirs);
-  // A head that diverged scores NaN: no loss to compare, and none that could be reported.
-  if (!Number.isFinite(personal) || !Number.isFinite(global)) return unjudged("the trial head's scores on the validation rows are not finite");
-  // Row by row, the head's loss less the global model's: kept only when its mean is below zero by more than its standard error, not by the luck of a few rows.
+  const globalLoss = mean(theirs);
+  // A model that diverged scores NaN: no loss to compare, and none that could be reported.
+  if (!Number.isFinite(personal) || !Number.isFinite(globalLoss)) return unjudged(`the personal model's (${how.method}) scores on the validation rows are not finite`);
+  // Row by row, its loss less the global model's: kept only when its mean is below zero by more than its standard error, not by the luck of a few rows.
   const { mean: gain, se } = meanAndError(mine.map((l, i) => l - theirs[i]!));
   const keep = gain + se < 0;
-  const reason = `${keep ? "personal" : "global"}: cross-entropy on ${validation.rows} validation rows of the site's training rows, personal ${personal.toFixed(4)}, global ${global.toFixed(4)} (difference ${gain.toFixed(4)} ± ${se.toFixed(4)}, one standard error)`;
-  return { head: keep ? full : zeros, choice: { kind: keep ? "personal" : "global", reason, validationRows: validation.rows, loss: { personal, global } } };
+  const reason = `${keep ? "personal" : "global"}: cross-entropy on ${validation.rows} validation rows of the site's training rows, personal (${how.method}) ${personal.toFixed(4)}, global ${globalLoss.toFixed(4)} (difference ${gain.toFixed(4)} ± ${se.toFixed(4)}, one standard error)`;
+  return { model: keep ? (full ?? trial) : global, choice: { kind: keep ? "personal" : "global", method: how.method, reason, validationRows: validation.rows, loss: { personal, global: globalLoss } } };
+}
+
+/** The residual head's choice as the evaluation makes it by default: the split drawn from `choiceRng`, the head (zeros: the global model) and the choice. */
+export function choosePersonalHead(layout: Layout, body: Float32Array, train: Dataset, opts: TrainOptions, choiceRng: () => number): { head: Float32Array; choice: PersonalChoice } {
+  const split = validationSplit(train, VALIDATION_SHARE, choiceRng);
+  const { model, choice } = choosePersonal(layout, body, train, residualHead(layout, body, opts), split, opts.rng, choiceRng);
+  return { head: model.head ?? new Float32Array(layout.headSize), choice };
 }

@@ -7,7 +7,11 @@ import { fetchModel } from "../session/fetch-model.ts";
 import { binaryCounts as binary, countRows, scoreRows } from "../model/score-rows.ts";
 import type { SiteSession } from "../session/site-session.ts";
 import { savePersonalModel } from "../session/site-state.ts";
-import { choosePersonal } from "./choose-personal.ts";
+import { choosePersonal, choosePersonalHead, dittoSplit, fineTune, type PersonalModelFit, type Personaliser, VALIDATION_SHARE, validationSplit } from "./choose-personal.ts";
+import type { Dataset } from "../../core/preprocess/transform.ts";
+import type { PersonalChoice } from "../../core/schemas/task.ts";
+import type { TrainOptions } from "./train.ts";
+import { loadDitto } from "../session/site-state.ts";
 import { trainRounds } from "./train-rounds.ts";
 
 type EvaluateTask = Extract<Task, { kind: "evaluate" }>;
@@ -29,6 +33,30 @@ async function championCounts(s: SiteSession, champion: ChampionTask): Promise<{
 }
 
 /**
+ * The site's personal model by the federation's method, and the choice between it and the global
+ * model: the residual head (the default), a fine-tune of the last layers, or Ditto's model trained
+ * at every round (the global model where the site kept none, e.g. a runner that joined for the
+ * evaluation only).
+ */
+async function personalModel(s: SiteSession, task: EvaluateTask, body: Float32Array, train: Dataset, opts: TrainOptions, choiceRng: () => number): Promise<{ model: PersonalModelFit; choice: PersonalChoice }> {
+  const how = task.training.personalization ?? { method: "residual" as const };
+  if (how.method === "residual") {
+    const { head, choice } = choosePersonalHead(task.layout, body, train, opts, choiceRng);
+    return { model: { body, head }, choice };
+  }
+  if (how.method === "finetune") {
+    const split = validationSplit(train, VALIDATION_SHARE, choiceRng);
+    return choosePersonal(task.layout, body, train, fineTune(task.layout, body, opts, how.layers), split, opts.rng, choiceRng);
+  }
+  const federation = task.federation ?? null;
+  const kept = s.ditto && s.ditto.federation === federation && s.ditto.body.length === body.length ? s.ditto.body : s.stateDir ? await loadDitto(s.stateDir, federation, body.length, s.logger) : null;
+  const split = dittoSplit(train, s.siteSeed);
+  if (!kept) return { model: { body, head: null }, choice: { kind: "global", method: "ditto", reason: "global: this site holds no Ditto model of the federation (it trained no round of it)", validationRows: split.validation.rows, loss: null } };
+  const ditto: Personaliser = { method: `ditto (λ ${how.lambda})`, refit: false, fit: () => ({ body: kept, head: null }) };
+  return choosePersonal(task.layout, body, train, ditto, split, opts.rng, choiceRng);
+}
+
+/**
  * The closing step: fit the personal head on the final body (frozen), train the local-only
  * baseline with the federation's schedule, and report counts of all three on the held-out rows.
  * The personal model is kept in the state folder; it never leaves the site.
@@ -40,9 +68,9 @@ export async function evaluateStep(s: SiteSession, task: EvaluateTask): Promise<
   const rng = seededRandom((task.seed ^ s.siteSeed) >>> 0);
   const headOpts = { epochs: t.headEpochs, batchSize: t.batchSize, learningRate: t.headLearningRate ?? t.learningRate, l2: t.headL2, rng };
   // The personal head only where it beats the global model on a validation share of the training rows; its own draws, so the local baseline's stay as they were.
-  const { head, choice } = choosePersonal(task.layout, body, train, headOpts, seededRandom((task.seed ^ s.siteSeed ^ CHOICE_SEED) >>> 0));
+  const { model: personal, choice } = await personalModel(s, task, body, train, headOpts, seededRandom((task.seed ^ s.siteSeed ^ CHOICE_SEED) >>> 0));
   const local = trainRounds(task.layout, initBody(task.layout, seededRandom(task.seed)), train, t, task.rounds, rng);
-  const [global, personalized, localCounts] = [countRows(task.layout, body, null, test), countRows(task.layout, body, head, test), countRows(task.layout, local, null, test)];
+  const [global, personalized, localCounts] = [countRows(task.layout, body, null, test), countRows(task.layout, personal.body, personal.head, test), countRows(task.layout, local, null, test)];
   const common = { modelVersion: task.model.version, trainRows: train.rows, testRows: test.rows, personalChoice: choice };
   // A K-class model reports its K-class counts only; the champion's and the training rows' counts are a binary model's.
   const evaluation: SiteEvaluation =
@@ -58,7 +86,7 @@ export async function evaluateStep(s: SiteSession, task: EvaluateTask): Promise<
         };
   if (s.stateDir) {
     const meta = { modelVersion: task.model.version, spec: task.spec, layout: task.layout, preprocessing: task.preprocessing, savedAt: new Date().toISOString() };
-    await savePersonalModel(s.stateDir, { meta, body, head });
+    await savePersonalModel(s.stateDir, { meta, body: personal.body, head: personal.head ?? new Float32Array(task.layout.headSize) });
   }
   await s.client.postEvaluation(evaluation);
   return evaluation;

@@ -15,8 +15,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { countRows } from "../model/score-rows.ts";
 import { outputsOf } from "../../core/model/layout.ts";
 import type { SiteSession } from "../session/site-session.ts";
-import { loadControl, loadResidual, residualFits, saveControl, saveResidual, type Residual, type ResidualMeta } from "../session/site-state.ts";
-import type { TrainOptions } from "./train.ts";
+import { loadControl, loadDitto, loadResidual, residualFits, saveControl, saveDitto, saveResidual, type Residual, type ResidualMeta } from "../session/site-state.ts";
+import { dittoSplit } from "./choose-personal.ts";
+import { trainBody, type TrainOptions } from "./train.ts";
 import { roundOptions } from "./train-rounds.ts";
 import { checkMaskable, maskStep } from "../secure/secure-step.ts";
 
@@ -143,6 +144,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
     // Nothing of the training rows beyond the held-out counts: no loss, no row count (the weight is public).
     const bytesDown = s.client.traffic.down - before;
     await s.client.postSecure(task.round, { kind: "masked-input", manifest: secure.manifest, ...baseCounts, bytesDown, ...(ledger && { privacy: spentOf(ledger) }), ...multipart });
+    await dittoStep(s, task, base, train);
     return { kind: "trained", loss: result.loss, bytesUp: bytes.length };
   }
   await s.client.postUpdate({
@@ -169,7 +171,29 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
     s.residual = residual;
     if (s.stateDir) await saveResidual(s.stateDir, residual);
   }
+  await dittoStep(s, task, base, train);
   return { kind: "trained", loss: result.loss, bytesUp: bytes.length };
+}
+
+/** Mixed into the seed of Ditto's own minibatches. */
+const DITTO_SEED = 0xd1770;
+
+/**
+ * Ditto (Li et al. 2021): the site's own model v takes the round's local steps on the fit share of
+ * its training rows (the validation share stays unseen, for the closing choice) with λ/2·‖v − w‖²
+ * pulling it towards the round's global model w. It never leaves the site; it is kept in memory and
+ * in the state folder. Off unless the federation's personalization is `ditto`.
+ */
+async function dittoStep(s: SiteSession, task: TrainTask, base: Float32Array, train: Dataset): Promise<void> {
+  const how = task.training.personalization;
+  if (how?.method !== "ditto") return;
+  const federation = task.federation ?? null;
+  const kept = s.ditto?.federation === federation && s.ditto.body.length === base.length ? s.ditto.body : s.stateDir ? await loadDitto(s.stateDir, federation, base.length, s.logger) : null;
+  const { fit } = dittoSplit(train, s.siteSeed);
+  const opts = roundOptions(task.training, task.round, task.rounds, seededRandom((task.seed ^ s.siteSeed ^ DITTO_SEED) >>> 0));
+  const body = trainBody(task.layout, kept ?? base, fit, { ...opts, proximal: { mu: how.lambda, anchor: base } }).params;
+  s.ditto = { federation, body };
+  if (s.stateDir) await saveDitto(s.stateDir, federation, body);
 }
 
 /** The round's privacy plan against the site's ledger (from memory, else its state folder). */

@@ -31,6 +31,8 @@ export interface TrainOptions {
    * (not to the reported loss), `anchor` being the global body the round started from.
    */
   readonly proximal?: { readonly mu: number; readonly anchor: Float32Array };
+  /** The body's layers that train, by their kernel's or bias's segment index (all when absent): a fine-tune of the last layers. */
+  readonly trainable?: (segment: number) => boolean;
   /** How layers and the loss are computed: `FAST_OPS` unless `bench/train-throughput.ts` asks for tfjs's own (`TFJS_OPS`). */
   readonly ops?: TrainOps;
 }
@@ -180,7 +182,8 @@ export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opt
   try {
     if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(body), loss: 0, steps: 0 };
     const ops = opts.ops ?? FAST_OPS;
-    const r = runSteps(data, opts, outputsOf(layout), vars.body, (xb, yb) => {
+    const trainable = opts.trainable ? vars.body.filter((_, i) => opts.trainable!(i)) : vars.body;
+    const r = runSteps(data, opts, outputsOf(layout), trainable, (xb, yb) => {
       const penalty = kernels.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
       const reported: tf.Scalar = tf.add(modelLoss(ops, forward(xb, vars, ops), yb), tf.mul(opts.l2 / 2, penalty));
       const corrected = corr.reduce<tf.Scalar>((l, c, i) => tf.add(l, tf.sum(tf.mul(vars.body[i] as tf.Variable, c))) as tf.Scalar, reported);
