@@ -60,6 +60,25 @@ describe("a hospital's own TensorFlow.js model (model.json)", () => {
     expect(() => modelFromLayersJson(modelJson(layers as tfl.layers.Layer[]))).toThrow(message);
   });
 
+  it("reads a Functional model whose layers form one chain (an input layer, then a reshape to the image), and refuses one that does not", () => {
+    const input = tfl.input({ shape: [64] });
+    const image = tfl.layers.reshape({ targetShape: [8, 8, 1] }).apply(input) as tfl.SymbolicTensor;
+    const conv = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "same", activation: "relu" }).apply(image) as tfl.SymbolicTensor;
+    const pooled = tfl.layers.maxPooling2d({ poolSize: 2 }).apply(conv) as tfl.SymbolicTensor;
+    const flat = tfl.layers.flatten().apply(pooled) as tfl.SymbolicTensor;
+    const out = tfl.layers.dense({ units: 10, activation: "softmax", name: "classes" }).apply(flat) as tfl.SymbolicTensor;
+    const chain = JSON.stringify({ modelTopology: tfl.model({ inputs: input, outputs: out }).toJSON(null, false) });
+    expect(modelFromLayersJson(chain)).toMatchObject({ spec: { kind: "cnn", image: [8, 8, 1], conv: [4], dense: [], outputs: 10 }, head: "classes" });
+    // Its output an earlier layer: the last would be trained for nothing.
+    const early = JSON.stringify({ modelTopology: tfl.model({ inputs: input, outputs: flat }).toJSON(null, false) });
+    expect(() => modelFromLayersJson(early.replace(/"output_layers":\[\["[^"]+"/, '"output_layers":[["flatten_x"'))).toThrow(/the model's output is "flatten_x", not its last layer/);
+    // An image with no convolution, and a reshape that leaves a dimension to guess.
+    expect(() => modelFromLayersJson(modelJson([tfl.layers.flatten({ inputShape: [8, 8, 1] }), dense(10, "softmax")]))).toThrow(/an image model without a convolution/);
+    const guessed = modelJson([tfl.layers.reshape({ targetShape: [8, 8, 1], inputShape: [64] }), tfl.layers.conv2d({ filters: 2, kernelSize: 3, padding: "same", activation: "relu" }), tfl.layers.maxPooling2d({ poolSize: 2 }), tfl.layers.flatten(), dense(3, "softmax")]).replace('"target_shape":[8,8,1]', '"target_shape":[8,-1,1]');
+    expect(guessed).toContain("[8,-1,1]");
+    expect(() => modelFromLayersJson(guessed)).toThrow(/each given, no -1/);
+  });
+
   it("refuses a head on a layer the consortium shares, and what is not a Layers model", () => {
     const text = modelJson([dense(4, "relu", { inputShape: [5], name: "hidden" }), dense(1, "sigmoid", { name: "out" })]);
     expect(() => modelFromLayersJson(text, "hidden")).toThrow(new ConfigError('model.json: the personal head sits on the output layer "out", not on "hidden" (a layer the runner shares with the consortium)'));

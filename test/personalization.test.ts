@@ -20,6 +20,7 @@ describe("consilium simulate --personalization", () => {
     // Execute
     const ditto = (await simulateCommand(["--dataset", "heart-disease", "--rounds", "6", "--personalization", "ditto:0.5", "--state-dir", dir, "--quiet"], memoryIo())) as Report;
     const finetune = (await simulateCommand(["--dataset", "heart-disease", "--rounds", "6", "--personalization", "finetune", "--quiet"], memoryIo())) as Report;
+    const residual = (await simulateCommand(["--dataset", "heart-disease", "--rounds", "6", "--quiet"], memoryIo())) as Report;
 
     // Assert
     const reasons = (r: Report) => r.runs[0]!.sites.map((s) => s.personalChoice?.reason ?? "");
@@ -31,6 +32,12 @@ describe("consilium simulate --personalization", () => {
     expect(folders).toHaveLength(4);
     for (const f of folders) expect(await readdir(join(dir, f))).toContain("ditto.bin");
     for (const s of ditto.runs[0]!.sites) if (s.personalChoice?.kind === "global") expect(s.accuracy.personalized).toBe(s.accuracy.global);
+    // The global and local-only models are the same runs whatever the method: only the personal column differs.
+    const column = (r: Report, k: "global" | "local") => r.runs[0]!.sites.map((s) => s.accuracy[k]);
+    for (const r of [ditto, finetune]) {
+      expect(column(r, "global")).toEqual(column(residual, "global"));
+      expect(column(r, "local")).toEqual(column(residual, "local"));
+    }
   }, 180_000);
 
   it("refuses a method it does not know, and a Ditto pull that overshoots", async () => {

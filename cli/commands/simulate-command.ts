@@ -9,7 +9,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { ConfigError } from "../../core/errors.ts";
 import { modelLayout, outputCount } from "../../core/model/layout.ts";
 import { modelFromLayersJson } from "../../core/model/layers-model.ts";
-import { modelName, type ModelSpec } from "../../core/model/model-spec.ts";
+import { modelName, specOf, type ModelSpec } from "../../core/model/model-spec.ts";
 import { mergeSiteStats } from "../../core/preprocess/merge-stats.ts";
 import { computeSiteStats } from "../../core/preprocess/site-stats.ts";
 import { renderHtmlReport } from "../html-report.tsx";
@@ -218,22 +218,28 @@ function flagValue<T>(flag: string, parse: () => T): T {
 }
 
 
-/**
- * The model a `--model-json` file describes, checked against the data before anything starts: the
- * features' width (as the consortium's preprocessing makes them) and the label's classes.
- */
-async function modelJson(file: string, head: string | undefined, data: LoadedData, line: (s: string) => void): Promise<ModelSpec> {
+/** The model a `--model-json` file describes (`checkModelFits` then checks it against the data before anything starts). */
+async function modelJson(file: string, head: string | undefined, line: (s: string) => void): Promise<ModelSpec> {
   const text = await readFile(file, "utf8").catch((err: unknown) => {
     throw new UsageError(`--model-json: ${(err as Error).message}`);
   });
   try {
     const read = modelFromLayersJson(text, head);
-    const prep = mergeSiteStats(data.sites.map((s) => computeSiteStats(s.train, data.features)), data.features);
-    modelLayout(read.spec, prep.inputs.length, outputCount(prep.label));
     for (const note of read.notes) line(note);
     return read.spec;
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(`--model-json ${file}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Refuses a model the data's features or label do not fit (a cnn's image, a model.json's widths), as the coordinator would once the statistics merge. */
+function checkModelFits(spec: ModelSpec, data: LoadedData, flag: string): void {
+  const prep = mergeSiteStats(data.sites.map((s) => computeSiteStats(s.train, data.features)), data.features);
+  try {
+    modelLayout(spec, prep.inputs.length, outputCount(prep.label));
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`${flag}: ${err.message}`);
     throw err;
   }
 }
@@ -298,7 +304,8 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
     ...(flags["head-lr"] !== undefined && { headLearningRate: flags["head-lr"] }),
     ...(flags.personalization !== undefined && { personalization: personalizationOf(flags.personalization) }),
   };
-  const model = flags["model-json"] === undefined ? (flags.model ?? r.model) : await modelJson(flags["model-json"], flags.head, data, term.line);
+  const model = flags["model-json"] === undefined ? (flags.model ?? r.model) : await modelJson(flags["model-json"], flags.head, term.line);
+  checkModelFits(flagValue("model", () => specOf(model)), data, flags["model-json"] === undefined ? "--model" : `--model-json ${flags["model-json"]}`);
   const plan = {
     sites: data.sites,
     features: data.features,

@@ -22,7 +22,7 @@ const LayerJson = z.object({
       name: z.string().max(200).optional(),
       batch_input_shape: Shape.optional(),
       batchInputShape: Shape.optional(),
-      target_shape: z.array(z.int().positive()).optional(),
+      target_shape: z.array(z.int()).optional(),
       units: z.int().positive().optional(),
       filters: z.int().positive().optional(),
       kernel_size: z.union([z.int(), z.array(z.int())]).optional(),
@@ -43,7 +43,7 @@ type LayerJson = z.infer<typeof LayerJson>;
 const ModelJson = z.object({
   modelTopology: z.object({
     class_name: z.string(),
-    config: z.union([z.object({ layers: z.array(LayerJson).min(1).max(200) }).loose(), z.array(LayerJson).min(1).max(200)]),
+    config: z.union([z.object({ layers: z.array(LayerJson).min(1).max(200), output_layers: z.unknown().optional() }).loose(), z.array(LayerJson).min(1).max(200)]),
   }).loose(),
   weightsManifest: z.array(z.unknown()).optional(),
 }).loose();
@@ -87,7 +87,7 @@ export function modelFromLayersJson(text: string, head?: string): LayersModel {
   const layers = Array.isArray(topology.config) ? topology.config : topology.config.layers;
   const notes: string[] = [];
   if (!["Sequential", "Model", "Functional"].includes(topology.class_name)) throw new ConfigError(`model.json: a ${topology.class_name} model; the runner reads Sequential models and Functional ones whose layers form a chain`);
-  if (topology.class_name !== "Sequential") checkChain(layers);
+  if (topology.class_name !== "Sequential") checkChain(layers, Array.isArray(topology.config) ? undefined : topology.config.output_layers);
   const named = (l: LayerJson, i: number) => `layer ${i + 1} (${l.class_name}${l.config.name ? ` "${l.config.name}"` : ""})`;
 
   // The input: [D] flat, or [H, W, C] an image (rows are its pixels, row-major, channels last).
@@ -114,7 +114,8 @@ export function modelFromLayersJson(text: string, head?: string): LayersModel {
         break;
       case "Reshape": {
         const t = c.target_shape ?? [];
-        if (i !== 0 || image !== null || t.length !== 3 || t.reduce((a, b) => a * b, 1) !== inputs) throw refuse(`only a first layer that reshapes the ${inputs} inputs into an image [height, width, channels] is read`);
+        const first = i === 0 || (i === 1 && layers[0]!.class_name === "InputLayer");
+        if (!first || image !== null || t.length !== 3 || t.some((d) => d < 1) || t.reduce((a, b) => a * b, 1) !== inputs) throw refuse(`only a first layer that reshapes the ${inputs} inputs into an image [height, width, channels] (each given, no -1) is read`);
         image = [t[0]!, t[1]!, t[2]!];
         flat = false;
         break;
@@ -132,10 +133,12 @@ export function modelFromLayersJson(text: string, head?: string): LayersModel {
       }
       case "MaxPooling2D":
         if (layers[i - 1]?.class_name !== "Conv2D") throw refuse("max pooling that does not follow a convolution");
+        if ((c.data_format ?? "channels_last") !== "channels_last") throw refuse("the runner's images are channels last");
         if (!same(c.pool_size, 2) || !(c.strides == null || same(c.strides, 2)) || (c.padding ?? "valid") !== "valid") throw refuse("the runner pools 2×2 with stride 2 and padding \"valid\"");
         break;
       case "Flatten":
         if (flat) throw refuse("nothing to flatten");
+        if ((c.data_format ?? "channels_last") !== "channels_last") throw refuse("the runner flattens images channels last");
         flat = true;
         break;
       case "Dropout":
@@ -158,6 +161,7 @@ export function modelFromLayersJson(text: string, head?: string): LayersModel {
   }
   const out = dense.at(-1);
   if (!out) throw new ConfigError("model.json: no dense output layer");
+  if (image && conv.length === 0) throw new ConfigError("model.json: an image model without a convolution: the runner's image models start with Conv2D and MaxPooling2D (or give the pixels as a flat input to dense layers)");
   if (head !== undefined && head !== out.name) throw new ConfigError(`model.json: the personal head sits on the output layer "${out.name}", not on "${head}" (a layer the runner shares with the consortium)`);
   if (parsed.data.weightsManifest) notes.push("model.json: its weights are not loaded; the federation starts from its own initialisation (Glorot-uniform kernels, zero biases and output layer)");
   const hidden = dense.slice(0, -1).map((d) => d.units);
@@ -170,8 +174,11 @@ export function modelFromLayersJson(text: string, head?: string): LayersModel {
   return { spec: result.data, inputs, outputs, head: out.name, notes };
 }
 
-/** A Functional model's layers must each take the one before as their only input. */
-function checkChain(layers: readonly LayerJson[]): void {
+/** A Functional model's layers must each take the one before as their only input, and its output be the last of them. */
+function checkChain(layers: readonly LayerJson[], outputs: unknown): void {
+  const last = layers.at(-1)?.config.name;
+  const named = [...JSON.stringify(outputs ?? []).matchAll(/\["([^"]+)"/g)].map((m) => m[1]);
+  if (outputs !== undefined && (named.length !== 1 || named[0] !== last)) throw new ConfigError(`model.json: the model's output is ${named.map((n) => `"${n}"`).join(", ") || "not named"}, not its last layer "${last ?? "?"}": the runner trains chains that end in their output`);
   layers.forEach((l, i) => {
     if (i === 0) return;
     const before = layers[i - 1]!.config.name;

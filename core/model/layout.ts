@@ -88,3 +88,15 @@ export function modelLayout(spec: ModelSpec, inputDim: number, outputs = 1): Lay
   const size = (s: Segment[]) => s.reduce((n, x) => n + x.size, 0);
   return { inputDim, ...(image && { image }), body: b, head, bodySize: size(b), headSize: size(head) };
 }
+
+/** Why a model cannot be laid out whatever the features (a `cnn` pooled down to nothing), or null. */
+export function modelSpecProblem(spec: ModelSpec): string | null {
+  if (spec.kind !== "cnn") return null;
+  const [h, w, c] = spec.image;
+  try {
+    modelLayout(spec, h * w * c, spec.outputs ?? 1);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

@@ -146,9 +146,10 @@ function numericFlags(t: QualityThresholds, siteId: string, feature: string, min
   const d = (mine.mean - theirs.mean) / sd;
   if (Math.abs(d) < t.shift) return flags;
   const ratio = mine.mean !== 0 ? theirs.mean / mine.mean : Number.NaN;
-  // A unit is read into the ratio only for a quantity the other sites record well away from 0 (a
-  // mean above its spread, as cholesterol or weight); near 0 (a pixel mostly blank) any ratio is noise.
-  const measured = theirs.mean > sd;
+  // A unit is read into the ratio only for a quantity the other sites mostly record as non-zero (a
+  // lab value, a weight); one they mostly record as 0 (a pixel at an image's edge) has a mean made of a
+  // few readings, whose ratio is noise.
+  const measured = theirs.zeros === undefined || theirs.count === 0 || theirs.zeros / theirs.count < 0.5;
   const unit = measured && Number.isFinite(ratio) && ratio > 0 ? unitOf(ratio, t.unitTolerance) : null;
   const means = `${feature} mean ${num(mine.mean)} vs ${num(theirs.mean)} at the other sites`;
   if (unit) {

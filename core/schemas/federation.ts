@@ -55,6 +55,9 @@ export const TrainingConfig = z.object({
   // Each step moves w by −rate·μ·(w − w_global) from the proximal term alone: at rate·μ ≥ 1 it overshoots the global body and oscillates or diverges.
   message: "proximalMu × learningRate must be below 1: a larger product overshoots the global body at every step",
   path: ["proximalMu"],
+}).refine((t) => t.personalization?.method !== "finetune" || t.headL2 * (t.headLearningRate ?? t.learningRate) < 1, {
+  message: "a fine-tune's pull towards the global model, headL2 × headLearningRate, must be below 1: a larger product overshoots it at every step",
+  path: ["headL2"],
 }).refine((t) => t.personalization?.method !== "ditto" || t.personalization.lambda * t.learningRate < 1, {
   message: "Ditto's lambda × learningRate must be below 1: a larger product overshoots the global model at every step",
   path: ["personalization", "lambda"],

@@ -58,6 +58,12 @@ export async function completeStats(deps: CoordinatorDeps, config: FederationCon
         return blocked(err);
       }
     }
+    // The model must take the inputs the merge makes (a cnn's image, a model.json's width): checked before anything is kept, so a misfit blocks the phase with its reason instead of wedging every later request.
+    try {
+      modelLayout(config.model, merged.inputs.length, outputCount(merged.label));
+    } catch (err) {
+      return blocked(err);
+    }
     if (await writeJson(deps.store, keys.preprocessing, merged, { ifAbsent: true })) {
       for (const f of merged.agreement?.features ?? []) {
         if (!f.used) deps.logger.warn("feature left out: too few sites provide it", { feature: f.name, providedBy: f.providedBy, sites: f.sites, quorum: merged.agreement?.quorum });

@@ -6,7 +6,7 @@
  */
 import { CodecSpec } from "../../core/codec/index.ts";
 import { noiseProblem } from "../../core/preprocess/noisy-stats.ts";
-import { outputCount } from "../../core/model/layout.ts";
+import { modelSpecProblem, outputCount } from "../../core/model/layout.ts";
 import type { FederationConfig } from "../../core/schemas/federation.ts";
 import { createStrategy } from "../../core/strategy/create-strategy.ts";
 import type { Strategy } from "../../core/strategy/strategy.ts";
@@ -35,6 +35,8 @@ export function federationProblem(config: FederationConfig): string | null {
   if (config.upstream && (!strategy.fromMean || config.scoring?.enabled || config.async || strategy.controlVariates || config.privacy?.level === "client")) {
     return `a region's coordinator sends the plain mean of its sites' updates: it needs a mean-based strategy without control variates, scoring, asynchronous rounds or client-level privacy (here ${strategy.spec})`;
   }
+  const model = modelSpecProblem(config.model);
+  if (model) return model;
   // A model read from a model.json keeps its output width: the label must need as many outputs (its input width is checked when the features' width is known).
   const outputs = outputCount(config.features.label);
   if (config.model.outputs !== undefined && config.model.outputs !== outputs) {

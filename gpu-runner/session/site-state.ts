@@ -78,8 +78,8 @@ async function saveFederationVector(dir: string, file: string, federation: strin
   await writeStateFile(dir, file, Buffer.concat([meta, encodeUpdate(values, "float32")]));
 }
 
-/** The vector saved as `file` for `federation` at this length, or `null`; one of another federation or length, or unreadable, is passed over with a warning naming `what` and what happens instead. */
-async function loadFederationVector(dir: string, file: string, federation: string | null, length: number, logger: Logger, what: string): Promise<Float32Array | null> {
+/** The vector saved as `file` for `federation` at this length, or `null`; one of another federation or length, or unreadable, is passed over with a warning naming `what` and what happens `instead`. */
+async function loadFederationVector(dir: string, file: string, federation: string | null, length: number, logger: Logger, what: string, instead: string): Promise<Float32Array | null> {
   const path = join(dir, file);
   const bytes = await readFile(path).catch(() => null);
   if (!bytes) return null;
@@ -87,12 +87,12 @@ async function loadFederationVector(dir: string, file: string, federation: strin
     const newline = bytes.indexOf(0x0a);
     const meta = z.object({ federation: z.string().nullable(), length: z.number().int().nonnegative() }).parse(JSON.parse(bytes.subarray(0, newline).toString("utf8")));
     if (meta.federation !== federation || meta.length !== length) {
-      logger.warn(`${what} of another federation passed over`, { file: path, kept: meta.federation, federation });
+      logger.warn(`${what} of another federation or model passed over; ${instead}`, { file: path, kept: meta.federation, federation, length: meta.length, expected: length });
       return null;
     }
     return decodeUpdate(bytes.subarray(newline + 1), { length, codec: "float32" }).values;
   } catch (err) {
-    logger.warn(`${what} unreadable`, { file: path, message: (err as Error).message });
+    logger.warn(`${what} unreadable; ${instead}`, { file: path, message: (err as Error).message });
     return null;
   }
 }
@@ -108,7 +108,7 @@ export async function saveControl(dir: string, federation: string | null, contro
  * another federation would steer this one's training wrong.
  */
 export async function loadControl(dir: string, federation: string | null, length: number, logger: Logger = silentLogger): Promise<Float32Array | null> {
-  return loadFederationVector(dir, "control.bin", federation, length, logger, "SCAFFOLD control (this site's control starts at zero)");
+  return loadFederationVector(dir, "control.bin", federation, length, logger, "SCAFFOLD control", "this site's control starts at zero");
 }
 
 /** The site's Ditto model (its own body, trained at every round beside the global one), kept across rounds and restarts (`ditto.bin`). */
@@ -118,7 +118,7 @@ export async function saveDitto(dir: string, federation: string | null, body: Fl
 
 /** The saved Ditto model of `federation` at this length, or `null` (it then starts from the round's global model). */
 export async function loadDitto(dir: string, federation: string | null, length: number, logger: Logger = silentLogger): Promise<Float32Array | null> {
-  return loadFederationVector(dir, "ditto.bin", federation, length, logger, "Ditto model (it starts again from the global model)");
+  return loadFederationVector(dir, "ditto.bin", federation, length, logger, "Ditto model", "it starts again from the round's global model");
 }
 
 /**

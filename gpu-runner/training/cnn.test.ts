@@ -42,9 +42,14 @@ describe("a convolutional body", () => {
       ["out/kernel", [32, 10]], ["out/bias", [10]],
     ]);
     expect(layout.head.map((s) => s.shape)).toEqual([[32, 10], [10]]);
-    // Glorot over the 3×3 window: no kernel starts at zero but the output layer's.
+    // Glorot-uniform over the 3×3 window: conv0's 72 weights within ±√(6 / (9·1 + 9·8)), spread over most of it; the output layer at zero.
     const body = initBody(layout, seededRandom(1));
-    expect(body.subarray(0, 72).some((v) => v !== 0)).toBe(true);
+    const limit = Math.sqrt(6 / (9 + 72));
+    const conv0 = Array.from(body.subarray(0, 72));
+    expect(Math.max(...conv0.map(Math.abs))).toBeLessThanOrEqual(limit);
+    expect(Math.max(...conv0.map(Math.abs))).toBeGreaterThan(0.8 * limit);
+    const out = layout.body.find((s) => s.name === "out/kernel")!;
+    expect(body.subarray(out.offset, out.offset + out.size).every((v) => v === 0)).toBe(true);
   });
 
   it("is refused when its image does not make the features' inputs, or pooling leaves nothing, naming both", () => {

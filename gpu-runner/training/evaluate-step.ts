@@ -16,6 +16,9 @@ import { trainRounds } from "./train-rounds.ts";
 
 type EvaluateTask = Extract<Task, { kind: "evaluate" }>;
 
+/** Mixed into the seed of a fine-tune's fit on every training row, a stream of its own. */
+const FINETUNE_SEED = 0xf1e7;
+
 /** Mixed into the seed of the personal head's validation split, a stream of its own. */
 const CHOICE_SEED = 0x5eedc401;
 
@@ -44,9 +47,11 @@ async function personalModel(s: SiteSession, task: EvaluateTask, body: Float32Ar
     const { head, choice } = choosePersonalHead(task.layout, body, train, opts, choiceRng);
     return { model: { body, head }, choice };
   }
+  // The local-only baseline trains next from `opts.rng`: it is moved on as the residual head's fit on every row would move it (one shuffle of the rows per epoch), so that the baseline is the same run whatever the method.
+  if (train.rows > 0) for (let i = 0; i < opts.epochs * (train.rows - 1); i++) opts.rng();
   if (how.method === "finetune") {
     const split = validationSplit(train, VALIDATION_SHARE, choiceRng);
-    return choosePersonal(task.layout, body, train, fineTune(task.layout, body, opts, how.layers), split, opts.rng, choiceRng);
+    return choosePersonal(task.layout, body, train, fineTune(task.layout, body, opts, how.layers), split, seededRandom((task.seed ^ s.siteSeed ^ FINETUNE_SEED) >>> 0), choiceRng);
   }
   const federation = task.federation ?? null;
   const kept = s.ditto && s.ditto.federation === federation && s.ditto.body.length === body.length ? s.ditto.body : s.stateDir ? await loadDitto(s.stateDir, federation, body.length, s.logger) : null;

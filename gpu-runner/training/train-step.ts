@@ -184,11 +184,13 @@ const DITTO_SEED = 0xd1770;
  * pulling it towards the round's global model w. It never leaves the site; it is kept in memory and
  * in the state folder. Off unless the federation's personalization is `ditto`.
  */
-async function dittoStep(s: SiteSession, task: TrainTask, base: Float32Array, train: Dataset): Promise<void> {
+export async function dittoStep(s: SiteSession, task: TrainTask, base: Float32Array, train: Dataset): Promise<void> {
   const how = task.training.personalization;
   if (how?.method !== "ditto") return;
   const federation = task.federation ?? null;
-  const kept = s.ditto?.federation === federation && s.ditto.body.length === base.length ? s.ditto.body : s.stateDir ? await loadDitto(s.stateDir, federation, base.length, s.logger) : null;
+  // A federation's first round starts Ditto's model afresh: one kept under the same id is another run's (a recreated federation, another seed).
+  const fresh = task.model.version === 0;
+  const kept = fresh ? null : s.ditto?.federation === federation && s.ditto.body.length === base.length ? s.ditto.body : s.stateDir ? await loadDitto(s.stateDir, federation, base.length, s.logger) : null;
   const { fit } = dittoSplit(train, s.siteSeed);
   const opts = roundOptions(task.training, task.round, task.rounds, seededRandom((task.seed ^ s.siteSeed ^ DITTO_SEED) >>> 0));
   const body = trainBody(task.layout, kept ?? base, fit, { ...opts, proximal: { mu: how.lambda, anchor: base } }).params;
