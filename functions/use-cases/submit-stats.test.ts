@@ -44,6 +44,24 @@ describe("submitStats: leaving the stats phase", () => {
     expect(h.deps.logger.entries.filter((e) => e.level === "error").map((e) => e.message)).toEqual(["site statistics cannot be merged"]);
   });
 
+  it("blocks the phase with the reason when the model does not take the inputs the merge makes, keeping no preprocessing", async () => {
+    // Prepare: a model read from a model.json of 5 inputs, where age and sex=M make 2.
+    const h = new Harness();
+    await h.createFederation({ model: { kind: "mlp", hidden: [3], inputs: 5 } });
+    const sites = [await h.enrol("St Mary's", siteTables[0]!), await h.enrol("Royal Infirmary", siteTables[1]!), await h.enrol("General Hospital", siteTables[2]!)];
+    for (const site of sites.slice(0, 2)) await h.postStats(site);
+    // Execute
+    const last = await h.postStats(sites[2]!);
+    const task = await h.task(sites[0]!);
+    const status = await h.status();
+    // Assert
+    const reason = "site statistics cannot be merged: the model takes 5 inputs, the features make 2";
+    expect(last).toEqual({ status: 409, body: { error: { code: "STATS_MERGE_FAILED", message: reason } } });
+    expect(task).toEqual({ kind: "wait", retryAfterMs: 1000, reason: `STATS_MERGE_FAILED: ${reason}` });
+    expect(status.blocked).toMatchObject({ code: "STATS_MERGE_FAILED", message: reason });
+    expect(await h.deps.store.head(keys.preprocessing)).toBeNull();
+  });
+
   it("leaves a blocked stats phase once a further site's statistics make the merge possible", async () => {
     // Prepare
     const h = new Harness();
