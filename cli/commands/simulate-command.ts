@@ -19,7 +19,7 @@ import { summariseRuns } from "../../core/report/summarise-runs.ts";
 import { Report, type RunReport } from "../../core/schemas/report.ts";
 import { selectBackend, BackendName } from "../../gpu-runner/model/backend.ts";
 import { defaultRecipe } from "../recipes.ts";
-import { loadBuiltin, loadCsvDataset, loadFhirDataset, type LoadedData } from "../../gpu-runner/data/datasets.ts";
+import { loadBuiltin, loadCsvDataset, loadFhirDataset, loadImageDataset, type LoadedData } from "../../gpu-runner/data/datasets.ts";
 import { planProblem, simulateOnce } from "../simulate.ts";
 import { holdOutValidation } from "../validation-split.ts";
 import { createTerminal } from "../terminal.ts";
@@ -44,6 +44,7 @@ export const SimulateFlags = z
     dataset: z.enum(["heart-disease", "wdbc", "digits"]).optional(),
     data: z.string().optional(),
     fhir: z.string().min(1).optional(),
+    images: z.string().min(1).optional(),
     label: z.string().optional(),
     positive: z.string().optional(),
     classes: z.string().min(1).optional(),
@@ -115,11 +116,11 @@ export const SimulateFlags = z
     quiet: z.boolean().default(false),
     verbose: z.boolean().default(false),
   })
-  .refine((f) => [f.dataset, f.data, f.fhir].filter((x) => x !== undefined).length === 1, { message: "give exactly one of --dataset NAME, --data FILE.csv or --fhir DIR" })
+  .refine((f) => [f.dataset, f.data, f.fhir, f.images].filter((x) => x !== undefined).length === 1, { message: "give exactly one of --dataset NAME, --data FILE.csv, --images DIR or --fhir DIR" })
   .refine((f) => f.model === undefined || f["model-json"] === undefined, { message: "give --model or --model-json, not both" })
   .refine((f) => f.head === undefined || f["model-json"] !== undefined, { message: "--head names a layer of --model-json" })
   .refine((f) => f.data === undefined || f.label !== undefined, { message: "--data needs --label COLUMN" })
-  .refine((f) => f.classes === undefined || (f.data !== undefined && f.positive === undefined), { message: "--classes goes with --data, not with --positive" })
+  .refine((f) => f.classes === undefined || ((f.data !== undefined || f.images !== undefined) && f.positive === undefined), { message: "--classes goes with --data or --images, not with --positive" })
   .refine((f) => f.malicious === undefined || f.attack !== undefined, { message: "--malicious needs --attack SPEC" })
   .refine((f) => f.validation === undefined || f.scoring, { message: "--validation needs --scoring" })
   .refine((f) => f["secure-aggregation"] || (f.dropout === undefined && f["secure-clip"] === undefined), { message: "--dropout and --secure-clip need --secure-aggregation" })
@@ -137,6 +138,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
   flags: {
     dataset: { type: "string", value: "NAME", help: "a shipped dataset: heart-disease (4 real hospitals), wdbc or digits (10 classes of 8×8 images; both spread over --sites)" },
     data: { type: "string", value: "FILE.csv", help: "your own CSV instead, spread over --sites simulated sites (needs --label)" },
+    images: { type: "string", value: "DIR", help: "your own images instead: a folder of PNG files (all one size) and DIR/labels.csv with columns file and label, spread over --sites; each image a row of pixels for a cnn:HxWxC:… model (the size is printed)" },
     fhir: { type: "string", value: "DIR", help: "FHIR R4 data, a subdirectory per hospital (NDJSON or bundle.json, as consilium synth writes), mapped onto DIR/cdm.json or the synthetic cohort's data model" },
     label: { type: "string", value: "COLUMN", help: "the outcome column of --data" },
     classes: { type: "string", value: "LIST", help: "a K-class label for --data: its classes in order, comma-separated (the first is the reference, e.g. normal), or auto for every value the column takes; the model gets one output per class (softmax)" },
@@ -269,6 +271,11 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
   const load = (seed: number) => {
     const partitionOpts = { sites: flags.sites, split: flags.split, testFraction: flags["test-fraction"], seed };
     if (flags.fhir !== undefined) return loadFhirDataset({ dir: flags.fhir, testFraction: flags["test-fraction"], seed });
+    if (flags.images !== undefined) {
+      return loadImageDataset({ ...partitionOpts, dir: flags.images, positive: flags.positive, ...(flags.classes !== undefined && { classes: flags.classes === "auto" ? ("auto" as const) : commaList(flags.classes) }) }).catch((err: unknown) => {
+        throw new UsageError(`--images: ${(err as Error).message}`);
+      });
+    }
     return flags.dataset
       ? loadBuiltin(flags.dataset, partitionOpts)
       : loadCsvDataset({

@@ -16,6 +16,7 @@ import type { FeatureSpec } from "../../core/schemas/feature-spec.ts";
 import { digitsSpec, heartDiseaseSpec, loadDigits, loadHeartDisease, loadWdbc, wdbcSpec, type SiteData } from "./builtin-datasets.ts";
 import { fhirSiteData, loadFhirSites, mappingNote } from "./fhir-sites.ts";
 import { inferSpec } from "./infer-spec.ts";
+import { loadImageFolder } from "./image-folder.ts";
 import { DEFAULT_MISSING_TOKENS } from "../../core/schemas/feature-spec.ts";
 import { parseSplit, partition, subset, trainTestSplit } from "./partition.ts";
 import { readCsvFile, readingNotes, type DelimiterName } from "./read-csv.ts";
@@ -114,6 +115,26 @@ export async function loadCsvDataset(o: CsvOptions): Promise<LoadedData> {
     notes: [...readingNotes(o.file, csv), countsLine, ...notes, missingSummary],
     warnings: [...labelChanges, ...missingWarnings],
   };
+}
+
+export interface ImageOptions extends PartitionOptions {
+  readonly dir: string;
+  readonly positive?: string;
+  readonly classes?: readonly string[] | "auto";
+}
+
+/**
+ * A folder of PNG images with a labels CSV (`image-folder.ts`) spread over simulated sites like a
+ * CSV: each image a row of pixel columns, the label read by the same rule (`--positive`,
+ * `--classes`).
+ */
+export async function loadImageDataset(o: ImageOptions): Promise<LoadedData> {
+  const folder = await loadImageFolder(o.dir);
+  const label = folder.table.columns.at(-1)!;
+  const { spec: features, notes } = inferSpec(folder.table, { label, positive: o.positive, ...(o.classes && { classes: o.classes }) });
+  const summary = summariseLabels(folder.table.rows.map((r) => r.at(-1) ?? ""), features.label, features.missingTokens);
+  const [countsLine = "", ...labelChanges] = labelLines(summary);
+  return { name: o.dir, sites: partitionTable(folder.table, features, o), features, label: summary, notes: [...folder.notes, countsLine, ...notes], warnings: labelChanges };
 }
 
 export interface FhirOptions {
