@@ -36,7 +36,7 @@ describe("consilium (main)", () => {
       [["site", "--coordinator", "http://127.0.0.1:8787", "--token", "cs_a_b"], "consilium site: give exactly one of --data FILE.csv, --fhir DIR or --dataset-site NAME:SITE"],
       [["site", "export"], "consilium site export: --out: required"],
       [["simulate", "--dataset", "wdbc", "--sites", "0"], 'consilium simulate: --sites: Too small: expected number to be >=1 (got "0")'],
-      [["simulate", "--sites", "3"], "consilium simulate: give exactly one of --dataset NAME, --data FILE.csv or --fhir DIR"],
+      [["simulate", "--sites", "3"], "consilium simulate: give exactly one of --dataset NAME, --data FILE.csv, --images DIR or --fhir DIR"],
       [["simulate", "--dataset", "wdbc", "--bogus"], "consilium simulate: unknown flag --bogus"],
     ] as const) {
       const io = memoryIo();
