@@ -156,13 +156,13 @@ export function renderHtmlReport(report: Report, generatedAt: Date = new Date())
               <thead><tr><th scope="col">Site</th><th scope="col" class="num">Train rows</th><th scope="col" class="num">Test rows</th>{MODELS.map((m) => <th scope="col" class="num">{LABEL[m]}</th>)}<th scope="col">{`Personalised is${report.seeds.length > 1 ? ` (seed ${first.seed})` : ""}`}</th></tr></thead>
               <tbody>{report.sites.map((s) => {
                 const choice = first.sites.find((x) => x.id === s.id)?.personalChoice;
-                return <tr data-site={s.id}><th scope="row">{s.name}<div class="muted">{s.id}</div></th><td class="num">{String(s.trainRows)}</td><td class="num">{String(s.testRows)}</td>{MODELS.map((m) => <td class="num">{stat(s.accuracy[m])}</td>)}<td title={choice?.reason ?? ""}>{choice ? (choice.kind === "personal" ? "its personal head" : "the global model") : "—"}</td></tr>;
+                return <tr data-site={s.id}><th scope="row">{s.name}<div class="muted">{s.id}</div></th><td class="num">{String(s.trainRows)}</td><td class="num">{String(s.testRows)}</td>{MODELS.map((m) => <td class="num">{stat(s.accuracy[m])}</td>)}<td title={choice?.reason ?? ""}>{choice ? (choice.kind === "personal" ? "its personal model" : "the global model") : "—"}</td></tr>;
               })}</tbody>
             </table>
           </Section>
           <Section title="Spread over seeds">
             <table>
-              <thead><tr><th scope="col">Pooled, final models</th><th scope="col" class="num">Accuracy</th><th scope="col" class="num">AUROC</th><th scope="col" class="num">Sensitivity</th><th scope="col" class="num">Specificity</th></tr></thead>
+              <thead><tr><th scope="col">Pooled, final models</th><th scope="col" class="num">Accuracy</th><th scope="col" class="num">{first.classes ? "Macro AUROC" : "AUROC"}</th><th scope="col" class="num">Sensitivity</th><th scope="col" class="num">Specificity</th></tr></thead>
               <tbody>{MODELS.map((m) => <tr><th scope="row">{LABEL[m]}</th><td class="num">{stat(report.pooled[m].accuracy)}</td><td class="num">{stat(report.pooled[m].auroc)}</td><td class="num">{stat(report.pooled[m].sensitivity)}</td><td class="num">{stat(report.pooled[m].specificity)}</td></tr>)}</tbody>
             </table>
           </Section>
