@@ -246,6 +246,9 @@ function checkModelFits(spec: ModelSpec, data: LoadedData, flag: string): void {
   }
 }
 
+/** `--classes`'s text: "auto", or the classes in order. */
+const classesOf = (text: string): readonly string[] | "auto" => (text === "auto" ? "auto" : commaList(text));
+
 /** `--personalization`'s text as the training config takes it. */
 function personalizationOf(text: string): NonNullable<TrainingConfig["personalization"]> {
   const [method, value] = text.split(":");
@@ -272,7 +275,7 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
     const partitionOpts = { sites: flags.sites, split: flags.split, testFraction: flags["test-fraction"], seed };
     if (flags.fhir !== undefined) return loadFhirDataset({ dir: flags.fhir, testFraction: flags["test-fraction"], seed });
     if (flags.images !== undefined) {
-      return loadImageDataset({ ...partitionOpts, dir: flags.images, positive: flags.positive, ...(flags.classes !== undefined && { classes: flags.classes === "auto" ? ("auto" as const) : commaList(flags.classes) }) }).catch((err: unknown) => {
+      return loadImageDataset({ ...partitionOpts, dir: flags.images, positive: flags.positive, ...(flags.classes !== undefined && { classes: classesOf(flags.classes) }) }).catch((err: unknown) => {
         throw new UsageError(`--images: ${(err as Error).message}`);
       });
     }
@@ -283,7 +286,7 @@ export async function simulateCommand(argv: string[], io: CommandIo = processIo)
           file: flags.data ?? "",
           label: flags.label ?? "",
           positive: flags.positive,
-          ...(flags.classes !== undefined && { classes: flags.classes === "auto" ? ("auto" as const) : commaList(flags.classes) }),
+          ...(flags.classes !== undefined && { classes: classesOf(flags.classes) }),
           ignore: commaList(flags.ignore),
           ...(flags.missing !== undefined && { missing: commaList(flags.missing) }),
           ...(flags.delimiter !== undefined && { delimiter: flags.delimiter }),

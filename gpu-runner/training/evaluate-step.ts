@@ -11,7 +11,7 @@ import { choosePersonal, choosePersonalHead, dittoSplit, fineTune, type Personal
 import type { Dataset } from "../../core/preprocess/transform.ts";
 import type { PersonalChoice } from "../../core/schemas/task.ts";
 import type { TrainOptions } from "./train.ts";
-import { loadDitto } from "../session/site-state.ts";
+import { heldDitto } from "./train-step.ts";
 import { trainRounds } from "./train-rounds.ts";
 
 type EvaluateTask = Extract<Task, { kind: "evaluate" }>;
@@ -54,7 +54,7 @@ async function personalModel(s: SiteSession, task: EvaluateTask, body: Float32Ar
     return choosePersonal(task.layout, body, train, fineTune(task.layout, body, opts, how.layers), split, seededRandom((task.seed ^ s.siteSeed ^ FINETUNE_SEED) >>> 0), choiceRng);
   }
   const federation = task.federation ?? null;
-  const kept = s.ditto && s.ditto.federation === federation && s.ditto.body.length === body.length ? s.ditto.body : s.stateDir ? await loadDitto(s.stateDir, federation, body.length, s.logger) : null;
+  const kept = await heldDitto(s, federation, body.length);
   const split = dittoSplit(train, s.siteSeed);
   if (!kept) return { model: { body, head: null }, choice: { kind: "global", method: "ditto", reason: "global: this site holds no Ditto model of the federation (it trained no round of it)", validationRows: split.validation.rows, loss: null } };
   const ditto: Personaliser = { method: `ditto (λ ${how.lambda})`, refit: false, fit: () => ({ body: kept, head: null }) };

@@ -175,6 +175,12 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
   return { kind: "trained", loss: result.loss, bytesUp: bytes.length };
 }
 
+/** The site's Ditto model of `federation` at this length: in memory, else in its state folder, else null. */
+export async function heldDitto(s: SiteSession, federation: string | null, length: number): Promise<Float32Array | null> {
+  if (s.ditto && s.ditto.federation === federation && s.ditto.body.length === length) return s.ditto.body;
+  return s.stateDir ? loadDitto(s.stateDir, federation, length, s.logger) : null;
+}
+
 /** Mixed into the seed of Ditto's own minibatches. */
 const DITTO_SEED = 0xd1770;
 
@@ -190,7 +196,7 @@ export async function dittoStep(s: SiteSession, task: TrainTask, base: Float32Ar
   const federation = task.federation ?? null;
   // A federation's first round starts Ditto's model afresh: one kept under the same id is another run's (a recreated federation, another seed).
   const fresh = task.model.version === 0;
-  const kept = fresh ? null : s.ditto?.federation === federation && s.ditto.body.length === base.length ? s.ditto.body : s.stateDir ? await loadDitto(s.stateDir, federation, base.length, s.logger) : null;
+  const kept = fresh ? null : await heldDitto(s, federation, base.length);
   const { fit } = dittoSplit(train, s.siteSeed);
   const opts = roundOptions(task.training, task.round, task.rounds, seededRandom((task.seed ^ s.siteSeed ^ DITTO_SEED) >>> 0));
   const body = trainBody(task.layout, kept ?? base, fit, { ...opts, proximal: { mu: how.lambda, anchor: base } }).params;
