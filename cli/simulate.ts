@@ -95,6 +95,8 @@ export interface SimulationPlan {
   readonly secureAggregation?: FederationConfig["secureAggregation"];
   /** With secure aggregation: this share of the sites, drawn afresh each round from the seed, drops out after uploading its masked input. */
   readonly dropout?: number;
+  /** The coordinator refuses an update holding a value of larger magnitude (`FederationConfig.maxUpdateAbs`). */
+  readonly maxUpdateAbs?: number;
   /** Updates above this many bytes go up as multipart uploads (the coordinator's default, 8 MiB, when absent). */
   readonly multipartThresholdBytes?: number;
 }
@@ -242,6 +244,7 @@ export function federationOf(plan: SimulationPlan, seed: number, sites: number, 
     seed,
     ...(plan.scoring && { scoring: plan.scoring }),
     ...(plan.operatingPoint && { operatingPoint: plan.operatingPoint }),
+    ...(plan.maxUpdateAbs !== undefined && { maxUpdateAbs: plan.maxUpdateAbs }),
   };
 }
 

@@ -81,6 +81,15 @@ export interface SiteRunnerOptions {
 const SECURE_RETRY_MS = 250;
 
 /**
+ * A training round whose update the coordinator refused (422: out of range, a mismatch) is tried
+ * this many times in all (a second try covers a transfer that went wrong); then the site sits the
+ * round out, asking again every TRAIN_REFUSED_RETRY_MS until the round moves on, instead of
+ * retraining the same refused step until the deadline.
+ */
+const MAX_TRAIN_REFUSALS = 2;
+const TRAIN_REFUSED_RETRY_MS = 1_000;
+
+/**
  * Transfers through presigned URLs that failed after the client's own retries: a URL may have
  * expired while the store or the coordinator was away, so the runner asks for its task again (with
  * fresh URLs), this many times in a row before the failure stands.
@@ -121,6 +130,7 @@ async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | nu
   const drops = new Set(options.dropRounds ?? []);
   const dropped = new Set<number>();
   const sitOut = new Set<number>();
+  const refusals = new Map<number, number>();
   let evaluation: SiteEvaluation | null = null;
   let noisyRelease: SiteStats | null = null;
   let storeFailures = 0;
@@ -174,6 +184,7 @@ async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | nu
       session = newSession();
       noisyRelease = null;
       sitOut.clear();
+      refusals.clear();
       dropped.clear();
       evaluation = null;
     }
@@ -185,6 +196,10 @@ async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | nu
     }
     if (task.kind === "wait") {
       await pause(task.retryAfterMs, signal);
+      continue;
+    }
+    if (task.kind === "train" && !task.secure && (refusals.get(task.round) ?? 0) >= MAX_TRAIN_REFUSALS) {
+      await pause(TRAIN_REFUSED_RETRY_MS, signal);
       continue;
     }
     if ((task.kind === "train" || task.kind === "stats") && task.federation !== undefined) federation = task.federation;
@@ -253,6 +268,9 @@ async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | nu
         if (secureRound !== null) {
           sitOut.add(secureRound);
           await pause(SECURE_RETRY_MS, signal);
+        } else if (task.kind === "train" && err.status === 422) {
+          refusals.set(task.round, (refusals.get(task.round) ?? 0) + 1);
+          if (refusals.get(task.round) === MAX_TRAIN_REFUSALS) logger.warn("sitting the round out: its update was refused", { siteId, round: task.round, code: err.code });
         }
         continue;
       }
