@@ -21,6 +21,8 @@ describe("consilium simulate --personalization", () => {
     const ditto = (await simulateCommand(["--dataset", "heart-disease", "--rounds", "6", "--personalization", "ditto:0.5", "--state-dir", dir, "--quiet"], memoryIo())) as Report;
     const finetune = (await simulateCommand(["--dataset", "heart-disease", "--rounds", "6", "--personalization", "finetune", "--quiet"], memoryIo())) as Report;
     const residual = (await simulateCommand(["--dataset", "heart-disease", "--rounds", "6", "--quiet"], memoryIo())) as Report;
+    const fedrepDir = join(dir, "fedrep");
+    const fedrep = (await simulateCommand(["--dataset", "heart-disease", "--rounds", "6", "--personalization", "fedrep", "--state-dir", fedrepDir, "--quiet"], memoryIo())) as Report;
 
     // Assert
     const reasons = (r: Report) => r.runs[0]!.sites.map((s) => s.personalChoice?.reason ?? "");
@@ -28,9 +30,16 @@ describe("consilium simulate --personalization", () => {
     expect(reasons(ditto).some((x) => x.includes("ditto (λ 0.5)"))).toBe(true);
     expect(reasons(finetune).every((x) => x.includes("finetune of the last layer"))).toBe(true);
     // Each site kept its Ditto model beside its other state, and a chosen model is the global one or its own.
-    const folders = await readdir(dir);
+    const folders = (await readdir(dir)).filter((f) => f !== "fedrep");
     expect(folders).toHaveLength(4);
     for (const f of folders) expect(await readdir(join(dir, f))).toContain("ditto.bin");
+    // fedrep: every site trained its head every round and kept it; the choice names the method.
+    expect(reasons(fedrep).every((x) => x.includes("(fedrep)"))).toBe(true);
+    const fedrepFolders = await readdir(fedrepDir);
+    expect(fedrepFolders).toHaveLength(4);
+    for (const f of fedrepFolders) expect(await readdir(join(fedrepDir, f))).toContain("fedrep-head.bin");
+    // The local-only baseline is the same run; the global model is not (the body trained with each site's head in place).
+    expect(fedrep.runs[0]!.sites.map((s) => s.accuracy.local)).toEqual(residual.runs[0]!.sites.map((s) => s.accuracy.local));
     for (const s of ditto.runs[0]!.sites) if (s.personalChoice?.kind === "global") expect(s.accuracy.personalized).toBe(s.accuracy.global);
     // The global and local-only models are the same runs whatever the method: only the personal column differs.
     const column = (r: Report, k: "global" | "local") => r.runs[0]!.sites.map((s) => s.accuracy[k]);
@@ -41,7 +50,9 @@ describe("consilium simulate --personalization", () => {
   }, 180_000);
 
   it("refuses a method it does not know, and a Ditto pull that overshoots", async () => {
-    await expect(simulateCommand(["--dataset", "heart-disease", "--personalization", "fedrep", "--quiet"], memoryIo())).rejects.toThrow("expected residual, finetune[:LAYERS] or ditto:LAMBDA");
+    await expect(simulateCommand(["--dataset", "heart-disease", "--personalization", "fedper", "--quiet"], memoryIo())).rejects.toThrow("expected residual, fedrep, finetune[:LAYERS] or ditto:LAMBDA");
+    // fedrep's head, fitted without noise, shapes each row's gradient of the body: DP-SGD's per-row bound would not hold.
+    await expect(simulateCommand(["--dataset", "heart-disease", "--rounds", "2", "--personalization", "fedrep", "--dp-epsilon", "3", "--quiet"], memoryIo())).rejects.toThrow(/fedrep's head/);
     await expect(simulateCommand(["--dataset", "heart-disease", "--rounds", "2", "--personalization", "ditto:5", "--quiet"], memoryIo())).rejects.toThrow(/Ditto's lambda × learningRate must be below 1/);
   });
 });

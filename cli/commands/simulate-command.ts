@@ -59,7 +59,7 @@ export const SimulateFlags = z
     "model-json": z.string().min(1).optional(),
     personalization: z
       .string()
-      .regex(/^(residual|finetune(:\d+)?|ditto:(\d+(\.\d+)?|\.\d+))$/, "expected residual, finetune[:LAYERS] or ditto:LAMBDA")
+      .regex(/^(residual|fedrep|finetune(:\d+)?|ditto:(\d+(\.\d+)?|\.\d+))$/, "expected residual, fedrep, finetune[:LAYERS] or ditto:LAMBDA")
       .optional(),
     head: z.string().min(1).optional(),
     rounds: int.min(1).max(10000).optional(),
@@ -152,7 +152,7 @@ export const simulateSpec: CommandSpec<typeof SimulateFlags> = {
     "test-fraction": { type: "string", value: "F", help: "held-out share of each site's rows (default 0.3)" },
     model: { type: "string", value: "MODEL", help: "logreg, mlp:H[,H...] or cnn:HxWxC:F[,F...][:D[,D...]] (3×3 ReLU convolutions of F filters each followed by 2×2 max pooling, then dense layers of D; default: the dataset's recipe)" },
     "model-json": { type: "string", value: "FILE", help: "instead of --model, a TensorFlow.js Layers model.json of your own (its architecture: Dense, Conv2D, MaxPooling2D, Flatten, Reshape, Dropout), checked against the features' width and the label's classes" },
-    personalization: { type: "string", value: "METHOD", help: "how each site makes its personal model, kept only where it beats the global model on a validation share of its training rows: residual (a head on the output layer, the default), finetune[:LAYERS] (the last layers of the global model fine-tuned, default 1) or ditto:LAMBDA (a model of its own trained every round, pulled towards the global one by LAMBDA)" },
+    personalization: { type: "string", value: "METHOD", help: "how each site makes its personal model, kept only where it beats the global model on a validation share of its training rows: residual (a head on the output layer, the default), finetune[:LAYERS] (the last layers of the global model fine-tuned, default 1), ditto:LAMBDA (a model of its own trained every round, pulled towards the global one by LAMBDA) or fedrep (its head trained every round on the round's model, the shared body then trained with the head in place)" },
     head: { type: "string", value: "LAYER", help: "with --model-json: the layer the personal head sits on (the output layer; default: it)" },
     rounds: { type: "string", value: "N", help: "federated rounds (default: the recipe's)" },
     "local-epochs": { type: "string", value: "N", help: "local epochs per round (replaces --local-steps)" },
@@ -254,6 +254,7 @@ function personalizationOf(text: string): NonNullable<TrainingConfig["personaliz
   const [method, value] = text.split(":");
   if (method === "ditto") return { method: "ditto", lambda: Number(value) };
   if (method === "finetune") return { method: "finetune", layers: value === undefined ? 1 : Number(value) };
+  if (method === "fedrep") return { method: "fedrep" };
   return { method: "residual" };
 }
 

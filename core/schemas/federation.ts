@@ -43,20 +43,25 @@ export const TrainingConfig = z.object({
    *   site's rows after the last round, pulled towards the global weights by headL2.
    * - `ditto` (Li et al. 2021): a whole personal model trained at every round alongside the
    *   global one, on the site's rows with λ/2·‖v − w_global‖² pulling it towards the round's model.
+   * - `fedrep` (after Collins et al. 2021, FedRep): the residual head is the site's own and trained
+   *   at every round: first on the round's model, frozen (the round's local steps at
+   *   headLearningRate, headL2 towards zero), then the shared body trains with that head in place.
+   *   Only the body leaves the site; the global model is the body alone.
    */
   personalization: z
     .discriminatedUnion("method", [
       z.object({ method: z.literal("residual") }),
       z.object({ method: z.literal("finetune"), layers: z.int().min(1).max(16).default(1) }),
       z.object({ method: z.literal("ditto"), lambda: z.number().positive().max(100) }),
+      z.object({ method: z.literal("fedrep") }),
     ])
     .optional(),
 }).refine((t) => (t.proximalMu ?? 0) * t.learningRate < 1, {
   // Each step moves w by −rate·μ·(w − w_global) from the proximal term alone: at rate·μ ≥ 1 it overshoots the global body and oscillates or diverges.
   message: "proximalMu × learningRate must be below 1: a larger product overshoots the global body at every step",
   path: ["proximalMu"],
-}).refine((t) => t.personalization?.method !== "finetune" || t.headL2 * (t.headLearningRate ?? t.learningRate) < 1, {
-  message: "a fine-tune's pull towards the global model, headL2 × headLearningRate, must be below 1: a larger product overshoots it at every step",
+}).refine((t) => (t.personalization?.method !== "finetune" && t.personalization?.method !== "fedrep") || t.headL2 * (t.headLearningRate ?? t.learningRate) < 1, {
+  message: "the personal model's pull (towards the global model for a fine-tune, towards no head for fedrep), headL2 × headLearningRate, must be below 1: a larger product overshoots it at every step",
   path: ["headL2"],
 }).refine((t) => t.personalization?.method !== "ditto" || t.personalization.lambda * t.learningRate < 1, {
   message: "Ditto's lambda × learningRate must be below 1: a larger product overshoots the global model at every step",

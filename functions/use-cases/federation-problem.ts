@@ -45,6 +45,10 @@ export function federationProblem(config: FederationConfig): string | null {
   if (config.model.kind === "cnn" && config.privacy?.level === "sample") {
     return "sample-level privacy (DP-SGD) clips each row's gradient, which the runner computes for dense layers only: use client-level privacy with a cnn model";
   }
+  // The head is fitted on the site's rows without noise and then shapes every row's gradient of the body: no per-row bound holds.
+  if (config.training.personalization?.method === "fedrep" && config.privacy?.level === "sample") {
+    return "sample-level privacy (DP-SGD) bounds each row's part in the body's gradient, which fedrep's head (fitted on the same rows without noise) would not respect: use client-level privacy, or another personalization";
+  }
   if (config.features.label.classes !== undefined && config.continuous) {
     return "continuous learning registers and gates binary models (its model card, promotion gate and operating point are a binary model's): a K-class label cannot be used with it yet";
   }

@@ -27,6 +27,8 @@ export interface SiteSession {
   residual: Residual | null;
   /** Ditto's personal model of the current federation (also saved under `stateDir`), once the site has trained a round under it. */
   ditto: { readonly federation: string | null; readonly body: Float32Array } | null;
+  /** fedrep's personal head of the current federation (also saved under `stateDir`), once the site has trained a round under it. */
+  fedrepHead: { readonly federation: string | null; readonly head: Float32Array } | null;
   /** The last model downloaded, the base a down-link delta is added to (memory only: a restarted runner downloads one whole model). */
   held: { readonly version: number; readonly values: Float32Array } | null;
   /** The privacy ledger (also saved under `stateDir`), once the site has trained under a policy. */
@@ -71,6 +73,7 @@ export function createSession(
     siteControl: null,
     residual: null,
     ditto: null,
+    fedrepHead: null,
     held: null,
     ledger: null,
     ...(privacyCap !== undefined && { privacyCap }),

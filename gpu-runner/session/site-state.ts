@@ -121,6 +121,16 @@ export async function loadDitto(dir: string, federation: string | null, length: 
   return loadFederationVector(dir, "ditto.bin", federation, length, logger, "Ditto model", "it starts again from the round's global model");
 }
 
+/** The site's fedrep head (its residual head, trained at every round, never sent), kept across rounds and restarts (`fedrep-head.bin`). */
+export async function saveFedrepHead(dir: string, federation: string | null, head: Float32Array): Promise<void> {
+  await saveFederationVector(dir, "fedrep-head.bin", federation, head);
+}
+
+/** The saved fedrep head of `federation` at this length, or `null` (it then starts from no head). */
+export async function loadFedrepHead(dir: string, federation: string | null, length: number, logger: Logger = silentLogger): Promise<Float32Array | null> {
+  return loadFederationVector(dir, "fedrep-head.bin", federation, length, logger, "fedrep head", "it starts again from no head");
+}
+
 /**
  * Where a site's error-feedback residual comes from: the federation, codec spec and round of the
  * update whose compression dropped it, and its length. It is carried only into a later round of

@@ -5,7 +5,7 @@ import { seededRandom } from "../../core/random.ts";
 import type { Dataset } from "../../core/preprocess/transform.ts";
 import { logisticRows } from "../../test/fixtures/logreg-reference.ts";
 import { selectBackend } from "../model/backend.ts";
-import { choosePersonal, choosePersonalHead, dittoSplit, fineTune, meanAndError, MIN_VALIDATION_ROWS, rowCrossEntropy, VALIDATION_SHARE, validationSplit } from "./choose-personal.ts";
+import { choosePersonal, choosePersonalHead, correctRows, dittoSplit, fineTune, meanAndError, MIN_VALIDATION_ROWS, rowCrossEntropy, VALIDATION_SHARE, validationSplit } from "./choose-personal.ts";
 import { trainBody, trainHead } from "./train.ts";
 
 const opts = (seed: number) => ({ epochs: 20, batchSize: 16, learningRate: 0.3, l2: 0.01, rng: seededRandom(seed) });
@@ -32,6 +32,9 @@ describe("the personal head's validation split", () => {
     expect(mean).toBe(2.5);
     expect(se).toBeCloseTo(Math.sqrt(5 / 3) / 2, 12);
     expect(meanAndError([1]).se).toBe(Number.POSITIVE_INFINITY);
+    // Right: a probability of at least 0.5 for a positive, the class of the largest of K.
+    expect(correctRows([0.6, 0.4, 0.5, 0.2], [1, 1, 1, 0])).toBe(3);
+    expect(correctRows([0.1, 0.7, 0.2, 0.5, 0.3, 0.2], [1, 2])).toBe(1);
   });
 });
 
@@ -84,7 +87,7 @@ describe("choosing the personal head", () => {
     const site: Dataset = { x: Float32Array.from({ length: 80 }, (_, i) => Math.sin(i)), y: Uint8Array.from({ length: 40 }, (_, i) => (i === 0 ? 0 : 1)), rows: 40, dim: 2 };
     const { choice } = choosePersonalHead(layout, new Float32Array(layout.bodySize), site, opts(16), seededRandom(17));
     expect(choice.kind).toBe("personal");
-    expect(choice.reason).toMatch(/difference -\d\.\d{4} ± \d\.\d{4}, one standard error/);
+    expect(choice.reason).toMatch(/difference -\d\.\d{4} ± \d\.\d{4}, one standard error; kept only below −2 standard errors\); right \d+ vs \d+$/);
   });
 });
 
@@ -128,5 +131,23 @@ describe("the other personalisation methods", () => {
     const refused = choosePersonal(layout, body, here, bad, split, seededRandom(4), seededRandom(5));
     expect(refused.choice.kind).toBe("global");
     expect(refused.model).toEqual({ body, head: null });
+  });
+
+  it("keeps no personal model that gets fewer validation rows right, however much lower its cross-entropy", async () => {
+    await selectBackend("cpu");
+    const layout = modelLayout({ kind: "logreg" }, 1);
+    // 18 positives at x = 1, 2 at x = 0.04, 20 negatives at x = −1.
+    const xs = [...Array(18).fill(1), 0.04, 0.04, ...Array(20).fill(-1)];
+    const rows: Dataset = { x: Float32Array.from(xs), y: Uint8Array.from(xs.map((_, i) => (i < 20 ? 1 : 0))), rows: 40, dim: 1 };
+    const global = Float32Array.from([1, 0]);
+    // Near certain on 38 rows, wrong on the two positives near the boundary: far lower cross-entropy, two more errors.
+    const sharp = { method: "sharp", refit: false, fit: () => ({ body: Float32Array.from([100, -5]), head: null }) };
+    const { choice } = choosePersonal(layout, global, rows, sharp, { fit: rows, validation: rows }, seededRandom(1), seededRandom(2));
+    expect(choice.loss!.personal).toBeLessThan(choice.loss!.global / 4);
+    expect(choice.kind).toBe("global");
+    expect(choice.reason).toMatch(/right 38 vs 40$/);
+    // The same model with the boundary moved to take those two in is kept.
+    const fixed = { ...sharp, fit: () => ({ body: Float32Array.from([100, 0]), head: null }) };
+    expect(choosePersonal(layout, global, rows, fixed, { fit: rows, validation: rows }, seededRandom(1), seededRandom(2)).choice.kind).toBe("personal");
   });
 });

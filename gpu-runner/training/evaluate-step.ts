@@ -11,13 +11,17 @@ import { choosePersonal, choosePersonalHead, dittoSplit, fineTune, type Personal
 import type { Dataset } from "../../core/preprocess/transform.ts";
 import type { PersonalChoice } from "../../core/schemas/task.ts";
 import type { TrainOptions } from "./train.ts";
-import { heldDitto } from "./train-step.ts";
+import { heldDitto, heldFedrepHead } from "./train-step.ts";
+import { trainHead } from "./train.ts";
 import { trainRounds } from "./train-rounds.ts";
 
 type EvaluateTask = Extract<Task, { kind: "evaluate" }>;
 
 /** Mixed into the seed of a fine-tune's fit on every training row, a stream of its own. */
 const FINETUNE_SEED = 0xf1e7;
+
+/** Mixed into the seed of fedrep's closing head fit, a stream of its own. */
+const FEDREP_CLOSE_SEED = 0xfed4c1;
 
 /** Mixed into the seed of the personal head's validation split, a stream of its own. */
 const CHOICE_SEED = 0x5eedc401;
@@ -37,9 +41,9 @@ async function championCounts(s: SiteSession, champion: ChampionTask): Promise<{
 
 /**
  * The site's personal model by the federation's method, and the choice between it and the global
- * model: the residual head (the default), a fine-tune of the last layers, or Ditto's model trained
- * at every round (the global model where the site kept none, e.g. a runner that joined for the
- * evaluation only).
+ * model: the residual head (the default), a fine-tune of the last layers, Ditto's model trained
+ * at every round, or fedrep's head trained at every round (the global model where the site kept
+ * no Ditto model or fedrep head, e.g. a runner that joined for the evaluation only).
  */
 async function personalModel(s: SiteSession, task: EvaluateTask, body: Float32Array, train: Dataset, opts: TrainOptions, choiceRng: () => number): Promise<{ model: PersonalModelFit; choice: PersonalChoice }> {
   const how = task.training.personalization ?? { method: "residual" as const };
@@ -54,8 +58,16 @@ async function personalModel(s: SiteSession, task: EvaluateTask, body: Float32Ar
     return choosePersonal(task.layout, body, train, fineTune(task.layout, body, opts, how.layers), split, seededRandom((task.seed ^ s.siteSeed ^ FINETUNE_SEED) >>> 0), choiceRng);
   }
   const federation = task.federation ?? null;
-  const kept = await heldDitto(s, federation, body.length);
   const split = dittoSplit(train, s.siteSeed);
+  if (how.method === "fedrep") {
+    const head = await heldFedrepHead(s, federation, task.layout.headSize);
+    if (!head) return { model: { body, head: null }, choice: { kind: "global", method: "fedrep", reason: "global: this site holds no fedrep head of the federation (it trained no round of it)", validationRows: split.validation.rows, loss: null } };
+    // As every round starts: the kept head fitted again on the model in hand (here the final one, for headEpochs), on the fit share only.
+    const rng = seededRandom((task.seed ^ s.siteSeed ^ FEDREP_CLOSE_SEED) >>> 0);
+    const fedrep: Personaliser = { method: "fedrep", refit: false, fit: (fit) => ({ body, head: trainHead(task.layout, body, head, fit, { ...opts, rng }).params }) };
+    return choosePersonal(task.layout, body, train, fedrep, split, opts.rng, choiceRng);
+  }
+  const kept = await heldDitto(s, federation, body.length);
   if (!kept) return { model: { body, head: null }, choice: { kind: "global", method: "ditto", reason: "global: this site holds no Ditto model of the federation (it trained no round of it)", validationRows: split.validation.rows, loss: null } };
   const ditto: Personaliser = { method: `ditto (λ ${how.lambda})`, refit: false, fit: () => ({ body: kept, head: null }) };
   return choosePersonal(task.layout, body, train, ditto, split, opts.rng, choiceRng);

@@ -15,9 +15,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { countRows } from "../model/score-rows.ts";
 import { outputsOf } from "../../core/model/layout.ts";
 import type { SiteSession } from "../session/site-session.ts";
-import { loadControl, loadDitto, loadResidual, residualFits, saveControl, saveDitto, saveResidual, type Residual, type ResidualMeta } from "../session/site-state.ts";
+import { loadControl, loadDitto, loadFedrepHead, loadResidual, residualFits, saveControl, saveDitto, saveFedrepHead, saveResidual, type Residual, type ResidualMeta } from "../session/site-state.ts";
 import { dittoSplit } from "./choose-personal.ts";
-import { trainBody, type TrainOptions } from "./train.ts";
+import { trainBody, trainHead, type TrainOptions } from "./train.ts";
 import { roundOptions } from "./train-rounds.ts";
 import { checkMaskable, maskStep } from "../secure/secure-step.ts";
 
@@ -125,7 +125,8 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
     ? { clip: privacy.clip, noiseMultiplier: plan.ledger.noiseMultiplier, sampleRate: plan.q, noise: secureNormal, uniform: secureUniform }
     : undefined;
   const started = performance.now();
-  const result = localRound(task.layout, base, data, { ...opts, ...(dp && { dp }) }, await controlsFor(s, task, base.length));
+  const head = await fedrepHead(s, task, base, train);
+  const result = localRound(task.layout, base, data, { ...opts, ...(dp && { dp }), ...(head && { head }) }, await controlsFor(s, task, base.length));
   const computeMs = performance.now() - started;
   const trained = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
   // In the clear each update carries the whole noise; under secure aggregation the coordinator
@@ -145,6 +146,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
     const bytesDown = s.client.traffic.down - before;
     await s.client.postSecure(task.round, { kind: "masked-input", manifest: secure.manifest, ...baseCounts, bytesDown, ...(ledger && { privacy: spentOf(ledger) }), ...multipart });
     await dittoStep(s, task, base, train);
+    await keepFedrepHead(s, task, head);
     return { kind: "trained", loss: result.loss, bytesUp: bytes.length };
   }
   await s.client.postUpdate({
@@ -172,6 +174,7 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
     if (s.stateDir) await saveResidual(s.stateDir, residual);
   }
   await dittoStep(s, task, base, train);
+  await keepFedrepHead(s, task, head);
   return { kind: "trained", loss: result.loss, bytesUp: bytes.length };
 }
 
@@ -202,6 +205,41 @@ export async function dittoStep(s: SiteSession, task: TrainTask, base: Float32Ar
   const body = trainBody(task.layout, kept ?? base, fit, { ...opts, proximal: { mu: how.lambda, anchor: base } }).params;
   s.ditto = { federation, body };
   if (s.stateDir) await saveDitto(s.stateDir, federation, body);
+}
+
+/** The site's fedrep head of `federation` at this length: in memory, else in its state folder, else null. */
+export async function heldFedrepHead(s: SiteSession, federation: string | null, length: number): Promise<Float32Array | null> {
+  if (s.fedrepHead && s.fedrepHead.federation === federation && s.fedrepHead.head.length === length) return s.fedrepHead.head;
+  return s.stateDir ? loadFedrepHead(s.stateDir, federation, length, s.logger) : null;
+}
+
+/** Mixed into the seed of fedrep's head minibatches. */
+const FEDREP_SEED = 0xfed4e9;
+
+/**
+ * FedRep's head step (Collins et al. 2021), on Consilium's residual head: from the head the site
+ * kept (none at a federation's first round), the round's local steps on the fit share of its
+ * training rows (the validation share stays unseen, for the closing choice) with the round's model
+ * frozen, at headLearningRate with headL2 towards no head. The body then trains with this head in
+ * place. Null unless the federation's personalization is `fedrep`. Not kept yet: a refused update
+ * is retried from the same head (`keepFedrepHead`).
+ */
+export async function fedrepHead(s: SiteSession, task: TrainTask, base: Float32Array, train: Dataset): Promise<Float32Array | null> {
+  if (task.training.personalization?.method !== "fedrep") return null;
+  const t = task.training;
+  // A federation's first round starts with no head: one kept under the same id is another run's.
+  const kept = task.model.version === 0 ? null : await heldFedrepHead(s, task.federation ?? null, task.layout.headSize);
+  const { fit } = dittoSplit(train, s.siteSeed);
+  const opts = roundOptions(t, task.round, task.rounds, seededRandom((task.seed ^ s.siteSeed ^ FEDREP_SEED) >>> 0));
+  return trainHead(task.layout, base, kept ?? new Float32Array(task.layout.headSize), fit, { ...opts, learningRate: t.headLearningRate ?? opts.learningRate, l2: t.headL2 }).params;
+}
+
+/** Keeps the round's fedrep head, in memory and in the state folder, once the round's update has gone. */
+export async function keepFedrepHead(s: SiteSession, task: TrainTask, head: Float32Array | null): Promise<void> {
+  if (!head) return;
+  const federation = task.federation ?? null;
+  s.fedrepHead = { federation, head };
+  if (s.stateDir) await saveFedrepHead(s.stateDir, federation, head);
 }
 
 /** The round's privacy plan against the site's ledger (from memory, else its state folder). */

@@ -33,6 +33,8 @@ export interface TrainOptions {
   readonly proximal?: { readonly mu: number; readonly anchor: Float32Array };
   /** The body's layers that train, by their kernel's or bias's segment index (all when absent): a fine-tune of the last layers. */
   readonly trainable?: (segment: number) => boolean;
+  /** `trainBody` only: a personal head held frozen in the forward pass (fedrep's body step), absent: none. */
+  readonly head?: Float32Array;
   /** How layers and the loss are computed: `FAST_OPS` unless `bench/train-throughput.ts` asks for tfjs's own (`TFJS_OPS`). */
   readonly ops?: TrainOps;
 }
@@ -172,7 +174,7 @@ export const TFJS_OPS: TrainOps = {
 
 /** Trains the shared body (no personal head involved) and returns the new body. */
 export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opts: TrainOptions): TrainResult {
-  const vars = createVars(layout, body, null, { body: true, head: false });
+  const vars = createVars(layout, body, opts.head ?? null, { body: true, head: false });
   const kernels = vars.body.filter((_, i) => i % 2 === 0);
   const correction = opts.correction;
   const corr = correction ? layout.body.map((s) => tf.tensor(correction.subarray(s.offset, s.offset + s.size), s.shape)) : [];
