@@ -42,6 +42,8 @@ export const FLAG_COMBINATIONS: readonly FlagCombination[] = [
   { flags: "simulate --scoring --strategy fedavg", outcome: "Runs; the aggregate job decodes every update into memory instead of streaming the mean, since scoring compares the updates with each other." },
   { flags: "simulate --downlink-codec randk:0.1+int8", outcome: "Refused: random-k's rescaled deltas overshoot the model. A randk --codec sends the down-link as int8." },
   { flags: "simulate --dataset heart-disease --stats-epsilon 1", outcome: "Refused: noisy statistics need a range for every numeric feature and levels for every categorical one, which FHIR data models (--fhir) declare and the shipped CSV datasets do not." },
+  { flags: "simulate --personalization fedrep --dp-epsilon 8", outcome: "Refused: fedrep's head, fitted on the site's rows without noise, shapes every row's gradient of the body, which DP-SGD's per-row bound would not cover. With --dp-level client it runs (the whole update is clipped and noised)." },
+  { flags: "simulate --personalization ditto:5", outcome: "Refused when Ditto's λ × the learning rate (0.3 in the default recipe) is 1 or more: the pull would overshoot the global model at every step." },
   { flags: "simulate --local-epochs 2 --local-steps 40", outcome: "Runs 40 local steps a round: steps, when given, override epochs." },
   { flags: "simulate --dataset wdbc --data my.csv", outcome: "Refused: give exactly one of --dataset, --data or --fhir." },
   { flags: "simulate --data my.csv", outcome: "Refused: --data needs --label COLUMN." },

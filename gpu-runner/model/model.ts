@@ -146,11 +146,11 @@ const OWN: Layers = { dense, conv };
  * Logits: `[rows]` for a binary model, `[rows, K]` for a K-class one (its output layer's width).
  * A convolutional body first reshapes each row to its image and runs its convolution blocks (each
  * convolution with ReLU, then 2×2 max pooling), then flattens; then ReLU dense layers, then the
- * output layer plus the personal head when present. `layers` says how layers are computed. The
+ * output layer plus the personal head when present (on the rows `headRows` marks, when given). `layers` says how layers are computed. The
  * input `x` is data: with `dense` and `conv`, its gradient is zeros, never computed (a use that
  * needs gradients with respect to the input, such as saliency, must pass tfjs's own).
  */
-export function forward(x: tf.Tensor2D, vars: ModelVars, layers: Layers | Dense = OWN): tf.Tensor1D | tf.Tensor2D {
+export function forward(x: tf.Tensor2D, vars: ModelVars, layers: Layers | Dense = OWN, headRows?: tf.Tensor1D): tf.Tensor1D | tf.Tensor2D {
   const ops: Layers = typeof layers === "function" ? { dense: layers, conv: OWN.conv } : layers;
   const body = vars.body;
   const img = vars.image;
@@ -169,6 +169,12 @@ export function forward(x: tf.Tensor2D, vars: ModelVars, layers: Layers | Dense 
   let kernel = body[body.length - 2] as tf.Tensor2D;
   let bias = body[body.length - 1] as tf.Tensor1D;
   const [hk, hb] = vars.head;
+  // The head on some rows only (`headRows`, 1 or 0 per row): its logits added row by row.
+  if (hk && hb && headRows) {
+    const own = ops.dense(h as tf.Tensor2D, kernel, bias, false, pairs > 1);
+    const z = tf.add(own, tf.mul(ops.dense(h as tf.Tensor2D, hk as tf.Tensor2D, hb as tf.Tensor1D, false, pairs > 1), tf.reshape(headRows, [-1, 1]))) as tf.Tensor2D;
+    return kernel.shape[1] === 1 ? (tf.reshape(z, [-1]) as tf.Tensor1D) : z;
+  }
   if (hk && hb) {
     kernel = tf.add(kernel, hk);
     bias = tf.add(bias, hb);

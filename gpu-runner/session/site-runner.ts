@@ -83,11 +83,13 @@ const SECURE_RETRY_MS = 250;
 /**
  * A training round whose update the coordinator refused (422: out of range, a mismatch) is tried
  * this many times in all (a second try covers a transfer that went wrong); then the site sits the
- * round out, asking again every TRAIN_REFUSED_RETRY_MS until the round moves on, instead of
- * retraining the same refused step until the deadline.
+ * round out instead of retraining the same refused step until the deadline, asking again after
+ * TRAIN_REFUSED_RETRY_MS, twice as long each time up to TRAIN_REFUSED_MAX_MS (each ask presigns
+ * an upload), until the round moves on.
  */
 const MAX_TRAIN_REFUSALS = 2;
 const TRAIN_REFUSED_RETRY_MS = 1_000;
+const TRAIN_REFUSED_MAX_MS = 30_000;
 
 /**
  * Transfers through presigned URLs that failed after the client's own retries: a URL may have
@@ -169,6 +171,9 @@ async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | nu
     const task: Task = await client.task();
     if (task.kind === "done") {
       await forgetRound(session);
+      // A later run numbers its rounds from 1 again: what this one's rounds were refused does not carry over.
+      refusals.clear();
+      sitOut.clear();
       if (!follow) return evaluation;
       if (!idle) await pull();
       idle = true;
@@ -198,8 +203,10 @@ async function runSteps(options: SiteRunnerOptions): Promise<SiteEvaluation | nu
       await pause(task.retryAfterMs, signal);
       continue;
     }
-    if (task.kind === "train" && !task.secure && (refusals.get(task.round) ?? 0) >= MAX_TRAIN_REFUSALS) {
-      await pause(TRAIN_REFUSED_RETRY_MS, signal);
+    const refused = task.kind === "train" && !task.secure ? (refusals.get(task.round) ?? 0) : 0;
+    if (refused >= MAX_TRAIN_REFUSALS) {
+      refusals.set((task as { round: number }).round, refused + 1);
+      await pause(Math.min(TRAIN_REFUSED_MAX_MS, TRAIN_REFUSED_RETRY_MS * 2 ** (refused - MAX_TRAIN_REFUSALS)), signal);
       continue;
     }
     if ((task.kind === "train" || task.kind === "stats") && task.federation !== undefined) federation = task.federation;

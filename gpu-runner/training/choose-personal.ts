@@ -42,6 +42,12 @@ function rowsOf(data: Dataset, indices: readonly number[]): Dataset {
  * (rounded, at least one of a label with two rows or more) go to validation.
  */
 export function validationSplit(data: Dataset, share: number, rng: () => number): { fit: Dataset; validation: Dataset } {
+  const { fit, validation } = splitRows(data, share, rng);
+  return { fit: rowsOf(data, fit), validation: rowsOf(data, validation) };
+}
+
+/** `validationSplit`'s rows by index, each list in ascending order. */
+export function splitRows(data: Dataset, share: number, rng: () => number): { fit: number[]; validation: number[] } {
   const fit: number[] = [];
   const validation: number[] = [];
   const labels = [...new Set(data.y)].sort((a, b) => a - b);
@@ -56,7 +62,7 @@ export function validationSplit(data: Dataset, share: number, rng: () => number)
     validation.push(...rows.slice(0, held));
     fit.push(...rows.slice(held));
   }
-  return { fit: rowsOf(data, fit.sort((a, b) => a - b)), validation: rowsOf(data, validation.sort((a, b) => a - b)) };
+  return { fit: fit.sort((a, b) => a - b), validation: validation.sort((a, b) => a - b) };
 }
 
 /**
@@ -101,9 +107,16 @@ export function meanAndError(xs: readonly number[]): { mean: number; se: number 
 /** Mixed into the seed of Ditto's split: the same at every round of a federation and at its evaluation. */
 const DITTO_SPLIT_SEED = 0xd1775e;
 
-/** The split Ditto's model trains on (fit) and is judged on (validation): one per site, whatever the round. */
+/** The split Ditto's model and fedrep's head train on (fit) and are judged on (validation): one per site, whatever the round. */
 export function dittoSplit(train: Dataset, siteSeed: number): { fit: Dataset; validation: Dataset } {
   return validationSplit(train, VALIDATION_SHARE, seededRandom((siteSeed ^ DITTO_SPLIT_SEED) >>> 0));
+}
+
+/** `dittoSplit`'s fit share as a mark per training row (1: fit, 0: validation): the rows fedrep's body step trains with the head in place. */
+export function dittoFitRows(train: Dataset, siteSeed: number): Uint8Array {
+  const marks = new Uint8Array(train.rows);
+  for (const r of splitRows(train, VALIDATION_SHARE, seededRandom((siteSeed ^ DITTO_SPLIT_SEED) >>> 0)).fit) marks[r] = 1;
+  return marks;
 }
 
 /** A personal model: a body (the global one, or the site's own) and a head on its output layer (null: none). */

@@ -64,7 +64,7 @@ async function personalModel(s: SiteSession, task: EvaluateTask, body: Float32Ar
     if (!head) return { model: { body, head: null }, choice: { kind: "global", method: "fedrep", reason: "global: this site holds no fedrep head of the federation (it trained no round of it)", validationRows: split.validation.rows, loss: null } };
     // As every round starts: the kept head fitted again on the model in hand (here the final one, for headEpochs), on the fit share only.
     const rng = seededRandom((task.seed ^ s.siteSeed ^ FEDREP_CLOSE_SEED) >>> 0);
-    const fedrep: Personaliser = { method: "fedrep", refit: false, fit: (fit) => ({ body, head: trainHead(task.layout, body, head, fit, { ...opts, rng }).params }) };
+    const fedrep: Personaliser = { method: "fedrep", refit: false, fit: (fit) => ({ body, head: trainHead(task.layout, body, head, fit, { ...opts, rng, l2Bias: true }).params }) };
     return choosePersonal(task.layout, body, train, fedrep, split, opts.rng, choiceRng);
   }
   const kept = await heldDitto(s, federation, body.length);

@@ -25,7 +25,7 @@ describe("fedrep at the site", () => {
   const train = logisticRows(60, [2, -1], 0.5, 3);
   const session = () => ({ siteSeed: 7, fedrepHead: null, logger: { info() {}, warn() {}, error() {} } }) as unknown as SiteSession;
   const headStep = (t: TrainTask, base: Float32Array, from: Float32Array) =>
-    trainHead(layout, base, from, dittoSplit(train, 7).fit, { ...roundOptions(t.training, t.round, t.rounds, seededRandom((t.seed ^ 7 ^ 0xfed4e9) >>> 0)), learningRate: 0.2, l2: 0.01 }).params;
+    trainHead(layout, base, from, dittoSplit(train, 7).fit, { ...roundOptions(t.training, t.round, t.rounds, seededRandom((t.seed ^ 7 ^ 0xfed4e9) >>> 0)), learningRate: 0.2, l2: 0.01, l2Bias: true }).params;
 
   it("trains the head every round from the one it kept, on the round's model and the fit share only", async () => {
     const s = session();
@@ -71,6 +71,18 @@ describe("fedrep at the site", () => {
     let gap = 0;
     for (let i = 0; i < together.length; i++) gap = Math.max(gap, Math.abs(together[i]! - single[i]!));
     expect(gap).toBeLessThan(0.02);
+    // The head on some rows only: on every row it is the head everywhere, on none it is no head.
+    const few = { ...opts, epochs: 2 };
+    const run = (extra: object) => trainBody(layout, init, data, { ...few, rng: seededRandom(5), ...extra }).params;
+    const gapOf = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+    // (Added row by row rather than folded into the output layer: equal up to float rounding.)
+    expect(gapOf(run({ head, headRows: new Uint8Array(data.rows).fill(1) }), run({ head }))).toBeLessThan(1e-5);
+    expect(gapOf(run({ head, headRows: new Uint8Array(data.rows) }), run({}))).toBeLessThan(1e-5);
+    const half = Uint8Array.from({ length: data.rows }, (_, i) => i % 2);
+    const mixed = run({ head, headRows: half });
+    expect(gapOf(mixed, run({ head }))).toBeGreaterThan(1e-3);
+    expect(gapOf(mixed, run({}))).toBeGreaterThan(1e-3);
+    expect(() => run({ head, headRows: new Uint8Array(3) })).toThrow("headRows marks 3 rows, the data has 400");
     // A zero head is no head.
     expect(trainBody(layout, init, data, { ...opts, epochs: 2, rng: seededRandom(4), head: new Float32Array(layout.headSize) }).params).toEqual(trainBody(layout, init, data, { ...opts, epochs: 2, rng: seededRandom(4) }).params);
   });

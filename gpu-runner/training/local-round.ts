@@ -30,6 +30,8 @@ export function localRound(layout: Layout, base: Float32Array, data: Dataset, op
   const n = base.length;
   const correction = controls ? controls.server.map((v, i) => v - (controls.site[i] ?? 0)) : undefined;
   const { dp, ...plain } = opts;
+  // DP-SGD bounds each row's gradient of the body alone; a head fitted on the rows without noise would escape that bound (the coordinator refuses fedrep under sample-level privacy).
+  if (dp && opts.head) throw new Error("DP-SGD cannot train the body with a personal head in place");
   const result = dp ? dpSgd(layout, base, data, { ...plain, correction, dp }) : trainBody(layout, base, data, { ...plain, correction });
   const update = new Float32Array(controls ? 2 * n : n);
   for (let i = 0; i < n; i++) update[i] = (result.params[i] ?? 0) - (base[i] ?? 0);

@@ -16,7 +16,7 @@ import { countRows } from "../model/score-rows.ts";
 import { outputsOf } from "../../core/model/layout.ts";
 import type { SiteSession } from "../session/site-session.ts";
 import { loadControl, loadDitto, loadFedrepHead, loadResidual, residualFits, saveControl, saveDitto, saveFedrepHead, saveResidual, type Residual, type ResidualMeta } from "../session/site-state.ts";
-import { dittoSplit } from "./choose-personal.ts";
+import { dittoFitRows, dittoSplit } from "./choose-personal.ts";
 import { trainBody, trainHead, type TrainOptions } from "./train.ts";
 import { roundOptions } from "./train-rounds.ts";
 import { checkMaskable, maskStep } from "../secure/secure-step.ts";
@@ -126,7 +126,9 @@ export async function trainStep(s: SiteSession, task: TrainTask): Promise<TrainO
     : undefined;
   const started = performance.now();
   const head = await fedrepHead(s, task, base, train);
-  const result = localRound(task.layout, base, data, { ...opts, ...(dp && { dp }), ...(head && { head }) }, await controlsFor(s, task, base.length));
+  // fedrep: the body trains on every row, with the head in place on the fit share only, so that the personal model is judged on rows it was never fitted to.
+  const withHead = head && { head, headRows: dittoFitRows(train, s.siteSeed) };
+  const result = localRound(task.layout, base, data, { ...opts, ...(dp && { dp }), ...withHead }, await controlsFor(s, task, base.length));
   const computeMs = performance.now() - started;
   const trained = s.attack ? poisonBody(s.attack, result.update, base, train, task, rng) : result.update;
   // In the clear each update carries the whole noise; under secure aggregation the coordinator
@@ -220,9 +222,12 @@ const FEDREP_SEED = 0xfed4e9;
  * FedRep's head step (Collins et al. 2021), on Consilium's residual head: from the head the site
  * kept (none at a federation's first round), the round's local steps on the fit share of its
  * training rows (the validation share stays unseen, for the closing choice) with the round's model
- * frozen, at headLearningRate with headL2 towards no head. The body then trains with this head in
- * place. Null unless the federation's personalization is `fedrep`. Not kept yet: a refused update
- * is retried from the same head (`keepFedrepHead`).
+ * frozen, at headLearningRate with headL2 on the whole head, bias included, so that what every
+ * site shares stays in the body instead of being split among the heads (where head and body are
+ * fitted on the same rows, the heads at their joint optimum, weighted as the aggregate weighs the
+ * sites, sum to zero). The body then trains with this head in place on the same fit share, and
+ * without it on the validation share. Null unless the federation's personalization is `fedrep`.
+ * Not kept yet: a refused update is retried from the same head (`keepFedrepHead`).
  */
 export async function fedrepHead(s: SiteSession, task: TrainTask, base: Float32Array, train: Dataset): Promise<Float32Array | null> {
   if (task.training.personalization?.method !== "fedrep") return null;
@@ -231,7 +236,7 @@ export async function fedrepHead(s: SiteSession, task: TrainTask, base: Float32A
   const kept = task.model.version === 0 ? null : await heldFedrepHead(s, task.federation ?? null, task.layout.headSize);
   const { fit } = dittoSplit(train, s.siteSeed);
   const opts = roundOptions(t, task.round, task.rounds, seededRandom((task.seed ^ s.siteSeed ^ FEDREP_SEED) >>> 0));
-  return trainHead(task.layout, base, kept ?? new Float32Array(task.layout.headSize), fit, { ...opts, learningRate: t.headLearningRate ?? opts.learningRate, l2: t.headL2 }).params;
+  return trainHead(task.layout, base, kept ?? new Float32Array(task.layout.headSize), fit, { ...opts, learningRate: t.headLearningRate ?? opts.learningRate, l2: t.headL2, l2Bias: true }).params;
 }
 
 /** Keeps the round's fedrep head, in memory and in the state folder, once the round's update has gone. */

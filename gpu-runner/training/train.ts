@@ -35,6 +35,10 @@ export interface TrainOptions {
   readonly trainable?: (segment: number) => boolean;
   /** `trainBody` only: a personal head held frozen in the forward pass (fedrep's body step), absent: none. */
   readonly head?: Float32Array;
+  /** `trainBody` with `head`: the rows the head is in place on (1) or not (0), one per row; all when absent. */
+  readonly headRows?: Uint8Array;
+  /** `trainHead` only: headL2 (`l2`) on the head's bias too, not its kernel alone. */
+  readonly l2Bias?: boolean;
   /** How layers and the loss are computed: `FAST_OPS` unless `bench/train-throughput.ts` asks for tfjs's own (`TFJS_OPS`). */
   readonly ops?: TrainOps;
 }
@@ -69,7 +73,7 @@ function shuffled(n: number, rng: () => number): Int32Array {
 }
 
 /** What one step minimises, and the part of it reported as the training loss. */
-type StepLoss = (xb: tf.Tensor2D, yb: tf.Tensor) => { objective: tf.Scalar; reported: tf.Scalar };
+type StepLoss = (xb: tf.Tensor2D, yb: tf.Tensor, idx: tf.Tensor1D) => { objective: tf.Scalar; reported: tf.Scalar };
 
 /** Labels as the loss takes them: 0/1 `[rows]` for one logit, one-hot `[rows, K]` for K. */
 function labelTensor(data: Dataset, outputs: number): tf.Tensor {
@@ -103,7 +107,7 @@ function runSteps(data: Dataset, opts: TrainOptions, outputs: number, trainable:
       at += opts.batchSize;
       let reported: tf.Scalar | null = null;
       optimizer.minimize(() => {
-        const l = loss(tf.gather(x, idx) as tf.Tensor2D, tf.gather(y, idx));
+        const l = loss(tf.gather(x, idx) as tf.Tensor2D, tf.gather(y, idx), idx);
         reported = tf.keep(tf.clone(l.reported));
         return l.objective;
       }, false, trainable);
@@ -181,13 +185,16 @@ export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opt
   const mu = opts.proximal?.mu ?? 0;
   const anchor = opts.proximal && mu > 0 ? opts.proximal.anchor : null;
   const anchors = anchor ? layout.body.map((s) => tf.tensor(anchor.subarray(s.offset, s.offset + s.size), s.shape)) : [];
+  if (opts.headRows && opts.headRows.length !== data.rows) throw new Error(`headRows marks ${opts.headRows.length} rows, the data has ${data.rows}`);
+  const headRows = opts.head && opts.headRows ? tf.tensor1d(Float32Array.from(opts.headRows)) : null;
   try {
     if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(body), loss: 0, steps: 0 };
     const ops = opts.ops ?? FAST_OPS;
     const trainable = opts.trainable ? vars.body.filter((_, i) => opts.trainable!(i)) : vars.body;
-    const r = runSteps(data, opts, outputsOf(layout), trainable, (xb, yb) => {
+    const r = runSteps(data, opts, outputsOf(layout), trainable, (xb, yb, idx) => {
       const penalty = kernels.reduce<tf.Scalar>((s, k) => tf.add(s, tf.sum(tf.square(k))), tf.scalar(0));
-      const reported: tf.Scalar = tf.add(modelLoss(ops, forward(xb, vars, ops), yb), tf.mul(opts.l2 / 2, penalty));
+      const logits = forward(xb, vars, ops, headRows ? (tf.gather(headRows, idx) as tf.Tensor1D) : undefined);
+      const reported: tf.Scalar = tf.add(modelLoss(ops, logits, yb), tf.mul(opts.l2 / 2, penalty));
       const corrected = corr.reduce<tf.Scalar>((l, c, i) => tf.add(l, tf.sum(tf.mul(vars.body[i] as tf.Variable, c))) as tf.Scalar, reported);
       const objective = anchors.reduce<tf.Scalar>(
         (l, a, i) => tf.add(l, tf.mul(mu / 2, tf.sum(tf.square(tf.sub(vars.body[i] as tf.Variable, a))))) as tf.Scalar,
@@ -200,6 +207,7 @@ export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opt
     disposeVars(vars);
     for (const c of corr) c.dispose();
     for (const a of anchors) a.dispose();
+    headRows?.dispose();
   }
 }
 
@@ -210,7 +218,8 @@ export function trainHead(layout: Layout, body: Float32Array, head: Float32Array
     if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(head), loss: 0, steps: 0 };
     const ops = opts.ops ?? FAST_OPS;
     const r = runSteps(data, opts, outputsOf(layout), vars.head, (xb, yb) => {
-      const penalty = tf.sum(tf.square(vars.head[0] as tf.Variable));
+      const penalised = opts.l2Bias ? vars.head : vars.head.slice(0, 1);
+      const penalty = penalised.reduce<tf.Scalar>((s, v) => tf.add(s, tf.sum(tf.square(v))), tf.scalar(0));
       const objective: tf.Scalar = tf.add(modelLoss(ops, forward(xb, vars, ops), yb), tf.mul(opts.l2 / 2, penalty));
       return { objective, reported: objective };
     });
