@@ -32,6 +32,10 @@ export const modelSourceHelp: Readonly<Record<"state-dir" | "site" | "token", Fl
   token: { type: "string", value: "T", env: "CONSILIUM_SITE_TOKEN", secret: true, help: "instead of --site, the site's credential (only its site id is read)" },
 };
 
+/** The refusal of --threshold for a K-class model. */
+export const kClassThreshold = (classes: readonly string[]): string =>
+  `--threshold: the model has ${classes.length} classes (${classes.slice(0, 5).join(", ")}${classes.length > 5 ? ", …" : ""}) and decides by the most probable; a threshold is for a binary model`;
+
 /** An operating threshold in [0, 1], given as text. */
 export const thresholdFlag = () => {
   const message = "expected a number from 0 to 1";
@@ -82,7 +86,7 @@ export type PredictFlags = z.infer<typeof PredictFlags>;
 export const predictSpec: CommandSpec<typeof PredictFlags> = {
   name: "site predict",
   summary:
-    "Scores a CSV of this site's rows with its personalized model and the consortium's preprocessing the model carries, and writes a CSV: row, the --id column, score (probability of the positive class), decision at the threshold, model_version, and the reason a row could not be scored. The label column, if present, is ignored.",
+    "Scores a CSV of this site's rows with its personalized model and the consortium's preprocessing the model carries, and writes a CSV: row, the --id column, score (probability of the positive class), decision at the threshold, model_version, and the reason a row could not be scored; for a K-class model, class (the most probable), score (its probability) and p:CLASS for each class in place of the decision. The label column, if present, is ignored.",
   schema: PredictFlags,
   flags: {
     data: { type: "string", value: "FILE.csv", help: "the rows to score (a header row; .csv.gz too; delimiter, decimal commas and units as consilium site reads them)" },
@@ -100,7 +104,8 @@ export const predictSpec: CommandSpec<typeof PredictFlags> = {
 export interface PredictResult {
   readonly siteId: string | null;
   readonly modelVersion: number;
-  readonly threshold: number;
+  /** The operating threshold; null for a K-class model, which decides by its most probable class. */
+  readonly threshold: number | null;
   readonly rows: number;
   readonly scored: number;
   /** Refused rows by `CODE column`; a row with several problems counts under each. */
@@ -155,6 +160,7 @@ export async function predictCommand(argv: readonly string[], options: { readonl
   const flags = parseFlags(predictSpec, argv, io.env, (line) => io.err(line));
   const map = await columnMap(flags);
   const model = await openSiteModel(flags, io);
+  if (flags.threshold !== undefined && model.classes) throw new UsageError(kClassThreshold(model.classes));
   const prep = model.preprocessing;
   const file = flags.data;
   const { csv, columns, units } = await readRows(flags, map, model);
@@ -178,15 +184,21 @@ export async function predictCommand(argv: readonly string[], options: { readonl
     const j = index.get(c);
     return j === undefined ? undefined : row[j];
   }));
-  const threshold = flags.threshold ?? model.threshold;
+  const threshold = model.classes ? null : (flags.threshold ?? model.threshold);
   const byRow = new Map<number, RowProblem[]>();
   for (const p of result.problems) byRow.set(p.index, [...(byRow.get(p.index) ?? []), p]);
   const idAt = id === undefined ? -1 : (index.get(id) ?? -1);
-  const lines = [["row", ...(id === undefined ? [] : [id]), "score", "decision", "model_version", "reason"]];
+  const names = model.classes ?? [];
+  const head = model.classes ? ["class", "score", ...names.map((c) => `p:${c}`)] : ["score", "decision"];
+  const lines = [["row", ...(id === undefined ? [] : [id]), ...head, "model_version", "reason"]];
   rows.forEach((row, i) => {
     const score = result.scores[i] ?? null;
     const reason = (byRow.get(i) ?? []).map((p) => `${p.code} ${p.column}: ${p.reason}`).join("; ");
-    lines.push([String(i + 1), ...(idAt < 0 ? [] : [row[idAt] ?? ""]), score === null ? "" : String(score), score === null ? "" : String(decide(score, threshold)), String(model.modelVersion), reason]);
+    const k = result.classes?.[i] ?? null;
+    const cells = model.classes
+      ? k === null ? Array<string>(2 + names.length).fill("") : [names[k.best]!, String(score), ...k.probabilities.map(String)]
+      : score === null || threshold === null ? ["", ""] : [String(score), String(decide(score, threshold))];
+    lines.push([String(i + 1), ...(idAt < 0 ? [] : [row[idAt] ?? ""]), ...cells, String(model.modelVersion), reason]);
   });
   const out = resolve(flags.out);
   await mkdir(dirname(out), { recursive: true });
@@ -200,6 +212,7 @@ export async function predictCommand(argv: readonly string[], options: { readonl
     const reasons = Object.entries(refused).map(([key, n]) => `${n} ${key.replace(" ", " in ")}`).join(", ");
     io.err(`refused ${byRow.size} of ${plural(rows.length, "row")}, written with an empty score and the reason: ${reasons}`);
   }
-  io.err(`scored ${scored} of ${plural(rows.length, "row")} of ${file} with the ${modelName(model)} at threshold ${threshold} (${thresholdSource(flags.threshold)}): ${out}`);
+  const rule = threshold === null ? `by its most probable of ${names.length} classes` : `at threshold ${threshold} (${thresholdSource(flags.threshold)})`;
+  io.err(`scored ${scored} of ${plural(rows.length, "row")} of ${file} with the ${modelName(model)} ${rule}: ${out}`);
   return { siteId: model.siteId, modelVersion: model.modelVersion, threshold, rows: rows.length, scored, refused, out };
 }

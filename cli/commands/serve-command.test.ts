@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ import { recordPersonalModel } from "../../gpu-runner/session/state-owner.ts";
 import { syntheticSites, syntheticSpec } from "../../test/fixtures/synthetic-sites.ts";
 import { usageOf } from "../../test/support/cli.ts";
 import { memoryIo, parseFlags } from "./flags.ts";
+import { predictCommand } from "./predict-command.ts";
 import { ErrorAnswer, MAX_BODY_BYTES, MAX_ROWS, ModelAnswer, PredictAnswer, serveCommand, serveSpec, type ServeHandle } from "./serve-command.ts";
 
 const usage = (argv: string[]) => usageOf(serveSpec, argv);
@@ -104,7 +105,7 @@ describe("consilium site serve", () => {
     const answer = PredictAnswer.parse(json);
     const expected = runner(first, test);
     expect(answer).toEqual({ modelVersion: 3, siteId: "site-01", threshold: 0.5, predictions: expected.map((score) => ({ score, decision: score >= 0.5 ? 1 : 0 })) });
-    expect(new Set(answer.predictions.map((p) => p.decision)).size).toBe(2);
+    expect(new Set(answer.predictions.map((p) => ("decision" in p ? p.decision : null))).size).toBe(2);
   });
 
   it("answers 422 naming the row and column of each bad cell, scores nothing, and goes on serving", async () => {
@@ -176,5 +177,67 @@ describe("consilium site serve", () => {
     // Assert
     expect(before).toEqual({ modelVersion: 4, siteId: "site-01", threshold: 0.25, predictions: [] });
     await expect(fetch(`${other.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe("consilium site serve and site predict with a K-class model", () => {
+  let dir: string;
+  const classes = ["low", "mid", "high"];
+  const kPrep = { ...preprocessing, label: { column: preprocessing.label.column, classes } };
+  const spec = parseModelSpec("mlp:3");
+  const layout = modelLayout(spec, preprocessing.inputs.length, 3);
+  const rng = seededRandom(4);
+  // A head kernel large enough (and no bias) that rows differ in their most probable class.
+  const model: PersonalModel = {
+    meta: { modelVersion: 2, spec, layout, preprocessing: kPrep, savedAt: "2025-05-01T10:00:00.000Z" },
+    body: initBody(layout, seededRandom(5)),
+    head: Float32Array.from({ length: layout.headSize }, (_, i) => (i < layout.headSize - 3 ? 8 * (rng() - 0.5) : 0)),
+  };
+  const expected = () => {
+    const p = scoreRows(layout, model.body, model.head, applyPreprocessing(test, preprocessing));
+    return test.rows.map((_, i) => Array.from(p.subarray(3 * i, 3 * i + 3)));
+  };
+
+  beforeAll(async () => {
+    await selectBackend("cpu");
+    dir = await mkdtemp(join(tmpdir(), "consilium-serve-k-"));
+    await savePersonalModel(join(dir, "state"), model);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("answers each row's most probable class, its probability and every class's, with no threshold", async () => {
+    const controller = new AbortController();
+    const served = await serveCommand(["--state-dir", join(dir, "state"), "--port", "0"], { io: memoryIo(), signal: controller.signal });
+    try {
+      const res = await fetch(`${served.url}/v1/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ rows: jsonRows(test) }) });
+      const answer = PredictAnswer.parse(await res.json());
+      const want = expected();
+      expect(answer.threshold).toBeNull();
+      expect(answer.predictions).toEqual(want.map((p) => ({ class: classes[p.indexOf(Math.max(...p))], score: Math.max(...p), probabilities: { low: p[0], mid: p[1], high: p[2] } })));
+      expect(new Set(answer.predictions.map((p) => ("class" in p ? p.class : null))).size).toBeGreaterThan(1);
+      const described = ModelAnswer.parse(await (await fetch(`${served.url}/v1/model`)).json());
+      expect([described.classes, described.threshold]).toEqual([classes, null]);
+    } finally {
+      controller.abort();
+      await served.closed;
+    }
+    // A threshold means nothing to a K-class model: refused before serving.
+    await expect(serveCommand(["--state-dir", join(dir, "state"), "--port", "0", "--threshold", "0.3"], { io: memoryIo() })).rejects.toThrow("--threshold: the model has 3 classes (low, mid, high) and decides by the most probable; a threshold is for a binary model");
+  });
+
+  it("writes the class, its probability and p:CLASS for each class to site predict's CSV", async () => {
+    const rows = join(dir, "rows.csv");
+    const out = join(dir, "scores.csv");
+    await writeFile(rows, `${test.columns.join(",")}\n${test.rows.map((r) => r.join(",")).join("\n")}\n`);
+    const result = await predictCommand(["--state-dir", join(dir, "state"), "--data", rows, "--out", out], { io: memoryIo() });
+    expect(result).toMatchObject({ threshold: null, scored: test.rows.length });
+    const lines = (await readFile(out, "utf8")).trim().split("\n");
+    expect(lines[0]).toBe("row,class,score,p:low,p:mid,p:high,model_version,reason");
+    const want = expected();
+    lines.slice(1).forEach((line, i) => {
+      const p = want[i]!;
+      expect(line).toBe([i + 1, classes[p.indexOf(Math.max(...p))], Math.max(...p), ...p, 2, ""].join(","));
+    });
+    await expect(predictCommand(["--state-dir", join(dir, "state"), "--data", rows, "--out", out, "--threshold", "0.4"], { io: memoryIo() })).rejects.toThrow(/a threshold is for a binary model/);
   });
 });

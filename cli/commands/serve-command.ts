@@ -13,7 +13,7 @@ import { ConsiliumError } from "../../core/errors.ts";
 import { decide, loadLocalModel, ModelFeature, modelFeatures, modelStamp, RowProblemCode, scoreLocalRows, type LocalModel } from "../../gpu-runner/model/local-model.ts";
 import { listenOn } from "./listen-on.ts";
 import { boolFlag, intFlag, parseFlags, processIo, textFlag, UsageError, type CommandIo, type CommandSpec } from "./flags.ts";
-import { modelName, modelSourceFlags, modelSourceHelp, openSiteModel, sameSite, sameSiteMessage, thresholdFlag, thresholdSource } from "./predict-command.ts";
+import { kClassThreshold, modelName, modelSourceFlags, modelSourceHelp, openSiteModel, sameSite, sameSiteMessage, thresholdFlag, thresholdSource } from "./predict-command.ts";
 
 /** Most rows one request may carry. */
 export const MAX_ROWS = 10_000;
@@ -58,8 +58,18 @@ const Cell = z.union([z.string(), z.number()]);
 export const PredictRequest = z.object({ rows: z.array(z.record(z.string(), Cell)).max(MAX_ROWS) });
 export type PredictRequest = z.infer<typeof PredictRequest>;
 
-export const Prediction = z.object({ score: z.number().min(0).max(1), decision: z.union([z.literal(0), z.literal(1)]) });
-export const PredictAnswer = z.object({ modelVersion: z.number().int().nonnegative(), siteId: z.string().nullable(), threshold: z.number(), predictions: z.array(Prediction) });
+/**
+ * One row's prediction: a binary model's score (probability of the positive class) and decision at
+ * the threshold; a K-class model's most probable class, its probability as the score, and every
+ * class's probability.
+ */
+export const Prediction = z.union([
+  z.object({ score: z.number().min(0).max(1), decision: z.union([z.literal(0), z.literal(1)]) }).strict(),
+  z.object({ class: z.string(), score: z.number().min(0).max(1), probabilities: z.record(z.string(), z.number().min(0).max(1)) }).strict(),
+]);
+export type Prediction = z.infer<typeof Prediction>;
+/** `threshold` is null for a K-class model, which decides by its most probable class. */
+export const PredictAnswer = z.object({ modelVersion: z.number().int().nonnegative(), siteId: z.string().nullable(), threshold: z.number().nullable(), predictions: z.array(Prediction) });
 export type PredictAnswer = z.infer<typeof PredictAnswer>;
 
 export const ModelAnswer = z.object({
@@ -67,9 +77,12 @@ export const ModelAnswer = z.object({
   siteId: z.string().nullable(),
   federation: z.string().nullable(),
   savedAt: z.string(),
-  threshold: z.number(),
+  /** Null for a K-class model, which decides by its most probable class. */
+  threshold: z.number().nullable(),
   /** The label column: a row may carry it, and nothing reads it. */
   label: z.string(),
+  /** A K-class model's classes, in order; absent for a binary model. */
+  classes: z.array(z.string()).optional(),
   features: z.array(ModelFeature),
   /** The model's inputs after preprocessing, in order. */
   inputs: z.array(z.string()),
@@ -151,7 +164,7 @@ function badRowsMessage(problems: readonly BadRow[], rows: number): string {
  */
 export function serveApp(live: LiveModel, options: { readonly threshold?: number; readonly onError?: (err: unknown) => void } = {}) {
   const app = new Hono();
-  const threshold = (m: LocalModel) => options.threshold ?? m.threshold;
+  const threshold = (m: LocalModel) => (m.classes ? null : (options.threshold ?? m.threshold));
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
@@ -166,7 +179,7 @@ export function serveApp(live: LiveModel, options: { readonly threshold?: number
   app.get("/v1/model", async (c) => {
     const m = await live.current();
     const { preprocessing } = m;
-    return c.json({ modelVersion: m.modelVersion, siteId: m.siteId, federation: m.federation, savedAt: m.savedAt, threshold: threshold(m), label: preprocessing.label.column, features: modelFeatures(m), inputs: preprocessing.inputs } satisfies ModelAnswer);
+    return c.json({ modelVersion: m.modelVersion, siteId: m.siteId, federation: m.federation, savedAt: m.savedAt, threshold: threshold(m), label: preprocessing.label.column, ...(m.classes && { classes: [...m.classes] }), features: modelFeatures(m), inputs: preprocessing.inputs } satisfies ModelAnswer);
   });
   app.post("/v1/predict", async (c) => {
     let raw: unknown;
@@ -185,7 +198,12 @@ export function serveApp(live: LiveModel, options: { readonly threshold?: number
       return fail(c, 422, "BAD_ROWS", badRowsMessage(problems, rows.length), problems.slice(0, MAX_LISTED));
     }
     const t = threshold(m);
-    const predictions = result.scores.map((s) => ({ score: s ?? 0, decision: decide(s ?? 0, t) }));
+    const names = m.classes;
+    const predictions: Prediction[] = result.scores.map((s, i) => {
+      const k = result.classes?.[i];
+      if (names && k) return { class: names[k.best]!, score: s ?? 0, probabilities: Object.fromEntries(names.map((n, c) => [n, k.probabilities[c]!])) };
+      return { score: s ?? 0, decision: decide(s ?? 0, t ?? m.threshold) };
+    });
     return c.json({ modelVersion: m.modelVersion, siteId: m.siteId, threshold: t, predictions } satisfies PredictAnswer);
   });
   app.notFound((c) => fail(c, 404, "NOT_FOUND", `no route for ${c.req.method} ${c.req.path} (POST /v1/predict, GET /v1/model, GET /healthz)`));
@@ -214,14 +232,15 @@ export async function serveCommand(argv: readonly string[], options: { readonly 
   const io = options.io ?? processIo;
   const flags = parseFlags(serveSpec, argv, io.env, (line) => io.err(line));
   const model = await openSiteModel(flags, io);
+  if (flags.threshold !== undefined && model.classes) throw new UsageError(kClassThreshold(model.classes));
   const app = serveApp(liveModel(model, (line) => io.err(line)), {
     ...(flags.threshold !== undefined && { threshold: flags.threshold }),
     onError: (err) => io.err(`error ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   });
   const listener = await listenOn(flags.host, flags.port);
   listener.setApp(getRequestListener(app.fetch));
-  const threshold = flags.threshold ?? model.threshold;
-  io.err(`serving the ${modelName(model)} on ${listener.url} at threshold ${threshold} (${thresholdSource(flags.threshold)}): POST /v1/predict, GET /v1/model, GET /healthz; a model the runner saves in ${model.stateDir} is picked up at the next request`);
+  const rule = model.classes ? `by its most probable of ${model.classes.length} classes` : `at threshold ${flags.threshold ?? model.threshold} (${thresholdSource(flags.threshold)})`;
+  io.err(`serving the ${modelName(model)} on ${listener.url} ${rule}: POST /v1/predict, GET /v1/model, GET /healthz; a model the runner saves in ${model.stateDir} is picked up at the next request`);
   if (!LOOPBACK.test(flags.host)) io.err(`warn ${flags.host} is reachable from other machines: the endpoint has no authentication and speaks plain http; put the hospital's own access control in front`);
   let requested = (): void => undefined;
   let stopping: Promise<void> | undefined;

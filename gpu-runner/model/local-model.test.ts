@@ -148,12 +148,34 @@ describe("loadLocalModel and scoreLocalRows", () => {
     expect(await modelStamp(empty)).toBeNull();
   });
 
-  it("refuses a K-class personal model: its scores are not one probability decided at a threshold", async () => {
+  it("scores a K-class personal model: each class's probability, the most probable class and its probability", async () => {
+    // Prepare: the same features, a label of three classes.
     const dir = join(root, "k-class");
+    const kPrep = { ...preprocessing, label: { column: preprocessing.label.column, classes: ["low", "mid", "high"] } };
     const layout = modelLayout(parseModelSpec("mlp:4"), preprocessing.inputs.length, 3);
-    await savePersonalModel(dir, { meta: { modelVersion: 1, spec: parseModelSpec("mlp:4"), layout, preprocessing, savedAt: "2025-05-01T10:00:00.000Z" }, body: initBody(layout, seededRandom(1)), head: new Float32Array(layout.headSize) });
-    const err = await loadLocalModel(dir).then(() => null, (e: unknown) => e);
-    expect(err).toMatchObject({ code: "UNSUPPORTED_MODEL", status: 422 });
-    expect((err as Error).message).toContain("has 3 classes: site predict and serve score binary models only");
+    const rng = seededRandom(9);
+    // A head kernel large enough (and no bias) that rows differ in their most probable class.
+    const head = Float32Array.from({ length: layout.headSize }, (_, i) => (i < layout.headSize - 3 ? 8 * (rng() - 0.5) : 0));
+    const body = initBody(layout, seededRandom(1));
+    await savePersonalModel(dir, { meta: { modelVersion: 1, spec: parseModelSpec("mlp:4"), layout, preprocessing: kPrep, savedAt: "2025-05-01T10:00:00.000Z" }, body, head });
+    // Execute
+    const model = await loadLocalModel(dir);
+    const scored = scoreLocalRows(model, cellsOf(test));
+    // Assert: the runner's own softmax, row by row.
+    expect(model.classes).toEqual(["low", "mid", "high"]);
+    const expected = scoreRows(layout, body, head, applyPreprocessing(test, preprocessing));
+    expect(scored.classes).toHaveLength(test.rows.length);
+    scored.classes!.forEach((k, i) => {
+      const row = Array.from(expected.subarray(3 * i, 3 * i + 3));
+      expect(k!.probabilities).toEqual(row);
+      expect(k!.best).toBe(row.indexOf(Math.max(...row)));
+      expect(scored.scores[i]).toBe(Math.max(...row));
+    });
+    expect(new Set(scored.classes!.map((k) => k!.best)).size).toBeGreaterThan(1);
+    // A K-class layout saved with a binary label's preprocessing is a corrupt state.
+    const odd = join(root, "k-class-odd");
+    await savePersonalModel(odd, { meta: { modelVersion: 1, spec: parseModelSpec("mlp:4"), layout, preprocessing, savedAt: "2025-05-01T10:00:00.000Z" }, body, head });
+    const err = await loadLocalModel(odd).then(() => null, (e: unknown) => e);
+    expect(err).toMatchObject({ code: "CORRUPT_STATE", message: "personal model: the label has one outcome, the layout 3 outputs" });
   });
 });

@@ -51,6 +51,8 @@ export interface LocalModel {
   readonly savedAt: string;
   /** The threshold the model's evaluation counts are taken at; the state records no other. */
   readonly threshold: number;
+  /** A K-class model's classes, in the order of its outputs (it decides by the most probable); null for a binary model. */
+  readonly classes: readonly string[] | null;
   readonly preprocessing: Preprocessing;
   readonly personal: PersonalModel;
   /** `personal.json` as it was just before loading (see `modelStamp`). */
@@ -74,8 +76,13 @@ export interface RowProblem {
 export type RowCells = (column: string) => string | undefined;
 
 export interface ScoredRows {
-  /** One per row given: the probability of the positive class, or null when the row was refused. */
+  /**
+   * One per row given, null when the row was refused: the probability of the positive class, or
+   * for a K-class model the probability of the row's most probable class.
+   */
   readonly scores: readonly (number | null)[];
+  /** A K-class model only: per row given, each class's probability in the model's order, and the most probable class's index (null when refused). */
+  readonly classes?: readonly ({ readonly probabilities: readonly number[]; readonly best: number } | null)[];
   /** Every cell that refused a row, in row order. */
   readonly problems: readonly RowProblem[];
   /** Cells filled by a feature's missing-value rule, by column. */
@@ -104,7 +111,7 @@ export async function modelStamp(stateDir: string): Promise<string | null> {
 
 /**
  * The personal model saved under `stateDir`, with the site and federation its `site.json` names.
- * @throws ConsiliumError NO_PERSONAL_MODEL when there is none yet; CORRUPT_STATE when its files disagree; UNSUPPORTED_MODEL for a K-class model.
+ * @throws ConsiliumError NO_PERSONAL_MODEL when there is none yet; CORRUPT_STATE when its files disagree.
  * @example
  * await selectBackend();
  * const model = await loadLocalModel(".consilium/site/site-01");
@@ -115,16 +122,16 @@ export async function loadLocalModel(stateDir: string, label: { readonly siteId?
   const personal = await loadSettledPersonalModel(stateDir);
   const owner = await readStateOwner(stateDir);
   const { modelVersion, preprocessing, layout, savedAt } = personal.meta;
-  // Scores here are one probability per row, decided at a threshold: a K-class model's are not.
-  if (outputsOf(layout) > 1) {
-    throw new ConsiliumError("UNSUPPORTED_MODEL", `the personal model in ${stateDir} has ${outputsOf(layout)} classes: site predict and serve score binary models only (site export writes it with a softmax output for TensorFlow.js)`, 422);
+  const classes = preprocessing.label.classes ?? null;
+  if ((classes?.length ?? 1) !== outputsOf(layout)) {
+    throw new ConsiliumError("CORRUPT_STATE", `personal model: the label has ${classes ? `${classes.length} classes` : "one outcome"}, the layout ${outputsOf(layout)} outputs`, 500);
   }
   if (preprocessing.inputs.length !== layout.inputDim) {
     throw new ConsiliumError("CORRUPT_STATE", `personal model: preprocessing makes ${preprocessing.inputs.length} inputs, the layout takes ${layout.inputDim}`, 500);
   }
   // An installed version is the registry's; site.json's federation speaks of the last run's personal model.
   const federation = personal.meta.installed === undefined && owner?.personal?.modelVersion === modelVersion ? owner.personal.federation : null;
-  return { stateDir, siteId: label.siteId ?? owner?.siteId ?? null, federation, modelVersion, savedAt, threshold: CONFUSION_THRESHOLD, preprocessing, personal, stamp };
+  return { stateDir, siteId: label.siteId ?? owner?.siteId ?? null, federation, modelVersion, savedAt, threshold: CONFUSION_THRESHOLD, classes, preprocessing, personal, stamp };
 }
 
 /** Whether a row may leave `f`'s column out: only when the model has an input saying its value is missing. */
@@ -216,13 +223,24 @@ export function scoreLocalRows(model: LocalModel, rows: readonly RowCells[]): Sc
     kept.push({ index, cells: [...columns.map((c) => texts.get(c) ?? ""), label.value] });
   });
   const scores: (number | null)[] = rows.map(() => null);
+  const k = model.classes?.length ?? 1;
+  const classes: ({ probabilities: number[]; best: number } | null)[] = rows.map(() => null);
   if (kept.length > 0) {
-    const data = applyPreprocessing({ columns: [...columns, label.column], rows: kept.map((k) => k.cells) }, label.prep);
+    const data = applyPreprocessing({ columns: [...columns, label.column], rows: kept.map((r) => r.cells) }, label.prep);
     if (data.rows !== kept.length) throw new Error(`the preprocessing kept ${data.rows} of ${kept.length} rows`);
     const p = scoreRows(model.personal.meta.layout, model.personal.body, model.personal.head, data);
-    kept.forEach((k, i) => void (scores[k.index] = p[i] ?? null));
+    kept.forEach((r, i) => {
+      if (k === 1) {
+        scores[r.index] = p[i] ?? null;
+        return;
+      }
+      const probabilities = Array.from(p.subarray(i * k, (i + 1) * k));
+      const best = probabilities.reduce((b, v, c) => (v > probabilities[b]! ? c : b), 0);
+      classes[r.index] = { probabilities, best };
+      scores[r.index] = probabilities[best]!;
+    });
   }
-  return { scores, problems, imputed };
+  return { scores, problems, imputed, ...(k > 1 && { classes }) };
 }
 
 /** The decision at `threshold`: positive at or above it, as the evaluation counts have it. */
