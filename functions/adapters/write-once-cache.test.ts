@@ -26,7 +26,7 @@ function bind(s: ObjectStore): ObjectStore {
 describe("withWriteOnceCache", () => {
   it("knows which keys are written once", () => {
     // Prepare
-    const once = ["federation.json", "preprocessing.json", "sites/a.json", "models/000003/weights.bin", "rounds/000002/included.json", `rounds/000002/accepted/a/${"ab".repeat(32)}.bin`];
+    const once = ["federation.json", "preprocessing.json", "quality.json", "runs/2/quality.json", "sites/a.json", "models/000003/weights.bin", "rounds/000002/included.json", `rounds/000002/accepted/a/${"ab".repeat(32)}.bin`];
     const mutable = ["state.json", "rounds/000002/round.json", "rounds/000002/updates/a.bin", "rounds/000002/updates/a.json", "rejections/1-a.json", "stats-failure.json"];
 
     // Execute
@@ -34,6 +34,29 @@ describe("withWriteOnceCache", () => {
 
     // Assert
     expect(verdicts).toEqual([...once.map(() => true), ...mutable.map(() => false)]);
+  });
+
+  it("serves a write-once object it wrote with If-None-Match without reading it back, and only that", async () => {
+    // Prepare
+    const counted = counting(new MemoryObjectStore());
+    const cache = withWriteOnceCache(counted.store);
+    const weights = "models/000004/weights.bin";
+    await counted.store.put("federation.json", "theirs");
+
+    // Execute
+    const buffer = Uint8Array.of(1, 2, 3);
+    const wrote = await cache.put(weights, buffer, { ifAbsent: true });
+    // A caller that reuses its buffer after the write does not change what was cached.
+    buffer.fill(9);
+    const lost = await cache.put("federation.json", "mine", { ifAbsent: true });
+    await cache.put("preprocessing.json", "{}");
+    await cache.put("state.json", "{}", { ifAbsent: true });
+    const reads = [await cache.get(weights), await cache.get("federation.json"), await cache.get("preprocessing.json"), await cache.get("state.json")];
+
+    // Assert: the won write is served from memory; a lost one, a plain put and a mutable key are read from the store.
+    expect([wrote, lost]).toEqual([true, false]);
+    expect(reads.map((r) => Buffer.from(r ?? []).toString("latin1"))).toEqual(["\x01\x02\x03", "theirs", "{}", "{}"]);
+    expect(counted.gets).toEqual(["federation.json", "preprocessing.json", "state.json"]);
   });
 
   it("reads a write-once object from the store only once", async () => {

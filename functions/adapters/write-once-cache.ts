@@ -12,6 +12,8 @@ const RUN_WRITE_ONCE = [
   /preprocessing\.json$/,
   /warm-start\.json$/,
   /evaluation-champion\.json$/,
+  // The data-quality report, fixed with If-None-Match when the statistics phase completes (`complete-stats.ts`).
+  /quality\.json$/,
   /stats\/[^/]+\.json$/,
   /models\/\d+\/(weights\.bin|control\.bin|delta\.bin|downlink-residual\.bin|manifest\.json)$/,
   /rounds\/\d+\/(included\.json|strategy-state\.bin)$/,
@@ -39,8 +41,8 @@ const WRITE_ONCE = [...RUN_WRITE_ONCE, ...CONSORTIUM_WRITE_ONCE];
 export const isWriteOnce = (key: string): boolean => WRITE_ONCE.some((re) => re.test(key));
 
 /**
- * Wraps a store so that reads of write-once keys are served from memory after the first, up to
- * `maxBytes` (oldest first out). Absent objects are never cached: they may be written later.
+ * Wraps a store so that reads of write-once keys are served from memory after the first (or after
+ * this coordinator's own If-None-Match write of one), up to `maxBytes` (oldest first out). Absent objects are never cached: they may be written later.
  * Concurrent misses on one key share one read, so its bytes are fetched and counted once.
  * @example
  * const store = withWriteOnceCache(new S3ObjectStore({ client, bucket }));
@@ -94,7 +96,13 @@ export function withWriteOnceCache(store: ObjectStore, maxBytes = 256 * 1024 * 1
     async head(key) {
       return cache.get(key)?.length ?? store.head(key);
     },
-    put: (key, body, options) => store.put(key, body, options),
+    // A write-once object this coordinator just wrote with If-None-Match is what every later read would fetch: it fills the cache
+    // (with a copy: the caller may reuse its buffer).
+    put: async (key, body, options) => {
+      const written = await store.put(key, body, options);
+      if (written && options?.ifAbsent && isWriteOnce(key)) remember(key, typeof body === "string" ? new TextEncoder().encode(body) : body.slice());
+      return written;
+    },
     list: (prefix) => store.list(prefix),
     delete: (key) => {
       forget(key);
