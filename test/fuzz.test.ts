@@ -148,9 +148,15 @@ async function assertEvaluates(t: FuzzTarget): Promise<void> {
     if (res.status !== 202) throw new Error(`honest evaluation refused: ${res.status} ${JSON.stringify(res.body)}`);
   }
   const status = await h.status();
-  // The sites' own declines (their credentials, a privacy policy) may end the run in its first round: abandoned, with nothing to evaluate.
+  // The sites' own declines (their credentials, a privacy policy) may end the run in its first round: abandoned, with
+  // nothing to evaluate, only when round 1 stopped on declines and every site not excluded by the quality checks declined it.
   const abandoned = await readJson(h.deps.store, keys.abandoned, Abandoned);
-  if (status.state.phase === "done" && status.final === null && abandoned?.reason.startsWith("nothing trained: every site taking part declined round 1")) return;
+  if (status.state.phase === "done" && status.final === null && abandoned && /^nothing trained: every site taking part declined round 1\b(?!\d)/.test(abandoned.reason)) {
+    const first = await h.round(1);
+    const excluded = (await readJson(h.deps.store, keys.quality, QualityReport))?.excluded ?? [];
+    const declined = await Promise.all(sites.map(async (s) => excluded.includes(s.siteId) || (await h.deps.store.head(keys.decline(1, s.siteId))) !== null));
+    if (first?.status === "skipped" && first.stop === "declined" && declined.every(Boolean)) return;
+  }
   if (status.state.phase !== "done" || status.final === null) throw new Error(`federation not done after every evaluation: ${JSON.stringify(status.state)}`);
 }
 

@@ -53,6 +53,13 @@ describe("withWriteOnceCache", () => {
     await cache.put("state.json", "{}", { ifAbsent: true });
     const reads = [await cache.get(weights), await cache.get("federation.json"), await cache.get("preprocessing.json"), await cache.get("state.json")];
 
+    // A won write replaces whatever the cache held under its key (it proves the store held nothing there).
+    const replaced = withWriteOnceCache(new MemoryObjectStore());
+    await replaced.put("models/000005/weights.bin", Uint8Array.of(7), { ifAbsent: true });
+    await replaced.delete("models/000005/weights.bin");
+    await replaced.put("models/000005/weights.bin", Uint8Array.of(8), { ifAbsent: true });
+    expect(await replaced.get("models/000005/weights.bin")).toEqual(Uint8Array.of(8));
+
     // Assert: the won write is served from memory; a lost one, a plain put and a mutable key are read from the store.
     expect([wrote, lost]).toEqual([true, false]);
     expect(reads.map((r) => Buffer.from(r ?? []).toString("latin1"))).toEqual(["\x01\x02\x03", "theirs", "{}", "{}"]);

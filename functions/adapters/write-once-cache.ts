@@ -51,8 +51,14 @@ export function withWriteOnceCache(store: ObjectStore, maxBytes = 256 * 1024 * 1
   const cache = new Map<string, Uint8Array>();
   const reading = new Map<string, Promise<Uint8Array | null>>();
   let bytes = 0;
-  const remember = (key: string, value: Uint8Array) => {
-    if (value.length > maxBytes || cache.has(key)) return;
+  const forget = (key: string) => {
+    const held = cache.get(key);
+    if (held && cache.delete(key)) bytes -= held.length;
+    reading.delete(key);
+  };
+  const remember = (key: string, value: Uint8Array, replace = false) => {
+    if (value.length > maxBytes || (cache.has(key) && !replace)) return;
+    forget(key);
     cache.set(key, value);
     bytes += value.length;
     for (const [k, v] of cache) {
@@ -60,11 +66,6 @@ export function withWriteOnceCache(store: ObjectStore, maxBytes = 256 * 1024 * 1
       cache.delete(k);
       bytes -= v.length;
     }
-  };
-  const forget = (key: string) => {
-    const held = cache.get(key);
-    if (held && cache.delete(key)) bytes -= held.length;
-    reading.delete(key);
   };
   return {
     get(key) {
@@ -100,7 +101,11 @@ export function withWriteOnceCache(store: ObjectStore, maxBytes = 256 * 1024 * 1
     // (with a copy: the caller may reuse its buffer).
     put: async (key, body, options) => {
       const written = await store.put(key, body, options);
-      if (written && options?.ifAbsent && isWriteOnce(key)) remember(key, typeof body === "string" ? new TextEncoder().encode(body) : body.slice());
+      // (A store that emulates If-None-Match with a HEAD first answers true to two racing processes: the cache then holds
+      // this process's body, so such a store is for one coordinator process only, as the embedded one is.)
+      if (written && options?.ifAbsent && isWriteOnce(key) && body.length <= maxBytes) {
+        remember(key, typeof body === "string" ? new TextEncoder().encode(body) : body.slice(), true);
+      }
       return written;
     },
     list: (prefix) => store.list(prefix),
