@@ -201,7 +201,11 @@ export function serveApp(live: LiveModel, options: { readonly threshold?: number
     const names = m.classes;
     const predictions: Prediction[] = result.scores.map((s, i) => {
       const k = result.classes?.[i];
-      if (names && k) return { class: names[k.best]!, score: s ?? 0, probabilities: Object.fromEntries(names.map((n, c) => [n, k.probabilities[c]!])) };
+      if (names) {
+        // Every row was scored (any problem answered 422 above): a K-class row without its probabilities cannot happen.
+        if (!k) throw new Error(`row ${i} of a K-class model has no class probabilities`);
+        return { class: names[k.best]!, score: s ?? 0, probabilities: Object.fromEntries(names.map((n, c) => [n, k.probabilities[c]!])) };
+      }
       return { score: s ?? 0, decision: decide(s ?? 0, t ?? m.threshold) };
     });
     return c.json({ modelVersion: m.modelVersion, siteId: m.siteId, threshold: t, predictions } satisfies PredictAnswer);

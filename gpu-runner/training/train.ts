@@ -178,6 +178,7 @@ export const TFJS_OPS: TrainOps = {
 
 /** Trains the shared body (no personal head involved) and returns the new body. */
 export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opts: TrainOptions): TrainResult {
+  if (opts.headRows && opts.headRows.length !== data.rows) throw new Error(`headRows marks ${opts.headRows.length} rows, the data has ${data.rows}`);
   const vars = createVars(layout, body, opts.head ?? null, { body: true, head: false });
   const kernels = vars.body.filter((_, i) => i % 2 === 0);
   const correction = opts.correction;
@@ -185,7 +186,6 @@ export function trainBody(layout: Layout, body: Float32Array, data: Dataset, opt
   const mu = opts.proximal?.mu ?? 0;
   const anchor = opts.proximal && mu > 0 ? opts.proximal.anchor : null;
   const anchors = anchor ? layout.body.map((s) => tf.tensor(anchor.subarray(s.offset, s.offset + s.size), s.shape)) : [];
-  if (opts.headRows && opts.headRows.length !== data.rows) throw new Error(`headRows marks ${opts.headRows.length} rows, the data has ${data.rows}`);
   const headRows = opts.head && opts.headRows ? tf.tensor1d(Float32Array.from(opts.headRows)) : null;
   try {
     if (data.rows === 0 || (opts.steps ?? opts.epochs) === 0) return { params: Float32Array.from(body), loss: 0, steps: 0 };
